@@ -1,0 +1,67 @@
+/**
+ * The config as a deployed Lambda sees it: the synthesized stack puts the validated config (secret
+ * references only, never secrets) in the SHIPLANE_CONFIG environment variable.
+ */
+import { ConfigError } from '../errors.js';
+import { parseConfig } from './load.js';
+import type { Config, ConfigInput } from './schema.js';
+
+export const CONFIG_ENV = 'SHIPLANE_CONFIG';
+
+let cached: { raw: string; config: Config } | undefined;
+
+export function runtimeConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = env[CONFIG_ENV];
+  if (!raw) throw new ConfigError(CONFIG_ENV, [{ path: '(env)', message: `${CONFIG_ENV} is not set` }]);
+  if (cached?.raw === raw) return cached.config;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(CONFIG_ENV, [{ path: '(env)', message: `${CONFIG_ENV} is not JSON` }]);
+  }
+  const config = parseConfig(parsed, CONFIG_ENV);
+  cached = { raw, config };
+  return config;
+}
+
+/** Serializes a config input for the SHIPLANE_CONFIG variable. */
+export function serializeConfigInput(input: ConfigInput): string {
+  return JSON.stringify(input);
+}
+
+/** Renders a validated config back into the file's form, so it can be validated again on the other side. */
+export function toConfigInput(config: Config): ConfigInput {
+  const ref = (r: { source: string; name: string }) => `${r.source}:${r.name}`;
+  const seconds = (n: number) => `${n}s`;
+  const { github } = config.gitops;
+  return {
+    gitops: {
+      repository: config.gitops.repository,
+      branch: config.gitops.branch,
+      github: {
+        apiUrl: github.apiUrl,
+        ...(github.token ? { token: ref(github.token) } : {}),
+        ...(github.app ? { app: { ...github.app, privateKey: ref(github.app.privateKey) } } : {}),
+      },
+    },
+    argocd: { url: config.argocd.url, token: ref(config.argocd.token) },
+    slack: {
+      ...config.slack,
+      botToken: ref(config.slack.botToken),
+      signingSecret: ref(config.slack.signingSecret),
+    },
+    alerts: config.alerts,
+    apps: config.apps,
+    stages: config.stages.map(({ approval, ...stage }) => ({
+      ...stage,
+      healthTimeout: seconds(stage.healthTimeout),
+      pollInterval: seconds(stage.pollInterval),
+      ...(approval
+        ? { approval: { approvers: approval.approvers, timeout: seconds(approval.timeout) } }
+        : {}),
+    })),
+    secrets: config.secrets,
+    secretSync: { interval: seconds(config.secretSync.interval) },
+  };
+}

@@ -1,0 +1,210 @@
+import { z } from 'zod';
+import { parseDuration } from '../domain/duration.js';
+import { parseSecretRef, type SecretRef } from './secret-ref.js';
+
+/**
+ * Step Functions keeps at most 25,000 events in an execution's history. One Argo CD poll
+ * (check task, choice, wait, counter) writes about this many; the config is refused when the
+ * longest allowed waits could exhaust the history.
+ */
+export const HISTORY_EVENTS_PER_POLL = 12;
+export const HISTORY_EVENT_BUDGET = 20_000;
+
+const duration = (fallback: string) =>
+  z
+    .string({ error: 'expected a duration like 15m' })
+    .default(fallback)
+    .transform((text, ctx) => {
+      const seconds = parseDuration(text);
+      if (seconds === undefined || seconds <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like 90s, 15m or 24h, got "${text}"` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
+const secretRef = z
+  .string({ error: 'expected a secret reference like secret:NAME' })
+  .transform((text, ctx) => {
+    const parsed = parseSecretRef(text);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+const regex = z.string().superRefine((text, ctx) => {
+  try {
+    new RegExp(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+  }
+});
+
+const githubApp = z.strictObject({
+  appId: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]).transform(String),
+  installationId: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]).transform(String),
+  privateKey: secretRef,
+});
+
+const github = z
+  .strictObject({
+    apiUrl: httpUrl.default('https://api.github.com'),
+    token: secretRef.optional(),
+    app: githubApp.optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (!value.token === !value.app) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of token or app' });
+    }
+  });
+
+const gitops = z.strictObject({
+  repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected owner/name'),
+  branch: z.string().min(1).default('main'),
+  github,
+});
+
+const argocd = z.strictObject({
+  url: httpUrl,
+  token: secretRef,
+});
+
+const slack = z.strictObject({
+  apiUrl: httpUrl.default('https://slack.com/api/'),
+  channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'expected a Slack channel id like C0DEPLOYS1'),
+  botToken: secretRef,
+  signingSecret: secretRef,
+});
+
+const alerts = z.strictObject({
+  email: z.array(z.email({ error: 'expected an email address' })).default([]),
+});
+
+const app = z.strictObject({
+  ecrRepository: z.string().regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, 'expected an ECR repository name'),
+  tags: regex.default('.*'),
+  image: z.string().min(1),
+  newName: z.string().min(1).optional(),
+});
+
+const approval = z.strictObject({
+  approvers: z
+    .array(z.string().regex(/^[USW][A-Z0-9]{2,}$/, 'expected a Slack user id (U…) or user-group id (S…)'))
+    .min(1, 'list at least one approver'),
+  timeout: duration('24h'),
+});
+
+const STAGE_NAME = /^[a-z][a-z0-9-]{0,29}$/;
+
+const stage = z.strictObject({
+  name: z.string().regex(STAGE_NAME, 'expected a lower-case name like staging'),
+  file: z.string().min(1),
+  /** Helm values files: the key path of the tag; `{app}` stands for the app's name. */
+  valuesPath: z.string().min(1).optional(),
+  digestPath: z.string().min(1).optional(),
+  pinDigest: z.boolean().default(false),
+  createIfMissing: z.boolean().default(false),
+  argocdApp: z.string().min(1),
+  argocdProject: z.string().min(1).optional(),
+  appNamespace: z.string().min(1).optional(),
+  sync: z.boolean().default(false),
+  healthTimeout: duration('15m'),
+  pollInterval: duration('10s'),
+  approval: approval.optional(),
+});
+
+const secretStore = z.strictObject({
+  kind: z.enum(['SecretStore', 'ClusterSecretStore']),
+  name: z.string().min(1),
+});
+
+const secretSelection = z
+  .strictObject({
+    match: z.string().min(1).optional(),
+    tags: z
+      .strictObject({
+        environment: z.string().min(1).optional(),
+        namespace: z.string().min(1).optional(),
+      })
+      .optional(),
+    file: z.string().min(1),
+    secretStore,
+    refreshInterval: z
+      .string()
+      .regex(/^\d+[smh]$/, 'expected a Kubernetes duration like 1h')
+      .default('1h'),
+  })
+  .superRefine((value, ctx) => {
+    if (!value.match && !value.tags) ctx.addIssue({ code: 'custom', message: 'set match, tags, or both' });
+  });
+
+export const configSchema = z
+  .strictObject({
+    gitops,
+    argocd,
+    slack,
+    alerts: alerts.default({ email: [] }),
+    apps: z
+      .record(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'expected a lower-case app name'), app)
+      .refine((apps) => Object.keys(apps).length > 0, 'configure at least one app'),
+    stages: z.array(stage).min(1, 'configure at least one stage'),
+    secrets: z.array(secretSelection).default([]),
+    secretSync: z.strictObject({ interval: duration('15m') }).default({ interval: 900 }),
+  })
+  .superRefine((config, ctx) => {
+    const byRepository = new Map<string, string>();
+    for (const [name, entry] of Object.entries(config.apps)) {
+      const other = byRepository.get(entry.ecrRepository);
+      if (other) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['apps', name, 'ecrRepository'],
+          message: `${entry.ecrRepository} is already the repository of app ${other}; apps need distinct ECR repositories`,
+        });
+      }
+      byRepository.set(entry.ecrRepository, name);
+    }
+    const seen = new Set<string>();
+    let historyEvents = 0;
+    config.stages.forEach((entry, index) => {
+      if (seen.has(entry.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', index, 'name'],
+          message: `duplicate stage name ${entry.name}`,
+        });
+      }
+      seen.add(entry.name);
+      if (entry.pollInterval > entry.healthTimeout) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', index, 'pollInterval'],
+          message: 'must not be longer than healthTimeout',
+        });
+      }
+      if (entry.digestPath && !entry.valuesPath) {
+        ctx.addIssue({ code: 'custom', path: ['stages', index, 'digestPath'], message: 'needs valuesPath' });
+      }
+      historyEvents += Math.ceil(entry.healthTimeout / entry.pollInterval) * HISTORY_EVENTS_PER_POLL;
+    });
+    if (historyEvents > HISTORY_EVENT_BUDGET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages'],
+        message: `healthTimeout / pollInterval allow ${historyEvents} history events across stages; Step Functions keeps 25,000 — raise pollInterval or lower healthTimeout`,
+      });
+    }
+  });
+
+/** The config as written (durations as text, references as text). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The validated config: durations in seconds, secret references parsed, defaults filled in. */
+export type Config = z.output<typeof configSchema>;
+export type StageConfig = Config['stages'][number];
+export type AppConfig = Config['apps'][string];
+export type SecretSelection = Config['secrets'][number];
+export type { SecretRef };

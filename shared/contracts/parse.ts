@@ -1,0 +1,11 @@
+import type { z } from 'zod';
+import { formatPath } from '../config/load.js';
+import { InvalidInputError } from '../errors.js';
+
+/** Parses input at a boundary; the error names every field that is wrong. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  throw new InvalidInputError(`${what} is not valid: ${problems.join('; ')}`);
+}

@@ -1,0 +1,180 @@
+/**
+ * The input and output of every task in the promotion state machine, in one place. Handlers parse
+ * their input with these schemas; the state machine, its tests and the local engine build and read
+ * the same shapes. Field names are what a person sees in the Step Functions console.
+ */
+import { z } from 'zod';
+
+const sha = z.string().regex(/^[0-9a-f]{40}$/, 'expected a 40-character commit SHA');
+const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected an image digest sha256:<64 hex>');
+const isoTime = z.iso.datetime({ offset: true });
+
+/** What was pushed: the run's input, written by the intake Lambda. */
+export const releaseSchema = z.strictObject({
+  app: z.string().min(1),
+  ecrRepository: z.string().min(1),
+  /** The kustomize `images[].name` the tag is written to. */
+  image: z.string().min(1),
+  tag: z.string().min(1),
+  digest,
+  registryId: z.string().regex(/^\d{12}$/),
+  region: z.string().min(1),
+  pushedAt: isoTime,
+});
+export type Release = z.infer<typeof releaseSchema>;
+
+/** Input of every promotion execution. */
+export const runInputSchema = z.strictObject({
+  release: releaseSchema,
+});
+export type RunInput = z.infer<typeof runInputSchema>;
+
+/** One change the committer applies to the GitOps repository. */
+export const imageChangeSchema = z.strictObject({
+  kind: z.literal('image'),
+  stage: z.string().min(1),
+  file: z.string().min(1),
+  app: z.string().min(1),
+  image: z.string().min(1),
+  newName: z.string().min(1).optional(),
+  tag: z.string().min(1),
+  digest,
+  pinDigest: z.boolean(),
+  createIfMissing: z.boolean(),
+  /** Helm values: key paths with `{app}` already substituted. Absent for a kustomization. */
+  valuesPath: z.string().min(1).optional(),
+  digestPath: z.string().min(1).optional(),
+});
+export type ImageChange = z.infer<typeof imageChangeSchema>;
+
+/** Replace (or, with `content: null`, delete) a whole file: how secret sync writes manifests. */
+export const fileChangeSchema = z.strictObject({
+  kind: z.literal('file'),
+  stage: z.string().min(1),
+  file: z.string().min(1),
+  content: z.string().nullable(),
+  /** One line for the commit message, e.g. `Sync external secrets for production (2 changed)`. */
+  summary: z.string().min(1),
+});
+export type FileChange = z.infer<typeof fileChangeSchema>;
+
+export const commitChangeSchema = z.discriminatedUnion('kind', [imageChangeSchema, fileChangeSchema]);
+export type CommitChange = z.infer<typeof commitChangeSchema>;
+
+/** The body of a message on the FIFO commit queue. */
+export const commitRequestSchema = z.strictObject({
+  /** Present when a run waits for the result (`sqs:sendMessage.waitForTaskToken`). */
+  taskToken: z.string().min(1).optional(),
+  execution: z.string().min(1).optional(),
+  repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/),
+  branch: z.string().min(1),
+  change: commitChangeSchema,
+});
+export type CommitRequest = z.infer<typeof commitRequestSchema>;
+
+/** What the committer sends back through the task token. */
+export const commitResultSchema = z.strictObject({
+  commit: sha,
+  status: z.enum(['committed', 'unchanged']),
+  previousTag: z.string().nullable(),
+});
+export type CommitResult = z.infer<typeof commitResultSchema>;
+
+/** Input of the Argo CD check task, once per poll. */
+export const healthCheckInputSchema = z.strictObject({
+  execution: z.string().min(1),
+  stage: z.string().min(1),
+  argocdApp: z.string().min(1),
+  argocdProject: z.string().min(1).optional(),
+  appNamespace: z.string().min(1).optional(),
+  sync: z.boolean(),
+  commit: sha,
+  /** Poll number, starting at 1; the state machine stops at `maxAttempts`. */
+  attempt: z.number().int().positive(),
+  maxAttempts: z.number().int().positive(),
+});
+export type HealthCheckInput = z.infer<typeof healthCheckInputSchema>;
+
+export const healthVerdictSchema = z.enum(['healthy', 'progressing', 'degraded']);
+export type HealthVerdict = z.infer<typeof healthVerdictSchema>;
+
+export const healthCheckResultSchema = z.strictObject({
+  status: healthVerdictSchema,
+  /** One line a person can act on: `Deployment backend 1/3 ready`. */
+  message: z.string(),
+  revision: z.string().nullable(),
+  syncStatus: z.string(),
+  healthStatus: z.string(),
+  checkedAt: isoTime,
+  attempt: z.number().int().positive(),
+});
+export type HealthCheckResult = z.infer<typeof healthCheckResultSchema>;
+
+/** Input of the approval task (`lambda:invoke.waitForTaskToken`). */
+export const approvalRequestSchema = z.strictObject({
+  taskToken: z.string().min(1),
+  execution: z.string().min(1),
+  stage: z.string().min(1),
+  release: releaseSchema,
+  approvers: z.array(z.string().min(1)).min(1),
+  timeoutSeconds: z.number().int().positive(),
+  /** Results of the stages so far, keyed by stage name (commit, health). */
+  stages: z.record(z.string(), z.unknown()),
+});
+export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
+
+/** Sent with SendTaskSuccess when someone approves; a rejection is SendTaskFailure(Shiplane.Rejected). */
+export const approvalDecisionSchema = z.strictObject({
+  decision: z.literal('approved'),
+  approvalId: z.string().min(1),
+  by: z.string().min(1),
+  byName: z.string().optional(),
+  at: isoTime,
+  reason: z.string().optional(),
+  via: z.enum(['slack', 'cli']),
+});
+export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
+
+/** The error names a run can end with, as the state machine's Catch sees them. */
+export const ERRORS = {
+  rejected: 'Shiplane.Rejected',
+  degraded: 'Shiplane.Degraded',
+  healthTimeout: 'Shiplane.HealthTimeout',
+  commitFailed: 'Shiplane.CommitFailed',
+} as const;
+
+export const notificationEventSchema = z.enum([
+  'started',
+  'committed',
+  'healthy',
+  'approval-requested',
+  'approved',
+  'rejected',
+  'expired',
+  'deployed',
+  'degraded',
+  'timed-out',
+  'failed',
+]);
+export type NotificationEvent = z.infer<typeof notificationEventSchema>;
+
+/** Input of the notify task. Notify never fails a run: Slack or SNS errors are logged and counted. */
+export const notificationSchema = z.strictObject({
+  event: notificationEventSchema,
+  execution: z.string().min(1),
+  release: releaseSchema,
+  stage: z.string().min(1).optional(),
+  /** Whatever the event is about: a commit result, a health result, a decision, an error. */
+  detail: z.unknown().optional(),
+});
+export type Notification = z.infer<typeof notificationSchema>;
+
+export const notificationResultSchema = z.strictObject({
+  slack: z.enum(['posted', 'failed', 'skipped']),
+  alert: z.enum(['published', 'failed', 'skipped']),
+});
+export type NotificationResult = z.infer<typeof notificationResultSchema>;
+
+/** What a finished run's output says, read by the CLI and the sandbox. */
+export const runOutcomeSchema = z.enum(['deployed', 'rejected', 'expired', 'failed']);
+export type RunOutcome = z.infer<typeof runOutcomeSchema>;

@@ -1,0 +1,30 @@
+/**
+ * Powertools logger, metrics and tracer, created once per process, and the one middy stack every
+ * handler uses. Outside Lambda the tracer turns itself off and metrics stay in memory, so the same
+ * handler runs unchanged in tests and in the local engine.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { MiddlewareObj } from '@middy/core';
+
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'shiplane';
+
+export const logger = new Logger({ serviceName });
+export const metrics = new Metrics({
+  serviceName,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Shiplane',
+});
+export const tracer = new Tracer({ serviceName });
+
+/** The middlewares every handler gets, in order: context in logs, metrics flushed, a trace segment. */
+export function observability(): MiddlewareObj[] {
+  return [
+    injectLambdaContext(logger, { resetKeys: true }) as MiddlewareObj,
+    logMetrics(metrics, { throwOnEmptyMetrics: false }) as MiddlewareObj,
+    captureLambdaHandler(tracer, { captureResponse: false }) as MiddlewareObj,
+  ];
+}
