@@ -15,6 +15,8 @@ export const releaseSchema = z.strictObject({
   ecrRepository: z.string().min(1),
   /** The kustomize `images[].name` the tag is written to. */
   image: z.string().min(1),
+  /** Kustomize `newName`, set only when the app configures one. */
+  newName: z.string().min(1).optional(),
   tag: z.string().min(1),
   digest,
   registryId: z.string().regex(/^\d{12}$/),
@@ -29,19 +31,18 @@ export const runInputSchema = z.strictObject({
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 
-/** One change the committer applies to the GitOps repository. */
+/**
+ * One image change the committer applies to the GitOps repository. The state machine builds it from
+ * the stage's config and the run's release; `{app}` in a Helm key path stands for `release.app`.
+ */
 export const imageChangeSchema = z.strictObject({
   kind: z.literal('image'),
   stage: z.string().min(1),
   file: z.string().min(1),
-  app: z.string().min(1),
-  image: z.string().min(1),
-  newName: z.string().min(1).optional(),
-  tag: z.string().min(1),
-  digest,
+  release: releaseSchema,
   pinDigest: z.boolean(),
   createIfMissing: z.boolean(),
-  /** Helm values: key paths with `{app}` already substituted. Absent for a kustomization. */
+  /** Helm values key paths; absent for a kustomization. */
   valuesPath: z.string().min(1).optional(),
   digestPath: z.string().min(1).optional(),
 });
