@@ -1,0 +1,23 @@
+/**
+ * Environment variables the stack sets on its functions. Only names and ARNs: secrets are read at
+ * run time through the config's secret references.
+ */
+export const ENV = {
+  /** The validated config as JSON (see shared/config/runtime.ts). Every function. */
+  config: 'SHIPLANE_CONFIG',
+  /** intake: the promotion state machine to start. */
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  /** request-approval, slack-interaction, notify: approvals and release threads (pk `pk`, TTL `expiresAt`). */
+  approvalsTable: 'APPROVALS_TABLE',
+  /** notify: the SNS alert topic. */
+  alertTopicArn: 'ALERT_TOPIC_ARN',
+  /** secret-sync: the FIFO commit queue. */
+  commitQueueUrl: 'COMMIT_QUEUE_URL',
+} as const;
+
+/** Reads a required variable; a missing one is a deployment error that names the variable. */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set; the stack sets it on the function`);
+  return value;
+}
