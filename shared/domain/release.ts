@@ -1,0 +1,93 @@
+/**
+ * The tag policy: which ECR pushes are releases, and what a release is. Pure: it sees the parsed
+ * event and the config, and decides.
+ */
+import type { AppConfig, Config } from '../config/schema.js';
+import type { Release } from '../contracts/tasks.js';
+import { InvalidInputError } from '../errors.js';
+import { executionName } from './execution-name.js';
+
+/** The fields of an ECR "ECR Image Action" event the decision reads (names as ECR writes them). */
+export interface ImageAction {
+  readonly account: string;
+  readonly region: string;
+  readonly time: string;
+  readonly detail: {
+    readonly result: string;
+    readonly 'repository-name': string;
+    readonly 'image-digest'?: string | undefined;
+    readonly 'action-type': string;
+    readonly 'image-tag'?: string | undefined;
+  };
+}
+
+/** Why an event starts no run. */
+export type IgnoreReason =
+  | 'not-a-push'
+  | 'push-failed'
+  | 'repository-not-configured'
+  | 'untagged'
+  | 'tag-not-a-release';
+
+export type ReleaseDecision =
+  | { readonly kind: 'start'; readonly release: Release; readonly executionName: string }
+  | { readonly kind: 'ignored'; readonly reason: IgnoreReason; readonly message: string };
+
+const ignored = (reason: IgnoreReason, message: string): ReleaseDecision => ({
+  kind: 'ignored',
+  reason,
+  message,
+});
+
+/** Finds the app whose ECR repository this is. Apps map to distinct repositories (the config checks). */
+export function appForRepository(
+  config: Config,
+  repository: string,
+): { name: string; app: AppConfig } | undefined {
+  for (const [name, app] of Object.entries(config.apps)) {
+    if (app.ecrRepository === repository) return { name, app };
+  }
+  return undefined;
+}
+
+/**
+ * Decides whether an ECR image action starts a promotion. The app's `tags` pattern is a JavaScript
+ * regular expression tested against the whole tag as written (anchor it with `^…$` to match exactly).
+ */
+export function decideRelease(event: ImageAction, config: Config): ReleaseDecision {
+  const { detail } = event;
+  const repository = detail['repository-name'];
+  if (detail['action-type'] !== 'PUSH') {
+    return ignored('not-a-push', `${detail['action-type']} of ${repository} is not a push`);
+  }
+  if (detail.result !== 'SUCCESS') {
+    return ignored('push-failed', `push to ${repository} ended with ${detail.result}`);
+  }
+  const match = appForRepository(config, repository);
+  if (!match) {
+    return ignored('repository-not-configured', `no app is configured for ECR repository ${repository}`);
+  }
+  const tag = detail['image-tag'];
+  if (!tag) {
+    return ignored('untagged', `push to ${repository} has no tag`);
+  }
+  const { name, app } = match;
+  if (!new RegExp(app.tags).test(tag)) {
+    return ignored('tag-not-a-release', `tag ${tag} does not match ${app.tags}, the tags of app ${name}`);
+  }
+  const digest = detail['image-digest'];
+  // The event schema already refuses a successful push without a digest; this keeps the domain honest.
+  if (!digest) throw new InvalidInputError(`push of ${repository}:${tag} carries no image digest`);
+  const release: Release = {
+    app: name,
+    ecrRepository: repository,
+    image: app.image,
+    ...(app.newName ? { newName: app.newName } : {}),
+    tag,
+    digest,
+    registryId: event.account,
+    region: event.region,
+    pushedAt: event.time,
+  };
+  return { kind: 'start', release, executionName: executionName(name, tag, digest) };
+}

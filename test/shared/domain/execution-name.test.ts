@@ -1,0 +1,84 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  EXECUTION_NAME_MAX,
+  executionName,
+  isValidExecutionName,
+} from '../../../shared/domain/execution-name.js';
+
+const DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd12345678';
+const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
+/** Anything at all, including whitespace, brackets, control characters and astral code points. */
+const anyText = fc.string({ unit: 'binary', minLength: 1, maxLength: 200 });
+/** What Docker allows as a tag. */
+const dockerTag = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/);
+
+describe('executionName', () => {
+  it('joins app, tag and the first 12 hex of the digest', () => {
+    expect(executionName('backend', 'v1.4.2', DIGEST)).toBe('backend-v1.4.2-7f5b2640fe6f');
+  });
+
+  it('accepts a bare hex digest', () => {
+    expect(executionName('backend', 'v1', '7f5b2640fe6fb4f4')).toBe('backend-v1-7f5b2640fe6f');
+  });
+
+  it('refuses something that is not a digest', () => {
+    expect(() => executionName('backend', 'v1', 'latest')).toThrow(/expected an image digest/);
+  });
+
+  it('replaces characters Step Functions refuses and keeps the name distinct with a hash', () => {
+    const name = executionName('backend', 'v1 [rc]/2', DIGEST);
+    expect(name).toMatch(/^backend-v1__rc__2_[0-9a-f]{8}-7f5b2640fe6f$/);
+    expect(name).not.toBe(executionName('backend', 'v1_[rc]/2', DIGEST));
+  });
+
+  it('shortens a long tag to fit 80 characters without cutting the digest', () => {
+    const tag = `release-${'x'.repeat(120)}`;
+    const name = executionName('backend', tag, DIGEST);
+    expect(name).toHaveLength(EXECUTION_NAME_MAX);
+    expect(name.endsWith('-7f5b2640fe6f')).toBe(true);
+    expect(name).not.toBe(executionName('backend', `${tag}y`, DIGEST));
+  });
+
+  it('is always a name Step Functions accepts, at most 80 characters', () => {
+    fc.assert(
+      fc.property(anyText, anyText, hex64, (app, tag, hex) => {
+        const name = executionName(app, tag, `sha256:${hex}`);
+        expect(isValidExecutionName(name)).toBe(true);
+        expect(name.length).toBeLessThanOrEqual(EXECUTION_NAME_MAX);
+        // The documented refusals, checked directly rather than through our own allow-list.
+        expect(name).not.toMatch(/[\s<>{}[\]?*"#%\\^|~`$&,;:/]/);
+        const codes = [...name].map((char) => char.codePointAt(0) ?? 0);
+        expect(codes.filter((code) => code <= 0x1f || (code >= 0x7f && code <= 0x9f))).toEqual([]);
+      }),
+    );
+  });
+
+  it('is deterministic', () => {
+    fc.assert(
+      fc.property(anyText, anyText, hex64, (app, tag, hex) => {
+        expect(executionName(app, tag, `sha256:${hex}`)).toBe(executionName(app, tag, `sha256:${hex}`));
+      }),
+    );
+  });
+
+  it('differs for digests that differ in their first 12 hex', () => {
+    fc.assert(
+      fc.property(dockerTag, hex64, hex64, (tag, a, b) => {
+        fc.pre(a.slice(0, 12) !== b.slice(0, 12));
+        expect(executionName('backend', tag, `sha256:${a}`)).not.toBe(
+          executionName('backend', tag, `sha256:${b}`),
+        );
+      }),
+    );
+  });
+
+  it('differs for different tags of the same image', () => {
+    fc.assert(
+      fc.property(anyText, anyText, (a, b) => {
+        fc.pre(a !== b);
+        expect(executionName('backend', a, DIGEST)).not.toBe(executionName('backend', b, DIGEST));
+      }),
+    );
+  });
+});

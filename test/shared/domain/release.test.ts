@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../../shared/config/load.js';
+import { releaseSchema } from '../../../shared/contracts/tasks.js';
+import { decideRelease, type ImageAction } from '../../../shared/domain/release.js';
+import { InvalidInputError } from '../../../shared/errors.js';
+
+const config = parseConfigText(readFileSync('shiplane.config.yaml', 'utf8'));
+const fixture = (name: string): ImageAction => JSON.parse(readFileSync(`test/fixtures/${name}.json`, 'utf8'));
+const push = fixture('ecr-image-push');
+const withDetail = (detail: Partial<ImageAction['detail']>): ImageAction => ({
+  ...push,
+  detail: { ...push.detail, ...detail },
+});
+
+describe('decideRelease', () => {
+  it('starts a release for a tagged push to a configured repository', () => {
+    const decision = decideRelease(push, config);
+
+    expect(decision).toEqual({
+      kind: 'start',
+      executionName: 'backend-v1.4.2-7f5b2640fe6f',
+      release: {
+        app: 'backend',
+        ecrRepository: 'itdo-erp/backend',
+        image: 'itdo-erp/backend',
+        tag: 'v1.4.2',
+        digest: 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd12345678',
+        registryId: '123456789012',
+        region: 'eu-west-1',
+        pushedAt: '2025-11-16T01:54:34Z',
+      },
+    });
+    if (decision.kind === 'start') expect(releaseSchema.parse(decision.release)).toEqual(decision.release);
+  });
+
+  it('carries the app’s kustomize newName when it configures one', () => {
+    const frontend = config.apps.frontend!;
+    const withNewName = {
+      ...config,
+      apps: { ...config.apps, frontend: { ...frontend, newName: 'registry.example.com/erp/frontend' } },
+    };
+
+    const decision = decideRelease(withDetail({ 'repository-name': 'itdo-erp/frontend' }), withNewName);
+
+    expect(decision).toMatchObject({
+      kind: 'start',
+      executionName: 'frontend-v1.4.2-7f5b2640fe6f',
+      release: { app: 'frontend', image: 'itdo-erp/frontend', newName: 'registry.example.com/erp/frontend' },
+    });
+  });
+
+  it('ignores an image deletion', () => {
+    expect(decideRelease(fixture('ecr-image-delete'), config)).toMatchObject({
+      kind: 'ignored',
+      reason: 'not-a-push',
+    });
+  });
+
+  it('ignores a failed push', () => {
+    expect(decideRelease(fixture('ecr-image-push-failed'), config)).toMatchObject({
+      kind: 'ignored',
+      reason: 'push-failed',
+      message: 'push to itdo-erp/backend ended with FAILURE',
+    });
+  });
+
+  it('ignores a push to a repository no app is configured for', () => {
+    expect(decideRelease(withDetail({ 'repository-name': 'itdo-erp/batch-jobs' }), config)).toMatchObject({
+      kind: 'ignored',
+      reason: 'repository-not-configured',
+      message: 'no app is configured for ECR repository itdo-erp/batch-jobs',
+    });
+  });
+
+  it('ignores a push without a tag', () => {
+    expect(decideRelease(fixture('ecr-image-push-untagged'), config)).toMatchObject({
+      kind: 'ignored',
+      reason: 'untagged',
+    });
+    expect(decideRelease(withDetail({ 'image-tag': '' }), config)).toMatchObject({ reason: 'untagged' });
+  });
+
+  it.each(['latest', 'v1.4', 'v1.4.2-rc.1', 'sha-7f5b264'])('ignores tag %s that is not a release', (tag) => {
+    expect(decideRelease(withDetail({ 'image-tag': tag }), config)).toMatchObject({
+      kind: 'ignored',
+      reason: 'tag-not-a-release',
+      message: `tag ${tag} does not match ^v\\d+\\.\\d+\\.\\d+$, the tags of app backend`,
+    });
+  });
+
+  it('refuses a successful push that carries no digest', () => {
+    expect(() => decideRelease(withDetail({ 'image-digest': undefined }), config)).toThrow(InvalidInputError);
+  });
+});
