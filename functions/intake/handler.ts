@@ -1,0 +1,120 @@
+/**
+ * Intake: EventBridge (ECR Image Action) → SQS → this Lambda → StartExecution. Each SQS record is one
+ * EventBridge event. A record that cannot be parsed or started fails alone (reportBatchItemFailures),
+ * so SQS redelivers it and finally moves it to the dead-letter queue; the other records are done.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import {
+  type StartExecution,
+  stepFunctionsStartExecution,
+} from '../../shared/adapters/aws/step-functions.js';
+import { runtimeConfig } from '../../shared/config/runtime.js';
+import type { Config } from '../../shared/config/schema.js';
+import { ENV, requireEnv } from '../../shared/contracts/environment.js';
+import { parseInput } from '../../shared/contracts/parse.js';
+import { runInputSchema } from '../../shared/contracts/tasks.js';
+import { decideRelease } from '../../shared/domain/release.js';
+import { InvalidInputError } from '../../shared/errors.js';
+import { logger, metrics, observability, tracer } from '../../shared/observability/index.js';
+import { ecrImageActionEventSchema } from './schema.js';
+
+export interface IntakeDeps {
+  readonly config: Config;
+  readonly startExecution: StartExecution;
+}
+
+/** What happened to one record; the batch processor only sees success or a thrown error. */
+export type IntakeOutcome = 'started' | 'duplicate' | 'ignored';
+
+function parseRecord(record: SQSRecord) {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new InvalidInputError('ECR event is not valid: the message body is not JSON');
+  }
+  return parseInput(ecrImageActionEventSchema, body, 'ECR event');
+}
+
+async function handleRecord(record: SQSRecord, deps: IntakeDeps): Promise<IntakeOutcome> {
+  const at = { messageId: record.messageId };
+  let decision: ReturnType<typeof decideRelease>;
+  let eventId: string;
+  try {
+    const event = parseRecord(record);
+    eventId = event.id;
+    decision = decideRelease(event, deps.config);
+  } catch (error) {
+    // Retrying cannot fix a malformed message; it fails so that SQS parks it in the DLQ for a person.
+    metrics.addMetric('MalformedEvents', MetricUnit.Count, 1);
+    logger.error('malformed intake message: it will be redelivered, then moved to the dead-letter queue', {
+      ...at,
+      receiveCount: record.attributes?.ApproximateReceiveCount,
+      problem: (error as Error).message,
+    });
+    throw error;
+  }
+  if (decision.kind === 'ignored') {
+    metrics.addMetric('EventsIgnored', MetricUnit.Count, 1);
+    logger.info(`ignored: ${decision.message}`, { ...at, eventId, reason: decision.reason });
+    return 'ignored';
+  }
+  const { release, executionName } = decision;
+  const input = parseInput(runInputSchema, { release }, 'run input');
+  const result = await deps.startExecution({ name: executionName, input }).catch((error: unknown) => {
+    logger.warn('StartExecution failed; the message will be retried', {
+      ...at,
+      executionName,
+      error: (error as Error).name,
+      problem: (error as Error).message,
+    });
+    throw error;
+  });
+  if (result.status === 'already-exists') {
+    metrics.addMetric('DuplicateEvents', MetricUnit.Count, 1);
+    logger.info(`duplicate: execution ${executionName} already exists for this release`, {
+      ...at,
+      eventId,
+      executionName,
+    });
+    return 'duplicate';
+  }
+  metrics.addMetric('RunsStarted', MetricUnit.Count, 1);
+  logger.info(`started ${executionName}`, { ...at, eventId, executionArn: result.executionArn });
+  return 'started';
+}
+
+/**
+ * Builds the intake handler. `deps` may be a function, called on each invocation, so the deployed handler
+ * reads its config and environment on first use rather than at import.
+ */
+export function createIntakeHandler(deps: IntakeDeps | (() => IntakeDeps)) {
+  const resolve = typeof deps === 'function' ? deps : () => deps;
+  return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    // Outside the record loop: a missing config or variable is a deployment error, not a bad message.
+    const current = resolve();
+    // One processor per invocation: it holds the batch's state, and local runs may overlap.
+    const processor = new BatchProcessor(EventType.SQS);
+    return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, current), processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+  }).use(observability());
+}
+
+// Created once per Lambda environment and reused by every invocation.
+const sfn = tracer.captureAWSv3Client(new SFNClient({}));
+let deployed: IntakeDeps | undefined;
+
+/** The deployed handler: config from SHIPLANE_CONFIG, state machine from STATE_MACHINE_ARN. */
+export const handler = createIntakeHandler(() => {
+  deployed ??= {
+    config: runtimeConfig(),
+    startExecution: stepFunctionsStartExecution(sfn, requireEnv(ENV.stateMachineArn)),
+  };
+  return deployed;
+});
