@@ -1,0 +1,96 @@
+/**
+ * Reads runs from a running sandbox through its JSON API, answering the same questions as the
+ * Step Functions reader, so `shiplane runs --sandbox URL` and `shiplane show --sandbox URL` print
+ * exactly what they print for a deployed stack.
+ */
+import {
+  type ExecutionDetail,
+  type ExecutionListItem,
+  ExecutionNotFoundError,
+  type ExecutionReader,
+} from '../../shared/adapters/aws/executions.js';
+import { TerminalError } from '../../shared/errors.js';
+
+export class SandboxUnreachableError extends TerminalError {
+  override name = 'SandboxUnreachableError';
+}
+
+interface ExecutionJson {
+  name: string;
+  arn: string;
+  status: string;
+  startDate?: string;
+  stopDate?: string;
+}
+
+type DetailJson = ExecutionJson & Omit<ExecutionDetail, 'startDate' | 'stopDate' | 'name' | 'arn' | 'status'>;
+
+const date = (text: string | undefined) => (text ? new Date(text) : undefined);
+
+function listItem(json: ExecutionJson): ExecutionListItem {
+  return {
+    name: json.name,
+    arn: json.arn,
+    status: json.status,
+    startDate: date(json.startDate),
+    stopDate: date(json.stopDate),
+  };
+}
+
+/** A reader of a sandbox's runs at `baseUrl` (what `shiplane sandbox` prints as the console URL). */
+export function sandboxExecutions(baseUrl: string): ExecutionReader {
+  const base = baseUrl.replace(/\/+$/, '');
+
+  async function get<T>(path: string): Promise<{ status: number; body: T }> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, { headers: { accept: 'application/json' } });
+    } catch (error) {
+      throw new SandboxUnreachableError(
+        `cannot reach the sandbox at ${base}: is \`shiplane sandbox\` running?`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const text = await response.text();
+    try {
+      return { status: response.status, body: JSON.parse(text) as T };
+    } catch {
+      throw new SandboxUnreachableError(
+        `${base}${path} did not answer JSON (HTTP ${response.status}); is it a sandbox?`,
+      );
+    }
+  }
+
+  async function detail(nameOrArn: string, history: boolean): Promise<ExecutionDetail> {
+    const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':').at(-1) ?? nameOrArn) : nameOrArn;
+    const { status, body } = await get<DetailJson>(
+      `/api/executions/${encodeURIComponent(name)}${history ? '' : '?history=false'}`,
+    );
+    if (status === 404) throw new ExecutionNotFoundError(`no execution ${name} in the sandbox at ${base}`);
+    return {
+      ...listItem(body),
+      input: body.input,
+      output: body.output,
+      error: body.error,
+      cause: body.cause,
+      events: body.events ?? [],
+    };
+  }
+
+  return {
+    async list(filter = {}) {
+      const query = new URLSearchParams();
+      if (filter.status) query.set('status', filter.status.toUpperCase());
+      if (filter.namePrefix) query.set('prefix', filter.namePrefix);
+      const { body } = await get<{ executions: ExecutionJson[] }>(`/api/executions?${query}`);
+      return body.executions.map(listItem).slice(0, filter.max ?? 50);
+    },
+    async describe(nameOrArn) {
+      const { events: _, ...description } = await detail(nameOrArn, false);
+      return description;
+    },
+    get: (nameOrArn) => detail(nameOrArn, true),
+  };
+}

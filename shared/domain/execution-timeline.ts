@@ -1,0 +1,323 @@
+/**
+ * Reads a promotion run the way the Step Functions console shows it: from the execution's history
+ * (GetExecutionHistory's event shape) to a list of states with their status, times, input and
+ * output, and from there to what a person asks about a run — which stages committed what, who
+ * approved, how it ended. The same code reads a run from AWS, from the local engine and from a
+ * running sandbox, so `shiplane show` and the console page agree.
+ */
+
+/** The fields of a GetExecutionHistory event this module reads (the SDK's HistoryEvent fits). */
+export interface HistoryEventLike {
+  readonly id?: number | undefined;
+  readonly type?: string | undefined;
+  readonly timestamp?: Date | string | undefined;
+  readonly previousEventId?: number | undefined;
+  readonly executionStartedEventDetails?: { readonly input?: string | undefined } | undefined;
+  readonly executionSucceededEventDetails?: { readonly output?: string | undefined } | undefined;
+  readonly executionFailedEventDetails?: ErrorDetails | undefined;
+  readonly executionAbortedEventDetails?: ErrorDetails | undefined;
+  readonly executionTimedOutEventDetails?: ErrorDetails | undefined;
+  readonly stateEnteredEventDetails?:
+    | { readonly name?: string | undefined; readonly input?: string | undefined }
+    | undefined;
+  readonly stateExitedEventDetails?:
+    | { readonly name?: string | undefined; readonly output?: string | undefined }
+    | undefined;
+  readonly taskFailedEventDetails?: ErrorDetails | undefined;
+  readonly taskTimedOutEventDetails?: ErrorDetails | undefined;
+  readonly taskStartFailedEventDetails?: ErrorDetails | undefined;
+  readonly taskSubmitFailedEventDetails?: ErrorDetails | undefined;
+  readonly lambdaFunctionFailedEventDetails?: ErrorDetails | undefined;
+  readonly lambdaFunctionTimedOutEventDetails?: ErrorDetails | undefined;
+  readonly lambdaFunctionStartFailedEventDetails?: ErrorDetails | undefined;
+  readonly lambdaFunctionScheduleFailedEventDetails?: ErrorDetails | undefined;
+}
+
+interface ErrorDetails {
+  readonly error?: string | undefined;
+  readonly cause?: string | undefined;
+}
+
+/** How a state ended, in the console's words: a caught failure is not the run's failure. */
+export type StepStatus = 'running' | 'succeeded' | 'failed' | 'caught';
+
+export interface TimelineStep {
+  readonly name: string;
+  /** Task, Pass, Choice, Wait, Succeed, Fail, Map, Parallel. */
+  readonly type: string;
+  readonly status: StepStatus;
+  readonly enteredAt: Date;
+  readonly exitedAt: Date | undefined;
+  readonly input: unknown;
+  readonly output: unknown;
+  /** The last error the state saw (a failed attempt that a retry fixed is not kept here). */
+  readonly error: { readonly error: string; readonly cause: string } | undefined;
+  /** How many times the task was retried. */
+  readonly retries: number;
+}
+
+export type ExecutionStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'ABORTED'
+  | 'PENDING_REDRIVE';
+
+export interface ExecutionTimeline {
+  readonly status: ExecutionStatus;
+  readonly startedAt: Date | undefined;
+  readonly stoppedAt: Date | undefined;
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly error: { readonly error: string; readonly cause: string } | undefined;
+  readonly steps: readonly TimelineStep[];
+}
+
+const ENTERED = /^(\w+)StateEntered$/;
+const EXITED = /^(\w+)StateExited$/;
+const FAILURE_DETAILS = [
+  'taskFailedEventDetails',
+  'taskTimedOutEventDetails',
+  'taskStartFailedEventDetails',
+  'taskSubmitFailedEventDetails',
+  'lambdaFunctionFailedEventDetails',
+  'lambdaFunctionTimedOutEventDetails',
+  'lambdaFunctionStartFailedEventDetails',
+  'lambdaFunctionScheduleFailedEventDetails',
+] as const;
+
+/** Parses a JSON document from a history event; text that is not JSON is kept as text. */
+export function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const toDate = (value: Date | string | undefined): Date | undefined =>
+  value === undefined ? undefined : value instanceof Date ? value : new Date(value);
+
+const errorOf = (details: ErrorDetails | undefined) =>
+  details ? { error: details.error ?? 'Error', cause: details.cause ?? '' } : undefined;
+
+interface MutableStep {
+  name: string;
+  type: string;
+  status: StepStatus;
+  enteredAt: Date;
+  exitedAt: Date | undefined;
+  input: unknown;
+  output: unknown;
+  error: { error: string; cause: string } | undefined;
+  retries: number;
+  failedAttempt: boolean;
+}
+
+/** Builds the console's view of a run from its history events, in the order they happened. */
+export function buildTimeline(events: readonly HistoryEventLike[]): ExecutionTimeline {
+  const sorted = [...events].sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+  const steps: MutableStep[] = [];
+  let status: ExecutionStatus = 'RUNNING';
+  let startedAt: Date | undefined;
+  let stoppedAt: Date | undefined;
+  let input: unknown;
+  let output: unknown;
+  let error: { error: string; cause: string } | undefined;
+  const open = () => [...steps].reverse().find((step) => step.exitedAt === undefined);
+
+  for (const event of sorted) {
+    const type = event.type ?? '';
+    const at = toDate(event.timestamp) ?? new Date(0);
+    const entered = ENTERED.exec(type);
+    const exited = EXITED.exec(type);
+    if (type === 'ExecutionStarted') {
+      startedAt = at;
+      input = parseJson(event.executionStartedEventDetails?.input);
+    } else if (type === 'ExecutionSucceeded') {
+      status = 'SUCCEEDED';
+      stoppedAt = at;
+      output = parseJson(event.executionSucceededEventDetails?.output);
+    } else if (type === 'ExecutionFailed' || type === 'ExecutionAborted' || type === 'ExecutionTimedOut') {
+      status = type === 'ExecutionFailed' ? 'FAILED' : type === 'ExecutionAborted' ? 'ABORTED' : 'TIMED_OUT';
+      stoppedAt = at;
+      error = errorOf(
+        event.executionFailedEventDetails ??
+          event.executionAbortedEventDetails ??
+          event.executionTimedOutEventDetails,
+      );
+      const step = open();
+      if (step) {
+        step.status = 'failed';
+        step.exitedAt = at;
+        step.error ??= error;
+      }
+    } else if (entered) {
+      steps.push({
+        name: event.stateEnteredEventDetails?.name ?? '(unnamed)',
+        type: entered[1] ?? 'Task',
+        status: entered[1] === 'Fail' ? 'failed' : 'running',
+        enteredAt: at,
+        exitedAt: undefined,
+        input: parseJson(event.stateEnteredEventDetails?.input),
+        output: undefined,
+        error: undefined,
+        retries: 0,
+        failedAttempt: false,
+      });
+    } else if (exited) {
+      const name = event.stateExitedEventDetails?.name;
+      const step = [...steps].reverse().find((s) => s.exitedAt === undefined && (!name || s.name === name));
+      if (step) {
+        step.exitedAt = at;
+        step.output = parseJson(event.stateExitedEventDetails?.output);
+        step.status = step.failedAttempt ? 'caught' : 'succeeded';
+      }
+    } else if (type === 'TaskScheduled' || type === 'LambdaFunctionScheduled') {
+      const step = open();
+      if (step?.failedAttempt) {
+        step.retries += 1;
+        step.failedAttempt = false;
+        step.error = undefined;
+      }
+    } else {
+      const key = FAILURE_DETAILS.find((k) => event[k] !== undefined);
+      if (key) {
+        const step = open();
+        if (step) {
+          step.failedAttempt = true;
+          step.error = errorOf(event[key]);
+        }
+      }
+    }
+  }
+  return {
+    status,
+    startedAt,
+    stoppedAt,
+    input,
+    output,
+    error,
+    steps: steps.map(({ failedAttempt: _, ...step }) => step),
+  };
+}
+
+/** What each stage of a run did, read from the run's data (`$.stages`). */
+export interface StageSummary {
+  readonly name: string;
+  readonly commit: string | undefined;
+  readonly commitStatus: string | undefined;
+  readonly previousTag: string | null | undefined;
+  readonly health: string | undefined;
+  readonly healthMessage: string | undefined;
+  readonly approval:
+    | {
+        readonly decision: string;
+        readonly by: string | undefined;
+        readonly byName: string | undefined;
+        readonly at: string | undefined;
+        readonly reason: string | undefined;
+        readonly via: string | undefined;
+      }
+    | undefined;
+}
+
+export type RunOutcomeName = 'deployed' | 'rejected' | 'expired' | 'failed';
+
+export interface RunSummary {
+  readonly app: string | undefined;
+  readonly tag: string | undefined;
+  readonly digest: string | undefined;
+  readonly outcome: RunOutcomeName | undefined;
+  /** The state the run is in now, or the terminal state it ended in. */
+  readonly currentState: string | undefined;
+  readonly stages: readonly StageSummary[];
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** The most recent `$.stages` the run has written, whichever state wrote it. */
+function latestStages(timeline: ExecutionTimeline): Record<string, unknown> | undefined {
+  if (isObject(timeline.output) && isObject(timeline.output.stages)) return timeline.output.stages;
+  for (const step of [...timeline.steps].reverse()) {
+    for (const doc of [step.output, step.input]) {
+      if (isObject(doc) && isObject(doc.stages)) return doc.stages;
+    }
+  }
+  return undefined;
+}
+
+const OUTCOMES: readonly RunOutcomeName[] = ['deployed', 'rejected', 'expired', 'failed'];
+
+/** Summarizes a run: its release, outcome, and per stage the commit, health and approval decision. */
+export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
+  const release = isObject(timeline.input) && isObject(timeline.input.release) ? timeline.input.release : {};
+  const rawOutcome = isObject(timeline.output) ? timeline.output.outcome : undefined;
+  let outcome = OUTCOMES.find((o) => o === rawOutcome);
+  if (!outcome && (timeline.status === 'FAILED' || timeline.status === 'TIMED_OUT')) outcome = 'failed';
+
+  // A stage that was rejected has no approval output; its decision is in the error the Catch kept.
+  const rejection = [...timeline.steps]
+    .reverse()
+    .find((step) => step.status === 'caught' && step.error?.error === 'Shiplane.Rejected');
+  const stages = Object.entries(latestStages(timeline) ?? {}).map(([name, value]): StageSummary => {
+    const data = isObject(value) ? value : {};
+    const commit = isObject(data.commit) ? data.commit : {};
+    const health = isObject(data.health) ? data.health : {};
+    let approval: StageSummary['approval'];
+    if (isObject(data.approval)) {
+      approval = {
+        decision: str(data.approval.decision) ?? 'approved',
+        by: str(data.approval.by),
+        byName: str(data.approval.byName),
+        at: str(data.approval.at),
+        reason: str(data.approval.reason),
+        via: str(data.approval.via),
+      };
+    } else if (rejection?.name.toLowerCase().startsWith(`${name} · `)) {
+      // The interaction handler may put the decision in the cause as JSON, or a sentence.
+      const cause = parseJson(rejection.error?.cause);
+      const detail = isObject(cause) ? cause : {};
+      approval = {
+        decision: 'rejected',
+        by: str(detail.by),
+        byName: str(detail.byName),
+        at: str(detail.at) ?? rejection.exitedAt?.toISOString(),
+        reason: isObject(cause) ? str(detail.reason) : str(cause),
+        via: str(detail.via),
+      };
+    }
+    return {
+      name,
+      commit: str(commit.commit),
+      commitStatus: str(commit.status),
+      previousTag: commit.previousTag === null ? null : str(commit.previousTag),
+      health: str(health.status),
+      healthMessage: str(health.message),
+      approval,
+    };
+  });
+  return {
+    app: str(release.app),
+    tag: str(release.tag),
+    digest: str(release.digest),
+    outcome,
+    currentState: timeline.steps.at(-1)?.name,
+    stages,
+  };
+}
+
+/** `1.2s`, `3m04s`, `2h05m`: how long a state took, compact enough for a timeline column. */
+export function formatElapsed(ms: number): string {
+  if (ms < 0) ms = 0;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}

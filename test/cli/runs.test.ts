@@ -1,0 +1,289 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Io, listRuns, parseStatusFilter, runsCommand } from '../../cli/commands/runs.js';
+
+const MACHINE = 'arn:aws:states:ap-northeast-1:123456789012:stateMachine:ShiplanePromotion';
+const execArn = (name: string) =>
+  `arn:aws:states:ap-northeast-1:123456789012:execution:ShiplanePromotion:${name}`;
+const release = (app: string, tag: string) => JSON.stringify({ release: { app, tag } });
+
+function capture(): Io & { lines: string[]; errors: string[] } {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return { lines, errors, out: (text) => lines.push(text), err: (text) => errors.push(text) };
+}
+
+const sfnMock = mockClient(SFNClient);
+const sfn = new SFNClient({ region: 'ap-northeast-1' });
+
+beforeEach(() => {
+  sfnMock.reset();
+  sfnMock.on(ListExecutionsCommand).resolves({
+    executions: [
+      {
+        name: 'backend-v2.1.7-bad-9c1d2e3f4a5b',
+        executionArn: execArn('backend-v2.1.7-bad-9c1d2e3f4a5b'),
+        stateMachineArn: MACHINE,
+        status: 'FAILED',
+        startDate: new Date('2026-11-26T14:00:00Z'),
+        stopDate: new Date('2026-11-26T14:01:30Z'),
+      },
+      {
+        name: 'frontend-v1.9.0-1a2b3c4d5e6f',
+        executionArn: execArn('frontend-v1.9.0-1a2b3c4d5e6f'),
+        stateMachineArn: MACHINE,
+        status: 'SUCCEEDED',
+        startDate: new Date('2026-11-26T13:50:00Z'),
+        stopDate: new Date('2026-11-26T13:55:00Z'),
+      },
+      {
+        name: 'backend-v2.1.6-4c1f5e2b8a9d',
+        executionArn: execArn('backend-v2.1.6-4c1f5e2b8a9d'),
+        stateMachineArn: MACHINE,
+        status: 'SUCCEEDED',
+        startDate: new Date('2026-11-26T13:40:02Z'),
+        stopDate: new Date('2026-11-26T13:52:17Z'),
+      },
+    ],
+  });
+  sfnMock
+    .on(DescribeExecutionCommand, { executionArn: execArn('backend-v2.1.7-bad-9c1d2e3f4a5b') })
+    .resolves({
+      status: 'FAILED',
+      name: 'backend-v2.1.7-bad-9c1d2e3f4a5b',
+      input: release('backend', 'v2.1.7-bad'),
+      error: 'Shiplane.Degraded',
+    });
+  sfnMock.on(DescribeExecutionCommand, { executionArn: execArn('frontend-v1.9.0-1a2b3c4d5e6f') }).resolves({
+    status: 'SUCCEEDED',
+    input: release('frontend', 'v1.9.0'),
+    output: JSON.stringify({ outcome: 'rejected' }),
+  });
+  sfnMock.on(DescribeExecutionCommand, { executionArn: execArn('backend-v2.1.6-4c1f5e2b8a9d') }).resolves({
+    status: 'SUCCEEDED',
+    input: release('backend', 'v2.1.6'),
+    output: JSON.stringify({ outcome: 'deployed' }),
+  });
+});
+
+describe('shiplane runs against a deployed stack', () => {
+  it('lists runs with app, tag, status and outcome', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const code = await listRuns({ stateMachine: MACHINE }, io, { sfn });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(io.lines[0]).toMatch(/^EXECUTION\s+APP\s+TAG\s+STATUS\s+OUTCOME\s+STARTED\s+TOOK$/);
+    expect(io.lines[1]).toMatch(
+      /^backend-v2\.1\.7-bad-9c1d2e3f4a5b\s+backend\s+v2\.1\.7-bad\s+FAILED\s+failed\s+2026-11-26 14:00:00Z\s+1m30s$/,
+    );
+    expect(io.lines[2]).toMatch(/frontend\s+v1\.9\.0\s+SUCCEEDED\s+rejected/);
+    expect(io.lines[3]).toMatch(/backend\s+v2\.1\.6\s+SUCCEEDED\s+deployed\s+.*12m15s$/);
+  });
+
+  it('filters by app using the execution name prefix and the run input', async () => {
+    const io = capture();
+
+    const code = await listRuns({ stateMachine: MACHINE, app: 'backend', json: true }, io, { sfn });
+
+    expect(code).toBe(0);
+    const { runs } = JSON.parse(io.lines[0] ?? '{}') as { runs: Array<{ execution: string; app: string }> };
+    expect(runs.map((run) => run.execution)).toEqual([
+      'backend-v2.1.7-bad-9c1d2e3f4a5b',
+      'backend-v2.1.6-4c1f5e2b8a9d',
+    ]);
+  });
+
+  it('asks Step Functions for SUCCEEDED runs and keeps the deployed ones for --status deployed', async () => {
+    const io = capture();
+
+    await listRuns({ stateMachine: MACHINE, status: 'deployed', json: true }, io, { sfn });
+
+    expect(sfnMock.commandCalls(ListExecutionsCommand)[0]?.args[0].input).toMatchObject({
+      stateMachineArn: MACHINE,
+      statusFilter: 'SUCCEEDED',
+    });
+    const { runs } = JSON.parse(io.lines[0] ?? '{}') as { runs: Array<{ outcome: string }> };
+    expect(runs.map((run) => run.outcome)).toEqual(['deployed']);
+  });
+
+  it('finds the promotion state machine by name when none is given', async () => {
+    sfnMock.on(ListStateMachinesCommand).resolves({
+      stateMachines: [
+        {
+          name: 'unrelated',
+          stateMachineArn: 'arn:aws:states:x:1:stateMachine:unrelated',
+          type: 'STANDARD',
+          creationDate: new Date(),
+        },
+        { name: 'ShiplanePromotion', stateMachineArn: MACHINE, type: 'STANDARD', creationDate: new Date() },
+      ],
+    });
+    const io = capture();
+
+    const code = await listRuns({ limit: 1 }, io, { sfn, env: {} });
+
+    expect(code).toBe(0);
+    expect(sfnMock.commandCalls(ListExecutionsCommand)[0]?.args[0].input.stateMachineArn).toBe(MACHINE);
+    expect(io.lines).toHaveLength(2);
+  });
+
+  it('says what to do when no state machine can be found', async () => {
+    sfnMock.on(ListStateMachinesCommand).resolves({ stateMachines: [] });
+    const io = capture();
+
+    const code = await listRuns({}, io, { sfn, env: {} });
+
+    expect(code).toBe(1);
+    expect(io.errors[0]).toMatch(/no state machine.*pass --state-machine ARN/);
+  });
+
+  it('refuses an unknown status with exit code 2 and calls nothing', async () => {
+    const io = capture();
+
+    const code = await listRuns({ stateMachine: MACHINE, status: 'great' }, io, { sfn });
+
+    expect(code).toBe(2);
+    expect(io.errors[0]).toMatch(/unknown status "great"/);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('parseStatusFilter', () => {
+  it.each([
+    ['deployed', { sfnStatus: 'SUCCEEDED', outcome: 'deployed' }],
+    ['failed', { sfnStatus: 'FAILED', outcome: 'failed' }],
+    ['running', { sfnStatus: 'RUNNING' }],
+    ['timed-out', { sfnStatus: 'TIMED_OUT' }],
+  ])('reads %s', (text, filter) => {
+    expect(parseStatusFilter(text)).toEqual(filter);
+  });
+});
+
+describe('shiplane runs against a sandbox', () => {
+  let server: Server;
+  let url: string;
+  const deployed = JSON.parse(readFileSync('test/fixtures/sfn-history-deployed.json', 'utf8')) as unknown;
+
+  beforeEach(async () => {
+    server = createServer((request, response) => {
+      const path = new URL(request.url ?? '/', 'http://x').pathname;
+      response.setHeader('content-type', 'application/json');
+      if (path === '/api/executions') {
+        response.end(
+          JSON.stringify({
+            executions: [
+              {
+                name: 'backend-v2.1.6-4c1f5e2b8a9d',
+                arn: execArn('backend-v2.1.6-4c1f5e2b8a9d'),
+                status: 'SUCCEEDED',
+                startDate: '2026-11-26T13:40:02.120Z',
+                stopDate: '2026-11-26T13:52:17.660Z',
+              },
+            ],
+          }),
+        );
+      } else if (path === '/api/executions/backend-v2.1.6-4c1f5e2b8a9d') {
+        response.end(
+          JSON.stringify({
+            name: 'backend-v2.1.6-4c1f5e2b8a9d',
+            arn: execArn('backend-v2.1.6-4c1f5e2b8a9d'),
+            status: 'SUCCEEDED',
+            startDate: '2026-11-26T13:40:02.120Z',
+            input: { release: { app: 'backend', tag: 'v2.1.6' } },
+            output: { outcome: 'deployed' },
+            events: (deployed as { events: unknown[] }).events,
+          }),
+        );
+      } else {
+        response.writeHead(404).end(JSON.stringify({ message: 'not found' }));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterEach(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('reads the runs from the sandbox JSON API', async () => {
+    const io = capture();
+
+    const code = await listRuns({ sandbox: url }, io);
+
+    expect(code).toBe(0);
+    expect(io.lines[1]).toMatch(/^backend-v2\.1\.6-4c1f5e2b8a9d\s+backend\s+v2\.1\.6\s+SUCCEEDED\s+deployed/);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('finds the sandbox started in this folder when --sandbox has no URL', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'shiplane-runs-'));
+    try {
+      await mkdir(join(cwd, '.shiplane/sandbox'), { recursive: true });
+      await writeFile(join(cwd, '.shiplane/sandbox/sandbox.json'), JSON.stringify({ url }));
+      const io = capture();
+
+      const code = await listRuns({ sandbox: true, json: true }, io, { cwd });
+
+      expect(code).toBe(0);
+      expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({
+        runs: [{ app: 'backend', outcome: 'deployed' }],
+      });
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('says how to start a sandbox when none is running', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'shiplane-runs-'));
+    const io = capture();
+
+    const code = await listRuns({ sandbox: true }, io, { cwd });
+
+    expect(code).toBe(1);
+    expect(io.errors[0]).toMatch(/no running sandbox found.*npm start/);
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('says the sandbox is unreachable when nothing listens', async () => {
+    await new Promise((resolve) => server.close(resolve));
+    server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const io = capture();
+
+    const code = await listRuns({ sandbox: url }, io);
+
+    expect(code).toBe(1);
+    expect(io.errors[0]).toMatch(/cannot reach the sandbox/);
+  });
+});
+
+describe('the runs command', () => {
+  it('parses its options and sets the exit code', async () => {
+    const io = capture();
+    const command = runsCommand({ sfn }, io);
+    command.exitOverride();
+
+    await command.parseAsync(['--state-machine', MACHINE, '--status', 'failed', '--json'], { from: 'user' });
+
+    expect(process.exitCode).toBe(0);
+    expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({ runs: [{ outcome: 'failed' }] });
+    process.exitCode = undefined;
+  });
+});

@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Io } from '../../cli/commands/runs.js';
+import { renderRun, showRun } from '../../cli/commands/show.js';
+
+const MACHINE = 'arn:aws:states:ap-northeast-1:123456789012:stateMachine:ShiplanePromotion';
+const NAME = 'backend-v2.1.6-4c1f5e2b8a9d';
+const ARN = `arn:aws:states:ap-northeast-1:123456789012:execution:ShiplanePromotion:${NAME}`;
+
+/** The fixture as the SDK returns it: timestamps are Dates. */
+const events = (
+  JSON.parse(readFileSync('test/fixtures/sfn-history-deployed.json', 'utf8')) as {
+    events: Array<HistoryEvent & { timestamp: string }>;
+  }
+).events.map((event) => ({ ...event, timestamp: new Date(event.timestamp) })) as HistoryEvent[];
+
+function capture(): Io & { lines: string[]; errors: string[] } {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return { lines, errors, out: (text) => lines.push(text), err: (text) => errors.push(text) };
+}
+
+const sfnMock = mockClient(SFNClient);
+const sfn = new SFNClient({ region: 'ap-northeast-1' });
+
+beforeEach(() => {
+  sfnMock.reset();
+  sfnMock.on(DescribeExecutionCommand, { executionArn: ARN }).resolves({
+    executionArn: ARN,
+    name: NAME,
+    status: 'SUCCEEDED',
+    startDate: new Date('2026-11-26T13:40:02.120Z'),
+    stopDate: new Date('2026-11-26T13:52:17.660Z'),
+    input: JSON.stringify({ release: { app: 'backend', tag: 'v2.1.6' } }),
+    output: JSON.stringify({ outcome: 'deployed' }),
+  });
+  // Two pages, as GetExecutionHistory returns long histories.
+  sfnMock
+    .on(GetExecutionHistoryCommand, { executionArn: ARN })
+    .resolvesOnce({ events: events.slice(0, 40), nextToken: 'page-2' })
+    .resolvesOnce({ events: events.slice(40) });
+});
+
+describe('shiplane show against a deployed stack', () => {
+  it('prints the run, its timeline with the poll loop folded, and the stage results', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const code = await showRun(NAME, { stateMachine: MACHINE }, io, { sfn });
+
+    // Assess
+    expect(code).toBe(0);
+    const text = io.lines.join('\n');
+    expect(io.lines[0]).toBe(`${NAME}  SUCCEEDED · deployed`);
+    expect(text).toContain('release   backend v2.1.6  sha256:4c1f5e2b');
+    expect(text).toContain('started   2026-11-26T13:40:02.120Z  took 12m16s');
+    expect(text).toMatch(/✓ Staging · Commit new tag\n/);
+    expect(text).toMatch(/✓ Staging · Wait for Argo CD {2}×2/);
+    expect(text).toMatch(/✓ Production · Await approval\n/);
+    expect(text).toMatch(/✓ Deployed$/m);
+    expect(text).toContain(
+      'staging     commit 8f3a2c1 (committed, was v2.1.5); healthy: Synced and Healthy at 8f3a2c1',
+    );
+    expect(text).toContain(
+      'production  approved by aiko.tanaka (U0PLATFORM1) via slack at 2026-11-26T13:52:14Z; commit c4d5e6f (committed, was v2.1.5)',
+    );
+  });
+
+  it('reads the whole history, page by page, with execution data', async () => {
+    await showRun(NAME, { stateMachine: MACHINE, json: true }, capture(), { sfn });
+
+    const calls = sfnMock.commandCalls(GetExecutionHistoryCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]?.args[0].input).toMatchObject({ executionArn: ARN, includeExecutionData: true });
+    expect(calls[1]?.args[0].input).toMatchObject({ nextToken: 'page-2' });
+  });
+
+  it('prints JSON with the summary and every state', async () => {
+    const io = capture();
+
+    await showRun(ARN, { stateMachine: MACHINE, json: true }, io, { sfn });
+
+    const shown = JSON.parse(io.lines[0] ?? '{}') as {
+      outcome: string;
+      timeline: unknown[];
+      stages: unknown[];
+    };
+    expect(shown).toMatchObject({
+      execution: NAME,
+      status: 'SUCCEEDED',
+      outcome: 'deployed',
+      app: 'backend',
+    });
+    expect(shown.timeline).toHaveLength(22);
+    expect(shown.stages).toHaveLength(2);
+  });
+
+  it('says which execution does not exist, exit 1', async () => {
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'nope', $metadata: {} }));
+    const io = capture();
+
+    const code = await showRun('backend-v9.9.9-000000000000', { stateMachine: MACHINE }, io, { sfn });
+
+    expect(code).toBe(1);
+    expect(io.errors[0]).toBe(`shiplane show: no execution backend-v9.9.9-000000000000 on ${MACHINE}`);
+  });
+});
+
+describe('renderRun', () => {
+  it('shows a failed run with its error and the state that failed', () => {
+    const start = new Date('2026-11-26T14:00:00Z');
+    const at = (s: number) => new Date(start.getTime() + s * 1000);
+    const lines = renderRun(
+      {
+        name: 'backend-v2.1.7-bad-9c1d2e3f4a5b',
+        arn: 'arn',
+        status: 'FAILED',
+        startDate: start,
+        stopDate: at(30),
+        input: undefined,
+        output: undefined,
+        error: 'Shiplane.Degraded',
+        cause: 'staging is Degraded',
+        events: [
+          {
+            id: 1,
+            type: 'ExecutionStarted',
+            timestamp: at(0),
+            executionStartedEventDetails: { input: '{}' },
+          },
+          {
+            id: 2,
+            type: 'PassStateEntered',
+            timestamp: at(28),
+            stateEnteredEventDetails: { name: 'Staging · Degraded' },
+          },
+          {
+            id: 3,
+            type: 'PassStateExited',
+            timestamp: at(28),
+            stateExitedEventDetails: { name: 'Staging · Degraded' },
+          },
+          {
+            id: 4,
+            type: 'FailStateEntered',
+            timestamp: at(29),
+            stateEnteredEventDetails: { name: 'Failed' },
+          },
+          {
+            id: 5,
+            type: 'ExecutionFailed',
+            timestamp: at(30),
+            executionFailedEventDetails: {
+              error: 'Shiplane.Degraded',
+              cause: 'staging is Degraded at 1a2b3c4: Deployment backend 0/1 ready',
+            },
+          },
+        ],
+      },
+      at(60),
+    );
+
+    expect(lines[0]).toBe('backend-v2.1.7-bad-9c1d2e3f4a5b  FAILED · failed');
+    expect(lines).toContain(
+      'error     Shiplane.Degraded: staging is Degraded at 1a2b3c4: Deployment backend 0/1 ready',
+    );
+    expect(lines.some((line) => /\+29s\s+1\.0s {2}✗ Failed$/.test(line))).toBe(true);
+  });
+});
