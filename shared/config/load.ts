@@ -16,22 +16,39 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out === '' ? '(root)' : out;
 }
 
-function problemsOf(error: z.ZodError): ConfigProblem[] {
-  return error.issues.map((issue) => {
-    let message = issue.message;
+/** Whether the input has a value at `path` (a missing key is `required`, whatever the schema's message). */
+function isMissing(raw: unknown, path: ReadonlyArray<PropertyKey>): boolean {
+  let value = raw;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return false;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value === undefined;
+}
+
+function problemsOf(error: z.ZodError, raw: unknown): ConfigProblem[] {
+  return error.issues.flatMap((issue): ConfigProblem[] => {
     if (issue.code === 'unrecognized_keys') {
-      message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
-    } else if (issue.code === 'invalid_type' && /received undefined/.test(message)) {
-      message = 'required';
+      // Name the key itself, so the path is where the typo is.
+      return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key' }));
     }
-    return { path: formatPath(issue.path), message };
+    let message = issue.message;
+    if (issue.code === 'invalid_type' && isMissing(raw, issue.path)) {
+      message = 'required';
+    } else if (issue.code === 'invalid_key') {
+      message = issue.issues.map((inner) => inner.message).join('; ') || 'invalid key';
+    }
+    return [{ path: formatPath(issue.path), message }];
   });
 }
 
 /** Validates an already-parsed config object. Throws ConfigError listing every problem. */
 export function parseConfig(raw: unknown, source = 'config'): Config {
+  if (raw === undefined || raw === null) {
+    throw new ConfigError(source, [{ path: '(root)', message: 'the config is empty' }]);
+  }
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(source, problemsOf(result.error));
+  if (!result.success) throw new ConfigError(source, problemsOf(result.error, raw));
   return result.data;
 }
 
@@ -43,7 +60,8 @@ export function parseConfigText(text: string, source = DEFAULT_CONFIG_FILE): Con
       source,
       document.errors.map((error) => ({
         path: error.linePos ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '(yaml)',
-        message: error.message.split('\n')[0] ?? error.message,
+        // The path already says where; keep the first line of the message without its position.
+        message: (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, ''),
       })),
     );
   }

@@ -44,9 +44,17 @@ const regex = z.string().superRefine((text, ctx) => {
   }
 });
 
+const numericId = (what: string) =>
+  z
+    .union([
+      z.number().int(`expected the numeric ${what}`).positive(`expected the numeric ${what}`),
+      z.string().regex(/^\d+$/, `expected the numeric ${what}`),
+    ])
+    .transform(String);
+
 const githubApp = z.strictObject({
-  appId: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]).transform(String),
-  installationId: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]).transform(String),
+  appId: numericId('GitHub App id'),
+  installationId: numericId('installation id'),
   privateKey: secretRef,
 });
 
@@ -155,30 +163,46 @@ export const configSchema = z
     secrets: z.array(secretSelection).default([]),
     secretSync: z.strictObject({ interval: duration('15m') }).default({ interval: 900 }),
   })
-  .superRefine((config, ctx) => {
-    const byRepository = new Map<string, string>();
-    for (const [name, entry] of Object.entries(config.apps)) {
-      const other = byRepository.get(entry.ecrRepository);
-      if (other) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['apps', name, 'ecrRepository'],
-          message: `${entry.ecrRepository} is already the repository of app ${other}; apps need distinct ECR repositories`,
-        });
+  // Uniqueness runs even when other fields are wrong, so one run of `shiplane validate` lists every problem;
+  // it reads only plain strings, which are there (or not) whatever else failed.
+  .superRefine(
+    (config, ctx) => {
+      const raw: unknown = config;
+      if (!isObject(raw)) return;
+      const byRepository = new Map<string, string>();
+      for (const [name, entry] of Object.entries(isObject(raw.apps) ? raw.apps : {})) {
+        const repository = isObject(entry) ? entry.ecrRepository : undefined;
+        if (typeof repository !== 'string') continue;
+        const other = byRepository.get(repository);
+        if (other) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['apps', name, 'ecrRepository'],
+            message: `${repository} is already the repository of app ${other}; apps need distinct ECR repositories`,
+          });
+        } else {
+          byRepository.set(repository, name);
+        }
       }
-      byRepository.set(entry.ecrRepository, name);
-    }
-    const seen = new Set<string>();
+      const seen = new Set<string>();
+      (Array.isArray(raw.stages) ? raw.stages : []).forEach((entry: unknown, index) => {
+        const name = isObject(entry) ? entry.name : undefined;
+        if (typeof name !== 'string') return;
+        if (seen.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', index, 'name'],
+            message: `duplicate stage name ${name}`,
+          });
+        }
+        seen.add(name);
+      });
+    },
+    { when: () => true },
+  )
+  .superRefine((config, ctx) => {
     let historyEvents = 0;
     config.stages.forEach((entry, index) => {
-      if (seen.has(entry.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['stages', index, 'name'],
-          message: `duplicate stage name ${entry.name}`,
-        });
-      }
-      seen.add(entry.name);
       if (entry.pollInterval > entry.healthTimeout) {
         ctx.addIssue({
           code: 'custom',
@@ -195,10 +219,14 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['stages'],
-        message: `healthTimeout / pollInterval allow ${historyEvents} history events across stages; Step Functions keeps 25,000 — raise pollInterval or lower healthTimeout`,
+        message: `healthTimeout / pollInterval allow about ${historyEvents} history events across stages; Shiplane keeps a run under ${HISTORY_EVENT_BUDGET} (Step Functions stops at 25,000) — raise pollInterval or lower healthTimeout`,
       });
     }
   });
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /** The config as written (durations as text, references as text). */
 export type ConfigInput = z.input<typeof configSchema>;

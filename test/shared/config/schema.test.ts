@@ -1,0 +1,263 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, parseConfigText } from '../../../shared/config/load.js';
+import { HISTORY_EVENT_BUDGET } from '../../../shared/config/schema.js';
+import { problemsOf, type RawConfig, shippedConfig } from './helpers.js';
+
+describe('the shipped shiplane.config.yaml', () => {
+  it('is valid, with durations in seconds and secret references parsed', () => {
+    const config = parseConfigText(readFileSync('shiplane.config.yaml', 'utf8'));
+
+    expect(config.gitops).toEqual({
+      repository: 'itdo-erp/itdo-erp-infrastructure',
+      branch: 'main',
+      github: {
+        apiUrl: 'https://api.github.com',
+        token: { source: 'secret', name: 'shiplane/github-token' },
+      },
+    });
+    expect(Object.keys(config.apps)).toEqual(['backend', 'frontend']);
+    expect(config.stages.map((stage) => [stage.name, stage.healthTimeout, stage.pollInterval])).toEqual([
+      ['staging', 900, 10],
+      ['production', 900, 10],
+    ]);
+    expect(config.stages[1]?.approval).toEqual({
+      approvers: ['U0PLATFORM1', 'S0PLATFORMGRP'],
+      timeout: 86_400,
+    });
+    expect(config.slack.botToken).toEqual({ source: 'secret', name: 'shiplane/slack-bot-token' });
+  });
+});
+
+describe('config defaults', () => {
+  it('fills in the optional settings DESIGN.md lists', () => {
+    const raw = shippedConfig();
+    delete raw.gitops.branch;
+    delete raw.gitops.github.apiUrl;
+    delete raw.slack.apiUrl;
+    delete raw.alerts;
+    delete raw.secrets;
+    delete raw.stages[0].healthTimeout;
+    delete raw.stages[1].approval.timeout;
+
+    const config = parseConfig(raw);
+
+    expect(config.gitops.branch).toBe('main');
+    expect(config.gitops.github.apiUrl).toBe('https://api.github.com');
+    expect(config.slack.apiUrl).toBe('https://slack.com/api/');
+    expect(config.alerts.email).toEqual([]);
+    expect(config.secrets).toEqual([]);
+    expect(config.stages[0]).toMatchObject({ healthTimeout: 900, pollInterval: 10, sync: false });
+    expect(config.stages[0]?.approval).toBeUndefined();
+    expect(config.stages[1]?.approval?.timeout).toBe(86_400);
+    expect(config.apps.backend?.newName).toBeUndefined();
+  });
+
+  it('accepts a GitHub App instead of a token', () => {
+    const raw = shippedConfig();
+    delete raw.gitops.github.token;
+    raw.gitops.github.app = {
+      appId: 123456,
+      installationId: '7890123',
+      privateKey: 'secret:shiplane/github-app',
+    };
+
+    expect(parseConfig(raw).gitops.github.app).toEqual({
+      appId: '123456',
+      installationId: '7890123',
+      privateKey: { source: 'secret', name: 'shiplane/github-app' },
+    });
+  });
+
+  it('accepts env: references for local runs and combined durations', () => {
+    const raw = shippedConfig();
+    raw.argocd.token = 'env:ARGOCD_TOKEN';
+    raw.stages[1].approval.timeout = '1h30m';
+
+    const config = parseConfig(raw);
+
+    expect(config.argocd.token).toEqual({ source: 'env', name: 'ARGOCD_TOKEN' });
+    expect(config.stages[1]?.approval?.timeout).toBe(5_400);
+  });
+});
+
+/** Each bad config: what is changed, and the problem `shiplane validate` must report. */
+const badConfigs: Array<[string, (raw: RawConfig) => void, { path: string; message: RegExp }]> = [
+  ['an unknown top-level key', (raw) => (raw.notify = {}), { path: 'notify', message: /^unknown key$/ }],
+  [
+    'an unknown nested key (a typo)',
+    (raw) => (raw.stages[1].approval.approver = ['U0PLATFORM1']),
+    { path: 'stages[1].approval.approver', message: /^unknown key$/ },
+  ],
+  [
+    'a duration that is not one',
+    (raw) => (raw.stages[1].approval.timeout = '1 day'),
+    { path: 'stages[1].approval.timeout', message: /expected a duration like 90s, 15m or 24h, got "1 day"/ },
+  ],
+  [
+    'a zero duration',
+    (raw) => (raw.stages[0].healthTimeout = '0m'),
+    { path: 'stages[0].healthTimeout', message: /expected a duration/ },
+  ],
+  [
+    'a duration written as a bare number',
+    (raw) => (raw.stages[0].pollInterval = 10),
+    { path: 'stages[0].pollInterval', message: /expected a duration/ },
+  ],
+  [
+    'a duplicate stage name',
+    (raw) => (raw.stages[1].name = 'staging'),
+    { path: 'stages[1].name', message: /duplicate stage name staging/ },
+  ],
+  [
+    'two apps on one ECR repository',
+    (raw) => (raw.apps.frontend.ecrRepository = 'itdo-erp/backend'),
+    { path: 'apps.frontend.ecrRepository', message: /already the repository of app backend/ },
+  ],
+  [
+    'a secret reference without a name',
+    (raw) => (raw.argocd.token = 'secret:'),
+    { path: 'argocd.token', message: /expected secret:NAME/ },
+  ],
+  [
+    'an env reference that is not a variable name',
+    (raw) => (raw.argocd.token = 'env:ARGOCD TOKEN'),
+    { path: 'argocd.token', message: /expected env:VAR/ },
+  ],
+  [
+    'a plain secret where a reference belongs',
+    (raw) => (raw.slack.botToken = 'xoxb-1111-2222-abcdefabcdef'),
+    { path: 'slack.botToken', message: /never the secret itself/ },
+  ],
+  [
+    'a missing required key',
+    (raw) => delete raw.gitops.repository,
+    { path: 'gitops.repository', message: /^required$/ },
+  ],
+  [
+    'a missing secret reference',
+    (raw) => delete raw.slack.signingSecret,
+    { path: 'slack.signingSecret', message: /^required$/ },
+  ],
+  ['a missing section', (raw) => delete raw.argocd, { path: 'argocd', message: /^required$/ }],
+  ['no apps', (raw) => (raw.apps = {}), { path: 'apps', message: /at least one app/ }],
+  ['no stages', (raw) => (raw.stages = []), { path: 'stages', message: /at least one stage/ }],
+  [
+    'a tag pattern that is not a regular expression',
+    (raw) => (raw.apps.backend.tags = '^v(\\d+$'),
+    { path: 'apps.backend.tags', message: /not a valid regular expression/ },
+  ],
+  [
+    'health waits that would exhaust the execution history',
+    (raw) => {
+      raw.stages[0].healthTimeout = '7d';
+      raw.stages[0].pollInterval = '10s';
+    },
+    { path: 'stages', message: new RegExp(`under ${HISTORY_EVENT_BUDGET}.*raise pollInterval`) },
+  ],
+  [
+    'both a GitHub token and a GitHub App',
+    (raw) =>
+      (raw.gitops.github.app = { appId: 1, installationId: 2, privateKey: 'secret:shiplane/github-app' }),
+    { path: 'gitops.github', message: /set exactly one of token or app/ },
+  ],
+  [
+    'neither a GitHub token nor a GitHub App',
+    (raw) => delete raw.gitops.github.token,
+    { path: 'gitops.github', message: /set exactly one of token or app/ },
+  ],
+  [
+    'a GitHub App id that is not numeric',
+    (raw) => {
+      delete raw.gitops.github.token;
+      raw.gitops.github.app = { appId: 'shiplane', installationId: 2, privateKey: 'secret:k' };
+    },
+    { path: 'gitops.github.app.appId', message: /expected the numeric GitHub App id/ },
+  ],
+  [
+    'a poll interval longer than the health timeout',
+    (raw) => (raw.stages[0].pollInterval = '20m'),
+    { path: 'stages[0].pollInterval', message: /must not be longer than healthTimeout/ },
+  ],
+  [
+    'an app name that is not lower-case',
+    (raw) => (raw.apps.Backend = raw.apps.backend),
+    { path: 'apps.Backend', message: /expected a lower-case app name/ },
+  ],
+  [
+    'a Slack channel name instead of its id',
+    (raw) => (raw.slack.channel = '#deploys'),
+    { path: 'slack.channel', message: /expected a Slack channel id/ },
+  ],
+  [
+    'an approver that is not a Slack id',
+    (raw) => (raw.stages[1].approval.approvers = ['@alice']),
+    { path: 'stages[1].approval.approvers[0]', message: /expected a Slack user id/ },
+  ],
+  [
+    'an alert address that is not an email',
+    (raw) => (raw.alerts.email = ['oncall']),
+    { path: 'alerts.email[0]', message: /expected an email address/ },
+  ],
+  [
+    'an Argo CD URL that is not http(s)',
+    (raw) => (raw.argocd.url = 'ftp://argocd.itdo-erp.com'),
+    { path: 'argocd.url', message: /expected an http\(s\) URL/ },
+  ],
+  [
+    'a repository that is not owner/name',
+    (raw) => (raw.gitops.repository = 'itdo-erp-infrastructure'),
+    { path: 'gitops.repository', message: /expected owner\/name/ },
+  ],
+  [
+    'a secret selection with neither match nor tags',
+    (raw) => delete raw.secrets[0].match,
+    { path: 'secrets[0]', message: /set match, tags, or both/ },
+  ],
+  [
+    'a digestPath without valuesPath',
+    (raw) => (raw.stages[0].digestPath = 'image.digest'),
+    { path: 'stages[0].digestPath', message: /needs valuesPath/ },
+  ],
+];
+
+describe('an invalid config', () => {
+  it.each(badConfigs)('reports %s with its key path', (_, change, expected) => {
+    const raw = shippedConfig();
+    change(raw);
+
+    const problems = problemsOf(raw);
+
+    expect(problems).toEqual([{ path: expected.path, message: expect.stringMatching(expected.message) }]);
+  });
+
+  it('reports every problem at once, the cross-checks included', () => {
+    const raw = shippedConfig();
+    raw.slack.channel = '#deploys';
+    raw.stages[0].healthTimeout = 'soon';
+    raw.stages[1].name = 'staging';
+    raw.apps.frontend.ecrRepository = 'itdo-erp/backend';
+    raw.argocd.tokn = 'secret:typo';
+
+    expect(problemsOf(raw).map((problem) => problem.path)).toEqual([
+      'argocd.tokn',
+      'slack.channel',
+      'stages[0].healthTimeout',
+      'apps.frontend.ecrRepository',
+      'stages[1].name',
+    ]);
+  });
+
+  it('never repeats a plain secret in its message', () => {
+    const raw = shippedConfig();
+    raw.slack.signingSecret = '8f742231b10e8888abcd99yyyzzz85a5';
+
+    const problems = problemsOf(raw);
+
+    expect(JSON.stringify(problems)).not.toContain('8f742231b10e8888abcd99yyyzzz85a5');
+  });
+
+  it('says the config is empty when there is nothing', () => {
+    expect(problemsOf(null)).toEqual([{ path: '(root)', message: 'the config is empty' }]);
+  });
+});
