@@ -1,0 +1,24 @@
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+/** The approvals table's key and TTL attribute; the handlers read and write these names. */
+export const APPROVALS_PARTITION_KEY = 'pk';
+export const APPROVALS_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * Pending approvals (the task token kept server-side, keyed by a short approval id) and each
+ * release's Slack thread. Items expire through TTL once their run can no longer use them.
+ */
+export class ApprovalsTable extends Construct {
+  readonly table: Table;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.table = new Table(this, 'table', {
+      partitionKey: { name: APPROVALS_PARTITION_KEY, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: APPROVALS_TTL_ATTRIBUTE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    });
+  }
+}

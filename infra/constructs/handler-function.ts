@@ -1,0 +1,172 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { toConfigInput } from '../../shared/config/runtime.js';
+import type { Config, SecretRef } from '../../shared/config/schema.js';
+import { ENV } from '../../shared/contracts/environment.js';
+import { HANDLER_METADATA_KEY, type HandlerName } from '../../shared/contracts/handlers.js';
+
+/** The repository root: entries, the lock file and esbuild's working directory. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Lambda refuses a function whose variables (names and values) exceed 4 KB in total. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/**
+ * What an unresolved value (an ARN, a queue URL) counts for in the environment-size check: it is
+ * only known at deploy time, so it is counted as a long ARN.
+ */
+const UNRESOLVED_VALUE_BYTES = 256;
+
+/** The runtime every handler runs on: the newest Node.js this aws-cdk-lib knows. */
+export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
+
+/** ESM bundles still meet CommonJS dependencies that call `require`; this gives them one. */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __shiplaneCreateRequire } from 'node:module'; const require = __shiplaneCreateRequire(import.meta.url);";
+
+export interface HandlerFunctionProps {
+  /** The handler's folder under functions/; also its `shiplane:handler` metadata. */
+  readonly name: HandlerName;
+  /** The validated config, passed to the function as SHIPLANE_CONFIG (references only, no secrets). */
+  readonly config: Config;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** Extra environment variables (names and ARNs only). @default none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Where failed asynchronous invocations go. Only for functions invoked asynchronously (EventBridge);
+   * the others are invoked synchronously or by an SQS event source whose queue has its own DLQ.
+   * @default none
+   */
+  readonly deadLetterQueue?: IQueue;
+}
+
+/**
+ * Every Shiplane Lambda: one esbuild ESM bundle of `functions/<name>/handler.ts`, Node.js 24 on arm64,
+ * its own log group and role (no managed policies), X-Ray active, Powertools settings, and the
+ * validated config in SHIPLANE_CONFIG.
+ */
+export class HandlerFunction extends NodejsFunction {
+  /** The handler's name (the folder under functions/). */
+  readonly handlerName: HandlerName;
+  /** The execution role; grants land in its default policy. */
+  readonly executionRole: Role;
+
+  constructor(scope: Construct, props: HandlerFunctionProps) {
+    const entry = `${PROJECT_ROOT}functions/${props.name}/handler.ts`;
+    if (!existsSync(entry)) {
+      throw new Error(
+        `HandlerFunction ${props.name}: ${entry} does not exist; every handler needs functions/<name>/handler.ts`,
+      );
+    }
+    const logGroup = new LogGroup(scope, `${props.name}-logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+    const role = new Role(scope, `${props.name}-role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Shiplane ${props.name} function`,
+    });
+    super(scope, props.name, {
+      entry,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      runtime: HANDLER_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: Tracing.ACTIVE,
+      role,
+      logGroup,
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+      },
+      environment: {
+        [ENV.config]: JSON.stringify(toConfigInput(props.config)),
+        POWERTOOLS_SERVICE_NAME: `shiplane-${props.name}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Shiplane',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+    });
+    this.handlerName = props.name;
+    this.executionRole = role;
+    logGroup.grantWrite(role);
+
+    const cfn = this.node.defaultChild as CfnFunction;
+    cfn.addMetadata(HANDLER_METADATA_KEY, props.name);
+    this.node.addValidation({ validate: () => this.checkEnvironmentSize(cfn) });
+
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions.',
+    });
+    if (!props.deadLetterQueue) {
+      Validations.of(this).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Invoked synchronously (Step Functions, API Gateway) or by an SQS event source whose queue has its own DLQ; an asynchronous-invocation DLQ would never receive anything.',
+      });
+    }
+  }
+
+  /** Lets the function read the secret a `secret:` reference names; `env:` references need nothing. */
+  grantSecretRead(...refs: ReadonlyArray<SecretRef | undefined>): void {
+    const resources = refs.flatMap((ref) =>
+      ref?.source === 'secret' ? [secretArnPattern(Stack.of(this), ref.name)] : [],
+    );
+    if (resources.length === 0) return;
+    this.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources }));
+  }
+
+  private checkEnvironmentSize(cfn: CfnFunction): string[] {
+    const resolved = Stack.of(this).resolve(cfn.environment) as
+      | { variables?: Record<string, unknown> }
+      | undefined;
+    let bytes = 0;
+    for (const [key, value] of Object.entries(resolved?.variables ?? {})) {
+      bytes += Buffer.byteLength(key);
+      bytes +=
+        typeof value === 'string' && !Token.isUnresolved(value)
+          ? Buffer.byteLength(value)
+          : UNRESOLVED_VALUE_BYTES;
+    }
+    if (bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return [];
+    return [
+      `the ${this.handlerName} function's environment is about ${bytes} bytes; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}. ` +
+        `Most of it is ${ENV.config} (the config as JSON): shorten the config (fewer apps, stages or secret selections).`,
+    ];
+  }
+}
+
+/**
+ * The IAM resource for a Secrets Manager name (or glob): Secrets Manager appends `-` and six random
+ * characters to every secret's ARN. A reference that already is an ARN is used as given.
+ */
+export function secretArnPattern(stack: Stack, name: string): string {
+  if (name.startsWith('arn:')) return name;
+  return stack.formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${name}-??????`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}

@@ -1,0 +1,556 @@
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Fail,
+  type IChainable,
+  IntegrationPattern,
+  JsonPath,
+  LogLevel,
+  Pass,
+  Result,
+  type State,
+  StateMachine,
+  StateMachineType,
+  TaskInput,
+  Timeout,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { Config, StageConfig } from '../../shared/config/schema.js';
+import { ENV } from '../../shared/contracts/environment.js';
+import { ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
+import { formatDuration } from '../../shared/domain/duration.js';
+import type { Alerting } from './alerting.js';
+import { HandlerFunction } from './handler-function.js';
+
+/** Lambda errors worth a retry: the service or the SDK hiccuped, the function never ran to an answer. */
+export const LAMBDA_TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+
+/** How long a run waits for the committer's answer before sending the commit request again. */
+export const COMMIT_TIMEOUT_SECONDS = 900;
+
+/** `staging` → `Staging`: the prefix of a stage's state names. */
+export function stageTitle(stage: string): string {
+  return stage.charAt(0).toUpperCase() + stage.slice(1);
+}
+
+/** The names of a stage's states, as people read them in the console. */
+export function stageStateNames(stage: string) {
+  const t = stageTitle(stage);
+  return {
+    awaitApproval: `${t} · Await approval`,
+    notifyRejected: `${t} · Notify rejected`,
+    notifyExpired: `${t} · Notify expired`,
+    notifyApproved: `${t} · Notify approved`,
+    commit: `${t} · Commit new tag`,
+    notifyCommitted: `${t} · Notify committed`,
+    startWait: `${t} · Start Argo CD wait`,
+    waitForArgo: `${t} · Wait for Argo CD`,
+    healthy: `${t} · Healthy?`,
+    pollAgain: `${t} · Poll again`,
+    countPoll: `${t} · Count poll`,
+    degraded: `${t} · Degraded`,
+    notifyDegraded: `${t} · Notify degraded`,
+    timedOut: `${t} · Timed out`,
+    notifyTimedOut: `${t} · Notify timed out`,
+    notifyHealthy: `${t} · Notify healthy`,
+  } as const;
+}
+
+/** The states every run has, whatever its stages. */
+export const RUN_STATE_NAMES = {
+  prepare: 'Prepare',
+  notifyStarted: 'Notify release started',
+  notifyDeployed: 'Notify deployed',
+  notifyFailed: 'Notify failed',
+  deployed: 'Deployed',
+  rejected: 'Rejected',
+  expired: 'Approval expired',
+  failed: 'Failed',
+} as const;
+
+/** How many Argo CD polls fit in a stage's health timeout. */
+export function maxPollAttempts(stage: StageConfig): number {
+  return Math.max(1, Math.ceil(stage.healthTimeout / stage.pollInterval));
+}
+
+export interface PromotionStateMachineProps {
+  /** The validated config; the states are generated from `config.stages`. */
+  readonly config: Config;
+  /** The FIFO commit queue the `Commit new tag` states write to. */
+  readonly commitQueue: IQueue;
+  /** Approvals and release threads: request-approval writes, notify reads and writes. */
+  readonly approvalsTable: Table;
+  /** The alert topic notify publishes trouble to. */
+  readonly alerting: Alerting;
+  /** @default RetentionDays.THREE_MONTHS */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The promotion workflow (Standard, JSONPath only) generated from the config's stages as
+ * notes/state-machine.md specifies, with the task functions it invokes: argocd-health, notify and,
+ * when a stage needs approval, request-approval.
+ */
+export class PromotionStateMachine extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly argocdHealth: HandlerFunction;
+  readonly notify: HandlerFunction;
+  /** Only when some stage has `approval`. */
+  readonly requestApproval: HandlerFunction | undefined;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: PromotionStateMachineProps) {
+    super(scope, id);
+    const { config } = props;
+    const github = config.gitops.github;
+    const stack = Stack.of(this);
+
+    this.argocdHealth = new HandlerFunction(this, { name: 'argocd-health', config });
+    // It checks that the deployed revision contains our commit, which asks GitHub.
+    this.argocdHealth.grantSecretRead(config.argocd.token, github.token, github.app?.privateKey);
+
+    this.notify = new HandlerFunction(this, {
+      name: 'notify',
+      config,
+      environment: {
+        [ENV.approvalsTable]: props.approvalsTable.tableName,
+        [ENV.alertTopicArn]: props.alerting.topic.topicArn,
+      },
+    });
+    // notify keeps each release's Slack thread in the approvals table.
+    props.approvalsTable.grantReadWriteData(this.notify);
+    props.alerting.grantPublish(this.notify);
+    this.notify.grantSecretRead(config.slack.botToken);
+
+    if (config.stages.some((stage) => stage.approval)) {
+      const requestApproval = new HandlerFunction(this, {
+        name: 'request-approval',
+        config,
+        environment: { [ENV.approvalsTable]: props.approvalsTable.tableName },
+      });
+      props.approvalsTable.grantWriteData(requestApproval);
+      requestApproval.grantSecretRead(config.slack.botToken);
+      // The approval message shows the image's digest and scan findings.
+      requestApproval.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ecr:DescribeImages', 'ecr:DescribeImageScanFindings'],
+          resources: Object.values(config.apps).map((app) =>
+            stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: app.ecrRepository }),
+          ),
+        }),
+      );
+      this.requestApproval = requestApproval;
+    } else {
+      this.requestApproval = undefined;
+    }
+
+    this.logGroup = new LogGroup(this, 'logs', {
+      retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+    });
+    const definition = new PromotionDefinition(this, 'definition', {
+      config,
+      commitQueue: props.commitQueue,
+      argocdHealth: this.argocdHealth,
+      notify: this.notify,
+      requestApproval: this.requestApproval,
+    });
+    this.stateMachine = new StateMachine(this, 'state-machine', {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(definition.start),
+      comment: `Shiplane: promote a pushed image through ${config.stages.map((s) => s.name).join(' → ')}`,
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) have no resource-level permissions.',
+    });
+    for (const fn of [this.argocdHealth, this.notify, this.requestApproval]) {
+      if (!fn) continue;
+      Validations.of(this.stateMachine).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn)}.Arn>:*]`,
+        reason:
+          'lambda:InvokeFunction on the function and its versions/aliases (the `:*` qualifier), as the Step Functions Lambda integration grants it.',
+      });
+    }
+  }
+
+  private logicalIdOf(fn: HandlerFunction): string {
+    return Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement);
+  }
+}
+
+interface PromotionDefinitionProps {
+  readonly config: Config;
+  readonly commitQueue: IQueue;
+  readonly argocdHealth: IFunction;
+  readonly notify: IFunction;
+  readonly requestApproval: IFunction | undefined;
+}
+
+interface NotifyOptions {
+  readonly stage?: string;
+  /** Where the notification's `detail` comes from. @default no detail */
+  readonly detailPath?: string;
+}
+
+/**
+ * Builds the states. Stages are built last to first, so each stage's `Notify healthy` can point at
+ * the next stage's first state.
+ */
+class PromotionDefinition extends Construct {
+  readonly start: State;
+  private readonly props: PromotionDefinitionProps;
+  private readonly failed: Fail;
+  private readonly notifyFailed: State;
+  private rejected: State | undefined;
+  private expired: State | undefined;
+
+  constructor(scope: Construct, id: string, props: PromotionDefinitionProps) {
+    super(scope, id);
+    this.props = props;
+
+    this.failed = new Fail(this, 'failed', {
+      stateName: RUN_STATE_NAMES.failed,
+      errorPath: '$.error.Error',
+      causePath: '$.error.Cause',
+    });
+    this.notifyFailed = this.notifyTask(
+      'notify-failed',
+      RUN_STATE_NAMES.notifyFailed,
+      'failed',
+      this.failed,
+      {
+        detailPath: '$.error',
+      },
+    );
+
+    const deployed = new Pass(this, 'deployed', {
+      stateName: RUN_STATE_NAMES.deployed,
+      result: Result.fromString('deployed'),
+      resultPath: '$.outcome',
+    });
+    let next: State = this.notifyTask(
+      'notify-deployed',
+      RUN_STATE_NAMES.notifyDeployed,
+      'deployed',
+      deployed,
+      {
+        detailPath: '$.stages',
+      },
+    );
+    for (const stage of [...props.config.stages].reverse()) {
+      next = this.stageStates(stage, next);
+    }
+
+    const notifyStarted = this.notifyTask(
+      'notify-started',
+      RUN_STATE_NAMES.notifyStarted,
+      'started',
+      next,
+      {},
+    );
+    const prepare = new Pass(this, 'prepare', {
+      stateName: RUN_STATE_NAMES.prepare,
+      // Every stage gets an empty object so later ResultPaths like $.stages.staging.commit have a parent.
+      result: Result.fromObject(Object.fromEntries(props.config.stages.map((stage) => [stage.name, {}]))),
+      resultPath: '$.stages',
+    });
+    prepare.next(notifyStarted);
+    this.start = prepare;
+  }
+
+  /** One stage: optional approval, commit, Argo CD wait loop; returns its first state. */
+  private stageStates(stage: StageConfig, onHealthy: State): State {
+    const s = stage.name;
+    const names = stageStateNames(s);
+    const at = `$.stages.${s}`;
+    const maxAttempts = maxPollAttempts(stage);
+
+    const notifyHealthy = this.notifyTask(`${s}-notify-healthy`, names.notifyHealthy, 'healthy', onHealthy, {
+      stage: s,
+      detailPath: `${at}.health`,
+    });
+    const notifyDegraded = this.notifyTask(
+      `${s}-notify-degraded`,
+      names.notifyDegraded,
+      'degraded',
+      this.failed,
+      {
+        stage: s,
+        detailPath: '$.error',
+      },
+    );
+    const degraded = new Pass(this, `${s}-degraded`, {
+      stateName: names.degraded,
+      parameters: {
+        Error: ERRORS.degraded,
+        Cause: JsonPath.format(
+          `${s} is Degraded at {}: {}`,
+          JsonPath.stringAt(`${at}.health.revision`),
+          JsonPath.stringAt(`${at}.health.message`),
+        ),
+      },
+      resultPath: '$.error',
+    });
+    degraded.next(notifyDegraded);
+    const notifyTimedOut = this.notifyTask(
+      `${s}-notify-timed-out`,
+      names.notifyTimedOut,
+      'timed-out',
+      this.failed,
+      {
+        stage: s,
+        detailPath: '$.error',
+      },
+    );
+    const timedOut = new Pass(this, `${s}-timed-out`, {
+      stateName: names.timedOut,
+      parameters: {
+        Error: ERRORS.healthTimeout,
+        Cause: JsonPath.format(
+          `${s} still {} after ${formatDuration(stage.healthTimeout)}: {}`,
+          JsonPath.stringAt(`${at}.health.healthStatus`),
+          JsonPath.stringAt(`${at}.health.message`),
+        ),
+      },
+      resultPath: '$.error',
+    });
+    timedOut.next(notifyTimedOut);
+
+    const check = new LambdaInvoke(this, `${s}-wait-for-argocd`, {
+      stateName: names.waitForArgo,
+      lambdaFunction: this.props.argocdHealth,
+      payload: TaskInput.fromObject({
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        stage: s,
+        argocdApp: stage.argocdApp,
+        ...(stage.argocdProject ? { argocdProject: stage.argocdProject } : {}),
+        ...(stage.appNamespace ? { appNamespace: stage.appNamespace } : {}),
+        sync: stage.sync,
+        commit: JsonPath.stringAt(`${at}.commit.commit`),
+        attempt: JsonPath.numberAt(`${at}.poll.attempt`),
+        maxAttempts,
+      }),
+      resultSelector: {
+        status: JsonPath.stringAt('$.Payload.status'),
+        message: JsonPath.stringAt('$.Payload.message'),
+        revision: JsonPath.stringAt('$.Payload.revision'),
+        syncStatus: JsonPath.stringAt('$.Payload.syncStatus'),
+        healthStatus: JsonPath.stringAt('$.Payload.healthStatus'),
+        checkedAt: JsonPath.stringAt('$.Payload.checkedAt'),
+        attempt: JsonPath.numberAt('$.Payload.attempt'),
+      },
+      resultPath: `${at}.health`,
+      retryOnServiceExceptions: false,
+    });
+    check.addRetry({
+      errors: LAMBDA_TRANSIENT_ERRORS,
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 4,
+    });
+    check.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const countPoll = new Pass(this, `${s}-count-poll`, {
+      stateName: names.countPoll,
+      parameters: {
+        attempt: JsonPath.mathAdd(JsonPath.numberAt(`${at}.poll.attempt`), 1),
+        maxAttempts,
+      },
+      resultPath: `${at}.poll`,
+    });
+    countPoll.next(check);
+    const pollAgain = new Wait(this, `${s}-poll-again`, {
+      stateName: names.pollAgain,
+      time: WaitTime.duration(Duration.seconds(stage.pollInterval)),
+    });
+    pollAgain.next(countPoll);
+    const healthy = new Choice(this, `${s}-healthy`, { stateName: names.healthy })
+      .when(Condition.stringEquals(`${at}.health.status`, 'healthy'), notifyHealthy)
+      .when(Condition.stringEquals(`${at}.health.status`, 'degraded'), degraded)
+      .when(
+        Condition.numberGreaterThanEqualsJsonPath(`${at}.poll.attempt`, `${at}.poll.maxAttempts`),
+        timedOut,
+      )
+      .otherwise(pollAgain);
+    check.next(healthy);
+
+    const startWait = new Pass(this, `${s}-start-wait`, {
+      stateName: names.startWait,
+      result: Result.fromObject({ attempt: 1, maxAttempts }),
+      resultPath: `${at}.poll`,
+    });
+    startWait.next(check);
+    const notifyCommitted = this.notifyTask(
+      `${s}-notify-committed`,
+      names.notifyCommitted,
+      'committed',
+      startWait,
+      {
+        stage: s,
+        detailPath: `${at}.commit`,
+      },
+    );
+
+    const { repository, branch } = this.props.config.gitops;
+    const commit = new SqsSendMessage(this, `${s}-commit`, {
+      stateName: names.commit,
+      queue: this.props.commitQueue,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      // One writer per branch: the FIFO group serializes commits to the same branch.
+      messageGroupId: `${repository}#${branch}`,
+      messageBody: TaskInput.fromObject({
+        taskToken: JsonPath.taskToken,
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        repository,
+        branch,
+        change: {
+          kind: 'image',
+          stage: s,
+          file: stage.file,
+          release: JsonPath.objectAt('$.release'),
+          pinDigest: stage.pinDigest,
+          createIfMissing: stage.createIfMissing,
+          ...(stage.valuesPath ? { valuesPath: stage.valuesPath } : {}),
+          ...(stage.digestPath ? { digestPath: stage.digestPath } : {}),
+        },
+      }),
+      taskTimeout: Timeout.duration(Duration.seconds(COMMIT_TIMEOUT_SECONDS)),
+      resultPath: `${at}.commit`,
+    });
+    commit.addRetry({
+      errors: ['States.Timeout', 'SQS.SdkClientException', 'SQS.AmazonSQSException'],
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 3,
+    });
+    commit.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    commit.next(notifyCommitted);
+
+    const { approval } = stage;
+    if (!approval) return commit;
+    const requestApproval = this.props.requestApproval;
+    if (!requestApproval) {
+      throw new Error(`stage ${s} has an approval but the stack created no request-approval function`);
+    }
+    const notifyApproved = this.notifyTask(`${s}-notify-approved`, names.notifyApproved, 'approved', commit, {
+      stage: s,
+      detailPath: `${at}.approval`,
+    });
+    const notifyRejected = this.notifyTask(
+      `${s}-notify-rejected`,
+      names.notifyRejected,
+      'rejected',
+      this.rejectedState(),
+      { stage: s, detailPath: '$.error' },
+    );
+    const notifyExpired = this.notifyTask(
+      `${s}-notify-expired`,
+      names.notifyExpired,
+      'expired',
+      this.expiredState(),
+      {
+        stage: s,
+        detailPath: '$.error',
+      },
+    );
+    const awaitApproval = new LambdaInvoke(this, `${s}-await-approval`, {
+      stateName: names.awaitApproval,
+      lambdaFunction: requestApproval,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({
+        taskToken: JsonPath.taskToken,
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        stage: s,
+        release: JsonPath.objectAt('$.release'),
+        approvers: approval.approvers,
+        timeoutSeconds: approval.timeout,
+        stages: JsonPath.objectAt('$.stages'),
+      }),
+      taskTimeout: Timeout.duration(Duration.seconds(approval.timeout)),
+      resultPath: `${at}.approval`,
+      retryOnServiceExceptions: false,
+    });
+    awaitApproval.addRetry({
+      errors: LAMBDA_TRANSIENT_ERRORS,
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 4,
+    });
+    awaitApproval.addCatch(notifyRejected, { errors: [ERRORS.rejected], resultPath: '$.error' });
+    awaitApproval.addCatch(notifyExpired, { errors: ['States.Timeout'], resultPath: '$.error' });
+    awaitApproval.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    awaitApproval.next(notifyApproved);
+    return awaitApproval;
+  }
+
+  /** A notify task: never changes the run's data and never fails it (the Catch goes on to `next`). */
+  private notifyTask(
+    id: string,
+    stateName: string,
+    event: NotificationEvent,
+    next: IChainable,
+    options: NotifyOptions,
+  ): State {
+    const task = new LambdaInvoke(this, id, {
+      stateName,
+      lambdaFunction: this.props.notify,
+      payload: TaskInput.fromObject({
+        event,
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        release: JsonPath.objectAt('$.release'),
+        ...(options.stage ? { stage: options.stage } : {}),
+        ...(options.detailPath ? { detail: JsonPath.objectAt(options.detailPath) } : {}),
+      }),
+      resultPath: JsonPath.DISCARD,
+      retryOnServiceExceptions: false,
+    });
+    task.addRetry({
+      errors: LAMBDA_TRANSIENT_ERRORS,
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 2,
+    });
+    task.addCatch(next, { errors: ['States.ALL'], resultPath: JsonPath.DISCARD });
+    task.next(next);
+    return task;
+  }
+
+  /** A rejection ends the run successfully: it is a decision, not a pipeline failure. */
+  private rejectedState(): State {
+    this.rejected ??= new Pass(this, 'rejected', {
+      stateName: RUN_STATE_NAMES.rejected,
+      result: Result.fromString('rejected'),
+      resultPath: '$.outcome',
+    });
+    return this.rejected;
+  }
+
+  /** An approval nobody gave in time ends the run successfully too. */
+  private expiredState(): State {
+    this.expired ??= new Pass(this, 'expired', {
+      stateName: RUN_STATE_NAMES.expired,
+      result: Result.fromString('expired'),
+      resultPath: '$.outcome',
+    });
+    return this.expired;
+  }
+}

@@ -1,0 +1,72 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Config } from '../shared/config/schema.js';
+import { Alerting } from './constructs/alerting.js';
+import { ApprovalsTable } from './constructs/approvals-table.js';
+import { CommitQueue } from './constructs/commit-queue.js';
+import { HandlerFunction } from './constructs/handler-function.js';
+import { ImagePushIntake } from './constructs/image-push-intake.js';
+import { PromotionStateMachine } from './constructs/promotion-state-machine.js';
+import { SecretSync } from './constructs/secret-sync.js';
+import { SlackInteractionEndpoint } from './constructs/slack-interaction-endpoint.js';
+
+export interface ShiplaneStackProps extends StackProps {
+  /** The validated config; the stack is generated from it. */
+  readonly config: Config;
+}
+
+/** Everything Shiplane runs on, in one stack. */
+export class ShiplaneStack extends Stack {
+  readonly promotion: PromotionStateMachine;
+  readonly intake: ImagePushIntake;
+  readonly commitQueue: CommitQueue;
+  readonly approvals: ApprovalsTable;
+  readonly slack: SlackInteractionEndpoint;
+  readonly alerting: Alerting;
+  readonly secretSync: SecretSync | undefined;
+
+  constructor(scope: Construct, id: string, props: ShiplaneStackProps) {
+    super(scope, id, {
+      description: 'Shiplane: promote container images through GitOps environments',
+      ...props,
+    });
+    const { config } = props;
+
+    this.approvals = new ApprovalsTable(this, 'approvals');
+    this.alerting = new Alerting(this, 'alerting', { config });
+    this.commitQueue = new CommitQueue(this, 'commit-queue', { config });
+    this.promotion = new PromotionStateMachine(this, 'promotion', {
+      config,
+      commitQueue: this.commitQueue.queue,
+      approvalsTable: this.approvals.table,
+      alerting: this.alerting,
+    });
+    const { stateMachine } = this.promotion;
+    this.commitQueue.allowTaskResponses(stateMachine);
+    this.intake = new ImagePushIntake(this, 'image-push-intake', { config, stateMachine });
+    this.slack = new SlackInteractionEndpoint(this, 'slack-interaction', {
+      config,
+      approvalsTable: this.approvals.table,
+      stateMachine,
+    });
+    this.secretSync =
+      config.secrets.length > 0
+        ? new SecretSync(this, 'secret-sync', { config, commitQueue: this.commitQueue.queue })
+        : undefined;
+
+    this.alerting.alarmOnStateMachine(stateMachine);
+    this.alerting.alarmOnDeadLetterQueue('intake', this.intake.deadLetterQueue);
+    this.alerting.alarmOnDeadLetterQueue('commit', this.commitQueue.deadLetterQueue);
+    if (this.secretSync) this.alerting.alarmOnDeadLetterQueue('secret-sync', this.secretSync.deadLetterQueue);
+    for (const fn of this.node.findAll()) {
+      if (fn instanceof HandlerFunction) this.alerting.alarmOnFunction(fn.handlerName, fn);
+    }
+
+    new CfnOutput(this, 'SlackInteractionUrl', {
+      description: 'The Slack app interactivity request URL',
+      value: this.slack.url,
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn });
+  }
+}
