@@ -1,0 +1,58 @@
+/**
+ * The `shiplane` command. `bin/shiplane.js` (what `npx shiplane` runs) loads this file through tsx and
+ * calls `run`; `tsx cli/main.ts …` runs it directly.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { TerminalError } from '../shared/errors.js';
+import { registerValidate } from './commands/validate.js';
+import { processIo } from './io.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/**
+ * Every subcommand, in the order `shiplane --help` lists them. To add one, write
+ * `cli/commands/<name>.ts` exporting a function that adds it to the program, and add one line here.
+ * Every command module is loaded on every run: import heavy dependencies (aws-cdk-lib, the local
+ * engine) inside the action with `await import(...)`, so `shiplane validate` stays quick.
+ */
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [(program) => registerValidate(program)];
+
+/** Builds the program with every command registered. */
+export function createProgram(): Command {
+  const program = new Command('shiplane')
+    .description(
+      'Promote container images through GitOps environments: ECR push → staging → approval → production.',
+    )
+    .version(version)
+    .showHelpAfterError()
+    // Throw instead of exiting, so `run` decides the exit code (and tests can call it in-process).
+    .exitOverride();
+  for (const register of COMMANDS) register(program);
+  return program;
+}
+
+/** Runs the CLI with `argv` as Node gives it (`[node, script, ...args]`). Returns the exit code. */
+export async function run(argv: readonly string[] = process.argv): Promise<number> {
+  try {
+    await createProgram().parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    // Commander has already printed its own message (usage error, --help, --version).
+    if (error instanceof CommanderError) return error.exitCode;
+    // A TerminalError says what to fix; anything else is a bug, so show where it happened.
+    processIo.err(
+      error instanceof TerminalError
+        ? `shiplane: ${error.message}`
+        : `shiplane: ${(error as Error).stack ?? String(error)}`,
+    );
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await run();
+}

@@ -1,0 +1,116 @@
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT, runCli } from './run-cli.js';
+
+let dir: string;
+let shipped: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shiplane-cli-'));
+  shipped = await readFile(join(PROJECT_ROOT, 'shiplane.config.yaml'), 'utf8');
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function configFile(name: string, text: string): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+describe('shiplane validate', () => {
+  it('prints ok and exits 0 for the shipped config', async () => {
+    const result = await runCli(['validate']);
+
+    expect(result).toEqual({ code: 0, stdout: 'ok\n', stderr: '' });
+  });
+
+  it('reads the file --config names', async () => {
+    const file = join(dir, 'copy.yaml');
+    await copyFile(join(PROJECT_ROOT, 'shiplane.config.yaml'), file);
+
+    const result = await runCli(['validate', '--config', file]);
+
+    expect(result).toEqual({ code: 0, stdout: 'ok\n', stderr: '' });
+  });
+
+  it('reads shiplane.config.yaml from the current directory by default', async () => {
+    const cwd = await mkdtemp(join(dir, 'project-'));
+    await writeFile(join(cwd, 'shiplane.config.yaml'), shipped.replace('timeout: 24h', 'timeout: a day'));
+
+    const result = await runCli(['validate'], { cwd });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('stages[1].approval.timeout: expected a duration');
+  });
+
+  it('prints every problem with its key path and exits 1', async () => {
+    const file = await configFile(
+      'broken.yaml',
+      shipped
+        .replace('timeout: 24h', 'timeout: 1 day')
+        .replace('token: secret:shiplane/argocd-token', 'token: eyJhbGciOiJIUzI1NiJ9.argocd')
+        .replace('ecrRepository: itdo-erp/frontend', 'ecrRepository: itdo-erp/backend')
+        .replace('  branch: main\n', '  branch: main\n  brnch: main\n'),
+    );
+
+    const result = await runCli(['validate', '--config', file]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `${file} is not valid:`,
+      '  gitops.brnch: unknown key',
+      '  argocd.token: expected a secret reference like secret:NAME or env:VAR (never the secret itself)',
+      '  stages[1].approval.timeout: expected a duration like 90s, 15m or 24h, got "1 day"',
+      '  apps.frontend.ecrRepository: itdo-erp/backend is already the repository of app backend; apps need distinct ECR repositories',
+    ]);
+    expect(result.stderr).not.toContain('eyJhbGciOiJIUzI1NiJ9');
+  });
+
+  it('points at the line of a YAML syntax error', async () => {
+    const file = await configFile('syntax.yaml', 'gitops:\n  repository: [itdo-erp\n');
+
+    const result = await runCli(['validate', '-c', file]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/line \d+, column \d+: /);
+  });
+
+  it('says when the file cannot be read', async () => {
+    const file = join(dir, 'missing.yaml');
+
+    const result = await runCli(['validate', '--config', file]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`(file): cannot read ${file}`);
+  });
+});
+
+describe('shiplane', () => {
+  it('lists validate in its help', async () => {
+    const result = await runCli(['--help']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: shiplane /);
+    expect(result.stdout).toMatch(/validate \[options\]/);
+  });
+
+  it('exits 1 on an unknown command, saying so', async () => {
+    const result = await runCli(['promote-everything']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("unknown command 'promote-everything'");
+  });
+
+  it('prints its version from package.json', async () => {
+    const { version } = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8'));
+
+    const result = await runCli(['--version']);
+
+    expect(result).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
