@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import type { CommitChange, Release } from '../../../shared/contracts/tasks.js';
+import { commitMessage, describeChange } from '../../../shared/domain/commit-message.js';
+
+const release = (app: string, tag: string, hex: string): Release => ({
+  app,
+  ecrRepository: `itdo-erp/${app}`,
+  image: `itdo-erp/${app}`,
+  tag,
+  digest: `sha256:${hex.repeat(64)}`,
+  registryId: '123456789012',
+  region: 'eu-west-1',
+  pushedAt: '2025-01-15T09:30:00Z',
+});
+
+const image = (app: string, tag: string, hex: string, stage = 'staging'): CommitChange => ({
+  kind: 'image',
+  stage,
+  file: `environments/${stage}/kustomization.yaml`,
+  release: release(app, tag, hex),
+  pinDigest: false,
+  createIfMissing: false,
+});
+
+const secrets: CommitChange = {
+  kind: 'file',
+  stage: 'production',
+  file: 'environments/production/external-secrets.yaml',
+  content: 'kind: ExternalSecret\n',
+  summary: 'Sync external secrets for production (2 changed)',
+};
+
+describe('commitMessage', () => {
+  it('says what one promotion does, with its execution and digest as trailers', () => {
+    const message = commitMessage([
+      { change: image('backend', 'v2.1.6', 'a'), execution: 'backend-v2.1.6-aaaaaaaaaaaa' },
+    ]);
+
+    expect(message).toBe(
+      [
+        'Promote backend v2.1.6 to staging',
+        '',
+        'Shiplane-Execution: backend-v2.1.6-aaaaaaaaaaaa',
+        `Image-Digest: sha256:${'a'.repeat(64)}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('summarises several changes and lists one line and one set of trailers per change', () => {
+    const message = commitMessage([
+      { change: image('backend', 'v2.1.6', 'a'), execution: 'exec-1' },
+      { change: image('frontend', 'v1.8.3', 'b'), execution: 'exec-2' },
+      { change: secrets },
+    ]);
+
+    expect(message).toBe(
+      [
+        'Promote 2 images to staging, sync 1 file for production',
+        '',
+        '- Promote backend v2.1.6 to staging',
+        '- Promote frontend v1.8.3 to staging',
+        '- Sync external secrets for production (2 changed)',
+        '',
+        'Shiplane-Execution: exec-1',
+        `Image-Digest: sha256:${'a'.repeat(64)}`,
+        'Shiplane-Execution: exec-2',
+        `Image-Digest: sha256:${'b'.repeat(64)}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('names every stage a batch promotes to', () => {
+    const message = commitMessage([
+      { change: image('backend', 'v2.1.6', 'a') },
+      { change: image('frontend', 'v1.8.3', 'b', 'production') },
+    ]);
+
+    expect(message.split('\n')[0]).toBe('Promote 2 images to staging and production');
+  });
+
+  it("uses a file change's own summary when it is alone, without trailers when no run waits", () => {
+    expect(commitMessage([{ change: secrets }])).toBe('Sync external secrets for production (2 changed)\n');
+  });
+
+  it('describes an image change by app, tag and stage', () => {
+    expect(describeChange(image('backend', 'v2.1.6', 'a', 'production'))).toBe(
+      'Promote backend v2.1.6 to production',
+    );
+  });
+
+  it('refuses an empty batch', () => {
+    expect(() => commitMessage([])).toThrow('a commit needs at least one change');
+  });
+});
