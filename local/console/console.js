@@ -1,0 +1,599 @@
+// The sandbox console: plain JavaScript, no build step. It polls the sandbox server's JSON API and
+// renders the runs like the Step Functions console, the Slack channel with working buttons, the
+// GitOps repository and the Argo CD applications. A button click is sent to the sandbox server,
+// which signs it as Slack would and posts it to the interaction endpoint: the page never sees the
+// signing secret.
+
+const POLL_MS = 1000;
+
+const ui = {
+  selected: decodeURIComponent(location.hash.replace(/^#/, '')) || undefined,
+  follow: !location.hash,
+  open: new Set(),
+  last: {},
+  tags: {},
+  clicking: false,
+};
+
+/** Creates an element: h('td', { class: 'x', onclick }, child, 'text'). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    else if (key === 'html') el.innerHTML = value;
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+async function api(path, init) {
+  const response = await fetch(path, {
+    ...init,
+    headers: { accept: 'application/json', ...(init?.body ? { 'content-type': 'application/json' } : {}) },
+  });
+  const text = await response.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = { message: text };
+  }
+  if (!response.ok) throw Object.assign(new Error(body.message || `HTTP ${response.status}`), { body });
+  return body;
+}
+
+// ---- formatting -------------------------------------------------------------------------------
+
+function elapsed(ms) {
+  if (ms === undefined || Number.isNaN(ms)) return '';
+  if (ms < 0) ms = 0;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+const clock = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : '');
+const short = (sha) => (sha ? sha.slice(0, 7) : '');
+const json = (value) => (value === undefined ? '—' : JSON.stringify(value, null, 2));
+const badge = (text, kind = text) => h('span', { class: `badge ${kind}` }, text);
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Slack mrkdwn, the subset Shiplane's messages use: *bold*, _italic_, ~strike~, `code`, links, mentions. */
+function mrkdwn(text, users) {
+  let out = escapeHtml(text);
+  out = out.replace(/```([\s\S]*?)```/g, '<pre>$1</pre>');
+  out = out.replace(/`([^`\n]+)`/g, '<code>$1</code>');
+  out = out.replace(
+    /&#60;(https?:[^|&]+?)\|(.+?)&#62;/g,
+    '<a href="$1" target="_blank" rel="noopener">$2</a>',
+  );
+  out = out.replace(/&#60;(https?:[^&]+?)&#62;/g, '<a href="$1" target="_blank" rel="noopener">$1</a>');
+  out = out.replace(
+    /&#60;@(U[A-Z0-9]+)&#62;/g,
+    (_, id) => `<strong>@${escapeHtml(users[id] || id)}</strong>`,
+  );
+  out = out.replace(
+    /&#60;!subteam\^(S[A-Z0-9]+)(?:\|([^&]+))?&#62;/g,
+    (_, id, name) => `<strong>@${name || id}</strong>`,
+  );
+  out = out.replace(
+    /&#60;#(C[A-Z0-9]+)(?:\|([^&]+))?&#62;/g,
+    (_, id, name) => `<strong>#${name || id}</strong>`,
+  );
+  out = out.replace(/&#60;!date\^(\d+)\^[^|]*\|([^&]+)&#62;/g, (_, epoch) =>
+    new Date(Number(epoch) * 1000).toLocaleString(),
+  );
+  out = out.replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/gm, '$1<strong>$2</strong>');
+  out = out.replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/gm, '$1<em>$2</em>');
+  out = out.replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s).,:;!?])/gm, '$1<del>$2</del>');
+  return out;
+}
+
+const textOf = (obj, users) =>
+  obj ? (obj.type === 'mrkdwn' ? mrkdwn(obj.text, users) : escapeHtml(obj.text ?? '')) : '';
+
+// ---- executions -------------------------------------------------------------------------------
+
+function renderExecutions(runs) {
+  const body = document.querySelector('#executions tbody');
+  body.replaceChildren();
+  if (runs.length === 0) {
+    body.append(h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No executions yet.')));
+    return;
+  }
+  if (ui.follow || !ui.selected || !runs.some((run) => run.name === ui.selected)) {
+    if (ui.follow || !ui.selected) ui.selected = runs[0].name;
+  }
+  for (const run of runs) {
+    const took = run.startDate
+      ? elapsed((run.stopDate ? Date.parse(run.stopDate) : Date.now()) - Date.parse(run.startDate))
+      : '';
+    body.append(
+      h(
+        'tr',
+        {
+          class: run.name === ui.selected ? 'selected' : '',
+          'data-execution': run.name,
+          onclick: () => {
+            ui.selected = run.name;
+            ui.follow = false;
+            history.replaceState(null, '', `#${encodeURIComponent(run.name)}`);
+            ui.last.execution = undefined;
+            refresh();
+          },
+        },
+        h('td', { class: 'mono' }, run.name),
+        h(
+          'td',
+          {},
+          badge(run.status),
+          run.outcome && run.outcome !== 'deployed' ? [' ', badge(run.outcome)] : null,
+        ),
+        h('td', {}, `${run.app ?? ''} ${run.tag ?? ''}`),
+        h('td', {}, clock(run.startDate)),
+        h('td', {}, took),
+      ),
+    );
+  }
+}
+
+/** Folds the Argo CD poll loop: a state run several times shows once, with the count. */
+function foldSteps(steps) {
+  const rows = [];
+  for (const [index, step] of steps.entries()) {
+    const row = rows.find((r) => r.name === step.name);
+    if (row) {
+      row.runs.push({ ...step, index });
+      row.status = step.status;
+      row.exitedAt = step.exitedAt;
+      continue;
+    }
+    rows.push({ ...step, runs: [{ ...step, index }] });
+  }
+  return rows;
+}
+
+function renderStep(row, start, executionName) {
+  const key = `${executionName}|${row.name}`;
+  const last = row.runs[row.runs.length - 1];
+  const took =
+    row.exitedAt || row.status === 'running'
+      ? elapsed((row.exitedAt ? Date.parse(row.exitedAt) : Date.now()) - Date.parse(row.enteredAt))
+      : '';
+  const details = h(
+    'details',
+    {
+      open: ui.open.has(key),
+      ontoggle: (event) => (event.target.open ? ui.open.add(key) : ui.open.delete(key)),
+    },
+    h(
+      'summary',
+      {},
+      h('span', { class: 'dot', title: row.status }),
+      h(
+        'span',
+        { class: 'state-name' },
+        row.name,
+        row.runs.length > 1 ? h('span', { class: 'times' }, `×${row.runs.length}`) : null,
+      ),
+      h('span', { class: 'type' }, row.type),
+      h(
+        'span',
+        { class: 'time', title: clock(row.enteredAt) },
+        `+${elapsed(Date.parse(row.enteredAt) - start)}`,
+      ),
+      h('span', { class: 'took' }, took),
+    ),
+    h(
+      'div',
+      { class: 'io' },
+      last.error
+        ? h('div', { class: 'step-error' }, h('strong', {}, last.error.error), ': ', last.error.cause)
+        : null,
+      h(
+        'div',
+        {},
+        h('h4', {}, row.runs.length > 1 ? 'Input (last)' : 'Input'),
+        h('pre', {}, json(last.input)),
+      ),
+      h(
+        'div',
+        {},
+        h('h4', {}, row.runs.length > 1 ? 'Output (last)' : 'Output'),
+        h('pre', {}, json(last.output)),
+      ),
+    ),
+  );
+  return h('li', { class: `step ${row.status}`, 'data-state': row.name, 'data-status': row.status }, details);
+}
+
+function renderStage(stage, users) {
+  const items = [];
+  if (stage.commit) {
+    items.push([
+      'commit',
+      `${short(stage.commit)} (${stage.commitStatus ?? ''}${stage.previousTag ? `, was ${stage.previousTag}` : ''})`,
+    ]);
+  }
+  if (stage.health)
+    items.push(['Argo CD', `${stage.health}${stage.healthMessage ? ` — ${stage.healthMessage}` : ''}`]);
+  if (stage.approval) {
+    const who = stage.approval.byName || users[stage.approval.by] || stage.approval.by || '';
+    items.push([
+      stage.approval.decision,
+      `${who}${stage.approval.at ? ` at ${clock(stage.approval.at)}` : ''}`,
+    ]);
+    if (stage.approval.reason) items.push(['reason', stage.approval.reason]);
+  }
+  return h(
+    'div',
+    { class: 'stage', 'data-stage': stage.name },
+    h('div', { class: 'title' }, stage.name),
+    items.length === 0
+      ? h('div', { class: 'muted' }, 'not reached')
+      : h(
+          'dl',
+          {},
+          items.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+        ),
+  );
+}
+
+function renderExecution(detail, users) {
+  const root = document.getElementById('execution');
+  root.replaceChildren();
+  if (!detail) return;
+  const { summary, timeline } = detail;
+  const start = Date.parse(detail.startDate);
+  const took = elapsed((detail.stopDate ? Date.parse(detail.stopDate) : Date.now()) - start);
+  root.append(
+    h(
+      'div',
+      { class: 'banner' },
+      h('span', { class: 'name mono' }, detail.name),
+      h('span', { 'data-testid': 'run-status' }, badge(detail.status)),
+      summary.outcome ? h('span', { 'data-testid': 'run-outcome' }, badge(summary.outcome)) : null,
+      h('span', {}, `${summary.app ?? ''} ${summary.tag ?? ''}`),
+      h('span', { class: 'muted' }, `started ${clock(detail.startDate)} · ${took}`),
+      h(
+        'span',
+        { class: 'muted', 'data-testid': 'current-state' },
+        detail.status === 'RUNNING'
+          ? `in ${summary.currentState ?? '…'}`
+          : `ended in ${summary.currentState ?? ''}`,
+      ),
+    ),
+  );
+  const error = timeline.error;
+  if (error) root.append(h('div', { class: 'error' }, h('strong', {}, error.error), ': ', error.cause));
+  if (summary.stages.length > 0) {
+    root.append(
+      h(
+        'div',
+        { class: 'stages' },
+        summary.stages.map((stage) => renderStage(stage, users)),
+      ),
+    );
+  }
+  root.append(h('h3', {}, 'State timeline'));
+  root.append(
+    h(
+      'ol',
+      { class: 'steps', 'data-testid': 'timeline' },
+      foldSteps(timeline.steps).map((row) => renderStep(row, start, detail.name)),
+    ),
+  );
+}
+
+// ---- Slack ------------------------------------------------------------------------------------
+
+function renderBlock(block, message, users) {
+  switch (block.type) {
+    case 'header':
+      return h('div', { class: 'block header' }, block.text?.text ?? '');
+    case 'divider':
+      return h('hr', { class: 'block divider' });
+    case 'context':
+      return h(
+        'div',
+        { class: 'block context' },
+        (block.elements ?? []).map((el) =>
+          el.type === 'image' ? null : h('span', { html: `${textOf(el, users)} ` }),
+        ),
+      );
+    case 'actions':
+      return h(
+        'div',
+        { class: 'actions' },
+        (block.elements ?? []).filter((el) => el.type === 'button').map((el) => button(el, message)),
+      );
+    case 'section':
+      return h(
+        'div',
+        { class: 'block section' },
+        block.text ? h('div', { html: textOf(block.text, users) }) : null,
+        block.fields
+          ? h(
+              'div',
+              { class: 'fields' },
+              block.fields.map((f) => h('div', { html: textOf(f, users) })),
+            )
+          : null,
+        block.accessory?.type === 'button'
+          ? h('div', { class: 'actions' }, button(block.accessory, message))
+          : null,
+      );
+    default:
+      return block.text ? h('div', { class: 'block', html: textOf(block.text, users) }) : null;
+  }
+}
+
+function button(element, message) {
+  return h(
+    'button',
+    {
+      class: `slack-button ${element.style ?? ''}`,
+      type: 'button',
+      'data-action': element.action_id,
+      onclick: () => click(message, element),
+    },
+    element.text?.text ?? element.action_id,
+  );
+}
+
+function renderMessage(message, users) {
+  const name =
+    message.username || (message.botId ? 'Shiplane' : users[message.user] || message.user || 'someone');
+  const when = message.ts
+    ? new Date(Number(message.ts.split('.')[0]) * 1000).toLocaleTimeString([], { hour12: false })
+    : '';
+  const blocks = message.blocks?.length
+    ? message.blocks.map((block) => renderBlock(block, message, users))
+    : [h('div', { class: 'text', html: mrkdwn(message.text ?? '', users) })];
+  const replies = message.replies ?? [];
+  return h(
+    'div',
+    { class: `msg${message.ephemeral ? ' ephemeral' : ''}`, 'data-ts': message.ts },
+    h('div', { class: 'avatar' }, name.slice(0, 1).toUpperCase()),
+    h(
+      'div',
+      {},
+      h(
+        'div',
+        {},
+        h('span', { class: 'who' }, name),
+        h('span', { class: 'when' }, when),
+        message.edited ? h('span', { class: 'edited' }, '(edited)') : null,
+      ),
+      message.ephemeral ? h('div', { class: 'ephemeral-note' }, 'Only visible to you') : null,
+      blocks,
+      replies.length > 0
+        ? h(
+            'details',
+            {
+              class: 'thread',
+              open: ui.open.has(`thread|${message.ts}`) || !ui.open.has(`thread-closed|${message.ts}`),
+              ontoggle: (event) => {
+                ui.open.delete(event.target.open ? `thread-closed|${message.ts}` : `thread|${message.ts}`);
+                ui.open.add(event.target.open ? `thread|${message.ts}` : `thread-closed|${message.ts}`);
+              },
+            },
+            h('summary', {}, `${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}`),
+            replies.map((reply) => renderMessage(reply, users)),
+          )
+        : null,
+    ),
+  );
+}
+
+function renderSlack(slack, sandbox) {
+  const root = document.getElementById('slack-messages');
+  const users = Object.fromEntries((sandbox.users ?? []).map((u) => [u.id, u.name]));
+  const keepBottom = root.scrollHeight - root.scrollTop - root.clientHeight < 40;
+  root.replaceChildren();
+  if (slack.messages.length === 0) root.append(h('div', { class: 'empty' }, 'No messages yet.'));
+  for (const message of slack.messages) root.append(renderMessage(message, users));
+  if (keepBottom) root.scrollTop = root.scrollHeight;
+}
+
+async function click(message, element) {
+  if (ui.clicking) return;
+  ui.clicking = true;
+  for (const b of document.querySelectorAll('.slack-button')) b.disabled = true;
+  const result = document.getElementById('click-result');
+  const user = document.getElementById('slack-user').value;
+  result.textContent = `${element.text?.text ?? element.action_id}: sending a signed block_actions request…`;
+  try {
+    const answer = await api('/api/slack/click', {
+      method: 'POST',
+      body: JSON.stringify({ ts: message.ts, actionId: element.action_id, value: element.value, user }),
+    });
+    result.textContent = `${element.text?.text ?? element.action_id}: the interaction endpoint answered HTTP ${answer.status}${
+      answer.text ? ` — ${answer.text}` : ''
+    }`;
+  } catch (error) {
+    result.textContent = `click failed: ${error.message}`;
+  } finally {
+    ui.clicking = false;
+    ui.last.slack = undefined;
+    refresh();
+  }
+}
+
+// ---- GitOps repository and Argo CD ------------------------------------------------------------
+
+function renderRepo(repo, sandbox) {
+  document.getElementById('repo-name').textContent =
+    `${sandbox.repository} · ${repo.branch} @ ${short(repo.head)}`;
+  const apps = sandbox.apps;
+  const table = document.getElementById('tags');
+  table.replaceChildren(
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', {}, 'environment'),
+        apps.map((app) => h('th', {}, app)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      Object.entries(repo.tags).map(([env, tags]) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, env),
+          apps.map((app) => {
+            const key = `${env}/${app}`;
+            const changed = ui.tags[key] !== undefined && ui.tags[key] !== tags[app];
+            ui.tags[key] = tags[app];
+            return h(
+              'td',
+              { class: `tag${changed ? ' changed' : ''}`, 'data-testid': `tag-${env}-${app}` },
+              tags[app] ?? '—',
+            );
+          }),
+        ),
+      ),
+    ),
+  );
+  document
+    .getElementById('repo-log')
+    .replaceChildren(
+      ...repo.log.map((commit) =>
+        h(
+          'li',
+          { 'data-sha': commit.sha },
+          h('span', { class: 'sha mono', title: commit.sha }, short(commit.sha)),
+          h('span', { title: commit.body }, commit.subject),
+          h('span', { class: 'muted' }, clock(commit.date)),
+          h('span', { class: 'files' }, commit.files.join(', ')),
+        ),
+      ),
+    );
+}
+
+function renderArgo(argocd) {
+  const body = document.querySelector('#argocd-apps tbody');
+  body.replaceChildren(
+    ...argocd.apps.map((app) =>
+      h(
+        'tr',
+        { 'data-app': app.name },
+        h('td', {}, app.name),
+        h(
+          'td',
+          {},
+          badge(app.syncStatus),
+          app.operationPhase === 'Running' ? h('span', { class: 'muted' }, ' syncing…') : null,
+        ),
+        h('td', {}, badge(app.healthStatus), app.message ? h('div', { class: 'muted' }, app.message) : null),
+        h('td', { class: 'mono' }, short(app.revision)),
+        h('td', { class: 'mono' }, (app.images ?? []).join(', ')),
+      ),
+    ),
+  );
+}
+
+// ---- push form and polling --------------------------------------------------------------------
+
+function setupPushForm(sandbox) {
+  const select = document.getElementById('push-app');
+  if (select.options.length === 0) {
+    for (const app of sandbox.apps) select.append(h('option', { value: app }, app));
+  }
+  const users = document.getElementById('slack-user');
+  if (users.options.length === 0) {
+    for (const user of sandbox.users ?? []) {
+      users.append(h('option', { value: user.id }, `${user.name}${user.approver ? ' (approver)' : ''}`));
+    }
+  }
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  document.getElementById('push-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const result = document.getElementById('push-result');
+    result.textContent = 'pushing…';
+    try {
+      const answer = await api('/api/push', {
+        method: 'POST',
+        body: JSON.stringify({ app: form.get('app'), tag: form.get('tag') }),
+      });
+      result.textContent = answer.message;
+      if (answer.execution) {
+        ui.selected = answer.execution;
+        ui.follow = true;
+      }
+    } catch (error) {
+      result.textContent = `push failed: ${error.message}`;
+    }
+    refresh();
+  });
+  refresh();
+  setInterval(refresh, POLL_MS);
+});
+
+/** Renders a section only when its data changed, so open details and scroll positions stay put. */
+function changed(section, data) {
+  const text = JSON.stringify(data);
+  if (ui.last[section] === text) return false;
+  ui.last[section] = text;
+  return true;
+}
+
+let refreshing = false;
+async function refresh() {
+  if (refreshing) return;
+  refreshing = true;
+  const connection = document.getElementById('connection');
+  try {
+    const state = await api('/api/state');
+    const { sandbox } = state;
+    connection.textContent = `live · ${new Date().toLocaleTimeString([], { hour12: false })}`;
+    connection.classList.remove('down');
+    if (changed('facts', sandbox)) {
+      document
+        .getElementById('facts')
+        .replaceChildren(
+          h('span', {}, sandbox.repository),
+          h('span', {}, `Slack #${sandbox.channelName}`),
+          h('span', {}, `stages: ${sandbox.stages.join(' → ')}`),
+          h('span', {}, `config: ${sandbox.configFile}`),
+        );
+      document.getElementById('channel-name').textContent = `# ${sandbox.channelName}`;
+      setupPushForm(sandbox);
+    }
+    const users = Object.fromEntries((sandbox.users ?? []).map((u) => [u.id, u.name]));
+    renderExecutions(state.runs);
+    if (ui.selected) {
+      const detail = await api(`/api/executions/${encodeURIComponent(ui.selected)}?history=false`).catch(
+        () => undefined,
+      );
+      if (detail?.status === 'RUNNING' || changed('execution', detail)) renderExecution(detail, users);
+    }
+    if (!ui.clicking && changed('slack', state.slack)) renderSlack(state.slack, sandbox);
+    if (changed('repo', state.repo)) renderRepo(state.repo, sandbox);
+    if (changed('argocd', state.argocd)) renderArgo(state.argocd);
+  } catch (error) {
+    connection.textContent = `sandbox unreachable (${error.message})`;
+    connection.classList.add('down');
+  } finally {
+    refreshing = false;
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * The sandbox's HTTP server on 127.0.0.1: the Slack interaction endpoint (what Slack calls, served
+ * by the real slack-interaction handler behind an API Gateway translation), the console page, and
+ * the JSON API the console and `shiplane runs|show --sandbox` read.
+ *
+ * JSON API:
+ * - `GET  /api/state`                  everything the console shows, in one document
+ * - `GET  /api/executions`             runs, newest first (`?status=RUNNING`, `?prefix=backend-`)
+ * - `GET  /api/executions/{name}`      one run: description, history events, timeline, summary
+ *                                      (`?history=false` leaves the raw events out)
+ * - `POST /api/push`    `{app, tag}`   simulates an ECR push through the intake handler
+ * - `POST /api/slack/click` `{ts, actionId, value?, user}`  clicks a message button: the server
+ *                                      plays Slack, signs a `block_actions` request and posts it
+ *                                      to `/slack/interactions`
+ * - `POST /slack/interactions`         the interaction endpoint itself
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { ExecutionDetail, ExecutionListItem } from '../../shared/adapters/aws/executions.js';
+import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
+import { lambdaContext, readBody, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
+import { type ClickResult, type SlackMessageLike, type SlackUser, sendClick } from './slack-click.js';
+
+export const INTERACTION_PATH = '/slack/interactions';
+
+/** The interaction endpoint's Lambda handler (the real one, built by its factory). */
+export type InteractionHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+/** A Slack message as the console shows it: thread replies nested under their parent. */
+export interface ConsoleMessage extends SlackMessageLike {
+  readonly username?: string | undefined;
+  readonly edited?: boolean | undefined;
+  /** Set when only this user sees it (an ephemeral answer). */
+  readonly ephemeral?: { readonly user: string } | undefined;
+  readonly replies?: readonly ConsoleMessage[];
+}
+
+export interface SandboxInfo {
+  readonly repository: string;
+  readonly branch: string;
+  readonly channel: string;
+  readonly channelName: string;
+  readonly configFile: string;
+  readonly apps: readonly string[];
+  readonly stages: readonly string[];
+  readonly users: ReadonlyArray<SlackUser & { readonly approver: boolean }>;
+  readonly startedAt: string;
+}
+
+export interface RepoView {
+  readonly branch: string;
+  readonly head: string;
+  readonly tags: Record<string, Record<string, string | null>>;
+  readonly log: readonly unknown[];
+}
+
+export interface ArgoAppView {
+  readonly name: string;
+  readonly syncStatus: string;
+  readonly healthStatus: string;
+  readonly revision: string | undefined;
+  readonly operationPhase: string | undefined;
+  readonly message: string | undefined;
+  readonly images: readonly string[];
+}
+
+export interface PushAnswer {
+  readonly result: 'started' | 'duplicate' | 'ignored' | 'failed';
+  readonly execution?: string;
+  readonly message: string;
+}
+
+/** What the console and the JSON API read and do; the sandbox wires it to the engine and stand-ins. */
+export interface ConsoleBackend {
+  info(): SandboxInfo;
+  listExecutions(): Promise<ExecutionListItem[]>;
+  getExecution(name: string): Promise<ExecutionDetail | undefined>;
+  slackMessages(): Promise<ConsoleMessage[]>;
+  /** Where the app may answer a click (`response_url`). */
+  responseUrl(message: SlackMessageLike): string;
+  repo(): Promise<RepoView>;
+  argocd(): Promise<ArgoAppView[]>;
+  push(app: string, tag: string): Promise<PushAnswer>;
+}
+
+export interface SandboxServerOptions {
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  readonly host?: string;
+  readonly interaction: InteractionHandler;
+  /** The signing secret of the Slack app; only the server holds it. */
+  readonly signingSecret: string;
+  /** Without a backend the server is only the interaction endpoint (`shiplane run`). */
+  readonly backend?: ConsoleBackend;
+  /** Called with each interaction request's outcome (the terminal timeline prints it). */
+  readonly onInteraction?: (status: number) => void;
+}
+
+export interface SandboxServer {
+  readonly url: string;
+  readonly interactionUrl: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const CONSOLE_FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
+  '/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
+};
+const CONSOLE_DIR = new URL('../console/', import.meta.url);
+
+const EXECUTION_PATH = /^\/api\/executions\/([^/]+)$/;
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response
+    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+    .end(JSON.stringify(body));
+}
+
+async function jsonBody(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const raw = (await readBody(request, 64 * 1024)).toString('utf8');
+  try {
+    const parsed = JSON.parse(raw || '{}') as unknown;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new HttpError(400, 'expected a JSON object body');
+}
+
+const field = (body: Record<string, unknown>, name: string): string => {
+  const value = body[name];
+  if (typeof value !== 'string' || value === '') throw new HttpError(400, `${name} is required`);
+  return value;
+};
+
+/** A run as the JSON API returns it: description, timeline and summary (and the events unless asked not to). */
+export function executionJson(detail: ExecutionDetail, withHistory: boolean): Record<string, unknown> {
+  const timeline = buildTimeline(detail.events);
+  const { events, ...description } = detail;
+  return {
+    ...description,
+    ...(withHistory ? { events } : {}),
+    timeline: { error: timeline.error, steps: timeline.steps },
+    summary: summarizeRun(timeline),
+  };
+}
+
+/** Flattens a message tree into the list a `ts` lookup searches. */
+function findMessage(messages: readonly ConsoleMessage[], ts: string): ConsoleMessage | undefined {
+  for (const message of messages) {
+    if (message.ts === ts) return message;
+    const reply = findMessage(message.replies ?? [], ts);
+    if (reply) return reply;
+  }
+  return undefined;
+}
+
+/** Starts the server; `close()` stops it and drops open connections. */
+export async function startSandboxServer(options: SandboxServerOptions): Promise<SandboxServer> {
+  const { backend } = options;
+  let url = '';
+
+  async function interaction(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const event = toHttpApiEvent(request, body, { routeKey: `POST ${INTERACTION_PATH}` });
+    const result = await options.interaction(event, lambdaContext('slack-interaction'));
+    writeHttpApiResult(response, result);
+    options.onInteraction?.(
+      typeof result === 'object' && result !== null && 'statusCode' in result
+        ? (result.statusCode ?? 200)
+        : 200,
+    );
+  }
+
+  async function click(
+    request: IncomingMessage,
+    response: ServerResponse,
+    api: ConsoleBackend,
+  ): Promise<void> {
+    const body = await jsonBody(request);
+    const ts = field(body, 'ts');
+    const actionId = field(body, 'actionId');
+    const userId = field(body, 'user');
+    const value = typeof body.value === 'string' ? body.value : undefined;
+    const user = api.info().users.find((u) => u.id === userId);
+    if (!user) throw new HttpError(400, `unknown sandbox user ${userId}`);
+    const message = findMessage(await api.slackMessages(), ts);
+    if (!message) throw new HttpError(404, `no message ${ts} in the channel`);
+    let result: ClickResult;
+    try {
+      result = await sendClick(`${url}${INTERACTION_PATH}`, options.signingSecret, {
+        channel: api.info().channel,
+        message,
+        actionId,
+        value,
+        user,
+        responseUrl: api.responseUrl(message),
+      });
+    } catch (error) {
+      throw new HttpError(400, (error as Error).message);
+    }
+    sendJson(response, 200, { status: result.status, text: result.body.slice(0, 500) });
+  }
+
+  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const target = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const { pathname } = target;
+    const method = request.method ?? 'GET';
+    if (pathname === INTERACTION_PATH) {
+      if (method !== 'POST') throw new HttpError(405, 'POST only');
+      return interaction(request, response);
+    }
+    if (!backend)
+      throw new HttpError(404, `no route ${pathname}; this server only serves ${INTERACTION_PATH}`);
+    const staticFile = CONSOLE_FILES[pathname];
+    if (staticFile && method === 'GET') {
+      const content = await readFile(new URL(staticFile.file, CONSOLE_DIR));
+      response.writeHead(200, { 'content-type': staticFile.type, 'cache-control': 'no-store' }).end(content);
+      return;
+    }
+    if (pathname === '/api/state' && method === 'GET') {
+      const [runs, messages, repo, apps] = await Promise.all([
+        backend.listExecutions(),
+        backend.slackMessages(),
+        backend.repo(),
+        backend.argocd(),
+      ]);
+      const described = await Promise.all(runs.map((run) => backend.getExecution(run.name)));
+      sendJson(response, 200, {
+        sandbox: backend.info(),
+        runs: runs.map((run, index) => {
+          const detail = described[index];
+          const summary = detail ? summarizeRun(buildTimeline(detail.events)) : undefined;
+          return {
+            ...run,
+            app: summary?.app,
+            tag: summary?.tag,
+            outcome: summary?.outcome,
+            currentState: summary?.currentState,
+          };
+        }),
+        slack: { messages },
+        repo,
+        argocd: { apps },
+      });
+      return;
+    }
+    if (pathname === '/api/executions' && method === 'GET') {
+      const status = target.searchParams.get('status')?.toUpperCase();
+      const prefix = target.searchParams.get('prefix');
+      const runs = (await backend.listExecutions()).filter(
+        (run) => (!status || run.status === status) && (!prefix || run.name.startsWith(prefix)),
+      );
+      sendJson(response, 200, { executions: runs });
+      return;
+    }
+    const match = EXECUTION_PATH.exec(pathname);
+    if (match && method === 'GET') {
+      const name = decodeURIComponent(match[1] ?? '');
+      const detail = await backend.getExecution(name);
+      if (!detail) throw new HttpError(404, `no execution ${name}`);
+      sendJson(response, 200, executionJson(detail, target.searchParams.get('history') !== 'false'));
+      return;
+    }
+    if (pathname === '/api/push' && method === 'POST') {
+      const body = await jsonBody(request);
+      const answer = await backend.push(field(body, 'app'), field(body, 'tag'));
+      sendJson(response, answer.result === 'failed' ? 500 : 200, answer);
+      return;
+    }
+    if (pathname === '/api/slack/click' && method === 'POST') return click(request, response, backend);
+    throw new HttpError(404, `no route ${method} ${pathname}`);
+  }
+
+  const server = createServer((request, response) => {
+    route(request, response).catch((error: unknown) => {
+      const status = error instanceof HttpError ? error.status : 500;
+      if (!response.headersSent) sendJson(response, status, { message: (error as Error).message });
+      else response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    interactionUrl: `${url}${INTERACTION_PATH}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

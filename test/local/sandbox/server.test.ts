@@ -1,0 +1,239 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sandboxExecutions } from '../../../local/sandbox/api-client.js';
+import {
+  type ConsoleBackend,
+  type ConsoleMessage,
+  type SandboxServer,
+  startSandboxServer,
+} from '../../../local/sandbox/server.js';
+import type { ExecutionDetail } from '../../../shared/adapters/aws/executions.js';
+import type { HistoryEventLike } from '../../../shared/domain/execution-timeline.js';
+
+const SECRET = 'test-signing-secret';
+const NAME = 'backend-v2.1.6-4c1f5e2b8a9d';
+const events = (
+  JSON.parse(readFileSync('test/fixtures/sfn-history-deployed.json', 'utf8')) as {
+    events: HistoryEventLike[];
+  }
+).events;
+
+const approval: ConsoleMessage = {
+  ts: '1795701120.000200',
+  thread_ts: '1795701100.000100',
+  bot_id: 'B0SHIPLANE1',
+  text: 'Approve backend v2.1.6 for production?',
+  blocks: [
+    {
+      type: 'actions',
+      block_id: 'decision',
+      elements: [
+        {
+          type: 'button',
+          action_id: 'approve',
+          value: 'apv-1',
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Approve' },
+        },
+      ],
+    },
+  ],
+};
+
+const detail: ExecutionDetail = {
+  name: NAME,
+  arn: `arn:aws:states:us-east-1:123456789012:execution:promotion:${NAME}`,
+  status: 'SUCCEEDED',
+  startDate: new Date('2026-11-26T13:40:02.120Z'),
+  stopDate: new Date('2026-11-26T13:52:17.660Z'),
+  input: { release: { app: 'backend', tag: 'v2.1.6' } },
+  output: { outcome: 'deployed' },
+  error: undefined,
+  cause: undefined,
+  events,
+};
+
+const backend: ConsoleBackend & { pushes: string[] } = {
+  pushes: [],
+  info: () => ({
+    repository: 'itdo-erp/itdo-erp-infrastructure',
+    branch: 'main',
+    channel: 'C0DEPLOYS1',
+    channelName: 'deploys',
+    configFile: '/tmp/shiplane.config.yaml',
+    apps: ['backend', 'frontend'],
+    stages: ['staging', 'production'],
+    users: [{ id: 'U0PLATFORM1', name: 'aiko.tanaka', approver: true }],
+    startedAt: '2026-11-26T13:40:00Z',
+  }),
+  listExecutions: async () => [detail],
+  getExecution: async (name) => (name === NAME ? detail : undefined),
+  slackMessages: async () => [{ ts: '1795701100.000100', text: 'backend v2.1.6', replies: [approval] }],
+  responseUrl: (message) => `http://127.0.0.1:1/actions/${message.ts}`,
+  repo: async () => ({
+    branch: 'main',
+    head: 'a'.repeat(40),
+    tags: { staging: { backend: 'v2.1.6' } },
+    log: [],
+  }),
+  argocd: async () => [],
+  async push(app, tag) {
+    this.pushes.push(`${app}:${tag}`);
+    return { result: 'started', execution: `${app}-${tag}-000000000000`, message: 'started' };
+  },
+};
+
+let server: SandboxServer;
+let received: APIGatewayProxyEventV2[];
+
+beforeEach(async () => {
+  received = [];
+  server = await startSandboxServer({
+    signingSecret: SECRET,
+    backend,
+    interaction: async (event) => {
+      received.push(event);
+      return { statusCode: 200, body: '' };
+    },
+  });
+});
+
+afterEach(async () => {
+  await server.close();
+});
+
+async function post(path: string, body: unknown) {
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('the sandbox server', () => {
+  it('serves the console page and its script and styles', async () => {
+    const page = await fetch(server.url);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('<script type="module" src="/console.js">');
+    expect((await fetch(`${server.url}/console.js`)).status).toBe(200);
+    expect((await fetch(`${server.url}/console.css`)).status).toBe(200);
+  });
+
+  it('answers the console state in one document with each run summarized', async () => {
+    const state = (await (await fetch(`${server.url}/api/state`)).json()) as Record<string, unknown>;
+
+    expect(state).toMatchObject({
+      sandbox: { channel: 'C0DEPLOYS1', apps: ['backend', 'frontend'] },
+      runs: [
+        {
+          name: NAME,
+          status: 'SUCCEEDED',
+          app: 'backend',
+          tag: 'v2.1.6',
+          outcome: 'deployed',
+          currentState: 'Deployed',
+        },
+      ],
+      slack: { messages: [{ ts: '1795701100.000100' }] },
+      repo: { tags: { staging: { backend: 'v2.1.6' } } },
+      argocd: { apps: [] },
+    });
+  });
+
+  it('answers one run with its timeline and summary, and the raw events unless asked not to', async () => {
+    const full = (await (await fetch(`${server.url}/api/executions/${NAME}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    const light = (await (
+      await fetch(`${server.url}/api/executions/${NAME}?history=false`)
+    ).json()) as Record<string, unknown>;
+
+    expect(full.events).toHaveLength(events.length);
+    expect(light.events).toBeUndefined();
+    expect(light).toMatchObject({ summary: { outcome: 'deployed' }, timeline: { steps: expect.any(Array) } });
+    expect((await fetch(`${server.url}/api/executions/nope`)).status).toBe(404);
+  });
+
+  it('is what `shiplane runs|show --sandbox` read', async () => {
+    const reader = sandboxExecutions(server.url);
+
+    expect(await reader.list({ status: 'succeeded', namePrefix: 'backend-' })).toHaveLength(1);
+    expect(await reader.list({ status: 'RUNNING' })).toHaveLength(0);
+    const run = await reader.get(NAME);
+    expect(run.events).toHaveLength(events.length);
+    expect(run.startDate).toEqual(detail.startDate);
+  });
+
+  it('forwards a console click to the interaction endpoint as a signed Slack block_actions request', async () => {
+    // Act
+    const answer = await post('/api/slack/click', {
+      ts: approval.ts,
+      actionId: 'approve',
+      value: 'apv-1',
+      user: 'U0PLATFORM1',
+    });
+
+    // Assess
+    expect(answer).toEqual({ status: 200, body: { status: 200, text: '' } });
+    const event = received[0] as APIGatewayProxyEventV2;
+    expect(event.routeKey).toBe('POST /slack/interactions');
+    expect(event.isBase64Encoded).toBe(true);
+    const raw = Buffer.from(event.body ?? '', 'base64').toString('utf8');
+    const timestamp = event.headers['x-slack-request-timestamp'] ?? '';
+    const expected = createHmac('sha256', SECRET).update(`v0:${timestamp}:${raw}`).digest('hex');
+    expect(event.headers['x-slack-signature']).toBe(`v0=${expected}`);
+    const payload = JSON.parse(new URLSearchParams(raw).get('payload') ?? '{}') as Record<string, unknown>;
+    expect(payload).toMatchObject({
+      type: 'block_actions',
+      user: { id: 'U0PLATFORM1' },
+      actions: [{ action_id: 'approve', value: 'apv-1' }],
+      response_url: `http://127.0.0.1:1/actions/${approval.ts}`,
+    });
+  });
+
+  it('refuses a click by an unknown user or on an unknown message, and sends nothing', async () => {
+    expect(
+      (await post('/api/slack/click', { ts: approval.ts, actionId: 'approve', user: 'U0NOBODY' })).status,
+    ).toBe(400);
+    expect(
+      (await post('/api/slack/click', { ts: '1.2', actionId: 'approve', user: 'U0PLATFORM1' })).status,
+    ).toBe(404);
+    expect(
+      (await post('/api/slack/click', { ts: approval.ts, actionId: 'merge', user: 'U0PLATFORM1' })).status,
+    ).toBe(400);
+    expect(received).toHaveLength(0);
+  });
+
+  it('pushes an image through the backend and names what is missing', async () => {
+    expect(await post('/api/push', { app: 'backend', tag: 'v2.1.7-bad' })).toMatchObject({
+      status: 200,
+      body: { result: 'started', execution: 'backend-v2.1.7-bad-000000000000' },
+    });
+    expect(await post('/api/push', { app: 'backend' })).toEqual({
+      status: 400,
+      body: { message: 'tag is required' },
+    });
+  });
+});
+
+describe('the interaction-only server (shiplane run)', () => {
+  it('serves only the interaction endpoint', async () => {
+    const only = await startSandboxServer({
+      signingSecret: SECRET,
+      interaction: async () => ({ statusCode: 401, body: 'invalid signature' }),
+    });
+    try {
+      const response = await fetch(only.interactionUrl, { method: 'POST', body: 'payload=%7B%7D' });
+      expect(response.status).toBe(401);
+      expect(await response.text()).toBe('invalid signature');
+      expect((await fetch(`${only.url}/api/state`)).status).toBe(404);
+      expect((await fetch(only.interactionUrl)).status).toBe(405);
+    } finally {
+      await only.close();
+    }
+  });
+});
