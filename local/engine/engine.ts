@@ -1,0 +1,594 @@
+/**
+ * The local engine: runs the synthesized promotion state machine with aws-local-stepfunctions, calling
+ * the handlers in-process. It speaks the Step Functions API's shapes (StartExecution idempotency,
+ * SendTaskSuccess/Failure, DescribeExecution, GetExecutionHistory), so the CLI, the sandbox and the tests
+ * read a local run the way they would read one in AWS.
+ */
+import './polyfill.js';
+import { randomUUID } from 'node:crypto';
+import type { DescribeExecutionOutput, ExecutionListItem, ExecutionStatus } from '@aws-sdk/client-sfn';
+import type { SQSEvent } from 'aws-lambda';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
+import type { HandlerName } from '../../shared/contracts/handlers.js';
+import {
+  type CfnTemplate,
+  LOCAL_AWS,
+  type LocalDefinition,
+  loadDefinition,
+  statesOf,
+  type TaskBinding,
+} from './definition.js';
+import {
+  ExecutionAlreadyExistsError,
+  ExecutionDoesNotExistError,
+  ExecutionStoppedSignal,
+  InvalidExecutionInputError,
+  InvalidNameError,
+  LocalDefinitionError,
+  TaskFailure,
+} from './errors.js';
+import { LocalFifoQueue, type QueueActivity, type QueuedMessage } from './fifo-queue.js';
+import { ExecutionHistory, type LocalHistoryEvent, type TaskAttempt } from './history.js';
+import type { JsonValue, RunOptions } from './interpreter-events.js';
+import {
+  type InvokeOutcome,
+  invokeInProcess,
+  type LocalHandler,
+  type LocalHandlers,
+  lambdaErrorCause,
+} from './lambda.js';
+import { prepareForRun } from './run-definition.js';
+import { MAX_TIMER_MS, TokenRegistry } from './token-registry.js';
+
+/** How long things take in a local run. Leave a field out for AWS's timing. */
+export interface LocalTiming {
+  /** Every Wait state waits this long instead (0 in tests, a second or two in the sandbox). */
+  readonly waitSeconds?: number;
+  /** Every Retry waits this long between attempts instead of IntervalSeconds × BackoffRate. */
+  readonly retryIntervalMs?: number;
+  /** Multiplies every Task's TimeoutSeconds (e.g. 1/3600 makes a 24 h approval expire in 24 s). @default 1 */
+  readonly taskTimeoutScale?: number;
+  /** A Task's timeout in milliseconds, by state name; wins over the scale. */
+  readonly taskTimeoutsMs?: Readonly<Record<string, number>>;
+  /** How long a failed queue message stays invisible before it is received again. @default 0 */
+  readonly redeliveryDelayMs?: number;
+  /** Receives before a failed queue message is dead-lettered. @default the queue's redrive policy, else 5 */
+  readonly maxReceiveCount?: number;
+}
+
+export interface LocalEngineOptions {
+  /** The synthesized CloudFormation template (`synthesizeTemplate(config)`). */
+  readonly template: CfnTemplate;
+  /** In-process handlers; every handler a Task of the state machine uses must be here. */
+  readonly handlers: LocalHandlers;
+  readonly timing?: LocalTiming;
+  /** The state machine's logical id, when the template has several. */
+  readonly stateMachine?: string;
+}
+
+/** A started execution. `done` settles (never rejects) when the execution closes. */
+export interface StartedExecution {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly startDate: Date;
+  readonly done: Promise<ExecutionDescription>;
+}
+
+/** DescribeExecution's answer; `input`/`output` are JSON text, as in the API. */
+export type ExecutionDescription = DescribeExecutionOutput & {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: Date;
+};
+
+/** One history event with the execution it belongs to, for live timelines. */
+export interface EngineHistoryEvent {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly event: LocalHistoryEvent;
+}
+
+/** A message that exhausted its receives on an engine queue. */
+export interface DeadLetter {
+  readonly queue: string;
+  readonly message: QueuedMessage;
+}
+
+export interface EngineEvents {
+  event: EngineHistoryEvent;
+  queue: QueueActivity;
+}
+
+export interface LocalEngine {
+  readonly stateMachineArn: string;
+  /** The definition as resolved from the template (before the engine's timing changes). */
+  readonly definition: StateMachineDefinition;
+  /** Answers task tokens; pass it to the committer and the Slack interaction handler. */
+  readonly taskTokens: TaskTokens;
+  start(input: unknown, name?: string): StartedExecution;
+  sendTaskSuccess(token: string, output: unknown): Promise<void>;
+  sendTaskFailure(token: string, error: string, cause: string): Promise<void>;
+  /** StopExecution: the execution ends ABORTED; its waiting tokens close. */
+  stopExecution(
+    nameOrArn: string,
+    details?: { error?: string; cause?: string },
+  ): Promise<ExecutionDescription>;
+  describeExecution(nameOrArn: string): ExecutionDescription;
+  history(nameOrArn: string): LocalHistoryEvent[];
+  listExecutions(filter?: { status?: ExecutionStatus }): ExecutionListItem[];
+  /** Messages the commit queue gave up on. */
+  deadLetters(): DeadLetter[];
+  /** Subscribes to live events; returns the unsubscribe function. */
+  on<K extends keyof EngineEvents>(type: K, listener: (payload: EngineEvents[K]) => void): () => void;
+  /** Aborts running executions, stops the queues and waits for in-flight batches. */
+  stop(): Promise<void>;
+}
+
+interface Execution {
+  readonly name: string;
+  readonly arn: string;
+  readonly inputText: string;
+  readonly startDate: Date;
+  status: ExecutionStatus;
+  /** Set synchronously by stopExecution, before the interpreter reports the abort. */
+  stopping: boolean;
+  stopDate?: Date;
+  output?: string;
+  error?: string;
+  cause?: string;
+  stopDetails: { error?: string; cause?: string };
+  readonly history: ExecutionHistory;
+  abort: () => void;
+  done: Promise<ExecutionDescription>;
+}
+
+/** Step Functions' execution-name rule: 1–80 characters, no whitespace, brackets, wildcards or controls. */
+function isValidName(name: string): boolean {
+  if (name.length < 1 || name.length > 80 || /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/.test(name)) return false;
+  return [...name].every((char) => {
+    const code = char.codePointAt(0) ?? 0;
+    return code > 0x1f && (code < 0x7f || code > 0x9f);
+  });
+}
+
+/**
+ * Creates an engine for the state machine in `template`.
+ * @throws LocalDefinitionError when the definition cannot run locally or a handler it needs is missing.
+ */
+export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
+  const loaded = loadDefinition(
+    options.template,
+    options.stateMachine ? { stateMachine: options.stateMachine } : {},
+  );
+  const timing = options.timing ?? {};
+  validateWithInterpreter(loaded);
+  const handlerFor = requireHandlers(loaded, options.handlers);
+
+  const runDefinition = prepareForRun(loaded.definition, (state, declared) =>
+    timeoutMs(timing, state, declared),
+  );
+  const machine = new StateMachine(runDefinition, { validationOptions: { noValidate: true } });
+  const states = statesOf(loaded.definition);
+  const roleArn = `arn:${LOCAL_AWS.partition}:iam::${LOCAL_AWS.accountId}:role/${loaded.stateMachine.name}-role`;
+
+  const tokens = new TokenRegistry();
+  const executions = new Map<string, Execution>();
+  const listeners = {
+    event: new Set<(e: EngineHistoryEvent) => void>(),
+    queue: new Set<(e: QueueActivity) => void>(),
+  };
+  const emit = <K extends keyof EngineEvents>(type: K, payload: EngineEvents[K]) => {
+    for (const listener of listeners[type] as Set<(p: EngineEvents[K]) => void>) {
+      try {
+        listener(payload);
+      } catch {
+        // A listener's failure must not break a run.
+      }
+    }
+  };
+
+  const queues = new Map<string, LocalFifoQueue>();
+  for (const binding of loaded.tasks.values()) {
+    if (binding.kind !== 'sqs-send' || queues.has(binding.queue.url)) continue;
+    const { consumer } = binding.queue;
+    const handler = handlerFor(consumer.function.handler as HandlerName);
+    queues.set(
+      binding.queue.url,
+      new LocalFifoQueue({
+        queue: binding.queue,
+        consumer,
+        invoke: (event: SQSEvent) => invokeInProcess(handler, consumer.function, event),
+        ...(timing.redeliveryDelayMs !== undefined ? { redeliveryDelayMs: timing.redeliveryDelayMs } : {}),
+        ...(timing.maxReceiveCount !== undefined ? { maxReceiveCount: timing.maxReceiveCount } : {}),
+        onActivity: (activity) => emit('queue', activity),
+      }),
+    );
+  }
+
+  const waitTimeOverrides: Record<string, number> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const [name, state] of states) {
+    if (state.Type === 'Wait' && timing.waitSeconds !== undefined)
+      waitTimeOverrides[name] = timing.waitSeconds * 1000;
+    if (Array.isArray(state.Retry) && timing.retryIntervalMs !== undefined) {
+      retryIntervalOverrides[name] = timing.retryIntervalMs;
+    }
+  }
+
+  function find(nameOrArn: string): Execution {
+    const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':').pop() ?? '') : nameOrArn;
+    const execution = executions.get(name);
+    if (!execution) throw new ExecutionDoesNotExistError(`execution ${nameOrArn} does not exist`);
+    return execution;
+  }
+
+  function describe(execution: Execution): ExecutionDescription {
+    return {
+      executionArn: execution.arn,
+      stateMachineArn: loaded.stateMachine.arn,
+      name: execution.name,
+      status: execution.status,
+      startDate: execution.startDate,
+      input: execution.inputText,
+      inputDetails: { included: true },
+      ...(execution.stopDate ? { stopDate: execution.stopDate } : {}),
+      ...(execution.output !== undefined
+        ? { output: execution.output, outputDetails: { included: true } }
+        : {}),
+      ...(execution.error !== undefined ? { error: execution.error } : {}),
+      ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
+      redriveCount: 0,
+    };
+  }
+
+  /** The Task wrapper the interpreter calls for `binding`, bound to one execution. */
+  function taskRunner(binding: TaskBinding, execution: Execution) {
+    const resourceType = binding.kind === 'sqs-send' ? 'sqs' : 'lambda';
+    const resource =
+      binding.kind === 'lambda-arn'
+        ? binding.resource
+        : binding.resource.replace(/^arn:aws:states:::[^:]+:/, '');
+    const declared = states.get(binding.state)?.TimeoutSeconds;
+    const timeout = timeoutMs(timing, binding.state, typeof declared === 'number' ? declared : undefined);
+
+    // Runs synchronously up to its first await: the interpreter calls it right after building the input,
+    // so the token claimed here is the one that input read.
+    return async (input: JsonValue): Promise<JsonValue> => {
+      if (execution.stopping) throw new ExecutionStoppedSignal();
+      const attempt = execution.history.beginAttempt(binding.state, resourceType, resource);
+      const params = (
+        typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}
+      ) as Record<string, unknown>;
+      attempt.add({
+        type: 'TaskScheduled',
+        taskScheduledEventDetails: {
+          resourceType,
+          resource,
+          region: LOCAL_AWS.region,
+          parameters: JSON.stringify(input),
+          ...(typeof declared === 'number' ? { timeoutInSeconds: declared } : {}),
+        },
+      });
+      attempt.add({ type: 'TaskStarted', taskStartedEventDetails: { resourceType, resource } });
+      const token = binding.waitForTaskToken ? tokens.claim(execution.name) : undefined;
+      if (binding.waitForTaskToken && !token) {
+        return fail(
+          attempt,
+          'States.Runtime',
+          `state "${binding.state}" waits for a task token but never passes $$.Task.Token`,
+        );
+      }
+      const parked = token
+        ? tokens.park(token, execution.name, binding.state, timeout ?? MAX_TIMER_MS)
+        : undefined;
+
+      let submitted: unknown;
+      if (binding.kind === 'sqs-send') {
+        const queue = queues.get(binding.queue.url)!;
+        const body =
+          typeof params.MessageBody === 'string'
+            ? params.MessageBody
+            : JSON.stringify(params.MessageBody ?? null);
+        try {
+          const sent = queue.send({
+            body,
+            groupId: typeof params.MessageGroupId === 'string' ? params.MessageGroupId : undefined,
+            deduplicationId:
+              typeof params.MessageDeduplicationId === 'string' ? params.MessageDeduplicationId : undefined,
+          });
+          submitted = {
+            ...sent,
+            SdkHttpMetadata: { HttpStatusCode: 200 },
+            SdkResponseMetadata: { RequestId: randomUUID() },
+          };
+        } catch (error) {
+          if (token) tokens.close(token);
+          return fail(attempt, (error as Error).name, (error as Error).message);
+        }
+      } else {
+        const handler = handlerFor(binding.function.handler);
+        const event = binding.kind === 'lambda-invoke' ? (params.Payload ?? null) : input;
+        const outcome: InvokeOutcome = await invokeInProcess(handler, binding.function, event);
+        if (execution.stopping) throw new ExecutionStoppedSignal();
+        if (!outcome.ok) {
+          // The function failed before anyone answered the token: the task fails with the function's error.
+          if (!token || tokens.isWaiting(token)) {
+            if (token) tokens.close(token);
+            return fail(attempt, outcome.errorType, lambdaErrorCause(outcome));
+          }
+        }
+        if (binding.kind === 'lambda-arn' && outcome.ok) {
+          attempt.add({
+            type: 'TaskSucceeded',
+            taskSucceededEventDetails: { resourceType, resource, output: JSON.stringify(outcome.payload) },
+          });
+          return outcome.payload as JsonValue;
+        }
+        submitted = {
+          ExecutedVersion: '$LATEST',
+          Payload: outcome.ok ? outcome.payload : null,
+          SdkHttpMetadata: { HttpStatusCode: 200 },
+          SdkResponseMetadata: { RequestId: outcome.requestId },
+          StatusCode: 200,
+        };
+      }
+
+      if (!parked) {
+        attempt.add({
+          type: 'TaskSucceeded',
+          taskSucceededEventDetails: { resourceType, resource, output: JSON.stringify(submitted) },
+        });
+        return submitted as JsonValue;
+      }
+      attempt.add({
+        type: 'TaskSubmitted',
+        taskSubmittedEventDetails: { resourceType, resource, output: JSON.stringify(submitted) },
+      });
+      try {
+        const output = await parked;
+        attempt.add({
+          type: 'TaskSucceeded',
+          taskSucceededEventDetails: { resourceType, resource, output: JSON.stringify(output) },
+        });
+        return output as JsonValue;
+      } catch (error) {
+        if (error instanceof ExecutionStoppedSignal) throw error;
+        const failure = error as TaskFailure;
+        return fail(attempt, failure.name, failure.message);
+      }
+    };
+
+    function fail(attempt: TaskAttempt, error: string, cause: string): never {
+      attempt.add({ type: 'TaskFailed', taskFailedEventDetails: { resourceType, resource, error, cause } });
+      throw new TaskFailure(error, cause);
+    }
+  }
+
+  function start(input: unknown, requestedName?: string): StartedExecution {
+    const name = requestedName ?? randomUUID();
+    if (!isValidName(name)) {
+      throw new InvalidNameError(
+        `execution name ${JSON.stringify(name)} must be 1–80 characters without whitespace or special ones`,
+      );
+    }
+    let inputText: string;
+    let inputJson: JsonValue;
+    try {
+      inputText = input === undefined ? '{}' : JSON.stringify(input);
+      inputJson = JSON.parse(inputText) as JsonValue;
+    } catch (error) {
+      throw new InvalidExecutionInputError(`execution input is not JSON: ${(error as Error).message}`);
+    }
+    const existing = executions.get(name);
+    if (existing) {
+      // Step Functions: same name and input while running is the same execution; anything else is an error.
+      if (existing.status === 'RUNNING' && existing.inputText === inputText) return handleOf(existing);
+      throw new ExecutionAlreadyExistsError(
+        existing.status === 'RUNNING'
+          ? `execution ${name} is already running with a different input`
+          : `execution ${name} already exists (${existing.status})`,
+      );
+    }
+
+    const arn = `arn:${LOCAL_AWS.partition}:states:${LOCAL_AWS.region}:${LOCAL_AWS.accountId}:execution:${loaded.stateMachine.name}:${name}`;
+    const execution: Execution = {
+      name,
+      arn,
+      inputText,
+      startDate: new Date(),
+      status: 'RUNNING',
+      stopping: false,
+      stopDetails: {},
+      history: new ExecutionHistory(
+        roleArn,
+        (event) => emit('event', { executionArn: arn, name, event }),
+        () => execution.stopDetails,
+      ),
+      abort: () => undefined,
+      done: Promise.resolve(undefined as never),
+    };
+    executions.set(name, execution);
+
+    const taskResourceLocalHandlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
+    for (const binding of loaded.tasks.values()) {
+      taskResourceLocalHandlers[binding.state] = taskRunner(binding, execution);
+    }
+    const context = {
+      Execution: { Id: arn, Name: name, RoleArn: roleArn, RedriveCount: 0 },
+      StateMachine: { Id: loaded.stateMachine.arn, Name: loaded.stateMachine.name },
+      State: {
+        get EnteredTime() {
+          return new Date().toISOString();
+        },
+        RetryCount: 0,
+      },
+      Task: {
+        get Token() {
+          return tokens.mint(name);
+        },
+      },
+    };
+    const runOptions: RunOptions = {
+      overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+      context,
+    };
+    const run = machine.run(inputJson, runOptions);
+    execution.abort = run.abort;
+    // The outcome is read from the event log; the result promise only needs a handler.
+    run.result.catch(() => undefined);
+    execution.done = (async () => {
+      for await (const event of run.eventLogs) {
+        execution.history.consume(event);
+        switch (event.type) {
+          case 'ExecutionSucceeded':
+            close(execution, 'SUCCEEDED', { output: JSON.stringify(event.output ?? null) });
+            break;
+          case 'ExecutionFailed': {
+            const failed = execution.history.events.at(-1)?.executionFailedEventDetails;
+            close(execution, 'FAILED', { error: failed?.error ?? event.Error, cause: failed?.cause ?? '' });
+            break;
+          }
+          case 'ExecutionAborted':
+            close(execution, 'ABORTED', execution.stopDetails);
+            break;
+          case 'ExecutionTimeout':
+            close(execution, 'TIMED_OUT', {});
+            break;
+        }
+      }
+      return describe(execution);
+    })();
+    return handleOf(execution);
+  }
+
+  function close(
+    execution: Execution,
+    status: ExecutionStatus,
+    details: { output?: string; error?: string; cause?: string },
+  ) {
+    execution.status = status;
+    execution.stopDate = new Date();
+    if (details.output !== undefined) execution.output = details.output;
+    if (details.error !== undefined) execution.error = details.error;
+    if (details.cause !== undefined) execution.cause = details.cause;
+    execution.stopping = true;
+    tokens.closeExecution(execution.name, new ExecutionStoppedSignal());
+  }
+
+  function handleOf(execution: Execution): StartedExecution {
+    return {
+      executionArn: execution.arn,
+      name: execution.name,
+      startDate: execution.startDate,
+      done: execution.done,
+    };
+  }
+
+  const engine: LocalEngine = {
+    stateMachineArn: loaded.stateMachine.arn,
+    definition: loaded.definition,
+    taskTokens: {
+      succeed: async (token, output) => tokens.succeed(token, output),
+      fail: async (token, error, cause) => tokens.fail(token, error, cause),
+    },
+    start,
+    sendTaskSuccess: async (token, output) => tokens.succeed(token, output),
+    sendTaskFailure: async (token, error, cause) => tokens.fail(token, error, cause),
+    async stopExecution(nameOrArn, details = {}) {
+      const execution = find(nameOrArn);
+      if (execution.status === 'RUNNING') {
+        execution.stopDetails = details;
+        execution.stopping = true;
+        execution.abort();
+        // The waiting task ends without a retry or a catch, so nothing runs after the abort.
+        tokens.closeExecution(execution.name, new ExecutionStoppedSignal());
+        await execution.done;
+      }
+      return describe(execution);
+    },
+    describeExecution: (nameOrArn) => describe(find(nameOrArn)),
+    history: (nameOrArn) => [...find(nameOrArn).history.events],
+    listExecutions(filter = {}) {
+      return [...executions.values()]
+        .filter((e) => !filter.status || e.status === filter.status)
+        .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
+        .map((e) => ({
+          executionArn: e.arn,
+          stateMachineArn: loaded.stateMachine.arn,
+          name: e.name,
+          status: e.status,
+          startDate: e.startDate,
+          ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+        }));
+    },
+    deadLetters: () =>
+      [...queues.values()].flatMap((q) => q.deadLetters.map((message) => ({ queue: q.name, message }))),
+    on(type, listener) {
+      const set = listeners[type] as Set<typeof listener>;
+      set.add(listener);
+      return () => set.delete(listener);
+    },
+    async stop() {
+      const running = [...executions.values()].filter((e) => e.status === 'RUNNING');
+      await Promise.all(
+        running.map((e) =>
+          engine.stopExecution(e.name, { error: 'Local.EngineStopped', cause: 'the local engine stopped' }),
+        ),
+      );
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+  return engine;
+}
+
+/** A Task's effective timeout: an override, the declared one scaled, or none (AWS has no default). */
+function timeoutMs(
+  timing: LocalTiming,
+  state: string,
+  declaredSeconds: number | undefined,
+): number | undefined {
+  const override = timing.taskTimeoutsMs?.[state];
+  if (override !== undefined) return override;
+  if (declaredSeconds === undefined) return undefined;
+  return declaredSeconds * 1000 * (timing.taskTimeoutScale ?? 1);
+}
+
+/** Validates the definition exactly as the interpreter does, with ARN and path checks on. */
+function validateWithInterpreter(loaded: LocalDefinition): void {
+  try {
+    new StateMachine(structuredClone(loaded.definition));
+  } catch (error) {
+    throw new LocalDefinitionError(`${loaded.stateMachine.logicalId}: ${(error as Error).message}`);
+  }
+}
+
+/** Every Task's handler must be given: a missing one would otherwise fail mid-run, or call AWS. */
+function requireHandlers(
+  loaded: LocalDefinition,
+  handlers: LocalHandlers,
+): (name: HandlerName) => LocalHandler {
+  for (const binding of loaded.tasks.values()) {
+    const fn = binding.kind === 'sqs-send' ? binding.queue.consumer.function : binding.function;
+    if (!fn.handler || !handlers[fn.handler]) {
+      throw new LocalDefinitionError(
+        `state "${binding.state}" needs the ${fn.handler ?? fn.logicalId} handler, which was not given to the local engine`,
+      );
+    }
+    if (binding.waitForTaskToken) {
+      const params = JSON.stringify(statesOf(loaded.definition).get(binding.state)?.Parameters ?? {});
+      if (!params.includes('$$.Task.Token')) {
+        throw new LocalDefinitionError(
+          `state "${binding.state}" waits for a task token but its Parameters never pass $$.Task.Token`,
+        );
+      }
+    }
+  }
+  return (name) => {
+    const handler = handlers[name];
+    if (!handler) throw new LocalDefinitionError(`no local handler ${name}`);
+    return handler;
+  };
+}
