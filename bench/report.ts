@@ -21,7 +21,8 @@ export interface BenchReport {
 }
 
 export interface Bench {
-  run(): Promise<BenchReport | undefined | void>;
+  /** Returns a report to print, or nothing when the bench printed its own figures. */
+  run(): Promise<BenchReport | undefined>;
 }
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));

@@ -3,7 +3,7 @@
  * exactly as the rule forwards it. Unknown fields are tolerated (ECR adds fields such as
  * `manifest-media-type` over time); the ones Shiplane reads are checked.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected an image digest sha256:<64 hex>');
 

@@ -3,8 +3,8 @@
  * references only, never secrets) in the SHIPLANE_CONFIG environment variable.
  */
 import { ConfigError } from '../errors.js';
-import { parseConfig } from './load.js';
 import type { Config, ConfigInput } from './schema.js';
+import { parseConfig } from './validate.js';
 
 export const CONFIG_ENV = 'SHIPLANE_CONFIG';
 

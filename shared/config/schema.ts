@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { parseSecretRef, type SecretRef } from './secret-ref.js';
 

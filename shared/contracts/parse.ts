@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { formatPath } from '../config/load.js';
+import { formatPath } from '../config/validate.js';
 import { InvalidInputError } from '../errors.js';
 
 /** Parses input at a boundary; the error names every field that is wrong. */

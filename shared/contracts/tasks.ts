@@ -3,7 +3,7 @@
  * their input with these schemas; the state machine, its tests and the local engine build and read
  * the same shapes. Field names are what a person sees in the Step Functions console.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/, 'expected a 40-character commit SHA');
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected an image digest sha256:<64 hex>');
