@@ -38,7 +38,7 @@ export class ShiplaneStack extends Stack {
     this.promotion = new PromotionStateMachine(this, 'promotion', {
       config,
       commitQueue: this.commitQueue.queue,
-      approvalsTable: this.approvals.table,
+      approvals: this.approvals,
       alerting: this.alerting,
     });
     const { stateMachine } = this.promotion;
@@ -46,7 +46,7 @@ export class ShiplaneStack extends Stack {
     this.intake = new ImagePushIntake(this, 'image-push-intake', { config, stateMachine });
     this.slack = new SlackInteractionEndpoint(this, 'slack-interaction', {
       config,
-      approvalsTable: this.approvals.table,
+      approvals: this.approvals,
       stateMachine,
     });
     this.secretSync =

@@ -1,4 +1,5 @@
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 /** The approvals table's key and TTL attribute; the handlers read and write these names. */
@@ -20,5 +21,13 @@ export class ApprovalsTable extends Construct {
       timeToLiveAttribute: APPROVALS_TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     });
+  }
+
+  /**
+   * Single-item reads and (conditional) writes: all the approvals store does. No Scan, Query or batch
+   * operations, which CDK's grantReadWriteData would add.
+   */
+  grantItemReadWrite(grantee: IGrantable): void {
+    this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
   }
 }

@@ -1,5 +1,4 @@
 import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -30,6 +29,7 @@ import { ENV } from '../../shared/contracts/environment.js';
 import { ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
 import { formatDuration } from '../../shared/domain/duration.js';
 import type { Alerting } from './alerting.js';
+import type { ApprovalsTable } from './approvals-table.js';
 import { HandlerFunction } from './handler-function.js';
 
 /** Lambda errors worth a retry: the service or the SDK hiccuped, the function never ran to an answer. */
@@ -94,7 +94,7 @@ export interface PromotionStateMachineProps {
   /** The FIFO commit queue the `Commit new tag` states write to. */
   readonly commitQueue: IQueue;
   /** Approvals and release threads: request-approval writes, notify reads and writes. */
-  readonly approvalsTable: Table;
+  readonly approvals: ApprovalsTable;
   /** The alert topic notify publishes trouble to. */
   readonly alerting: Alerting;
   /** @default RetentionDays.THREE_MONTHS */
@@ -128,12 +128,12 @@ export class PromotionStateMachine extends Construct {
       name: 'notify',
       config,
       environment: {
-        [ENV.approvalsTable]: props.approvalsTable.tableName,
+        [ENV.approvalsTable]: props.approvals.table.tableName,
         [ENV.alertTopicArn]: props.alerting.topic.topicArn,
       },
     });
     // notify keeps each release's Slack thread in the approvals table.
-    props.approvalsTable.grantReadWriteData(this.notify);
+    props.approvals.grantItemReadWrite(this.notify);
     props.alerting.grantPublish(this.notify);
     this.notify.grantSecretRead(config.slack.botToken);
 
@@ -141,9 +141,10 @@ export class PromotionStateMachine extends Construct {
       const requestApproval = new HandlerFunction(this, {
         name: 'request-approval',
         config,
-        environment: { [ENV.approvalsTable]: props.approvalsTable.tableName },
+        environment: { [ENV.approvalsTable]: props.approvals.table.tableName },
       });
-      props.approvalsTable.grantWriteData(requestApproval);
+      // It reads the approval it may be retrying and the tag last deployed, and writes the approval.
+      props.approvals.grantItemReadWrite(requestApproval);
       requestApproval.grantSecretRead(config.slack.botToken);
       // The approval message shows the image's digest and scan findings.
       requestApproval.addToRolePolicy(

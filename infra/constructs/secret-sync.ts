@@ -6,6 +6,7 @@ import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config, SecretSelection } from '../../shared/config/schema.js';
 import { ENV } from '../../shared/contracts/environment.js';
+import { SECRET_TAGS } from '../../shared/domain/secret-selection.js';
 import { HandlerFunction, secretArnPattern } from './handler-function.js';
 
 /** Secrets Manager API calls (seen through CloudTrail) that change what a manifest should say. */
@@ -103,8 +104,8 @@ export class SecretSync extends Construct {
   }
 
   /**
-   * ListSecrets cannot be scoped; reading is limited to the selected names (and, for selections by
-   * tag, to secrets carrying those tags).
+   * ListSecrets cannot be scoped; DescribeSecret and GetSecretValue are limited to the selected
+   * names, and values, for selections by tag, to secrets carrying those tags.
    */
   private grantSecretAccess(selections: readonly SecretSelection[]): void {
     const stack = Stack.of(this);
@@ -121,18 +122,27 @@ export class SecretSync extends Construct {
     const read = new Policy(this, 'read-selected-secrets');
     selections.forEach((selection, index) => {
       const name = selection.match ?? '*';
-      const tagConditions = Object.entries(selection.tags ?? {}).map(([key, value]) => [
-        `secretsmanager:ResourceTag/${key}`,
-        value,
-      ]);
+      const resources = [secretArnPattern(stack, name)];
+      const tags = Object.entries(selection.tags ?? {}).flatMap(([field, value]) =>
+        value === undefined
+          ? []
+          : [[`secretsmanager:ResourceTag/${SECRET_TAGS[field as keyof typeof SECRET_TAGS]}`, value]],
+      );
+      // Metadata of any secret the name admits (tags can change, so the function must see them)...
+      read.addStatements(
+        new PolicyStatement({
+          sid: `DescribeSelection${index}`,
+          actions: ['secretsmanager:DescribeSecret'],
+          resources,
+        }),
+      );
+      // ...but values only of the secrets that carry the selection's tags.
       read.addStatements(
         new PolicyStatement({
           sid: `ReadSelection${index}`,
-          actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-          resources: [secretArnPattern(stack, name)],
-          ...(tagConditions.length > 0
-            ? { conditions: { StringEquals: Object.fromEntries(tagConditions) } }
-            : {}),
+          actions: ['secretsmanager:GetSecretValue'],
+          resources,
+          ...(tags.length > 0 ? { conditions: { StringEquals: Object.fromEntries(tags) } } : {}),
         }),
       );
       if (name.includes('*')) {
@@ -140,7 +150,7 @@ export class SecretSync extends Construct {
           id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????]`,
           reason: selection.match
             ? `secrets[${index}].match is the name glob ${selection.match}: the function reads exactly the secrets it mirrors.`
-            : `secrets[${index}] selects by tag: any secret name, limited by the tag condition.`,
+            : `secrets[${index}] selects by tag only: any name, but values only of secrets carrying the tags.`,
         });
       }
     });

@@ -8,13 +8,13 @@ import {
   PayloadFormatVersion,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
 import { ENV } from '../../shared/contracts/environment.js';
+import type { ApprovalsTable } from './approvals-table.js';
 import { HandlerFunction } from './handler-function.js';
 
 /** The route Slack posts button clicks to (the Slack app manifest's interactivity URL). */
@@ -23,7 +23,7 @@ export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
 export interface SlackInteractionEndpointProps {
   readonly config: Config;
   /** Pending approvals: the click's approval id → the run's task token. */
-  readonly approvalsTable: Table;
+  readonly approvals: ApprovalsTable;
   /** The state machine whose approval tasks the clicks answer. */
   readonly stateMachine: IStateMachine;
   /** Steady requests per second the stage accepts. @default 20 */
@@ -52,9 +52,9 @@ export class SlackInteractionEndpoint extends Construct {
       // Slack gives up after 3 seconds; more memory means a faster cold start.
       memorySize: 512,
       timeout: Duration.seconds(10),
-      environment: { [ENV.approvalsTable]: props.approvalsTable.tableName },
+      environment: { [ENV.approvalsTable]: props.approvals.table.tableName },
     });
-    props.approvalsTable.grantReadWriteData(this.handler);
+    props.approvals.grantItemReadWrite(this.handler);
     this.handler.grantSecretRead(config.slack.botToken, config.slack.signingSecret);
     this.handler.addToRolePolicy(
       new PolicyStatement({

@@ -1,0 +1,421 @@
+import { createRequire } from 'node:module';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LAMBDA_TRANSIENT_ERRORS } from '../../infra/constructs/promotion-state-machine.js';
+import { type CloudFormationTemplate, synthesizeTemplate } from '../../infra/synth.js';
+import {
+  type AslDefinition,
+  configWith,
+  definitionOf,
+  exampleConfig,
+  handlerOfArn,
+  type Json,
+  reachableStates,
+  resourcesOf,
+} from './support.js';
+
+type AslValidator = (
+  definition: unknown,
+  options?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errorsText: (separator?: string) => string };
+// asl-validator ships CommonJS without type declarations.
+const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValidator;
+
+const STAGING = [
+  'Staging · Commit new tag',
+  'Staging · Notify committed',
+  'Staging · Start Argo CD wait',
+  'Staging · Wait for Argo CD',
+  'Staging · Healthy?',
+  'Staging · Poll again',
+  'Staging · Count poll',
+  'Staging · Degraded',
+  'Staging · Notify degraded',
+  'Staging · Timed out',
+  'Staging · Notify timed out',
+  'Staging · Notify healthy',
+];
+const PRODUCTION_APPROVAL = [
+  'Production · Await approval',
+  'Production · Notify rejected',
+  'Production · Notify expired',
+  'Production · Notify approved',
+];
+const RUN = ['Prepare', 'Notify release started', 'Notify deployed', 'Deployed', 'Notify failed', 'Failed'];
+
+describe('the promotion state machine of the example config', () => {
+  let template: CloudFormationTemplate;
+  let definition: AslDefinition;
+  const states = () => definition.States;
+  const state = (name: string) => {
+    const found = definition.States[name];
+    if (!found) throw new Error(`no state ${name}`);
+    return found;
+  };
+
+  beforeAll(() => {
+    template = synthesizeTemplate(exampleConfig);
+    definition = definitionOf(template);
+  });
+
+  it('is a Standard workflow with JSONPath only', () => {
+    const [[, machine]] = resourcesOf(template, 'AWS::StepFunctions::StateMachine') as [[string, Json]];
+    expect(machine.Properties.StateMachineType).toBe('STANDARD');
+    expect(definition.QueryLanguage).toBeUndefined();
+    const text = JSON.stringify(definition);
+    expect(text).not.toMatch(/JSONata|"Assign"|\{%/);
+  });
+
+  it('has exactly the states the spec names, all reachable', () => {
+    const production = STAGING.map((name) => name.replace('Staging', 'Production'));
+    const expected = [
+      ...RUN,
+      ...STAGING,
+      ...PRODUCTION_APPROVAL,
+      ...production,
+      'Rejected',
+      'Approval expired',
+    ];
+    expect(Object.keys(states()).sort()).toEqual([...expected].sort());
+    expect([...reachableStates(definition)].sort()).toEqual([...expected].sort());
+  });
+
+  it('starts by preparing a slot for every stage and announcing the release', () => {
+    expect(definition.StartAt).toBe('Prepare');
+    expect(state('Prepare')).toEqual({
+      Type: 'Pass',
+      Result: { staging: {}, production: {} },
+      ResultPath: '$.stages',
+      Next: 'Notify release started',
+    });
+    expect(state('Notify release started').Parameters?.Payload).toEqual({
+      event: 'started',
+      'execution.$': '$$.Execution.Name',
+      'release.$': '$.release',
+    });
+    expect(state('Notify release started').Next).toBe('Staging · Commit new tag');
+  });
+
+  it('puts a Catch on every Task', () => {
+    const tasks = Object.entries(states()).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(10);
+    for (const [name, task] of tasks) {
+      expect(
+        task.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')),
+        name,
+      ).toBe(true);
+    }
+  });
+
+  it('waits for approval with the configured timeout and routes each outcome', () => {
+    const approval = state('Production · Await approval');
+    expect(approval.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(handlerOfArn(template, approval.Parameters?.FunctionName)).toBe('request-approval');
+    expect(approval.TimeoutSeconds).toBe(24 * 3600);
+    expect(approval.ResultPath).toBe('$.stages.production.approval');
+    expect(approval.Parameters?.Payload).toEqual({
+      'taskToken.$': '$$.Task.Token',
+      'execution.$': '$$.Execution.Name',
+      stage: 'production',
+      'release.$': '$.release',
+      approvers: ['U0PLATFORM1', 'S0PLATFORMGRP'],
+      timeoutSeconds: 86400,
+      'stages.$': '$.stages',
+    });
+    expect(approval.Retry).toEqual([
+      { ErrorEquals: LAMBDA_TRANSIENT_ERRORS, IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2 },
+    ]);
+    expect(approval.Catch).toEqual([
+      { ErrorEquals: ['Shiplane.Rejected'], ResultPath: '$.error', Next: 'Production · Notify rejected' },
+      { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'Production · Notify expired' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Notify failed' },
+    ]);
+    expect(approval.Next).toBe('Production · Notify approved');
+    expect(state('Production · Notify approved').Next).toBe('Production · Commit new tag');
+    expect(state('Production · Notify approved').Parameters?.Payload['detail.$']).toBe(
+      '$.stages.production.approval',
+    );
+    expect(state('Production · Notify rejected').Next).toBe('Rejected');
+    expect(state('Production · Notify rejected').Parameters?.Payload['detail.$']).toBe('$.error');
+    expect(state('Production · Notify expired').Next).toBe('Approval expired');
+  });
+
+  it('commits through the FIFO commit queue and waits for the committer', () => {
+    const commit = state('Staging · Commit new tag');
+    expect(commit.Resource).toBe('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
+    const [queueId] = Object.entries(template.Resources).find(
+      ([, r]: [string, Json]) => r.Metadata?.['shiplane:queue'] === 'commit',
+    )!;
+    expect(commit.Parameters?.QueueUrl).toContain(`/${queueId}`);
+    expect(commit.Parameters?.MessageGroupId).toBe('itdo-erp/itdo-erp-infrastructure#main');
+    expect(commit.Parameters?.MessageBody).toEqual({
+      'taskToken.$': '$$.Task.Token',
+      'execution.$': '$$.Execution.Name',
+      repository: 'itdo-erp/itdo-erp-infrastructure',
+      branch: 'main',
+      change: {
+        kind: 'image',
+        stage: 'staging',
+        file: 'environments/staging/kustomization.yaml',
+        'release.$': '$.release',
+        pinDigest: false,
+        createIfMissing: false,
+      },
+    });
+    expect(commit.TimeoutSeconds).toBe(900);
+    expect(commit.ResultPath).toBe('$.stages.staging.commit');
+    expect(commit.Retry).toEqual([
+      {
+        ErrorEquals: ['States.Timeout', 'SQS.SdkClientException', 'SQS.AmazonSQSException'],
+        IntervalSeconds: 5,
+        MaxAttempts: 3,
+        BackoffRate: 2,
+      },
+    ]);
+    expect(commit.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Notify failed' },
+    ]);
+    expect(commit.Next).toBe('Staging · Notify committed');
+    expect(state('Staging · Notify committed').Next).toBe('Staging · Start Argo CD wait');
+  });
+
+  it('polls Argo CD a bounded number of times (healthTimeout / pollInterval)', () => {
+    expect(state('Staging · Start Argo CD wait')).toEqual({
+      Type: 'Pass',
+      Result: { attempt: 1, maxAttempts: 90 },
+      ResultPath: '$.stages.staging.poll',
+      Next: 'Staging · Wait for Argo CD',
+    });
+    const check = state('Staging · Wait for Argo CD');
+    expect(check.Resource).toBe('arn:aws:states:::lambda:invoke');
+    expect(handlerOfArn(template, check.Parameters?.FunctionName)).toBe('argocd-health');
+    expect(check.Parameters?.Payload).toEqual({
+      'execution.$': '$$.Execution.Name',
+      stage: 'staging',
+      argocdApp: 'itdo-erp-staging',
+      sync: false,
+      'commit.$': '$.stages.staging.commit.commit',
+      'attempt.$': '$.stages.staging.poll.attempt',
+      maxAttempts: 90,
+    });
+    expect(check.ResultSelector).toEqual({
+      'status.$': '$.Payload.status',
+      'message.$': '$.Payload.message',
+      'revision.$': '$.Payload.revision',
+      'syncStatus.$': '$.Payload.syncStatus',
+      'healthStatus.$': '$.Payload.healthStatus',
+      'checkedAt.$': '$.Payload.checkedAt',
+      'attempt.$': '$.Payload.attempt',
+    });
+    expect(check.ResultPath).toBe('$.stages.staging.health');
+    expect(check.Retry).toEqual([
+      { ErrorEquals: LAMBDA_TRANSIENT_ERRORS, IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2 },
+    ]);
+    expect(check.Next).toBe('Staging · Healthy?');
+    expect(state('Staging · Healthy?')).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          Variable: '$.stages.staging.health.status',
+          StringEquals: 'healthy',
+          Next: 'Staging · Notify healthy',
+        },
+        { Variable: '$.stages.staging.health.status', StringEquals: 'degraded', Next: 'Staging · Degraded' },
+        {
+          Variable: '$.stages.staging.poll.attempt',
+          NumericGreaterThanEqualsPath: '$.stages.staging.poll.maxAttempts',
+          Next: 'Staging · Timed out',
+        },
+      ],
+      Default: 'Staging · Poll again',
+    });
+    expect(state('Staging · Poll again')).toEqual({
+      Type: 'Wait',
+      Seconds: 10,
+      Next: 'Staging · Count poll',
+    });
+    expect(state('Staging · Count poll')).toEqual({
+      Type: 'Pass',
+      Parameters: { 'attempt.$': 'States.MathAdd($.stages.staging.poll.attempt, 1)', maxAttempts: 90 },
+      ResultPath: '$.stages.staging.poll',
+      Next: 'Staging · Wait for Argo CD',
+    });
+  });
+
+  it('fails fast on Degraded and on the health timeout, with an error a person can read', () => {
+    expect(state('Staging · Degraded')).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        Error: 'Shiplane.Degraded',
+        'Cause.$':
+          "States.Format('staging is Degraded at {}: {}', $.stages.staging.health.revision, $.stages.staging.health.message)",
+      },
+      ResultPath: '$.error',
+      Next: 'Staging · Notify degraded',
+    });
+    expect(state('Staging · Notify degraded').Next).toBe('Failed');
+    expect(state('Staging · Timed out').Parameters).toEqual({
+      Error: 'Shiplane.HealthTimeout',
+      'Cause.$':
+        "States.Format('staging still {} after 15m: {}', $.stages.staging.health.healthStatus, $.stages.staging.health.message)",
+    });
+    expect(state('Staging · Timed out').Next).toBe('Staging · Notify timed out');
+    expect(state('Staging · Notify timed out').Parameters?.Payload.event).toBe('timed-out');
+    expect(state('Staging · Notify timed out').Next).toBe('Failed');
+  });
+
+  it('goes from a healthy stage to the next stage, and from the last one to Deployed', () => {
+    expect(state('Staging · Notify healthy').Next).toBe('Production · Await approval');
+    expect(state('Staging · Notify healthy').Parameters?.Payload['detail.$']).toBe('$.stages.staging.health');
+    expect(state('Production · Notify healthy').Next).toBe('Notify deployed');
+    expect(state('Notify deployed').Parameters?.Payload).toEqual({
+      event: 'deployed',
+      'execution.$': '$$.Execution.Name',
+      'release.$': '$.release',
+      'detail.$': '$.stages',
+    });
+  });
+
+  it('ends in Deployed, Rejected or Approval expired as success and in Failed as failure', () => {
+    expect(state('Deployed')).toEqual({
+      Type: 'Pass',
+      Result: 'deployed',
+      ResultPath: '$.outcome',
+      End: true,
+    });
+    expect(state('Rejected')).toEqual({
+      Type: 'Pass',
+      Result: 'rejected',
+      ResultPath: '$.outcome',
+      End: true,
+    });
+    expect(state('Approval expired')).toEqual({
+      Type: 'Pass',
+      Result: 'expired',
+      ResultPath: '$.outcome',
+      End: true,
+    });
+    expect(state('Notify failed').Next).toBe('Failed');
+    expect(state('Notify failed').Parameters?.Payload['detail.$']).toBe('$.error');
+    expect(state('Failed')).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    const terminal = Object.entries(states())
+      .filter(([, s]) => s.End || s.Type === 'Fail')
+      .map(([name]) => name)
+      .sort();
+    expect(terminal).toEqual(['Approval expired', 'Deployed', 'Failed', 'Rejected']);
+  });
+
+  it('never lets a notification change the data or fail the run', () => {
+    const notifies = Object.entries(states()).filter(([name]) => /Notify /.test(name));
+    expect(notifies.length).toBe(3 + 2 * 4 + 3);
+    for (const [name, task] of notifies) {
+      expect(handlerOfArn(template, task.Parameters?.FunctionName), name).toBe('notify');
+      expect(task.Resource, name).toBe('arn:aws:states:::lambda:invoke');
+      expect(task.ResultPath, name).toBeNull();
+      expect(task.Retry, name).toEqual([
+        { ErrorEquals: LAMBDA_TRANSIENT_ERRORS, IntervalSeconds: 2, MaxAttempts: 2, BackoffRate: 2 },
+      ]);
+      expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: task.Next }]);
+    }
+  });
+
+  it('is valid Amazon States Language', () => {
+    const result = aslValidator(definition);
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+});
+
+describe('a config without an approval stage', () => {
+  let definition: AslDefinition;
+  let template: CloudFormationTemplate;
+
+  beforeAll(() => {
+    const config = configWith((input) => ({
+      ...input,
+      stages: input.stages.map(({ approval: _approval, ...stage }) => stage),
+    }));
+    template = synthesizeTemplate(config);
+    definition = definitionOf(template);
+  });
+
+  it('has no approval states, no Rejected or Approval expired, and no request-approval function', () => {
+    const names = Object.keys(definition.States);
+    expect(names.filter((name) => /approv|Rejected|rejected|expired/i.test(name))).toEqual([]);
+    expect(definition.States['Staging · Notify healthy']?.Next).toBe('Production · Commit new tag');
+    const handlers = Object.values(template.Resources).map((r: Json) => r.Metadata?.['shiplane:handler']);
+    expect(handlers).not.toContain('request-approval');
+    expect(aslValidator(definition).isValid).toBe(true);
+  });
+});
+
+describe('a config with three stages', () => {
+  let definition: AslDefinition;
+
+  beforeAll(() => {
+    const config = configWith((input) => ({
+      ...input,
+      stages: [
+        {
+          name: 'dev',
+          file: 'environments/dev/values.yaml',
+          valuesPath: '{app}.image.tag',
+          digestPath: '{app}.image.digest',
+          pinDigest: true,
+          argocdApp: 'itdo-erp-dev',
+          argocdProject: 'itdo-erp',
+          appNamespace: 'argocd',
+          sync: true,
+          healthTimeout: '5m',
+          pollInterval: '20s',
+        },
+        ...input.stages.map((stage) => ({
+          ...stage,
+          approval: { approvers: ['U0PLATFORM1'], timeout: stage.name === 'staging' ? '2h' : '1d' },
+        })),
+      ],
+    }));
+    definition = definitionOf(synthesizeTemplate(config));
+  });
+
+  it('chains the stages in config order, each with its own approval timeout', () => {
+    expect(definition.States.Prepare?.Result).toEqual({ dev: {}, staging: {}, production: {} });
+    expect(definition.States['Notify release started']?.Next).toBe('Dev · Commit new tag');
+    expect(definition.States['Dev · Notify healthy']?.Next).toBe('Staging · Await approval');
+    expect(definition.States['Staging · Notify healthy']?.Next).toBe('Production · Await approval');
+    expect(definition.States['Production · Notify healthy']?.Next).toBe('Notify deployed');
+    expect(definition.States['Staging · Await approval']?.TimeoutSeconds).toBe(7200);
+    expect(definition.States['Production · Await approval']?.TimeoutSeconds).toBe(86400);
+    expect(definition.States['Staging · Notify rejected']?.Next).toBe('Rejected');
+    expect(definition.States['Production · Notify rejected']?.Next).toBe('Rejected');
+    expect(Object.keys(definition.States)).toHaveLength(6 + 3 * 12 + 2 * 4 + 2);
+  });
+
+  it('passes the Helm paths and Argo CD options of a stage through literally', () => {
+    expect(definition.States['Dev · Commit new tag']?.Parameters?.MessageBody.change).toEqual({
+      kind: 'image',
+      stage: 'dev',
+      file: 'environments/dev/values.yaml',
+      'release.$': '$.release',
+      pinDigest: true,
+      createIfMissing: false,
+      valuesPath: '{app}.image.tag',
+      digestPath: '{app}.image.digest',
+    });
+    expect(definition.States['Dev · Wait for Argo CD']?.Parameters?.Payload).toMatchObject({
+      argocdApp: 'itdo-erp-dev',
+      argocdProject: 'itdo-erp',
+      appNamespace: 'argocd',
+      sync: true,
+      maxAttempts: 15,
+    });
+    expect(definition.States['Dev · Poll again']?.Seconds).toBe(20);
+    expect(definition.States['Dev · Timed out']?.Parameters?.['Cause.$']).toContain(
+      "'dev still {} after 5m: {}'",
+    );
+  });
+
+  it('is valid Amazon States Language', () => {
+    const result = aslValidator(definition);
+    expect(result.errorsText('\n')).toBe('');
+  });
+});
