@@ -1,6 +1,67 @@
-import { NotBuiltError } from '../../shared/errors.js';
+/**
+ * request-approval: the approval task (`lambda:invoke.waitForTaskToken`). Stores the task token under
+ * a short approval id and posts the approval message in the release's Slack thread; the run then
+ * waits until someone decides (slack-interaction or the CLI) or the stage's approval timeout.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
+import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
+import { slackWebApi } from '../../shared/adapters/slack/web-api.js';
+import { ecrImageFacts } from '../../shared/approvals/image-facts.js';
+import {
+  type RequestApprovalDeps,
+  type RequestApprovalResult,
+  requestApproval,
+} from '../../shared/approvals/request.js';
+import { runtimeConfig } from '../../shared/config/runtime.js';
+import { ENV, requireEnv } from '../../shared/contracts/environment.js';
+import { parseInput } from '../../shared/contracts/parse.js';
+import { approvalRequestSchema } from '../../shared/contracts/tasks.js';
+import { powertoolsReporter } from '../../shared/notifications/reporter.js';
+import { threadSettings } from '../../shared/notifications/thread.js';
+import { logger, metrics, observability, tracer } from '../../shared/observability/index.js';
 
-/** Placeholder until its issue lands: a call fails loudly instead of pretending to succeed. */
-export const handler = async (): Promise<never> => {
-  throw new NotBuiltError('the request-approval handler is not built yet');
-};
+/**
+ * Builds the handler. `deps` may be a function, awaited on each invocation, so the deployed handler
+ * reads its config on first use rather than at import.
+ */
+export function createRequestApprovalHandler(
+  deps: RequestApprovalDeps | (() => Promise<RequestApprovalDeps>),
+) {
+  const resolve = typeof deps === 'function' ? deps : async () => deps;
+  return middy(async (event: unknown): Promise<RequestApprovalResult> => {
+    const request = parseInput(approvalRequestSchema, event, 'approval request');
+    logger.appendKeys({ execution: request.execution, stage: request.stage });
+    return requestApproval(request, await resolve());
+  }).use(observability());
+}
+
+// Created once per Lambda environment and reused by every invocation.
+const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
+const ecr = tracer.captureAWSv3Client(new ECRClient({}));
+const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+let deployed: Promise<RequestApprovalDeps> | undefined;
+
+/** The deployed handler: table from APPROVALS_TABLE, Slack from SHIPLANE_CONFIG. */
+export const handler = createRequestApprovalHandler(() => {
+  deployed ??= (async () => {
+    const config = runtimeConfig();
+    const secrets = createSecretResolver({ client: secretsClient });
+    const reporter = powertoolsReporter(logger, metrics);
+    return {
+      store: dynamoApprovalsStore(dynamo, requireEnv(ENV.approvalsTable)),
+      slack: slackWebApi({ apiUrl: config.slack.apiUrl, token: () => secrets(config.slack.botToken) }),
+      images: ecrImageFacts(ecr, reporter),
+      ...threadSettings(config),
+      now: () => new Date(),
+      reporter,
+    };
+  })().catch((error: unknown) => {
+    deployed = undefined;
+    throw error;
+  });
+  return deployed;
+});

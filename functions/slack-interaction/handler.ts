@@ -1,6 +1,81 @@
-import { NotBuiltError } from '../../shared/errors.js';
+/**
+ * slack-interaction: the public endpoint Slack posts button clicks to (API Gateway HTTP API, payload
+ * format 2.0). Verifies Slack's signature over the raw body first; then authorizes, decides exactly
+ * once and updates the approval message. Slack waits 3 seconds: the Slack client here makes no
+ * retries and gives up after 1.5 s, and the answer is an empty 200.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import middy from '@middy/core';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
+import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
+import { stepFunctionsTaskTokens } from '../../shared/adapters/aws/task-tokens.js';
+import { slackWebApi } from '../../shared/adapters/slack/web-api.js';
+import { createAuthorizer } from '../../shared/approvals/authorize.js';
+import { handleInteraction, type InteractionDeps } from '../../shared/approvals/interaction.js';
+import { runtimeConfig } from '../../shared/config/runtime.js';
+import { ENV, requireEnv } from '../../shared/contracts/environment.js';
+import { parseInput } from '../../shared/contracts/parse.js';
+import { powertoolsReporter } from '../../shared/notifications/reporter.js';
+import { logger, metrics, observability, tracer } from '../../shared/observability/index.js';
 
-/** Placeholder until its issue lands: a call fails loudly instead of pretending to succeed. */
-export const handler = async (): Promise<never> => {
-  throw new NotBuiltError('the slack-interaction handler is not built yet');
-};
+/** The parts of an HTTP API v2 event the endpoint reads. */
+const httpEventSchema = z.object({
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean().default(false),
+});
+
+/**
+ * Builds the handler. `deps` may be a function, awaited on each invocation, so the deployed handler
+ * reads its config on first use rather than at import.
+ */
+export function createSlackInteractionHandler(deps: InteractionDeps | (() => Promise<InteractionDeps>)) {
+  const resolve = typeof deps === 'function' ? deps : async () => deps;
+  return middy(async (event: unknown): Promise<APIGatewayProxyStructuredResultV2> => {
+    const http = parseInput(httpEventSchema, event, 'HTTP API event');
+    // HTTP API lower-cases header names already; a proxy in between might not.
+    const headers = Object.fromEntries(Object.entries(http.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    return handleInteraction(
+      { headers, body: http.body, isBase64Encoded: http.isBase64Encoded },
+      await resolve(),
+    );
+  }).use(observability());
+}
+
+// Created once per Lambda environment and reused by every invocation (the group cache too).
+const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
+const sfn = tracer.captureAWSv3Client(new SFNClient({}));
+const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+let deployed: Promise<InteractionDeps> | undefined;
+
+/** The deployed handler: table from APPROVALS_TABLE, Slack secrets from SHIPLANE_CONFIG. */
+export const handler = createSlackInteractionHandler(() => {
+  deployed ??= (async () => {
+    const config = runtimeConfig();
+    const secrets = createSecretResolver({ client: secretsClient });
+    const reporter = powertoolsReporter(logger, metrics);
+    const slack = slackWebApi({
+      apiUrl: config.slack.apiUrl,
+      token: () => secrets(config.slack.botToken),
+      retries: 0,
+      timeoutMs: 1_500,
+    });
+    return {
+      signingSecret: () => secrets(config.slack.signingSecret),
+      slack,
+      store: dynamoApprovalsStore(dynamo, requireEnv(ENV.approvalsTable)),
+      taskTokens: stepFunctionsTaskTokens(sfn),
+      authorize: createAuthorizer({ groupMembers: (group) => slack.userGroupMembers(group), reporter }),
+      now: () => new Date(),
+      reporter,
+    };
+  })().catch((error: unknown) => {
+    deployed = undefined;
+    throw error;
+  });
+  return deployed;
+});

@@ -1,0 +1,326 @@
+/**
+ * The approvals table (DynamoDB, one table, partition key `pk`, TTL attribute `expiresAt` in epoch
+ * seconds). Items:
+ * - `approval#<id>`: one approval request: the task token (never leaves AWS), the message facts,
+ *   where the Slack message is, its status and who decided. The decision is exactly-once: a
+ *   conditional update from `pending`.
+ * - `execution#<name>#<stage>`: the approval id of a run's stage, for the CLI and for `expired`.
+ * - `thread#<execution>`: the release's Slack thread (channel, parent ts) and its per-stage status.
+ * - `deployed#<app>#<stage>`: the tag last seen healthy in a stage, shown as "from" in approvals.
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApprovalFacts } from '../../domain/approval-message.js';
+import type { ThreadState } from '../../domain/release-thread.js';
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded';
+
+export interface Decision {
+  readonly status: 'approved' | 'rejected';
+  /** A Slack user id, or the AWS caller ARN for the CLI. */
+  readonly by: string;
+  readonly byName?: string;
+  readonly at: string;
+  readonly reason?: string;
+  readonly via: 'slack' | 'cli';
+}
+
+export interface MessageRef {
+  readonly channel: string;
+  readonly ts: string;
+}
+
+export interface ApprovalRecord {
+  readonly approvalId: string;
+  readonly execution: string;
+  readonly stage: string;
+  readonly taskToken: string;
+  readonly status: ApprovalStatus;
+  /** Who may decide: Slack user ids and user-group ids, as the run asked. */
+  readonly approvers: readonly string[];
+  readonly facts: ApprovalFacts;
+  readonly createdAt: string;
+  /** Epoch seconds when the run stops waiting; a decision after it is refused. */
+  readonly deadline: number;
+  /** Epoch seconds when DynamoDB may delete the item. */
+  readonly expiresAt: number;
+  readonly message?: MessageRef;
+  readonly decision?: Decision;
+  /** When it expired or was superseded. */
+  readonly closedAt?: string;
+}
+
+export interface ThreadRecord {
+  readonly execution: string;
+  readonly channel: string;
+  readonly ts: string;
+  readonly state: ThreadState;
+}
+
+export interface DeployedTag {
+  readonly tag: string;
+  readonly digest: string;
+  readonly execution: string;
+  readonly at: string;
+}
+
+export type ClaimResult =
+  | { readonly claimed: true; readonly record: ApprovalRecord }
+  | { readonly claimed: false; readonly record: ApprovalRecord | undefined };
+
+/** What the approvals and notifications need from the table. */
+export interface ApprovalsStore {
+  /** Stores a new approval; `exists` when one with this id is already there (a retried request). */
+  createApproval(record: ApprovalRecord): Promise<'created' | 'exists'>;
+  getApproval(approvalId: string): Promise<ApprovalRecord | undefined>;
+  setApprovalMessage(approvalId: string, message: MessageRef): Promise<void>;
+  /**
+   * Records a decision if, and only if, the approval is still pending and its deadline has not
+   * passed (`nowSeconds`). Otherwise returns the record as it is, so the caller can say why.
+   */
+  claimDecision(approvalId: string, decision: Decision, nowSeconds: number): Promise<ClaimResult>;
+  /** Undoes a claim that could not be delivered to Step Functions, so someone can try again. */
+  releaseClaim(approvalId: string, decision: Decision): Promise<boolean>;
+  /** Moves an approval from one of `from` to `to` (expired / superseded); false when it was not in `from`. */
+  closeApproval(
+    approvalId: string,
+    from: readonly ApprovalStatus[],
+    to: 'expired' | 'superseded',
+    at: string,
+  ): Promise<boolean>;
+  /** Points a run's stage at an approval; returns the approval id it pointed at before, if any. */
+  pointToApproval(
+    execution: string,
+    stage: string,
+    approvalId: string,
+    expiresAt: number,
+  ): Promise<string | undefined>;
+  approvalIdFor(execution: string, stage: string): Promise<string | undefined>;
+  getThread(execution: string): Promise<ThreadRecord | undefined>;
+  /** Stores a new thread; returns the stored one when another writer got there first. */
+  createThread(thread: ThreadRecord, expiresAt: number): Promise<ThreadRecord>;
+  saveThreadState(execution: string, state: ThreadState): Promise<void>;
+  recordDeployedTag(app: string, stage: string, tag: DeployedTag): Promise<void>;
+  deployedTag(app: string, stage: string): Promise<DeployedTag | undefined>;
+}
+
+export const approvalKey = (approvalId: string) => `approval#${approvalId}`;
+export const pointerKey = (execution: string, stage: string) => `execution#${execution}#${stage}`;
+export const threadKey = (execution: string) => `thread#${execution}`;
+export const deployedKey = (app: string, stage: string) => `deployed#${app}#${stage}`;
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+
+function toApproval(item: Record<string, unknown> | undefined): ApprovalRecord | undefined {
+  if (item?.kind !== 'approval') return undefined;
+  const { pk: _pk, kind: _kind, ...record } = item;
+  return record as unknown as ApprovalRecord;
+}
+
+/** The DynamoDB implementation. */
+export function dynamoApprovalsStore(client: DynamoDBClient, tableName: string): ApprovalsStore {
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  const TableName = tableName;
+  const get = async (pk: string) =>
+    (await doc.send(new GetCommand({ TableName, Key: { pk }, ConsistentRead: true }))).Item;
+  const getThread = async (execution: string): Promise<ThreadRecord | undefined> => {
+    const item = await get(threadKey(execution));
+    if (item?.kind !== 'thread') return undefined;
+    return {
+      execution,
+      channel: String(item.channel),
+      ts: String(item.ts),
+      state: item.state as ThreadState,
+    };
+  };
+
+  return {
+    async createApproval(record) {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: { pk: approvalKey(record.approvalId), kind: 'approval', ...record },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return 'created';
+      } catch (error) {
+        if (isConditionFailure(error)) return 'exists';
+        throw error;
+      }
+    },
+
+    async getApproval(approvalId) {
+      return toApproval(await get(approvalKey(approvalId)));
+    },
+
+    async setApprovalMessage(approvalId, message) {
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: { pk: approvalKey(approvalId) },
+          UpdateExpression: 'SET #message = :message',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#message': 'message' },
+          ExpressionAttributeValues: { ':message': message },
+        }),
+      );
+    },
+
+    async claimDecision(approvalId, decision, nowSeconds) {
+      try {
+        const result = await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { pk: approvalKey(approvalId) },
+            UpdateExpression: 'SET #status = :decided, #decision = :decision',
+            ConditionExpression: '#status = :pending AND #deadline > :now',
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#decision': 'decision',
+              '#deadline': 'deadline',
+            },
+            ExpressionAttributeValues: {
+              ':decided': decision.status,
+              ':decision': decision,
+              ':pending': 'pending',
+              ':now': nowSeconds,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        const record = toApproval(result.Attributes);
+        if (!record) throw new Error(`approval ${approvalId} has no attributes after the update`);
+        return { claimed: true, record };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        return { claimed: false, record: toApproval(await get(approvalKey(approvalId))) };
+      }
+    },
+
+    async releaseClaim(approvalId, decision) {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { pk: approvalKey(approvalId) },
+            UpdateExpression: 'SET #status = :pending REMOVE #decision',
+            ConditionExpression: '#status = :decided AND #decision.#at = :at AND #decision.#by = :by',
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#decision': 'decision',
+              '#at': 'at',
+              '#by': 'by',
+            },
+            ExpressionAttributeValues: {
+              ':pending': 'pending',
+              ':decided': decision.status,
+              ':at': decision.at,
+              ':by': decision.by,
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async closeApproval(approvalId, from, to, at) {
+      const names = from.map((_, i) => `:from${i}`);
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { pk: approvalKey(approvalId) },
+            UpdateExpression: 'SET #status = :to, #closedAt = :at',
+            ConditionExpression: `#status IN (${names.join(', ')})`,
+            ExpressionAttributeNames: { '#status': 'status', '#closedAt': 'closedAt' },
+            ExpressionAttributeValues: {
+              ':to': to,
+              ':at': at,
+              ...Object.fromEntries(from.map((status, i) => [`:from${i}`, status])),
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async pointToApproval(execution, stage, approvalId, expiresAt) {
+      const result = await doc.send(
+        new PutCommand({
+          TableName,
+          Item: { pk: pointerKey(execution, stage), kind: 'pointer', approvalId, expiresAt },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const previous = result.Attributes?.approvalId;
+      return typeof previous === 'string' ? previous : undefined;
+    },
+
+    async approvalIdFor(execution, stage) {
+      const item = await get(pointerKey(execution, stage));
+      return typeof item?.approvalId === 'string' ? item.approvalId : undefined;
+    },
+
+    getThread,
+
+    async createThread(thread, expiresAt) {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: { pk: threadKey(thread.execution), kind: 'thread', ...thread, expiresAt },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return thread;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const existing = await getThread(thread.execution);
+        if (!existing) throw error;
+        return existing;
+      }
+    },
+
+    async saveThreadState(execution, state) {
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: { pk: threadKey(execution) },
+          UpdateExpression: 'SET #state = :state',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':state': state },
+        }),
+      );
+    },
+
+    async recordDeployedTag(app, stage, tag) {
+      await doc.send(
+        new PutCommand({ TableName, Item: { pk: deployedKey(app, stage), kind: 'deployed', ...tag } }),
+      );
+    },
+
+    async deployedTag(app, stage) {
+      const item = await get(deployedKey(app, stage));
+      if (item?.kind !== 'deployed') return undefined;
+      return {
+        tag: String(item.tag),
+        digest: String(item.digest),
+        execution: String(item.execution),
+        at: String(item.at),
+      };
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The approvals table in memory, with the same conditional rules as the DynamoDB store: for the
+ * local engine and the sandbox, where nothing may call AWS. A single process is the only writer,
+ * so a check-then-set without awaiting in between is atomic, as DynamoDB's condition is.
+ */
+import type {
+  ApprovalRecord,
+  ApprovalsStore,
+  DeployedTag,
+  ThreadRecord,
+} from '../adapters/aws/approvals-table.js';
+
+/** Deep copy, so callers cannot change stored items by mutating what they got (DynamoDB returns copies). */
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** An in-memory approvals store; `items()` exposes what is stored (for the sandbox's console). */
+export function memoryApprovalsStore(): ApprovalsStore & {
+  approvals(): ApprovalRecord[];
+  threads(): ThreadRecord[];
+} {
+  const approvals = new Map<string, ApprovalRecord>();
+  const pointers = new Map<string, string>();
+  const threads = new Map<string, ThreadRecord>();
+  const deployed = new Map<string, DeployedTag>();
+  return {
+    approvals: () => [...approvals.values()].map(copy),
+    threads: () => [...threads.values()].map(copy),
+
+    async createApproval(record) {
+      if (approvals.has(record.approvalId)) return 'exists';
+      approvals.set(record.approvalId, copy(record));
+      return 'created';
+    },
+    async getApproval(approvalId) {
+      const record = approvals.get(approvalId);
+      return record ? copy(record) : undefined;
+    },
+    async setApprovalMessage(approvalId, message) {
+      const record = approvals.get(approvalId);
+      if (!record) throw new Error(`approval ${approvalId} does not exist`);
+      approvals.set(approvalId, { ...record, message: copy(message) });
+    },
+    async claimDecision(approvalId, decision, nowSeconds) {
+      const record = approvals.get(approvalId);
+      if (record?.status !== 'pending' || record.deadline <= nowSeconds) {
+        return { claimed: false, record: record ? copy(record) : undefined };
+      }
+      const claimed: ApprovalRecord = { ...record, status: decision.status, decision: copy(decision) };
+      approvals.set(approvalId, claimed);
+      return { claimed: true, record: copy(claimed) };
+    },
+    async releaseClaim(approvalId, decision) {
+      const record = approvals.get(approvalId);
+      if (
+        !record ||
+        record.status !== decision.status ||
+        record.decision?.at !== decision.at ||
+        record.decision.by !== decision.by
+      ) {
+        return false;
+      }
+      const { decision: _dropped, ...rest } = record;
+      approvals.set(approvalId, { ...rest, status: 'pending' });
+      return true;
+    },
+    async closeApproval(approvalId, from, to, at) {
+      const record = approvals.get(approvalId);
+      if (!record || !from.includes(record.status)) return false;
+      approvals.set(approvalId, { ...record, status: to, closedAt: at });
+      return true;
+    },
+    async pointToApproval(execution, stage, approvalId) {
+      const key = `${execution}#${stage}`;
+      const previous = pointers.get(key);
+      pointers.set(key, approvalId);
+      return previous;
+    },
+    async approvalIdFor(execution, stage) {
+      return pointers.get(`${execution}#${stage}`);
+    },
+    async getThread(execution) {
+      const thread = threads.get(execution);
+      return thread ? copy(thread) : undefined;
+    },
+    async createThread(thread) {
+      const existing = threads.get(thread.execution);
+      if (existing) return copy(existing);
+      threads.set(thread.execution, copy(thread));
+      return copy(thread);
+    },
+    async saveThreadState(execution, state) {
+      const thread = threads.get(execution);
+      if (!thread) throw new Error(`thread of ${execution} does not exist`);
+      threads.set(execution, { ...thread, state: copy(state) });
+    },
+    async recordDeployedTag(app, stage, tag) {
+      deployed.set(`${app}#${stage}`, copy(tag));
+    },
+    async deployedTag(app, stage) {
+      const tag = deployed.get(`${app}#${stage}`);
+      return tag ? copy(tag) : undefined;
+    },
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * The approval task (`lambda:invoke.waitForTaskToken`): keeps the task token in the approvals table
+ * under a short approval id and posts the approval message in the release's thread. The id is
+ * derived from the token, so a retried invocation finds its own approval instead of posting twice.
+ * Slack being down does not fail the run: the approval stays pending (the CLI can decide it) and
+ * expires at the stage's timeout as usual.
+ */
+import { createHash } from 'node:crypto';
+import type { ApprovalRecord } from '../adapters/aws/approvals-table.js';
+import type { ApprovalRequest } from '../contracts/tasks.js';
+import { type ApprovalFacts, approvalMessage, stageHistory } from '../domain/approval-message.js';
+import { errorAttributes, type Reporter } from '../notifications/reporter.js';
+import { advanceThread, ensureThread, type ThreadDeps } from '../notifications/thread.js';
+import type { ImageFactsSource } from './image-facts.js';
+
+/** How long a decided or expired approval stays in the table after its deadline (an audit trail). */
+export const APPROVAL_RETENTION_SECONDS = 7 * 86_400;
+
+export interface RequestApprovalDeps extends ThreadDeps {
+  readonly images?: ImageFactsSource;
+  readonly reporter: Reporter;
+}
+
+export interface RequestApprovalResult {
+  readonly approvalId: string;
+  /** `failed`: Slack did not take the message; the approval is pending and the CLI can decide it. */
+  readonly message: 'posted' | 'already-posted' | 'failed';
+}
+
+/** The short id a button carries: 96 bits of the token's SHA-256, hex. */
+export function approvalIdFor(taskToken: string): string {
+  return createHash('sha256').update(taskToken).digest('hex').slice(0, 24);
+}
+
+async function gatherFacts(
+  request: ApprovalRequest,
+  approvalId: string,
+  deps: RequestApprovalDeps,
+): Promise<ApprovalFacts> {
+  const { release, stage } = request;
+  const now = deps.now();
+  const [image, previous] = await Promise.all([
+    deps.images ? deps.images(release).catch(() => undefined) : Promise.resolve(undefined),
+    deps.store.deployedTag(release.app, stage).catch((error: unknown) => {
+      deps.reporter.warn('could not read the tag last deployed to the stage', errorAttributes(error));
+      return undefined;
+    }),
+  ]);
+  return {
+    approvalId,
+    execution: request.execution,
+    stage,
+    app: release.app,
+    tag: release.tag,
+    ...(previous && previous.tag !== release.tag ? { previousTag: previous.tag } : {}),
+    digest: release.digest,
+    ecrRepository: release.ecrRepository,
+    approvers: request.approvers,
+    requestedAt: now.toISOString(),
+    deadline: new Date(now.getTime() + request.timeoutSeconds * 1000).toISOString(),
+    history: stageHistory(request.stages, deps.stageOrder, stage, deps.commitUrl),
+    ...(image ? { image } : {}),
+  };
+}
+
+/** Marks an older approval of the same run and stage superseded and says so on its message. */
+async function supersede(previousId: string, deps: RequestApprovalDeps): Promise<void> {
+  const at = deps.now().toISOString();
+  try {
+    if (!(await deps.store.closeApproval(previousId, ['pending'], 'superseded', at))) return;
+    const previous = await deps.store.getApproval(previousId);
+    if (previous?.message) {
+      await deps.slack.updateMessage({
+        ...previous.message,
+        ...approvalMessage(previous.facts, { status: 'superseded', at }),
+      });
+    }
+  } catch (error) {
+    deps.reporter.warn('could not mark the earlier approval superseded', {
+      approvalId: previousId,
+      ...errorAttributes(error),
+    });
+  }
+}
+
+export async function requestApproval(
+  request: ApprovalRequest,
+  deps: RequestApprovalDeps,
+): Promise<RequestApprovalResult> {
+  const approvalId = approvalIdFor(request.taskToken);
+  let record = await deps.store.getApproval(approvalId);
+  if (record?.message) return { approvalId, message: 'already-posted' };
+  if (!record) {
+    const facts = await gatherFacts(request, approvalId, deps);
+    const deadline = Math.floor(new Date(facts.deadline).getTime() / 1000);
+    const created: ApprovalRecord = {
+      approvalId,
+      execution: request.execution,
+      stage: request.stage,
+      taskToken: request.taskToken,
+      status: 'pending',
+      approvers: request.approvers,
+      facts,
+      createdAt: facts.requestedAt,
+      deadline,
+      expiresAt: deadline + APPROVAL_RETENTION_SECONDS,
+    };
+    // A concurrent retry may have created it first; either way one record exists now.
+    if ((await deps.store.createApproval(created)) === 'exists') {
+      record = await deps.store.getApproval(approvalId);
+      if (record?.message) return { approvalId, message: 'already-posted' };
+    }
+    record ??= created;
+  }
+  const previousId = await deps.store.pointToApproval(
+    request.execution,
+    request.stage,
+    approvalId,
+    record.expiresAt,
+  );
+  if (previousId && previousId !== approvalId) await supersede(previousId, deps);
+
+  const context = { approvalId, execution: request.execution, stage: request.stage };
+  let thread: Awaited<ReturnType<typeof ensureThread>>;
+  try {
+    thread = await ensureThread(request.execution, request.release, deps);
+    const posted = await deps.slack.postMessage({
+      channel: thread.channel,
+      threadTs: thread.ts,
+      ...approvalMessage(record.facts, { status: 'pending' }),
+    });
+    await deps.store.setApprovalMessage(approvalId, posted);
+  } catch (error) {
+    deps.reporter.error(
+      'could not post the approval message; decide with `shiplane approve` or `shiplane reject`',
+      {
+        ...context,
+        ...errorAttributes(error),
+      },
+    );
+    deps.reporter.count('ApprovalMessageFailed');
+    return { approvalId, message: 'failed' };
+  }
+  try {
+    await advanceThread(
+      thread,
+      {
+        event: 'approval-requested',
+        execution: request.execution,
+        release: request.release,
+        stage: request.stage,
+      },
+      deps,
+    );
+  } catch (error) {
+    deps.reporter.warn('could not update the release thread', { ...context, ...errorAttributes(error) });
+    deps.reporter.count('SlackNotificationFailed');
+  }
+  deps.reporter.info('approval requested', context);
+  return { approvalId, message: 'posted' };
+}

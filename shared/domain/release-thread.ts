@@ -1,0 +1,377 @@
+/**
+ * One Slack thread per release: a parent message that always shows where the release is in every
+ * stage (updated in place), a reply per event, and the alert a bad event raises. Pure: the thread's
+ * state goes in, the next state and the messages come out.
+ */
+import {
+  approvalDecisionSchema,
+  commitResultSchema,
+  healthCheckResultSchema,
+  type Notification,
+  type NotificationEvent,
+  type Release,
+  type RunOutcome,
+} from '../contracts/tasks.js';
+import {
+  clip,
+  code,
+  escapeMrkdwn,
+  mention,
+  mrkdwn,
+  SLACK_LIMITS,
+  type SlackBlock,
+  type SlackMessage,
+  slackDate,
+  utcDateTime,
+  utcTime,
+} from './approval-message.js';
+
+export type StageStatus =
+  | 'committed'
+  | 'healthy'
+  | 'awaiting-approval'
+  | 'approved'
+  | 'rejected'
+  | 'expired'
+  | 'degraded'
+  | 'timed-out'
+  | 'failed';
+
+export interface StageProgress {
+  readonly status: StageStatus;
+  readonly at: string;
+  /** The GitOps commit the stage is at, once committed. */
+  readonly commit?: string;
+  /** One line about the status: who approved, what is degraded. */
+  readonly note?: string;
+}
+
+/** What the parent message shows; stored with the thread so every event can rebuild it. */
+export interface ThreadState {
+  readonly execution: string;
+  readonly release: Release;
+  readonly startedAt: string;
+  readonly stages: Readonly<Record<string, StageProgress>>;
+  readonly outcome?: RunOutcome;
+}
+
+/** Who decided an approval, as far as notify knows (from the approvals table or the event's detail). */
+export interface DecisionView {
+  readonly by: string;
+  readonly byName?: string;
+  readonly via: 'slack' | 'cli';
+  readonly reason?: string;
+}
+
+/** Events that also go to the alert topic. A rejection is a decision, not trouble. */
+export const ALERT_EVENTS: ReadonlySet<NotificationEvent> = new Set([
+  'failed',
+  'degraded',
+  'timed-out',
+  'expired',
+]);
+
+const STATUS_OF: Partial<Record<NotificationEvent, StageStatus>> = {
+  committed: 'committed',
+  healthy: 'healthy',
+  'approval-requested': 'awaiting-approval',
+  approved: 'approved',
+  rejected: 'rejected',
+  expired: 'expired',
+  degraded: 'degraded',
+  'timed-out': 'timed-out',
+  failed: 'failed',
+};
+
+const OUTCOME_OF: Partial<Record<NotificationEvent, RunOutcome>> = {
+  deployed: 'deployed',
+  rejected: 'rejected',
+  expired: 'expired',
+  degraded: 'failed',
+  'timed-out': 'failed',
+  failed: 'failed',
+};
+
+/** A new thread's state, before any stage has moved. */
+export function newThreadState(execution: string, release: Release, now: Date): ThreadState {
+  return { execution, release, startedAt: now.toISOString(), stages: {} };
+}
+
+/**
+ * The stage an event is about. `Notify failed` is shared by every stage and carries none, so a
+ * failure belongs to the furthest stage that has started and is not healthy yet (or the next one).
+ */
+export function stageOfEvent(
+  state: ThreadState,
+  notification: Notification,
+  order: readonly string[],
+): string | undefined {
+  if (notification.stage) return notification.stage;
+  if (notification.event !== 'failed') return undefined;
+  for (let i = order.length - 1; i >= 0; i -= 1) {
+    const name = order[i]!;
+    const progress = state.stages[name];
+    if (progress) return progress.status === 'healthy' ? order[i + 1] : name;
+  }
+  return order[0];
+}
+
+/** A run error as the state machine passes it (`$.error`): `{ Error, Cause }`. */
+export interface RunError {
+  readonly error: string;
+  readonly cause: string;
+}
+
+/**
+ * Reads `{ Error, Cause }`. A Lambda error's Cause is JSON (`errorType`, `errorMessage`, `trace`);
+ * people need the message, not the stack.
+ */
+export function runErrorOf(detail: unknown): RunError | undefined {
+  if (typeof detail !== 'object' || detail === null) return undefined;
+  const { Error: error, Cause: cause } = detail as { Error?: unknown; Cause?: unknown };
+  if (typeof error !== 'string') return undefined;
+  let text = typeof cause === 'string' ? cause : '';
+  try {
+    const parsed = JSON.parse(text) as { errorMessage?: unknown; errorType?: unknown };
+    if (typeof parsed?.errorMessage === 'string') text = parsed.errorMessage;
+  } catch {
+    // a plain-text Cause (our own Pass states and task-token failures) is already readable
+  }
+  return { error, cause: text };
+}
+
+/** The one-line note a stage gets for an event. */
+function noteFor(notification: Notification, decision: DecisionView | undefined): string | undefined {
+  const { event, detail } = notification;
+  if (event === 'committed') {
+    const commit = commitResultSchema.safeParse(detail).data;
+    if (commit?.status === 'unchanged') return 'already at this version';
+    return commit?.previousTag ? `was ${commit.previousTag}` : undefined;
+  }
+  if (event === 'approved' || event === 'rejected') {
+    if (decision)
+      return `by ${decision.byName ?? decision.by}${decision.reason ? `: ${decision.reason}` : ''}`;
+    return runErrorOf(detail)?.cause;
+  }
+  if (event === 'degraded' || event === 'timed-out' || event === 'failed') {
+    const error = runErrorOf(detail);
+    if (error) return clip(error.cause || error.error, 300);
+    return healthCheckResultSchema.safeParse(detail).data?.message;
+  }
+  return undefined;
+}
+
+/** The thread's state after an event. Events without a stage only move the outcome. */
+export function applyNotification(
+  state: ThreadState,
+  notification: Notification,
+  order: readonly string[],
+  now: Date,
+  decision?: DecisionView,
+): ThreadState {
+  const stage = stageOfEvent(state, notification, order);
+  const status = STATUS_OF[notification.event];
+  let stages = state.stages;
+  if (stage && status) {
+    const previous = state.stages[stage];
+    const commit =
+      commitResultSchema.safeParse(notification.detail).data?.commit ??
+      (notification.event === 'committed' ? undefined : previous?.commit);
+    const note = noteFor(notification, decision);
+    stages = {
+      ...state.stages,
+      [stage]: {
+        status,
+        at: now.toISOString(),
+        ...(commit ? { commit } : {}),
+        ...(note ? { note } : {}),
+      },
+    };
+  }
+  const outcome = OUTCOME_OF[notification.event] ?? state.outcome;
+  return { ...state, stages, ...(outcome ? { outcome } : {}) };
+}
+
+const STATUS_LABEL: Record<StageStatus, string> = {
+  committed: ':large_blue_circle: committed, waiting for Argo CD',
+  healthy: ':white_check_mark: healthy',
+  'awaiting-approval': ':raised_hand: awaiting approval',
+  approved: ':+1: approved',
+  rejected: ':no_entry: rejected',
+  expired: ':hourglass: approval expired',
+  degraded: ':red_circle: degraded',
+  'timed-out': ':red_circle: not healthy in time',
+  failed: ':red_circle: failed',
+};
+
+const OUTCOME_TITLE: Record<RunOutcome | 'running', string> = {
+  running: ':rocket: Releasing',
+  deployed: ':tada: Deployed',
+  rejected: ':no_entry: Rejected',
+  expired: ':hourglass: Approval expired for',
+  failed: ':red_circle: Failed to release',
+};
+
+const shortSha = (sha: string) => sha.slice(0, 7);
+const link = (url: string | undefined, label: string) => (url ? `<${url}|${label}>` : label);
+
+export type CommitLink = (sha: string) => string | undefined;
+
+/** The parent message: the release and one line per configured stage. */
+export function releaseParentMessage(
+  state: ThreadState,
+  order: readonly string[],
+  commitUrl: CommitLink,
+): SlackMessage {
+  const L = SLACK_LIMITS;
+  const { release } = state;
+  const title = `${OUTCOME_TITLE[state.outcome ?? 'running']} ${release.app} ${release.tag}`;
+  const lines = order.map((name) => {
+    const progress = state.stages[name];
+    if (!progress) return `*${escapeMrkdwn(name)}*  :white_circle: not started`;
+    const at = new Date(progress.at);
+    const commit = progress.commit
+      ? ` at ${link(commitUrl(progress.commit), code(shortSha(progress.commit)))}`
+      : '';
+    const note = progress.note ? ` (${escapeMrkdwn(clip(progress.note, 300))})` : '';
+    return `*${escapeMrkdwn(name)}*  ${STATUS_LABEL[progress.status]}${commit}${note} · ${slackDate(at, '{time}', utcTime(at))}`;
+  });
+  const started = new Date(state.startedAt);
+  const blocks: SlackBlock[] = [
+    { type: 'section', text: mrkdwn(`*${escapeMrkdwn(title)}*`, L.sectionText) },
+    { type: 'section', text: mrkdwn(lines.join('\n'), L.sectionText) },
+    {
+      type: 'context',
+      elements: [
+        mrkdwn(
+          `${code(`${release.ecrRepository}@${release.digest}`)} · started ${slackDate(started, '{date_short_pretty} {time}', utcDateTime(started))} · run ${code(state.execution)}`,
+          L.contextText,
+        ),
+      ],
+    },
+  ];
+  return { text: clip(title.replace(/^:[a-z_]+: /, ''), 300), blocks };
+}
+
+/** The thread reply for an event; `undefined` for `started` (the parent message says it). */
+export function eventReply(
+  state: ThreadState,
+  notification: Notification,
+  order: readonly string[],
+  commitUrl: CommitLink,
+  decision?: DecisionView,
+): string | undefined {
+  const { release } = state;
+  const stage = stageOfEvent(state, notification, order);
+  const where = stage ? `*${escapeMrkdwn(stage)}*` : 'the release';
+  const tag = code(release.tag);
+  const detail = notification.detail;
+  const error = runErrorOf(detail);
+  const reason = (fallback: string) => escapeMrkdwn(clip(error?.cause || fallback, 2_000));
+  let text: string | undefined;
+  switch (notification.event) {
+    case 'started':
+      return undefined;
+    case 'committed': {
+      const commit = commitResultSchema.safeParse(detail).data;
+      if (!commit) {
+        text = `:memo: Committed ${tag} to ${where}.`;
+      } else {
+        const at = link(commitUrl(commit.commit), code(shortSha(commit.commit)));
+        text =
+          commit.status === 'unchanged'
+            ? `:memo: ${where} already pins ${tag} (${at}); nothing to commit.`
+            : `:memo: Committed ${tag} to ${where}: ${at}${commit.previousTag ? ` (was ${code(commit.previousTag)})` : ''}.`;
+      }
+      break;
+    }
+    case 'healthy': {
+      const health = healthCheckResultSchema.safeParse(detail).data;
+      const at = health?.revision
+        ? ` at ${link(commitUrl(health.revision), code(shortSha(health.revision)))}`
+        : '';
+      const checks = health ? ` after ${health.attempt} check${health.attempt === 1 ? '' : 's'}` : '';
+      text = `:white_check_mark: ${where} is Synced and Healthy${at}${checks}.`;
+      break;
+    }
+    case 'approval-requested':
+      text = `:raised_hand: Approval requested to promote ${tag} to ${where}.`;
+      break;
+    case 'approved': {
+      const fromDetail = approvalDecisionSchema.safeParse(detail).data;
+      const who = decision ?? fromDetail;
+      const by = who ? ` by ${who.via === 'slack' ? mention(who.by) : code(who.byName ?? who.by)}` : '';
+      const why = who?.reason ? `: ${escapeMrkdwn(who.reason)}` : '';
+      text = `:+1: Promotion of ${tag} to ${where} approved${by}${why}.`;
+      break;
+    }
+    case 'rejected': {
+      const by = decision
+        ? ` by ${decision.via === 'slack' ? mention(decision.by) : code(decision.byName ?? decision.by)}`
+        : '';
+      const why = decision?.reason ? `: ${escapeMrkdwn(decision.reason)}` : error ? `: ${reason('')}` : '';
+      text = `:no_entry: Promotion of ${tag} to ${where} rejected${by}${why}. The run ended \`Rejected\`.`;
+      break;
+    }
+    case 'expired':
+      text = `:hourglass: Nobody approved ${tag} for ${where} in time; the approval expired and the run ended \`Approval expired\`.`;
+      break;
+    case 'deployed':
+      text = `:tada: ${tag} is deployed to ${order.map((s) => `*${escapeMrkdwn(s)}*`).join(', ')}.`;
+      break;
+    case 'degraded':
+      text = `:red_circle: ${where} is Degraded: ${reason(healthCheckResultSchema.safeParse(detail).data?.message ?? 'no message')}`;
+      break;
+    case 'timed-out':
+      text = `:red_circle: ${where} did not become Synced and Healthy in time: ${reason(healthCheckResultSchema.safeParse(detail).data?.message ?? 'no message')}`;
+      break;
+    case 'failed':
+      text = `:red_circle: Release failed${stage ? ` in ${where}` : ''}: ${error ? `${code(error.error)} ${reason('')}` : 'no error detail'}`;
+      break;
+  }
+  return clip(text, SLACK_LIMITS.sectionText);
+}
+
+/** An SNS message: Subject is ASCII, one line, at most 100 characters. */
+export interface Alert {
+  readonly subject: string;
+  readonly message: string;
+}
+
+const ascii = (text: string) => text.replace(/[^\x20-\x7e]/g, '?');
+
+/** The alert for an event that needs one, else `undefined`. */
+export function alertFor(
+  state: ThreadState,
+  notification: Notification,
+  order: readonly string[],
+): Alert | undefined {
+  if (!ALERT_EVENTS.has(notification.event)) return undefined;
+  const { release } = state;
+  const stage = stageOfEvent(state, notification, order);
+  const error = runErrorOf(notification.detail);
+  const health = healthCheckResultSchema.safeParse(notification.detail).data;
+  const what: Record<string, string> = {
+    failed: 'failed',
+    degraded: 'degraded',
+    'timed-out': 'not healthy in time',
+    expired: 'approval expired',
+  };
+  const subject = clip(
+    ascii(
+      `Shiplane: ${release.app} ${release.tag} ${what[notification.event]}${stage ? ` in ${stage}` : ''}`,
+    ).replace(/\s+/g, ' '),
+    100,
+  );
+  const lines = [
+    `Release: ${release.app} ${release.tag} (${release.ecrRepository}@${release.digest})`,
+    `Event: ${notification.event}${stage ? ` in ${stage}` : ''}`,
+    ...(error ? [`Error: ${error.error}`, `Cause: ${error.cause}`] : []),
+    ...(health && !error ? [`Argo CD: ${health.syncStatus}/${health.healthStatus}: ${health.message}`] : []),
+    ...(notification.event === 'expired'
+      ? ['Nobody approved the promotion before the approval timeout; the run ended "Approval expired".']
+      : []),
+    `Execution: ${notification.execution}`,
+  ];
+  return { subject, message: lines.join('\n') };
+}
