@@ -556,13 +556,19 @@ function timeoutMs(
   return declaredSeconds * 1000 * (timing.taskTimeoutScale ?? 1);
 }
 
+/** Definitions already validated in this process; validation compiles JSON schemas and takes ~200 ms. */
+const validDefinitions = new Set<string>();
+
 /** Validates the definition exactly as the interpreter does, with ARN and path checks on. */
 function validateWithInterpreter(loaded: LocalDefinition): void {
+  const text = JSON.stringify(loaded.definition);
+  if (validDefinitions.has(text)) return;
   try {
-    new StateMachine(structuredClone(loaded.definition));
+    new StateMachine(JSON.parse(text) as StateMachineDefinition);
   } catch (error) {
     throw new LocalDefinitionError(`${loaded.stateMachine.logicalId}: ${(error as Error).message}`);
   }
+  validDefinitions.add(text);
 }
 
 /** Every Task's handler must be given: a missing one would otherwise fail mid-run, or call AWS. */
