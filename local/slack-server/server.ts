@@ -113,7 +113,12 @@ function checkBlocks(blocks: unknown[]): unknown[] {
   if (blocks.length > 50) fail('invalid_blocks');
   const tooLong = (text: unknown, max: number) => typeof text === 'string' && text.length > max;
   return blocks.map((raw) => {
-    const block = raw as { type?: unknown; block_id?: unknown; elements?: unknown[]; text?: { text?: unknown } };
+    const block = raw as {
+      type?: unknown;
+      block_id?: unknown;
+      elements?: unknown[];
+      text?: { text?: unknown };
+    };
     if (typeof block.type !== 'string') fail('invalid_blocks');
     if (block.type === 'section' && tooLong(block.text?.text, 3000)) fail('invalid_blocks');
     if (block.type === 'header' && tooLong(block.text?.text, 150)) fail('invalid_blocks');
@@ -124,7 +129,9 @@ function checkBlocks(blocks: unknown[]): unknown[] {
       }
     }
     // Slack gives every block without one a short random block_id.
-    return typeof block.block_id === 'string' ? block : { ...block, block_id: randomBytes(3).toString('base64url') };
+    return typeof block.block_id === 'string'
+      ? block
+      : { ...block, block_id: randomBytes(3).toString('base64url') };
   });
 }
 
