@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { TerminalError } from '../shared/errors.js';
+import { registerRuns } from './commands/runs.js';
+import { registerShow } from './commands/show.js';
 import { registerValidate } from './commands/validate.js';
 import { processIo } from './io.js';
 
@@ -19,7 +21,11 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
  * Every command module is loaded on every run: import heavy dependencies (aws-cdk-lib, the local
  * engine) inside the action with `await import(...)`, so `shiplane validate` stays quick.
  */
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [(program) => registerValidate(program)];
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  (program) => registerValidate(program),
+  (program) => registerRuns(program),
+  (program) => registerShow(program),
+];
 
 /** Builds the program with every command registered. */
 export function createProgram(): Command {

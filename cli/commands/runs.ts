@@ -5,28 +5,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { Command, InvalidArgumentError } from 'commander';
-import { sandboxExecutions } from '../../local/sandbox/api-client.js';
-import {
-  type ExecutionDescription,
-  type ExecutionReader,
-  findStateMachine,
-  stepFunctionsExecutions,
-} from '../../shared/adapters/aws/executions.js';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { ExecutionDescription, ExecutionReader } from '../../shared/adapters/aws/executions.js';
 import { formatElapsed } from '../../shared/domain/execution-timeline.js';
 import { TerminalError } from '../../shared/errors.js';
-
-/** Where a command writes; tests pass their own. */
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-export const processIo: Io = {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
-};
+import { type Io, processIo } from '../io.js';
 
 /** The file a running sandbox writes so that `--sandbox` without a URL finds it. */
 export const SANDBOX_STATE_FILE = 'sandbox.json';
@@ -67,8 +51,14 @@ export async function openReader(options: SourceOptions, deps: SourceDeps = {}):
       typeof options.sandbox === 'string'
         ? options.sandbox
         : await runningSandboxUrl(deps.cwd ?? process.cwd());
+    const { sandboxExecutions } = await import('../../local/sandbox/api-client.js');
     return sandboxExecutions(url);
   }
+  // Loaded here, not at the top: every command module loads on every run of the CLI.
+  const { SFNClient } = await import('@aws-sdk/client-sfn');
+  const { findStateMachine, stepFunctionsExecutions } = await import(
+    '../../shared/adapters/aws/executions.js'
+  );
   const env = deps.env ?? process.env;
   const sfn = deps.sfn ?? new SFNClient(options.region ? { region: options.region } : {});
   const arn = options.stateMachine ?? env.SHIPLANE_STATE_MACHINE_ARN ?? (await findStateMachine(sfn));
@@ -234,10 +224,11 @@ const positiveInt = (text: string) => {
   return n;
 };
 
-/** The `runs` command, registered in cli/main.ts. */
-export function runsCommand(deps: SourceDeps = {}, io: Io = processIo): Command {
-  return addSourceOptions(
-    new Command('runs')
+/** Adds `runs` to the program. */
+export function registerRuns(program: Command, io: Io = processIo, deps: SourceDeps = {}): void {
+  addSourceOptions(
+    program
+      .command('runs')
       .description('list promotion runs (newest first) of a deployed stack or a running sandbox')
       .option('--app <app>', 'only runs of this app')
       .option('--status <status>', 'deployed, rejected, expired, failed, or RUNNING, SUCCEEDED, FAILED, …')

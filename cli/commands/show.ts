@@ -3,7 +3,7 @@
  * timeline with times, what each stage committed and how healthy it got, and the approval
  * decision — from a deployed stack or a running sandbox.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import type { ExecutionDetail } from '../../shared/adapters/aws/executions.js';
 import {
   buildTimeline,
@@ -13,14 +13,8 @@ import {
   summarizeRun,
   type TimelineStep,
 } from '../../shared/domain/execution-timeline.js';
-import {
-  addSourceOptions,
-  type Io,
-  openReader,
-  processIo,
-  type SourceDeps,
-  type SourceOptions,
-} from './runs.js';
+import { type Io, processIo } from '../io.js';
+import { addSourceOptions, openReader, type SourceDeps, type SourceOptions } from './runs.js';
 
 const MARK: Record<TimelineStep['status'], string> = {
   running: '…',
@@ -166,10 +160,11 @@ export async function showRun(
   }
 }
 
-/** The `show` command, registered in cli/main.ts. */
-export function showCommand(deps: SourceDeps = {}, io: Io = processIo): Command {
-  return addSourceOptions(
-    new Command('show')
+/** Adds `show` to the program. */
+export function registerShow(program: Command, io: Io = processIo, deps: SourceDeps = {}): void {
+  addSourceOptions(
+    program
+      .command('show')
       .description('show one run: state timeline, stage results, approval decision')
       .argument('<execution>', 'execution name (or ARN)')
       .option('--json', 'print JSON'),

@@ -11,8 +11,10 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Io, listRuns, parseStatusFilter, runsCommand } from '../../cli/commands/runs.js';
+import { listRuns, parseStatusFilter, registerRuns } from '../../cli/commands/runs.js';
+import type { Io } from '../../cli/io.js';
 
 const MACHINE = 'arn:aws:states:ap-northeast-1:123456789012:stateMachine:ShiplanePromotion';
 const execArn = (name: string) =>
@@ -277,10 +279,12 @@ describe('shiplane runs against a sandbox', () => {
 describe('the runs command', () => {
   it('parses its options and sets the exit code', async () => {
     const io = capture();
-    const command = runsCommand({ sfn }, io);
-    command.exitOverride();
+    const program = new Command('shiplane').exitOverride();
+    registerRuns(program, io, { sfn });
 
-    await command.parseAsync(['--state-machine', MACHINE, '--status', 'failed', '--json'], { from: 'user' });
+    await program.parseAsync(['runs', '--state-machine', MACHINE, '--status', 'failed', '--json'], {
+      from: 'user',
+    });
 
     expect(process.exitCode).toBe(0);
     expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({ runs: [{ outcome: 'failed' }] });

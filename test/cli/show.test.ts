@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Io } from '../../cli/commands/runs.js';
 import { renderRun, showRun } from '../../cli/commands/show.js';
+import type { Io } from '../../cli/io.js';
 
 const MACHINE = 'arn:aws:states:ap-northeast-1:123456789012:stateMachine:ShiplanePromotion';
 const NAME = 'backend-v2.1.6-4c1f5e2b8a9d';
