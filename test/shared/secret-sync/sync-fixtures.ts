@@ -1,9 +1,10 @@
 /** Shared inputs of the secret-sync tests: the ITDO ERP config and a reader for rendered files. */
 import { parseAllDocuments } from 'yaml';
 import { type Config, type ConfigInput, configSchema } from '../../../shared/config/schema.js';
+import type { ExternalSecretManifest } from '../../../shared/domain/external-secret.js';
 
 /** The ExternalSecret documents of a file's content. */
-export function documentsOf(content: string | null | undefined): Array<Record<string, any>> {
+export function documentsOf(content: string | null | undefined): ExternalSecretManifest[] {
   return parseAllDocuments(content ?? '')
     .map((document) => document.toJS())
     .filter(Boolean);

@@ -91,10 +91,7 @@ describe('syncSecrets on the schedule', () => {
       'itdo-erp-production-database',
       'itdo-erp-production-stripe-api-key',
     ]);
-    expect(production[0]?.spec.data.map((entry: { secretKey: string }) => entry.secretKey)).toEqual([
-      'password',
-      'username',
-    ]);
+    expect(production[0]?.spec.data.map((entry) => entry.secretKey)).toEqual(['password', 'username']);
     expect(production[1]?.spec.data).toEqual([
       { secretKey: 'stripe-api-key', remoteRef: { key: 'itdo-erp/production/stripe-api-key' } },
     ]);
