@@ -28,20 +28,20 @@ export interface GitHubServerOptions {
   readonly owner: string;
   readonly repo: string;
   /** Serve an existing repository in place (bare, or a working copy). */
-  readonly repoDir?: string;
+  readonly repoDir?: string | undefined;
   /** Files of the first commit of a fresh repository (when no repoDir). */
-  readonly seed?: Readonly<Record<string, string>>;
+  readonly seed?: Readonly<Record<string, string>> | undefined;
   /** @default 'main' */
-  readonly branch?: string;
+  readonly branch?: string | undefined;
   /** When set, requests must carry this token (or an installation token of `app`). */
-  readonly token?: string;
-  readonly app?: GitHubAppOptions;
+  readonly token?: string | undefined;
+  readonly app?: GitHubAppOptions | undefined;
   /** Who API commits are by when the request names no author. */
-  readonly identity?: GitIdentity;
+  readonly identity?: GitIdentity | undefined;
   /** @default '127.0.0.1' */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** @default 0 (any free port) */
-  readonly port?: number;
+  readonly port?: number | undefined;
 }
 
 export type FaultKind =
