@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -154,6 +154,9 @@ export async function run(): Promise<BenchReport> {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    // Load times are only comparable on a quiet machine; this says how quiet it was.
+    loadAverageAtEnd: loadavg().map((value) => Math.round(value * 100) / 100),
     runsPerBundle: RUNS,
     goal: { maxKb: GOAL_KB, maxLoadMs: GOAL_MS, appliesTo: 'sdk bundled' },
     esbuild: { target: TARGET, format: 'esm', minify: true, platform: 'node', sourcemap: 'external' },
@@ -179,6 +182,11 @@ export async function run(): Promise<BenchReport> {
     })),
     notes: [
       `Goal (SDK bundled): ≤ ${GOAL_KB} KB minified and ≤ ${GOAL_MS} ms to load. "runtime" = @aws-sdk/* left to the Lambda runtime, loaded here from node_modules.`,
+      `Load average ${loadavg()
+        .map((value) => value.toFixed(1))
+        .join(
+          ' / ',
+        )} on ${cpus().length} cores: on a busy machine the times run high; min is the steadiest figure.`,
       `Written to ${file}.`,
     ],
     failed: missed.length > 0,
