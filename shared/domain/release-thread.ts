@@ -357,12 +357,10 @@ export function alertFor(
     'timed-out': 'not healthy in time',
     expired: 'approval expired',
   };
-  const subject = clip(
-    ascii(
-      `Shiplane: ${release.app} ${release.tag} ${what[notification.event]}${stage ? ` in ${stage}` : ''}`,
-    ).replace(/\s+/g, ' '),
-    100,
-  );
+  const line = ascii(
+    `Shiplane: ${release.app} ${release.tag} ${what[notification.event]}${stage ? ` in ${stage}` : ''}`,
+  ).replace(/\s+/g, ' ');
+  const subject = line.length <= 100 ? line : `${line.slice(0, 97)}...`;
   const lines = [
     `Release: ${release.app} ${release.tag} (${release.ecrRepository}@${release.digest})`,
     `Event: ${notification.event}${stage ? ` in ${stage}` : ''}`,

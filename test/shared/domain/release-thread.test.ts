@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import type { Notification } from '../../../shared/contracts/tasks.js';
+import { gitopsCommitUrl, slackLimitViolations } from '../../../shared/domain/approval-message.js';
+import {
+  ALERT_EVENTS,
+  alertFor,
+  applyNotification,
+  eventReply,
+  newThreadState,
+  releaseParentMessage,
+  runErrorOf,
+  stageOfEvent,
+  type ThreadState,
+} from '../../../shared/domain/release-thread.js';
+import { approvalRequest, notification, release } from '../../fixtures/slack/context.js';
+
+const order = ['staging', 'production'];
+const commitUrl = (sha: string) =>
+  gitopsCommitUrl('https://api.github.com', 'itdo-erp/itdo-erp-infrastructure', sha);
+const at = new Date('2026-11-26T14:00:00Z');
+const SHA = '9b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c';
+const stagingCommit = { commit: SHA, status: 'committed', previousTag: 'v1.4.1' };
+const stagingHealth = approvalRequest().stages.staging as { health: unknown };
+
+function run(events: Notification[]): ThreadState {
+  return events.reduce(
+    (state, event) => applyNotification(state, event, order, at),
+    newThreadState(notification('started').execution, release(), at),
+  );
+}
+
+const parentLines = (state: ThreadState) =>
+  JSON.stringify(releaseParentMessage(state, order, commitUrl).blocks);
+
+describe('the release thread state', () => {
+  it('shows every configured stage, not started ones included', () => {
+    const text = parentLines(run([notification('started')]));
+    expect(text).toContain('*staging*  :white_circle: not started');
+    expect(text).toContain('*production*  :white_circle: not started');
+    expect(text).toContain(':rocket: Releasing backend v1.4.2');
+  });
+
+  it('moves a stage through committed, healthy and approval', () => {
+    const state = run([
+      notification('started'),
+      notification('committed', { stage: 'staging', detail: stagingCommit }),
+      notification('healthy', { stage: 'staging', detail: stagingHealth.health }),
+      notification('approval-requested', { stage: 'production' }),
+    ]);
+    expect(state.stages.staging).toMatchObject({ status: 'healthy', commit: SHA });
+    expect(state.stages.production).toMatchObject({ status: 'awaiting-approval' });
+    const text = parentLines(state);
+    expect(text).toContain(`*staging*  :white_check_mark: healthy at <${commitUrl(SHA)}|\`9b1c2d3\`>`);
+    expect(text).toContain('*production*  :raised_hand: awaiting approval');
+    expect(state.outcome).toBeUndefined();
+  });
+
+  it('ends with the outcome of the run', () => {
+    expect(run([notification('deployed', { detail: {} })]).outcome).toBe('deployed');
+    expect(run([notification('rejected', { stage: 'production' })]).outcome).toBe('rejected');
+    expect(run([notification('expired', { stage: 'production' })]).outcome).toBe('expired');
+    const degraded = run([
+      notification('degraded', {
+        stage: 'staging',
+        detail: {
+          Error: 'Shiplane.Degraded',
+          Cause: `staging is Degraded at ${SHA}: Deployment backend 0/3 ready`,
+        },
+      }),
+    ]);
+    expect(degraded.outcome).toBe('failed');
+    expect(degraded.stages.staging).toMatchObject({
+      status: 'degraded',
+      note: `staging is Degraded at ${SHA}: Deployment backend 0/3 ready`,
+    });
+    expect(parentLines(degraded)).toContain(':red_circle: Failed to release backend v1.4.2');
+  });
+
+  it('puts a failure without a stage on the stage that was in progress', () => {
+    const failed = notification('failed', { detail: { Error: 'Shiplane.CommitFailed', Cause: 'conflict' } });
+    const inStaging = run([notification('committed', { stage: 'staging', detail: stagingCommit })]);
+    expect(stageOfEvent(inStaging, failed, order)).toBe('staging');
+    const afterStaging = run([notification('healthy', { stage: 'staging', detail: stagingHealth.health })]);
+    expect(stageOfEvent(afterStaging, failed, order)).toBe('production');
+    expect(stageOfEvent(run([]), failed, order)).toBe('staging');
+  });
+
+  it('builds a parent message within Slack limits', () => {
+    const state = run([
+      notification('committed', { stage: 'staging', detail: stagingCommit }),
+      notification('failed', { detail: { Error: 'X', Cause: 'y'.repeat(50_000) } }),
+    ]);
+    expect(slackLimitViolations(releaseParentMessage(state, order, commitUrl))).toEqual([]);
+  });
+});
+
+describe('eventReply', () => {
+  const state = run([notification('started')]);
+  const reply = (n: Notification, decision?: Parameters<typeof eventReply>[4]) =>
+    eventReply(state, n, order, commitUrl, decision);
+
+  it('posts no reply for started: the parent message says it', () => {
+    expect(reply(notification('started'))).toBeUndefined();
+  });
+
+  it('links the commit and the tag it replaced', () => {
+    expect(reply(notification('committed', { stage: 'staging', detail: stagingCommit }))).toBe(
+      `:memo: Committed \`v1.4.2\` to *staging*: <${commitUrl(SHA)}|\`9b1c2d3\`> (was \`v1.4.1\`).`,
+    );
+    expect(
+      reply(
+        notification('committed', { stage: 'staging', detail: { ...stagingCommit, status: 'unchanged' } }),
+      ),
+    ).toContain('already pins `v1.4.2`');
+  });
+
+  it('says how many checks it took to be healthy', () => {
+    expect(reply(notification('healthy', { stage: 'staging', detail: stagingHealth.health }))).toBe(
+      `:white_check_mark: *staging* is Synced and Healthy at <${commitUrl(SHA)}|\`9b1c2d3\`> after 3 checks.`,
+    );
+  });
+
+  it('names who approved, from the decision the run received', () => {
+    const detail = {
+      decision: 'approved',
+      approvalId: 'a1',
+      by: 'U0PLATFORM1',
+      at: '2026-11-26T14:02:00Z',
+      via: 'slack',
+    };
+    expect(reply(notification('approved', { stage: 'production', detail }))).toBe(
+      ':+1: Promotion of `v1.4.2` to *production* approved by <@U0PLATFORM1>.',
+    );
+  });
+
+  it('gives the rejection reason', () => {
+    const text = reply(notification('rejected', { stage: 'production' }), {
+      by: 'arn:aws:iam::123456789012:user/alice',
+      via: 'cli',
+      reason: 'release freeze',
+    });
+    expect(text).toBe(
+      ':no_entry: Promotion of `v1.4.2` to *production* rejected by `arn:aws:iam::123456789012:user/alice`: release freeze. The run ended `Rejected`.',
+    );
+  });
+
+  it('notes an expired approval', () => {
+    expect(reply(notification('expired', { stage: 'production' }))).toContain(
+      'the approval expired and the run ended `Approval expired`',
+    );
+  });
+
+  it("gives a failure's error and the message of a Lambda error, not its stack", () => {
+    const cause = JSON.stringify({
+      errorType: 'GitHubConflictError',
+      errorMessage: 'main moved 5 times while committing',
+      trace: ['at commit (committer.ts:10)'],
+    });
+    const text = reply(notification('failed', { detail: { Error: 'GitHubConflictError', Cause: cause } }));
+    expect(text).toBe(
+      ':red_circle: Release failed in *staging*: `GitHubConflictError` main moved 5 times while committing',
+    );
+  });
+});
+
+describe('alertFor', () => {
+  const state = run([notification('started')]);
+
+  it('alerts on failures, degraded health, health timeouts and expired approvals', () => {
+    expect([...ALERT_EVENTS].sort()).toEqual(['degraded', 'expired', 'failed', 'timed-out']);
+    const alert = alertFor(
+      state,
+      notification('timed-out', {
+        stage: 'production',
+        detail: {
+          Error: 'Shiplane.HealthTimeout',
+          Cause: 'production still Progressing after 15m: 1/3 ready',
+        },
+      }),
+      order,
+    );
+    expect(alert?.subject).toBe('Shiplane: backend v1.4.2 not healthy in time in production');
+    expect(alert?.message).toContain('Cause: production still Progressing after 15m: 1/3 ready');
+    expect(alert?.message).toContain(`Execution: ${approvalRequest().execution}`);
+  });
+
+  it('does not alert on a rejection: it is a decision, not trouble', () => {
+    expect(alertFor(state, notification('rejected', { stage: 'production' }), order)).toBeUndefined();
+    expect(alertFor(state, notification('deployed'), order)).toBeUndefined();
+  });
+
+  it('keeps the subject to one ASCII line of at most 100 characters', () => {
+    const long = { ...release(), app: 'ä'.repeat(30), tag: `v1\n${'9'.repeat(120)}` };
+    const alert = alertFor({ ...state, release: long }, { ...notification('failed'), release: long }, order);
+    expect(alert?.subject.length).toBeLessThanOrEqual(100);
+    expect(alert?.subject).toMatch(/^[\x20-\x7e]+$/);
+  });
+});
+
+describe('runErrorOf', () => {
+  it('reads plain and Lambda-JSON causes, and nothing else', () => {
+    expect(runErrorOf({ Error: 'Shiplane.Rejected', Cause: 'Rejected by alice' })).toEqual({
+      error: 'Shiplane.Rejected',
+      cause: 'Rejected by alice',
+    });
+    expect(runErrorOf({ Error: 'E', Cause: '{"errorMessage":"boom"}' })).toEqual({
+      error: 'E',
+      cause: 'boom',
+    });
+    expect(runErrorOf({ status: 'healthy' })).toBeUndefined();
+    expect(runErrorOf(undefined)).toBeUndefined();
+  });
+});
