@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_TRANSIENT_ERRORS } from '../../infra/constructs/promotion-state-machine.js';
-import { type CloudFormationTemplate, synthesizeTemplate } from '../../infra/synth.js';
+import { LAMBDA_TRANSIENT_ERRORS } from '../../../infra/constructs/promotion-state-machine.js';
+import { type CloudFormationTemplate, synthesizeTemplate } from '../../../infra/synth.js';
 import {
   type AslDefinition,
   configWith,
@@ -11,7 +11,7 @@ import {
   type Json,
   reachableStates,
   resourcesOf,
-} from './support.js';
+} from '../support.js';
 
 type AslValidator = (
   definition: unknown,

@@ -1,0 +1,91 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { HandlerFunction, secretArnPattern } from '../../../infra/constructs/handler-function.js';
+import type { Config } from '../../../shared/config/schema.js';
+import type { HandlerName } from '../../../shared/contracts/handlers.js';
+import { configWith, exampleConfig, type Json } from '../support.js';
+
+function stackWith(config: Config, options: { bundling?: boolean } = {}) {
+  const app = new App({
+    outdir: mkdtempSync(join(tmpdir(), 'shiplane-fn-')),
+    context: options.bundling ? {} : { 'aws:cdk:bundling-stacks': [] },
+  });
+  const stack = new Stack(app, 'Test');
+  return { app, stack, fn: new HandlerFunction(stack, { name: 'intake', config }) };
+}
+
+describe('HandlerFunction', () => {
+  it('tags the function with its handler name for the local engine', () => {
+    const { stack } = stackWith(exampleConfig);
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    expect(Object.values(functions).map((f) => (f as Json).Metadata['shiplane:handler'])).toEqual(['intake']);
+  });
+
+  it('refuses a handler without functions/<name>/handler.ts', () => {
+    const stack = new Stack(new App(), 'Test');
+    expect(
+      () => new HandlerFunction(stack, { name: 'no-such-handler' as HandlerName, config: exampleConfig }),
+    ).toThrow(/functions\/no-such-handler\/handler\.ts does not exist/);
+  });
+
+  it('fails synthesis with a clear message when the config makes the environment exceed 4 KB', () => {
+    const apps = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [
+        `app-${i}`,
+        {
+          ecrRepository: `itdo-erp/service-${i}`,
+          tags: '^v\\d+\\.\\d+\\.\\d+$',
+          image: `itdo-erp/service-${i}`,
+        },
+      ]),
+    );
+    const { app } = stackWith(configWith((input) => ({ ...input, apps })));
+    expect(() => app.synth()).toThrow(
+      /intake function's environment is about \d+ bytes; Lambda allows 4096.*SHIPLANE_CONFIG/s,
+    );
+  });
+
+  it('bundles the handler as an ESM module with a require shim and a source map, importing the AWS SDK', () => {
+    const { app, stack } = stackWith(exampleConfig, { bundling: true });
+    const assembly = app.synth();
+    const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0] as Json;
+    expect(fn.Properties.Handler).toBe('index.handler');
+    const assets = readdirSync(assembly.directory).filter((entry) => entry.startsWith('asset.'));
+    expect(assets).toHaveLength(1);
+    const assetDir = join(assembly.directory, assets[0]!);
+    expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
+    expect(code.startsWith("import { createRequire as __shiplaneCreateRequire } from 'node:module';")).toBe(
+      true,
+    );
+    expect(code).toMatch(/export\s*\{[^}]*as handler/);
+    // The Lambda runtime provides the AWS SDK v3; the bundle imports it instead of carrying it.
+    expect(code).toMatch(/from\s*"@aws-sdk\/client-sfn"/);
+  });
+});
+
+describe('secretArnPattern', () => {
+  const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+
+  it('turns a secret name into the ARN pattern with the six-character suffix', () => {
+    expect(stack.resolve(secretArnPattern(stack, 'shiplane/github-token'))).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':secretsmanager:eu-west-1:123456789012:secret:shiplane/github-token-??????',
+        ],
+      ],
+    });
+  });
+
+  it('uses an ARN as given', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shiplane/github-token-AbCdEf';
+    expect(secretArnPattern(stack, arn)).toBe(arn);
+  });
+});
