@@ -12,7 +12,11 @@ describe('synthesizeTemplate', () => {
   it('returns the template of the stack, with the state machine in it', () => {
     const template = synthesizeTemplate(exampleConfig);
     expect(resourcesOf(template, 'AWS::StepFunctions::StateMachine')).toHaveLength(1);
-    expect(Object.keys(template.Outputs).sort()).toEqual(['AlertTopicArn', 'SlackInteractionUrl', 'StateMachineArn']);
+    expect(Object.keys(template.Outputs).sort()).toEqual([
+      'AlertTopicArn',
+      'SlackInteractionUrl',
+      'StateMachineArn',
+    ]);
     // Bundling is skipped: the functions point at an asset that was never built.
     expect(resourcesOf(template, 'AWS::Lambda::Function')).toHaveLength(7);
   });
