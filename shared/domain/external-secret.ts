@@ -114,23 +114,25 @@ export function plainSecretKey(secretName: string): string {
   return secretKeys([last || 'value']).get(last || 'value') ?? 'value';
 }
 
-/** Builds one manifest. Data entries are sorted by key, so a reordered JSON value renders the same. */
+/** One entry per JSON key, sorted (a reordered JSON value renders the same); else one without property. */
+function dataEntries(source: ExternalSecretSource): ExternalSecretManifest['spec']['data'] {
+  if (source.shape.kind === 'plain' || source.shape.keys.length === 0) {
+    return [{ secretKey: plainSecretKey(source.secretName), remoteRef: { key: source.secretName } }];
+  }
+  const keys = [...new Set(source.shape.keys)].sort(compare);
+  const mapped = secretKeys(keys);
+  return keys.map((key) => ({
+    secretKey: mapped.get(key) ?? key,
+    remoteRef: { key: source.secretName, property: key },
+  }));
+}
+
+/** Builds one manifest; `name` is given when the whole file decided it (see `namesFor`). */
 export function renderExternalSecret(
   source: ExternalSecretSource,
   name = externalSecretName(source.secretName),
-) {
-  const data: ExternalSecretManifest['spec']['data'] =
-    source.shape.kind === 'json' && source.shape.keys.length > 0
-      ? (() => {
-          const keys = [...new Set(source.shape.keys)].sort(compare);
-          const mapped = secretKeys(keys);
-          return keys.map((key) => ({
-            secretKey: mapped.get(key) ?? key,
-            remoteRef: { key: source.secretName, property: key },
-          }));
-        })()
-      : [{ secretKey: plainSecretKey(source.secretName), remoteRef: { key: source.secretName } }];
-  const manifest: ExternalSecretManifest = {
+): ExternalSecretManifest {
+  return {
     apiVersion: EXTERNAL_SECRET_API_VERSION,
     kind: 'ExternalSecret',
     metadata: {
@@ -146,10 +148,9 @@ export function renderExternalSecret(
       refreshInterval: source.refreshInterval,
       secretStoreRef: { kind: source.secretStore.kind, name: source.secretStore.name },
       target: { name, creationPolicy: 'Owner' },
-      data,
+      data: dataEntries(source),
     },
   };
-  return manifest;
 }
 
 /** Code-point order: the same in every locale, so the file is byte-identical everywhere. */
