@@ -14,6 +14,7 @@ import { ERRORS, type RunInput, runInputSchema } from '../../shared/contracts/ta
 import {
   approval,
   type HealthAnswer,
+  named,
   type Recorded,
   type Script,
   scriptedHandlers,
@@ -310,6 +311,74 @@ describe('the synthesized promotion state machine', () => {
       Error: 'Shiplane.Degraded',
       Cause: result.cause,
     });
+  });
+
+  it('retries the Argo CD check after a transient Lambda error and carries on', async () => {
+    // Prepare
+    const { engine, recorded } = run({
+      health: { staging: [named('Lambda.TooManyRequestsException', 'Rate exceeded'), healthy(sha('a1'))] },
+    });
+
+    // Act
+    const execution = engine.start(input, 'health-retried');
+    const request = await recorded.approvals.next();
+    await engine.sendTaskSuccess(request.taskToken, approval('U0PLATFORM1'));
+    const result = await execution.done;
+
+    // Assess
+    expect(output(result).outcome).toBe('deployed');
+    expect(recorded.healthChecks.filter((c) => c.stage === 'staging').map((c) => c.attempt)).toEqual([1, 1]);
+  });
+
+  it("fails with the Argo CD check's own error when it throws a terminal one", async () => {
+    // Prepare
+    const { engine, recorded } = run({
+      health: {
+        staging: [
+          named(
+            'ArgoCdAuthError',
+            'Argo CD answered 401 for itdo-erp-staging: check secret:shiplane/argocd-token',
+          ),
+        ],
+      },
+    });
+
+    // Act
+    const result = await engine.start(input, 'health-broken').done;
+
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ArgoCdAuthError' });
+    // Step Functions reports a Lambda function error's Cause as the runtime's JSON error document.
+    expect(JSON.parse(result.cause ?? '')).toMatchObject({
+      errorType: 'ArgoCdAuthError',
+      errorMessage: 'Argo CD answered 401 for itdo-erp-staging: check secret:shiplane/argocd-token',
+    });
+    expect(recorded.healthChecks).toHaveLength(1);
+    expect(entered(engine, 'health-broken').slice(-3)).toEqual([
+      'Staging · Wait for Argo CD',
+      'Notify failed',
+      'Failed',
+    ]);
+    expect(notified(recorded)).toEqual(['started', 'committed:staging', 'failed']);
+  });
+
+  it('fails when the approval request cannot be posted, without committing production', async () => {
+    // Prepare
+    const { engine, recorded } = run({
+      approvalThrows: named('SlackApiError', 'An API error occurred: channel_not_found'),
+    });
+
+    // Act
+    const result = await engine.start(input, 'approval-broken').done;
+
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'SlackApiError' });
+    expect(recorded.commits.map((c) => c.request.change.stage)).toEqual(['staging']);
+    expect(entered(engine, 'approval-broken').slice(-3)).toEqual([
+      'Production · Await approval',
+      'Notify failed',
+      'Failed',
+    ]);
   });
 
   it('fails when the commit fails after retries: a lost message times out and is retried, then the committer gives up', async () => {

@@ -36,8 +36,10 @@ export type HealthAnswer = Omit<HealthCheckResult, 'attempt' | 'checkedAt'>;
 export interface Script {
   /** Decides each received commit message; `receive` counts from 1 per message. */
   commit?(request: CommitRequest, receive: number): CommitAnswer;
-  /** Per stage, the health answers in order; the last one repeats. */
-  health?: Record<string, readonly HealthAnswer[]>;
+  /** Per stage, the health answers in order (an Error is thrown); the last one repeats. */
+  health?: Record<string, ReadonlyArray<HealthAnswer | Error>>;
+  /** Throw from request-approval instead of posting. */
+  approvalThrows?: Error;
   /** Throw from notify for these events (a notification must never fail the run). */
   notifyThrows?(notification: Notification): Error | undefined;
 }
@@ -94,6 +96,7 @@ export function scriptedHandlers(
         syncStatus: 'Synced',
         healthStatus: 'Healthy',
       };
+      if (answer instanceof Error) throw answer;
       return healthCheckResultSchema.parse({
         ...answer,
         checkedAt: new Date().toISOString(),
@@ -102,6 +105,7 @@ export function scriptedHandlers(
     },
     'request-approval': async (event: unknown) => {
       recorded.approvals.push(approvalRequestSchema.parse(event));
+      if (script.approvalThrows) throw script.approvalThrows;
       return { posted: true };
     },
     notify: async (event: unknown) => {
@@ -113,6 +117,11 @@ export function scriptedHandlers(
     },
   };
   return { handlers, recorded };
+}
+
+/** An error with a name, as a handler's error classes have. */
+export function named(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name });
 }
 
 /** The decision the Slack interaction handler sends when someone approves. */
