@@ -1,0 +1,162 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
+import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
+import { memoryApprovalsStore } from '../../../shared/approvals/memory-store.js';
+import {
+  APPROVAL_RETENTION_SECONDS,
+  approvalIdFor,
+  type RequestApprovalDeps,
+  requestApproval,
+} from '../../../shared/approvals/request.js';
+import { slackLimitViolations } from '../../../shared/domain/approval-message.js';
+import { notify } from '../../../shared/notifications/notify.js';
+import { threadSettings } from '../../../shared/notifications/thread.js';
+import {
+  approvalRequest,
+  BOT_TOKEN,
+  CHANNEL,
+  manualClock,
+  notification,
+  recordingReporter,
+  testConfig,
+} from '../../fixtures/slack/context.js';
+
+let slack: SlackServer;
+beforeEach(async () => {
+  slack = await startSlackServer({ botToken: BOT_TOKEN, channels: [CHANNEL] });
+});
+afterEach(async () => {
+  await slack.close();
+});
+
+function deps(overrides: Partial<RequestApprovalDeps> = {}) {
+  const clock = manualClock();
+  const reporter = recordingReporter();
+  const store = memoryApprovalsStore();
+  const value: RequestApprovalDeps = {
+    store,
+    slack: slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
+    images: async () => ({ pushedAt: '2026-11-26T13:40:00.000Z', sizeBytes: 52_000_000 }),
+    ...threadSettings(testConfig(slack.apiUrl)),
+    now: clock.now,
+    reporter,
+    ...overrides,
+  };
+  return { ...value, reporter, clock };
+}
+
+const buttonsOf = (blocks: unknown[] | undefined) =>
+  (blocks ?? []).flatMap((b) =>
+    (b as { type: string }).type === 'actions' ? (b as { elements: unknown[] }).elements : [],
+  );
+
+describe('requestApproval', () => {
+  it('starts the release thread when there is none and posts the approval in it', async () => {
+    const d = deps();
+    const request = approvalRequest();
+    const result = await requestApproval(request, d);
+    expect(result).toEqual({ approvalId: approvalIdFor(request.taskToken), message: 'posted' });
+    const [parent, approval, ...rest] = slack.messages(CHANNEL);
+    expect(rest).toEqual([]);
+    expect(parent?.thread_ts).toBeUndefined();
+    expect(approval?.thread_ts).toBe(parent?.ts);
+    expect(approval?.text).toBe('Approval needed: backend v1.4.2 → production');
+    expect(JSON.stringify(parent?.blocks)).toContain('*production*  :raised_hand: awaiting approval');
+  });
+
+  it('posts in the existing thread of the run', async () => {
+    const d = deps();
+    await notify(notification('started'), d);
+    const [parent] = slack.messages(CHANNEL);
+    await requestApproval(approvalRequest(), d);
+    expect(slack.messages(CHANNEL).filter((m) => !m.thread_ts)).toEqual([
+      expect.objectContaining({ ts: parent?.ts }),
+    ]);
+    expect(slack.thread(CHANNEL, parent?.ts ?? '')).toHaveLength(2);
+  });
+
+  it('keeps the task token in the table and only the approval id in the buttons', async () => {
+    const d = deps();
+    const request = approvalRequest();
+    const { approvalId } = await requestApproval(request, d);
+    const record = await d.store.getApproval(approvalId);
+    const deadline = Math.floor(d.clock.now().getTime() / 1000) + request.timeoutSeconds;
+    expect(record).toMatchObject({
+      taskToken: request.taskToken,
+      status: 'pending',
+      execution: request.execution,
+      stage: 'production',
+      approvers: ['U0PLATFORM1', 'S0PLATFORMGRP'],
+      deadline,
+      expiresAt: deadline + APPROVAL_RETENTION_SECONDS,
+      message: { channel: CHANNEL },
+    });
+    expect(await d.store.approvalIdFor(request.execution, 'production')).toBe(approvalId);
+    const approval = slack.messages(CHANNEL)[1];
+    expect(buttonsOf(approval?.blocks).map((b) => (b as { value: string }).value)).toEqual([
+      approvalId,
+      approvalId,
+    ]);
+    expect(JSON.stringify(slack.messages())).not.toContain(request.taskToken);
+    expect(approvalId).toMatch(/^[0-9a-f]{24}$/);
+  });
+
+  it('shows the version the stage ran before, the staging history and the image', async () => {
+    const d = deps();
+    await d.store.recordDeployedTag('backend', 'production', {
+      tag: 'v1.4.1',
+      digest: 'sha256:old',
+      execution: 'backend-v1.4.1-0000',
+      at: '2026-11-20T10:00:00Z',
+    });
+    await requestApproval(approvalRequest(), d);
+    const approval = slack.messages(CHANNEL)[1];
+    const text = JSON.stringify(approval?.blocks);
+    expect(text).toContain('`v1.4.1` → `v1.4.2`');
+    expect(text).toContain('*staging* healthy since');
+    expect(text).toContain('52.0 MB');
+    expect(slackLimitViolations({ text: approval?.text ?? '', blocks: approval?.blocks as never })).toEqual(
+      [],
+    );
+  });
+
+  it('does not post twice when the task is retried with the same token', async () => {
+    const d = deps();
+    const first = await requestApproval(approvalRequest(), d);
+    const second = await requestApproval(approvalRequest(), d);
+    expect(second).toEqual({ approvalId: first.approvalId, message: 'already-posted' });
+    expect(slack.messages(CHANNEL)).toHaveLength(2);
+  });
+
+  it("supersedes the run's earlier approval for the stage and says so on its message", async () => {
+    const d = deps();
+    const first = await requestApproval(approvalRequest(), d);
+    await requestApproval(approvalRequest({ taskToken: 'a-new-task-token-after-redrive' }), d);
+    expect((await d.store.getApproval(first.approvalId))?.status).toBe('superseded');
+    const old = slack.messages(CHANNEL)[1];
+    expect(buttonsOf(old?.blocks)).toEqual([]);
+    expect(JSON.stringify(old?.blocks)).toContain('Superseded');
+  });
+
+  it('keeps the approval pending and does not fail the run when Slack is down', async () => {
+    const d = deps();
+    slack.setDown(true);
+    const result = await requestApproval(approvalRequest(), d);
+    expect(result.message).toBe('failed');
+    expect(await d.store.getApproval(result.approvalId)).toMatchObject({ status: 'pending' });
+    expect(d.reporter.counts).toEqual(['ApprovalMessageFailed']);
+    expect(d.reporter.lines.find((l) => l.level === 'error')?.message).toContain('shiplane approve');
+  });
+
+  it('fails when the approval cannot be stored: nobody could decide it', async () => {
+    const store = memoryApprovalsStore();
+    const failing = {
+      ...store,
+      createApproval: async () => Promise.reject(new Error('ResourceNotFoundException')),
+    };
+    await expect(requestApproval(approvalRequest(), deps({ store: failing }))).rejects.toThrow(
+      'ResourceNotFound',
+    );
+    expect(slack.messages()).toEqual([]);
+  });
+});
