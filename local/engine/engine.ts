@@ -190,6 +190,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     }
   };
 
+  let stopped = false;
   const queues = new Map<string, LocalFifoQueue>();
   for (const binding of loaded.tasks.values()) {
     if (binding.kind !== 'sqs-send' || queues.has(binding.queue.url)) continue;
@@ -273,7 +274,9 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         },
       });
       attempt.add({ type: 'TaskStarted', taskStartedEventDetails: { resourceType, resource } });
-      const token = binding.waitForTaskToken ? tokens.claim(execution.name) : undefined;
+      // Claimed by every Task, so a token a task without .waitForTaskToken read is never handed on.
+      const claimed = tokens.claim(execution.name);
+      const token = binding.waitForTaskToken ? claimed : undefined;
       if (binding.waitForTaskToken && !token) {
         return fail(
           attempt,
@@ -368,6 +371,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   }
 
   function start(input: unknown, requestedName?: string): StartedExecution {
+    if (stopped) throw new Error('the local engine has stopped; create a new one to start executions');
     const name = requestedName ?? randomUUID();
     if (!isValidName(name)) {
       throw new InvalidNameError(
@@ -419,6 +423,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     const context = {
       Execution: { Id: arn, Name: name, RoleArn: roleArn, RedriveCount: 0 },
       StateMachine: { Id: loaded.stateMachine.arn, Name: loaded.stateMachine.name },
+      // Read while the state builds its input, which is when it was entered; RetryCount stays 0.
       State: {
         get EnteredTime() {
           return new Date().toISOString();
@@ -532,6 +537,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       return () => set.delete(listener);
     },
     async stop() {
+      stopped = true;
       const running = [...executions.values()].filter((e) => e.status === 'RUNNING');
       await Promise.all(
         running.map((e) =>

@@ -824,6 +824,26 @@ describe('stopExecution', () => {
   });
 });
 
+describe('stop', () => {
+  it('aborts every running execution and refuses new ones', async () => {
+    // Prepare
+    const requests = new Inbox<ApprovalEvent>();
+    const engine = engineFor(
+      { StartAt: 'Approve', States: { Approve: approvalTask({ End: true }) } },
+      { 'request-approval': async (event: ApprovalEvent) => requests.push(event) },
+    );
+    const run = engine.start({}, 'waiting');
+    await requests.next();
+
+    // Act
+    await engine.stop();
+
+    // Assess
+    expect((await run.done).status).toBe('ABORTED');
+    expect(() => engine.start({}, 'after-stop')).toThrow(/the local engine has stopped/);
+  });
+});
+
 describe('createLocalEngine', () => {
   it('refuses to start without a handler a Task needs, naming the state and the handler', () => {
     expect(() =>
