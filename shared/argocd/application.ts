@@ -4,7 +4,7 @@
  * versions and we must not refuse an app because of one we do not read. Go's `omitempty` means
  * almost anything may be missing on a new or never-synced app, so nearly every field is optional.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const healthStatus = z.looseObject({
   /** Healthy, Progressing, Degraded, Suspended, Missing or Unknown. */

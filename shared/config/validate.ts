@@ -2,7 +2,7 @@
  * Validation of an already-parsed config, without the YAML reader: the Lambda bundles import this
  * (through runtime.ts), so the YAML parser stays out of them.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { type Config, configSchema } from './schema.js';
 

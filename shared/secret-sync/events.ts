@@ -3,7 +3,7 @@
  * rotations recorded by CloudTrail, and the schedule that reconciles everything in case an event
  * was missed. Parsing turns one into a trigger naming the secret concerned.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseInput } from '../contracts/parse.js';
 import { nameFromSecretId } from '../domain/secret-selection.js';
 import { InvalidInputError } from '../errors.js';
