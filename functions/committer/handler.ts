@@ -1,6 +1,117 @@
-import { NotBuiltError } from '../../shared/errors.js';
+/**
+ * committer: consumes the FIFO commit queue. Each batch (up to ten messages; one message group per
+ * repository#branch) becomes one commit per branch; each waiting run is answered through its task
+ * token. Malformed messages and GitHub outages are reported as batch item failures so SQS
+ * redelivers them (then the DLQ); nothing is half-written.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import middy from '@middy/core';
+import type { Octokit } from '@octokit/rest';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
+import { stepFunctionsTaskTokens, type TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
+import {
+  connectGitHub,
+  describeCredentials,
+  type GitHubConnection,
+  type GitHubLog,
+} from '../../shared/adapters/github/client.js';
+import { githubRepository } from '../../shared/adapters/github/repository.js';
+import { runtimeConfig } from '../../shared/config/runtime.js';
+import type { Config } from '../../shared/config/schema.js';
+import { InvalidInputError } from '../../shared/errors.js';
+import type { CommitBatchOptions } from '../../shared/gitops/commit-batch.js';
+import { processCommitQueue, type QueueLog } from '../../shared/gitops/commit-queue.js';
+import { logger, metrics, observability, tracer } from '../../shared/observability/index.js';
 
-/** Placeholder until its issue lands: a call fails loudly instead of pretending to succeed. */
-export const handler = async (): Promise<never> => {
-  throw new NotBuiltError('the committer handler is not built yet');
+type GitHubSource = GitHubConnection | Octokit;
+
+export interface CommitterDeps {
+  /**
+   * The GitHub client for the GitOps repository: a connection (see connectGitHub), an Octokit, or a
+   * function that returns one (called per batch; let it cache).
+   */
+  readonly github: GitHubSource | (() => Promise<GitHubSource>);
+  /** Answers the waiting runs (Step Functions, or the local engine). */
+  readonly taskTokens: TaskTokens;
+  /** With a bare Octokit: names the credentials and API URL in errors. */
+  readonly config?: Config;
+  /** Conflict retries and back-off. */
+  readonly commit?: CommitBatchOptions;
+}
+
+const queueLog: QueueLog = {
+  info: (message, attributes) => logger.info(message, { ...attributes }),
+  warn: (message, attributes) => logger.warn(message, { ...attributes }),
+  error: (message, attributes) => logger.error(message, { ...attributes }),
 };
+
+async function connection(deps: CommitterDeps): Promise<GitHubConnection> {
+  const source = typeof deps.github === 'function' ? await deps.github() : deps.github;
+  if ('octokit' in source) return source;
+  const settings = deps.config?.gitops.github;
+  return {
+    octokit: source,
+    credentials: settings ? describeCredentials(settings) : 'the GitHub credentials',
+    apiUrl: settings?.apiUrl ?? 'GitHub',
+  };
+}
+
+/** Builds the handler; the GitHub client is only built when a batch needs it. */
+export function createCommitterHandler(deps: CommitterDeps) {
+  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    if (!Array.isArray(event?.Records)) {
+      throw new InvalidInputError('committer input is not an SQS event: Records is missing');
+    }
+    const summary = await processCommitQueue(event.Records, {
+      repository: async (fullName) => {
+        const github = await connection(deps);
+        return githubRepository(github.octokit, fullName, {
+          credentials: github.credentials,
+          apiUrl: github.apiUrl,
+        });
+      },
+      taskTokens: deps.taskTokens,
+      log: queueLog,
+      ...(deps.commit ? { commit: deps.commit } : {}),
+    });
+    metrics.addMetric('CommitsWritten', MetricUnit.Count, summary.commits);
+    metrics.addMetric('ChangesCommitted', MetricUnit.Count, summary.committed);
+    metrics.addMetric('ChangesUnchanged', MetricUnit.Count, summary.unchanged);
+    metrics.addMetric('ChangesFailed', MetricUnit.Count, summary.failed);
+    metrics.addMetric('CommitConflicts', MetricUnit.Count, summary.conflicts);
+    metrics.addMetric('CommitQueueRedeliveries', MetricUnit.Count, summary.batchItemFailures.length);
+    return { batchItemFailures: summary.batchItemFailures };
+  }).use(observability());
+}
+
+/** Octokit's own messages: request lines at debug, rate-limit waits as warnings. */
+const octokitLog: GitHubLog = {
+  debug: (message) => logger.debug(message),
+  info: (message) => logger.debug(message),
+  warn: (message) => logger.warn(message),
+  error: (message) => logger.debug(message),
+};
+
+// Created once per Lambda environment and reused by every invocation.
+const sfnClient = tracer.captureAWSv3Client(new SFNClient({}));
+const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+let github: Promise<GitHubConnection> | undefined;
+
+/** The deployed handler: GitHub settings and credentials from SHIPLANE_CONFIG, answers via Step Functions. */
+export const handler = createCommitterHandler({
+  github: () => {
+    github ??= connectGitHub(runtimeConfig().gitops.github, {
+      resolveSecret: createSecretResolver({ client: secretsClient }),
+      log: octokitLog,
+    }).catch((error: unknown) => {
+      // A failed start-up (secret not readable yet) must not stick to this environment forever.
+      github = undefined;
+      throw error;
+    });
+    return github;
+  },
+  taskTokens: stepFunctionsTaskTokens(sfnClient),
+});

@@ -1,0 +1,146 @@
+/**
+ * The GitHub client every Shiplane function uses: Octokit with the retry and throttling plugins,
+ * authenticated by a token or as a GitHub App installation, against github.com or GitHub Enterprise.
+ *
+ * - 5xx and network errors are retried with back-off; 409 and 422 are answers (a stale sha, a ref
+ *   that is not a fast-forward), never retried blindly.
+ * - Rate limits (primary and secondary) wait for `retry-after` / the reset time, a bounded number of
+ *   times; a longer wait fails the request so the caller can hand the work back to its queue.
+ * - Content-creating requests are spaced (GitHub asks for one second between them).
+ * - Secrets are references: the token is resolved on every request through the (caching) secret
+ *   resolver, so a rotated token is picked up without a cold start.
+ */
+import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import Bottleneck from 'bottleneck';
+import type { Config } from '../../config/schema.js';
+import { formatSecretRef } from '../../config/secret-ref.js';
+import type { SecretResolver } from '../aws/secrets.js';
+
+const ShiplaneOctokit = Octokit.plugin(retry, throttling);
+/** Octokit with the retry and throttling plugins. */
+export type GitHubOctokit = InstanceType<typeof ShiplaneOctokit>;
+
+/** The config's `gitops.github` block: apiUrl plus a token or app, as secret references. */
+export type GitHubSettings = Config['gitops']['github'];
+
+/** Where Octokit's own messages go; Powertools' Logger fits. */
+export interface GitHubLog {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface GitHubClientOptions {
+  /** Resolves the token / private key references. */
+  readonly resolveSecret: SecretResolver;
+  /** Retries of a request that failed with 5xx or a network error. @default 3 */
+  readonly retries?: number;
+  /** The retry plugin waits (attempt + 1)² × this many milliseconds. @default 1000 */
+  readonly retryBaseMs?: number;
+  /** Times a rate-limited request is retried after waiting. @default 2 */
+  readonly rateLimitRetries?: number;
+  /** Longest rate-limit wait honoured, in seconds; longer ones fail the request. @default 60 */
+  readonly maxRateLimitWaitSeconds?: number;
+  /** Milliseconds waited per second of `retry-after` (tests shrink it). @default 1000 */
+  readonly rateLimitSecondMs?: number;
+  /** Least time between two content-creating requests of this client, in ms. @default 1000 */
+  readonly minWriteIntervalMs?: number;
+  readonly log?: GitHubLog;
+  /** @default 'shiplane' */
+  readonly userAgent?: string;
+}
+
+const quietLog: GitHubLog = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message) => console.warn(message),
+  error: () => undefined,
+};
+
+/** Says which credential is in use, for error messages (never the secret itself). */
+export function describeCredentials(settings: GitHubSettings): string {
+  if (settings.app) {
+    return `GitHub App ${settings.app.appId} (installation ${settings.app.installationId}, private key ${formatSecretRef(settings.app.privateKey)})`;
+  }
+  return settings.token ? `the token in ${formatSecretRef(settings.token)}` : 'no credentials';
+}
+
+/** Builds the client. With a GitHub App, the private key is read once here; tokens are read per request. */
+export async function createGitHubOctokit(
+  settings: GitHubSettings,
+  options: GitHubClientOptions,
+): Promise<GitHubOctokit> {
+  const log = options.log ?? quietLog;
+  const rateLimitRetries = options.rateLimitRetries ?? 2;
+  const maxWait = options.maxRateLimitWaitSeconds ?? 60;
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _o: unknown, count: number) => {
+      const again = count < rateLimitRetries && retryAfter <= maxWait;
+      log.warn(
+        `GitHub ${kind} on ${request.method} ${request.url}: ${again ? `retrying after ${retryAfter}s` : 'giving up'} (attempt ${count + 1})`,
+      );
+      return again;
+    };
+
+  const common = {
+    baseUrl: settings.apiUrl.replace(/\/+$/, ''),
+    userAgent: options.userAgent ?? 'shiplane',
+    log,
+    retry: {
+      // Rate limits (403/429) belong to the throttling plugin; 409/422 are answers, not outages.
+      doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451],
+      retries: options.retries ?? 3,
+      retryAfterBaseValue: options.retryBaseMs ?? 1000,
+    },
+    throttle: {
+      onRateLimit: onLimit('rate limit'),
+      onSecondaryRateLimit: onLimit('secondary rate limit'),
+      retryAfterBaseValue: options.rateLimitSecondMs ?? 1000,
+      // One group per client: writes are spaced per client, not across every Octokit in the process.
+      id: `shiplane-${Math.random().toString(36).slice(2)}`,
+      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: options.minWriteIntervalMs ?? 1000 }),
+    },
+  };
+
+  if (settings.app) {
+    const privateKey = await options.resolveSecret(settings.app.privateKey);
+    return new ShiplaneOctokit({
+      ...common,
+      authStrategy: createAppAuth,
+      auth: { appId: settings.app.appId, installationId: settings.app.installationId, privateKey },
+    });
+  }
+  const tokenRef = settings.token;
+  if (!tokenRef) throw new Error('gitops.github needs a token or an app');
+  const octokit = new ShiplaneOctokit(common);
+  octokit.hook.before('request', async (request) => {
+    request.headers.authorization = `token ${await options.resolveSecret(tokenRef)}`;
+  });
+  return octokit;
+}
+
+/** A GitHub client together with what it is, for error messages that say what to check. */
+export interface GitHubConnection {
+  /** Best built by createGitHubOctokit; any Octokit works. */
+  readonly octokit: Octokit;
+  /** e.g. `the token in secret:shiplane/github-token`. */
+  readonly credentials: string;
+  readonly apiUrl: string;
+}
+
+/** Builds the client from the config's `gitops.github` block. */
+export async function connectGitHub(
+  settings: GitHubSettings,
+  options: GitHubClientOptions,
+): Promise<GitHubConnection> {
+  return {
+    octokit: await createGitHubOctokit(settings, options),
+    credentials: describeCredentials(settings),
+    apiUrl: settings.apiUrl,
+  };
+}

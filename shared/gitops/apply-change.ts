@@ -1,0 +1,68 @@
+/**
+ * Applies one requested change to a file's text, choosing the edit by the change: a Kustomize image
+ * entry, a Helm values key path, or a whole-file write (secret sync). Pure: no I/O.
+ */
+import type { CommitChange } from '../contracts/tasks.js';
+import { resolveKeyPath, setHelmValues } from '../domain/helm-values.js';
+import { setKustomizeImage } from '../domain/kustomize-image.js';
+import { ManifestEditError } from '../domain/yaml-edit.js';
+
+export interface AppliedChange {
+  readonly status: 'changed' | 'unchanged';
+  /** The file after the change; null when it does not exist (deleted, or never there). */
+  readonly content: string | null;
+  readonly previousTag: string | null;
+}
+
+/** The file an image change edits does not exist. */
+export class GitOpsFileMissingError extends ManifestEditError {
+  override name = 'GitOpsFileMissingError';
+}
+
+/** A path that is not a plain relative path in the repository. */
+export class InvalidGitOpsPathError extends ManifestEditError {
+  override name = 'InvalidGitOpsPathError';
+}
+
+/** Normalises a repository path (`./a//b.yaml` → `a/b.yaml`); refuses absolute paths and `..`. */
+export function normalisePath(path: string): string {
+  const segments = path.split('/').filter((segment) => segment !== '' && segment !== '.');
+  if (path.startsWith('/') || segments.length === 0 || segments.includes('..')) {
+    throw new InvalidGitOpsPathError(
+      path,
+      `${path} is not a path inside the repository; use a relative path like environments/staging/kustomization.yaml`,
+    );
+  }
+  return segments.join('/');
+}
+
+export function applyChange(content: string | null, change: CommitChange): AppliedChange {
+  if (change.kind === 'file') {
+    const status = content === change.content ? 'unchanged' : 'changed';
+    return { status, content: change.content, previousTag: null };
+  }
+  if (content === null) {
+    throw new GitOpsFileMissingError(
+      change.file,
+      `${change.file} does not exist; check the stage's file in the config (stage ${change.stage})`,
+    );
+  }
+  const { release } = change;
+  const digest = change.pinDigest ? release.digest : undefined;
+  const result = change.valuesPath
+    ? setHelmValues(change.file, content, {
+        valuesPath: resolveKeyPath(change.valuesPath, release.app),
+        digestPath: change.digestPath ? resolveKeyPath(change.digestPath, release.app) : undefined,
+        tag: release.tag,
+        digest,
+        createIfMissing: change.createIfMissing,
+      })
+    : setKustomizeImage(change.file, content, {
+        image: release.image,
+        newName: release.newName,
+        tag: release.tag,
+        digest,
+        createIfMissing: change.createIfMissing,
+      });
+  return result;
+}

@@ -1,0 +1,181 @@
+/**
+ * One commit for a batch of changes to one branch: read the head, read each file once, apply every
+ * change in order, write one commit, and move the branch with compare-and-swap. When someone else
+ * moved the branch meanwhile, start over from the new head (bounded attempts, jittered back-off):
+ * the changes are re-applied to what is there now, so nobody's update is lost.
+ *
+ * A change that cannot be applied (missing entry, bad YAML, missing file) fails alone; the others
+ * still commit. Nothing is half-written: the branch moves once, or not at all.
+ */
+
+import type { BranchHead, FileWrite, GitOpsRepository } from '../adapters/github/repository.js';
+import { NonFastForwardError } from '../adapters/github/repository.js';
+import type { CommitChange } from '../contracts/tasks.js';
+import { commitMessage } from '../domain/commit-message.js';
+import { ManifestEditError } from '../domain/yaml-edit.js';
+import { applyChange, normalisePath } from './apply-change.js';
+
+export interface CommitItem {
+  /** Identifies the item in the outcome (the SQS message id). */
+  readonly id: string;
+  /** The execution waiting for this change, for the commit trailers. */
+  readonly execution?: string | undefined;
+  readonly change: CommitChange;
+}
+
+export type ItemOutcome =
+  | {
+      readonly id: string;
+      readonly status: 'committed' | 'unchanged';
+      /** The branch head that carries the change: the new commit, or the head read when nothing changed. */
+      readonly commit: string;
+      readonly previousTag: string | null;
+    }
+  | { readonly id: string; readonly status: 'failed'; readonly error: ManifestEditError };
+
+export interface BatchOutcome {
+  /** The commit written, or null when no change altered a file. */
+  readonly commit: string | null;
+  /** The branch head after the batch. */
+  readonly head: string;
+  /** Read-apply-write rounds (1 unless the branch moved under us). */
+  readonly attempts: number;
+  readonly items: readonly ItemOutcome[];
+}
+
+export interface CommitBatchOptions {
+  /** Rounds before giving up on a branch that keeps moving. @default 5 */
+  readonly maxAttempts?: number;
+  /** First back-off after a conflict, in ms; doubles per round, with full jitter. @default 250 */
+  readonly backoffBaseMs?: number;
+  /** @default 5000 */
+  readonly backoffMaxMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** @default Math.random */
+  readonly random?: () => number;
+  /** Told about every conflict (for logs and metrics). */
+  readonly onConflict?: (attempt: number) => void;
+}
+
+/** The branch moved on every attempt. The work is intact and may be retried later. */
+export class BranchContentionError extends Error {
+  override name = 'BranchContentionError';
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function commitBatch(
+  repository: GitOpsRepository,
+  branch: string,
+  items: readonly CommitItem[],
+  options: CommitBatchOptions = {},
+): Promise<BatchOutcome> {
+  const maxAttempts = options.maxAttempts ?? 5;
+  const base = options.backoffBaseMs ?? 250;
+  const cap = options.backoffMaxMs ?? 5000;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+
+  for (let attempt = 1; ; attempt++) {
+    const head = await repository.branchHead(branch);
+    const round = await applyAll(repository, head, items);
+    const changed = round.writes;
+    if (changed.length === 0) {
+      return { commit: null, head: head.commit, attempts: attempt, items: round.outcomes(head.commit) };
+    }
+    const message = commitMessage(
+      round.applied.map((item) => ({ change: item.change, execution: item.execution })),
+    );
+    const commit = await repository.createCommit(head, changed, message);
+    try {
+      await repository.updateBranch(branch, commit);
+      return { commit, head: commit, attempts: attempt, items: round.outcomes(commit) };
+    } catch (error) {
+      if (!(error instanceof NonFastForwardError)) throw error;
+      options.onConflict?.(attempt);
+      if (attempt >= maxAttempts) {
+        throw new BranchContentionError(
+          `${branch} of ${repository.fullName} moved during each of ${maxAttempts} attempts to commit; the changes will be retried`,
+          { cause: error },
+        );
+      }
+      await sleep(Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1))));
+    }
+  }
+}
+
+interface Round {
+  /** Files whose text differs from the head's. */
+  readonly writes: FileWrite[];
+  /** Items whose change altered a file, in order. */
+  readonly applied: CommitItem[];
+  outcomes(commit: string): ItemOutcome[];
+}
+
+/** Reads each file once at the head and applies every item to the working copies, in order. */
+async function applyAll(
+  repository: GitOpsRepository,
+  head: BranchHead,
+  items: readonly CommitItem[],
+): Promise<Round> {
+  const paths = new Map<string, string>();
+  const pathErrors = new Map<string, ManifestEditError>();
+  for (const item of items) {
+    try {
+      paths.set(item.id, normalisePath(item.change.file));
+    } catch (error) {
+      if (!(error instanceof ManifestEditError)) throw error;
+      pathErrors.set(item.id, error);
+    }
+  }
+  const distinct = [...new Set(paths.values())];
+  const originals = new Map<string, string | null>(
+    await Promise.all(
+      distinct.map(async (path) => [path, await repository.readFile(path, head.commit)] as const),
+    ),
+  );
+  const working = new Map(originals);
+
+  const results = new Map<
+    string,
+    { status: 'changed' | 'unchanged'; previousTag: string | null } | ManifestEditError
+  >();
+  const applied: CommitItem[] = [];
+  for (const item of items) {
+    const path = paths.get(item.id);
+    if (path === undefined) {
+      results.set(item.id, pathErrors.get(item.id)!);
+      continue;
+    }
+    try {
+      const result = applyChange(working.get(path) ?? null, item.change);
+      working.set(path, result.content);
+      results.set(item.id, { status: result.status, previousTag: result.previousTag });
+      if (result.status === 'changed') applied.push(item);
+    } catch (error) {
+      if (!(error instanceof ManifestEditError)) throw error;
+      results.set(item.id, error);
+    }
+  }
+
+  const writes: FileWrite[] = [];
+  for (const [path, content] of working) {
+    if (content !== originals.get(path)) writes.push({ path, content });
+  }
+  // A change undone by a later one in the same batch leaves the file as it was: nothing to commit for it.
+  const committed = new Set(writes.map((write) => write.path));
+
+  return {
+    writes,
+    applied: applied.filter((item) => committed.has(paths.get(item.id)!)),
+    outcomes(commit) {
+      return items.map((item): ItemOutcome => {
+        const result = results.get(item.id)!;
+        if (result instanceof ManifestEditError) return { id: item.id, status: 'failed', error: result };
+        const status =
+          result.status === 'changed' && committed.has(paths.get(item.id)!) ? 'committed' : 'unchanged';
+        return { id: item.id, status, commit, previousTag: result.previousTag };
+      });
+    },
+  };
+}
