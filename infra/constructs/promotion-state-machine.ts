@@ -93,7 +93,7 @@ export interface PromotionStateMachineProps {
   readonly config: Config;
   /** The FIFO commit queue the `Commit new tag` states write to. */
   readonly commitQueue: IQueue;
-  /** Approvals and release threads: request-approval writes, notify reads and writes. */
+  /** Approvals and release threads; request-approval and notify read and write single items. */
   readonly approvals: ApprovalsTable;
   /** The alert topic notify publishes trouble to. */
   readonly alerting: Alerting;
