@@ -240,19 +240,14 @@ export class GitStore {
     try {
       if (baseTree) await this.run(['read-tree', baseTree], { env });
       else await this.run(['read-tree', '--empty'], { env });
-      const removals = changes.filter((change) => change.sha === null).map((change) => change.path);
-      if (removals.length > 0) {
-        await this.run(['update-index', '--force-remove', '-z', '--stdin'], {
-          env,
-          input: removals.map((path) => `${path}\0`).join(''),
-        });
-      }
-      const additions = changes.filter((change) => change.sha !== null);
-      if (additions.length > 0) {
-        await this.run(['update-index', '--add', '-z', '--index-info'], {
-          env,
-          input: additions.map((change) => `${change.mode} ${change.sha}\t${change.path}\0`).join(''),
-        });
+      if (changes.length > 0) {
+        // --index-info: `mode sha<TAB>path`; mode 0 removes the path (works in a bare repository).
+        const lines = changes.map((change) =>
+          change.sha === null
+            ? `0 ${'0'.repeat(40)}\t${change.path}\0`
+            : `${change.mode} ${change.sha}\t${change.path}\0`,
+        );
+        await this.run(['update-index', '--add', '-z', '--index-info'], { env, input: lines.join('') });
       }
       return (await this.text(['write-tree'], { env })).trim();
     } finally {

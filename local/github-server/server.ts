@@ -573,9 +573,7 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
   });
 
   route('GET', '/repos/{owner}/{repo}/contents', async (ctx) => readContents(ctx, ''));
-  route('GET', '/repos/{owner}/{repo}/contents/{path+}', async (ctx, [path]) =>
-    readContents(ctx, path!),
-  );
+  route('GET', '/repos/{owner}/{repo}/contents/{path+}', async (ctx, [path]) => readContents(ctx, path!));
 
   const readContents = async (ctx: Context, path: string): Promise<Reply> => {
     const ref = ctx.query.get('ref') ?? branch;
@@ -648,12 +646,8 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
         },
       };
     });
-  route('PUT', '/repos/{owner}/{repo}/contents/{path+}', (ctx, [path]) =>
-    writeContents(ctx, path!, false),
-  );
-  route('DELETE', '/repos/{owner}/{repo}/contents/{path+}', (ctx, [path]) =>
-    writeContents(ctx, path!, true),
-  );
+  route('PUT', '/repos/{owner}/{repo}/contents/{path+}', (ctx, [path]) => writeContents(ctx, path!, false));
+  route('DELETE', '/repos/{owner}/{repo}/contents/{path+}', (ctx, [path]) => writeContents(ctx, path!, true));
 
   route('GET', '/repos/{owner}/{repo}/commits', async (ctx) => {
     const revision = ctx.query.get('sha') ?? branch;
@@ -766,7 +760,10 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
   const server = createServer(async (req, res) => {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const path = safeDecode(url.pathname).replace(/^\/api\/v3(?=\/)/, '').replace(/\/+$/, '') || '/';
+    const path =
+      safeDecode(url.pathname)
+        .replace(/^\/api\/v3(?=\/)/, '')
+        .replace(/\/+$/, '') || '/';
     const base = `${serverUrl}${url.pathname.startsWith('/api/v3/') ? '/api/v3' : ''}`;
     const matched = routes.find((candidate) => candidate.method === method && candidate.pattern.test(path));
     const routeName = matched?.route ?? `${method} ${path}`;

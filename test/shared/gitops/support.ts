@@ -1,0 +1,141 @@
+/**
+ * Shared set-up for the GitOps write-back tests: the GitHub stand-in seeded with the ITDO ERP
+ * infrastructure repository, a real client with tiny waits, commit requests as the state machine
+ * builds them, and task tokens that record their answers.
+ */
+import { fileURLToPath } from 'node:url';
+import {
+  type GitHubServer,
+  type GitHubServerOptions,
+  seedFromDirectory,
+  startGitHubServer,
+} from '../../../local/github-server/index.js';
+import type { TaskTokens } from '../../../shared/adapters/aws/task-tokens.js';
+import {
+  connectGitHub,
+  type GitHubClientOptions,
+  type GitHubConnection,
+} from '../../../shared/adapters/github/client.js';
+import type { SecretRef } from '../../../shared/config/schema.js';
+import type { CommitRequest, Release } from '../../../shared/contracts/tasks.js';
+
+export const OWNER = 'itdo-erp';
+export const REPO = 'itdo-erp-infrastructure';
+export const REPOSITORY = `${OWNER}/${REPO}`;
+export const TOKEN = 'ghp_committer_test_token';
+export const STAGING = 'environments/staging/kustomization.yaml';
+export const PRODUCTION = 'environments/production/kustomization.yaml';
+
+const seedDir = fileURLToPath(new URL('../../fixtures/gitops/itdo-erp-infrastructure', import.meta.url));
+
+/** The stand-in serving the ITDO ERP infrastructure repository (plus `extra` files). */
+export async function startItdoGitHub(
+  options: Partial<GitHubServerOptions> & { extra?: Record<string, string> } = {},
+): Promise<GitHubServer> {
+  const { extra, ...rest } = options;
+  return startGitHubServer({
+    owner: OWNER,
+    repo: REPO,
+    token: TOKEN,
+    seed: { ...(await seedFromDirectory(seedDir)), ...extra },
+    ...rest,
+  });
+}
+
+const tokenRef: SecretRef = { source: 'secret', name: 'shiplane/github-token' };
+
+/** A real client (retry + throttling) against the stand-in, with waits shrunk to milliseconds. */
+export function connect(
+  server: GitHubServer,
+  options: Partial<GitHubClientOptions> & { token?: string; apiUrl?: string } = {},
+): Promise<GitHubConnection> {
+  const { token = TOKEN, apiUrl = server.url, ...rest } = options;
+  return connectGitHub(
+    { apiUrl, token: tokenRef },
+    {
+      resolveSecret: async () => token,
+      retryBaseMs: 1,
+      rateLimitSecondMs: 1,
+      minWriteIntervalMs: 0,
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      ...rest,
+    },
+  );
+}
+
+export function release(app: string, tag: string, hex = 'a'): Release {
+  return {
+    app,
+    ecrRepository: `itdo-erp/${app}`,
+    image: `itdo-erp/${app}`,
+    tag,
+    digest: `sha256:${hex.repeat(64)}`,
+    registryId: '123456789012',
+    region: 'eu-west-1',
+    pushedAt: '2025-01-15T09:30:00Z',
+  };
+}
+
+/** A commit request as the state machine's `Commit new tag` state sends it. */
+export function imageRequest(
+  app: string,
+  tag: string,
+  options: {
+    stage?: string;
+    file?: string;
+    hex?: string;
+    token?: string | null;
+    pinDigest?: boolean;
+    createIfMissing?: boolean;
+    valuesPath?: string;
+    digestPath?: string;
+  } = {},
+): CommitRequest {
+  const stage = options.stage ?? 'staging';
+  const token = options.token === undefined ? `token-${app}-${tag}` : options.token;
+  return {
+    ...(token ? { taskToken: token } : {}),
+    execution: `${app}-${tag}-${(options.hex ?? 'a').repeat(12)}`,
+    repository: REPOSITORY,
+    branch: 'main',
+    change: {
+      kind: 'image',
+      stage,
+      file: options.file ?? `environments/${stage}/kustomization.yaml`,
+      release: release(app, tag, options.hex),
+      pinDigest: options.pinDigest ?? false,
+      createIfMissing: options.createIfMissing ?? false,
+      ...(options.valuesPath ? { valuesPath: options.valuesPath } : {}),
+      ...(options.digestPath ? { digestPath: options.digestPath } : {}),
+    },
+  };
+}
+
+export interface RecordedAnswer {
+  readonly token: string;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** Task tokens that remember every answer; `refuse` makes an answer fail with an SDK-like error name. */
+export function recordingTaskTokens(
+  refuse: Record<string, string> = {},
+): TaskTokens & { answers: RecordedAnswer[] } {
+  const answers: RecordedAnswer[] = [];
+  const check = (token: string) => {
+    const name = refuse[token];
+    if (name) throw Object.assign(new Error(`${name}: refused`), { name });
+  };
+  return {
+    answers,
+    async succeed(token, output) {
+      check(token);
+      answers.push({ token, output });
+    },
+    async fail(token, error, cause) {
+      check(token);
+      answers.push({ token, error, cause });
+    },
+  };
+}
