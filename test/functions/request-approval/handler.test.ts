@@ -1,0 +1,101 @@
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRequestApprovalHandler, handler } from '../../../functions/request-approval/handler.js';
+import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
+import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
+import { memoryApprovalsStore } from '../../../shared/approvals/memory-store.js';
+import { InvalidInputError } from '../../../shared/errors.js';
+import { threadSettings } from '../../../shared/notifications/thread.js';
+import {
+  approvalRequest,
+  BOT_TOKEN,
+  CHANNEL,
+  deployedEnv,
+  lambdaContext,
+  recordingReporter,
+  testConfig,
+} from '../../fixtures/slack/context.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const ecr = mockClient(ECRClient);
+const context = lambdaContext('request-approval');
+let slack: SlackServer;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  slack = await startSlackServer({ botToken: BOT_TOKEN, channels: [CHANNEL] });
+  Object.assign(process.env, deployedEnv(slack.apiUrl));
+});
+afterAll(async () => {
+  process.env = saved;
+  await slack.close();
+});
+beforeEach(() => {
+  ddb.reset();
+  ecr.reset();
+});
+
+describe('request-approval handler (deployed wiring)', () => {
+  it('stores the token in the table and posts the approval in a new release thread', async () => {
+    ddb.on(GetCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+    ecr.on(DescribeImagesCommand).resolves({
+      imageDetails: [{ imagePushedAt: new Date('2026-11-26T13:40:00Z'), imageSizeInBytes: 48_100_000 }],
+    });
+    const request = approvalRequest();
+    const result = await handler(request, context);
+    expect(result).toEqual({ approvalId: expect.stringMatching(/^[0-9a-f]{24}$/), message: 'posted' });
+
+    const puts = ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => p.TableName)).toEqual([
+      'shiplane-approvals',
+      'shiplane-approvals',
+      'shiplane-approvals',
+    ]);
+    expect(puts[0]?.Item).toMatchObject({
+      pk: `approval#${result.approvalId}`,
+      taskToken: request.taskToken,
+      status: 'pending',
+    });
+    expect(puts[1]?.Item).toMatchObject({
+      pk: `execution#${request.execution}#production`,
+      approvalId: result.approvalId,
+    });
+    expect(puts[2]?.Item).toMatchObject({ pk: `thread#${request.execution}`, channel: CHANNEL });
+
+    const [parent, approval] = slack.messages(CHANNEL);
+    expect(approval?.thread_ts).toBe(parent?.ts);
+    expect(JSON.stringify(approval?.blocks)).toContain('48.1 MB');
+    expect(JSON.stringify(slack.messages())).not.toContain(request.taskToken);
+  });
+
+  it('refuses a malformed request, naming the field, before touching anything', async () => {
+    const { taskToken: _dropped, ...withoutToken } = approvalRequest();
+    const error = await handler(withoutToken, context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toContain('taskToken');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+});
+
+describe('createRequestApprovalHandler', () => {
+  it('runs the same path with deps of your own (the local engine)', async () => {
+    const store = memoryApprovalsStore();
+    const local = createRequestApprovalHandler({
+      store,
+      slack: slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
+      ...threadSettings(testConfig(slack.apiUrl)),
+      now: () => new Date('2026-11-26T14:00:00Z'),
+      reporter: recordingReporter(),
+    });
+    const request = approvalRequest({ execution: 'backend-v1.4.2-local' });
+    const { approvalId } = await local(request, context);
+    expect(await store.getApproval(approvalId)).toMatchObject({
+      taskToken: request.taskToken,
+      status: 'pending',
+    });
+  });
+});
