@@ -67,6 +67,7 @@ describe('notify handler (deployed wiring)', () => {
   });
 
   it('throws only for a malformed notification, naming the field', async () => {
+    const before = slack.calls().length;
     const error = await handler({ ...notification('started'), event: 'exploded' }, context).catch(
       (e: unknown) => e,
     );
