@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { TerminalError } from '../shared/errors.js';
+import { registerApprove } from './commands/approve.js';
 import { registerRuns } from './commands/runs.js';
 import { registerShow } from './commands/show.js';
 import { registerValidate } from './commands/validate.js';
@@ -25,6 +26,7 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   (program) => registerValidate(program),
   (program) => registerRuns(program),
   (program) => registerShow(program),
+  (program) => registerApprove(program),
 ];
 
 /** Builds the program with every command registered. */

@@ -1,0 +1,217 @@
+/**
+ * `shiplane approve <execution> [--stage S] [--reason R]` and `shiplane reject <execution> --reason R`:
+ * the fallback when Slack is unavailable. Same exactly-once path as a button click (claim in the
+ * approvals table, then SendTaskSuccess / SendTaskFailure), with the AWS caller identity recorded as
+ * the approver; IAM decides who may (the table and states:SendTask* permissions). The approval
+ * message in Slack follows through the run's own approved / rejected notification.
+ *
+ * The approvals table: `--table`, else `SHIPLANE_APPROVALS_TABLE`, else the one DynamoDB table in the
+ * account and region whose name contains "approvals" (as the stack names it).
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { Command } from 'commander';
+import type { ApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
+import type { DecisionOutcome } from '../../shared/approvals/decide.js';
+import { DEFAULT_CONFIG_FILE } from '../../shared/config/load.js';
+import { TerminalError } from '../../shared/errors.js';
+import { type Io, processIo } from '../io.js';
+
+export class ApprovalNotFoundError extends TerminalError {
+  override name = 'ApprovalNotFoundError';
+}
+
+export class ApprovalsTableNotFoundError extends TerminalError {
+  override name = 'ApprovalsTableNotFoundError';
+}
+
+export interface DecideOptions {
+  readonly stage?: string;
+  readonly reason?: string;
+  readonly table?: string;
+  readonly region?: string;
+  readonly config?: string;
+}
+
+export interface DecideCliDeps {
+  /** Clients of your own (tests pass them behind aws-sdk-client-mock). */
+  readonly dynamo?: DynamoDBClient;
+  readonly sfn?: SFNClient;
+  readonly sts?: STSClient;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly now?: () => Date;
+  readonly io?: Io;
+}
+
+/** Finds the approvals table: `--table`, the environment, or the single table named like the stack's. */
+export async function approvalsTableName(
+  options: DecideOptions,
+  dynamo: DynamoDBClient,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  if (options.table) return options.table;
+  if (env.SHIPLANE_APPROVALS_TABLE) return env.SHIPLANE_APPROVALS_TABLE;
+  const { ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
+  const matches: string[] = [];
+  let start: string | undefined;
+  do {
+    const page = await dynamo.send(
+      new ListTablesCommand({ ...(start ? { ExclusiveStartTableName: start } : {}) }),
+    );
+    matches.push(...(page.TableNames ?? []).filter((name) => name.toLowerCase().includes('approvals')));
+    start = page.LastEvaluatedTableName;
+  } while (start);
+  if (matches.length === 1 && matches[0]) return matches[0];
+  throw new ApprovalsTableNotFoundError(
+    matches.length === 0
+      ? 'no DynamoDB table whose name contains "approvals" in this account and region; pass --table NAME or set SHIPLANE_APPROVALS_TABLE'
+      : `several tables match "approvals" (${matches.join(', ')}); pass --table NAME or set SHIPLANE_APPROVALS_TABLE`,
+  );
+}
+
+/** The stages that may hold an approval for the run: `--stage`, or those the config gives an approval. */
+async function candidateStages(options: DecideOptions): Promise<string[]> {
+  if (options.stage) return [options.stage];
+  const { loadConfig } = await import('../../shared/config/load.js');
+  const file = options.config ?? DEFAULT_CONFIG_FILE;
+  let config: Awaited<ReturnType<typeof loadConfig>>;
+  try {
+    config = await loadConfig(file);
+  } catch (error) {
+    throw new TerminalError(`pass --stage, or run where ${file} is readable: ${(error as Error).message}`);
+  }
+  return config.stages.filter((stage) => stage.approval).map((stage) => stage.name);
+}
+
+/** The run's pending approval: exactly one among the candidate stages. */
+async function pendingApproval(store: ApprovalsStore, execution: string, stages: readonly string[]) {
+  const found = [];
+  for (const stage of stages) {
+    const id = await store.approvalIdFor(execution, stage);
+    const record = id ? await store.getApproval(id) : undefined;
+    if (record) found.push(record);
+  }
+  const pending = found.filter((record) => record.status === 'pending');
+  if (pending.length === 1 && pending[0]) return pending[0];
+  if (pending.length > 1) {
+    throw new TerminalError(
+      `${execution} waits for approval in several stages (${pending.map((r) => r.stage).join(', ')}); pass --stage`,
+    );
+  }
+  // Nothing pending: the latest record says why (already decided, expired), else there is none.
+  const latest = found.at(-1);
+  if (latest) return latest;
+  throw new ApprovalNotFoundError(
+    `no approval for ${execution}${stages.length === 1 ? ` in ${stages[0]}` : ''}; check the execution name (shiplane runs)`,
+  );
+}
+
+function explain(outcome: DecisionOutcome, decision: 'approved' | 'rejected', who: string): string {
+  switch (outcome.kind) {
+    case 'decided': {
+      const { facts } = outcome.record;
+      return `${decision === 'approved' ? 'Approved' : 'Rejected'} ${facts.app} ${facts.tag} for ${facts.stage} (run ${outcome.record.execution}) as ${who}.`;
+    }
+    case 'already-decided': {
+      const d = outcome.record.decision;
+      return `already ${outcome.record.status}${d ? ` by ${d.byName ?? d.by} at ${d.at}` : ''}; nothing changed`;
+    }
+    case 'expired':
+      return 'this approval expired; the run ended `Approval expired` and nothing changed';
+    case 'superseded':
+      return 'this approval was superseded by a newer request for the run; nothing changed';
+    case 'unavailable':
+      return `could not reach Step Functions (${outcome.error.message}); nothing was decided, try again`;
+    case 'not-found':
+      return 'the approval is gone (older than the table keeps); nothing changed';
+  }
+}
+
+/** Approves or rejects a run's pending approval. Returns the exit code. */
+export async function decideFromCli(
+  decision: 'approved' | 'rejected',
+  execution: string,
+  options: DecideOptions,
+  deps: DecideCliDeps = {},
+): Promise<number> {
+  const io = deps.io ?? processIo;
+  const env = deps.env ?? process.env;
+  const region = options.region ? { region: options.region } : {};
+  // Loaded here, not at the top: every command module loads on every run of the CLI.
+  const [{ DynamoDBClient }, { SFNClient }, { STSClient, GetCallerIdentityCommand }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('@aws-sdk/client-sfn'),
+    import('@aws-sdk/client-sts'),
+  ]);
+  const { dynamoApprovalsStore } = await import('../../shared/adapters/aws/approvals-table.js');
+  const { stepFunctionsTaskTokens } = await import('../../shared/adapters/aws/task-tokens.js');
+  const { decideApproval } = await import('../../shared/approvals/decide.js');
+
+  const dynamo = deps.dynamo ?? new DynamoDBClient(region);
+  const sts = deps.sts ?? new STSClient(region);
+  const sfn = deps.sfn ?? new SFNClient(region);
+  const store = dynamoApprovalsStore(dynamo, await approvalsTableName(options, dynamo, env));
+  const record = await pendingApproval(store, execution, await candidateStages(options));
+  const identity = await sts.send(new GetCallerIdentityCommand({}));
+  if (!identity.Arn)
+    throw new TerminalError('AWS did not say who you are (GetCallerIdentity returned no Arn)');
+
+  const outcome = await decideApproval(
+    {
+      approvalId: record.approvalId,
+      decision,
+      by: identity.Arn,
+      ...(options.reason ? { reason: options.reason } : {}),
+      via: 'cli',
+    },
+    {
+      store,
+      taskTokens: stepFunctionsTaskTokens(sfn),
+      now: deps.now ?? (() => new Date()),
+      reporter: { info: () => {}, warn: () => {}, error: () => {}, count: () => {} },
+    },
+  );
+  const message = explain(outcome, decision, identity.Arn);
+  if (outcome.kind === 'decided') {
+    io.out(message);
+    return 0;
+  }
+  io.err(`shiplane: ${message}`);
+  return 1;
+}
+
+/** Adds `approve` and `reject` to the program. */
+export function registerApprove(program: Command, deps: DecideCliDeps = {}): void {
+  const common = (command: Command) =>
+    command
+      .option('-s, --stage <stage>', 'the stage waiting for approval (default: the one that is pending)')
+      .option(
+        '-t, --table <name>',
+        'the approvals table (default: $SHIPLANE_APPROVALS_TABLE, or found by name)',
+      )
+      .option('--region <region>', 'the AWS region of the stack')
+      .option(
+        '-c, --config <file>',
+        'the config file, to know which stages have approvals',
+        DEFAULT_CONFIG_FILE,
+      );
+  common(
+    program
+      .command('approve')
+      .description('approve a run waiting for approval, as your AWS identity (when Slack is unavailable)')
+      .argument('<execution>', 'the execution name (see shiplane runs)')
+      .option('-r, --reason <text>', 'why, recorded with the decision'),
+  ).action(async (execution: string, options: DecideOptions) => {
+    process.exitCode = await decideFromCli('approved', execution, options, deps);
+  });
+  common(
+    program
+      .command('reject')
+      .description('reject a run waiting for approval, as your AWS identity; the run ends Rejected')
+      .argument('<execution>', 'the execution name (see shiplane runs)')
+      .requiredOption('-r, --reason <text>', 'why, recorded with the decision and shown in Slack'),
+  ).action(async (execution: string, options: DecideOptions) => {
+    process.exitCode = await decideFromCli('rejected', execution, options, deps);
+  });
+}
