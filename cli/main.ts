@@ -7,7 +7,9 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { TerminalError } from '../shared/errors.js';
 import { registerApprove } from './commands/approve.js';
+import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
+import { registerSandbox } from './commands/sandbox.js';
 import { registerShow } from './commands/show.js';
 import { registerValidate } from './commands/validate.js';
 import { processIo } from './io.js';
@@ -24,6 +26,8 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
  */
 const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   (program) => registerValidate(program),
+  (program) => registerSandbox(program),
+  (program) => registerRun(program),
   (program) => registerRuns(program),
   (program) => registerShow(program),
   (program) => registerApprove(program),

@@ -1,0 +1,155 @@
+/**
+ * `shiplane sandbox` (`npm start`): the whole pipeline on this machine — stand-ins for GitHub,
+ * Argo CD, Slack and Secrets Manager, the local engine with the real handlers, the console page —
+ * and an ECR push of `itdo-erp/backend:v2.1.6` to watch. Ctrl-C stops everything.
+ *
+ * `--approve auto --exit --json` runs the scenario unattended: it approves through the signed Slack
+ * path, waits for the end and prints a JSON summary on stdout (the timeline goes to stderr).
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Io, processIo } from '../io.js';
+
+export interface SandboxCommandOptions {
+  readonly workdir: string;
+  readonly port: number;
+  readonly approve: 'manual' | 'auto' | 'reject';
+  readonly exit?: boolean;
+  readonly json?: boolean;
+  readonly scenario: boolean;
+  readonly poll: number;
+}
+
+export interface SandboxCommandDeps {
+  /** Resolves when the sandbox should stop (Ctrl-C); the CLI wires SIGINT/SIGTERM. */
+  readonly stopSignal?: Promise<void>;
+  readonly color?: boolean;
+}
+
+const EMPTY_METRICS_WARNING = 'No application metrics to publish';
+let quieted = false;
+
+/**
+ * Makes the handlers' Powertools output quiet: the terminal shows the timeline, not JSON logs. Call
+ * it before the handlers are imported (Powertools reads its settings then).
+ */
+export function quietHandlers(env: NodeJS.ProcessEnv = process.env): void {
+  env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+  // In dev mode Powertools Metrics writes through the global console, which is what lets the next
+  // lines drop its "no metrics to publish" warning: a handler that counted nothing is not news here.
+  env.POWERTOOLS_DEV ??= 'true';
+  // Nothing here calls AWS; the SDK's notice about future Node versions would only be noise.
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  if (quieted) return;
+  quieted = true;
+  const warn = console.warn.bind(console);
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].startsWith(EMPTY_METRICS_WARNING)) return;
+    warn(...args);
+  };
+}
+
+/** Runs the sandbox; returns the exit code. */
+export async function runSandbox(
+  options: SandboxCommandOptions,
+  io: Io = processIo,
+  deps: SandboxCommandDeps = {},
+): Promise<number> {
+  if (options.exit && options.approve === 'manual' && !options.scenario) {
+    io.err('shiplane sandbox: --exit waits for the scenario run; drop --no-scenario');
+    return 2;
+  }
+  quietHandlers();
+  // Loaded here: CDK synthesis and the engine are heavy, and other commands must stay quick.
+  const { startSandbox } = await import('../../local/sandbox/sandbox.js');
+  const { exitCodeOf } = await import('./run.js');
+  // With --json, stdout carries only the summary; the live timeline goes to stderr.
+  const write = options.json ? io.err : io.out;
+  const sandbox = await startSandbox({
+    workdir: options.workdir,
+    port: options.port,
+    approve: options.approve,
+    scenario: options.scenario,
+    pollSeconds: options.poll,
+    write,
+    color: deps.color ?? false,
+  });
+  try {
+    if (options.exit) {
+      const execution = sandbox.scenarioExecution;
+      if (!execution) {
+        io.err('shiplane sandbox: the scenario push started no run');
+        return 1;
+      }
+      if (options.approve === 'manual') write(`approve or reject in the console: ${sandbox.url}/`);
+      const stopped = deps.stopSignal?.then(() => 'stopped' as const);
+      const ended = await Promise.race([
+        sandbox.waitForRun(execution).then(() => 'ended' as const),
+        ...(stopped ? [stopped] : []),
+      ]);
+      if (ended === 'stopped') return 130;
+      const summary = await sandbox.summary(execution);
+      if (options.json) io.out(JSON.stringify(summary));
+      else {
+        write('');
+        write(`${summary.execution}: ${summary.status} · ${summary.outcome ?? 'no outcome'}`);
+        for (const [environment, tags] of Object.entries(summary.tags)) {
+          write(
+            `  ${environment.padEnd(11)} ${Object.entries(tags)
+              .map(([app, tag]) => `${app} ${tag ?? '-'}`)
+              .join('  ')}`,
+          );
+        }
+      }
+      return exitCodeOf(summary.outcome ?? 'failed');
+    }
+    write('');
+    write(`Watch and approve in the console: ${sandbox.url}/   ·   Ctrl-C stops everything.`);
+    await (deps.stopSignal ?? new Promise<void>(() => undefined));
+    write('');
+    write('stopping the sandbox…');
+    return 0;
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+const port = (text: string) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number');
+  return n;
+};
+const seconds = (text: string) => {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds');
+  return n;
+};
+
+/** Adds `sandbox` to the program. */
+export function registerSandbox(program: Command, io: Io = processIo): void {
+  program
+    .command('sandbox')
+    .description('run the whole pipeline on this machine, with a console page (what `npm start` runs)')
+    .option('--workdir <dir>', 'work folder (started over at every start)', '.shiplane/sandbox')
+    .option('-p, --port <port>', 'port of the console and the Slack interaction endpoint', port, 4400)
+    .addOption(
+      new Option('--approve <mode>', 'who decides approvals: you in the console, or the sandbox at once')
+        .choices(['manual', 'auto', 'reject'])
+        .default('manual'),
+    )
+    .option('--exit', 'exit when the scenario run ends (exit code as `shiplane run`)')
+    .option('--json', 'print a JSON summary on stdout (with --exit); the timeline goes to stderr')
+    .option('--no-scenario', 'do not push itdo-erp/backend:v2.1.6 at start')
+    .option('--poll <seconds>', 'seconds between Argo CD checks', seconds, 1)
+    .action(async (options: SandboxCommandOptions) => {
+      const stopSignal = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      process.exitCode = await runSandbox(options, io, {
+        stopSignal,
+        color: Boolean(process.stdout.isTTY) && !options.json,
+      });
+    });
+}

@@ -1,0 +1,258 @@
+/**
+ * Shiplane on one machine: the synthesized state machine in the local engine, with the REAL handlers
+ * built through their factories against the endpoints a config names (stand-ins in the sandbox; real
+ * services for `shiplane run`). Only what has no local equivalent changes: the approvals table is
+ * in memory, task tokens go to the engine, the SNS alert topic is a callback, and nothing reads ECR.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createArgoCdHealthHandler } from '../../functions/argocd-health/handler.js';
+import { createCommitterHandler } from '../../functions/committer/handler.js';
+import { createIntakeHandler } from '../../functions/intake/handler.js';
+import { createNotifyHandler } from '../../functions/notify/handler.js';
+import { createRequestApprovalHandler } from '../../functions/request-approval/handler.js';
+import { createSecretSyncHandler } from '../../functions/secret-sync/handler.js';
+import { createSlackInteractionHandler } from '../../functions/slack-interaction/handler.js';
+import { synthesizeTemplate } from '../../infra/synth.js';
+import { createArgoCdClient } from '../../shared/adapters/argocd/client.js';
+import { type CommitQueue, deduplicationId, messageGroupId } from '../../shared/adapters/aws/commit-queue.js';
+import type { SecretResolver } from '../../shared/adapters/aws/secrets.js';
+import { secretsManagerInventory } from '../../shared/adapters/aws/secrets-inventory.js';
+import type { StartExecution } from '../../shared/adapters/aws/step-functions.js';
+import type { TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
+import { createGitHubAncestry } from '../../shared/adapters/github/ancestry.js';
+import { connectGitHub, type GitHubConnection } from '../../shared/adapters/github/client.js';
+import { slackWebApi } from '../../shared/adapters/slack/web-api.js';
+import { createAuthorizer } from '../../shared/approvals/authorize.js';
+import { memoryApprovalsStore } from '../../shared/approvals/memory-store.js';
+import type { Config } from '../../shared/config/schema.js';
+import type { CommitRequest } from '../../shared/contracts/tasks.js';
+import type { Alert } from '../../shared/domain/release-thread.js';
+import type { Reporter } from '../../shared/notifications/reporter.js';
+import { threadSettings } from '../../shared/notifications/thread.js';
+import { logger } from '../../shared/observability/index.js';
+import {
+  createLocalEngine,
+  ExecutionAlreadyExistsError,
+  type LocalEngine,
+  type LocalHandler,
+  type LocalTiming,
+} from '../engine/index.js';
+import { sqsEventOf } from './ecr-push.js';
+import { lambdaContext } from './http-api.js';
+
+export interface LocalRuntimeOptions {
+  readonly config: Config;
+  /** Resolves the config's secret references (env: from an env object; secret: from Secrets Manager). */
+  readonly resolveSecret: SecretResolver;
+  /** Secrets Manager for secret sync (the sandbox's stand-in); without it there is no secret sync. */
+  readonly secretsManager?: SecretsManagerClient;
+  readonly timing?: LocalTiming;
+  /** Where handlers' warnings go (Slack down, a notification that failed). */
+  readonly reporter?: Reporter;
+  /** Receives what the SNS alert topic would. */
+  readonly onAlert?: (alert: Alert) => void;
+  /**
+   * Least time between two content-creating GitHub requests. Keep GitHub's 1 s against github.com;
+   * the sandbox's stand-in needs none. @default 1000
+   */
+  readonly githubWriteIntervalMs?: number;
+}
+
+export interface PushOutcome {
+  readonly result: 'started' | 'duplicate' | 'ignored' | 'failed';
+  readonly execution?: string;
+}
+
+export interface LocalRuntime {
+  readonly engine: LocalEngine;
+  readonly store: ReturnType<typeof memoryApprovalsStore>;
+  /** The Slack interaction endpoint's handler (API Gateway HTTP API v2 events). */
+  readonly interaction: ReturnType<typeof createSlackInteractionHandler>;
+  /**
+   * Delivers an intake-queue SQS event to the real intake handler. `execution` is the run it
+   * started (or found already started); none when the intake ignored the event.
+   */
+  deliver(event: SQSEvent): Promise<PushOutcome>;
+  /** Runs the real secret-sync handler for an EventBridge event (a schedule reconciles everything). */
+  syncSecrets(event: unknown): Promise<unknown>;
+  /** Resolves when every commit queued outside the engine (secret sync) has been handled. */
+  commitsSettled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Quiet unless something goes wrong: handlers report Slack outages and the like here. */
+export function callbackReporter(warn: (message: string) => void): Reporter {
+  return {
+    info: () => undefined,
+    warn: (message) => warn(message),
+    error: (message) => warn(message),
+    count: () => undefined,
+  };
+}
+
+/** Builds the engine around the real handlers. Synthesizes the stack: takes a few seconds. */
+export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
+  const { config, resolveSecret } = options;
+  const reporter = options.reporter ?? callbackReporter(() => undefined);
+  const store = memoryApprovalsStore();
+  const now = () => new Date();
+  const slack = slackWebApi({
+    apiUrl: config.slack.apiUrl,
+    token: () => resolveSecret(config.slack.botToken),
+  });
+  const thread = { store, slack, ...threadSettings(config), now };
+  // One GitHub client for the process, built on first use (resolving its secret then), like a warm Lambda's.
+  let github: Promise<GitHubConnection> | undefined;
+  const connect = () => {
+    github ??= connectGitHub(config.gitops.github, {
+      resolveSecret,
+      minWriteIntervalMs: options.githubWriteIntervalMs ?? 1000,
+      log: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (m) => reporter.warn(m),
+        error: () => undefined,
+      },
+    }).catch((error: unknown) => {
+      github = undefined;
+      throw error;
+    });
+    return github;
+  };
+
+  // The engine's token registry exists once the engine does; handlers built before it reach it through this.
+  let engine: LocalEngine | undefined;
+  const taskTokens: TaskTokens = {
+    succeed: (token, output) => running().taskTokens.succeed(token, output),
+    fail: (token, error, cause) => running().taskTokens.fail(token, error, cause),
+  };
+  const running = () => {
+    if (!engine) throw new Error('the local engine is not running');
+    return engine;
+  };
+
+  const committer = createCommitterHandler({ github: connect, taskTokens, commit: { backoffBaseMs: 100 } });
+
+  const handlers = {
+    committer: committer as LocalHandler,
+    'argocd-health': createArgoCdHealthHandler(async () => ({
+      argocd: createArgoCdClient({ url: config.argocd.url, token: config.argocd.token, resolveSecret }),
+      ancestry: createGitHubAncestry({
+        octokit: (await connect()).octokit,
+        repository: config.gitops.repository,
+      }),
+    })) as LocalHandler,
+    'request-approval': createRequestApprovalHandler({ ...thread, reporter }) as LocalHandler,
+    notify: createNotifyHandler({
+      ...thread,
+      reporter,
+      ...(options.onAlert
+        ? {
+            publishAlert: async (alert: Alert) => {
+              options.onAlert?.(alert);
+            },
+          }
+        : {}),
+    }) as LocalHandler,
+  };
+
+  engine = createLocalEngine({
+    template: synthesizeTemplate(config),
+    handlers,
+    ...(options.timing ? { timing: options.timing } : {}),
+  });
+  const started = engine;
+
+  const interactionSlack = slackWebApi({
+    apiUrl: config.slack.apiUrl,
+    token: () => resolveSecret(config.slack.botToken),
+    retries: 0,
+    timeoutMs: 1_500,
+  });
+  const interaction = createSlackInteractionHandler({
+    signingSecret: () => resolveSecret(config.slack.signingSecret),
+    slack: interactionSlack,
+    store,
+    taskTokens,
+    authorize: createAuthorizer({
+      groupMembers: (group) => interactionSlack.userGroupMembers(group),
+      reporter,
+    }),
+    now,
+    reporter,
+  });
+
+  // StartExecution against the engine, with AWS's answer for a name that is taken.
+  let lastStarted: PushOutcome | undefined;
+  const startExecution: StartExecution = async ({ name, input }) => {
+    try {
+      const execution = started.start(input, name);
+      lastStarted = { result: 'started', execution: execution.name };
+      return { status: 'started', executionArn: execution.executionArn };
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExistsError) {
+        lastStarted = { result: 'duplicate', execution: name };
+        return { status: 'already-exists' };
+      }
+      throw error;
+    }
+  };
+  const intake = createIntakeHandler({ config, startExecution });
+
+  // Secret sync sends to the commit queue; locally its messages go to the same committer, in order.
+  let queue: Promise<void> = Promise.resolve();
+  const commitQueue: CommitQueue = {
+    async send(request: CommitRequest) {
+      const id = deduplicationId(request.change);
+      const body = JSON.stringify(request);
+      const event = sqsEventOf(request, 'shiplane-commits.fifo');
+      const record = event.Records[0];
+      if (record) {
+        record.body = body;
+        record.md5OfBody = createHash('md5').update(body).digest('hex');
+        record.attributes.MessageGroupId = messageGroupId(request.repository, request.branch);
+        record.attributes.MessageDeduplicationId = id;
+      }
+      const messageId = record?.messageId ?? randomUUID();
+      queue = queue.then(async () => {
+        const result = (await committer(event, lambdaContext('committer'))) as SQSBatchResponse | undefined;
+        if (result?.batchItemFailures?.length) {
+          reporter.warn(`the committer could not commit ${request.change.file}; see its log`);
+        }
+      });
+      queue = queue.catch((error: unknown) => reporter.warn(`committer failed: ${(error as Error).message}`));
+      return { messageId, deduplicationId: id };
+    },
+  };
+  const secretSync = options.secretsManager
+    ? createSecretSyncHandler({
+        config,
+        inventory: secretsManagerInventory(options.secretsManager),
+        queue: commitQueue,
+        logger,
+      })
+    : undefined;
+
+  return {
+    engine: started,
+    store,
+    interaction,
+    async deliver(event) {
+      lastStarted = undefined;
+      const response = await intake(event, lambdaContext('intake'));
+      if (response.batchItemFailures.length > 0) return { result: 'failed' };
+      return lastStarted ?? { result: 'ignored' };
+    },
+    async syncSecrets(event) {
+      if (!secretSync) throw new Error('no Secrets Manager: secret sync is off');
+      return secretSync(event, lambdaContext('secret-sync'));
+    },
+    commitsSettled: () => queue,
+    async stop() {
+      await started.stop();
+      await queue;
+    },
+  };
+}
