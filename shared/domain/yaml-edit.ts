@@ -48,6 +48,8 @@ export interface CstFile {
   readonly file: string;
   readonly tokens: CST.Token[];
   readonly document: CST.Document;
+  /** The file ends its lines with CRLF; inserted lines do the same. */
+  readonly crlf: boolean;
 }
 
 /** Parses a file for editing. Syntax errors (and multi-document files) are YamlSyntaxErrors. */
@@ -73,12 +75,14 @@ export function parseForEdit(file: string, source: string): CstFile {
   if (!document || document.value === undefined) {
     throw new ManifestShapeError(file, `${file} is empty; expected a YAML map`);
   }
-  return { file, tokens, document };
+  return { file, tokens, document, crlf: source.includes('\r\n') };
 }
 
 /** Writes the (edited) tokens back: untouched tokens print their original source. */
 export function stringifyFile(cst: CstFile): string {
-  return cst.tokens.map((token) => CST.stringify(token)).join('');
+  const text = cst.tokens.map((token) => CST.stringify(token)).join('');
+  // Inserted tokens end in `\n`; in a CRLF file every original line break is already `\r\n`.
+  return cst.crlf ? text.replace(/(?<!\r)\n/g, '\r\n') : text;
 }
 
 export function asMap(token: CST.Token | null | undefined): CstMap | undefined {

@@ -14,7 +14,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import Bottleneck from 'bottleneck';
+import Bottleneck from 'bottleneck/light.js';
 import type { Config } from '../../config/schema.js';
 import { formatSecretRef } from '../../config/secret-ref.js';
 import type { SecretResolver } from '../aws/secrets.js';

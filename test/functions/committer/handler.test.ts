@@ -117,6 +117,30 @@ describe('committer handler', () => {
     expect(await server.git('log', '-1', '--format=%s', 'main')).toBe('Promote backend v2.1.6 to staging\n');
   });
 
+  it('makes one commit per branch when a batch holds several message groups', async () => {
+    const { server, taskTokens, committer } = await setUp();
+    await server.git('branch', 'release', 'main');
+    const onRelease = { ...imageRequest('frontend', 'v1.8.3', { token: 't-release' }), branch: 'release' };
+
+    const response = await committer(
+      sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-main' }), onRelease]),
+      context,
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const answers = byToken(taskTokens.answers);
+    expect(answers['t-main']?.output).toMatchObject({
+      commit: await server.head('main'),
+      status: 'committed',
+    });
+    expect(answers['t-release']?.output).toMatchObject({
+      commit: await server.head('release'),
+      status: 'committed',
+    });
+    expect(parse((await server.readFile(STAGING, 'release'))!).images[0].newTag).toBe('v2.1.5');
+    expect(parse((await server.readFile(STAGING, 'main'))!).images[1].newTag).toBe('v1.8.2');
+  });
+
   it('reports a malformed message as a batch item failure and still commits the rest', async () => {
     const { server, taskTokens, committer } = await setUp();
     const invalid = { ...imageRequest('frontend', 'v1.9.0', { token: 't-invalid' }), branch: '' };

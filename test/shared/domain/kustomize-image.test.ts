@@ -195,6 +195,16 @@ describe('setKustomizeImage', () => {
     expect(result.content).toBe(`images:\n- name: a\n  newTag: v2\n  digest: ${DIGEST}\n`);
   });
 
+  it('keeps CRLF line endings, also on an added line', () => {
+    const source = 'images:\r\n- name: a # api\r\n  newTag: v1\r\nresources: []\r\n';
+
+    const result = setKustomizeImage('k.yaml', source, { image: 'a', tag: 'v2', digest: DIGEST });
+
+    expect(result.content).toBe(
+      `images:\r\n- name: a # api\r\n  newTag: v2\r\n  digest: ${DIGEST}\r\nresources: []\r\n`,
+    );
+  });
+
   it('fills an empty newTag and keeps the next key on its line', () => {
     const source = 'images:\n- name: a\n  newTag:\n  digest: sha256:old\nresources: []\n';
 

@@ -135,7 +135,7 @@ describe('githubRepository', () => {
   it('reports bad credentials as a terminal error that names the secret to check', async () => {
     const { repository } = await setUp({ token: 'ghp_revoked' });
 
-    const error = await repository.branchHead('main').catch((e: unknown) => e as Error);
+    const error = (await repository.branchHead('main').catch((e: unknown) => e)) as Error;
 
     expect(error).toBeInstanceOf(GitHubAuthError);
     expect(error.message).toBe(
