@@ -51,7 +51,13 @@ export const handler = createNotifyHandler(() => {
     const topicArn = process.env[ENV.alertTopicArn];
     return {
       store: dynamoApprovalsStore(dynamo, requireEnv(ENV.approvalsTable)),
-      slack: slackWebApi({ apiUrl: config.slack.apiUrl, token: () => secrets(config.slack.botToken) }),
+      // Three attempts of at most 3 s; the function has 30 s and stops calling Slack after an outage.
+      slack: slackWebApi({
+        apiUrl: config.slack.apiUrl,
+        token: () => secrets(config.slack.botToken),
+        retries: 2,
+        timeoutMs: 3_000,
+      }),
       ...(topicArn ? { publishAlert: snsAlertPublisher(sns, topicArn) } : {}),
       ...threadSettings(config),
       now: () => new Date(),

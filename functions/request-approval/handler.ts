@@ -53,7 +53,13 @@ export const handler = createRequestApprovalHandler(() => {
     const reporter = powertoolsReporter(logger, metrics);
     return {
       store: dynamoApprovalsStore(dynamo, requireEnv(ENV.approvalsTable)),
-      slack: slackWebApi({ apiUrl: config.slack.apiUrl, token: () => secrets(config.slack.botToken) }),
+      // Three attempts of at most 3 s; the function has 30 s and stops calling Slack after an outage.
+      slack: slackWebApi({
+        apiUrl: config.slack.apiUrl,
+        token: () => secrets(config.slack.botToken),
+        retries: 2,
+        timeoutMs: 3_000,
+      }),
       images: ecrImageFacts(ecr, reporter),
       ...threadSettings(config),
       now: () => new Date(),

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { ApprovalRecord, ApprovalsStore } from '../adapters/aws/approvals-table.js';
 import type { TaskTokens } from '../adapters/aws/task-tokens.js';
-import type { SlackApi } from '../adapters/slack/web-api.js';
+import { type SlackApi, withOutageBreaker } from '../adapters/slack/web-api.js';
 import {
   APPROVE_ACTION,
   approvalMessage,
@@ -135,7 +135,10 @@ export async function handleInteraction(
     // The body is never logged: it is attacker-controlled and may be large.
     deps.reporter.warn('refused an interaction request that is not signed by Slack', {
       reason: verdict.reason,
-      timestamp: request.headers['x-slack-request-timestamp'] ?? null,
+      // Only a well-formed timestamp is logged: the header is attacker-controlled too.
+      timestamp: /^\d{1,12}$/.test(request.headers['x-slack-request-timestamp'] ?? '')
+        ? request.headers['x-slack-request-timestamp']
+        : null,
       bodyBytes: rawBody.length,
     });
     deps.reporter.count('SlackSignatureRejected');
@@ -165,10 +168,12 @@ export async function handleInteraction(
   const channel = payload.channel?.id ?? payload.container.channel_id;
   const threadTs = payload.message?.thread_ts ?? payload.container.thread_ts;
   const user = payload.user;
+  // One Slack timeout is all a click may spend; after it the other calls fail at once.
+  const slack = withOutageBreaker(deps.slack);
   const tell = async (text: string) => {
     if (!channel) return;
     try {
-      await deps.slack.postEphemeral({ channel, user: user.id, text, ...(threadTs ? { threadTs } : {}) });
+      await slack.postEphemeral({ channel, user: user.id, text, ...(threadTs ? { threadTs } : {}) });
     } catch (error) {
       deps.reporter.warn('could not send an ephemeral answer', errorAttributes(error));
       deps.reporter.count('SlackNotificationFailed');
@@ -181,7 +186,7 @@ export async function handleInteraction(
       (channel && payload.container.message_ts ? { channel, ts: payload.container.message_ts } : undefined);
     if (!state || !target) return;
     try {
-      await deps.slack.updateMessage({ ...target, ...approvalMessage(record.facts, state) });
+      await slack.updateMessage({ ...target, ...approvalMessage(record.facts, state) });
     } catch (error) {
       deps.reporter.warn('could not update the approval message', errorAttributes(error));
       deps.reporter.count('SlackNotificationFailed');

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ApprovalRecord } from '../adapters/aws/approvals-table.js';
+import { withOutageBreaker } from '../adapters/slack/web-api.js';
 import type { ApprovalRequest } from '../contracts/tasks.js';
 import { type ApprovalFacts, approvalMessage, stageHistory } from '../domain/approval-message.js';
 import { errorAttributes, type Reporter } from '../notifications/reporter.js';
@@ -85,8 +86,10 @@ async function supersede(previousId: string, deps: RequestApprovalDeps): Promise
 
 export async function requestApproval(
   request: ApprovalRequest,
-  deps: RequestApprovalDeps,
+  given: RequestApprovalDeps,
 ): Promise<RequestApprovalResult> {
+  // Once Slack is found down, the remaining calls of this request fail at once.
+  const deps: RequestApprovalDeps = { ...given, slack: withOutageBreaker(given.slack) };
   const approvalId = approvalIdFor(request.taskToken);
   let record = await deps.store.getApproval(approvalId);
   if (record?.message) return { approvalId, message: 'already-posted' };

@@ -5,6 +5,7 @@
  * logged and counted, and the result says what happened.
  */
 import type { ApprovalRecord } from '../adapters/aws/approvals-table.js';
+import { withOutageBreaker } from '../adapters/slack/web-api.js';
 import { approvalDecisionSchema, type Notification, type NotificationResult } from '../contracts/tasks.js';
 import { type ApprovalState, approvalMessage } from '../domain/approval-message.js';
 import {
@@ -38,7 +39,9 @@ export function approvalStateOf(record: ApprovalRecord): ApprovalState | undefin
 
 const DECISION_EVENTS = new Set(['approved', 'rejected', 'expired']);
 
-export async function notify(notification: Notification, deps: NotifyDeps): Promise<NotificationResult> {
+export async function notify(notification: Notification, given: NotifyDeps): Promise<NotificationResult> {
+  // Once Slack is found down, the remaining calls of this notification fail at once.
+  const deps: NotifyDeps = { ...given, slack: withOutageBreaker(given.slack) };
   const { event, execution, release, stage } = notification;
   const context = { event, execution, ...(stage ? { stage } : {}) };
   const now = deps.now();

@@ -129,3 +129,35 @@ export function slackWebApi(options: SlackWebApiOptions): SlackApi {
       }),
   };
 }
+
+/** Slack error codes that mean "Slack is not answering", not "this call was wrong". */
+export function isSlackOutage(error: unknown): boolean {
+  if (!(error instanceof SlackApiError)) return false;
+  return /^(http_5\d\d|http_429|ratelimited|request_error|skipped_after_outage)/.test(error.code);
+}
+
+/**
+ * Wraps an API so that after one outage-class failure every further call in the same piece of work
+ * fails at once instead of waiting out its own timeouts and retries: a notification makes several
+ * calls, and a slow Slack must not hold the function until its timeout. Create one per invocation.
+ */
+export function withOutageBreaker(api: SlackApi): SlackApi {
+  let down: SlackApiError | undefined;
+  const guard =
+    <A extends unknown[], R>(method: string, call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (down) throw new SlackApiError(method, 'skipped_after_outage', { cause: down });
+      try {
+        return await call(...args);
+      } catch (error) {
+        if (isSlackOutage(error)) down = error as SlackApiError;
+        throw error;
+      }
+    };
+  return {
+    postMessage: guard('chat.postMessage', api.postMessage),
+    updateMessage: guard('chat.update', api.updateMessage),
+    postEphemeral: guard('chat.postEphemeral', api.postEphemeral),
+    userGroupMembers: guard('usergroups.users.list', api.userGroupMembers),
+  };
+}

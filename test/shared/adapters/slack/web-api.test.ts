@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SlackServer, startSlackServer } from '../../../../local/slack-server/server.js';
-import { SlackApiError, slackWebApi } from '../../../../shared/adapters/slack/web-api.js';
+import {
+  isSlackOutage,
+  SlackApiError,
+  slackWebApi,
+  withOutageBreaker,
+} from '../../../../shared/adapters/slack/web-api.js';
 import { BOT_TOKEN, CHANNEL } from '../../../fixtures/slack/context.js';
 
 let server: SlackServer;
@@ -80,5 +85,32 @@ describe('slackWebApi against the Slack stand-in', () => {
     await expect(slack.userGroupMembers('S0PLATFORMGRP')).rejects.toMatchObject({ code: 'invalid_auth' });
     token = BOT_TOKEN;
     await expect(slack.userGroupMembers('S0PLATFORMGRP')).resolves.toHaveLength(2);
+  });
+});
+
+describe('withOutageBreaker', () => {
+  it('fails the remaining calls at once after Slack is found down', async () => {
+    const slack = withOutageBreaker(api());
+    server.setDown(true);
+    await expect(slack.postMessage({ channel: CHANNEL, text: 'x' })).rejects.toMatchObject({
+      code: 'http_503',
+    });
+    server.setDown(false);
+    await expect(
+      slack.updateMessage({ channel: CHANNEL, ts: '1.000001', text: 'x', blocks: [] }),
+    ).rejects.toMatchObject({
+      code: 'skipped_after_outage',
+      method: 'chat.update',
+    });
+    expect(server.calls()).toHaveLength(1);
+  });
+
+  it('keeps calling after an error that is about the call, not about Slack', async () => {
+    const slack = withOutageBreaker(api());
+    const error = await slack.postMessage({ channel: 'C0UNKNOWN1', text: 'x' }).catch((e: unknown) => e);
+    expect(isSlackOutage(error)).toBe(false);
+    await expect(slack.postMessage({ channel: CHANNEL, text: 'x' })).resolves.toMatchObject({
+      channel: CHANNEL,
+    });
   });
 });
