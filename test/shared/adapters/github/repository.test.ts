@@ -97,6 +97,17 @@ describe('githubRepository', () => {
     expect(server.stats.byRoute['GET /repos/{owner}/{repo}/branches/{branch}']).toBe(3);
   });
 
+  it('retries a dropped connection', async () => {
+    const { server, repository } = await setUp();
+    server.inject({ kind: 'connection-reset', path: '/contents/' });
+    const head = await repository.branchHead('main');
+
+    const file = await repository.readFile(STAGING, head.commit);
+
+    expect(file).toBe(await server.readFile(STAGING));
+    expect(server.stats.byRoute['GET /repos/{owner}/{repo}/contents/{path}']).toBe(2);
+  });
+
   it('gives up after the retries when GitHub stays down, with an error worth retrying later', async () => {
     const { server, repository } = await setUp({ retries: 2 });
     server.inject({ kind: 'server-error', path: '/branches/', times: 10 });
