@@ -1,8 +1,9 @@
 /**
  * slack-interaction: the public endpoint Slack posts button clicks to (API Gateway HTTP API, payload
  * format 2.0). Verifies Slack's signature over the raw body first; then authorizes, decides exactly
- * once and updates the approval message. Slack waits 3 seconds: the Slack client here makes no
- * retries and gives up after 1.5 s, and the answer is an empty 200.
+ * once and updates the approval message. Slack waits 3 seconds: the approver groups are looked up
+ * while the function starts, the Slack client here makes no retries and gives up after 1.2 s, and
+ * the answer is an empty 200.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -62,14 +63,19 @@ export const handler = createSlackInteractionHandler(() => {
       apiUrl: config.slack.apiUrl,
       token: () => secrets(config.slack.botToken),
       retries: 0,
-      timeoutMs: 1_500,
+      timeoutMs: 1_200,
     });
+    const approverGroups = config.stages.flatMap((stage) => stage.approval?.approvers ?? []);
     return {
       signingSecret: () => secrets(config.slack.signingSecret),
       slack,
       store: dynamoApprovalsStore(dynamo, requireEnv(ENV.approvalsTable)),
       taskTokens: stepFunctionsTaskTokens(sfn),
-      authorize: createAuthorizer({ groupMembers: (group) => slack.userGroupMembers(group), reporter }),
+      authorize: createAuthorizer({
+        groupMembers: (group) => slack.userGroupMembers(group),
+        reporter,
+        warm: approverGroups,
+      }),
       now: () => new Date(),
       reporter,
     };

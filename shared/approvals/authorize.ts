@@ -21,6 +21,11 @@ export interface AuthorizeOptions {
   /** @default Date.now */
   readonly now?: () => number;
   readonly reporter?: Reporter;
+  /**
+   * Groups to look up right away, so a cold start's first click does not wait for Slack: the
+   * lookups run while the function reads its secrets and the approval. Failures are not cached.
+   */
+  readonly warm?: readonly string[];
 }
 
 const isGroup = (id: string) => id.startsWith('S');
@@ -50,6 +55,10 @@ export function createAuthorizer(options: AuthorizeOptions): Authorize {
     }
     return pending;
   };
+
+  for (const group of new Set(options.warm?.filter(isGroup))) {
+    members(group).catch(() => undefined);
+  }
 
   return async (userId, approvers) => {
     if (approvers.some((id) => !isGroup(id) && id === userId)) return { allowed: true, via: 'user' };

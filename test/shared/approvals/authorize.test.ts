@@ -94,3 +94,26 @@ describe('createAuthorizer', () => {
     expect((await authorize('U0BOB00001', ['S0PLATFORMGRP'])).allowed).toBe(true);
   });
 });
+
+describe('createAuthorizer warm-up', () => {
+  it('looks up the listed groups at once, so the first click finds them cached', async () => {
+    const g = groups({ S0PLATFORMGRP: ['U0BOB00001'] });
+    const authorize = createAuthorizer({
+      groupMembers: g.lookup,
+      warm: ['U0PLATFORM1', 'S0PLATFORMGRP', 'S0PLATFORMGRP'],
+    });
+    expect(g.calls).toEqual(['S0PLATFORMGRP']);
+    expect((await authorize('U0BOB00001', ['S0PLATFORMGRP'])).allowed).toBe(true);
+    expect(g.calls).toEqual(['S0PLATFORMGRP']);
+  });
+
+  it('does not keep a failed warm-up', async () => {
+    const g = groups({ S0PLATFORMGRP: ['U0BOB00001'] });
+    g.fail(true);
+    const authorize = createAuthorizer({ groupMembers: g.lookup, warm: ['S0PLATFORMGRP'] });
+    await new Promise((resolve) => setImmediate(resolve));
+    g.fail(false);
+    expect((await authorize('U0BOB00001', ['S0PLATFORMGRP'])).allowed).toBe(true);
+    expect(g.calls).toEqual(['S0PLATFORMGRP', 'S0PLATFORMGRP']);
+  });
+});
