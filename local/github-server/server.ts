@@ -288,9 +288,10 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
   };
 
   // ---------- helpers ----------
-  const requireCommit = async (revision: string, what = 'No commit found for SHA') => {
+  /** GitHub answers an unknown revision on the commits endpoints with 422, not 404. */
+  const requireCommit = async (revision: string) => {
     const sha = await store.resolveCommit(revision);
-    if (!sha) throw new HttpError(404, what.includes('SHA') ? `${what}: ${revision}` : what);
+    if (!sha) throw new HttpError(422, `No commit found for SHA: ${revision}`);
     return sha;
   };
   const branchHead = async (name: string) => {
