@@ -27,7 +27,11 @@ export type ItemOutcome =
   | {
       readonly id: string;
       readonly status: 'committed' | 'unchanged';
-      /** The branch head that carries the change: the new commit, or the head read when nothing changed. */
+      /**
+       * The commit that put the change in place: the new commit, or — when the file already had it —
+       * the last commit that changed the file. Argo CD's last sync operation ran at (or after) that
+       * commit, so a health check waits for the right operation instead of one that never comes.
+       */
       readonly commit: string;
       readonly previousTag: string | null;
     }
@@ -81,7 +85,12 @@ export async function commitBatch(
     const round = await applyAll(repository, head, items);
     const changed = round.writes;
     if (changed.length === 0) {
-      return { commit: null, head: head.commit, attempts: attempt, items: round.outcomes(head.commit) };
+      const outcomes = await pointUnchangedAtLastChange(
+        repository,
+        round.outcomes(head.commit),
+        paths(items),
+      );
+      return { commit: null, head: head.commit, attempts: attempt, items: outcomes };
     }
     const message = commitMessage(
       round.applied.map((item) => ({ change: item.change, execution: item.execution })),
@@ -89,7 +98,8 @@ export async function commitBatch(
     const commit = await repository.createCommit(head, changed, message);
     try {
       await repository.updateBranch(branch, commit);
-      return { commit, head: commit, attempts: attempt, items: round.outcomes(commit) };
+      const outcomes = await pointUnchangedAtLastChange(repository, round.outcomes(commit), paths(items));
+      return { commit, head: commit, attempts: attempt, items: outcomes };
     } catch (error) {
       if (!(error instanceof NonFastForwardError)) throw error;
       options.onConflict?.(attempt);
@@ -102,6 +112,34 @@ export async function commitBatch(
       await sleep(Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1))));
     }
   }
+}
+
+const paths = (items: readonly CommitItem[]) => new Map(items.map((item) => [item.id, item.change.file]));
+
+/**
+ * An unchanged item's commit becomes the last commit that touched its file (one API call per file,
+ * only when something was unchanged). If that lookup fails the head stays: it contains the change,
+ * and the batch's own commit must not be reported as failed after it landed.
+ */
+async function pointUnchangedAtLastChange(
+  repository: GitOpsRepository,
+  outcomes: ItemOutcome[],
+  files: ReadonlyMap<string, string>,
+): Promise<ItemOutcome[]> {
+  const lookups = new Map<string, Promise<string | null>>();
+  return Promise.all(
+    outcomes.map(async (outcome) => {
+      if (outcome.status !== 'unchanged') return outcome;
+      const file = normalisePath(files.get(outcome.id)!);
+      let lookup = lookups.get(file);
+      if (!lookup) {
+        lookup = repository.lastCommitTouching(file, outcome.commit).catch(() => null);
+        lookups.set(file, lookup);
+      }
+      const commit = await lookup;
+      return commit ? { ...outcome, commit } : outcome;
+    }),
+  );
 }
 
 interface Round {

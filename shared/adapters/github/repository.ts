@@ -34,6 +34,8 @@ export interface GitOpsRepository {
   createCommit(parent: BranchHead, files: readonly FileWrite[], message: string): Promise<string>;
   /** Moves the branch to `commit` if that is a fast-forward; NonFastForwardError when it moved meanwhile. */
   updateBranch(branch: string, commit: string): Promise<void>;
+  /** The last commit at or before `commit` that changed `path`; null when none did. */
+  lastCommitTouching(path: string, commit: string): Promise<string | null>;
 }
 
 /** The branch moved since it was read: re-read and re-apply. */
@@ -196,6 +198,21 @@ export function githubRepository(
           throw new NonFastForwardError(`${branch} of ${fullName} moved since it was read`, { cause: error });
         }
         throw translate(error, `move branch ${branch}`);
+      }
+    },
+
+    async lastCommitTouching(path, commit) {
+      try {
+        const { data } = await octokit.rest.repos.listCommits({
+          owner,
+          repo,
+          sha: commit,
+          path,
+          per_page: 1,
+        });
+        return data[0]?.sha ?? null;
+      } catch (error) {
+        throw translate(error, `read the history of ${path}`);
       }
     },
   };

@@ -94,6 +94,24 @@ describe('commitBatch', () => {
     expect(server.stats.contentCreating).toBe(0);
   });
 
+  it('answers an unchanged change with the commit that last changed its file, not a later unrelated head', async () => {
+    const { server, repository } = await setUp();
+    const lastChange = await server.head();
+    const unrelated = await server.commitAs({ 'README.md': 'someone else was here\n' });
+
+    const outcome = await commitBatch(
+      repository,
+      'main',
+      [item('1', imageRequest('backend', 'v2.1.5'))],
+      noWait,
+    );
+
+    expect(outcome.head).toBe(unrelated);
+    expect(outcome.items).toEqual([
+      { id: '1', status: 'unchanged', commit: lastChange, previousTag: 'v2.1.5' },
+    ]);
+  });
+
   it('fails only the changes that cannot apply, and commits the rest', async () => {
     const { server, repository } = await setUp({ 'environments/qa/kustomization.yaml': 'images: [\n' });
 
