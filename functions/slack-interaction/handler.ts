@@ -10,7 +10,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { stepFunctionsTaskTokens } from '../../shared/adapters/aws/task-tokens.js';

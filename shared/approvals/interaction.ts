@@ -6,7 +6,7 @@
  * small AWS calls and every Slack call after it runs with a short timeout and no retries, so the
  * answer is an empty 200 (a `block_actions` ack has no body; `response_action` is for modals only).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApprovalRecord, ApprovalsStore } from '../adapters/aws/approvals-table.js';
 import type { TaskTokens } from '../adapters/aws/task-tokens.js';
 import { type SlackApi, withOutageBreaker } from '../adapters/slack/web-api.js';
