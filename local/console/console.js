@@ -24,7 +24,7 @@ function h(tag, attrs = {}, ...children) {
     else if (key === 'html') el.innerHTML = value;
     else el.setAttribute(key, value === true ? '' : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Number.POSITIVE_INFINITY)) {
     if (child === undefined || child === null || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -69,9 +69,29 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** The emoji shortcodes Shiplane's messages use, as Slack shows them. */
+const EMOJI = {
+  hourglass: '⌛',
+  hourglass_flowing_sand: '⏳',
+  large_blue_circle: '🔵',
+  large_green_circle: '🟢',
+  leftwards_arrow_with_hook: '↩️',
+  memo: '📝',
+  no_entry: '⛔',
+  raised_hand: '✋',
+  red_circle: '🔴',
+  rocket: '🚀',
+  tada: '🎉',
+  white_check_mark: '✅',
+  white_circle: '⚪',
+  warning: '⚠️',
+  x: '❌',
+  '+1': '👍',
+};
+
 /** Slack mrkdwn, the subset Shiplane's messages use: *bold*, _italic_, ~strike~, `code`, links, mentions. */
 function mrkdwn(text, users) {
-  let out = escapeHtml(text);
+  let out = escapeHtml(text).replace(/:([a-z0-9_+-]+):/g, (all, name) => EMOJI[name] ?? all);
   out = out.replace(/```([\s\S]*?)```/g, '<pre>$1</pre>');
   out = out.replace(/`([^`\n]+)`/g, '<code>$1</code>');
   out = out.replace(
@@ -376,7 +396,13 @@ function renderMessage(message, users) {
         h('span', { class: 'when' }, when),
         message.edited ? h('span', { class: 'edited' }, '(edited)') : null,
       ),
-      message.ephemeral ? h('div', { class: 'ephemeral-note' }, 'Only visible to you') : null,
+      message.ephemeral
+        ? h(
+            'div',
+            { class: 'ephemeral-note' },
+            `Only visible to ${users[message.ephemeral.user] ?? message.ephemeral.user}`,
+          )
+        : null,
       blocks,
       replies.length > 0
         ? h(

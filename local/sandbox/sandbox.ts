@@ -105,18 +105,29 @@ export interface Sandbox {
 
 const APPS: Record<string, string> = { backend: 'itdo-erp/backend', frontend: 'itdo-erp/frontend' };
 
-/** Which tag the Argo CD stand-in deploys at a revision: a `-bad` one if any image has it (to show a failure). */
-async function tagAt(repoDir: string, revision: string, path: string): Promise<string | undefined> {
+/** The images an environment's overlay pins at a revision, `itdo-erp/backend:v2.1.6` each. */
+async function imagesAt(repoDir: string, revision: string, path: string): Promise<string[]> {
   let text: string;
   try {
     text = await git(repoDir, ['show', `${revision}:${path}/kustomization.yaml`]);
   } catch {
-    return undefined;
+    return [];
   }
-  const images = ((parse(text) as { images?: Array<{ name?: string; newTag?: unknown }> } | null)?.images ??
-    []) as Array<{ name?: string; newTag?: unknown }>;
-  const tags = images.map((image) => (image.newTag === undefined ? undefined : String(image.newTag)));
-  return tags.find((tag) => tag?.endsWith('-bad')) ?? tags[0];
+  const images =
+    (parse(text) as { images?: Array<{ name?: unknown; newTag?: unknown }> } | null)?.images ?? [];
+  return images
+    .filter((image) => typeof image.name === 'string' && image.newTag !== undefined)
+    .map((image) => `${String(image.name)}:${String(image.newTag)}`);
+}
+
+/**
+ * What the Argo CD stand-in deploys at a revision: every image of the overlay in one "tag", so a
+ * change to any of them is a change to sync, and a `-bad` tag anywhere rolls out Degraded.
+ */
+const DEGRADED = /-bad(,|$)/;
+async function deployedAt(repoDir: string, revision: string, path: string): Promise<string | undefined> {
+  const images = await imagesAt(repoDir, revision, path);
+  return images.length > 0 ? images.join(',') : undefined;
 }
 
 /** Starts everything; `stop()` closes it all. A second start in the same folder starts over. */
@@ -175,7 +186,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       token: secret(SANDBOX_SECRET_ENV.argocdToken),
       apps: argoApps,
       resolveHead: () => headOf(repoDir, seeded.branch),
-      readTag: (revision, app) => tagAt(repoDir, revision, app.path),
+      readTag: (revision, app) => deployedAt(repoDir, revision, app.path),
+      degradedTags: DEGRADED,
       reconciliationSeconds: 30,
     });
     closers.push(() => argocd.close());
@@ -221,6 +233,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     // The Argo CD controller's clock: one step per app per tick, and a cache the console reads.
     const argoView = new Map<string, ArgoAppView>();
+    const imageCache = new Map<string, string[]>();
     const readArgo = async () => {
       for (const app of argoApps) {
         const response = await fetch(`${argocd.url}/api/v1/applications/${app.name}`, {
@@ -232,10 +245,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             sync?: { status?: string; revision?: string };
             health?: { status?: string; message?: string };
             operationState?: { phase?: string; message?: string };
-            summary?: { images?: string[] };
           };
         };
         const status = body.status ?? {};
+        const revision = status.sync?.revision;
+        let images = revision ? imageCache.get(`${revision}:${app.path}`) : [];
+        if (revision && !images) {
+          images = await imagesAt(repoDir, revision, app.path);
+          imageCache.set(`${revision}:${app.path}`, images);
+        }
         argoView.set(app.name, {
           name: app.name,
           syncStatus: status.sync?.status ?? 'Unknown',
@@ -243,7 +261,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           revision: status.sync?.revision,
           operationPhase: status.operationState?.phase,
           message: status.health?.message,
-          images: status.summary?.images ?? [],
+          images: images ?? [],
         });
       }
     };
@@ -261,10 +279,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       setInterval(() => {
         if (ticking) return;
         ticking = true;
-        Promise.all([readArgo(), followHead()]).finally(() => {
+        readArgo().finally(() => {
           ticking = false;
         });
       }, options.argoTickMs ?? 700),
+    );
+    let following = false;
+    timers.push(
+      setInterval(() => {
+        if (following) return;
+        following = true;
+        followHead().finally(() => {
+          following = false;
+        });
+      }, 300),
     );
 
     const users = [
@@ -472,6 +500,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       detail: {},
     });
     await runtime.commitsSettled();
+    await followHead();
     const synced = (await commitLog(repoDir, seeded.branch, 1))[0];
     if (synced && synced.sha !== seeded.head) {
       write('');
