@@ -14,6 +14,7 @@ import { runtimeConfig } from '../../shared/config/runtime.js';
 import { ENV, requireEnv } from '../../shared/contracts/environment.js';
 import { parseInput } from '../../shared/contracts/parse.js';
 import { type NotificationResult, notificationSchema } from '../../shared/contracts/tasks.js';
+import { type DepsSource, depsResolver, onceAsync } from '../../shared/handler-deps.js';
 import { snsAlertPublisher } from '../../shared/notifications/alert-topic.js';
 import { type NotifyDeps, notify } from '../../shared/notifications/notify.js';
 import { powertoolsReporter } from '../../shared/notifications/reporter.js';
@@ -24,8 +25,8 @@ import { logger, metrics, observability, tracer } from '../../shared/observabili
  * Builds the handler. `deps` may be a function, awaited on each invocation, so the deployed handler
  * reads its config on first use rather than at import.
  */
-export function createNotifyHandler(deps: NotifyDeps | (() => Promise<NotifyDeps>)) {
-  const resolve = typeof deps === 'function' ? deps : async () => deps;
+export function createNotifyHandler(deps: DepsSource<NotifyDeps>) {
+  const resolve = depsResolver(deps);
   return middy(async (event: unknown): Promise<NotificationResult> => {
     const notification = parseInput(notificationSchema, event, 'notification');
     logger.appendKeys({
@@ -41,11 +42,10 @@ export function createNotifyHandler(deps: NotifyDeps | (() => Promise<NotifyDeps
 const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const sns = tracer.captureAWSv3Client(new SNSClient({}));
 const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
-let deployed: Promise<NotifyDeps> | undefined;
 
 /** The deployed handler: table and topic from the environment, Slack from SHIPLANE_CONFIG. */
-export const handler = createNotifyHandler(() => {
-  deployed ??= (async () => {
+export const handler = createNotifyHandler(
+  onceAsync(async () => {
     const config = runtimeConfig();
     const secrets = createSecretResolver({ client: secretsClient });
     const topicArn = process.env[ENV.alertTopicArn];
@@ -63,9 +63,5 @@ export const handler = createNotifyHandler(() => {
       now: () => new Date(),
       reporter: powertoolsReporter(logger, metrics),
     };
-  })().catch((error: unknown) => {
-    deployed = undefined;
-    throw error;
-  });
-  return deployed;
-});
+  }),
+);

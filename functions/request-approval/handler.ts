@@ -20,6 +20,7 @@ import { runtimeConfig } from '../../shared/config/runtime.js';
 import { ENV, requireEnv } from '../../shared/contracts/environment.js';
 import { parseInput } from '../../shared/contracts/parse.js';
 import { approvalRequestSchema } from '../../shared/contracts/tasks.js';
+import { type DepsSource, depsResolver, onceAsync } from '../../shared/handler-deps.js';
 import { powertoolsReporter } from '../../shared/notifications/reporter.js';
 import { threadSettings } from '../../shared/notifications/thread.js';
 import { logger, metrics, observability, tracer } from '../../shared/observability/index.js';
@@ -28,10 +29,8 @@ import { logger, metrics, observability, tracer } from '../../shared/observabili
  * Builds the handler. `deps` may be a function, awaited on each invocation, so the deployed handler
  * reads its config on first use rather than at import.
  */
-export function createRequestApprovalHandler(
-  deps: RequestApprovalDeps | (() => Promise<RequestApprovalDeps>),
-) {
-  const resolve = typeof deps === 'function' ? deps : async () => deps;
+export function createRequestApprovalHandler(deps: DepsSource<RequestApprovalDeps>) {
+  const resolve = depsResolver(deps);
   return middy(async (event: unknown): Promise<RequestApprovalResult> => {
     const request = parseInput(approvalRequestSchema, event, 'approval request');
     logger.appendKeys({ execution: request.execution, stage: request.stage });
@@ -43,11 +42,10 @@ export function createRequestApprovalHandler(
 const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const ecr = tracer.captureAWSv3Client(new ECRClient({}));
 const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
-let deployed: Promise<RequestApprovalDeps> | undefined;
 
 /** The deployed handler: table from APPROVALS_TABLE, Slack from SHIPLANE_CONFIG. */
-export const handler = createRequestApprovalHandler(() => {
-  deployed ??= (async () => {
+export const handler = createRequestApprovalHandler(
+  onceAsync(async () => {
     const config = runtimeConfig();
     const secrets = createSecretResolver({ client: secretsClient });
     const reporter = powertoolsReporter(logger, metrics);
@@ -65,9 +63,5 @@ export const handler = createRequestApprovalHandler(() => {
       now: () => new Date(),
       reporter,
     };
-  })().catch((error: unknown) => {
-    deployed = undefined;
-    throw error;
-  });
-  return deployed;
-});
+  }),
+);

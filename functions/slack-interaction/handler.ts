@@ -20,6 +20,7 @@ import { handleInteraction, type InteractionDeps } from '../../shared/approvals/
 import { runtimeConfig } from '../../shared/config/runtime.js';
 import { ENV, requireEnv } from '../../shared/contracts/environment.js';
 import { parseInput } from '../../shared/contracts/parse.js';
+import { type DepsSource, depsResolver, onceAsync } from '../../shared/handler-deps.js';
 import { powertoolsReporter } from '../../shared/notifications/reporter.js';
 import { logger, metrics, observability, tracer } from '../../shared/observability/index.js';
 
@@ -34,8 +35,8 @@ const httpEventSchema = z.object({
  * Builds the handler. `deps` may be a function, awaited on each invocation, so the deployed handler
  * reads its config on first use rather than at import.
  */
-export function createSlackInteractionHandler(deps: InteractionDeps | (() => Promise<InteractionDeps>)) {
-  const resolve = typeof deps === 'function' ? deps : async () => deps;
+export function createSlackInteractionHandler(deps: DepsSource<InteractionDeps>) {
+  const resolve = depsResolver(deps);
   return middy(async (event: unknown): Promise<APIGatewayProxyStructuredResultV2> => {
     const http = parseInput(httpEventSchema, event, 'HTTP API event');
     // HTTP API lower-cases header names already; a proxy in between might not.
@@ -51,11 +52,10 @@ export function createSlackInteractionHandler(deps: InteractionDeps | (() => Pro
 const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const sfn = tracer.captureAWSv3Client(new SFNClient({}));
 const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
-let deployed: Promise<InteractionDeps> | undefined;
 
 /** The deployed handler: table from APPROVALS_TABLE, Slack secrets from SHIPLANE_CONFIG. */
-export const handler = createSlackInteractionHandler(() => {
-  deployed ??= (async () => {
+export const handler = createSlackInteractionHandler(
+  onceAsync(async () => {
     const config = runtimeConfig();
     const secrets = createSecretResolver({ client: secretsClient });
     const reporter = powertoolsReporter(logger, metrics);
@@ -79,9 +79,5 @@ export const handler = createSlackInteractionHandler(() => {
       now: () => new Date(),
       reporter,
     };
-  })().catch((error: unknown) => {
-    deployed = undefined;
-    throw error;
-  });
-  return deployed;
-});
+  }),
+);
