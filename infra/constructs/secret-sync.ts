@@ -7,18 +7,11 @@ import { Construct } from 'constructs';
 import type { Config, SecretSelection } from '../../shared/config/schema.js';
 import { ENV } from '../../shared/contracts/environment.js';
 import { SECRET_TAGS } from '../../shared/domain/secret-selection.js';
+import { SECRET_EVENT_NAMES } from '../../shared/secret-sync/events.js';
 import { HandlerFunction, secretArnPattern } from './handler-function.js';
 
 /** Secrets Manager API calls (seen through CloudTrail) that change what a manifest should say. */
-export const SECRET_CHANGE_EVENT_NAMES = [
-  'CreateSecret',
-  'PutSecretValue',
-  'UpdateSecret',
-  'DeleteSecret',
-  'RestoreSecret',
-  'TagResource',
-  'UntagResource',
-];
+export const SECRET_CHANGE_EVENT_NAMES = SECRET_EVENT_NAMES.filter((name) => name !== 'RotationSucceeded');
 
 /** A schedule rule runs at most once a minute; the interval is rounded up to whole minutes. */
 export function syncScheduleMinutes(intervalSeconds: number): number {
