@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeOf, parseEventText, runPromotion } from '../../cli/commands/run.js';
+import { quietHandlers } from '../../cli/commands/sandbox.js';
 import type { Io } from '../../cli/io.js';
+import { startArgoCdServer } from '../../local/argocd-server/server.js';
+import { startGitHubServer } from '../../local/github-server/server.js';
+import { ecrPushEvent } from '../../local/sandbox/ecr-push.js';
+import { git, headOf, seedGitopsRepository } from '../../local/sandbox/gitops-repo.js';
+import { sendClick } from '../../local/sandbox/slack-click.js';
+import { type SlackServer, startSlackServer } from '../../local/slack-server/server.js';
+import { APPROVE_ACTION } from '../../shared/domain/approval-message.js';
 
 function capture(): Io & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -176,3 +184,165 @@ describe('exitCodeOf', () => {
     expect(exitCodeOf(outcome)).toBe(code);
   });
 });
+
+describe('shiplane run against stand-ins', () => {
+  let work: string;
+  let stop: Array<() => Promise<void>> = [];
+  let slack: SlackServer;
+  let configFile: string;
+  const secrets = {
+    GITHUB_TOKEN: 'ghs_run_test',
+    ARGOCD_TOKEN: 'argocd-run-test',
+    SLACK_BOT_TOKEN: 'xoxb-run-test',
+    SLACK_SIGNING_SECRET: 'run-test-signing-secret',
+  };
+
+  beforeAll(async () => {
+    quietHandlers();
+    work = await mkdtemp(join(tmpdir(), 'shiplane-run-e2e-'));
+    const repoDir = join(work, 'repo');
+    await seedGitopsRepository(repoDir);
+    const github = await startGitHubServer({
+      owner: 'itdo-erp',
+      repo: 'itdo-erp-infrastructure',
+      repoDir,
+      token: secrets.GITHUB_TOKEN,
+    });
+    const argocd = await startArgoCdServer({
+      token: secrets.ARGOCD_TOKEN,
+      apps: ['staging', 'production'].map((env) => ({
+        name: `itdo-erp-${env}`,
+        path: `environments/${env}`,
+        automated: true,
+      })),
+      resolveHead: () => headOf(repoDir),
+      readTag: async (revision, app) => (await currentTagsAt(repoDir, revision, app.path)) ?? undefined,
+    });
+    slack = await startSlackServer({ botToken: secrets.SLACK_BOT_TOKEN });
+    stop = [() => github.close(), () => argocd.close(), () => slack.close()];
+    configFile = join(work, 'shiplane.config.yaml');
+    await writeFile(
+      configFile,
+      (await readFile('shiplane.config.yaml', 'utf8'))
+        .replace('https://api.github.com', github.url)
+        .replace('https://argocd.itdo-erp.com', argocd.url)
+        .replace('https://slack.com/api/', slack.apiUrl)
+        .replace('secret:shiplane/github-token', 'env:GITHUB_TOKEN')
+        .replace('secret:shiplane/argocd-token', 'env:ARGOCD_TOKEN')
+        .replace('secret:shiplane/slack-bot-token', 'env:SLACK_BOT_TOKEN')
+        .replace('secret:shiplane/slack-signing-secret', 'env:SLACK_SIGNING_SECRET')
+        .replace('healthTimeout: 15m', 'healthTimeout: 15m\n    pollInterval: 5s')
+        .replace(
+          'healthTimeout: 15m\n    approval',
+          'healthTimeout: 15m\n    pollInterval: 5s\n    approval',
+        ),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const close of stop) await close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  /** Plays Slack: once the approval message is posted, clicks its button with a signed request. */
+  async function clickWhenAsked(port: number, actionId: string): Promise<number> {
+    for (let i = 0; i < 600; i++) {
+      const message = slack.messages().find((m) => JSON.stringify(m.blocks ?? []).includes(actionId));
+      if (message) {
+        const blocks = JSON.stringify(message.blocks);
+        const value =
+          new RegExp(`"action_id":"${actionId}"[^}]*"value":"([^"]+)"`).exec(blocks)?.[1] ??
+          /"value":"([0-9a-f]{24})"/.exec(blocks)?.[1];
+        const result = await sendClick(
+          `http://127.0.0.1:${port}/slack/interactions`,
+          secrets.SLACK_SIGNING_SECRET,
+          {
+            channel: message.channel,
+            message,
+            actionId,
+            value,
+            user: { id: 'U0PLATFORM1', name: 'aiko.tanaka' },
+            responseUrl: `${slack.apiUrl}response`,
+          },
+        );
+        return result.status;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error('no approval message was posted');
+  }
+
+  it('promotes through staging and production, approved through its interaction endpoint: exit 0, JSON last', async () => {
+    // Prepare
+    const event = join(work, 'push.json');
+    await writeFile(event, JSON.stringify(ecrPushEvent({ repository: 'itdo-erp/backend', tag: 'v2.1.6' })));
+    const port = await freePort();
+    const io = capture();
+
+    // Act
+    const [code, clicked] = await Promise.all([
+      runPromotion({ config: configFile, event, port, poll: 0, json: true }, io, { env: secrets }),
+      clickWhenAsked(port, APPROVE_ACTION),
+    ]);
+
+    // Assess
+    expect(clicked).toBe(200);
+    expect(code).toBe(0);
+    const summary = JSON.parse(io.lines.at(-1) ?? '{}') as Record<string, unknown>;
+    expect(summary).toEqual({
+      execution: expect.stringMatching(/^backend-v2\.1\.6-[0-9a-f]{12}$/),
+      status: 'SUCCEEDED',
+      outcome: 'deployed',
+      stages: [
+        { name: 'staging', commit: expect.stringMatching(/^[0-9a-f]{40}$/) },
+        { name: 'production', commit: expect.stringMatching(/^[0-9a-f]{40}$/) },
+      ],
+    });
+    expect(io.lines).toContain(`Slack interaction endpoint: http://127.0.0.1:${port}/slack/interactions`);
+    expect(io.lines.join('\n')).toMatch(/✓ Deployed/);
+  }, 120_000);
+
+  it('fails a degraded rollout in staging: exit 1, outcome failed, production untouched', async () => {
+    const event = join(work, 'push-bad.json');
+    await writeFile(
+      event,
+      JSON.stringify(ecrPushEvent({ repository: 'itdo-erp/backend', tag: 'v2.1.7-bad' })),
+    );
+    // The example config releases only vX.Y.Z tags; this run's config also takes -bad ones.
+    const config = join(work, 'bad.config.yaml');
+    await writeFile(
+      config,
+      // A function, not a string: `$'` in a replacement string means "the text after the match".
+      (await readFile(configFile, 'utf8')).replaceAll(String.raw`\d+$'`, () => String.raw`\d+(-bad)?$'`),
+    );
+    const io = capture();
+
+    const code = await runPromotion({ config, event, port: await freePort(), poll: 0, json: true }, io, {
+      env: secrets,
+    });
+
+    expect(code).toBe(1);
+    expect(JSON.parse(io.lines.at(-1) ?? '{}')).toMatchObject({
+      status: 'FAILED',
+      outcome: 'failed',
+      stages: [
+        { name: 'staging', commit: expect.stringMatching(/^[0-9a-f]{40}$/) },
+        { name: 'production', commit: null },
+      ],
+    });
+  }, 120_000);
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The tag the Argo CD stand-in sees at a revision: the backend image's. */
+async function currentTagsAt(repoDir: string, revision: string, path: string): Promise<string | null> {
+  const text = await git(repoDir, ['show', `${revision}:${path}/kustomization.yaml`]);
+  return /name: itdo-erp\/backend\n\s+newName: [^\n]+\n\s+newTag: ([^\n]+)/.exec(text)?.[1] ?? null;
+}
