@@ -56,7 +56,7 @@ export async function runSandbox(
   io: Io = processIo,
   deps: SandboxCommandDeps = {},
 ): Promise<number> {
-  if (options.exit && options.approve === 'manual' && !options.scenario) {
+  if (options.exit && !options.scenario) {
     io.err('shiplane sandbox: --exit waits for the scenario run; drop --no-scenario');
     return 2;
   }

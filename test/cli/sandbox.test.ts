@@ -1,0 +1,119 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runSandbox } from '../../cli/commands/sandbox.js';
+import type { Io } from '../../cli/io.js';
+import { runCli } from './run-cli.js';
+
+const BIN = fileURLToPath(new URL('../../bin/shiplane.js', import.meta.url));
+
+function capture(): Io & { lines: string[]; errors: string[] } {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return { lines, errors, out: (text) => lines.push(text), err: (text) => errors.push(text) };
+}
+
+/** The environment a user's shell would give: none of the test set-up's Powertools switches. */
+function userEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith('POWERTOOLS_') && !name.startsWith('AWS_'),
+    ),
+  );
+}
+
+describe('shiplane sandbox --approve auto --exit --json', () => {
+  it('runs the scenario unattended and prints only the JSON summary on stdout, exit 0', async () => {
+    // Prepare
+    const workdir = await mkdtemp(join(tmpdir(), 'shiplane-cli-sandbox-'));
+
+    // Act
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [
+          BIN,
+          'sandbox',
+          '--workdir',
+          workdir,
+          '--port',
+          '0',
+          '--approve',
+          'auto',
+          '--exit',
+          '--json',
+          '--poll',
+          '0.2',
+        ],
+        { env: userEnv(), timeout: 100_000 },
+        (error, stdout, stderr) => {
+          if (error && typeof error.code !== 'number') reject(error);
+          else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+        },
+      );
+    });
+    await rm(workdir, { recursive: true, force: true });
+
+    // Assess
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
+      status: 'SUCCEEDED',
+      outcome: 'deployed',
+      approval: { decision: 'approved', by: 'aiko.tanaka' },
+      tags: { staging: { backend: 'v2.1.6' }, production: { backend: 'v2.1.6' } },
+    });
+    expect(result.stderr).toContain('Console  →  http://127.0.0.1:');
+    expect(result.stderr).toMatch(/approved as aiko\.tanaka: signed block_actions → HTTP 200/);
+    expect(result.stderr).not.toMatch(/NodeVersionSupportWarning|No application metrics|"level":/);
+  }, 120_000);
+});
+
+describe('shiplane sandbox options', () => {
+  it('refuses --exit without a scenario to wait for (exit 2), before starting anything', async () => {
+    const io = capture();
+
+    const code = await runSandbox(
+      {
+        workdir: '/nonexistent/never-created',
+        port: 0,
+        approve: 'manual',
+        exit: true,
+        scenario: false,
+        poll: 1,
+      },
+      io,
+    );
+
+    expect(code).toBe(2);
+    expect(io.errors[0]).toMatch(/--exit waits for the scenario run/);
+  });
+
+  it('refuses an unknown approval mode', async () => {
+    const result = await runCli(['sandbox', '--approve', 'maybe']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/argument 'maybe' is invalid\. Allowed choices are manual, auto, reject/);
+  });
+
+  it('lists its options in --help', async () => {
+    const result = await runCli(['sandbox', '--help']);
+
+    expect(result.code).toBe(0);
+    for (const option of [
+      '--workdir',
+      '--port',
+      '--approve',
+      '--exit',
+      '--json',
+      '--no-scenario',
+      '--poll',
+    ]) {
+      expect(result.stdout).toContain(option);
+    }
+  });
+});
