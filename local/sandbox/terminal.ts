@@ -113,7 +113,10 @@ export function createTimelinePrinter(
       const output = parseJson(event.stateExitedEventDetails?.output);
       const detail = describeExit(exitedName, output);
       const progressing = detail?.startsWith('progressing');
-      const degraded = exitedName.endsWith(' · Degraded') || exitedName.endsWith(' · Timed out');
+      const degraded =
+        exitedName.endsWith(' · Degraded') ||
+        exitedName.endsWith(' · Timed out') ||
+        detail?.startsWith('degraded');
       const mark = degraded ? paint('red', '✗') : progressing ? paint('cyan', '…') : paint('green', '✓');
       line(name, event, mark, exitedName, detail ?? '');
       return;

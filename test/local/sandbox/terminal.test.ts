@@ -89,3 +89,34 @@ describe('describeExit', () => {
     expect(describeExit('Notify deployed', output)).toBeUndefined();
   });
 });
+
+describe('a degraded verdict', () => {
+  it('is marked as a failure even though the check itself succeeded', () => {
+    const lines: string[] = [];
+    const print = createTimelinePrinter((line) => lines.push(line));
+    const at = new Date(Date.UTC(2026, 10, 26, 14, 0, 0));
+    const output = JSON.stringify({
+      stages: {
+        staging: { health: { status: 'degraded', message: 'Deployment backend Degraded', attempt: 3 } },
+      },
+    });
+
+    print({
+      name: 'x',
+      event: { id: 1, type: 'ExecutionStarted', timestamp: at, executionStartedEventDetails: {} },
+    });
+    print({
+      name: 'x',
+      event: {
+        id: 2,
+        type: 'TaskStateExited',
+        timestamp: at,
+        stateExitedEventDetails: { name: 'Staging · Wait for Argo CD', output },
+      },
+    });
+
+    expect(lines.at(-1)).toMatch(
+      /✗ Staging · Wait for Argo CD +degraded: Deployment backend Degraded \(check 3\)/,
+    );
+  });
+});
