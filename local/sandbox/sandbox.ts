@@ -299,6 +299,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       { ...SANDBOX_USERS.approver, approver: true },
       { ...SANDBOX_USERS.outsider, approver: false },
     ];
+    const responses: ConsoleMessage[] = [];
+    const byTs = (a: ConsoleMessage, b: ConsoleMessage) => Number(a.ts) - Number(b.ts);
     const slackMessages = (): ConsoleMessage[] => {
       const all = slack.messages(SANDBOX_CHANNEL);
       const ephemerals = slack.ephemerals();
@@ -312,18 +314,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         edited: m.edited !== undefined,
         ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
       });
-      const replies = (ts: string): ConsoleMessage[] => [
-        ...all.filter((m) => m.thread_ts === ts && m.ts !== ts).map(view),
-        ...ephemerals
-          .filter((e) => e.thread_ts === ts)
-          .map((e) => ({
-            ts: e.message_ts,
-            text: e.text,
-            username: 'Shiplane',
-            ephemeral: { user: e.user },
-            thread_ts: ts,
-          })),
-      ];
+      const replies = (ts: string): ConsoleMessage[] =>
+        [
+          ...all.filter((m) => m.thread_ts === ts && m.ts !== ts).map(view),
+          ...ephemerals
+            .filter((e) => e.thread_ts === ts)
+            .map((e) => ({
+              ts: e.message_ts,
+              text: e.text,
+              username: 'Shiplane',
+              ephemeral: { user: e.user },
+              thread_ts: ts,
+            })),
+          ...responses.filter((r) => r.thread_ts === ts),
+        ].sort(byTs);
       return [
         ...all
           .filter((m) => !m.thread_ts || m.thread_ts === m.ts)
@@ -336,7 +340,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             username: 'Shiplane',
             ephemeral: { user: e.user },
           })),
-      ].sort((a, b) => Number(a.ts) - Number(b.ts));
+        ...responses.filter((r) => !r.thread_ts),
+      ].sort(byTs);
     };
 
     const push = async (app: string, tag: string): Promise<PushAnswer> => {
@@ -412,8 +417,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         };
       },
       slackMessages: async () => slackMessages(),
-      responseUrl: (message) =>
-        `${slack.apiUrl.replace(/\/api\/$/, '')}/actions/T0ITDOERP1/${message.ts.replace('.', '')}`,
+      respond: (user, message, body) => {
+        // What an app posts to response_url: shown only to the user who clicked, like an ephemeral.
+        if (typeof body.text !== 'string' || body.response_type === 'in_channel') return;
+        responses.push({
+          ts: `${Date.now() / 1000}`,
+          text: body.text,
+          username: 'Shiplane',
+          ephemeral: { user },
+          ...(message?.thread_ts ? { thread_ts: message.thread_ts } : {}),
+        });
+      },
       repo: async () => ({
         branch: seeded.branch,
         head: await headOf(repoDir, seeded.branch),

@@ -13,6 +13,7 @@
  *                                      plays Slack, signs a `block_actions` request and posts it
  *                                      to `/slack/interactions`
  * - `POST /slack/interactions`         the interaction endpoint itself
+ * - `POST /slack/response/{user}/{ts}` a click's `response_url`, as Slack would take it
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -24,6 +25,9 @@ import { lambdaContext, readBody, toHttpApiEvent, writeHttpApiResult } from './h
 import { type ClickResult, type SlackMessageLike, type SlackUser, sendClick } from './slack-click.js';
 
 export const INTERACTION_PATH = '/slack/interactions';
+/** Where a click's `response_url` points: the sandbox plays Slack's side of it too. */
+export const RESPONSE_PATH = '/slack/response';
+const RESPONSE_URL = /^\/slack\/response\/([^/]+)\/([^/]+)$/;
 
 /** The interaction endpoint's Lambda handler (the real one, built by its factory). */
 export type InteractionHandler = (
@@ -81,8 +85,8 @@ export interface ConsoleBackend {
   listExecutions(): Promise<ExecutionListItem[]>;
   getExecution(name: string): Promise<ExecutionDetail | undefined>;
   slackMessages(): Promise<ConsoleMessage[]>;
-  /** Where the app may answer a click (`response_url`). */
-  responseUrl(message: SlackMessageLike): string;
+  /** Records what an app posts to a click's `response_url` (Slack shows it to the user who clicked). */
+  respond?(user: string, message: SlackMessageLike | undefined, body: Record<string, unknown>): void;
   repo(): Promise<RepoView>;
   argocd(): Promise<ArgoAppView[]>;
   push(app: string, tag: string): Promise<PushAnswer>;
@@ -212,7 +216,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
         actionId,
         value,
         user,
-        responseUrl: api.responseUrl(message),
+        responseUrl: `${url}${RESPONSE_PATH}/${encodeURIComponent(user.id)}/${encodeURIComponent(message.ts)}`,
       });
     } catch (error) {
       throw new HttpError(400, (error as Error).message);
@@ -230,6 +234,16 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     }
     if (!backend)
       throw new HttpError(404, `no route ${pathname}; this server only serves ${INTERACTION_PATH}`);
+    const responseUrl = RESPONSE_URL.exec(pathname);
+    if (responseUrl && method === 'POST') {
+      // Slack answers a response_url post with a plain "ok".
+      const body = await jsonBody(request);
+      const ts = decodeURIComponent(responseUrl[2] ?? '');
+      const message = findMessage(await backend.slackMessages(), ts);
+      backend.respond?.(decodeURIComponent(responseUrl[1] ?? ''), message, body);
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
     const staticFile = CONSOLE_FILES[pathname];
     if (staticFile && method === 'GET') {
       const content = await readFile(new URL(staticFile.file, CONSOLE_DIR));

@@ -55,8 +55,9 @@ const detail: ExecutionDetail = {
   events,
 };
 
-const backend: ConsoleBackend & { pushes: string[] } = {
+const backend: ConsoleBackend & { pushes: string[]; responses: unknown[] } = {
   pushes: [],
+  responses: [],
   info: () => ({
     repository: 'itdo-erp/itdo-erp-infrastructure',
     branch: 'main',
@@ -71,7 +72,9 @@ const backend: ConsoleBackend & { pushes: string[] } = {
   listExecutions: async () => [detail],
   getExecution: async (name) => (name === NAME ? detail : undefined),
   slackMessages: async () => [{ ts: '1795701100.000100', text: 'backend v2.1.6', replies: [approval] }],
-  responseUrl: (message) => `http://127.0.0.1:1/actions/${message.ts}`,
+  respond(user, message, body) {
+    this.responses.push({ user, ts: message?.ts, body });
+  },
   repo: async () => ({
     branch: 'main',
     head: 'a'.repeat(40),
@@ -191,7 +194,20 @@ describe('the sandbox server', () => {
       type: 'block_actions',
       user: { id: 'U0PLATFORM1' },
       actions: [{ action_id: 'approve', value: 'apv-1' }],
-      response_url: `http://127.0.0.1:1/actions/${approval.ts}`,
+      response_url: `${server.url}/slack/response/U0PLATFORM1/${approval.ts}`,
+    });
+
+    // The response_url exists: what an app posts there is kept for the user who clicked.
+    const responded = await fetch(payload.response_url as string, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Approved.', response_type: 'ephemeral' }),
+    });
+    expect(await responded.text()).toBe('ok');
+    expect(backend.responses.at(-1)).toEqual({
+      user: 'U0PLATFORM1',
+      ts: approval.ts,
+      body: { text: 'Approved.', response_type: 'ephemeral' },
     });
   });
 
