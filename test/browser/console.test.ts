@@ -75,4 +75,26 @@ describe('the sandbox console', () => {
     await mkdir(shot.split('/')[0] ?? '.', { recursive: true });
     await page.screenshot({ path: shot, fullPage: true });
   }, 120_000);
+
+  it('pushes a -bad image from the form and shows the degraded rollout caught in staging', async () => {
+    // Prepare
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+    await page.goto(sandbox.url);
+    await page.getByTestId('push-form').locator('select[name="app"]').selectOption('backend');
+
+    // Act
+    await page.getByTestId('push-form').locator('input[name="tag"]').fill('v2.1.7-bad');
+    await page.getByTestId('push-form').getByRole('button', { name: 'Push' }).click();
+
+    // Assess
+    await page.getByTestId('run-status').getByText('FAILED').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('execution').textContent()).toMatch(
+      /Shiplane\.Degraded: staging is Degraded/,
+    );
+    expect(await page.getByTestId('run-outcome').textContent()).toBe('failed');
+    await expect
+      .poll(() => page.getByTestId('tag-staging-backend').textContent(), { timeout: 10_000 })
+      .toBe('v2.1.7-bad');
+    expect(await page.getByTestId('tag-production-backend').textContent()).toBe('v2.1.6');
+  }, 120_000);
 });
