@@ -7,14 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_WORKDIR, SANDBOX_STATE_FILE } from '../../local/sandbox/paths.js';
 import type { ExecutionDescription, ExecutionReader } from '../../shared/adapters/aws/executions.js';
 import { formatElapsed } from '../../shared/domain/execution-timeline.js';
 import { TerminalError } from '../../shared/errors.js';
 import { type Io, processIo } from '../io.js';
-
-/** The file a running sandbox writes so that `--sandbox` without a URL finds it. */
-export const SANDBOX_STATE_FILE = 'sandbox.json';
-export const DEFAULT_SANDBOX_WORKDIR = '.shiplane/sandbox';
 
 export interface SourceOptions {
   /** A sandbox URL, or `true` for the sandbox started in this folder. */
@@ -32,7 +29,7 @@ export interface SourceDeps {
 
 /** The URL of the sandbox started from `cwd`, read from the state file it writes while it runs. */
 export async function runningSandboxUrl(cwd: string): Promise<string> {
-  const file = join(cwd, DEFAULT_SANDBOX_WORKDIR, SANDBOX_STATE_FILE);
+  const file = join(cwd, DEFAULT_WORKDIR, SANDBOX_STATE_FILE);
   try {
     const state = JSON.parse(await readFile(file, 'utf8')) as { url?: unknown };
     if (typeof state.url === 'string') return state.url;

@@ -7,6 +7,7 @@
  * path, waits for the end and prints a JSON summary on stdout (the timeline goes to stderr).
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_PORT, DEFAULT_WORKDIR } from '../../local/sandbox/paths.js';
 import { type Io, processIo } from '../io.js';
 
 export interface SandboxCommandOptions {
@@ -131,8 +132,8 @@ export function registerSandbox(program: Command, io: Io = processIo): void {
   program
     .command('sandbox')
     .description('run the whole pipeline on this machine, with a console page (what `npm start` runs)')
-    .option('--workdir <dir>', 'work folder (started over at every start)', '.shiplane/sandbox')
-    .option('-p, --port <port>', 'port of the console and the Slack interaction endpoint', port, 4400)
+    .option('--workdir <dir>', 'work folder (started over at every start)', DEFAULT_WORKDIR)
+    .option('-p, --port <port>', 'port of the console and the Slack interaction endpoint', port, DEFAULT_PORT)
     .addOption(
       new Option('--approve <mode>', 'who decides approvals: you in the console, or the sandbox at once')
         .choices(['manual', 'auto', 'reject'])

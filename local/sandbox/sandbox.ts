@@ -23,6 +23,7 @@ import { localClientConfig, startSecretsManagerServer } from '../secrets-manager
 import { type SlackServer, startSlackServer } from '../slack-server/server.js';
 import { ecrPushEvent, sqsEventOf } from './ecr-push.js';
 import { commitLog, currentTags, ENVIRONMENTS, git, headOf, seedGitopsRepository } from './gitops-repo.js';
+import { DEFAULT_PORT, DEFAULT_WORKDIR, SANDBOX_STATE_FILE } from './paths.js';
 import { callbackReporter, createLocalRuntime, type LocalRuntime } from './runtime.js';
 import {
   SANDBOX_CHANNEL,
@@ -41,9 +42,6 @@ import {
 } from './server.js';
 import { createTimelinePrinter } from './terminal.js';
 
-export const DEFAULT_WORKDIR = '.shiplane/sandbox';
-export const DEFAULT_PORT = 4400;
-export const SANDBOX_STATE_FILE = 'sandbox.json';
 export const SCENARIO = { app: 'backend', tag: 'v2.1.6' } as const;
 
 export type ApproveMode = 'manual' | 'auto' | 'reject';
