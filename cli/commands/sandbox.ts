@@ -8,6 +8,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PORT, DEFAULT_WORKDIR } from '../../local/sandbox/paths.js';
+import { TerminalError } from '../../shared/errors.js';
 import { type Io, processIo } from '../io.js';
 
 export interface SandboxCommandOptions {
@@ -67,15 +68,23 @@ export async function runSandbox(
   const { exitCodeOf } = await import('./run.js');
   // With --json, stdout carries only the summary; the live timeline goes to stderr.
   const write = options.json ? io.err : io.out;
-  const sandbox = await startSandbox({
-    workdir: options.workdir,
-    port: options.port,
-    approve: options.approve,
-    scenario: options.scenario,
-    pollSeconds: options.poll,
-    write,
-    color: deps.color ?? false,
-  });
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  try {
+    sandbox = await startSandbox({
+      workdir: options.workdir,
+      port: options.port,
+      approve: options.approve,
+      scenario: options.scenario,
+      pollSeconds: options.poll,
+      write,
+      color: deps.color ?? false,
+    });
+  } catch (error) {
+    // A sandbox already running here, or a port taken: say what to do instead of a stack trace.
+    if (!(error instanceof TerminalError)) throw error;
+    io.err(`shiplane sandbox: ${error.message}`);
+    return 1;
+  }
   try {
     if (options.exit) {
       const execution = sandbox.scenarioExecution;

@@ -6,7 +6,7 @@
  * interaction endpoint, and (unless told not to) simulates an ECR push of `itdo-erp/backend:v2.1.6`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse } from 'yaml';
@@ -15,6 +15,7 @@ import type { Config } from '../../shared/config/schema.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../shared/domain/approval-message.js';
 import { buildTimeline, type RunOutcomeName, summarizeRun } from '../../shared/domain/execution-timeline.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
+import { TerminalError } from '../../shared/errors.js';
 import { type ArgoCdServer, type StandInApp, startArgoCdServer } from '../argocd-server/server.js';
 import type { ExecutionDescription } from '../engine/index.js';
 import { type GitHubServer, startGitHubServer } from '../github-server/server.js';
@@ -144,6 +145,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     for (const close of closers.reverse()) await close().catch(() => undefined);
     closers.length = 0;
   };
+
+  // Starting over under a running sandbox would re-seed the repository it is serving.
+  const running = await runningSandbox(stateFile);
+  if (running) {
+    throw new SandboxAlreadyRunningError(
+      `a sandbox is already running in ${workdir} (pid ${running.pid}, ${running.url}); stop it first, or pass --workdir`,
+    );
+  }
 
   try {
     await mkdir(workdir, { recursive: true });
@@ -571,6 +580,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await stopAll();
     throw error;
   }
+}
+
+export class SandboxAlreadyRunningError extends TerminalError {
+  override name = 'SandboxAlreadyRunningError';
+}
+
+/** The sandbox whose state file this is, when its process is still alive. */
+async function runningSandbox(stateFile: string): Promise<{ pid: number; url: string } | undefined> {
+  let state: { pid?: unknown; url?: unknown };
+  try {
+    state = JSON.parse(await readFile(stateFile, 'utf8')) as typeof state;
+  } catch {
+    return undefined;
+  }
+  if (typeof state.pid !== 'number' || state.pid === process.pid) return undefined;
+  try {
+    // Signal 0 only asks whether the process exists.
+    process.kill(state.pid, 0);
+  } catch {
+    return undefined;
+  }
+  return { pid: state.pid, url: String(state.url) };
 }
 
 const TERMINAL_EVENT = /^Execution(Succeeded|Failed|Aborted|TimedOut)$/;

@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +92,29 @@ describe('shiplane sandbox options', () => {
 
     expect(code).toBe(2);
     expect(io.errors[0]).toMatch(/--exit waits for the scenario run/);
+  });
+
+  it('refuses to start over under a sandbox that is still running in the folder', async () => {
+    // Prepare: a live process stands in for the running sandbox.
+    const workdir = await mkdtemp(join(tmpdir(), 'shiplane-cli-running-'));
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    await writeFile(
+      join(workdir, 'sandbox.json'),
+      JSON.stringify({ url: 'http://127.0.0.1:4400', pid: other.pid }),
+    );
+    const io = capture();
+
+    // Act
+    const code = await runSandbox({ workdir, port: 0, approve: 'manual', scenario: true, poll: 1 }, io);
+    other.kill();
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.errors[0]).toBe(
+      `shiplane sandbox: a sandbox is already running in ${workdir} (pid ${other.pid}, http://127.0.0.1:4400); stop it first, or pass --workdir`,
+    );
+    expect(existsSync(join(workdir, 'repo'))).toBe(false);
+    await rm(workdir, { recursive: true, force: true });
   });
 
   it('refuses an unknown approval mode', async () => {
