@@ -158,7 +158,7 @@ function renderExecutions(runs) {
           'td',
           {},
           badge(run.status),
-          run.outcome && run.outcome !== 'deployed' ? [' ', badge(run.outcome)] : null,
+          run.outcome === 'rejected' || run.outcome === 'expired' ? [' ', badge(run.outcome)] : null,
         ),
         h('td', {}, `${run.app ?? ''} ${run.tag ?? ''}`),
         h('td', {}, clock(run.startDate)),
@@ -549,6 +549,16 @@ function setupPushForm(sandbox) {
     }
   }
 }
+
+// A link to `#<execution>` (or the back button) selects that run.
+window.addEventListener('hashchange', () => {
+  const name = decodeURIComponent(location.hash.replace(/^#/, ''));
+  if (!name || name === ui.selected) return;
+  ui.selected = name;
+  ui.follow = false;
+  ui.last.execution = undefined;
+  refresh();
+});
 
 document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('push-form').addEventListener('submit', async (event) => {
