@@ -198,7 +198,7 @@ async function naive(server: GitHubServer): Promise<Set<string>> {
         clientOptions,
       );
       for (let attempt = 1; attempt <= NAIVE_MAX_ATTEMPTS; attempt++) {
-        const { data } = await octokit.rest.repos.getContent({
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
           owner: OWNER,
           repo: REPO,
           path: FILE,
@@ -210,7 +210,7 @@ async function naive(server: GitHubServer): Promise<Set<string>> {
           tag: release(app, index).tag,
         });
         try {
-          await octokit.rest.repos.createOrUpdateFileContents({
+          await octokit.request('PUT /repos/{owner}/{repo}/contents/{path}', {
             owner: OWNER,
             repo: REPO,
             path: FILE,

@@ -7,7 +7,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import { createAppAuth } from '@octokit/auth-app';
-import { Octokit } from '@octokit/rest';
+import { Octokit } from '@octokit/core';
+import { requestLog } from '@octokit/plugin-request-log';
 import { createArgoCdClient } from '../../shared/adapters/argocd/client.js';
 import { createSecretResolver, type SecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { createGitHubAncestry } from '../../shared/adapters/github/ancestry.js';
@@ -39,16 +40,19 @@ export function createArgoCdHealthHandler(deps: ArgoCdHealthDeps | (() => Promis
   }).use(observability());
 }
 
+// Core Octokit with the request log `@octokit/rest` carried, without its ~80 KB table of endpoint methods.
+const GitOpsOctokit = Octokit.plugin(requestLog);
+
 /** An Octokit for the GitOps repository from the config's GitHub credentials. */
 async function gitopsOctokit(config: Config, resolveSecret: SecretResolver): Promise<Octokit> {
   const { apiUrl, token, app } = config.gitops.github;
   const baseUrl = apiUrl.replace(/\/+$/, '');
-  if (token) return new Octokit({ baseUrl, auth: await resolveSecret(token) });
+  if (token) return new GitOpsOctokit({ baseUrl, auth: await resolveSecret(token) });
   if (!app)
     throw new Error(
       'config.gitops.github has neither token nor app; the config schema should have refused it',
     );
-  return new Octokit({
+  return new GitOpsOctokit({
     baseUrl,
     authStrategy: createAppAuth,
     auth: {

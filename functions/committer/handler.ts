@@ -8,7 +8,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
-import type { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { stepFunctionsTaskTokens, type TaskTokens } from '../../shared/adapters/aws/task-tokens.js';

@@ -3,7 +3,7 @@
  * later commit by someone else still carries our change, so a descendant counts. Answers are cached
  * for the life of the process: whether one commit contains another never changes.
  */
-import type { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/core';
 import { TerminalError } from '../../errors.js';
 
 export interface Ancestry {
@@ -44,7 +44,7 @@ export function createGitHubAncestry(options: GitHubAncestryOptions): Ancestry {
       let status: string;
       try {
         // base...head: "ahead" means head has commits base lacks and none the other way: head descends from base.
-        const { data } = await options.octokit.rest.repos.compareCommitsWithBasehead({
+        const { data } = await options.octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
           owner,
           repo,
           basehead: key,

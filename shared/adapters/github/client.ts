@@ -2,6 +2,11 @@
  * The GitHub client every Shiplane function uses: Octokit with the retry and throttling plugins,
  * authenticated by a token or as a GitHub App installation, against github.com or GitHub Enterprise.
  *
+ * - `@octokit/core` plus `octokit.request('VERB /route', …)`, not `@octokit/rest`: the REST
+ *   package adds a generated method for every GitHub endpoint (about 80 KB minified in each Lambda
+ *   bundle) to call the handful of routes Shiplane uses. The request log plugin `@octokit/rest`
+ *   carried is kept, so request lines still reach the `log`.
+ *
  * - 5xx and network errors are retried with back-off; 409 and 422 are answers (a stale sha, a ref
  *   that is not a fast-forward), never retried blindly.
  * - Rate limits (primary and secondary) wait for `retry-after` / the reset time, a bounded number of
@@ -11,16 +16,17 @@
  *   resolver, so a rotated token is picked up without a cold start.
  */
 import { createAppAuth } from '@octokit/auth-app';
+import { Octokit } from '@octokit/core';
+import { requestLog } from '@octokit/plugin-request-log';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { Octokit } from '@octokit/rest';
 import Bottleneck from 'bottleneck/light.js';
 import type { Config } from '../../config/schema.js';
 import { formatSecretRef } from '../../config/secret-ref.js';
 import type { SecretResolver } from '../aws/secrets.js';
 
-const ShiplaneOctokit = Octokit.plugin(retry, throttling);
-/** Octokit with the retry and throttling plugins. */
+const ShiplaneOctokit = Octokit.plugin(requestLog, retry, throttling);
+/** Octokit with the request log, retry and throttling plugins. */
 export type GitHubOctokit = InstanceType<typeof ShiplaneOctokit>;
 
 /** The config's `gitops.github` block: apiUrl plus a token or app, as secret references. */
@@ -126,7 +132,7 @@ export async function createGitHubOctokit(
 
 /** A GitHub client together with what it is, for error messages that say what to check. */
 export interface GitHubConnection {
-  /** Best built by createGitHubOctokit; any Octokit works. */
+  /** Best built by createGitHubOctokit; any Octokit works (`@octokit/rest`'s too). */
   readonly octokit: Octokit;
   /** e.g. `the token in secret:shiplane/github-token`. */
   readonly credentials: string;

@@ -8,7 +8,7 @@
  * 422 "Update is not a fast forward" when the branch moved — a compare-and-swap.
  */
 
-import type { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/core';
 import { TerminalError } from '../../errors.js';
 
 export interface BranchHead {
@@ -132,7 +132,11 @@ export function githubRepository(
 
     async branchHead(branch) {
       try {
-        const { data } = await octokit.rest.repos.getBranch({ owner, repo, branch });
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/branches/{branch}', {
+          owner,
+          repo,
+          branch,
+        });
         return { commit: data.commit.sha, tree: data.commit.commit.tree.sha };
       } catch (error) {
         throw translate(error, `read branch ${branch}`);
@@ -142,7 +146,12 @@ export function githubRepository(
     async readFile(path, commit) {
       let data: unknown;
       try {
-        ({ data } = await octokit.rest.repos.getContent({ owner, repo, path, ref: commit }));
+        ({ data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
+          owner,
+          repo,
+          path,
+          ref: commit,
+        }));
       } catch (error) {
         if ((error as HttpLikeError).status === 404) return null;
         throw translate(error, `read ${path}`);
@@ -156,7 +165,11 @@ export function githubRepository(
       }
       // Files over 1 MB come without content; the blob endpoint serves up to 100 MB.
       try {
-        const { data: blob } = await octokit.rest.git.getBlob({ owner, repo, file_sha: file.sha });
+        const { data: blob } = await octokit.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', {
+          owner,
+          repo,
+          file_sha: file.sha,
+        });
         return Buffer.from(blob.content, 'base64').toString('utf8');
       } catch (error) {
         throw translate(error, `read ${path}`);
@@ -165,7 +178,7 @@ export function githubRepository(
 
     async createCommit(parent, files, message) {
       try {
-        const { data: tree } = await octokit.rest.git.createTree({
+        const { data: tree } = await octokit.request('POST /repos/{owner}/{repo}/git/trees', {
           owner,
           repo,
           base_tree: parent.tree,
@@ -175,7 +188,7 @@ export function githubRepository(
               : { path: file.path, mode: '100644' as const, type: 'blob' as const, content: file.content },
           ),
         });
-        const { data: commit } = await octokit.rest.git.createCommit({
+        const { data: commit } = await octokit.request('POST /repos/{owner}/{repo}/git/commits', {
           owner,
           repo,
           message,
@@ -190,7 +203,13 @@ export function githubRepository(
 
     async updateBranch(branch, commit) {
       try {
-        await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit, force: false });
+        await octokit.request('PATCH /repos/{owner}/{repo}/git/refs/{ref}', {
+          owner,
+          repo,
+          ref: `heads/${branch}`,
+          sha: commit,
+          force: false,
+        });
       } catch (error) {
         const { status } = error as HttpLikeError;
         const detail = (error as HttpLikeError).response?.data?.message ?? (error as Error).message;
@@ -203,7 +222,7 @@ export function githubRepository(
 
     async lastCommitTouching(path, commit) {
       try {
-        const { data } = await octokit.rest.repos.listCommits({
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits', {
           owner,
           repo,
           sha: commit,
