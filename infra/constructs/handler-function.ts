@@ -3,10 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
 import { toConfigInput } from '../../shared/config/runtime.js';
 import type { Config, SecretRef } from '../../shared/config/schema.js';
 import { ENV } from '../../shared/contracts/environment.js';
@@ -31,6 +32,70 @@ export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __shiplaneCreateRequire } from 'node:module'; const require = __shiplaneCreateRequire(import.meta.url);";
 
+/**
+ * The parts of the AWS SDK a bundle leaves out. The SDK's default credential chain reaches them only
+ * through `await import()`, and only after the environment provider found nothing — but Lambda always
+ * hands a function its role's credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN). Left in, they would be ~130 KB of every bundle (the SSO, STS and sign-in clients
+ * they call). Should one ever run (say AWS_PROFILE set on a function), the Lambda runtime's copy of the
+ * SDK serves it. bench/cold-start fails a bundle that imports any of them statically.
+ */
+export const LAZY_CREDENTIAL_PROVIDERS: readonly string[] = [
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+];
+
+/**
+ * How every handler is bundled. The AWS SDK travels in the bundle (the versions in package-lock.json,
+ * the ones the tests ran against) instead of coming from the Lambda runtime, NodejsFunction's default:
+ * tree-shaken and minified it loads about twice as fast as the runtime's copy (figures in
+ * bench/results/cold-start.json). bench/cold-start builds with exactly these options
+ * (handlerEsbuildOptions).
+ */
+export const HANDLER_BUNDLING = {
+  format: OutputFormat.ESM,
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  externalModules: [...LAZY_CREDENTIAL_PROVIDERS],
+} as const satisfies BundlingOptions;
+
+/** The esbuild target NodejsFunction derives from the runtime (`nodejs24.x` → `node24`). */
+export const HANDLER_ESBUILD_TARGET = `node${/^nodejs(\d+)/.exec(HANDLER_RUNTIME.name)?.[1] ?? ''}`;
+
+/**
+ * The esbuild options NodejsFunction runs for `functions/<name>/handler.ts` with HANDLER_BUNDLING (its
+ * CLI flags, as esbuild's JS API spells them), so a bench builds the very bundle that is deployed.
+ * `external` replaces HANDLER_BUNDLING's list, to measure an alternative.
+ */
+export function handlerEsbuildOptions(
+  name: string,
+  outfile: string,
+  external: readonly string[] = HANDLER_BUNDLING.externalModules,
+): BuildOptions {
+  return {
+    absWorkingDir: PROJECT_ROOT,
+    entryPoints: [`functions/${name}/handler.ts`],
+    bundle: true,
+    outfile,
+    target: HANDLER_ESBUILD_TARGET,
+    platform: 'node',
+    format: HANDLER_BUNDLING.format,
+    minify: HANDLER_BUNDLING.minify,
+    sourcemap: HANDLER_BUNDLING.sourceMap,
+    sourcesContent: HANDLER_BUNDLING.sourcesContent,
+    external: [...external],
+    banner: { js: HANDLER_BUNDLING.banner },
+    mainFields: [...HANDLER_BUNDLING.mainFields],
+  };
+}
+
 export interface HandlerFunctionProps {
   /** The handler's folder under functions/; also its `shiplane:handler` metadata. */
   readonly name: HandlerName;
@@ -53,7 +118,8 @@ export interface HandlerFunctionProps {
 }
 
 /**
- * Every Shiplane Lambda: one esbuild ESM bundle of `functions/<name>/handler.ts`, Node.js 24 on arm64,
+ * Every Shiplane Lambda: one esbuild ESM bundle of `functions/<name>/handler.ts` (HANDLER_BUNDLING,
+ * the AWS SDK included), Node.js 24 on arm64,
  * its own log group and role (no managed policies), X-Ray active, Powertools settings, and the
  * validated config in SHIPLANE_CONFIG.
  */
@@ -90,14 +156,7 @@ export class HandlerFunction extends NodejsFunction {
       role,
       logGroup,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-      },
+      bundling: { ...HANDLER_BUNDLING, externalModules: [...HANDLER_BUNDLING.externalModules] },
       environment: {
         [ENV.config]: JSON.stringify(toConfigInput(props.config)),
         POWERTOOLS_SERVICE_NAME: `shiplane-${props.name}`,

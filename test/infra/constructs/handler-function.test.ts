@@ -3,8 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { HandlerFunction, secretArnPattern } from '../../../infra/constructs/handler-function.js';
+import {
+  HandlerFunction,
+  handlerEsbuildOptions,
+  LAZY_CREDENTIAL_PROVIDERS,
+  secretArnPattern,
+} from '../../../infra/constructs/handler-function.js';
 import type { Config } from '../../../shared/config/schema.js';
 import type { HandlerName } from '../../../shared/contracts/handlers.js';
 import { configWith, exampleConfig, type Json } from '../support.js';
@@ -16,6 +22,21 @@ function stackWith(config: Config, options: { bundling?: boolean } = {}) {
   });
   const stack = new Stack(app, 'Test');
   return { app, stack, fn: new HandlerFunction(stack, { name: 'intake', config }) };
+}
+
+/** Synthesizes the intake function with bundling on, once: its index.mjs and the asset's files. */
+let bundled: { code: string; files: string[] } | undefined;
+function deployedBundle(): { code: string; files: string[] } {
+  if (bundled) return bundled;
+  const { app, stack } = stackWith(exampleConfig, { bundling: true });
+  const assembly = app.synth();
+  const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0] as Json;
+  expect(fn.Properties.Handler).toBe('index.handler');
+  const assets = readdirSync(assembly.directory).filter((entry) => entry.startsWith('asset.'));
+  expect(assets).toHaveLength(1);
+  const assetDir = join(assembly.directory, assets[0]!);
+  bundled = { code: readFileSync(join(assetDir, 'index.mjs'), 'utf8'), files: readdirSync(assetDir).sort() };
+  return bundled;
 }
 
 describe('HandlerFunction', () => {
@@ -49,22 +70,27 @@ describe('HandlerFunction', () => {
     );
   });
 
-  it('bundles the handler as an ESM module with a require shim and a source map, importing the AWS SDK', () => {
-    const { app, stack } = stackWith(exampleConfig, { bundling: true });
-    const assembly = app.synth();
-    const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0] as Json;
-    expect(fn.Properties.Handler).toBe('index.handler');
-    const assets = readdirSync(assembly.directory).filter((entry) => entry.startsWith('asset.'));
-    expect(assets).toHaveLength(1);
-    const assetDir = join(assembly.directory, assets[0]!);
-    expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
-    const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
+  it('bundles the handler as an ESM module with a require shim and a source map, carrying the AWS SDK', () => {
+    const { code, files } = deployedBundle();
+    expect(files).toEqual(['index.mjs', 'index.mjs.map']);
     expect(code.startsWith("import { createRequire as __shiplaneCreateRequire } from 'node:module';")).toBe(
       true,
     );
     expect(code).toMatch(/export\s*\{[^}]*as handler/);
-    // The Lambda runtime provides the AWS SDK v3; the bundle imports it instead of carrying it.
-    expect(code).toMatch(/from\s*"@aws-sdk\/client-sfn"/);
+    // The SDK is in the bundle: nothing is imported from @aws-sdk at load time.
+    expect(code).not.toMatch(/from\s*["']@(aws-sdk|smithy)\//);
+    // Only the credential providers Lambda never reaches stay outside, behind `await import()`.
+    for (const provider of LAZY_CREDENTIAL_PROVIDERS) {
+      expect(code).toContain(`import("${provider}")`);
+      expect(code).not.toMatch(new RegExp(`from\\s*["']${provider}["']`));
+    }
+  });
+
+  it('is bundled exactly as handlerEsbuildOptions builds it, so bench/cold-start measures the deployed code', async () => {
+    const { code } = deployedBundle();
+    const outfile = join(mkdtempSync(join(tmpdir(), 'shiplane-esbuild-')), 'index.mjs');
+    await build({ ...handlerEsbuildOptions('intake', outfile), logLevel: 'silent' });
+    expect(readFileSync(outfile, 'utf8')).toBe(code);
   });
 });
 
