@@ -15,7 +15,7 @@ import { isBuiltin } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import {
   HANDLER_BUNDLING,
   HANDLER_ESBUILD_TARGET,
@@ -45,6 +45,8 @@ interface Measurement {
   readonly mapBytes?: number;
   /** Packages the bundle imports at load time instead of carrying them. */
   readonly staticImports?: string[];
+  /** The biggest parts of the bundle: npm packages, or the project's own folders. */
+  readonly largest?: Array<{ name: string; kb: number }>;
   /** Packages the bundle imports only when a code path needs them (`await import()`). */
   readonly lazyImports?: string[];
   /** Files (unminified, CommonJS) the import loaded from node_modules besides the bundle. */
@@ -88,6 +90,22 @@ export function importsOf(code: string): { staticImports: string[]; lazyImports:
     ),
     lazyImports: collect(/\bimport\(\s*["']([^"']+)["']\s*\)/g),
   };
+}
+
+/** The bundle's minified bytes by npm package (or project folder), biggest first. */
+function largestParts(metafile: Metafile, count = 8): Array<{ name: string; kb: number }> {
+  const bytes = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [file, input] of Object.entries(output.inputs)) {
+      const name =
+        /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file.split('/').slice(0, 2).join('/');
+      bytes.set(name, (bytes.get(name) ?? 0) + input.bytesInOutput);
+    }
+  }
+  return [...bytes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, size]) => ({ name, kb: Math.round(size / 102.4) / 10 }));
 }
 
 interface Load {
@@ -144,15 +162,22 @@ async function measure(
 ): Promise<Measurement> {
   const base = { handler: handler.name, variant, placeholder: handler.placeholder };
   const outfile = join(OUT_DIR, variant.replaceAll(' ', '-'), handler.name, 'index.mjs');
+  let largest: Array<{ name: string; kb: number }>;
   try {
-    await build({ ...handlerEsbuildOptions(handler.name, outfile, VARIANTS[variant]), logLevel: 'silent' });
+    // The metafile only reports what went where; the bundle's bytes are the same without it.
+    const result = await build({
+      ...handlerEsbuildOptions(handler.name, outfile, VARIANTS[variant]),
+      metafile: true,
+      logLevel: 'silent',
+    });
+    largest = largestParts(result.metafile);
   } catch (error) {
     return { ...base, error: `bundle failed: ${(error as Error).message.split('\n')[0]}` };
   }
   const bytes = (await stat(outfile)).size;
   const mapBytes = (await stat(`${outfile}.map`)).size;
   const imports = importsOf(await readFile(outfile, 'utf8'));
-  const measured = { ...base, bytes, mapBytes, ...imports };
+  const measured = { ...base, bytes, mapBytes, largest, ...imports };
   if (variant === 'deployed' && imports.staticImports.length > 0) {
     // The deployed bundle must carry all it loads; a static import of a left-out package would load the
     // runtime's copy at every cold start (and this bench would time node_modules instead).
@@ -252,6 +277,10 @@ export async function run(): Promise<BenchReport> {
     })),
     notes: [
       `Goal (deployed bundle): ≤ ${GOAL_KB} KB minified and ≤ ${GOAL_MS} ms to load. "sdk from runtime" = @aws-sdk/* left to the Lambda runtime (CDK's default): its KB leave out the SDK, which it loads unminified from node_modules here (the "+ KB" column; in Lambda from the runtime's copy, another version).`,
+      ...missed.map(
+        (m) =>
+          `${m.handler} is ${overBy(m)} over: ${(m.largest ?? []).map((part) => `${part.name} ${Math.round(part.kb)}`).join(', ')} KB, …`,
+      ),
       `Deployed bundles leave out only ${HANDLER_BUNDLING.externalModules.join(', ')}: imported lazily, never at load.`,
       `Load average ${loadAtStart.map((value) => value.toFixed(1)).join(' / ')} at start, ${loadavg()
         .map((value) => value.toFixed(1))
