@@ -27,9 +27,6 @@ export interface SandboxCommandDeps {
   readonly color?: boolean;
 }
 
-const EMPTY_METRICS_WARNING = 'No application metrics to publish';
-let quieted = false;
-
 /**
  * Makes the handlers' Powertools output quiet: the terminal shows the timeline, not JSON logs. Call
  * it before the handlers are imported (Powertools reads its settings then).
@@ -38,18 +35,8 @@ export function quietHandlers(env: NodeJS.ProcessEnv = process.env): void {
   env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   env.POWERTOOLS_TRACE_ENABLED ??= 'false';
-  // In dev mode Powertools Metrics writes through the global console, which is what lets the next
-  // lines drop its "no metrics to publish" warning: a handler that counted nothing is not news here.
-  env.POWERTOOLS_DEV ??= 'true';
   // Nothing here calls AWS; the SDK's notice about future Node versions would only be noise.
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  if (quieted) return;
-  quieted = true;
-  const warn = console.warn.bind(console);
-  console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith(EMPTY_METRICS_WARNING)) return;
-    warn(...args);
-  };
 }
 
 /** Runs the sandbox; returns the exit code. */

@@ -14,9 +14,23 @@ import type { MiddlewareObj } from '@middy/core';
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'shiplane';
 
 export const logger = new Logger({ serviceName });
+/**
+ * Metrics reports through our logger. An invocation that recorded no metric (a notification with
+ * nothing to count) is normal here, so Powertools' "No application metrics to publish" warning is
+ * demoted to debug instead of printing on every such invocation.
+ */
+const metricsLogger = {
+  debug: (message: string) => logger.debug(message),
+  info: (message: string) => logger.info(message),
+  warn: (message: string) =>
+    message.startsWith('No application metrics to publish') ? logger.debug(message) : logger.warn(message),
+  error: (message: string) => logger.error(message),
+};
+
 export const metrics = new Metrics({
   serviceName,
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Shiplane',
+  logger: metricsLogger,
 });
 export const tracer = new Tracer({ serviceName });
 
