@@ -68,5 +68,9 @@ export class ShiplaneStack extends Stack {
     });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerting.topic.topicArn });
+    new CfnOutput(this, 'ApprovalsTableName', {
+      description: 'For shiplane approve / reject --table (or SHIPLANE_APPROVALS_TABLE)',
+      value: this.approvals.table.tableName,
+    });
   }
 }

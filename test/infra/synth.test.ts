@@ -14,6 +14,7 @@ describe('synthesizeTemplate', () => {
     expect(resourcesOf(template, 'AWS::StepFunctions::StateMachine')).toHaveLength(1);
     expect(Object.keys(template.Outputs).sort()).toEqual([
       'AlertTopicArn',
+      'ApprovalsTableName',
       'SlackInteractionUrl',
       'StateMachineArn',
     ]);
