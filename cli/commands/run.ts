@@ -8,7 +8,7 @@
  * message names the problem; nothing has called any service yet).
  */
 import { readFile } from 'node:fs/promises';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { ecrImageActionEventSchema } from '../../functions/intake/schema.js';
 import { loadConfig } from '../../shared/config/load.js';
 import type { Config } from '../../shared/config/schema.js';
@@ -16,6 +16,7 @@ import { formatSecretRef, type SecretRef } from '../../shared/config/secret-ref.
 import { parseInput } from '../../shared/contracts/parse.js';
 import { decideRelease } from '../../shared/domain/release.js';
 import { ConfigError, InvalidInputError } from '../../shared/errors.js';
+import { parsePort, parseSeconds } from '../arguments.js';
 import { type Io, processIo } from '../io.js';
 
 export const DEFAULT_RUN_PORT = 3000;
@@ -173,17 +174,6 @@ export async function runPromotion(
   return exitCodeOf(summary.outcome);
 }
 
-const port = (text: string) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number');
-  return n;
-};
-const seconds = (text: string) => {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds');
-  return n;
-};
-
 /** Adds `run` to the program. */
 export function registerRun(program: Command, io: Io = processIo): void {
   program
@@ -194,8 +184,8 @@ export function registerRun(program: Command, io: Io = processIo): void {
       '-e, --event <file>',
       'an ECR push event (EventBridge JSON, or an SQS event carrying one)',
     )
-    .option('-p, --port <port>', 'port of the Slack interaction endpoint', port, DEFAULT_RUN_PORT)
-    .option('--poll <seconds>', 'seconds between Argo CD checks (every Wait state)', seconds)
+    .option('-p, --port <port>', 'port of the Slack interaction endpoint', parsePort, DEFAULT_RUN_PORT)
+    .option('--poll <seconds>', 'seconds between Argo CD checks (every Wait state)', parseSeconds)
     .option('--json', 'print a JSON summary as the last line')
     .action(async (options: RunOptions) => {
       const abort = new AbortController();

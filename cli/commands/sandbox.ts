@@ -6,9 +6,10 @@
  * `--approve auto --exit --json` runs the scenario unattended: it approves through the signed Slack
  * path, waits for the end and prints a JSON summary on stdout (the timeline goes to stderr).
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { DEFAULT_PORT, DEFAULT_WORKDIR } from '../../local/sandbox/paths.js';
 import { TerminalError } from '../../shared/errors.js';
+import { parsePort, parseSeconds } from '../arguments.js';
 import { type Io, processIo } from '../io.js';
 
 export interface SandboxCommandOptions {
@@ -112,24 +113,18 @@ export async function runSandbox(
   }
 }
 
-const port = (text: string) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number');
-  return n;
-};
-const seconds = (text: string) => {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds');
-  return n;
-};
-
 /** Adds `sandbox` to the program. */
 export function registerSandbox(program: Command, io: Io = processIo): void {
   program
     .command('sandbox')
     .description('run the whole pipeline on this machine, with a console page (what `npm start` runs)')
     .option('--workdir <dir>', 'work folder (started over at every start)', DEFAULT_WORKDIR)
-    .option('-p, --port <port>', 'port of the console and the Slack interaction endpoint', port, DEFAULT_PORT)
+    .option(
+      '-p, --port <port>',
+      'port of the console and the Slack interaction endpoint',
+      parsePort,
+      DEFAULT_PORT,
+    )
     .addOption(
       new Option('--approve <mode>', 'who decides approvals: you in the console, or the sandbox at once')
         .choices(['manual', 'auto', 'reject'])
@@ -138,7 +133,7 @@ export function registerSandbox(program: Command, io: Io = processIo): void {
     .option('--exit', 'exit when the scenario run ends (exit code as `shiplane run`)')
     .option('--json', 'print a JSON summary on stdout (with --exit); the timeline goes to stderr')
     .option('--no-scenario', 'do not push itdo-erp/backend:v2.1.6 at start')
-    .option('--poll <seconds>', 'seconds between Argo CD checks', seconds, 1)
+    .option('--poll <seconds>', 'seconds between Argo CD checks', parseSeconds, 1)
     .action(async (options: SandboxCommandOptions) => {
       const stopSignal = new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
