@@ -380,7 +380,17 @@ export function assertOnlyIntendedChange(
   after: string,
   apply: (data: unknown) => void,
 ): void {
-  const expected = parse(before) as unknown;
+  let expected: unknown;
+  try {
+    expected = parse(before);
+  } catch (error) {
+    // The CST edit never expands aliases; reading the data does, and `yaml` refuses an alias bomb.
+    throw new ManifestShapeError(
+      file,
+      `${file} cannot be read as data (${(error as Error).message}); the file was left as it was`,
+      { cause: error },
+    );
+  }
   apply(expected);
   let actual: unknown;
   try {

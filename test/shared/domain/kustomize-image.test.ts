@@ -237,6 +237,23 @@ describe('setKustomizeImage', () => {
     );
   });
 
+  it('refuses an alias bomb as a terminal shape error instead of expanding it', () => {
+    // Nine levels of nine aliases each: 9^9 nodes when expanded.
+    const levels = ['l0: &l0 [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) {
+      const aliases = Array(9)
+        .fill(`*l${i - 1}`)
+        .join(', ');
+      levels.push(`l${i}: &l${i} [${aliases}]`);
+    }
+    const source = `${levels.join('\n')}\nimages:\n- name: a\n  newTag: v1\n`;
+
+    expect(() => setKustomizeImage('k.yaml', source, { image: 'a', tag: 'v2' })).toThrow(ManifestShapeError);
+    expect(() => setKustomizeImage('k.yaml', source, { image: 'a', tag: 'v2' })).toThrow(
+      /k\.yaml cannot be read as data \(Excessive alias count/,
+    );
+  });
+
   it('refuses a file with several YAML documents', () => {
     expect(() => setKustomizeImage('k.yaml', 'a: 1\n---\nb: 2\n', { image: 'a', tag: 'v3' })).toThrow(
       'k.yaml holds 2 YAML documents; expected one',
