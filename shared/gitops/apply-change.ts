@@ -24,10 +24,28 @@ export class InvalidGitOpsPathError extends ManifestEditError {
   override name = 'InvalidGitOpsPathError';
 }
 
-/** Normalises a repository path (`./a//b.yaml` → `a/b.yaml`); refuses absolute paths and `..`. */
+/**
+ * A `.git` segment in any case, or with the trailing dots and spaces Windows drops: git refuses such
+ * tree entries on checkout because they can plant hooks or config in a clone (CVE-2014-9390).
+ */
+const DOT_GIT = /^\.git[. ]*$/i;
+/** Control characters, and a backslash, which Windows checkouts read as a separator (`a\..\b`). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f\\]/;
+
+/**
+ * Normalises a repository path (`./a//b.yaml` → `a/b.yaml`); refuses absolute paths, `..`, `.git`
+ * segments, backslashes and control characters.
+ */
 export function normalisePath(path: string): string {
   const segments = path.split('/').filter((segment) => segment !== '' && segment !== '.');
-  if (path.startsWith('/') || segments.length === 0 || segments.includes('..')) {
+  if (
+    path.startsWith('/') ||
+    segments.length === 0 ||
+    segments.includes('..') ||
+    segments.some((segment) => DOT_GIT.test(segment)) ||
+    UNSAFE.test(path)
+  ) {
     throw new InvalidGitOpsPathError(
       path,
       `${path} is not a path inside the repository; use a relative path like environments/staging/kustomization.yaml`,
