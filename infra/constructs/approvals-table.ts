@@ -1,5 +1,5 @@
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 /** The approvals table's key and TTL attribute; the handlers read and write these names. */
@@ -29,5 +29,19 @@ export class ApprovalsTable extends Construct {
    */
   grantItemReadWrite(grantee: IGrantable): void {
     this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+  }
+
+  /**
+   * What deciding an approval needs: read an `approval#…` item and update it conditionally. For the
+   * public Slack endpoint, which creates nothing and has no business with threads or pointers.
+   */
+  grantDecide(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['approval#*'] } },
+      }),
+    );
   }
 }

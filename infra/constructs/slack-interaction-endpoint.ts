@@ -54,7 +54,7 @@ export class SlackInteractionEndpoint extends Construct {
       timeout: Duration.seconds(10),
       environment: { [ENV.approvalsTable]: props.approvals.table.tableName },
     });
-    props.approvals.grantItemReadWrite(this.handler);
+    props.approvals.grantDecide(this.handler);
     this.handler.grantSecretRead(config.slack.botToken, config.slack.signingSecret);
     this.handler.addToRolePolicy(
       new PolicyStatement({

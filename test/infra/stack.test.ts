@@ -213,8 +213,19 @@ describe('the Shiplane stack of the example config', () => {
       });
     });
 
+    it('lets the public Slack endpoint only read and update approval items: no puts, threads or pointers', () => {
+      const dynamo = statementsOf('slack-interaction').filter((s) =>
+        s.actions.some((a) => a.startsWith('dynamodb:')),
+      );
+      expect(dynamo).toHaveLength(1);
+      expect(dynamo[0]?.actions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      expect(dynamo[0]?.raw.Condition).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['approval#*'] },
+      });
+    });
+
     it('grants single-item reads and writes to the three handlers that use it, and no scans', () => {
-      for (const name of ['request-approval', 'slack-interaction', 'notify'] as const) {
+      for (const name of ['request-approval', 'notify'] as const) {
         const dynamo = actionsOf(name).filter((a) => a.startsWith('dynamodb:'));
         expect(dynamo.sort(), name).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
       }
