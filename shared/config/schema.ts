@@ -34,7 +34,12 @@ const secretRef = z
     return parsed;
   });
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+/** No `user:password@`: the URL is written to SHIPLANE_CONFIG and error messages, credentials are not. */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).refine((text) => {
+  // Zod runs this even after the URL check failed; that check has already said what is wrong.
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  return !url || (url.username === '' && url.password === '');
+}, 'expected a URL without credentials (user:password@); give them as a secret: reference instead');
 
 const regex = z.string().superRefine((text, ctx) => {
   try {

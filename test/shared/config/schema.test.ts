@@ -257,6 +257,25 @@ describe('an invalid config', () => {
     expect(JSON.stringify(problems)).not.toContain('8f742231b10e8888abcd99yyyzzz85a5');
   });
 
+  it('refuses credentials in a URL, without repeating them', () => {
+    const raw = shippedConfig();
+    raw.argocd.url = 'https://admin:hunter2-argocd@argocd.itdo-erp.com';
+    raw.slack.apiUrl = 'https://xoxb-123@slack.example.com/api/';
+
+    const problems = problemsOf(raw);
+
+    expect(problems.map((problem) => problem.path)).toEqual(['argocd.url', 'slack.apiUrl']);
+    expect(problems[0]?.message).toMatch(/without credentials/);
+    expect(JSON.stringify(problems)).not.toMatch(/hunter2|xoxb/);
+  });
+
+  it.each(['not a url', 'https://', ''])('reports the malformed URL %j as one problem', (url) => {
+    const raw = shippedConfig();
+    raw.argocd.url = url;
+
+    expect(problemsOf(raw)).toEqual([{ path: 'argocd.url', message: 'expected an http(s) URL' }]);
+  });
+
   it('says the config is empty when there is nothing', () => {
     expect(problemsOf(null)).toEqual([{ path: '(root)', message: 'the config is empty' }]);
   });
