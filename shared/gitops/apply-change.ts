@@ -5,6 +5,7 @@
 import type { CommitChange } from '../contracts/tasks.js';
 import { resolveKeyPath, setHelmValues } from '../domain/helm-values.js';
 import { setKustomizeImage } from '../domain/kustomize-image.js';
+import { compareReleaseTags } from '../domain/tag-order.js';
 import { ManifestEditError } from '../domain/yaml-edit.js';
 
 export interface AppliedChange {
@@ -17,6 +18,14 @@ export interface AppliedChange {
 /** The file an image change edits does not exist. */
 export class GitOpsFileMissingError extends ManifestEditError {
   override name = 'GitOpsFileMissingError';
+}
+
+/**
+ * The stage already pins a newer release than the change's (an older run approved after a newer one
+ * went out): writing it would move the stage back.
+ */
+export class OlderReleaseError extends ManifestEditError {
+  override name = 'OlderReleaseError';
 }
 
 /** A path that is not a plain relative path in the repository. */
@@ -82,5 +91,13 @@ export function applyChange(content: string | null, change: CommitChange): Appli
         digest,
         createIfMissing: change.createIfMissing,
       });
+  const { previousTag } = result;
+  // The queue runs changes in arrival order, not release order: never let an older run undo a newer one.
+  if (previousTag !== null && (compareReleaseTags(release.tag, previousTag) ?? 0) < 0) {
+    throw new OlderReleaseError(
+      change.file,
+      `${change.file} already pins ${release.image} ${previousTag}, newer than ${release.tag}; Shiplane does not move ${change.stage} back to an older release (to roll back, revert the commit in the GitOps repository)`,
+    );
+  }
   return result;
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidGitOpsPathError, normalisePath } from '../../../shared/gitops/apply-change.js';
+import {
+  applyChange,
+  InvalidGitOpsPathError,
+  normalisePath,
+  OlderReleaseError,
+} from '../../../shared/gitops/apply-change.js';
+import { imageRequest } from './support.js';
 
 describe('normalisePath', () => {
   it('normalises a relative path inside the repository', () => {
@@ -32,5 +38,30 @@ describe('normalisePath', () => {
         `${path} is not a path inside the repository; use a relative path like environments/staging/kustomization.yaml`,
       ),
     );
+  });
+});
+
+describe('applyChange', () => {
+  const kustomization = `images:
+  - name: itdo-erp/backend
+    newTag: v2.1.7
+`;
+
+  it('refuses to move a stage back to an older release, naming both tags', () => {
+    const { change } = imageRequest('backend', 'v2.1.6', { stage: 'production' });
+
+    expect(() => applyChange(kustomization, change)).toThrow(
+      new OlderReleaseError(
+        change.file,
+        'environments/production/kustomization.yaml already pins itdo-erp/backend v2.1.7, newer than v2.1.6; Shiplane does not move production back to an older release (to roll back, revert the commit in the GitOps repository)',
+      ),
+    );
+  });
+
+  it('moves a stage forward, and to a tag it cannot order', () => {
+    for (const tag of ['v2.1.8', 'v2.1.7', 'hotfix-1']) {
+      const { change } = imageRequest('backend', tag, { stage: 'production' });
+      expect(applyChange(kustomization, change).content).toContain(`newTag: ${tag}`);
+    }
   });
 });
