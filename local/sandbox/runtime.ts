@@ -4,6 +4,7 @@
  * services for `shiplane run`). Only what has no local equivalent changes: the approvals table is
  * in memory, task tokens go to the engine, the SNS alert topic is a callback, and nothing reads ECR.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -184,16 +185,18 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     reporter,
   });
 
-  // StartExecution against the engine, with AWS's answer for a name that is taken.
-  let lastStarted: PushOutcome | undefined;
+  // StartExecution against the engine, with AWS's answer for a name that is taken. Each delivery
+  // keeps what it started in its own async context: two pushes at once must not swap their answers.
+  const delivery = new AsyncLocalStorage<{ outcome?: PushOutcome }>();
   const startExecution: StartExecution = async ({ name, input }) => {
+    const current = delivery.getStore();
     try {
       const execution = started.start(input, name);
-      lastStarted = { result: 'started', execution: execution.name };
+      if (current) current.outcome = { result: 'started', execution: execution.name };
       return { status: 'started', executionArn: execution.executionArn };
     } catch (error) {
       if (error instanceof ExecutionAlreadyExistsError) {
-        lastStarted = { result: 'duplicate', execution: name };
+        if (current) current.outcome = { result: 'duplicate', execution: name };
         return { status: 'already-exists' };
       }
       throw error;
@@ -240,10 +243,10 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     store,
     interaction,
     async deliver(event) {
-      lastStarted = undefined;
-      const response = await intake(event, lambdaContext('intake'));
+      const current: { outcome?: PushOutcome } = {};
+      const response = await delivery.run(current, () => intake(event, lambdaContext('intake')));
       if (response.batchItemFailures.length > 0) return { result: 'failed' };
-      return lastStarted ?? { result: 'ignored' };
+      return current.outcome ?? { result: 'ignored' };
     },
     async syncSecrets(event) {
       if (!secretSync) throw new Error('no Secrets Manager: secret sync is off');
