@@ -48,9 +48,21 @@ export function createSlackInteractionHandler(deps: DepsSource<InteractionDeps>)
   }).use(observability());
 }
 
+/**
+ * For the table and Step Functions. The SDK waits forever on a hung connection by default; then the
+ * function is cut off at its timeout (10 s) between claiming a decision and telling the run, and the
+ * table says "approved" for a run that was never told, until the approval expires. With these a hung
+ * call fails in a few seconds and the claim is released (the clicker is told to try again).
+ */
+export const AWS_CLIENT_CONFIG = {
+  maxAttempts: 2,
+  // Without throwOnRequestTimeout the handler only warns when requestTimeout passes, and keeps waiting.
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
+} as const;
+
 // Created once per Lambda environment and reused by every invocation (the group cache too).
-const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
-const sfn = tracer.captureAWSv3Client(new SFNClient({}));
+const dynamo = tracer.captureAWSv3Client(new DynamoDBClient(AWS_CLIENT_CONFIG));
+const sfn = tracer.captureAWSv3Client(new SFNClient(AWS_CLIENT_CONFIG));
 const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
 
 /** The deployed handler: table from APPROVALS_TABLE, Slack secrets from SHIPLANE_CONFIG. */
