@@ -37,7 +37,8 @@ export const tracer = new Tracer({ serviceName });
 /** The middlewares every handler gets, in order: context in logs, metrics flushed, a trace segment. */
 export function observability(): MiddlewareObj[] {
   return [
-    injectLambdaContext(logger, { resetKeys: true }) as MiddlewareObj,
+    // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: events carry task tokens and bodies.
+    injectLambdaContext(logger, { resetKeys: true, logEvent: false }) as MiddlewareObj,
     logMetrics(metrics, { throwOnEmptyMetrics: false }) as MiddlewareObj,
     captureLambdaHandler(tracer, { captureResponse: false }) as MiddlewareObj,
   ];
