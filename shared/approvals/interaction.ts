@@ -5,6 +5,12 @@
  * the approval message in place. Slack needs an HTTP 200 within 3 seconds; the decision itself is two
  * small AWS calls and every Slack call after it runs with a short timeout and no retries, so the
  * answer is an empty 200 (a `block_actions` ack has no body; `response_action` is for modals only).
+ *
+ * `team.id` and `api_app_id` are not checked: the signing secret belongs to this one Slack app, so a
+ * valid signature already means "Slack, for this app". A person from another workspace who can see
+ * the message (a Slack Connect channel) is refused like anyone else who is not an approver: user ids
+ * are unique across workspaces, and approver groups are read from this app's own workspace. A replay
+ * inside the window carries the same approval id (it is signed) and finds it decided.
  */
 import * as z from 'zod';
 import type { ApprovalRecord, ApprovalsStore } from '../adapters/aws/approvals-table.js';

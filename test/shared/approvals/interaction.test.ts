@@ -188,6 +188,21 @@ describe('handleInteraction: a click on Approve or Reject', () => {
     ]);
   });
 
+  it('decides nothing more when the same signed click is replayed inside the five minutes', async () => {
+    const run = await waitingRun();
+    const signed = run.click(ALICE, REJECT_ACTION);
+    await handleInteraction(signed, run.deps);
+    run.clock.advance(60);
+
+    expect((await handleInteraction(signed, run.deps)).statusCode).toBe(200);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(1);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect((await run.store.getApproval(run.approvalId))?.decision).toMatchObject({
+      status: 'rejected',
+      by: ALICE.id,
+    });
+  });
+
   it('answers a second click with who decided first', async () => {
     const run = await waitingRun();
     await handleInteraction(run.click(ALICE), run.deps);
