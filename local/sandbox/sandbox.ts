@@ -58,6 +58,8 @@ export interface SandboxOptions {
   readonly scenario?: boolean;
   /** Seconds every Wait state waits (the Argo CD poll). @default 1 */
   readonly pollSeconds?: number;
+  /** How long the production approval waits before it expires. @default 3600 */
+  readonly approvalTimeoutSeconds?: number;
   /** Argo CD stand-in: ms between controller steps (each step moves a sync or rollout on). @default 700 */
   readonly argoTickMs?: number;
   /** Lines of the live timeline and status messages. */
@@ -210,11 +212,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const secretsManager = await startSecretsManagerServer({ secrets: ITDO_ERP_EXAMPLE_SECRETS });
     closers.push(() => secretsManager.close());
 
-    const config = await writeSandboxConfig(configFile, {
-      githubApiUrl: github.url,
-      argocdUrl: argocd.url,
-      slackApiUrl: slack.apiUrl,
-    });
+    const config = await writeSandboxConfig(
+      configFile,
+      { githubApiUrl: github.url, argocdUrl: argocd.url, slackApiUrl: slack.apiUrl },
+      options.approvalTimeoutSeconds === undefined ? {} : { approvalTimeout: options.approvalTimeoutSeconds },
+    );
 
     const alerts: Alert[] = [];
     const resolveSecret = createSecretResolver({ env });
