@@ -62,6 +62,9 @@ const SCHEDULE_SLACK_SECONDS = 60;
 /** GetSecretValue calls in flight at once. */
 const READ_CONCURRENCY = 8;
 
+/** A Kubernetes namespace name (RFC 1123 label). */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 /** `Sync external secrets for production (2 changed)`; a reconcile that saw no recent change says so. */
 export function syncSummary(stage: string, changed: number): string {
   return changed > 0
@@ -157,13 +160,23 @@ async function sourcesFor(
       deps.logger.info('secret disappeared while it was read; no manifest', { secret: secret.name });
       return undefined;
     }
+    // A tag is not validated by anyone else: one bad value would make the whole file (and so the
+    // stage's Argo CD sync) fail to apply. Such a tag is ignored; kustomize's namespace applies.
+    let namespace = secret.tags[SECRET_TAGS.namespace] || undefined;
+    if (namespace !== undefined && !NAMESPACE.test(namespace)) {
+      deps.logger.warn('ignoring a namespace tag that is not a Kubernetes namespace name', {
+        secret: secret.name,
+        tag: SECRET_TAGS.namespace,
+      });
+      namespace = undefined;
+    }
     const source: ExternalSecretSource = {
       secretName: secret.name,
       versionId: secret.currentVersionId,
       shape,
       secretStore: selection.secretStore,
       refreshInterval: selection.refreshInterval,
-      namespace: secret.tags[SECRET_TAGS.namespace] || undefined,
+      namespace,
     };
     return source;
   });

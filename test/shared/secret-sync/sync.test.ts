@@ -65,6 +65,24 @@ afterEach(() => {
 });
 
 describe('syncSecrets on the schedule', () => {
+  it('ignores a namespace tag that Kubernetes would refuse, so the file still applies', async () => {
+    serveSecrets([
+      { ...database, tags: { 'shiplane:namespace': 'Kube System\nkind: ClusterRole' } },
+      { ...stripe, tags: { 'shiplane:namespace': 'payments' } },
+    ]);
+
+    await syncSecrets(schedule(), deps());
+
+    const production = sentRequests().find((request) => request.change.file === PRODUCTION_FILE);
+    const namespaces = documentsOf(production?.change.kind === 'file' ? production.change.content : null).map(
+      (document) => [document.metadata.name, document.metadata.namespace],
+    );
+    expect(namespaces).toEqual([
+      ['itdo-erp-production-database', undefined],
+      ['itdo-erp-production-stripe-api-key', 'payments'],
+    ]);
+  });
+
   it('renders every file from Secrets Manager and queues one file change per file', async () => {
     // Prepare
     serveSecrets([
