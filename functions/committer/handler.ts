@@ -22,6 +22,7 @@ import { githubRepository } from '../../shared/adapters/github/repository.js';
 import { runtimeConfig } from '../../shared/config/runtime.js';
 import type { Config } from '../../shared/config/schema.js';
 import { InvalidInputError } from '../../shared/errors.js';
+import { type AcceptChange, configuredChanges } from '../../shared/gitops/allowed-changes.js';
 import type { CommitBatchOptions } from '../../shared/gitops/commit-batch.js';
 import { processCommitQueue, type QueueLog } from '../../shared/gitops/commit-queue.js';
 import { logger, metrics, observability, tracer } from '../../shared/observability/index.js';
@@ -40,6 +41,8 @@ export interface CommitterDeps {
   readonly config?: Config;
   /** Conflict retries and back-off. */
   readonly commit?: CommitBatchOptions;
+  /** Refuses requests whose repository, branch or file the config does not name. */
+  readonly accept?: AcceptChange;
 }
 
 const queueLog: QueueLog = {
@@ -76,6 +79,7 @@ export function createCommitterHandler(deps: CommitterDeps) {
       taskTokens: deps.taskTokens,
       log: queueLog,
       ...(deps.commit ? { commit: deps.commit } : {}),
+      ...(deps.accept ? { accept: deps.accept } : {}),
     });
     metrics.addMetric('CommitsWritten', MetricUnit.Count, summary.commits);
     metrics.addMetric('ChangesCommitted', MetricUnit.Count, summary.committed);
@@ -99,6 +103,7 @@ const octokitLog: GitHubLog = {
 const sfnClient = tracer.captureAWSv3Client(new SFNClient({}));
 const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
 let github: Promise<GitHubConnection> | undefined;
+let accept: AcceptChange | undefined;
 
 /** The deployed handler: GitHub settings and credentials from SHIPLANE_CONFIG, answers via Step Functions. */
 export const handler = createCommitterHandler({
@@ -114,4 +119,8 @@ export const handler = createCommitterHandler({
     return github;
   },
   taskTokens: stepFunctionsTaskTokens(sfnClient),
+  accept: (request) => {
+    accept ??= configuredChanges(runtimeConfig());
+    return accept(request);
+  },
 });

@@ -17,6 +17,7 @@ import type { GitOpsRepository } from '../adapters/github/repository.js';
 import { type CommitRequest, type CommitResult, commitRequestSchema, ERRORS } from '../contracts/tasks.js';
 import { describeChange } from '../domain/commit-message.js';
 import { TerminalError } from '../errors.js';
+import type { AcceptChange } from './allowed-changes.js';
 import { type CommitBatchOptions, type CommitItem, commitBatch, type ItemOutcome } from './commit-batch.js';
 
 /** The part of an SQS record the committer reads. */
@@ -38,6 +39,11 @@ export interface CommitQueueDeps {
   readonly taskTokens: TaskTokens;
   readonly log?: QueueLog;
   readonly commit?: CommitBatchOptions;
+  /**
+   * Refuses a request whose target the config does not name (see configuredChanges): it is handled
+   * like a malformed message, so it never reaches GitHub.
+   */
+  readonly accept?: AcceptChange;
 }
 
 export interface CommitQueueSummary {
@@ -70,7 +76,7 @@ export async function processCommitQueue(
 
   const groups = new Map<string, Parsed[]>();
   for (const record of records) {
-    const parsed = await parseRecord(record, deps.taskTokens, log);
+    const parsed = await parseRecord(record, deps.taskTokens, log, deps.accept);
     if (!parsed) {
       failures.add(record.messageId);
       continue;
@@ -203,6 +209,7 @@ async function parseRecord(
   record: QueueRecord,
   taskTokens: TaskTokens,
   log: QueueLog,
+  accept: AcceptChange | undefined,
 ): Promise<Parsed | undefined> {
   let body: unknown;
   try {
@@ -214,10 +221,11 @@ async function parseRecord(
     return undefined;
   }
   const result = commitRequestSchema.safeParse(body);
-  if (result.success) return { record, request: result.data };
-  const problems = result.error.issues.map(
-    (issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`,
-  );
+  const refused = result.success ? accept?.(result.data) : undefined;
+  if (result.success && refused === undefined) return { record, request: result.data };
+  const problems = result.success
+    ? [refused as string]
+    : result.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
   log.error(
     'commit queue message is not a valid commit request; it goes back to the queue (and on to the DLQ)',
     {

@@ -9,6 +9,7 @@ import { createCommitterHandler, handler } from '../../../functions/committer/ha
 import type { GitHubServer } from '../../../local/github-server/index.js';
 import { CONFIG_ENV, serializeConfigInput } from '../../../shared/config/runtime.js';
 import { type CommitRequest, commitResultSchema } from '../../../shared/contracts/tasks.js';
+import { type AcceptChange, configuredChanges } from '../../../shared/gitops/allowed-changes.js';
 import {
   connect,
   imageRequest,
@@ -60,7 +61,9 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setUp(options: { refuse?: Record<string, string>; token?: string; retries?: number } = {}) {
+async function setUp(
+  options: { refuse?: Record<string, string>; token?: string; retries?: number; accept?: AcceptChange } = {},
+) {
   server = await startItdoGitHub();
   const taskTokens = recordingTaskTokens(options.refuse);
   const github = await connect(server, {
@@ -71,6 +74,7 @@ async function setUp(options: { refuse?: Record<string, string>; token?: string;
     github,
     taskTokens,
     commit: { sleep: async () => undefined },
+    ...(options.accept ? { accept: options.accept } : {}),
   });
   return { server, taskTokens, committer };
 }
@@ -229,6 +233,57 @@ describe('committer handler', () => {
     const images = parse((await server.readFile(STAGING))!).images as { newTag: string }[];
     expect(images.map((image) => image.newTag)).toEqual(['v2.1.6', 'v1.9.0']);
     expect(taskTokens.answers[0]?.output).toMatchObject({ commit: await server.head(), status: 'committed' });
+  });
+
+  it('writes only the files the config names: another path fails its run and never reaches GitHub', async () => {
+    const { server, taskTokens, committer } = await setUp({
+      accept: configuredChanges({
+        gitops: { repository: REPOSITORY, branch: 'main' },
+        stages: [{ name: 'staging', file: `./${STAGING}` }],
+        secrets: [{ file: 'environments/production/external-secrets.yaml' }],
+      }),
+    });
+    const before = await server.head();
+    const workflow: CommitRequest = {
+      taskToken: 't-workflow',
+      repository: REPOSITORY,
+      branch: 'main',
+      change: {
+        kind: 'file',
+        stage: 'production',
+        file: '.github/workflows/deploy.yaml',
+        content: 'on: push\n',
+        summary: 'Sync external secrets for production (1 changed)',
+      },
+    };
+
+    const response = await committer(
+      sqsEvent([
+        workflow,
+        imageRequest('backend', 'v2.1.6', {
+          token: 't-other-file',
+          file: 'environments/production/kustomization.yaml',
+        }),
+        imageRequest('backend', 'v2.1.6', { token: 't-backend' }),
+      ]),
+      context,
+    );
+
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'msg-1' }, { itemIdentifier: 'msg-2' }],
+    });
+    const answers = byToken(taskTokens.answers);
+    expect(answers['t-workflow']).toMatchObject({
+      error: 'Shiplane.CommitFailed',
+      cause: expect.stringContaining(".github/workflows/deploy.yaml is not a file the config's secrets name"),
+    });
+    expect(answers['t-other-file']).toMatchObject({
+      error: 'Shiplane.CommitFailed',
+      cause: expect.stringContaining('is not the file of stage staging in the config'),
+    });
+    expect(answers['t-backend']?.output).toMatchObject({ status: 'committed' });
+    expect(await server.readFile('.github/workflows/deploy.yaml')).toBeNull();
+    expect((await server.git('rev-list', '--count', `${before}..main`)).trim()).toBe('1');
   });
 
   it('commits a change nobody waits for (secret sync) the same way', async () => {
