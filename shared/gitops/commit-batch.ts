@@ -61,6 +61,11 @@ export interface CommitBatchOptions {
   readonly onConflict?: (attempt: number) => void;
 }
 
+/** A later change in the same batch set the same image again: this one never reaches the branch. */
+export class ReplacedInBatchError extends ManifestEditError {
+  override name = 'ReplacedInBatchError';
+}
+
 /** The branch moved on every attempt. The work is intact and may be retried later. */
 export class BranchContentionError extends Error {
   override name = 'BranchContentionError';
@@ -142,6 +147,16 @@ async function pointUnchangedAtLastChange(
   );
 }
 
+/** Whether the file's final text already holds the change (applying it again would alter nothing). */
+function survives(content: string | null, change: CommitChange): boolean {
+  try {
+    return applyChange(content, change).status === 'unchanged';
+  } catch (error) {
+    if (!(error instanceof ManifestEditError)) throw error;
+    return false;
+  }
+}
+
 interface Round {
   /** Files whose text differs from the head's. */
   readonly writes: FileWrite[];
@@ -193,6 +208,30 @@ async function applyAll(
     } catch (error) {
       if (!(error instanceof ManifestEditError)) throw error;
       results.set(item.id, error);
+    }
+  }
+
+  // An image change a later one in the batch replaced is not in the commit: its run must not wait for
+  // (and vouch for) a rollout of another release.
+  for (const item of items) {
+    const path = paths.get(item.id);
+    if (
+      item.change.kind !== 'image' ||
+      path === undefined ||
+      results.get(item.id) instanceof ManifestEditError
+    ) {
+      continue;
+    }
+    if (!survives(working.get(path) ?? null, item.change)) {
+      results.set(
+        item.id,
+        new ReplacedInBatchError(
+          item.change.file,
+          `${item.change.release.image} ${item.change.release.tag} was replaced in the same commit to ${item.change.file} by a later release; it is not deployed to ${item.change.stage}`,
+        ),
+      );
+      const index = applied.indexOf(item);
+      if (index >= 0) applied.splice(index, 1);
     }
   }
 

@@ -4,8 +4,17 @@ import type { GitHubServer } from '../../../local/github-server/index.js';
 import { githubRepository } from '../../../shared/adapters/github/repository.js';
 import { ImageEntryMissingError } from '../../../shared/domain/kustomize-image.js';
 import { YamlSyntaxError } from '../../../shared/domain/yaml-edit.js';
-import { GitOpsFileMissingError, InvalidGitOpsPathError } from '../../../shared/gitops/apply-change.js';
-import { BranchContentionError, type CommitItem, commitBatch } from '../../../shared/gitops/commit-batch.js';
+import {
+  GitOpsFileMissingError,
+  InvalidGitOpsPathError,
+  OlderReleaseError,
+} from '../../../shared/gitops/apply-change.js';
+import {
+  BranchContentionError,
+  type CommitItem,
+  commitBatch,
+  ReplacedInBatchError,
+} from '../../../shared/gitops/commit-batch.js';
 import { connect, imageRequest, PRODUCTION, REPOSITORY, STAGING, startItdoGitHub } from './support.js';
 
 let server: GitHubServer | undefined;
@@ -273,7 +282,7 @@ describe('commitBatch', () => {
     );
   });
 
-  it('applies two promotions of the same app in queue order, each seeing the tag before it', async () => {
+  it('applies two promotions of the same app in queue order; the one the later replaces fails, for it never reaches the branch', async () => {
     const { server, repository } = await setUp();
 
     const outcome = await commitBatch(
@@ -283,10 +292,37 @@ describe('commitBatch', () => {
       noWait,
     );
 
-    expect(outcome.items.map((o) => (o.status === 'failed' ? null : o.previousTag))).toEqual([
-      'v2.1.5',
-      'v2.1.6',
-    ]);
+    // Its run would otherwise wait for this commit and report v2.1.6 healthy while v2.1.7 rolls out.
+    expect(outcome.items[0]).toMatchObject({
+      id: '1',
+      status: 'failed',
+      error: expect.any(ReplacedInBatchError),
+    });
+    expect(outcome.items[0]?.status === 'failed' && outcome.items[0].error.message).toBe(
+      'itdo-erp/backend v2.1.6 was replaced in the same commit to environments/staging/kustomization.yaml by a later release; it is not deployed to staging',
+    );
+    expect(outcome.items[1]).toEqual({
+      id: '2',
+      status: 'committed',
+      commit: outcome.commit,
+      previousTag: 'v2.1.6',
+    });
+    expect((await imagesOf(server))[0]?.newTag).toBe('v2.1.7');
+    expect(await server.git('log', '-1', '--format=%s', 'main')).toBe('Promote backend v2.1.7 to staging\n');
+  });
+
+  it('fails an older release queued after a newer one instead of moving the stage back', async () => {
+    const { server, repository } = await setUp();
+
+    const outcome = await commitBatch(
+      repository,
+      'main',
+      [item('1', imageRequest('backend', 'v2.1.7')), item('2', imageRequest('backend', 'v2.1.6'))],
+      noWait,
+    );
+
+    expect(outcome.items.map((o) => o.status)).toEqual(['committed', 'failed']);
+    expect(outcome.items[1]).toMatchObject({ status: 'failed', error: expect.any(OlderReleaseError) });
     expect((await imagesOf(server))[0]?.newTag).toBe('v2.1.7');
   });
 });
