@@ -1,56 +1,28 @@
 /**
- * The order of release tags: `v2.1.7` comes after `v2.1.6`, and `v2.1.7-rc.1` before `v2.1.7`
- * (Semantic Versioning 2.0 precedence, with an optional `v`). Tags that are not versions have no
- * order: nothing can be said about `latest` against `v2.1.6`. Pure.
+ * The order of release tags by their version: `v2.1.7` comes after `v2.1.6` (an optional `v`, then
+ * major.minor.patch compared as numbers). Suffixes are not ordered: teams use them for pre-releases
+ * (`-rc.1`) and for builds after a release (`-hotfix1`, `-bad`) alike, so `v2.1.7-rc.1` and `v2.1.7`
+ * are the same version here. Tags that are not versions (`latest`) have no order. Pure.
  */
 
-const VERSION = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+const VERSION = /^v?(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.+-]*)?$/;
 
-interface Version {
-  readonly core: readonly [number, number, number];
-  readonly prerelease: readonly string[];
-}
-
-function parseVersion(tag: string): Version | undefined {
+function versionOf(tag: string): [number, number, number] | undefined {
   const match = VERSION.exec(tag);
-  if (!match) return undefined;
-  return {
-    core: [Number(match[1]), Number(match[2]), Number(match[3])],
-    prerelease: match[4] ? match[4].split('.') : [],
-  };
-}
-
-const NUMERIC = /^\d+$/;
-
-function compareIdentifiers(a: string, b: string): number {
-  const aNumeric = NUMERIC.test(a);
-  const bNumeric = NUMERIC.test(b);
-  if (aNumeric && bNumeric) return Math.sign(Number(a) - Number(b));
-  // Numeric identifiers sort before alphanumeric ones.
-  if (aNumeric !== bNumeric) return aNumeric ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : undefined;
 }
 
 /**
- * Negative when `a` is an older release than `b`, positive when newer, 0 when they are the same
+ * Negative when `a` is an older version than `b`, positive when newer, 0 when they are the same
  * version; undefined when either tag is not a version.
  */
 export function compareReleaseTags(a: string, b: string): number | undefined {
-  const left = parseVersion(a);
-  const right = parseVersion(b);
+  const left = versionOf(a);
+  const right = versionOf(b);
   if (!left || !right) return undefined;
   for (let i = 0; i < 3; i++) {
-    const difference = Math.sign(left.core[i]! - right.core[i]!);
+    const difference = Math.sign(left[i]! - right[i]!);
     if (difference !== 0) return difference;
   }
-  // A pre-release comes before its release.
-  if (left.prerelease.length === 0 || right.prerelease.length === 0) {
-    return Math.sign(right.prerelease.length - left.prerelease.length);
-  }
-  const length = Math.min(left.prerelease.length, right.prerelease.length);
-  for (let i = 0; i < length; i++) {
-    const difference = compareIdentifiers(left.prerelease[i]!, right.prerelease[i]!);
-    if (difference !== 0) return difference;
-  }
-  return Math.sign(left.prerelease.length - right.prerelease.length);
+  return 0;
 }

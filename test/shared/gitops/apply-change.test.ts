@@ -58,8 +58,8 @@ describe('applyChange', () => {
     );
   });
 
-  it('moves a stage forward, and to a tag it cannot order', () => {
-    for (const tag of ['v2.1.8', 'v2.1.7', 'hotfix-1']) {
+  it('moves a stage forward, to a suffix of the same version, and to a tag it cannot order', () => {
+    for (const tag of ['v2.1.8', 'v2.1.7', 'v2.1.7-hotfix1', 'hotfix-1']) {
       const { change } = imageRequest('backend', tag, { stage: 'production' });
       expect(applyChange(kustomization, change).content).toContain(`newTag: ${tag}`);
     }
