@@ -142,6 +142,8 @@ export const ERRORS = {
   degraded: 'Shiplane.Degraded',
   healthTimeout: 'Shiplane.HealthTimeout',
   commitFailed: 'Shiplane.CommitFailed',
+  /** A newer release already replaced the change (the committer never moves a stage back): not a failure. */
+  superseded: 'Shiplane.Superseded',
 } as const;
 
 export const notificationEventSchema = z.enum([
@@ -155,6 +157,7 @@ export const notificationEventSchema = z.enum([
   'deployed',
   'degraded',
   'timed-out',
+  'superseded',
   'failed',
 ]);
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
@@ -177,5 +180,5 @@ export const notificationResultSchema = z.strictObject({
 export type NotificationResult = z.infer<typeof notificationResultSchema>;
 
 /** What a finished run's output says, read by the CLI and the sandbox. */
-export const runOutcomeSchema = z.enum(['deployed', 'rejected', 'expired', 'failed']);
+export const runOutcomeSchema = z.enum(['deployed', 'rejected', 'expired', 'superseded', 'failed']);
 export type RunOutcome = z.infer<typeof runOutcomeSchema>;

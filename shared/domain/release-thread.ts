@@ -25,6 +25,7 @@ import {
   utcDateTime,
   utcTime,
 } from './approval-message.js';
+import { supersededBy } from './superseded.js';
 
 export type StageStatus =
   | 'committed'
@@ -35,6 +36,7 @@ export type StageStatus =
   | 'expired'
   | 'degraded'
   | 'timed-out'
+  | 'superseded'
   | 'failed';
 
 export interface StageProgress {
@@ -63,7 +65,10 @@ export interface DecisionView {
   readonly reason?: string;
 }
 
-/** Events that also go to the alert topic. A rejection is a decision, not trouble. */
+/**
+ * Events that also go to the alert topic. A rejection is a decision, not trouble; a superseded
+ * release (a newer one is already there) is not trouble either.
+ */
 export const ALERT_EVENTS: ReadonlySet<NotificationEvent> = new Set([
   'failed',
   'degraded',
@@ -80,6 +85,7 @@ const STATUS_OF: Partial<Record<NotificationEvent, StageStatus>> = {
   expired: 'expired',
   degraded: 'degraded',
   'timed-out': 'timed-out',
+  superseded: 'superseded',
   failed: 'failed',
 };
 
@@ -87,6 +93,7 @@ const OUTCOME_OF: Partial<Record<NotificationEvent, RunOutcome>> = {
   deployed: 'deployed',
   rejected: 'rejected',
   expired: 'expired',
+  superseded: 'superseded',
   degraded: 'failed',
   'timed-out': 'failed',
   failed: 'failed',
@@ -153,6 +160,10 @@ function noteFor(notification: Notification, decision: DecisionView | undefined)
       return `by ${decision.byName ?? decision.by}${decision.reason ? `: ${decision.reason}` : ''}`;
     return runErrorOf(detail)?.cause;
   }
+  if (event === 'superseded') {
+    const newer = supersededBy(runErrorOf(detail)?.cause ?? '');
+    return newer ? `${newer} is already there` : 'a newer release is already there';
+  }
   if (event === 'degraded' || event === 'timed-out' || event === 'failed') {
     const error = runErrorOf(detail);
     if (error) return clip(error.cause || error.error, 300);
@@ -201,6 +212,7 @@ const STATUS_LABEL: Record<StageStatus, string> = {
   expired: ':hourglass: approval expired',
   degraded: ':red_circle: degraded',
   'timed-out': ':red_circle: not healthy in time',
+  superseded: ':fast_forward: superseded, not deployed',
   failed: ':red_circle: failed',
 };
 
@@ -209,6 +221,7 @@ const OUTCOME_TITLE: Record<RunOutcome | 'running', string> = {
   deployed: ':tada: Deployed',
   rejected: ':no_entry: Rejected',
   expired: ':hourglass: Approval expired for',
+  superseded: ':fast_forward: Superseded',
   failed: ':red_circle: Failed to release',
 };
 
@@ -316,6 +329,11 @@ export function eventReply(
     case 'expired':
       text = `:hourglass: Nobody approved ${tag} for ${where} in time; the approval expired and the run ended \`Approval expired\`.`;
       break;
+    case 'superseded': {
+      const newer = supersededBy(error?.cause ?? '');
+      text = `:fast_forward: ${tag} was not deployed to ${where}: ${newer ? `${code(newer)} is` : 'a newer release is'} already there. The run ended \`Superseded\`; nothing failed.`;
+      break;
+    }
     case 'deployed':
       text = `:tada: ${tag} is deployed to ${order.map((s) => `*${escapeMrkdwn(s)}*`).join(', ')}.`;
       break;

@@ -26,6 +26,14 @@ export class GitOpsFileMissingError extends ManifestEditError {
  */
 export class OlderReleaseError extends ManifestEditError {
   override name = 'OlderReleaseError';
+  constructor(
+    file: string,
+    message: string,
+    /** The newer tag the stage already pins. */
+    readonly newerTag: string,
+  ) {
+    super(file, message);
+  }
 }
 
 /** A path that is not a plain relative path in the repository. */
@@ -97,6 +105,7 @@ export function applyChange(content: string | null, change: CommitChange): Appli
     throw new OlderReleaseError(
       change.file,
       `${change.file} already pins ${release.image} ${previousTag}, newer than ${release.tag}; Shiplane does not move ${change.stage} back to an older release (to roll back, revert the commit in the GitOps repository)`,
+      previousTag,
     );
   }
   return result;

@@ -64,6 +64,14 @@ export interface CommitBatchOptions {
 /** A later change in the same batch set the same image again: this one never reaches the branch. */
 export class ReplacedInBatchError extends ManifestEditError {
   override name = 'ReplacedInBatchError';
+  constructor(
+    file: string,
+    message: string,
+    /** The tag of the later change that replaced this one. */
+    readonly newerTag: string | undefined,
+  ) {
+    super(file, message);
+  }
 }
 
 /** The branch moved on every attempt. The work is intact and may be retried later. */
@@ -157,6 +165,27 @@ function survives(content: string | null, change: CommitChange): boolean {
   }
 }
 
+/** The tag of the last later image change in the batch that applied to the same file (the one that replaced `item`). */
+function laterTag(
+  items: readonly CommitItem[],
+  item: CommitItem,
+  path: string,
+  paths: ReadonlyMap<string, string>,
+  results: ReadonlyMap<string, unknown>,
+): string | undefined {
+  let tag: string | undefined;
+  for (const other of items.slice(items.indexOf(item) + 1)) {
+    if (
+      other.change.kind === 'image' &&
+      paths.get(other.id) === path &&
+      !(results.get(other.id) instanceof ManifestEditError)
+    ) {
+      tag = other.change.release.tag;
+    }
+  }
+  return tag;
+}
+
 interface Round {
   /** Files whose text differs from the head's. */
   readonly writes: FileWrite[];
@@ -223,11 +252,13 @@ async function applyAll(
       continue;
     }
     if (!survives(working.get(path) ?? null, item.change)) {
+      const later = laterTag(items, item, path, paths, results);
       results.set(
         item.id,
         new ReplacedInBatchError(
           item.change.file,
-          `${item.change.release.image} ${item.change.release.tag} was replaced in the same commit to ${item.change.file} by a later release; it is not deployed to ${item.change.stage}`,
+          `${item.change.release.image} ${item.change.release.tag} was replaced in the same commit to ${item.change.file} by a later release${later ? ` (${later})` : ''}; it is not deployed to ${item.change.stage}`,
+          later,
         ),
       );
       const index = applied.indexOf(item);

@@ -5,7 +5,9 @@
  *
  * - A malformed message is logged and reported as a batch item failure; it never stops the batch.
  * - A change that cannot be applied fails only its own run (`Shiplane.CommitFailed`, with a cause
- *   that says what to fix); the rest of the batch commits.
+ *   that says what to fix); the rest of the batch commits. A change a newer release superseded (the
+ *   stage already pins a newer one, or a later change in the batch replaced it) answers
+ *   `Shiplane.Superseded` instead: nothing is wrong, so the run ends without the failure alarm.
  * - GitHub unavailable (after the client's retries) or a branch that keeps moving: the group's
  *   messages are batch item failures, so SQS redelivers them; the branch was not touched.
  * - Credentials or repository wrong (terminal): each waiting run fails with the reason.
@@ -16,9 +18,17 @@ import type { TaskTokens } from '../adapters/aws/task-tokens.js';
 import type { GitOpsRepository } from '../adapters/github/repository.js';
 import { type CommitRequest, type CommitResult, commitRequestSchema, ERRORS } from '../contracts/tasks.js';
 import { describeChange } from '../domain/commit-message.js';
+import { supersededCause } from '../domain/superseded.js';
 import { TerminalError } from '../errors.js';
 import type { AcceptChange } from './allowed-changes.js';
-import { type CommitBatchOptions, type CommitItem, commitBatch, type ItemOutcome } from './commit-batch.js';
+import { OlderReleaseError } from './apply-change.js';
+import {
+  type CommitBatchOptions,
+  type CommitItem,
+  commitBatch,
+  type ItemOutcome,
+  ReplacedInBatchError,
+} from './commit-batch.js';
 
 /** The part of an SQS record the committer reads. */
 export interface QueueRecord {
@@ -167,15 +177,36 @@ export async function processCommitQueue(
       const { record, request } = parsedItems[index]!;
       if (outcome.status === 'failed') {
         counts.failed++;
-        const cause = `${describeChange(request.change)} in ${request.repository} (branch ${request.branch}) cannot be applied: ${outcome.error.message}`;
-        log.error('a change cannot be applied', {
-          messageId: record.messageId,
-          group,
-          reason: outcome.error.message,
-        });
+        const { error } = outcome;
+        const superseded =
+          (error instanceof OlderReleaseError || error instanceof ReplacedInBatchError) &&
+          request.change.kind === 'image';
+        const cause =
+          superseded && request.change.kind === 'image'
+            ? supersededCause({
+                image: request.change.release.image,
+                tag: request.change.release.tag,
+                stage: request.change.stage,
+                newerTag: error.newerTag,
+                detail: `${error.message} (${request.repository}, branch ${request.branch})`,
+              })
+            : `${describeChange(request.change)} in ${request.repository} (branch ${request.branch}) cannot be applied: ${error.message}`;
+        if (superseded) {
+          log.info('a newer release superseded a change; its run ends Superseded', {
+            messageId: record.messageId,
+            group,
+            reason: error.message,
+          });
+        } else {
+          log.error('a change cannot be applied', {
+            messageId: record.messageId,
+            group,
+            reason: error.message,
+          });
+        }
         const ok = await answer(
           request.taskToken,
-          (token) => deps.taskTokens.fail(token, ERRORS.commitFailed, cause),
+          (token) => deps.taskTokens.fail(token, superseded ? ERRORS.superseded : ERRORS.commitFailed, cause),
           record.messageId,
         );
         if (!ok) failures.add(record.messageId);

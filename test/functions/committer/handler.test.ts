@@ -121,6 +121,33 @@ describe('committer handler', () => {
     expect(await server.git('log', '-1', '--format=%s', 'main')).toBe('Promote backend v2.1.6 to staging\n');
   });
 
+  it('answers Shiplane.Superseded, naming both tags, for a change a newer release replaced in the batch or already pins', async () => {
+    const { server, taskTokens, committer } = await setUp();
+
+    await committer(
+      sqsEvent([
+        imageRequest('backend', 'v2.1.6', { token: 't-replaced' }),
+        imageRequest('backend', 'v2.1.7', { token: 't-newer' }),
+      ]),
+      context,
+    );
+    await committer(sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-older' })]), context);
+
+    const answers = byToken(taskTokens.answers);
+    expect(answers['t-newer']?.output).toMatchObject({ status: 'committed' });
+    expect(answers['t-replaced']).toEqual({
+      token: 't-replaced',
+      error: 'Shiplane.Superseded',
+      cause: `itdo-erp/backend v2.1.6 was not deployed to staging: v2.1.7 is already there. itdo-erp/backend v2.1.6 was replaced in the same commit to ${STAGING} by a later release (v2.1.7); it is not deployed to staging (${REPOSITORY}, branch main)`,
+    });
+    expect(answers['t-older']).toEqual({
+      token: 't-older',
+      error: 'Shiplane.Superseded',
+      cause: `itdo-erp/backend v2.1.6 was not deployed to staging: v2.1.7 is already there. ${STAGING} already pins itdo-erp/backend v2.1.7, newer than v2.1.6; Shiplane does not move staging back to an older release (to roll back, revert the commit in the GitOps repository) (${REPOSITORY}, branch main)`,
+    });
+    expect(parse((await server.readFile(STAGING))!).images[0].newTag).toBe('v2.1.7');
+  });
+
   it('makes one commit per branch when a batch holds several message groups', async () => {
     const { server, taskTokens, committer } = await setUp();
     await server.git('branch', 'release', 'main');

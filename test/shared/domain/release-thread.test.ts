@@ -20,6 +20,11 @@ const commitUrl = (sha: string) =>
 const at = new Date('2026-11-26T14:00:00Z');
 const SHA = '9b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c';
 const stagingCommit = { commit: SHA, status: 'committed', previousTag: 'v1.4.1' };
+const SUPERSEDED = {
+  Error: 'Shiplane.Superseded',
+  Cause:
+    'itdo-erp/backend v1.4.2 was not deployed to production: v1.4.3 is already there. environments/production/kustomization.yaml already pins itdo-erp/backend v1.4.3, newer than v1.4.2',
+};
 const stagingHealth = approvalRequest().stages.staging as { health: unknown };
 
 function run(events: Notification[]): ThreadState {
@@ -74,6 +79,15 @@ describe('the release thread state', () => {
       note: `staging is Degraded at ${SHA}: Deployment backend 0/3 ready`,
     });
     expect(parentLines(degraded)).toContain(':red_circle: Failed to release backend v1.4.2');
+  });
+
+  it('ends superseded, not failed, when a newer release is already in the stage', () => {
+    const state = run([notification('superseded', { stage: 'production', detail: SUPERSEDED })]);
+    expect(state.outcome).toBe('superseded');
+    expect(state.stages.production).toMatchObject({ status: 'superseded', note: 'v1.4.3 is already there' });
+    const text = parentLines(state);
+    expect(text).toContain(':fast_forward: Superseded backend v1.4.2');
+    expect(text).toContain('*production*  :fast_forward: superseded, not deployed (v1.4.3 is already there)');
   });
 
   it('puts a failure without a stage on the stage that was in progress', () => {
@@ -150,6 +164,15 @@ describe('eventReply', () => {
     );
   });
 
+  it('says a superseded release was not deployed because a newer one is already there', () => {
+    expect(reply(notification('superseded', { stage: 'production', detail: SUPERSEDED }))).toBe(
+      ':fast_forward: `v1.4.2` was not deployed to *production*: `v1.4.3` is already there. The run ended `Superseded`; nothing failed.',
+    );
+    expect(
+      reply(notification('superseded', { stage: 'production', detail: { Error: 'Shiplane.Superseded' } })),
+    ).toContain('a newer release is already there');
+  });
+
   it("gives a failure's error and the message of a Lambda error, not its stack", () => {
     const cause = JSON.stringify({
       errorType: 'GitHubConflictError',
@@ -187,6 +210,9 @@ describe('alertFor', () => {
   it('does not alert on a rejection: it is a decision, not trouble', () => {
     expect(alertFor(state, notification('rejected', { stage: 'production' }), order)).toBeUndefined();
     expect(alertFor(state, notification('deployed'), order)).toBeUndefined();
+    expect(
+      alertFor(state, notification('superseded', { stage: 'production', detail: SUPERSEDED }), order),
+    ).toBeUndefined();
   });
 
   it('keeps the subject to one ASCII line of at most 100 characters', () => {

@@ -54,8 +54,10 @@ describe('applyChange', () => {
       new OlderReleaseError(
         change.file,
         'environments/production/kustomization.yaml already pins itdo-erp/backend v2.1.7, newer than v2.1.6; Shiplane does not move production back to an older release (to roll back, revert the commit in the GitOps repository)',
+        'v2.1.7',
       ),
     );
+    expect(() => applyChange(kustomization, change)).toThrow(expect.objectContaining({ newerTag: 'v2.1.7' }));
   });
 
   it('moves a stage forward, to a suffix of the same version, and to a tag it cannot order', () => {

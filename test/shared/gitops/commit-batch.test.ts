@@ -299,8 +299,11 @@ describe('commitBatch', () => {
       error: expect.any(ReplacedInBatchError),
     });
     expect(outcome.items[0]?.status === 'failed' && outcome.items[0].error.message).toBe(
-      'itdo-erp/backend v2.1.6 was replaced in the same commit to environments/staging/kustomization.yaml by a later release; it is not deployed to staging',
+      'itdo-erp/backend v2.1.6 was replaced in the same commit to environments/staging/kustomization.yaml by a later release (v2.1.7); it is not deployed to staging',
     );
+    expect(outcome.items[0]?.status === 'failed' && outcome.items[0].error).toMatchObject({
+      newerTag: 'v2.1.7',
+    });
     expect(outcome.items[1]).toEqual({
       id: '2',
       status: 'committed',

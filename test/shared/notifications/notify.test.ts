@@ -192,6 +192,27 @@ describe('notify', () => {
     );
   });
 
+  it('does not alert when a newer release superseded this one, and says so in the thread', async () => {
+    const d = deps();
+    const result = await notify(
+      notification('superseded', {
+        stage: 'production',
+        detail: {
+          Error: 'Shiplane.Superseded',
+          Cause:
+            'itdo-erp/backend v1.4.2 was not deployed to production: v1.4.3 is already there. environments/production/kustomization.yaml already pins itdo-erp/backend v1.4.3, newer than v1.4.2',
+        },
+      }),
+      d,
+    );
+    expect(result).toEqual({ slack: 'posted', alert: 'skipped' });
+    expect(sns.calls()).toHaveLength(0);
+    expect(replies().at(-1)?.text).toBe(
+      ':fast_forward: `v1.4.2` was not deployed to *production*: `v1.4.3` is already there. The run ended `Superseded`; nothing failed.',
+    );
+    expect(parents()[0]?.text).toBe('Superseded backend v1.4.2');
+  });
+
   it('on expiry: marks the approval expired, removes its buttons, notes it in the thread and alerts', async () => {
     const d = deps();
     const request = approvalRequest();
