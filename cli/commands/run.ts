@@ -4,7 +4,8 @@
  * Slack, or stand-ins), serving the Slack interaction endpoint at
  * `http://127.0.0.1:P/slack/interactions` while it waits.
  *
- * Exit codes: 0 deployed or ignored; 1 failed, rejected or expired; 2 a bad config or event (the
+ * Exit codes: 0 deployed, superseded (a newer release is already in the stage: nothing failed) or
+ * ignored; 1 failed, rejected or expired; 2 a bad config or event (the
  * message names the problem; nothing has called any service yet).
  */
 import { readFile } from 'node:fs/promises';
@@ -35,7 +36,7 @@ export interface RunOptions {
 export interface RunSummaryJson {
   readonly execution: string | null;
   readonly status: string | null;
-  readonly outcome: 'deployed' | 'rejected' | 'expired' | 'failed' | 'ignored';
+  readonly outcome: 'deployed' | 'rejected' | 'expired' | 'superseded' | 'failed' | 'ignored';
   readonly stages: ReadonlyArray<{ readonly name: string; readonly commit: string | null }>;
 }
 
@@ -129,7 +130,8 @@ export async function validateRun(
 
 /** Exit code of a finished run. */
 export function exitCodeOf(outcome: RunSummaryJson['outcome']): number {
-  return outcome === 'deployed' || outcome === 'ignored' ? 0 : 1;
+  // Superseded: a newer release is already in the stage; nothing failed.
+  return outcome === 'deployed' || outcome === 'superseded' || outcome === 'ignored' ? 0 : 1;
 }
 
 export interface RunDeps {

@@ -63,7 +63,7 @@ export async function openReader(options: SourceOptions, deps: SourceDeps = {}):
 }
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
-const OUTCOMES = ['deployed', 'rejected', 'expired', 'failed'];
+const OUTCOMES = ['deployed', 'rejected', 'expired', 'superseded', 'failed'];
 
 /** `--status` takes a Step Functions status or a run outcome; this says which and what to ask SFN. */
 export function parseStatusFilter(text: string): { sfnStatus?: string; outcome?: string } {
@@ -228,7 +228,10 @@ export function registerRuns(program: Command, io: Io = processIo, deps: SourceD
       .command('runs')
       .description('list promotion runs (newest first) of a deployed stack or a running sandbox')
       .option('--app <app>', 'only runs of this app')
-      .option('--status <status>', 'deployed, rejected, expired, failed, or RUNNING, SUCCEEDED, FAILED, …')
+      .option(
+        '--status <status>',
+        'deployed, rejected, expired, superseded, failed, or RUNNING, SUCCEEDED, FAILED, …',
+      )
       .option('--limit <n>', 'how many runs', positiveInt, 20)
       .option('--json', 'print JSON'),
   ).action(async (options: RunsOptions) => {

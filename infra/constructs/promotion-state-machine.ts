@@ -57,6 +57,7 @@ export function stageStateNames(stage: string) {
     notifyExpired: `${t} · Notify expired`,
     notifyApproved: `${t} · Notify approved`,
     commit: `${t} · Commit new tag`,
+    notifySuperseded: `${t} · Notify superseded`,
     notifyCommitted: `${t} · Notify committed`,
     startWait: `${t} · Start Argo CD wait`,
     waitForArgo: `${t} · Wait for Argo CD`,
@@ -80,6 +81,7 @@ export const RUN_STATE_NAMES = {
   deployed: 'Deployed',
   rejected: 'Rejected',
   expired: 'Approval expired',
+  superseded: 'Superseded',
   failed: 'Failed',
 } as const;
 
@@ -223,6 +225,7 @@ class PromotionDefinition extends Construct {
   private readonly notifyFailed: State;
   private rejected: State | undefined;
   private expired: State | undefined;
+  private superseded: State | undefined;
 
   constructor(scope: Construct, id: string, props: PromotionDefinitionProps) {
     super(scope, id);
@@ -443,6 +446,15 @@ class PromotionDefinition extends Construct {
       backoffRate: 2,
       maxAttempts: 3,
     });
+    // A newer release already in the stage is not a failure: the run ends Superseded, no alarm.
+    const notifySuperseded = this.notifyTask(
+      `${s}-notify-superseded`,
+      names.notifySuperseded,
+      'superseded',
+      this.supersededState(),
+      { stage: s, detailPath: '$.error' },
+    );
+    commit.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
     commit.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     commit.next(notifyCommitted);
 
@@ -553,5 +565,15 @@ class PromotionDefinition extends Construct {
       resultPath: '$.outcome',
     });
     return this.expired;
+  }
+
+  /** A change a newer release superseded ends the run successfully: nothing went wrong. */
+  private supersededState(): State {
+    this.superseded ??= new Pass(this, 'superseded', {
+      stateName: RUN_STATE_NAMES.superseded,
+      result: Result.fromString('superseded'),
+      resultPath: '$.outcome',
+    });
+    return this.superseded;
   }
 }

@@ -158,7 +158,9 @@ function renderExecutions(runs) {
           'td',
           {},
           badge(run.status),
-          run.outcome === 'rejected' || run.outcome === 'expired' ? [' ', badge(run.outcome)] : null,
+          run.outcome === 'rejected' || run.outcome === 'expired' || run.outcome === 'superseded'
+            ? [' ', badge(run.outcome)]
+            : null,
         ),
         h('td', {}, `${run.app ?? ''} ${run.tag ?? ''}`),
         h('td', {}, clock(run.startDate)),

@@ -61,7 +61,7 @@ const WORTH_A_LINE = [
   ' · Degraded',
   ' · Timed out',
 ];
-const TERMINAL = new Set(['Deployed', 'Rejected', 'Approval expired', 'Failed']);
+const TERMINAL = new Set(['Deployed', 'Rejected', 'Approval expired', 'Superseded', 'Failed']);
 
 /** Builds a printer; feed it every engine event, it writes the lines worth reading. */
 export function createTimelinePrinter(

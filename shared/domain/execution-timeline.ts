@@ -224,7 +224,7 @@ export interface StageSummary {
     | undefined;
 }
 
-export type RunOutcomeName = 'deployed' | 'rejected' | 'expired' | 'failed';
+export type RunOutcomeName = 'deployed' | 'rejected' | 'expired' | 'superseded' | 'failed';
 
 export interface RunSummary {
   readonly app: string | undefined;
@@ -251,7 +251,7 @@ function latestStages(timeline: ExecutionTimeline): Record<string, unknown> | un
   return undefined;
 }
 
-const OUTCOMES: readonly RunOutcomeName[] = ['deployed', 'rejected', 'expired', 'failed'];
+const OUTCOMES: readonly RunOutcomeName[] = ['deployed', 'rejected', 'expired', 'superseded', 'failed'];
 
 /** Summarizes a run: its release, outcome, and per stage the commit, health and approval decision. */
 export function summarizeRun(timeline: ExecutionTimeline): RunSummary {

@@ -177,6 +177,7 @@ describe('exitCodeOf', () => {
   it.each([
     ['deployed', 0],
     ['ignored', 0],
+    ['superseded', 0],
     ['failed', 1],
     ['rejected', 1],
     ['expired', 1],

@@ -170,6 +170,7 @@ describe('parseStatusFilter', () => {
   it.each([
     ['deployed', { sfnStatus: 'SUCCEEDED', outcome: 'deployed' }],
     ['failed', { sfnStatus: 'FAILED', outcome: 'failed' }],
+    ['superseded', { sfnStatus: 'SUCCEEDED', outcome: 'superseded' }],
     ['running', { sfnStatus: 'RUNNING' }],
     ['timed-out', { sfnStatus: 'TIMED_OUT' }],
   ])('reads %s', (text, filter) => {

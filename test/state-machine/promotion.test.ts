@@ -381,6 +381,45 @@ describe('the synthesized promotion state machine', () => {
     ]);
   });
 
+  it('ends SUCCEEDED with outcome superseded when production already runs a newer release, without the failure path', async () => {
+    // Prepare: an older run approved after a newer one deployed; the committer refuses to move back.
+    const cause =
+      'itdo-erp/backend v2.1.6 was not deployed to production: v2.1.7 is already there. environments/production/kustomization.yaml already pins itdo-erp/backend v2.1.7, newer than v2.1.6';
+    const { engine, recorded } = run({
+      commit: (request) =>
+        request.change.stage === 'production'
+          ? { fail: { error: ERRORS.superseded, cause } }
+          : { succeed: { commit: sha('a1'), status: 'committed', previousTag: 'v2.1.5' } },
+    });
+
+    // Act
+    const execution = engine.start(input, 'superseded-run');
+    const request = await recorded.approvals.next();
+    await engine.sendTaskSuccess(request.taskToken, approval('U0PLATFORM1'));
+    const result = await execution.done;
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    const out = output(result);
+    expect(out.outcome).toBe('superseded');
+    expect(out.error).toEqual({ Error: 'Shiplane.Superseded', Cause: cause });
+    expect(recorded.commits.map((c) => c.request.change.stage)).toEqual(['staging', 'production']);
+    expect(entered(engine, execution.name).slice(-3)).toEqual([
+      'Production · Commit new tag',
+      'Production · Notify superseded',
+      'Superseded',
+    ]);
+    expect(entered(engine, execution.name)).not.toContain('Notify failed');
+    expect(notified(recorded)).toEqual([
+      'started',
+      'committed:staging',
+      'healthy:staging',
+      'approved:production',
+      'superseded:production',
+    ]);
+    expect(recorded.notifications.at(-1)?.detail).toEqual(out.error);
+  });
+
   it('fails when the commit fails after retries: a lost message times out and is retried, then the committer gives up', async () => {
     // Prepare: the first message keeps failing until it is dead-lettered, so its task times out and is
     // retried with a new message; the committer answers that one with a terminal failure.

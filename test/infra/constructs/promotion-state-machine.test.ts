@@ -22,6 +22,7 @@ const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValid
 
 const STAGING = [
   'Staging · Commit new tag',
+  'Staging · Notify superseded',
   'Staging · Notify committed',
   'Staging · Start Argo CD wait',
   'Staging · Wait for Argo CD',
@@ -40,7 +41,15 @@ const PRODUCTION_APPROVAL = [
   'Production · Notify expired',
   'Production · Notify approved',
 ];
-const RUN = ['Prepare', 'Notify release started', 'Notify deployed', 'Deployed', 'Notify failed', 'Failed'];
+const RUN = [
+  'Prepare',
+  'Notify release started',
+  'Notify deployed',
+  'Deployed',
+  'Superseded',
+  'Notify failed',
+  'Failed',
+];
 
 describe('the promotion state machine of the example config', () => {
   let template: CloudFormationTemplate;
@@ -172,8 +181,22 @@ describe('the promotion state machine of the example config', () => {
       },
     ]);
     expect(commit.Catch).toEqual([
+      { ErrorEquals: ['Shiplane.Superseded'], ResultPath: '$.error', Next: 'Staging · Notify superseded' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Notify failed' },
     ]);
+    expect(state('Staging · Notify superseded').Parameters?.Payload).toEqual({
+      event: 'superseded',
+      'execution.$': '$$.Execution.Name',
+      'release.$': '$.release',
+      stage: 'staging',
+      'detail.$': '$.error',
+    });
+    expect(state('Staging · Notify superseded').Next).toBe('Superseded');
+    expect(state('Production · Commit new tag').Catch?.[0]).toEqual({
+      ErrorEquals: ['Shiplane.Superseded'],
+      ResultPath: '$.error',
+      Next: 'Production · Notify superseded',
+    });
     expect(commit.Next).toBe('Staging · Notify committed');
     expect(state('Staging · Notify committed').Next).toBe('Staging · Start Argo CD wait');
   });
@@ -275,7 +298,7 @@ describe('the promotion state machine of the example config', () => {
     });
   });
 
-  it('ends in Deployed, Rejected or Approval expired as success and in Failed as failure', () => {
+  it('ends in Deployed, Rejected, Approval expired or Superseded as success and in Failed as failure', () => {
     expect(state('Deployed')).toEqual({
       Type: 'Pass',
       Result: 'deployed',
@@ -294,6 +317,12 @@ describe('the promotion state machine of the example config', () => {
       ResultPath: '$.outcome',
       End: true,
     });
+    expect(state('Superseded')).toEqual({
+      Type: 'Pass',
+      Result: 'superseded',
+      ResultPath: '$.outcome',
+      End: true,
+    });
     expect(state('Notify failed').Next).toBe('Failed');
     expect(state('Notify failed').Parameters?.Payload['detail.$']).toBe('$.error');
     expect(state('Failed')).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
@@ -301,12 +330,12 @@ describe('the promotion state machine of the example config', () => {
       .filter(([, s]) => s.End || s.Type === 'Fail')
       .map(([name]) => name)
       .sort();
-    expect(terminal).toEqual(['Approval expired', 'Deployed', 'Failed', 'Rejected']);
+    expect(terminal).toEqual(['Approval expired', 'Deployed', 'Failed', 'Rejected', 'Superseded']);
   });
 
   it('never lets a notification change the data or fail the run', () => {
     const notifies = Object.entries(states()).filter(([name]) => /Notify /.test(name));
-    expect(notifies.length).toBe(3 + 2 * 4 + 3);
+    expect(notifies.length).toBe(3 + 2 * 5 + 3);
     for (const [name, task] of notifies) {
       expect(handlerOfArn(template, task.Parameters?.FunctionName), name).toBe('notify');
       expect(task.Resource, name).toBe('arn:aws:states:::lambda:invoke');
@@ -387,7 +416,7 @@ describe('a config with three stages', () => {
     expect(definition.States['Production · Await approval']?.TimeoutSeconds).toBe(86400);
     expect(definition.States['Staging · Notify rejected']?.Next).toBe('Rejected');
     expect(definition.States['Production · Notify rejected']?.Next).toBe('Rejected');
-    expect(Object.keys(definition.States)).toHaveLength(6 + 3 * 12 + 2 * 4 + 2);
+    expect(Object.keys(definition.States)).toHaveLength(7 + 3 * 13 + 2 * 4 + 2);
   });
 
   it('passes the Helm paths and Argo CD options of a stage through literally', () => {

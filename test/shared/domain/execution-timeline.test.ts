@@ -178,6 +178,28 @@ describe('summarizeRun', () => {
     expect(summary.stages[0]).toMatchObject({ name: 'staging', commit: 'b'.repeat(40), previousTag: null });
   });
 
+  it('reads a superseded run as superseded, not failed', () => {
+    const input = JSON.stringify({ release, stages: { staging: {} } });
+    const summary = summarizeRun(
+      buildTimeline(
+        history(
+          { type: 'ExecutionStarted', executionStartedEventDetails: { input: JSON.stringify({ release }) } },
+          { type: 'PassStateEntered', stateEnteredEventDetails: { name: 'Superseded', input } },
+          { type: 'PassStateExited', stateExitedEventDetails: { name: 'Superseded', output: input } },
+          {
+            type: 'ExecutionSucceeded',
+            executionSucceededEventDetails: {
+              output: JSON.stringify({ release, stages: { staging: {} }, outcome: 'superseded' }),
+            },
+          },
+        ),
+      ),
+    );
+
+    expect(summary.outcome).toBe('superseded');
+    expect(summary.currentState).toBe('Superseded');
+  });
+
   it('reads a rejection from the caught approval error', () => {
     const input = JSON.stringify({ release, stages: { staging: {}, production: {} } });
     const summary = summarizeRun(
