@@ -93,7 +93,7 @@ describe('runs at the same time', () => {
     expect(staging.length).toBeLessThanOrEqual(2);
   });
 
-  it('never moves production back when an older run is approved after a newer one deployed', async () => {
+  it('never moves production back when an older run is approved after a newer one deployed: the older run ends superseded', async () => {
     // Prepare: v2.1.7 waits for approval when v2.1.8 is pushed; v2.1.8 is approved and deploys first
     const older = (await sandbox.push('backend', 'v2.1.7')).execution ?? '';
     await approvalMessage(older);
@@ -107,8 +107,19 @@ describe('runs at the same time', () => {
     const description = await sandbox.waitForRun(older);
 
     // Assess
-    expect(description).toMatchObject({ status: 'FAILED', error: 'Shiplane.CommitFailed' });
-    expect(description.cause).toContain('already pins itdo-erp/backend v2.1.8, newer than v2.1.7');
+    // Nothing is wrong: a newer release superseded this one, so the run succeeds without the failure path.
+    expect(description.status).toBe('SUCCEEDED');
+    const output = JSON.parse(description.output ?? '{}') as {
+      outcome?: string;
+      error?: { Error?: string; Cause?: string };
+    };
+    expect(output.outcome).toBe('superseded');
+    expect(output.error?.Error).toBe('Shiplane.Superseded');
+    expect(output.error?.Cause).toContain('v2.1.7 was not deployed to production: v2.1.8 is already there');
+    expect(output.error?.Cause).toContain('already pins itdo-erp/backend v2.1.8, newer than v2.1.7');
+    expect(sandbox.slack.messages().map((m) => m.text)).toContain(
+      ':fast_forward: `v2.1.7` was not deployed to *production*: `v2.1.8` is already there. The run ended `Superseded`; nothing failed.',
+    );
     expect((await currentTags(sandbox.repoDir)).production?.backend).toBe('v2.1.8');
     const subjects = (await commitLog(sandbox.repoDir)).map((commit) => commit.subject);
     expect(subjects).not.toContain('Promote backend v2.1.7 to production');
