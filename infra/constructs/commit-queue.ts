@@ -6,6 +6,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
 import { QUEUE_METADATA_KEY } from '../../shared/contracts/handlers.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { HandlerFunction } from './handler-function.js';
 
 /** The committer's time limit: a batch of up to 10 changes, each a few GitHub calls with retries. */
@@ -30,17 +31,7 @@ export class CommitQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: CommitQueueProps) {
     super(scope, id);
-    this.deadLetterQueue = new Queue(this, 'dlq', {
-      fifo: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This queue is itself the dead-letter queue; its messages are kept for inspection and redrive by hand.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, { fifo: true });
     this.queue = new Queue(this, 'queue', {
       fifo: true,
       // The body carries the run's unique task token, so identical bodies really are duplicates.

@@ -7,6 +7,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
 import { ENV } from '../../shared/contracts/environment.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { HandlerFunction } from './handler-function.js';
 
 const INTAKE_TIMEOUT = Duration.seconds(30);
@@ -43,16 +44,7 @@ export class ImagePushIntake extends Construct {
 
   constructor(scope: Construct, id: string, props: ImagePushIntakeProps) {
     super(scope, id);
-    this.deadLetterQueue = new Queue(this, 'dlq', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This queue is itself the dead-letter queue; its messages are kept for inspection and redrive by hand.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this);
     this.queue = new Queue(this, 'queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
