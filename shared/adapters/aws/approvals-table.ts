@@ -127,6 +127,19 @@ export function dynamoApprovalsStore(client: DynamoDBClient, tableName: string):
   const TableName = tableName;
   const get = async (pk: string) =>
     (await doc.send(new GetCommand({ TableName, Key: { pk }, ConsistentRead: true }))).Item;
+  /** Sets one attribute of an item that must already exist (never creates a half item). */
+  const setAttribute = async (pk: string, name: string, value: unknown) => {
+    await doc.send(
+      new UpdateCommand({
+        TableName,
+        Key: { pk },
+        UpdateExpression: 'SET #name = :value',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#name': name },
+        ExpressionAttributeValues: { ':value': value },
+      }),
+    );
+  };
   const getThread = async (execution: string): Promise<ThreadRecord | undefined> => {
     const item = await get(threadKey(execution));
     if (item?.kind !== 'thread') return undefined;
@@ -160,16 +173,7 @@ export function dynamoApprovalsStore(client: DynamoDBClient, tableName: string):
     },
 
     async setApprovalMessage(approvalId, message) {
-      await doc.send(
-        new UpdateCommand({
-          TableName,
-          Key: { pk: approvalKey(approvalId) },
-          UpdateExpression: 'SET #message = :message',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#message': 'message' },
-          ExpressionAttributeValues: { ':message': message },
-        }),
-      );
+      await setAttribute(approvalKey(approvalId), 'message', message);
     },
 
     async claimDecision(approvalId, decision, nowSeconds) {
@@ -294,16 +298,7 @@ export function dynamoApprovalsStore(client: DynamoDBClient, tableName: string):
     },
 
     async saveThreadState(execution, state) {
-      await doc.send(
-        new UpdateCommand({
-          TableName,
-          Key: { pk: threadKey(execution) },
-          UpdateExpression: 'SET #state = :state',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':state': state },
-        }),
-      );
+      await setAttribute(threadKey(execution), 'state', state);
     },
 
     async recordDeployedTag(app, stage, tag) {
