@@ -158,7 +158,8 @@ describe('dynamoApprovalsStore', () => {
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       Key: { pk: 'thread#run' },
       ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':state': state },
+      ExpressionAttributeNames: { '#name': 'state' },
+      ExpressionAttributeValues: { ':value': state },
     });
     const tag = { tag: 'v1.4.1', digest: release().digest, execution: 'run', at: '2026-11-20T10:00:00Z' };
     await store().recordDeployedTag('backend', 'production', tag);
