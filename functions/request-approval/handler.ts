@@ -6,9 +6,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
+import { stepFunctionsTaskTokens } from '../../shared/adapters/aws/task-tokens.js';
 import { slackWebApi } from '../../shared/adapters/slack/web-api.js';
 import { ecrImageFacts } from '../../shared/approvals/image-facts.js';
 import {
@@ -42,8 +44,9 @@ export function createRequestApprovalHandler(deps: DepsSource<RequestApprovalDep
 const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const ecr = tracer.captureAWSv3Client(new ECRClient({}));
 const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+const sfn = tracer.captureAWSv3Client(new SFNClient({}));
 
-/** The deployed handler: table from APPROVALS_TABLE, Slack from SHIPLANE_CONFIG. */
+/** The deployed handler: table from APPROVALS_TABLE, Slack from SHIPLANE_CONFIG, SendTaskFailure via SFN. */
 export const handler = createRequestApprovalHandler(
   onceAsync(async () => {
     const config = runtimeConfig();
@@ -62,6 +65,8 @@ export const handler = createRequestApprovalHandler(
       ...threadSettings(config),
       now: () => new Date(),
       reporter,
+      // Fails an older run's approval task when a newer release supersedes it.
+      taskTokens: stepFunctionsTaskTokens(sfn),
     };
   }),
 );

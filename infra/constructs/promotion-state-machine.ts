@@ -1,5 +1,5 @@
 import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -179,6 +179,21 @@ export class PromotionStateMachine extends Construct {
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });
+
+    if (this.requestApproval) {
+      // A newer release's request fails an older run's approval task (Shiplane.Superseded). A
+      // separate policy, not the role's default one: the function depends on its default policy and
+      // the state machine on the function, so a grant there would be a dependency cycle.
+      new Policy(this, 'request-approval-supersede', {
+        roles: [this.requestApproval.executionRole],
+        statements: [
+          new PolicyStatement({
+            actions: ['states:SendTaskFailure'],
+            resources: [this.stateMachine.stateMachineArn],
+          }),
+        ],
+      });
+    }
 
     Validations.of(this.stateMachine).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -510,6 +525,8 @@ class PromotionDefinition extends Construct {
     });
     awaitApproval.addCatch(notifyRejected, { errors: [ERRORS.rejected], resultPath: '$.error' });
     awaitApproval.addCatch(notifyExpired, { errors: ['States.Timeout'], resultPath: '$.error' });
+    // request-approval of a newer release of the app fails this older run's approval task.
+    awaitApproval.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
     awaitApproval.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     awaitApproval.next(notifyApproved);
     return awaitApproval;

@@ -145,7 +145,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
         repository: config.gitops.repository,
       }),
     })) as LocalHandler,
-    'request-approval': createRequestApprovalHandler({ ...thread, reporter }) as LocalHandler,
+    'request-approval': createRequestApprovalHandler({ ...thread, reporter, taskTokens }) as LocalHandler,
     notify: createNotifyHandler({
       ...thread,
       reporter,

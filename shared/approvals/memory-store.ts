@@ -7,6 +7,7 @@ import type {
   ApprovalRecord,
   ApprovalsStore,
   DeployedTag,
+  PendingPointer,
   ThreadRecord,
 } from '../adapters/aws/approvals-table.js';
 
@@ -22,6 +23,7 @@ export function memoryApprovalsStore(): ApprovalsStore & {
   const pointers = new Map<string, string>();
   const threads = new Map<string, ThreadRecord>();
   const deployed = new Map<string, DeployedTag>();
+  const pending = new Map<string, PendingPointer>();
   return {
     approvals: () => [...approvals.values()].map(copy),
     threads: () => [...threads.values()].map(copy),
@@ -77,6 +79,12 @@ export function memoryApprovalsStore(): ApprovalsStore & {
     },
     async approvalIdFor(execution, stage) {
       return pointers.get(`${execution}#${stage}`);
+    },
+    async pointToPendingApproval(app, stage, pointer) {
+      const key = `${app}#${stage}`;
+      const previous = pending.get(key);
+      pending.set(key, copy(pointer));
+      return previous;
     },
     async getThread(execution) {
       const thread = threads.get(execution);

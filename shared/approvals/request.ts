@@ -4,12 +4,20 @@
  * derived from the token, so a retried invocation finds its own approval instead of posting twice.
  * Slack being down does not fail the run: the approval stays pending (the CLI can decide it) and
  * expires at the stage's timeout as usual.
+ *
+ * A newer release of the same app reaching this stage's approval closes an older run's pending
+ * approval there at once: the table says superseded, the older run's task fails with
+ * `Shiplane.Superseded` (its state machine ends SUCCEEDED, outcome superseded) and its Slack message
+ * loses its buttons. "Older" is by version (`compareReleaseTags`); for tags without a version order,
+ * by when the approval was requested. The same version (e.g. a rebuilt tag) supersedes nothing.
  */
 import { createHash } from 'node:crypto';
-import type { ApprovalRecord } from '../adapters/aws/approvals-table.js';
+import type { ApprovalRecord, PendingPointer } from '../adapters/aws/approvals-table.js';
+import type { TaskTokens } from '../adapters/aws/task-tokens.js';
 import { withOutageBreaker } from '../adapters/slack/web-api.js';
-import type { ApprovalRequest } from '../contracts/tasks.js';
+import { type ApprovalRequest, ERRORS } from '../contracts/tasks.js';
 import { type ApprovalFacts, approvalMessage, stageHistory } from '../domain/approval-message.js';
+import { compareReleaseTags } from '../domain/tag-order.js';
 import { errorAttributes, type Reporter } from '../notifications/reporter.js';
 import { advanceThread, ensureThread, type ThreadDeps } from '../notifications/thread.js';
 import type { ImageFactsSource } from './image-facts.js';
@@ -20,7 +28,15 @@ export const APPROVAL_RETENTION_SECONDS = 7 * 86_400;
 export interface RequestApprovalDeps extends ThreadDeps {
   readonly images?: ImageFactsSource;
   readonly reporter: Reporter;
+  /**
+   * Fails an older run's approval task when a newer release supersedes it. Without it (callers that
+   * cannot answer task tokens) older runs' approvals are left to be decided or to expire.
+   */
+  readonly taskTokens?: TaskTokens;
 }
+
+/** Step Functions' answers for a token the run no longer waits on. */
+const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 export interface RequestApprovalResult {
   readonly approvalId: string;
@@ -84,6 +100,81 @@ async function supersede(previousId: string, deps: RequestApprovalDeps): Promise
   }
 }
 
+/** True when `previous` is an older release than `current` (by version, else by request time). */
+function isOlder(previous: ApprovalRecord, current: ApprovalRecord): boolean {
+  const order = compareReleaseTags(previous.facts.tag, current.facts.tag);
+  if (order !== undefined) return order < 0;
+  return previous.facts.tag !== current.facts.tag && previous.createdAt < current.createdAt;
+}
+
+/**
+ * Closes another run's approval of an older release at this stage: table first (so a click on its
+ * buttons is refused), then its task token, then its Slack message. Never throws: the new request
+ * goes on whatever happens here.
+ */
+async function supersedeOlderRelease(
+  pointer: PendingPointer,
+  current: ApprovalRecord,
+  deps: RequestApprovalDeps,
+): Promise<void> {
+  const { app, stage, tag } = current.facts;
+  const context = { approvalId: pointer.approvalId, supersededBy: current.approvalId, stage };
+  try {
+    const previous = await deps.store.getApproval(pointer.approvalId);
+    if (previous?.status !== 'pending' || !isOlder(previous, current)) return;
+    const taskTokens = deps.taskTokens;
+    if (!taskTokens) return;
+    const at = deps.now().toISOString();
+    if (!(await deps.store.closeApproval(previous.approvalId, ['pending'], 'superseded', at))) return;
+    const cause = `${app} ${previous.facts.tag} was superseded at ${stage} by ${tag} awaiting approval`;
+    try {
+      await taskTokens.fail(previous.taskToken, ERRORS.superseded, cause);
+    } catch (error) {
+      if (!GONE.has((error as { name?: string } | null)?.name ?? '')) throw error;
+    }
+    deps.reporter.info('superseded an older release awaiting approval', {
+      ...context,
+      execution: previous.execution,
+      tag: previous.facts.tag,
+    });
+    if (previous.message) {
+      await deps.slack.updateMessage({
+        ...previous.message,
+        ...approvalMessage(previous.facts, { status: 'superseded', at, by: tag }),
+      });
+    }
+  } catch (error) {
+    deps.reporter.warn('could not supersede the older release awaiting approval', {
+      ...context,
+      ...errorAttributes(error),
+    });
+  }
+}
+
+/** Points the app's stage at this approval and supersedes the one it pointed at, if that is older. */
+async function supersedeOtherRun(
+  request: ApprovalRequest,
+  record: ApprovalRecord,
+  deps: RequestApprovalDeps,
+): Promise<void> {
+  let previous: PendingPointer | undefined;
+  try {
+    previous = await deps.store.pointToPendingApproval(
+      request.release.app,
+      request.stage,
+      { approvalId: record.approvalId, tag: record.facts.tag, execution: request.execution },
+      record.expiresAt,
+    );
+  } catch (error) {
+    deps.reporter.warn('could not record the pending approval of the stage', errorAttributes(error));
+    return;
+  }
+  // The same run's earlier approval is handled by `supersede` above.
+  if (!previous || previous.approvalId === record.approvalId || previous.execution === request.execution)
+    return;
+  await supersedeOlderRelease(previous, record, deps);
+}
+
 export async function requestApproval(
   request: ApprovalRequest,
   given: RequestApprovalDeps,
@@ -122,6 +213,7 @@ export async function requestApproval(
     record.expiresAt,
   );
   if (previousId && previousId !== approvalId) await supersede(previousId, deps);
+  await supersedeOtherRun(request, record, deps);
 
   const context = { approvalId, execution: request.execution, stage: request.stage };
   let thread: Awaited<ReturnType<typeof ensureThread>>;

@@ -235,7 +235,8 @@ export type ApprovalState =
       readonly via: 'slack' | 'cli';
     }
   | { readonly status: 'expired'; readonly at: string }
-  | { readonly status: 'superseded'; readonly at: string };
+  /** `by`: the newer tag of the same app that now awaits approval here (another run's request). */
+  | { readonly status: 'superseded'; readonly at: string; readonly by?: string };
 
 /** The web URL of a commit in the GitOps repository (github.com or GitHub Enterprise). */
 export function gitopsCommitUrl(apiUrl: string, repository: string, sha: string): string | undefined {
@@ -357,7 +358,9 @@ function stateLine(facts: ApprovalFacts, state: Exclude<ApprovalState, { status:
     case 'expired':
       return `:hourglass: Expired ${when}: nobody decided in time, so ${code(facts.tag)} did not go to *${facts.stage}*.`;
     case 'superseded':
-      return `:leftwards_arrow_with_hook: Superseded ${when} by a newer approval request for this run.`;
+      return state.by
+        ? `:leftwards_arrow_with_hook: Superseded by ${code(state.by)} ${when}: the newer release awaits approval for *${escapeMrkdwn(facts.stage)}*, so ${code(facts.tag)} will not go there.`
+        : `:leftwards_arrow_with_hook: Superseded ${when} by a newer approval request for this run.`;
   }
 }
 

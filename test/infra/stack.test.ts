@@ -302,12 +302,17 @@ describe('the Shiplane stack of the example config', () => {
       expect(actionsOf('request-approval').some((a) => a.startsWith('sns:'))).toBe(false);
     });
 
-    it('lets only the committer and slack-interaction answer task tokens', () => {
+    it('lets only the committer and slack-interaction answer task tokens, and request-approval fail them', () => {
       for (const name of HANDLER_NAMES) {
         const answers = actionsOf(name).filter((a) => a.startsWith('states:SendTask'));
-        const expected = name === 'committer' || name === 'slack-interaction' ? 2 : 0;
-        expect(answers, name).toHaveLength(expected);
+        if (name === 'committer' || name === 'slack-interaction') expect(answers, name).toHaveLength(2);
+        else if (name === 'request-approval') expect(answers, name).toEqual(['states:SendTaskFailure']);
+        else expect(answers, name).toEqual([]);
       }
+      // request-approval fails an older run's approval task when a newer release supersedes it.
+      expect(resourcesFor('request-approval', 'states:SendTaskFailure')).toEqual([
+        expect.stringMatching(/^<promotionstatemachine/),
+      ]);
     });
   });
 

@@ -7,6 +7,8 @@
  * - `execution#<name>#<stage>`: the approval id of a run's stage, for the CLI and for `expired`.
  * - `thread#<execution>`: the release's Slack thread (channel, parent ts) and its per-stage status.
  * - `deployed#<app>#<stage>`: the tag last seen healthy in a stage, shown as "from" in approvals.
+ * - `pending#<app>#<stage>`: the approval an app's stage was last asked for (any run), so a newer
+ *   release's request can close an older run's approval as superseded.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -64,6 +66,13 @@ export interface DeployedTag {
   readonly at: string;
 }
 
+/** The latest approval requested for an app's stage, across runs (`pending#<app>#<stage>`). */
+export interface PendingPointer {
+  readonly approvalId: string;
+  readonly tag: string;
+  readonly execution: string;
+}
+
 export type ClaimResult =
   | { readonly claimed: true; readonly record: ApprovalRecord }
   | { readonly claimed: false; readonly record: ApprovalRecord | undefined };
@@ -96,6 +105,16 @@ export interface ApprovalsStore {
     expiresAt: number,
   ): Promise<string | undefined>;
   approvalIdFor(execution: string, stage: string): Promise<string | undefined>;
+  /**
+   * Points an app's stage at its newest approval request (a plain put, last writer wins); returns
+   * the pointer it replaced, if any.
+   */
+  pointToPendingApproval(
+    app: string,
+    stage: string,
+    pointer: PendingPointer,
+    expiresAt: number,
+  ): Promise<PendingPointer | undefined>;
   getThread(execution: string): Promise<ThreadRecord | undefined>;
   /** Stores a new thread; returns the stored one when another writer got there first. */
   createThread(thread: ThreadRecord, expiresAt: number): Promise<ThreadRecord>;
@@ -108,6 +127,7 @@ export const approvalKey = (approvalId: string) => `approval#${approvalId}`;
 export const pointerKey = (execution: string, stage: string) => `execution#${execution}#${stage}`;
 export const threadKey = (execution: string) => `thread#${execution}`;
 export const deployedKey = (app: string, stage: string) => `deployed#${app}#${stage}`;
+export const pendingKey = (app: string, stage: string) => `pending#${app}#${stage}`;
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
@@ -275,6 +295,26 @@ export function dynamoApprovalsStore(client: DynamoDBClient, tableName: string):
     async approvalIdFor(execution, stage) {
       const item = await get(pointerKey(execution, stage));
       return typeof item?.approvalId === 'string' ? item.approvalId : undefined;
+    },
+
+    async pointToPendingApproval(app, stage, pointer, expiresAt) {
+      const result = await doc.send(
+        new PutCommand({
+          TableName,
+          Item: {
+            pk: pendingKey(app, stage),
+            kind: 'pending',
+            approvalId: pointer.approvalId,
+            tag: pointer.tag,
+            execution: pointer.execution,
+            expiresAt,
+          },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const old = result.Attributes;
+      if (old?.kind !== 'pending' || typeof old.approvalId !== 'string') return undefined;
+      return { approvalId: old.approvalId, tag: String(old.tag), execution: String(old.execution) };
     },
 
     getThread,

@@ -136,6 +136,8 @@ describe('the promotion state machine of the example config', () => {
     expect(approval.Catch).toEqual([
       { ErrorEquals: ['Shiplane.Rejected'], ResultPath: '$.error', Next: 'Production · Notify rejected' },
       { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'Production · Notify expired' },
+      // A newer release of the app awaiting approval here supersedes this run (request-approval).
+      { ErrorEquals: ['Shiplane.Superseded'], ResultPath: '$.error', Next: 'Production · Notify superseded' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Notify failed' },
     ]);
     expect(approval.Next).toBe('Production · Notify approved');

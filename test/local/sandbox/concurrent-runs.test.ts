@@ -93,17 +93,14 @@ describe('runs at the same time', () => {
     expect(staging.length).toBeLessThanOrEqual(2);
   });
 
-  it('never moves production back when an older run is approved after a newer one deployed: the older run ends superseded', async () => {
-    // Prepare: v2.1.7 waits for approval when v2.1.8 is pushed; v2.1.8 is approved and deploys first
+  it('closes an older release awaiting approval as superseded as soon as a newer one asks: SUCCEEDED, no buttons left', async () => {
+    // Prepare: v2.1.7 waits for production approval
     const older = (await sandbox.push('backend', 'v2.1.7')).execution ?? '';
-    await approvalMessage(older);
-    const newer = (await sandbox.push('backend', 'v2.1.8')).execution ?? '';
-    await approve(newer);
-    expect((await sandbox.waitForRun(newer)).status).toBe('SUCCEEDED');
-    expect((await currentTags(sandbox.repoDir)).production?.backend).toBe('v2.1.8');
+    const { approvalId: olderApproval } = await approvalMessage(older);
 
-    // Act
-    await approve(older);
+    // Act: v2.1.8 reaches the same approval
+    const newer = (await sandbox.push('backend', 'v2.1.8')).execution ?? '';
+    await approvalMessage(newer);
     const description = await sandbox.waitForRun(older);
 
     // Assess
@@ -114,12 +111,20 @@ describe('runs at the same time', () => {
       error?: { Error?: string; Cause?: string };
     };
     expect(output.outcome).toBe('superseded');
-    expect(output.error?.Error).toBe('Shiplane.Superseded');
-    expect(output.error?.Cause).toContain('v2.1.7 was not deployed to production: v2.1.8 is already there');
-    expect(output.error?.Cause).toContain('already pins itdo-erp/backend v2.1.8, newer than v2.1.7');
-    expect(sandbox.slack.messages().map((m) => m.text)).toContain(
-      ':fast_forward: `v2.1.7` was not deployed to *production*: `v2.1.8` is already there. The run ended `Superseded`; nothing failed.',
-    );
+    expect(output.error).toEqual({
+      Error: 'Shiplane.Superseded',
+      Cause: 'backend v2.1.7 was superseded at production by v2.1.8 awaiting approval',
+    });
+    expect((await sandbox.runtime.store.getApproval(olderApproval))?.status).toBe('superseded');
+    const olderMessage = sandbox.slack
+      .messages()
+      .find((m) => m.text === 'Approval superseded: backend v2.1.7 → production');
+    expect(JSON.stringify(olderMessage?.blocks)).toContain('Superseded by `v2.1.8`');
+    expect(JSON.stringify(olderMessage?.blocks)).not.toContain(APPROVE_ACTION);
+
+    // The newer release still goes through.
+    await approve(newer);
+    expect((await sandbox.waitForRun(newer)).status).toBe('SUCCEEDED');
     expect((await currentTags(sandbox.repoDir)).production?.backend).toBe('v2.1.8');
     const subjects = (await commitLog(sandbox.repoDir)).map((commit) => commit.subject);
     expect(subjects).not.toContain('Promote backend v2.1.7 to production');

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
+import type { TaskTokens } from '../../../shared/adapters/aws/task-tokens.js';
 import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
 import { memoryApprovalsStore } from '../../../shared/approvals/memory-store.js';
 import {
@@ -136,6 +137,120 @@ describe('requestApproval', () => {
     const old = slack.messages(CHANNEL)[1];
     expect(buttonsOf(old?.blocks)).toEqual([]);
     expect(JSON.stringify(old?.blocks)).toContain('Superseded');
+  });
+
+  describe('a newer release of the app awaiting approval at the same stage', () => {
+    const older = () =>
+      approvalRequest({ execution: 'backend-v2-1-6-run', taskToken: 'token-of-the-v2.1.6-run' });
+    const newer = () =>
+      approvalRequest({
+        execution: 'backend-v2-1-7-run',
+        taskToken: 'token-of-the-v2.1.7-run',
+        release: { ...approvalRequest().release, tag: 'v2.1.7' },
+      });
+    const withTags = (request: ReturnType<typeof older>, tag: string) => ({
+      ...request,
+      release: { ...request.release, tag },
+    });
+    function recordingTokens(failWith?: Error) {
+      const failed: Array<{ token: string; error: string; cause: string }> = [];
+      const tokens: TaskTokens = {
+        succeed: async () => Promise.reject(new Error('nothing is approved here')),
+        fail: async (token, error, cause) => {
+          failed.push({ token, error, cause });
+          if (failWith) throw failWith;
+        },
+      };
+      return { tokens, failed };
+    }
+    const messageWith = (text: string) => slack.messages(CHANNEL).find((m) => m.text === text);
+
+    it("closes the older run's approval: table superseded, task failed, message without buttons", async () => {
+      const { tokens, failed } = recordingTokens();
+      const d = deps({ taskTokens: tokens });
+      const first = await requestApproval(withTags(older(), 'v2.1.6'), d);
+      d.clock.advance(60);
+      const second = await requestApproval(newer(), d);
+      expect(second.message).toBe('posted');
+      expect(await d.store.getApproval(first.approvalId)).toMatchObject({
+        status: 'superseded',
+        closedAt: d.clock.now().toISOString(),
+      });
+      expect((await d.store.getApproval(second.approvalId))?.status).toBe('pending');
+      expect(failed).toEqual([
+        {
+          token: 'token-of-the-v2.1.6-run',
+          error: 'Shiplane.Superseded',
+          cause: 'backend v2.1.6 was superseded at production by v2.1.7 awaiting approval',
+        },
+      ]);
+      const old = messageWith('Approval superseded: backend v2.1.6 → production');
+      expect(buttonsOf(old?.blocks)).toEqual([]);
+      expect(JSON.stringify(old?.blocks)).toContain('Superseded by `v2.1.7`');
+      expect(buttonsOf(messageWith('Approval needed: backend v2.1.7 → production')?.blocks)).toHaveLength(2);
+    });
+
+    it('leaves a newer release awaiting approval alone when an older one asks after it', async () => {
+      const { tokens, failed } = recordingTokens();
+      const d = deps({ taskTokens: tokens });
+      const first = await requestApproval(newer(), d);
+      await requestApproval(withTags(older(), 'v2.1.6'), d);
+      expect((await d.store.getApproval(first.approvalId))?.status).toBe('pending');
+      expect(failed).toEqual([]);
+    });
+
+    it('leaves an older approval that is no longer pending alone', async () => {
+      const { tokens, failed } = recordingTokens();
+      const d = deps({ taskTokens: tokens });
+      const first = await requestApproval(withTags(older(), 'v2.1.6'), d);
+      await d.store.closeApproval(first.approvalId, ['pending'], 'expired', d.clock.now().toISOString());
+      await requestApproval(newer(), d);
+      expect((await d.store.getApproval(first.approvalId))?.status).toBe('expired');
+      expect(failed).toEqual([]);
+    });
+
+    it('orders tags without a version by when they were requested', async () => {
+      const { tokens, failed } = recordingTokens();
+      const d = deps({ taskTokens: tokens });
+      const first = await requestApproval(withTags(older(), 'main-abc1234'), d);
+      d.clock.advance(60);
+      await requestApproval(withTags(newer(), 'main-def5678'), d);
+      expect((await d.store.getApproval(first.approvalId))?.status).toBe('superseded');
+      expect(failed.map((f) => f.token)).toEqual(['token-of-the-v2.1.6-run']);
+    });
+
+    it('ignores a run that stopped waiting already', async () => {
+      const gone = Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' });
+      const { tokens } = recordingTokens(gone);
+      const d = deps({ taskTokens: tokens });
+      const first = await requestApproval(withTags(older(), 'v2.1.6'), d);
+      await requestApproval(newer(), d);
+      expect((await d.store.getApproval(first.approvalId))?.status).toBe('superseded');
+      expect(d.reporter.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    });
+
+    it('still posts the new approval when superseding the older one fails', async () => {
+      const { tokens } = recordingTokens(new Error('ServiceUnavailable'));
+      const d = deps({ taskTokens: tokens });
+      await requestApproval(withTags(older(), 'v2.1.6'), d);
+      const second = await requestApproval(newer(), d);
+      expect(second.message).toBe('posted');
+      expect(d.reporter.lines.find((l) => l.level === 'warn')?.message).toBe(
+        'could not supersede the older release awaiting approval',
+      );
+
+      const broken = deps({
+        taskTokens: recordingTokens().tokens,
+        store: {
+          ...memoryApprovalsStore(),
+          pointToPendingApproval: async () => Promise.reject(new Error('ProvisionedThroughputExceeded')),
+        },
+      });
+      expect((await requestApproval(newer(), broken)).message).toBe('posted');
+      expect(broken.reporter.lines.find((l) => l.level === 'warn')?.message).toBe(
+        'could not record the pending approval of the stage',
+      );
+    });
   });
 
   it('keeps the approval pending and does not fail the run when Slack is down', async () => {
