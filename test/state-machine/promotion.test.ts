@@ -420,6 +420,38 @@ describe('the synthesized promotion state machine', () => {
     expect(recorded.notifications.at(-1)?.detail).toEqual(out.error);
   });
 
+  it('ends SUCCEEDED with outcome superseded when a newer release asks for the same approval, and never commits production', async () => {
+    // Prepare: request-approval of v2.1.7 fails this older run's approval task.
+    const cause = 'backend v2.1.6 was superseded at production by v2.1.7 awaiting approval';
+    const { engine, recorded } = run();
+
+    // Act
+    const execution = engine.start(input, 'superseded-at-approval-run');
+    const request = await recorded.approvals.next();
+    await engine.sendTaskFailure(request.taskToken, ERRORS.superseded, cause);
+    const result = await execution.done;
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    const out = output(result);
+    expect(out.outcome).toBe('superseded');
+    expect(out.error).toEqual({ Error: 'Shiplane.Superseded', Cause: cause });
+    expect(recorded.commits.map((c) => c.request.change.stage)).toEqual(['staging']);
+    expect(entered(engine, execution.name).slice(-3)).toEqual([
+      'Production · Await approval',
+      'Production · Notify superseded',
+      'Superseded',
+    ]);
+    expect(entered(engine, execution.name)).not.toContain('Notify failed');
+    expect(notified(recorded)).toEqual([
+      'started',
+      'committed:staging',
+      'healthy:staging',
+      'superseded:production',
+    ]);
+    expect(recorded.notifications.at(-1)?.detail).toEqual(out.error);
+  });
+
   it('fails when the commit fails after retries: a lost message times out and is retried, then the committer gives up', async () => {
     // Prepare: the first message keeps failing until it is dead-lettered, so its task times out and is
     // retried with a new message; the committer answers that one with a terminal failure.

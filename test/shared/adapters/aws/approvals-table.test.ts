@@ -142,6 +142,34 @@ describe('dynamoApprovalsStore', () => {
     expect(await store().approvalIdFor('run', 'production')).toBe('new');
   });
 
+  it("points an app's stage at its newest approval request and returns the one it replaced", async () => {
+    ddb
+      .on(PutCommand)
+      .resolvesOnce({})
+      .resolves({
+        Attributes: {
+          pk: 'pending#backend#production',
+          kind: 'pending',
+          approvalId: 'older',
+          tag: 'v2.1.6',
+          execution: 'run-1',
+          expiresAt: 50,
+        },
+      });
+    const pointer = { approvalId: 'newer', tag: 'v2.1.7', execution: 'run-2' };
+    expect(await store().pointToPendingApproval('backend', 'production', pointer, 99)).toBeUndefined();
+    expect(await store().pointToPendingApproval('backend', 'production', pointer, 99)).toEqual({
+      approvalId: 'older',
+      tag: 'v2.1.6',
+      execution: 'run-1',
+    });
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toEqual({
+      TableName: expect.any(String),
+      Item: { pk: 'pending#backend#production', kind: 'pending', ...pointer, expiresAt: 99 },
+      ReturnValues: 'ALL_OLD',
+    });
+  });
+
   it('keeps the first thread when two writers create one', async () => {
     const state = newThreadState('run', release(), new Date('2026-11-26T14:00:00Z'));
     const first = { execution: 'run', channel: 'C0DEPLOYS1', ts: '1.000001', state };
