@@ -9,7 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
-import { slackWebApi } from '../../shared/adapters/slack/web-api.js';
+import { slackFromConfig } from '../../shared/adapters/slack/web-api.js';
 import { runtimeConfig } from '../../shared/config/runtime.js';
 import { ENV, requireEnv } from '../../shared/contracts/environment.js';
 import { parseInput } from '../../shared/contracts/parse.js';
@@ -52,12 +52,7 @@ export const handler = createNotifyHandler(
     return {
       store: dynamoApprovalsStore(dynamo, requireEnv(ENV.approvalsTable)),
       // Three attempts of at most 3 s; the function has 30 s and stops calling Slack after an outage.
-      slack: slackWebApi({
-        apiUrl: config.slack.apiUrl,
-        token: () => secrets(config.slack.botToken),
-        retries: 2,
-        timeoutMs: 3_000,
-      }),
+      slack: slackFromConfig(config.slack, secrets, { retries: 2, timeoutMs: 3_000 }),
       ...(topicArn ? { publishAlert: snsAlertPublisher(sns, topicArn) } : {}),
       ...threadSettings(config),
       now: () => new Date(),

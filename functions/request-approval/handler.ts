@@ -11,7 +11,7 @@ import middy from '@middy/core';
 import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { stepFunctionsTaskTokens } from '../../shared/adapters/aws/task-tokens.js';
-import { slackWebApi } from '../../shared/adapters/slack/web-api.js';
+import { slackFromConfig } from '../../shared/adapters/slack/web-api.js';
 import { ecrImageFacts } from '../../shared/approvals/image-facts.js';
 import {
   type RequestApprovalDeps,
@@ -55,12 +55,7 @@ export const handler = createRequestApprovalHandler(
     return {
       store: dynamoApprovalsStore(dynamo, requireEnv(ENV.approvalsTable)),
       // Three attempts of at most 3 s; the function has 30 s and stops calling Slack after an outage.
-      slack: slackWebApi({
-        apiUrl: config.slack.apiUrl,
-        token: () => secrets(config.slack.botToken),
-        retries: 2,
-        timeoutMs: 3_000,
-      }),
+      slack: slackFromConfig(config.slack, secrets, { retries: 2, timeoutMs: 3_000 }),
       images: ecrImageFacts(ecr, reporter),
       ...threadSettings(config),
       now: () => new Date(),

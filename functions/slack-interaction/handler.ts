@@ -14,7 +14,7 @@ import * as z from 'zod';
 import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { stepFunctionsTaskTokens } from '../../shared/adapters/aws/task-tokens.js';
-import { slackWebApi } from '../../shared/adapters/slack/web-api.js';
+import { slackFromConfig } from '../../shared/adapters/slack/web-api.js';
 import { createAuthorizer } from '../../shared/approvals/authorize.js';
 import { handleInteraction, type InteractionDeps } from '../../shared/approvals/interaction.js';
 import { runtimeConfig } from '../../shared/config/runtime.js';
@@ -71,12 +71,7 @@ export const handler = createSlackInteractionHandler(
     const config = runtimeConfig();
     const secrets = createSecretResolver({ client: secretsClient });
     const reporter = powertoolsReporter(logger, metrics);
-    const slack = slackWebApi({
-      apiUrl: config.slack.apiUrl,
-      token: () => secrets(config.slack.botToken),
-      retries: 0,
-      timeoutMs: 1_200,
-    });
+    const slack = slackFromConfig(config.slack, secrets, { retries: 0, timeoutMs: 1_200 });
     const approverGroups = config.stages.flatMap((stage) => stage.approval?.approvers ?? []);
     return {
       signingSecret: () => secrets(config.slack.signingSecret),

@@ -24,7 +24,7 @@ import type { StartExecution } from '../../shared/adapters/aws/step-functions.js
 import type { TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
 import { createGitHubAncestry } from '../../shared/adapters/github/ancestry.js';
 import { connectGitHub, type GitHubConnection } from '../../shared/adapters/github/client.js';
-import { slackWebApi } from '../../shared/adapters/slack/web-api.js';
+import { slackFromConfig } from '../../shared/adapters/slack/web-api.js';
 import { createAuthorizer } from '../../shared/approvals/authorize.js';
 import { memoryApprovalsStore } from '../../shared/approvals/memory-store.js';
 import type { Config } from '../../shared/config/schema.js';
@@ -99,10 +99,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
   const reporter = options.reporter ?? callbackReporter(() => undefined);
   const store = memoryApprovalsStore();
   const now = () => new Date();
-  const slack = slackWebApi({
-    apiUrl: config.slack.apiUrl,
-    token: () => resolveSecret(config.slack.botToken),
-  });
+  const slack = slackFromConfig(config.slack, resolveSecret);
   const thread = { store, slack, ...threadSettings(config), now };
   // One GitHub client for the process, built on first use (resolving its secret then), like a warm Lambda's.
   let github: Promise<GitHubConnection> | undefined;
@@ -166,12 +163,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
   });
   const started = engine;
 
-  const interactionSlack = slackWebApi({
-    apiUrl: config.slack.apiUrl,
-    token: () => resolveSecret(config.slack.botToken),
-    retries: 0,
-    timeoutMs: 1_500,
-  });
+  const interactionSlack = slackFromConfig(config.slack, resolveSecret, { retries: 0, timeoutMs: 1_500 });
   const interaction = createSlackInteractionHandler({
     signingSecret: () => resolveSecret(config.slack.signingSecret),
     slack: interactionSlack,

@@ -4,7 +4,9 @@
  * stand-in. The bot token is read from its secret reference on first use and never logged.
  */
 import { LogLevel, type RetryOptions, WebClient } from '@slack/web-api';
+import type { Config } from '../../config/schema.js';
 import type { SlackBlock } from '../../domain/approval-message.js';
+import type { SecretResolver } from '../aws/secrets.js';
 
 /** A Slack call that failed; `code` is Slack's `error` (e.g. `channel_not_found`) or the transport failure. */
 export class SlackApiError extends Error {
@@ -63,6 +65,15 @@ function describe(error: unknown): string {
   if (e.code === 'slack_webapi_rate_limited_error') return 'ratelimited';
   if (e.original) return `request_error: ${e.original.message}`;
   return (error as Error).name ?? 'unknown_error';
+}
+
+/** The Slack API the config names, with the bot token read through its secret reference on each call. */
+export function slackFromConfig(
+  slack: Config['slack'],
+  resolveSecret: SecretResolver,
+  tuning: Pick<SlackWebApiOptions, 'retries' | 'timeoutMs'> = {},
+): SlackApi {
+  return slackWebApi({ apiUrl: slack.apiUrl, token: () => resolveSecret(slack.botToken), ...tuning });
 }
 
 /** The real Slack API over WebClient. */
