@@ -228,6 +228,7 @@ export type ApprovalState =
   | { readonly status: 'pending' }
   | {
       readonly status: 'approved' | 'rejected';
+      /** A Slack user id, or the AWS caller ARN for the CLI. */
       readonly by: string;
       readonly byName?: string;
       readonly at: string;

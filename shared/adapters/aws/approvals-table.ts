@@ -12,20 +12,13 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalFacts } from '../../domain/approval-message.js';
+import type { ApprovalFacts, ApprovalState } from '../../domain/approval-message.js';
 import type { ThreadState } from '../../domain/release-thread.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded';
 
-export interface Decision {
-  readonly status: 'approved' | 'rejected';
-  /** A Slack user id, or the AWS caller ARN for the CLI. */
-  readonly by: string;
-  readonly byName?: string;
-  readonly at: string;
-  readonly reason?: string;
-  readonly via: 'slack' | 'cli';
-}
+/** Who decided, when and how: the approved/rejected state the approval message shows. */
+export type Decision = Extract<ApprovalState, { readonly status: 'approved' | 'rejected' }>;
 
 export interface MessageRef {
   readonly channel: string;
