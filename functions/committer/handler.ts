@@ -25,6 +25,7 @@ import { InvalidInputError } from '../../shared/errors.js';
 import { type AcceptChange, configuredChanges } from '../../shared/gitops/allowed-changes.js';
 import type { CommitBatchOptions } from '../../shared/gitops/commit-batch.js';
 import { processCommitQueue, type QueueLog } from '../../shared/gitops/commit-queue.js';
+import { onceAsync } from '../../shared/handler-deps.js';
 import { logger, metrics, observability, tracer } from '../../shared/observability/index.js';
 
 type GitHubSource = GitHubConnection | Octokit;
@@ -102,22 +103,16 @@ const octokitLog: GitHubLog = {
 // Created once per Lambda environment and reused by every invocation.
 const sfnClient = tracer.captureAWSv3Client(new SFNClient({}));
 const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
-let github: Promise<GitHubConnection> | undefined;
 let accept: AcceptChange | undefined;
 
 /** The deployed handler: GitHub settings and credentials from SHIPLANE_CONFIG, answers via Step Functions. */
 export const handler = createCommitterHandler({
-  github: () => {
-    github ??= connectGitHub(runtimeConfig().gitops.github, {
+  github: onceAsync(() =>
+    connectGitHub(runtimeConfig().gitops.github, {
       resolveSecret: createSecretResolver({ client: secretsClient }),
       log: octokitLog,
-    }).catch((error: unknown) => {
-      // A failed start-up (secret not readable yet) must not stick to this environment forever.
-      github = undefined;
-      throw error;
-    });
-    return github;
-  },
+    }),
+  ),
   taskTokens: stepFunctionsTaskTokens(sfnClient),
   accept: (request) => {
     accept ??= configuredChanges(runtimeConfig());
