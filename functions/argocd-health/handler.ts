@@ -1,7 +1,8 @@
 /**
  * argocd-health: one poll of a stage's Argo CD wait. The state machine calls it, reads `status`
  * (healthy / degraded / progressing), waits `pollInterval` and calls again until healthy, degraded
- * or `healthTimeout`. A thrown TerminalError (bad token, unknown app, multi-source app) fails the run.
+ * or `healthTimeout`. A thrown TerminalError (bad token, unknown app, multi-source app with no source in
+ * the GitOps repository) fails the run.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -58,6 +59,7 @@ export const handler = createArgoCdHealthHandler(
         }),
         repository: config.gitops.repository,
       }),
+      repository: config.gitops.repository,
     };
   }),
 );

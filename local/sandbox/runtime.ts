@@ -141,6 +141,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
         octokit: (await connect()).octokit,
         repository: config.gitops.repository,
       }),
+      repository: config.gitops.repository,
     })) as LocalHandler,
     'request-approval': createRequestApprovalHandler({ ...thread, reporter, taskTokens }) as LocalHandler,
     notify: createNotifyHandler({

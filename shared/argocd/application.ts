@@ -12,6 +12,16 @@ const healthStatus = z.looseObject({
   message: z.string().optional(),
 });
 
+/** One entry of `spec.source` / `spec.sources`: which repository (or chart) renders part of the app. */
+const applicationSource = z.looseObject({
+  repoURL: z.string().optional(),
+  path: z.string().optional(),
+  chart: z.string().optional(),
+  /** A source that only lends its files to others (`$values/…`) in multi-source apps. */
+  ref: z.string().optional(),
+  targetRevision: z.string().optional(),
+});
+
 const resourceStatus = z.looseObject({
   group: z.string().optional(),
   version: z.string().optional(),
@@ -97,8 +107,9 @@ export const applicationSchema = z.looseObject({
   spec: z
     .looseObject({
       project: z.string().optional(),
-      source: z.unknown().optional(),
-      sources: z.array(z.unknown()).optional(),
+      source: applicationSource.nullish(),
+      /** Multi-source apps (or one entry): `status.sync.revisions` has one revision per entry, same order. */
+      sources: z.array(applicationSource).nullish(),
       sourceHydrator: z.unknown().optional(),
       syncPolicy: z.looseObject({ automated: z.unknown().optional() }).nullish(),
     })
@@ -118,5 +129,6 @@ export const applicationSchema = z.looseObject({
 });
 
 export type Application = z.infer<typeof applicationSchema>;
+export type ApplicationSource = z.infer<typeof applicationSource>;
 export type ApplicationResourceStatus = z.infer<typeof resourceStatus>;
 export type ApplicationOperationState = z.infer<typeof operationState>;

@@ -2,8 +2,8 @@
  * One poll of the Argo CD wait: read the app with a refresh, learn which reported revisions contain
  * our commit, judge, and — for stages that sync themselves — request the sync once. Transient trouble
  * (Argo CD or GitHub unreachable) is reported as `progressing` with a message saying so, so the wait
- * loop keeps polling until its timeout; terminal trouble (bad token, missing app, multi-source app)
- * is thrown and ends the run.
+ * loop keeps polling until its timeout; terminal trouble (bad token, missing app, multi-source app
+ * with no source in the GitOps repository) is thrown and ends the run.
  */
 
 import type { ArgoCdClient } from '../adapters/argocd/client.js';
@@ -15,6 +15,11 @@ import { type ArgoCdVerdict, judgeApplication, revisionsToCheck } from '../domai
 export interface ArgoCdHealthDeps {
   readonly argocd: ArgoCdClient;
   readonly ancestry: Ancestry;
+  /**
+   * The GitOps repository, `owner/name` (config `gitops.repository`): which source of a multi-source
+   * app is ours. Without it a multi-source app fails the run.
+   */
+  readonly repository?: string;
   /** @default () => new Date() */
   readonly now?: () => Date;
 }
@@ -56,7 +61,7 @@ export async function checkArgoCdHealth(
   }
 
   const containing = new Set<string>();
-  for (const revision of revisionsToCheck(app, input.commit)) {
+  for (const revision of revisionsToCheck(app, input.commit, deps.repository)) {
     try {
       if (await deps.ancestry.contains(revision, input.commit)) containing.add(revision);
     } catch (error) {
@@ -72,7 +77,7 @@ export async function checkArgoCdHealth(
     }
   }
 
-  const verdict = judgeApplication({ app, commit: input.commit, containing });
+  const verdict = judgeApplication({ app, commit: input.commit, containing, repository: deps.repository });
   if (!input.sync || !verdict.syncTo) return result(verdict);
 
   try {

@@ -4,15 +4,18 @@
  * verdict is `healthy` only when the compared revision contains our commit, the last sync operation
  * (if any) succeeded at a revision that contains it, and the app was reconciled after that operation
  * finished. A `Degraded` app counts against us only under the same conditions — an app still
- * Degraded from the release before ours is waiting for our fix, not failed by it.
+ * Degraded from the release before ours is waiting for our fix, not failed by it. An app with an error
+ * condition (ComparisonError…) is never healthy: its sync and health may be stale. Multi-source apps
+ * are judged on the source in the GitOps repository.
  */
 import type { Application, ApplicationResourceStatus } from '../argocd/application.js';
 import type { HealthVerdict } from '../contracts/tasks.js';
 import { TerminalError } from '../errors.js';
+import { isRepositoryUrl } from './repo-url.js';
 
-/** The app uses `spec.sources` / `status.sync.revisions`: which revision is ours cannot be told apart. */
-export class MultiSourceApplicationError extends TerminalError {
-  override name = 'MultiSourceApplicationError';
+/** No source of a multi-source app is the GitOps repository: none of its revisions can be our commit. */
+export class GitOpsSourceNotFoundError extends TerminalError {
+  override name = 'GitOpsSourceNotFoundError';
 }
 
 export interface VerdictInput {
@@ -24,6 +27,11 @@ export interface VerdictInput {
    * itself always counts; any other revision not listed is treated as not containing it.
    */
   readonly containing: ReadonlySet<string>;
+  /**
+   * The GitOps repository, `owner/name` (config `gitops.repository`): the source of a multi-source
+   * app whose `repoURL` names it is ours. Without it a multi-source app cannot be judged.
+   */
+  readonly repository?: string | undefined;
 }
 
 export interface ArgoCdVerdict {
@@ -43,6 +51,8 @@ export interface ArgoCdVerdict {
 }
 
 const MAX_MESSAGE = 300;
+/** Room kept for an error condition in a progressing message, so a long resource message cannot hide it. */
+const MAX_CONDITION = 160;
 const FAILED_PHASES = new Set(['Failed', 'Error']);
 const RUNNING_PHASES = new Set(['Running', 'Terminating']);
 /** Which unhealthy resource explains the app best: the worst first. */
@@ -54,43 +64,93 @@ const HEALTH_RANK: Record<string, number> = {
   Unknown: 4,
 };
 
-/** Refuses multi-source applications with a message that says what to do. */
-export function assertSingleSource(app: Application): void {
-  const revisions = app.status?.sync?.revisions ?? [];
+/** The revisions Argo CD reports for our source: compared (sync status) and of the last operation. */
+interface OurRevisions {
+  readonly compared: string | undefined;
+  readonly operation: string | undefined;
+}
+
+/**
+ * Which entry of `spec.sources` is ours: undefined for a single `spec.source` app (Argo CD then
+ * reports `revision`, not `revisions`), 0 for a one-entry `sources`, else the first entry whose
+ * `repoURL` is the GitOps repository. Throws GitOpsSourceNotFoundError when none is.
+ */
+export function ourSourceIndex(app: Application, repository?: string): number | undefined {
   const sources = app.spec?.sources ?? [];
-  if (revisions.length === 0 && (sources.length === 0 || app.spec?.sourceHydrator !== undefined)) return;
-  const count = Math.max(revisions.length, sources.length);
-  throw new MultiSourceApplicationError(
-    `Argo CD application ${app.metadata.name} has ${count} sources (spec.sources); Shiplane can only tell which revision is its commit for single-source applications — point the stage's argocdApp at an Application with one spec.source in the GitOps repository`,
-  );
+  if (sources.length === 0) return undefined;
+  if (sources.length === 1) return 0;
+  const name = app.metadata.name;
+  const found = sources.map((source) => source.repoURL ?? source.chart ?? '(no repoURL)');
+  if (!repository) {
+    throw new GitOpsSourceNotFoundError(
+      `Argo CD application ${name} has ${sources.length} sources (${found.join(', ')}) and no GitOps repository was given to tell which is ours`,
+    );
+  }
+  const index = sources.findIndex((source) => source.repoURL && isRepositoryUrl(source.repoURL, repository));
+  if (index < 0) {
+    throw new GitOpsSourceNotFoundError(
+      `Argo CD application ${name} has no source in the GitOps repository ${repository} (its sources: ${found.join(', ')}); point the stage's argocdApp at an Application that deploys from ${repository}`,
+    );
+  }
+  return index;
+}
+
+function ourRevisions(app: Application, repository: string | undefined): OurRevisions {
+  const index = ourSourceIndex(app, repository);
+  const sync = app.status?.sync;
+  const state = app.status?.operationState;
+  if (index === undefined) {
+    return {
+      compared: sync?.revision || undefined,
+      operation:
+        state?.syncResult?.revision ||
+        state?.operation?.sync?.revision ||
+        app.operation?.sync?.revision ||
+        undefined,
+    };
+  }
+  // Multi-source fields hold one revision per source, in `spec.sources` order; a one-entry app may
+  // still fill the single-source field, which then is our source's.
+  const at = (revisions: readonly string[] | undefined, single: string | undefined) =>
+    revisions?.[index] || (index === 0 ? single : undefined) || undefined;
+  return {
+    compared: at(sync?.revisions, sync?.revision),
+    operation:
+      at(state?.syncResult?.revisions, state?.syncResult?.revision) ??
+      at(state?.operation?.sync?.revisions, state?.operation?.sync?.revision) ??
+      at(app.operation?.sync?.revisions, app.operation?.sync?.revision),
+  };
 }
 
 /**
  * The revisions whose ancestry must be known before judging: the compared revision and the last
- * operation's revision, when they are commit SHAs other than ours.
+ * operation's revision of our source, when they are commit SHAs other than ours. Throws
+ * GitOpsSourceNotFoundError like judgeApplication.
  */
-export function revisionsToCheck(app: Application, commit: string): string[] {
-  const candidates = [app.status?.sync?.revision, operationRevision(app)];
+export function revisionsToCheck(app: Application, commit: string, repository?: string): string[] {
+  const { compared, operation } = ourRevisions(app, repository);
   const wanted = new Set<string>();
-  for (const revision of candidates) {
+  for (const revision of [compared, operation]) {
     if (revision && revision !== commit && /^[0-9a-f]{40}$/.test(revision)) wanted.add(revision);
   }
   return [...wanted];
 }
 
-/** Judges one poll. Throws MultiSourceApplicationError for multi-source apps. */
-export function judgeApplication({ app, commit, containing }: VerdictInput): ArgoCdVerdict {
-  assertSingleSource(app);
+/** Judges one poll. Throws GitOpsSourceNotFoundError for a multi-source app with no source of ours. */
+export function judgeApplication({ app, commit, containing, repository }: VerdictInput): ArgoCdVerdict {
+  const ours = ourRevisions(app, repository);
   const name = app.metadata.name;
   const status = app.status ?? {};
-  const revision = status.sync?.revision ? status.sync.revision : null;
+  const revision = ours.compared ?? null;
   const syncStatus = status.sync?.status || 'Unknown';
   const healthStatus = status.health?.status || 'Unknown';
   const containsOurs = (candidate: string | undefined): candidate is string =>
     candidate !== undefined && (candidate === commit || containing.has(candidate));
+  const conditions = errorConditions(app);
   const verdict = (verdictStatus: HealthVerdict, message: string, syncTo?: string): ArgoCdVerdict => ({
     status: verdictStatus,
-    message: oneLine(message),
+    // A progressing app with an error condition may never get further: say which, and keep it visible.
+    message: verdictStatus === 'progressing' ? withConditions(message, conditions) : oneLine(message),
     revision,
     syncStatus,
     healthStatus,
@@ -98,21 +158,18 @@ export function judgeApplication({ app, commit, containing }: VerdictInput): Arg
   });
 
   if (revision === null) {
-    return verdict(
-      'progressing',
-      `${name} has not been compared to a Git revision yet${conditionSuffix(app)}`,
-    );
+    return verdict('progressing', `${name} has not been compared to a Git revision yet`);
   }
   if (!containsOurs(revision)) {
     return verdict(
       'progressing',
-      `${name} is at ${short(revision)} (${syncStatus}, ${healthStatus}), waiting for Argo CD to pick up ${short(commit)}${conditionSuffix(app)}`,
+      `${name} is at ${short(revision)} (${syncStatus}, ${healthStatus}), waiting for Argo CD to pick up ${short(commit)}`,
     );
   }
 
   const operationState = status.operationState;
   const phase = operationState?.phase;
-  const opRevision = operationRevision(app);
+  const opRevision = ours.operation;
   if (app.operation !== undefined || (phase !== undefined && RUNNING_PHASES.has(phase))) {
     const target = opRevision ? ` to ${short(opRevision)}` : '';
     return verdict(
@@ -174,20 +231,14 @@ export function judgeApplication({ app, commit, containing }: VerdictInput): Arg
     );
   }
   if (healthStatus === 'Healthy') {
+    // Argo CD says Synced and Healthy, but an error condition means it could not compare or sync
+    // properly: what it reports may not be the state at our revision (Kargo treats these as unhealthy).
+    if (conditions.length > 0) {
+      return verdict('progressing', `Synced and Healthy at ${short(revision)} with an error condition`);
+    }
     return verdict('healthy', `Synced and Healthy at ${short(revision)}`);
   }
   return verdict('progressing', healthMessage(app, healthStatus));
-}
-
-/** The revision of the last (or running) operation: its result if it has one, else what was asked. */
-function operationRevision(app: Application): string | undefined {
-  const state = app.status?.operationState;
-  return (
-    state?.syncResult?.revision ||
-    state?.operation?.sync?.revision ||
-    app.operation?.sync?.revision ||
-    undefined
-  );
 }
 
 /** `Deployment backend Progressing: Waiting for rollout to finish: 1 of 3 updated replicas are available...` */
@@ -196,7 +247,7 @@ function healthMessage(app: Application, healthStatus: string): string {
   if (worst) return describeResource(worst);
   const own = app.status?.health?.message;
   if (own) return `${app.metadata.name} ${healthStatus}: ${own}`;
-  return `${app.metadata.name} ${healthStatus}${conditionSuffix(app)}`;
+  return `${app.metadata.name} ${healthStatus}`;
 }
 
 function worstResource(
@@ -218,7 +269,28 @@ function worstResource(
 function describeResource(resource: ApplicationResourceStatus): string {
   const what = [resource.kind, resource.name].filter(Boolean).join(' ') || 'a resource';
   const health = resource.health?.status ?? 'Unknown';
-  return `${what} ${health}${resource.health?.message ? `: ${resource.health.message}` : ''}`;
+  const detail = resource.health?.message;
+  if (resource.kind === 'Rollout' && (resource.group ?? 'argoproj.io') === 'argoproj.io') {
+    const rollout = describeRollout(what, health, detail);
+    if (rollout) return rollout;
+  }
+  return `${what} ${health}${detail ? `: ${detail}` : ''}`;
+}
+
+/**
+ * Argo Rollouts, as Argo CD's Rollout health script reports them: a Rollout waiting at a pause step is
+ * `Suspended` with the pause reason (`CanaryPauseStep`; `Rollout is paused` before Rollouts v1.0);
+ * an aborted one is `Degraded` with `RolloutAborted: Rollout aborted update to revision …`.
+ */
+function describeRollout(what: string, health: string, detail: string | undefined): string | undefined {
+  if (health === 'Suspended') {
+    const kind = detail && /bluegreen/i.test(detail) ? 'blue-green' : 'canary';
+    return `${kind} paused: ${what} (${detail ?? 'paused'}), waiting for it to resume`;
+  }
+  if (health === 'Degraded' && detail && /abort/i.test(detail)) {
+    return `canary aborted: ${what} (${detail})`;
+  }
+  return undefined;
 }
 
 function firstOutOfSync(resources: readonly ApplicationResourceStatus[]): string | undefined {
@@ -236,10 +308,24 @@ function failedResourceSuffix(app: Application): string {
   return ` (${what}${failed.message ? `: ${failed.message}` : ''})`;
 }
 
-/** Error conditions (ComparisonError, InvalidSpecError…) explain an app that cannot progress. */
-function conditionSuffix(app: Application): string {
-  const condition = app.status?.conditions?.find((c) => c.type?.endsWith('Error'));
-  return condition ? ` (${condition.type}: ${condition.message ?? 'no message'})` : '';
+/**
+ * Argo CD's error conditions: a type ending in `Error` (its own `IsError` rule) — ComparisonError,
+ * InvalidSpecError, SyncError, DeletionError, UnknownError. `*Warning` conditions (SharedResource,
+ * OrphanedResource…) do not block a release.
+ */
+function errorConditions(app: Application): { type: string; message: string }[] {
+  return (app.status?.conditions ?? []).flatMap((c) =>
+    c.type?.endsWith('Error') ? [{ type: c.type, message: c.message || 'no message' }] : [],
+  );
+}
+
+/** `message (ComparisonError: …; also SyncError)`, the condition kept whole up to MAX_CONDITION. */
+function withConditions(message: string, conditions: readonly { type: string; message: string }[]): string {
+  const [first, ...others] = conditions;
+  if (!first) return oneLine(message);
+  const also = others.length > 0 ? `; also ${[...new Set(others.map((c) => c.type))].join(', ')}` : '';
+  const suffix = ` (${oneLine(`${first.type}: ${first.message}`, MAX_CONDITION)}${also})`;
+  return `${oneLine(message, MAX_MESSAGE - suffix.length)}${suffix}`;
 }
 
 function parseTime(text: string | undefined): number | undefined {
@@ -252,7 +338,7 @@ function short(revision: string): string {
   return /^[0-9a-f]{40}$/.test(revision) ? revision.slice(0, 7) : revision;
 }
 
-function oneLine(text: string): string {
+function oneLine(text: string, max = MAX_MESSAGE): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE - 1)}…` : flat;
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -12,9 +12,9 @@ import { createSecretResolver } from '../../../shared/adapters/aws/secrets.js';
 import { type Ancestry, AncestryUnavailableError } from '../../../shared/adapters/github/ancestry.js';
 import { checkArgoCdHealth } from '../../../shared/argocd/check-health.js';
 import { type HealthCheckInput, healthCheckResultSchema } from '../../../shared/contracts/tasks.js';
-import { MultiSourceApplicationError } from '../../../shared/domain/argocd-verdict.js';
+import { GitOpsSourceNotFoundError } from '../../../shared/domain/argocd-verdict.js';
 import { GitOpsBranch, sha } from '../../fixtures/argocd/gitops-branch.js';
-import { fixtureText, OURS } from '../../fixtures/argocd/load.js';
+import { type ApplicationFixture, fixtureText, GITOPS_REPOSITORY, OURS } from '../../fixtures/argocd/load.js';
 
 const TOKEN = 'argocd-test-token';
 const CHECKED_AT = new Date('2025-06-03T10:05:00.000Z');
@@ -269,17 +269,43 @@ describe('checkArgoCdHealth', () => {
     ).rejects.toThrow(ArgoCdAppNotFoundError);
   });
 
-  it('fails the run on a multi-source application', async () => {
-    raw = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(fixtureText('multi-source'));
+  it('judges a multi-source application on the source in the GitOps repository it is given', async () => {
+    const argocd = await serveFixture('multi-source-ours-second');
+    const ancestry: Ancestry = { contains: async () => false };
+
+    const result = await checkArgoCdHealth(input(OURS, { argocdApp: 'itdo-erp-staging' }), {
+      argocd,
+      ancestry,
+      repository: GITOPS_REPOSITORY,
     });
-    await new Promise<void>((resolve) => raw!.listen(0, '127.0.0.1', resolve));
-    const argocd = argocdClient(`http://127.0.0.1:${(raw.address() as AddressInfo).port}`);
+
+    expect(result).toMatchObject({
+      status: 'healthy',
+      revision: OURS,
+      message: 'Synced and Healthy at 9f8e7d6',
+    });
+  });
+
+  it('fails the run on a multi-source application with no source in the GitOps repository', async () => {
+    const argocd = await serveFixture('multi-source');
     const ancestry: Ancestry = { contains: async () => true };
 
     await expect(
-      checkArgoCdHealth(input(OURS, { argocdApp: 'itdo-erp-staging' }), { argocd, ancestry }),
-    ).rejects.toThrow(MultiSourceApplicationError);
+      checkArgoCdHealth(input(OURS, { argocdApp: 'itdo-erp-staging' }), {
+        argocd,
+        ancestry,
+        repository: 'itdo-erp/another-repository',
+      }),
+    ).rejects.toThrow(GitOpsSourceNotFoundError);
   });
 });
+
+/** Serves one Application fixture for every request, as a fixed Argo CD would. */
+async function serveFixture(name: ApplicationFixture): Promise<ArgoCdClient> {
+  raw = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(fixtureText(name));
+  });
+  await new Promise<void>((resolve) => raw!.listen(0, '127.0.0.1', resolve));
+  return argocdClient(`http://127.0.0.1:${(raw.address() as AddressInfo).port}`);
+}

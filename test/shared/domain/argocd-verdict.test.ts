@@ -1,17 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import type { Application } from '../../../shared/argocd/application.js';
 import {
+  GitOpsSourceNotFoundError,
   judgeApplication,
-  MultiSourceApplicationError,
   revisionsToCheck,
 } from '../../../shared/domain/argocd-verdict.js';
 import { TerminalError } from '../../../shared/errors.js';
-import { DESCENDANT, loadApplication, OURS, PREVIOUS } from '../../fixtures/argocd/load.js';
+import {
+  DESCENDANT,
+  GITOPS_REPOSITORY,
+  loadApplication,
+  OURS,
+  PREVIOUS,
+} from '../../fixtures/argocd/load.js';
 
 const nothingElse = new Set<string>();
 
-function judge(app: Application, containing: ReadonlySet<string> = nothingElse) {
-  return judgeApplication({ app, commit: OURS, containing });
+function judge(
+  app: Application,
+  containing: ReadonlySet<string> = nothingElse,
+  repository: string | undefined = GITOPS_REPOSITORY,
+) {
+  return judgeApplication({ app, commit: OURS, containing, repository });
 }
 
 describe('judgeApplication', () => {
@@ -207,14 +217,6 @@ describe('judgeApplication', () => {
     expect(judge(app).status).toBe('degraded');
   });
 
-  it('refuses a multi-source application with a terminal error that says what to do', () => {
-    const app = loadApplication('multi-source');
-
-    expect(() => judge(app)).toThrow(MultiSourceApplicationError);
-    expect(() => judge(app)).toThrow(TerminalError);
-    expect(() => judge(app)).toThrow(/itdo-erp-staging has 2 sources .* single-source applications/);
-  });
-
   it('keeps messages on one line and short', () => {
     const app = loadApplication('progressing-after-sync');
     const deployment = app.status!.resources!.find((r) => r.kind === 'Deployment' && r.name === 'backend')!;
@@ -236,5 +238,218 @@ describe('revisionsToCheck', () => {
 
   it('has nothing to ask when every revision is ours', () => {
     expect(revisionsToCheck(loadApplication('healthy-at-our-commit'), OURS)).toEqual([]);
+  });
+});
+
+describe('judgeApplication: error conditions', () => {
+  it('does not pass an app Synced and Healthy at our commit while it reports a ComparisonError', () => {
+    const verdict = judge(loadApplication('error-condition-synced-healthy-at-our-commit'));
+
+    expect(verdict).toMatchObject({
+      status: 'progressing',
+      revision: OURS,
+      syncStatus: 'Synced',
+      healthStatus: 'Healthy',
+    });
+    expect(verdict.message).toMatch(
+      /^Synced and Healthy at 9f8e7d6 with an error condition \(ComparisonError: Failed to load target state: failed to generate manifest for source 1 of 1: .*…\)$/,
+    );
+    expect(verdict.message).not.toContain('\n');
+    expect(verdict.message.length).toBeLessThanOrEqual(300);
+  });
+
+  it.each(['InvalidSpecError', 'SyncError', 'DeletionError', 'UnknownError'])(
+    'never passes an app with a %s condition',
+    (type) => {
+      const app = loadApplication('healthy-at-our-commit');
+      app.status!.conditions = [{ type, message: 'something went wrong' }];
+
+      const verdict = judge(app);
+
+      expect(verdict.status).toBe('progressing');
+      expect(verdict.message).toBe(
+        `Synced and Healthy at 9f8e7d6 with an error condition (${type}: something went wrong)`,
+      );
+    },
+  );
+
+  it('passes an app whose only condition is a warning', () => {
+    const app = loadApplication('healthy-at-our-commit');
+    app.status!.conditions = [
+      { type: 'SharedResourceWarning', message: 'ConfigMap/backend-config is part of applications a and b' },
+      { type: 'OrphanedResourceWarning', message: 'Application has 1 orphaned resources' },
+    ];
+
+    expect(judge(app).status).toBe('healthy');
+  });
+
+  it('names the first error condition and the types of the others', () => {
+    const app = loadApplication('healthy-at-our-commit');
+    app.status!.conditions = [
+      { type: 'ComparisonError', message: 'rpc error: code = Unavailable desc = repo server down' },
+      { type: 'SharedResourceWarning', message: 'shared' },
+      { type: 'InvalidSpecError', message: 'spec.destination: unknown cluster' },
+      { type: 'InvalidSpecError', message: 'spec.project: not permitted' },
+    ];
+
+    expect(judge(app).message).toBe(
+      'Synced and Healthy at 9f8e7d6 with an error condition (ComparisonError: rpc error: code = Unavailable desc = repo server down; also InvalidSpecError)',
+    );
+  });
+
+  it('keeps the condition visible behind a long progress message', () => {
+    const app = loadApplication('progressing-after-sync');
+    const deployment = app.status!.resources!.find((r) => r.kind === 'Deployment' && r.name === 'backend')!;
+    deployment.health = { status: 'Progressing', message: `waiting\n${'x'.repeat(500)}` };
+    app.status!.conditions = [{ type: 'SyncError', message: `Failed sync attempt:\n${'y'.repeat(400)}` }];
+
+    const verdict = judge(app);
+
+    expect(verdict.status).toBe('progressing');
+    expect(verdict.message).toMatch(
+      /^Deployment backend Progressing: waiting x+… \(SyncError: Failed sync attempt: y+…\)$/,
+    );
+    expect(verdict.message.length).toBeLessThanOrEqual(300);
+  });
+
+  it('still fails fast on a Degraded release that also has an error condition', () => {
+    const app = loadApplication('degraded-at-our-commit');
+    app.status!.conditions = [{ type: 'ComparisonError', message: 'cluster cache out of date' }];
+
+    expect(judge(app)).toMatchObject({
+      status: 'degraded',
+      message: 'Deployment backend Degraded: Deployment "backend" exceeded its progress deadline',
+    });
+  });
+});
+
+describe('judgeApplication: sources', () => {
+  it('judges a one-entry spec.sources like a single-source app, from status.sync.revisions[0]', () => {
+    const verdict = judge(loadApplication('single-source-list-at-our-commit'));
+
+    expect(verdict).toEqual({
+      status: 'healthy',
+      message: 'Synced and Healthy at 9f8e7d6',
+      revision: OURS,
+      syncStatus: 'Synced',
+      healthStatus: 'Healthy',
+    });
+  });
+
+  it('does not pass a one-entry spec.sources app whose last sync applied the previous revision', () => {
+    const app = loadApplication('single-source-list-at-our-commit');
+    app.status!.operationState!.syncResult!.revisions = [PREVIOUS];
+
+    const verdict = judge(app, new Set());
+
+    expect(verdict.status).toBe('progressing');
+    expect(verdict.message).toBe(
+      'Synced at 9f8e7d6 but no sync has run for 9f8e7d6 yet (last sync Succeeded at a1b2c3d)',
+    );
+  });
+
+  it('judges a multi-source app on the GitOps repository source (first of two)', () => {
+    const verdict = judge(loadApplication('multi-source'));
+
+    expect(verdict).toMatchObject({ status: 'healthy', revision: OURS });
+  });
+
+  it('finds our source second of three, spelled as ssh in another case, and compares its revision', () => {
+    const verdict = judge(loadApplication('multi-source-ours-second'));
+
+    expect(verdict).toEqual({
+      status: 'healthy',
+      message: 'Synced and Healthy at 9f8e7d6',
+      revision: OURS,
+      syncStatus: 'Synced',
+      healthStatus: 'Healthy',
+    });
+  });
+
+  it('keeps waiting while our source of a multi-source app is at the previous revision', () => {
+    const app = loadApplication('multi-source-ours-second');
+    app.status!.sync!.revisions = ['19.6.1', PREVIOUS, '0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d'];
+
+    const verdict = judge(app);
+
+    expect(verdict).toMatchObject({ status: 'progressing', revision: PREVIOUS });
+    expect(verdict.message).toBe(
+      'itdo-erp-staging is at a1b2c3d (Synced, Healthy), waiting for Argo CD to pick up 9f8e7d6',
+    );
+  });
+
+  it("asks about the ancestry of our source's revisions only", () => {
+    const app = loadApplication('multi-source-ours-second');
+    app.status!.sync!.revisions = ['19.6.1', DESCENDANT, '0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d'];
+    app.status!.operationState!.syncResult!.revisions = ['19.6.1', PREVIOUS, OURS];
+
+    expect(revisionsToCheck(app, OURS, GITOPS_REPOSITORY)).toEqual([DESCENDANT, PREVIOUS]);
+  });
+
+  it('fails with a terminal error naming the app, the repository and the sources when none is ours', () => {
+    const app = loadApplication('multi-source-ours-second');
+
+    const run = () => judge(app, nothingElse, 'itdo-erp/other-infrastructure');
+
+    expect(run).toThrow(GitOpsSourceNotFoundError);
+    expect(run).toThrow(TerminalError);
+    expect(run).toThrow(
+      "Argo CD application itdo-erp-staging has no source in the GitOps repository itdo-erp/other-infrastructure (its sources: https://charts.bitnami.com/bitnami, git@github.com:ITDO-ERP/itdo-erp-infrastructure.git, https://github.com/itdo-erp/platform-addons.git); point the stage's argocdApp at an Application that deploys from itdo-erp/other-infrastructure",
+    );
+    expect(() => revisionsToCheck(app, OURS, 'itdo-erp/other-infrastructure')).toThrow(
+      GitOpsSourceNotFoundError,
+    );
+  });
+
+  it('fails with a terminal error for a multi-source app when no GitOps repository is known', () => {
+    const app = loadApplication('multi-source');
+
+    expect(() => judgeApplication({ app, commit: OURS, containing: nothingElse })).toThrow(
+      /itdo-erp-staging has 2 sources .* no GitOps repository was given/,
+    );
+  });
+});
+
+describe('judgeApplication: Argo Rollouts', () => {
+  it('keeps waiting on a canary paused at a step and says so', () => {
+    const verdict = judge(loadApplication('rollout-canary-paused'));
+
+    expect(verdict).toMatchObject({
+      status: 'progressing',
+      healthStatus: 'Suspended',
+      message: 'canary paused: Rollout backend (CanaryPauseStep), waiting for it to resume',
+    });
+  });
+
+  it('reads the pause of Argo CD health scripts for Rollouts before v1.0 too', () => {
+    const app = loadApplication('rollout-canary-paused');
+    const rollout = app.status!.resources!.find((r) => r.kind === 'Rollout')!;
+    rollout.health = { status: 'Suspended', message: 'Rollout is paused' };
+
+    expect(judge(app).message).toBe(
+      'canary paused: Rollout backend (Rollout is paused), waiting for it to resume',
+    );
+  });
+
+  it('says blue-green for a Rollout paused before promotion', () => {
+    const app = loadApplication('rollout-canary-paused');
+    const rollout = app.status!.resources!.find((r) => r.kind === 'Rollout')!;
+    rollout.health = { status: 'Suspended', message: 'BlueGreenPause' };
+
+    expect(judge(app).message).toBe(
+      'blue-green paused: Rollout backend (BlueGreenPause), waiting for it to resume',
+    );
+  });
+
+  it('is degraded when the canary was aborted, saying so', () => {
+    const verdict = judge(loadApplication('rollout-aborted'));
+
+    expect(verdict).toMatchObject({
+      status: 'degraded',
+      revision: OURS,
+      healthStatus: 'Degraded',
+      message:
+        'canary aborted: Rollout backend (RolloutAborted: Rollout aborted update to revision 7: Metric "success-rate" assessed Failed due to failed (3) > failureLimit (2))',
+    });
   });
 });
