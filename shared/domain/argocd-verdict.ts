@@ -68,6 +68,8 @@ const HEALTH_RANK: Record<string, number> = {
 interface OurRevisions {
   readonly compared: string | undefined;
   readonly operation: string | undefined;
+  /** What a requested operation (`operation`, not started yet or running) asks for. */
+  readonly requested: string | undefined;
 }
 
 /**
@@ -107,6 +109,7 @@ function ourRevisions(app: Application, repository: string | undefined): OurRevi
         state?.operation?.sync?.revision ||
         app.operation?.sync?.revision ||
         undefined,
+      requested: app.operation?.sync?.revision || undefined,
     };
   }
   // Multi-source fields hold one revision per source, in `spec.sources` order; a one-entry app may
@@ -119,6 +122,7 @@ function ourRevisions(app: Application, repository: string | undefined): OurRevi
       at(state?.syncResult?.revisions, state?.syncResult?.revision) ??
       at(state?.operation?.sync?.revisions, state?.operation?.sync?.revision) ??
       at(app.operation?.sync?.revisions, app.operation?.sync?.revision),
+    requested: at(app.operation?.sync?.revisions, app.operation?.sync?.revision),
   };
 }
 
@@ -170,7 +174,13 @@ export function judgeApplication({ app, commit, containing, repository }: Verdic
   const operationState = status.operationState;
   const phase = operationState?.phase;
   const opRevision = ours.operation;
-  if (app.operation !== undefined || (phase !== undefined && RUNNING_PHASES.has(phase))) {
+  const running = phase !== undefined && RUNNING_PHASES.has(phase);
+  if (app.operation !== undefined && !running) {
+    // operationState still describes the last finished operation, not the requested one.
+    const target = ours.requested ? ` to ${short(ours.requested)}` : '';
+    return verdict('progressing', `sync${target} requested, waiting for Argo CD to start it`);
+  }
+  if (running) {
     const target = opRevision ? ` to ${short(opRevision)}` : '';
     return verdict(
       'progressing',
