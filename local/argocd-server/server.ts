@@ -12,7 +12,8 @@
  * - after a sync, health is Progressing for `rolloutTicks` steps, then Healthy — or Degraded when the
  *   image tag deployed at that revision (`readTag`) matches `degradedTags` (default `-bad$`);
  * - the API needs `Authorization: Bearer <token>` (401), unknown apps are 404, a project mismatch is
- *   403, and `fail(n)` makes the next n calls answer 503.
+ *   403, and `fail(n)` makes the next n calls answer 503;
+ * - `setCondition` makes an app report an application condition (a SyncError, say) until cleared.
  * One controller step runs per API read of an app (or per `step()`), which keeps tests deterministic.
  */
 import { randomUUID } from 'node:crypto';
@@ -63,6 +64,12 @@ export interface ArgoCdServerOptions {
   readonly now?: () => Date;
 }
 
+/** An Application condition as Argo CD reports it, e.g. `{ type: 'SyncError', message: … }`. */
+export interface StandInCondition {
+  readonly type: string;
+  readonly message: string;
+}
+
 export interface RecordedRequest {
   readonly method: string;
   readonly path: string;
@@ -80,6 +87,8 @@ export interface ArgoCdServer {
   step(name: string, count?: number): Promise<void>;
   /** Reconciles an app as the interval would, re-reading Git. */
   reconcile(name: string): Promise<void>;
+  /** Reports `condition` in the app's `status.conditions` from now on; undefined clears it. */
+  setCondition(name: string, condition: StandInCondition | undefined): void;
   close(): Promise<void>;
 }
 
@@ -119,6 +128,8 @@ interface AppState {
   reconciledAt: string;
   lastGitRefreshMs: number;
   comparisonError?: string;
+  /** A condition set through `setCondition`. */
+  condition?: StandInCondition;
   /** The cluster changed since the last reconciliation (the controller's watch would notice). */
   dirty: boolean;
   operation?: Operation;
@@ -372,15 +383,12 @@ export async function startArgoCdServer(options: ArgoCdServerOptions): Promise<A
       health: { status: state.healthStatus },
       history: state.history.map((h) => ({ ...h, source })),
       reconciledAt: state.reconciledAt,
-      ...(state.comparisonError
+      ...(state.comparisonError || state.condition
         ? {
             conditions: [
-              {
-                type: 'ComparisonError',
-                message: state.comparisonError,
-                lastTransitionTime: state.reconciledAt,
-              },
-            ],
+              ...(state.comparisonError ? [{ type: 'ComparisonError', message: state.comparisonError }] : []),
+              ...(state.condition ? [state.condition] : []),
+            ].map((condition) => ({ ...condition, lastTransitionTime: state.reconciledAt })),
           }
         : {}),
       ...(op && operation
@@ -542,6 +550,12 @@ export async function startArgoCdServer(options: ArgoCdServerOptions): Promise<A
       const state = byName(name);
       await refreshGit(state);
       reconcileLive(state);
+    },
+    setCondition(name, condition) {
+      const state = byName(name);
+      if (condition) state.condition = { type: condition.type, message: condition.message };
+      else delete state.condition;
+      state.resourceVersion++;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

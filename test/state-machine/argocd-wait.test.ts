@@ -182,4 +182,20 @@ describe('the Argo CD wait in the local engine', () => {
     expect(notifications.map((n) => n.event)).toEqual(['started', 'committed', 'timed-out']);
     expect(standIn!.requests.filter((r) => r.method === 'GET')).toHaveLength(12);
   });
+
+  it('fails with Shiplane.HealthTimeout naming an error condition that never clears', async () => {
+    const { engine } = await setUp();
+    standIn!.setCondition('itdo-erp-staging', {
+      type: 'SyncError',
+      message: 'Failed sync attempt to 2222222: one or more synchronization tasks are not valid',
+    });
+
+    const done = await engine.start(runInput('v1.4.2'), 'backend-v1-4-2-cond-abababababab').done;
+
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toBe('Shiplane.HealthTimeout');
+    expect(done.cause).toBe(
+      'staging still Healthy after 2m: Synced and Healthy at 2222222 with an error condition (SyncError: Failed sync attempt to 2222222: one or more synchronization tasks are not valid)',
+    );
+  });
 });

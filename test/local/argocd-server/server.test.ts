@@ -317,4 +317,19 @@ describe('Argo CD stand-in', () => {
       }),
     ]);
   });
+
+  it('reports a condition set on an app until it is cleared', async () => {
+    await start([staging]);
+    const message = 'Failed sync attempt to 2222222: one or more objects failed to apply';
+
+    server!.setCondition('shop-staging', { type: 'SyncError', message });
+    const { body: reported } = await get('/api/v1/applications/shop-staging');
+    server!.setCondition('shop-staging', undefined);
+    const { body: cleared } = await get('/api/v1/applications/shop-staging');
+
+    expect((reported as { status: { conditions: unknown } }).status.conditions).toEqual([
+      { type: 'SyncError', message, lastTransitionTime: expect.any(String) },
+    ]);
+    expect((cleared as { status: { conditions?: unknown } }).status.conditions).toBeUndefined();
+  });
 });

@@ -269,6 +269,31 @@ describe('checkArgoCdHealth', () => {
     ).rejects.toThrow(ArgoCdAppNotFoundError);
   });
 
+  it('keeps an app Synced and Healthy at our commit waiting while it reports an error condition', async () => {
+    const { branch, argocd } = await setUp();
+    const commit = branch.push(sha('2'), 'v1.1.0');
+    const deps = { argocd, ancestry: branch.ancestry };
+    standIn!.setCondition('shop-staging', {
+      type: 'ComparisonError',
+      message: 'Failed to load live state: failed to get cluster info for "https://kubernetes.default.svc"',
+    });
+
+    const results = await poll((attempt) => checkArgoCdHealth(input(commit, { attempt }), deps), 8);
+    standIn!.setCondition('shop-staging', undefined);
+    const cleared = await checkArgoCdHealth(input(commit, { attempt: 9 }), deps);
+
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill('progressing'));
+    expect(results.at(-1)).toMatchObject({
+      syncStatus: 'Synced',
+      healthStatus: 'Healthy',
+      revision: commit,
+      message:
+        'Synced and Healthy at 2222222 with an error condition (ComparisonError: Failed to load live state: failed to get cluster info for "https://kubernetes.default.svc")',
+    });
+    for (const result of results) expect(result.message).toContain('(ComparisonError: ');
+    expect(cleared).toMatchObject({ status: 'healthy', message: 'Synced and Healthy at 2222222' });
+  });
+
   it('judges a multi-source application on the source in the GitOps repository it is given', async () => {
     const argocd = await serveFixture('multi-source-ours-second');
     const ancestry: Ancestry = { contains: async () => false };
