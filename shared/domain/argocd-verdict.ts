@@ -38,14 +38,18 @@ export interface ArgoCdVerdict {
   readonly status: HealthVerdict;
   /** One line a person can act on. */
   readonly message: string;
-  /** `status.sync.revision`, or null when Argo CD has not compared the app yet. */
+  /**
+   * The revision our source was compared at (`status.sync.revision`, or our source's entry of
+   * `status.sync.revisions`), or null when Argo CD has not compared the app yet.
+   */
   readonly revision: string | null;
   readonly syncStatus: string;
   readonly healthStatus: string;
   /**
    * Set when the app waits for a sync nobody else will start: OutOfSync at a revision containing our
    * commit, no automated sync policy, no operation running, and none has run for our commit yet.
-   * A stage with `sync: true` requests a sync to this revision.
+   * A stage with `sync: true` requests a sync to this revision (Argo CD ignores `revision` for apps
+   * with `spec.sources` and syncs each source at its targetRevision, whose head contains ours).
    */
   readonly syncTo?: string;
 }
@@ -184,7 +188,7 @@ export function judgeApplication({ app, commit, containing, repository }: Verdic
     const target = opRevision ? ` to ${short(opRevision)}` : '';
     return verdict(
       'progressing',
-      `sync${target} ${phase ?? 'requested'}${operationState?.message ? `: ${operationState.message}` : ''}`,
+      `sync${target} ${phase ?? 'Running'}${operationState?.message ? `: ${operationState.message}` : ''}`,
     );
   }
 
