@@ -271,7 +271,7 @@ export function readKustomizeImage(file: string, source: string, image: string):
   }
   const entry = entries[0];
   if (!entry) return null;
-  const valueOf = (key: string): string | null => {
+  const pinnedValue = (key: string): string | null => {
     const index = findPair(entry.map, key);
     if (index < 0) return null;
     const value = scalarValue(entry.map.items[index]?.value);
@@ -280,5 +280,5 @@ export function readKustomizeImage(file: string, source: string, image: string):
     }
     return value || null;
   };
-  return { newName: valueOf('newName'), newTag: valueOf('newTag'), digest: valueOf('digest') };
+  return { newName: pinnedValue('newName'), newTag: pinnedValue('newTag'), digest: pinnedValue('digest') };
 }
