@@ -141,7 +141,9 @@ async function stagingWith(tag: string, revision: string): Promise<string> {
 }
 
 describe('Staging · Wait for Argo CD with a push to the branch while it polls', () => {
-  it('fails the run and alerts when our commit is reverted: no approval is asked, production is untouched', async () => {
+  it('fails the run and alerts when our commit is reverted: no approval is asked, production is untouched', {
+    timeout: 90_000,
+  }, async () => {
     // Prepare
     let revert = '';
     const push = async (ours: string) => {
