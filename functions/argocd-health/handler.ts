@@ -1,8 +1,8 @@
 /**
  * argocd-health: one poll of a stage's Argo CD wait. The state machine calls it, reads `status`
- * (healthy / degraded / progressing), waits `pollInterval` and calls again until healthy, degraded
- * or `healthTimeout`. A thrown TerminalError (bad token, unknown app, multi-source app with no source in
- * the GitOps repository) fails the run.
+ * (healthy / degraded / progressing / superseded / replaced), waits `pollInterval` and calls again
+ * until it is not progressing or `healthTimeout`. A thrown TerminalError (bad token, unknown app,
+ * multi-source app with no source in the GitOps repository) fails the run.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -10,8 +10,10 @@ import middy from '@middy/core';
 import { createArgoCdClient } from '../../shared/adapters/argocd/client.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { createGitHubAncestry } from '../../shared/adapters/github/ancestry.js';
-import { createGitHubOctokit } from '../../shared/adapters/github/client.js';
+import { createGitHubOctokit, describeCredentials } from '../../shared/adapters/github/client.js';
+import { githubRepository } from '../../shared/adapters/github/repository.js';
 import { type ArgoCdHealthDeps, checkArgoCdHealth } from '../../shared/argocd/check-health.js';
+import { cachedRevisionFiles } from '../../shared/argocd/revision-files.js';
 import { runtimeConfig } from '../../shared/config/runtime.js';
 import { parseInput } from '../../shared/contracts/parse.js';
 import { type HealthCheckResult, healthCheckInputSchema } from '../../shared/contracts/tasks.js';
@@ -47,18 +49,19 @@ export const handler = createArgoCdHealthHandler(
   onceAsync(async () => {
     const config = runtimeConfig();
     const resolveSecret = createSecretResolver({ client: secretsClient });
+    const { github } = config.gitops;
+    // No retries or rate-limit waits inside a poll: a GitHub hiccup reads as "progressing" and the
+    // next poll asks again, so one check never outlasts the function's timeout.
+    const octokit = await createGitHubOctokit(github, { resolveSecret, retries: 0, rateLimitRetries: 0 });
     return {
       argocd: createArgoCdClient({ url: config.argocd.url, token: config.argocd.token, resolveSecret }),
-      ancestry: createGitHubAncestry({
-        // No retries or rate-limit waits inside a poll: a GitHub hiccup reads as "progressing" and
-        // the next poll asks again, so one check never outlasts the function's timeout.
-        octokit: await createGitHubOctokit(config.gitops.github, {
-          resolveSecret,
-          retries: 0,
-          rateLimitRetries: 0,
+      ancestry: createGitHubAncestry({ octokit, repository: config.gitops.repository }),
+      files: cachedRevisionFiles(
+        githubRepository(octokit, config.gitops.repository, {
+          credentials: describeCredentials(github),
+          apiUrl: github.apiUrl,
         }),
-        repository: config.gitops.repository,
-      }),
+      ),
       repository: config.gitops.repository,
     };
   }),

@@ -69,6 +69,8 @@ export function stageStateNames(stage: string) {
     timedOut: `${t} · Timed out`,
     notifyTimedOut: `${t} · Notify timed out`,
     notifyHealthy: `${t} · Notify healthy`,
+    newerRelease: `${t} · Newer release there`,
+    replaced: `${t} · Release replaced`,
   } as const;
 }
 
@@ -365,6 +367,12 @@ class PromotionDefinition extends Construct {
         ...(stage.appNamespace ? { appNamespace: stage.appNamespace } : {}),
         sync: stage.sync,
         commit: JsonPath.stringAt(`${at}.commit.commit`),
+        // What the stage's file must still pin at the revision Argo CD reports.
+        release: JsonPath.objectAt('$.release'),
+        file: stage.file,
+        pinDigest: stage.pinDigest,
+        ...(stage.valuesPath ? { valuesPath: stage.valuesPath } : {}),
+        ...(stage.digestPath ? { digestPath: stage.digestPath } : {}),
         attempt: JsonPath.numberAt(`${at}.poll.attempt`),
         maxAttempts,
       }),
@@ -402,9 +410,24 @@ class PromotionDefinition extends Construct {
       time: WaitTime.duration(Duration.seconds(stage.pollInterval)),
     });
     pollAgain.next(countPoll);
+    // The stage's file no longer pins our release at the revision Argo CD reports (see check-health):
+    // a newer release supersedes the run; anything else (a revert, a hand edit) fails it.
+    const newerRelease = new Pass(this, `${s}-newer-release`, {
+      stateName: names.newerRelease,
+      parameters: { Error: ERRORS.superseded, Cause: JsonPath.stringAt(`${at}.health.message`) },
+      resultPath: '$.error',
+    });
+    const replaced = new Pass(this, `${s}-replaced`, {
+      stateName: names.replaced,
+      parameters: { Error: ERRORS.replaced, Cause: JsonPath.stringAt(`${at}.health.message`) },
+      resultPath: '$.error',
+    });
+    replaced.next(this.notifyFailed);
     const healthy = new Choice(this, `${s}-healthy`, { stateName: names.healthy })
       .when(Condition.stringEquals(`${at}.health.status`, 'healthy'), notifyHealthy)
       .when(Condition.stringEquals(`${at}.health.status`, 'degraded'), degraded)
+      .when(Condition.stringEquals(`${at}.health.status`, 'superseded'), newerRelease)
+      .when(Condition.stringEquals(`${at}.health.status`, 'replaced'), replaced)
       .when(
         Condition.numberGreaterThanEqualsJsonPath(`${at}.poll.attempt`, `${at}.poll.maxAttempts`),
         timedOut,
@@ -470,6 +493,7 @@ class PromotionDefinition extends Construct {
       { stage: s, detailPath: '$.error' },
     );
     commit.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
+    newerRelease.next(notifySuperseded);
     commit.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     commit.next(notifyCommitted);
 

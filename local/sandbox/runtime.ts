@@ -24,12 +24,15 @@ import type { StartExecution } from '../../shared/adapters/aws/step-functions.js
 import type { TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
 import { createGitHubAncestry } from '../../shared/adapters/github/ancestry.js';
 import { connectGitHub, type GitHubConnection } from '../../shared/adapters/github/client.js';
+import { githubRepository } from '../../shared/adapters/github/repository.js';
 import { slackFromConfig } from '../../shared/adapters/slack/web-api.js';
 import { createAuthorizer } from '../../shared/approvals/authorize.js';
 import { memoryApprovalsStore } from '../../shared/approvals/memory-store.js';
+import { cachedRevisionFiles } from '../../shared/argocd/revision-files.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { CommitRequest } from '../../shared/contracts/tasks.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
+import { onceAsync } from '../../shared/handler-deps.js';
 import type { Reporter } from '../../shared/notifications/reporter.js';
 import { threadSettings } from '../../shared/notifications/thread.js';
 import { logger } from '../../shared/observability/index.js';
@@ -135,14 +138,20 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
 
   const handlers = {
     committer: committer as LocalHandler,
-    'argocd-health': createArgoCdHealthHandler(async () => ({
-      argocd: createArgoCdClient({ url: config.argocd.url, token: config.argocd.token, resolveSecret }),
-      ancestry: createGitHubAncestry({
-        octokit: (await connect()).octokit,
-        repository: config.gitops.repository,
+    // Built once, like a warm Lambda's: the per-revision caches last across polls.
+    'argocd-health': createArgoCdHealthHandler(
+      onceAsync(async () => {
+        const { octokit, credentials, apiUrl } = await connect();
+        return {
+          argocd: createArgoCdClient({ url: config.argocd.url, token: config.argocd.token, resolveSecret }),
+          ancestry: createGitHubAncestry({ octokit, repository: config.gitops.repository }),
+          files: cachedRevisionFiles(
+            githubRepository(octokit, config.gitops.repository, { credentials, apiUrl }),
+          ),
+          repository: config.gitops.repository,
+        };
       }),
-      repository: config.gitops.repository,
-    })) as LocalHandler,
+    ) as LocalHandler,
     'request-approval': createRequestApprovalHandler({ ...thread, reporter, taskTokens }) as LocalHandler,
     notify: createNotifyHandler({
       ...thread,

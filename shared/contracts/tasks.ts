@@ -90,13 +90,23 @@ export const healthCheckInputSchema = z.strictObject({
   appNamespace: z.string().min(1).optional(),
   sync: z.boolean(),
   commit: sha,
+  /** What the stage's file must still pin at the revision Argo CD reports (the commit's settings). */
+  release: releaseSchema,
+  file: z.string().min(1),
+  pinDigest: z.boolean(),
+  valuesPath: z.string().min(1).optional(),
+  digestPath: z.string().min(1).optional(),
   /** Poll number, starting at 1; the state machine stops at `maxAttempts`. */
   attempt: z.number().int().positive(),
   maxAttempts: z.number().int().positive(),
 });
 export type HealthCheckInput = z.infer<typeof healthCheckInputSchema>;
 
-export const healthVerdictSchema = z.enum(['healthy', 'progressing', 'degraded']);
+/**
+ * `superseded`: a newer release replaced ours in the stage's file; `replaced`: anything else did (a
+ * revert, a hand edit): the stage no longer runs what the run would promote.
+ */
+export const healthVerdictSchema = z.enum(['healthy', 'progressing', 'degraded', 'superseded', 'replaced']);
 export type HealthVerdict = z.infer<typeof healthVerdictSchema>;
 
 export const healthCheckResultSchema = z.strictObject({
@@ -144,6 +154,8 @@ export const ERRORS = {
   commitFailed: 'Shiplane.CommitFailed',
   /** A newer release already replaced the change (the committer never moves a stage back): not a failure. */
   superseded: 'Shiplane.Superseded',
+  /** The stage's file no longer pins our release, and not because of a newer one: a revert or a hand edit. */
+  replaced: 'Shiplane.Replaced',
 } as const;
 
 export const notificationEventSchema = z.enum([

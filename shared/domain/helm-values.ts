@@ -237,3 +237,13 @@ function setIn(data: unknown, path: KeyPath, value: string): void {
     node = node[segment] as Record<string | number, unknown>;
   });
 }
+
+/**
+ * Reads the plain value at a key path (`{app}` already substituted): null when a key along it is
+ * missing or the value is empty (`""` included). The same path rules as the edit; a value that is not plain is a
+ * ValuesPathError.
+ */
+export function readHelmValue(file: string, source: string, path: string): string | null {
+  // `digest: ""` is how the edit empties a digest it does not pin.
+  return readPath(parseForEdit(file, source), parsePath(file, path), file, path) || null;
+}

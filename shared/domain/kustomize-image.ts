@@ -245,3 +245,40 @@ function sequenceIndent(cst: CstFile): number {
   }
   return 0;
 }
+
+/** What a kustomization's `images` entry pins; each field null when the entry does not set it. */
+export interface KustomizeImageEntry {
+  readonly newName: string | null;
+  readonly newTag: string | null;
+  readonly digest: string | null;
+}
+
+/**
+ * Reads the `images` entry for an image: null when the file has none. The same parsing as the edit,
+ * so a file the committer could edit reads the same way here; a shape it would refuse (two entries
+ * for the image, a value that is not plain) is a ManifestShapeError.
+ */
+export function readKustomizeImage(file: string, source: string, image: string): KustomizeImageEntry | null {
+  const root = asMap(parseForEdit(file, source).document.value);
+  if (!root) throw new ManifestShapeError(file, `${file} is not a kustomization: its top level is not a map`);
+  const images = asSeq(root.items[findPair(root, 'images')]?.value);
+  const entries = images ? entriesNamed(images, image) : [];
+  if (entries.length > 1) {
+    throw new ManifestShapeError(
+      file,
+      `${file} has ${entries.length} images entries named ${image}; keep one`,
+    );
+  }
+  const entry = entries[0];
+  if (!entry) return null;
+  const pinnedValue = (key: string): string | null => {
+    const index = findPair(entry.map, key);
+    if (index < 0) return null;
+    const value = scalarValue(entry.map.items[index]?.value);
+    if (value === undefined) {
+      throw new ManifestShapeError(file, `${file}: images[name=${image}].${key} is not a plain value`);
+    }
+    return value || null;
+  };
+  return { newName: pinnedValue('newName'), newTag: pinnedValue('newTag'), digest: pinnedValue('digest') };
+}

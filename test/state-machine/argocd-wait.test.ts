@@ -95,6 +95,7 @@ async function setUp(options: { rolloutTicks?: number } = {}) {
       backoffMs: 0,
     }),
     ancestry: branch.ancestry,
+    files: branch.files,
   });
   const notifications: Notification[] = [];
   const commits: CommitRequest[] = [];

@@ -313,6 +313,77 @@ describe('the synthesized promotion state machine', () => {
     });
   });
 
+  it('fails with Shiplane.Replaced and alerts when staging no longer runs the release, without asking for approval', async () => {
+    // Prepare: a revert descends from our commit, but the stage's file pins the older tag again.
+    const message = `staging no longer runs backend v2.1.6: ${sha('c3').slice(0, 7)} changed it to v2.1.5`;
+    const { engine, recorded } = run({
+      health: {
+        staging: [
+          progressing('Deployment backend 1/3 ready'),
+          {
+            status: 'replaced',
+            message,
+            revision: sha('c3'),
+            syncStatus: 'OutOfSync',
+            healthStatus: 'Healthy',
+          },
+        ],
+      },
+    });
+
+    // Act
+    const result = await engine.start(input, 'replaced-run').done;
+
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'Shiplane.Replaced', cause: message });
+    expect(entered(engine, 'replaced-run').slice(-4)).toEqual([
+      'Staging · Healthy?',
+      'Staging · Release replaced',
+      'Notify failed',
+      'Failed',
+    ]);
+    expect(notified(recorded)).toEqual(['started', 'committed:staging', 'failed']);
+    expect(recorded.notifications.at(-1)?.detail).toEqual({ Error: 'Shiplane.Replaced', Cause: message });
+    expect(recorded.approvals.received).toEqual([]);
+    expect(recorded.commits.map((c) => c.request.change.stage)).toEqual(['staging']);
+  });
+
+  it('ends SUCCEEDED with outcome superseded when a newer release replaced it in staging, without asking for approval', async () => {
+    // Prepare
+    const message = `itdo-erp/backend v2.1.6 was not deployed to staging: v2.1.7 is already there. environments/staging/kustomization.yaml pins v2.1.7 at ${sha('c3').slice(0, 7)}.`;
+    const { engine, recorded } = run({
+      health: {
+        staging: [
+          {
+            status: 'superseded',
+            message,
+            revision: sha('c3'),
+            syncStatus: 'Synced',
+            healthStatus: 'Healthy',
+          },
+        ],
+      },
+    });
+
+    // Act
+    const result = await engine.start(input, 'superseded-in-staging').done;
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(output(result)).toMatchObject({
+      outcome: 'superseded',
+      error: { Error: 'Shiplane.Superseded', Cause: message },
+    });
+    expect(entered(engine, 'superseded-in-staging').slice(-4)).toEqual([
+      'Staging · Healthy?',
+      'Staging · Newer release there',
+      'Staging · Notify superseded',
+      'Superseded',
+    ]);
+    expect(notified(recorded)).toEqual(['started', 'committed:staging', 'superseded:staging']);
+    expect(recorded.approvals.received).toEqual([]);
+  });
+
   it('retries the Argo CD check after a transient Lambda error and carries on', async () => {
     // Prepare
     const { engine, recorded } = run({

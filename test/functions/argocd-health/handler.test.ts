@@ -59,6 +59,18 @@ function event(commit: string, attempt = 1): HealthCheckInput {
     argocdProject: 'itdo-erp',
     sync: false,
     commit,
+    release: {
+      app: 'backend',
+      ecrRepository: 'itdo-erp/backend',
+      image: 'itdo-erp/backend',
+      tag: 'v1.4.2',
+      digest: `sha256:${'ab'.repeat(32)}`,
+      registryId: '123456789012',
+      region: 'eu-west-1',
+      pushedAt: '2025-06-03T10:00:00Z',
+    },
+    file: 'environments/staging/kustomization.yaml',
+    pinDigest: false,
     attempt,
     maxAttempts: 90,
   };
@@ -75,6 +87,7 @@ describe('argocd-health handler', () => {
         resolveSecret: createSecretResolver({ env: { ARGOCD_TOKEN: TOKEN } }),
       }),
       ancestry: branch.ancestry,
+      files: branch.files,
     });
 
     const statuses: string[] = [];
@@ -109,6 +122,7 @@ describe('argocd-health handler', () => {
         resolveSecret: createSecretResolver({ env: { ARGOCD_TOKEN: TOKEN } }),
       }),
       ancestry: branch.ancestry,
+      files: branch.files,
     });
 
     const error = await check({ ...event(sha('2')), commit: 'main' }, context).catch((e: unknown) => e);
@@ -120,17 +134,32 @@ describe('argocd-health handler', () => {
     expect(standIn!.requests).toEqual([]);
   });
 
-  it('builds its clients from SHIPLANE_CONFIG in the deployed handler and fails terminally on an unknown app', async () => {
+  it('builds its clients from SHIPLANE_CONFIG once in the deployed handler, asks GitHub once per revision, and fails terminally on an unknown app', async () => {
     const branch = await setUp();
     const ours = sha('2');
     branch.push(ours, 'v1.4.2');
     const later = branch.push(sha('3'), 'v1.4.2');
-    // GitHub's compare endpoint: the deployed handler asks it whether the later head contains ours.
-    const compared: string[] = [];
+    // GitHub's compare endpoint: the deployed handler asks it whether the later head contains ours;
+    // then the contents endpoint, for what the stage's file pins at that head.
+    const requested: string[] = [];
+    const kustomization = 'images:\n  - name: itdo-erp/backend\n    newTag: v1.4.2\n';
     github = createServer((req, res) => {
-      compared.push(req.url ?? '');
+      requested.push(req.url ?? '');
       expect(req.headers.authorization).toBe('token ghs_handler_test');
       res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url?.includes('/contents/')) {
+        res.end(
+          JSON.stringify({
+            type: 'file',
+            encoding: 'base64',
+            name: 'kustomization.yaml',
+            path: 'environments/staging/kustomization.yaml',
+            sha: '5'.repeat(40),
+            content: Buffer.from(kustomization).toString('base64'),
+          }),
+        );
+        return;
+      }
       res.end(
         JSON.stringify({
           status: 'ahead',
@@ -166,13 +195,17 @@ describe('argocd-health handler', () => {
     process.env.TEST_ARGOCD_TOKEN = TOKEN;
     try {
       const result = await handler(event(ours), context);
+      // A warm container asks GitHub nothing new about a revision it has seen.
+      const again = await handler(event(ours, 2), context);
       const missing = await handler({ ...event(ours), argocdApp: 'itdo-erp-stagign' }, context).catch(
         (e: unknown) => e,
       );
 
       expect(result).toMatchObject({ status: 'progressing', revision: later });
-      expect(compared).toEqual([
+      expect(again).toMatchObject({ status: 'progressing', revision: later, attempt: 2 });
+      expect(requested).toEqual([
         `/repos/itdo-erp/itdo-erp-infrastructure/compare/${ours}...${later}?per_page=1`,
+        `/repos/itdo-erp/itdo-erp-infrastructure/contents/environments%2Fstaging%2Fkustomization.yaml?ref=${later}`,
       ]);
       expect((missing as Error).name).toBe('ArgoCdAppNotFoundError');
     } finally {

@@ -34,6 +34,8 @@ const STAGING = [
   'Staging · Timed out',
   'Staging · Notify timed out',
   'Staging · Notify healthy',
+  'Staging · Newer release there',
+  'Staging · Release replaced',
 ];
 const PRODUCTION_APPROVAL = [
   'Production · Await approval',
@@ -219,6 +221,9 @@ describe('the promotion state machine of the example config', () => {
       argocdApp: 'itdo-erp-staging',
       sync: false,
       'commit.$': '$.stages.staging.commit.commit',
+      'release.$': '$.release',
+      file: 'environments/staging/kustomization.yaml',
+      pinDigest: false,
       'attempt.$': '$.stages.staging.poll.attempt',
       maxAttempts: 90,
     });
@@ -245,6 +250,16 @@ describe('the promotion state machine of the example config', () => {
           Next: 'Staging · Notify healthy',
         },
         { Variable: '$.stages.staging.health.status', StringEquals: 'degraded', Next: 'Staging · Degraded' },
+        {
+          Variable: '$.stages.staging.health.status',
+          StringEquals: 'superseded',
+          Next: 'Staging · Newer release there',
+        },
+        {
+          Variable: '$.stages.staging.health.status',
+          StringEquals: 'replaced',
+          Next: 'Staging · Release replaced',
+        },
         {
           Variable: '$.stages.staging.poll.attempt',
           NumericGreaterThanEqualsPath: '$.stages.staging.poll.maxAttempts',
@@ -286,6 +301,23 @@ describe('the promotion state machine of the example config', () => {
     expect(state('Staging · Timed out').Next).toBe('Staging · Notify timed out');
     expect(state('Staging · Notify timed out').Parameters?.Payload.event).toBe('timed-out');
     expect(state('Staging · Notify timed out').Next).toBe('Failed');
+  });
+
+  it('ends Superseded when a newer release replaced ours in the stage, and fails when anything else did', () => {
+    expect(state('Staging · Newer release there')).toEqual({
+      Type: 'Pass',
+      Parameters: { Error: 'Shiplane.Superseded', 'Cause.$': '$.stages.staging.health.message' },
+      ResultPath: '$.error',
+      Next: 'Staging · Notify superseded',
+    });
+    expect(state('Staging · Notify superseded').Next).toBe('Superseded');
+    expect(state('Production · Release replaced')).toEqual({
+      Type: 'Pass',
+      Parameters: { Error: 'Shiplane.Replaced', 'Cause.$': '$.stages.production.health.message' },
+      ResultPath: '$.error',
+      Next: 'Notify failed',
+    });
+    expect(state('Notify failed').Next).toBe('Failed');
   });
 
   it('goes from a healthy stage to the next stage, and from the last one to Deployed', () => {
@@ -418,7 +450,7 @@ describe('a config with three stages', () => {
     expect(definition.States['Production · Await approval']?.TimeoutSeconds).toBe(86400);
     expect(definition.States['Staging · Notify rejected']?.Next).toBe('Rejected');
     expect(definition.States['Production · Notify rejected']?.Next).toBe('Rejected');
-    expect(Object.keys(definition.States)).toHaveLength(7 + 3 * 13 + 2 * 4 + 2);
+    expect(Object.keys(definition.States)).toHaveLength(7 + 3 * 15 + 2 * 4 + 2);
   });
 
   it('passes the Helm paths and Argo CD options of a stage through literally', () => {
@@ -437,6 +469,10 @@ describe('a config with three stages', () => {
       argocdProject: 'itdo-erp',
       appNamespace: 'argocd',
       sync: true,
+      file: 'environments/dev/values.yaml',
+      pinDigest: true,
+      valuesPath: '{app}.image.tag',
+      digestPath: '{app}.image.digest',
       maxAttempts: 15,
     });
     expect(definition.States['Dev · Poll again']?.Seconds).toBe(20);

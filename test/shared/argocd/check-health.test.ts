@@ -6,24 +6,41 @@ import {
   type StandInApp,
   startArgoCdServer,
 } from '../../../local/argocd-server/server.js';
+import type { GitHubServer } from '../../../local/github-server/index.js';
 import { type ArgoCdClient, createArgoCdClient } from '../../../shared/adapters/argocd/client.js';
 import { ArgoCdAppNotFoundError, ArgoCdAuthenticationError } from '../../../shared/adapters/argocd/errors.js';
 import { createSecretResolver } from '../../../shared/adapters/aws/secrets.js';
-import { type Ancestry, AncestryUnavailableError } from '../../../shared/adapters/github/ancestry.js';
-import { checkArgoCdHealth } from '../../../shared/argocd/check-health.js';
-import { type HealthCheckInput, healthCheckResultSchema } from '../../../shared/contracts/tasks.js';
+import {
+  type Ancestry,
+  AncestryUnavailableError,
+  createGitHubAncestry,
+} from '../../../shared/adapters/github/ancestry.js';
+import { githubRepository } from '../../../shared/adapters/github/repository.js';
+import { type ArgoCdHealthDeps, checkArgoCdHealth } from '../../../shared/argocd/check-health.js';
+import { cachedRevisionFiles } from '../../../shared/argocd/revision-files.js';
+import {
+  type HealthCheckInput,
+  healthCheckResultSchema,
+  type Release,
+} from '../../../shared/contracts/tasks.js';
 import { GitOpsSourceNotFoundError } from '../../../shared/domain/argocd-verdict.js';
+import { readKustomizeImage, setKustomizeImage } from '../../../shared/domain/kustomize-image.js';
+import { supersededBy } from '../../../shared/domain/superseded.js';
 import { GitOpsBranch, sha } from '../../fixtures/argocd/gitops-branch.js';
 import { type ApplicationFixture, fixtureText, GITOPS_REPOSITORY, OURS } from '../../fixtures/argocd/load.js';
+import { connect, REPOSITORY, STAGING, startItdoGitHub } from '../gitops/support.js';
 
 const TOKEN = 'argocd-test-token';
 const CHECKED_AT = new Date('2025-06-03T10:05:00.000Z');
 
 let standIn: ArgoCdServer | undefined;
 let raw: Server | undefined;
+let github: GitHubServer | undefined;
 afterEach(async () => {
   await standIn?.close();
   standIn = undefined;
+  await github?.close();
+  github = undefined;
   if (raw) {
     raw.closeAllConnections();
     await new Promise((resolve) => raw!.close(resolve));
@@ -67,9 +84,25 @@ function input(commit: string, overrides: Partial<HealthCheckInput> = {}): Healt
     argocdProject: 'shop',
     sync: false,
     commit,
+    release: releaseOf('v1.1.0'),
+    file: 'environments/staging/kustomization.yaml',
+    pinDigest: false,
     attempt: 1,
     maxAttempts: 90,
     ...overrides,
+  };
+}
+
+function releaseOf(tag: string): Release {
+  return {
+    app: 'backend',
+    ecrRepository: 'itdo-erp/backend',
+    image: 'itdo-erp/backend',
+    tag,
+    digest: `sha256:${'ab'.repeat(32)}`,
+    registryId: '123456789012',
+    region: 'eu-west-1',
+    pushedAt: '2025-06-03T10:00:00Z',
   };
 }
 
@@ -88,7 +121,7 @@ describe('checkArgoCdHealth', () => {
   it('waits through the sync and the rollout, then reports healthy at our commit', async () => {
     const { branch, argocd } = await setUp();
     const commit = branch.push(sha('2'), 'v1.1.0');
-    const deps = { argocd, ancestry: branch.ancestry, now: () => CHECKED_AT };
+    const deps = { argocd, ancestry: branch.ancestry, files: branch.files, now: () => CHECKED_AT };
 
     const results = await poll((attempt) => checkArgoCdHealth(input(commit, { attempt }), deps));
 
@@ -126,7 +159,7 @@ describe('checkArgoCdHealth', () => {
     // Our commit exists on GitHub but is not on the branch Argo CD follows yet.
     const ancestry: Ancestry = { contains: async (head, commit) => head === commit };
 
-    const result = await checkArgoCdHealth(input(ours), { argocd, ancestry });
+    const result = await checkArgoCdHealth(input(ours), { argocd, ancestry, files: branch.files });
 
     expect(result).toMatchObject({ status: 'progressing', revision: branch.head, syncStatus: 'Synced' });
     expect(result.message).toBe(
@@ -138,7 +171,7 @@ describe('checkArgoCdHealth', () => {
     const { branch, argocd } = await setUp();
     const ours = branch.push(sha('2'), 'v1.1.0');
     const later = branch.push(sha('3'), 'v1.1.0');
-    const deps = { argocd, ancestry: branch.ancestry };
+    const deps = { argocd, ancestry: branch.ancestry, files: branch.files };
 
     const results = await poll((attempt) => checkArgoCdHealth(input(ours, { attempt }), deps));
 
@@ -151,7 +184,11 @@ describe('checkArgoCdHealth', () => {
     const commit = branch.push(sha('2'), 'v1.1.0-bad');
 
     const results = await poll((attempt) =>
-      checkArgoCdHealth(input(commit, { attempt }), { argocd, ancestry: branch.ancestry }),
+      checkArgoCdHealth(input(commit, { attempt, release: releaseOf('v1.1.0-bad') }), {
+        argocd,
+        ancestry: branch.ancestry,
+        files: branch.files,
+      }),
     );
 
     expect(results.at(-1)).toMatchObject({
@@ -165,7 +202,7 @@ describe('checkArgoCdHealth', () => {
   it('syncs a manual-sync app once when the stage sets sync, then waits for it', async () => {
     const { branch, argocd } = await setUp({ ...staging, automated: false });
     const commit = branch.push(sha('2'), 'v1.1.0');
-    const deps = { argocd, ancestry: branch.ancestry };
+    const deps = { argocd, ancestry: branch.ancestry, files: branch.files };
 
     const results = await poll((attempt) => checkArgoCdHealth(input(commit, { attempt, sync: true }), deps));
 
@@ -187,7 +224,7 @@ describe('checkArgoCdHealth', () => {
   it('leaves a manual-sync app alone when the stage does not set sync', async () => {
     const { branch, argocd } = await setUp({ ...staging, automated: false });
     const commit = branch.push(sha('2'), 'v1.1.0');
-    const deps = { argocd, ancestry: branch.ancestry };
+    const deps = { argocd, ancestry: branch.ancestry, files: branch.files };
 
     const results = await poll((attempt) => checkArgoCdHealth(input(commit, { attempt }), deps), 4);
 
@@ -211,9 +248,14 @@ describe('checkArgoCdHealth', () => {
     const down = await checkArgoCdHealth(input(commit), {
       argocd,
       ancestry: branch.ancestry,
+      files: branch.files,
       now: () => CHECKED_AT,
     });
-    const up = await checkArgoCdHealth(input(commit, { attempt: 2 }), { argocd, ancestry: branch.ancestry });
+    const up = await checkArgoCdHealth(input(commit, { attempt: 2 }), {
+      argocd,
+      ancestry: branch.ancestry,
+      files: branch.files,
+    });
 
     expect(down).toEqual({
       status: 'progressing',
@@ -238,7 +280,7 @@ describe('checkArgoCdHealth', () => {
       },
     };
 
-    const result = await checkArgoCdHealth(input(sha('2')), { argocd, ancestry });
+    const result = await checkArgoCdHealth(input(sha('2')), { argocd, ancestry, files: branch.files });
 
     expect(result).toMatchObject({
       status: 'progressing',
@@ -254,6 +296,7 @@ describe('checkArgoCdHealth', () => {
       checkArgoCdHealth(input(sha('2')), {
         argocd: argocdClient(standIn!.url, 'revoked'),
         ancestry: branch.ancestry,
+        files: branch.files,
       }),
     ).rejects.toThrow(ArgoCdAuthenticationError);
   });
@@ -265,6 +308,7 @@ describe('checkArgoCdHealth', () => {
       checkArgoCdHealth(input(sha('2'), { argocdApp: 'shop-stagign' }), {
         argocd,
         ancestry: branch.ancestry,
+        files: branch.files,
       }),
     ).rejects.toThrow(ArgoCdAppNotFoundError);
   });
@@ -272,7 +316,7 @@ describe('checkArgoCdHealth', () => {
   it('keeps an app Synced and Healthy at our commit waiting while it reports an error condition', async () => {
     const { branch, argocd } = await setUp();
     const commit = branch.push(sha('2'), 'v1.1.0');
-    const deps = { argocd, ancestry: branch.ancestry };
+    const deps = { argocd, ancestry: branch.ancestry, files: branch.files };
     standIn!.setCondition('shop-staging', {
       type: 'ComparisonError',
       message: 'Failed to load live state: failed to get cluster info for "https://kubernetes.default.svc"',
@@ -297,10 +341,12 @@ describe('checkArgoCdHealth', () => {
   it('judges a multi-source application on the source in the GitOps repository it is given', async () => {
     const argocd = await serveFixture('multi-source-ours-second');
     const ancestry: Ancestry = { contains: async () => false };
+    const files = new GitOpsBranch(OURS, 'v1.1.0').files;
 
     const result = await checkArgoCdHealth(input(OURS, { argocdApp: 'itdo-erp-staging' }), {
       argocd,
       ancestry,
+      files,
       repository: GITOPS_REPOSITORY,
     });
 
@@ -314,11 +360,13 @@ describe('checkArgoCdHealth', () => {
   it('fails the run on a multi-source application with no source in the GitOps repository', async () => {
     const argocd = await serveFixture('multi-source');
     const ancestry: Ancestry = { contains: async () => true };
+    const files = new GitOpsBranch(OURS, 'v1.1.0').files;
 
     await expect(
       checkArgoCdHealth(input(OURS, { argocdApp: 'itdo-erp-staging' }), {
         argocd,
         ancestry,
+        files,
         repository: 'itdo-erp/another-repository',
       }),
     ).rejects.toThrow(GitOpsSourceNotFoundError);
@@ -334,3 +382,147 @@ async function serveFixture(name: ApplicationFixture): Promise<ArgoCdClient> {
   await new Promise<void>((resolve) => raw!.listen(0, '127.0.0.1', resolve));
   return argocdClient(`http://127.0.0.1:${(raw.address() as AddressInfo).port}`);
 }
+
+describe('checkArgoCdHealth reading the stage file in the GitOps repository', () => {
+  const CONTENTS = 'GET /repos/{owner}/{repo}/contents/{path}';
+
+  /** The GitHub stand-in with the ITDO ERP repository, Argo CD following it, and the real adapters. */
+  async function setUpRepository() {
+    const server = await startItdoGitHub();
+    github = server;
+    const backendTag = async (revision: string) => {
+      const text = await server.readFile(STAGING, revision);
+      return text === null
+        ? undefined
+        : (readKustomizeImage(STAGING, text, 'itdo-erp/backend')?.newTag ?? undefined);
+    };
+    standIn = await startArgoCdServer({
+      token: TOKEN,
+      apps: [{ name: 'itdo-erp-staging', path: 'environments/staging', automated: true }],
+      resolveHead: () => server.head(),
+      readTag: backendTag,
+    });
+    const { octokit, credentials, apiUrl } = await connect(server, { retries: 0, rateLimitRetries: 0 });
+    const deps: ArgoCdHealthDeps = {
+      argocd: argocdClient(standIn.url),
+      ancestry: createGitHubAncestry({ octokit, repository: REPOSITORY }),
+      files: cachedRevisionFiles(githubRepository(octokit, REPOSITORY, { credentials, apiUrl })),
+    };
+    /** Commits the backend entry as another writer would (the committer, a person); returns the sha. */
+    const pin = async (image: string, tag: string, message: string) => {
+      const current = (await server.readFile(STAGING)) ?? '';
+      const { content } = setKustomizeImage(STAGING, current, { image, tag });
+      return server.commitAs({ [STAGING]: content }, { message });
+    };
+    const ours = await pin('itdo-erp/backend', 'v2.2.0', 'Promote itdo-erp/backend v2.2.0 to staging');
+    const check = (attempt: number) =>
+      checkArgoCdHealth(
+        input(ours, {
+          argocdApp: 'itdo-erp-staging',
+          argocdProject: undefined,
+          release: releaseOf('v2.2.0'),
+          attempt,
+        }),
+        deps,
+      );
+    return { server, ours, pin, check };
+  }
+
+  it('fails as replaced, naming the revert commit, when a revert puts the older tag back', async () => {
+    const { server, ours, check } = await setUpRepository();
+    const before = await server.readFile(STAGING, `${ours}~1`);
+    expect(await check(1)).toMatchObject({ status: 'progressing', revision: ours });
+    const revert = await server.commitAs(
+      { [STAGING]: before },
+      { message: 'Revert "Promote itdo-erp/backend v2.2.0"' },
+    );
+
+    const results = await poll((attempt) => check(attempt + 1));
+
+    expect(results.at(-1)).toMatchObject({
+      status: 'replaced',
+      revision: revert,
+      message: `staging no longer runs backend v2.2.0: ${revert.slice(0, 7)} changed it to v2.1.5`,
+    });
+  });
+
+  it('names the commit that changed the entry, not a later unrelated one', async () => {
+    const { server, ours, check } = await setUpRepository();
+    const before = (await server.readFile(STAGING, `${ours}~1`)) ?? '';
+    const revert = await server.commitAs({ [STAGING]: before }, { message: 'Revert' });
+    const later = await server.commitAs(
+      { 'environments/dev/notes.txt': 'unrelated\n' },
+      { message: 'Notes' },
+    );
+
+    const results = await poll(check);
+
+    expect(results.at(-1)).toMatchObject({
+      status: 'replaced',
+      revision: later,
+      message: `staging no longer runs backend v2.2.0: ${revert.slice(0, 7)} changed it to v2.1.5`,
+    });
+  });
+
+  it('ends superseded, naming the newer tag, when a newer release replaces ours while it waits', async () => {
+    const { pin, check } = await setUpRepository();
+    expect(await check(1)).toMatchObject({ status: 'progressing' });
+    const newer = await pin('itdo-erp/backend', 'v2.3.0', 'Promote itdo-erp/backend v2.3.0 to staging');
+
+    const results = await poll((attempt) => check(attempt + 1));
+
+    expect(results.at(-1)).toMatchObject({
+      status: 'superseded',
+      revision: newer,
+      message: `itdo-erp/backend v2.2.0 was not deployed to staging: v2.3.0 is already there. ${STAGING} pins v2.3.0 at ${newer.slice(0, 7)}.`,
+    });
+    expect(supersededBy(results.at(-1)?.message ?? '')).toBe('v2.3.0');
+  });
+
+  it("stays healthy through a later commit that changes another app's entry", async () => {
+    const { pin, check } = await setUpRepository();
+    const later = await pin('itdo-erp/frontend', 'v1.9.0', 'Promote itdo-erp/frontend v1.9.0 to staging');
+
+    const results = await poll(check);
+
+    expect(results.at(-1)).toMatchObject({ status: 'healthy', revision: later });
+  });
+
+  it('reads the file once per revision however often it polls', async () => {
+    const { server, check } = await setUpRepository();
+    server.resetStats();
+
+    const results = await poll(check);
+
+    expect(results.length).toBeGreaterThan(3);
+    expect(results.at(-1)?.status).toBe('healthy');
+    expect(new Set(results.map((r) => r.revision)).size).toBe(1);
+    expect(server.stats.byRoute[CONTENTS]).toBe(1);
+  });
+
+  it('keeps polling while GitHub cannot serve the file, and does not cache the failure', async () => {
+    const { server, ours, check } = await setUpRepository();
+    server.inject({ kind: 'bad-gateway', method: 'GET', path: /\/contents\//, times: 1 });
+
+    const down = await check(1);
+    const results = await poll((attempt) => check(attempt + 1));
+
+    expect(down).toMatchObject({ status: 'progressing', revision: ours });
+    expect(down.message).toMatch(
+      /^GitHub is unavailable: could not read environments\/staging\/kustomization\.yaml .*; will ask again$/,
+    );
+    expect(results.at(-1)?.status).toBe('healthy');
+  });
+
+  it('fails as replaced when the file is gone at the reported revision', async () => {
+    const { server, check } = await setUpRepository();
+    const removal = await server.commitAs({ [STAGING]: null }, { message: 'Drop the staging overlay' });
+
+    const results = await poll(check);
+
+    expect(results.at(-1)).toMatchObject({
+      status: 'replaced',
+      message: `staging no longer runs backend v2.2.0: ${removal.slice(0, 7)} deleted ${STAGING}`,
+    });
+  });
+});
