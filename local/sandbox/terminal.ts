@@ -116,7 +116,9 @@ export function createTimelinePrinter(
       const degraded =
         exitedName.endsWith(' · Degraded') ||
         exitedName.endsWith(' · Timed out') ||
-        detail?.startsWith('degraded');
+        detail?.startsWith('degraded') ||
+        // The stage's file no longer pins the release: a revert or a hand edit fails the run.
+        detail?.startsWith('replaced');
       const mark = degraded ? paint('red', '✗') : progressing ? paint('cyan', '…') : paint('green', '✓');
       line(name, event, mark, exitedName, detail ?? '');
       return;

@@ -120,3 +120,33 @@ describe('a degraded verdict', () => {
     );
   });
 });
+
+describe('a replaced verdict', () => {
+  it('is marked as a failure: staging no longer runs the release', () => {
+    const lines: string[] = [];
+    const print = createTimelinePrinter((line) => lines.push(line));
+    const at = new Date(Date.UTC(2026, 10, 26, 14, 0, 0));
+    const message = 'staging no longer runs backend v2.1.6: 1a2b3c4 changed it to v2.1.5';
+    const output = JSON.stringify({
+      stages: { staging: { health: { status: 'replaced', message, attempt: 2 } } },
+    });
+
+    print({
+      name: 'x',
+      event: { id: 1, type: 'ExecutionStarted', timestamp: at, executionStartedEventDetails: {} },
+    });
+    print({
+      name: 'x',
+      event: {
+        id: 2,
+        type: 'TaskStateExited',
+        timestamp: at,
+        stateExitedEventDetails: { name: 'Staging · Wait for Argo CD', output },
+      },
+    });
+
+    expect(lines.at(-1)).toMatch(
+      /✗ Staging · Wait for Argo CD +replaced: staging no longer runs backend v2\.1\.6/,
+    );
+  });
+});
