@@ -35,11 +35,23 @@ const secretRef = z
   });
 
 /** No `user:password@`: the URL is written to SHIPLANE_CONFIG and error messages, credentials are not. */
-const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).refine((text) => {
-  // Zod runs this even after the URL check failed; that check has already said what is wrong.
-  const url = URL.canParse(text) ? new URL(text) : undefined;
-  return !url || (url.username === '' && url.password === '');
-}, 'expected a URL without credentials (user:password@); give them as a secret: reference instead');
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+  .refine((text) => {
+    // Zod runs this even after the URL check failed; that check has already said what is wrong.
+    const url = URL.canParse(text) ? new URL(text) : undefined;
+    return !url || (url.username === '' && url.password === '');
+  }, 'expected a URL without credentials (user:password@); give them as a secret: reference instead')
+  .refine(
+    (text) => !URL.canParse(text) || new URL(text).protocol !== 'http:' || isLoopbackHost(new URL(text)),
+    'expected an https:// URL: Shiplane sends its token there, so plain http:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1)',
+  );
+
+/** This machine (the sandbox and tests); the WHATWG parser has already normalised `127.1` and `[0:…:1]`. */
+function isLoopbackHost(url: URL): boolean {
+  const host = url.hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 const regex = z.string().superRefine((text, ctx) => {
   try {
