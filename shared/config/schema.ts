@@ -162,6 +162,15 @@ const secretSelection = z
       .string()
       .regex(/^\d+[smh]$/, 'expected a Kubernetes duration like 1h')
       .default('1h'),
+    /** Namespaces a secret's `shiplane:namespace` tag may put its ExternalSecret in; others (all, when absent) are ignored. */
+    namespaces: z
+      .array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace name'))
+      .optional(),
+    /** JSON keys to list in `spec.data`; without it a JSON secret is extracted whole (no key names in git). */
+    keys: z
+      .array(z.string().min(1, 'expected a key name'))
+      .min(1, 'list at least one key, or leave keys out')
+      .optional(),
   })
   .superRefine((value, ctx) => {
     if (!value.match && !value.tags) ctx.addIssue({ code: 'custom', message: 'set match, tags, or both' });
