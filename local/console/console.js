@@ -69,6 +69,15 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * Slack text writes `&`, `<` and `>` as `&amp;`, `&lt;`, `&gt;`; Slack shows them as the characters.
+ * Runs on HTML-escaped text after the control sequences were turned into markup, in one pass, so a
+ * decoded `<` is never read as the start of a link or mention.
+ */
+function slackEntities(html) {
+  return html.replace(/&#38;(amp|lt|gt);/g, (_, name) => ({ amp: '&#38;', lt: '&#60;', gt: '&#62;' })[name]);
+}
+
 /** The emoji shortcodes Shiplane's messages use, as Slack shows them. */
 const EMOJI = {
   hourglass: '⌛',
@@ -117,11 +126,11 @@ function mrkdwn(text, users) {
   out = out.replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/gm, '$1<strong>$2</strong>');
   out = out.replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/gm, '$1<em>$2</em>');
   out = out.replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s).,:;!?])/gm, '$1<del>$2</del>');
-  return out;
+  return slackEntities(out);
 }
 
 const textOf = (obj, users) =>
-  obj ? (obj.type === 'mrkdwn' ? mrkdwn(obj.text, users) : escapeHtml(obj.text ?? '')) : '';
+  obj ? (obj.type === 'mrkdwn' ? mrkdwn(obj.text, users) : slackEntities(escapeHtml(obj.text ?? ''))) : '';
 
 // ---- executions -------------------------------------------------------------------------------
 
@@ -323,7 +332,7 @@ function renderExecution(detail, users) {
 function renderBlock(block, message, users) {
   switch (block.type) {
     case 'header':
-      return h('div', { class: 'block header' }, block.text?.text ?? '');
+      return h('div', { class: 'block header', html: textOf(block.text, users) });
     case 'divider':
       return h('hr', { class: 'block divider' });
     case 'context':

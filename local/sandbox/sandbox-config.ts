@@ -88,6 +88,7 @@ secrets:
   - match: itdo-erp/production/*
     file: environments/production/external-secrets.yaml
     secretStore: { kind: ClusterSecretStore, name: aws-secrets-manager }
+    namespaces: [itdo-erp] # the shiplane:namespace tags honoured; others are ignored
 `;
 }
 

@@ -14,6 +14,13 @@
  *                                      to `/slack/interactions`
  * - `POST /slack/interactions`         the interaction endpoint itself
  * - `POST /slack/response/{user}/{ts}` a click's `response_url`, as Slack would take it
+ *
+ * The console can push tags and approve, so a page from anywhere else open in the same browser
+ * must not reach it: every console route answers only requests addressed to this machine by name
+ * (`Host`, against DNS rebinding), and every POST but the Slack-signed interaction endpoint needs
+ * `Content-Type: application/json` (which a cross-site page cannot send without a CORS preflight
+ * this server never grants) and, when the browser says where it comes from (`Origin`,
+ * `Sec-Fetch-Site`), this very origin. Clients outside a browser (the CLI, tests) send neither.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -131,6 +138,36 @@ const CONSOLE_DIR = new URL('../console/', import.meta.url);
 
 const EXECUTION_PATH = /^\/api\/executions\/([^/]+)$/;
 
+/** The `Host` values that name this machine on `port`. */
+export function consoleHosts(port: number, host = '127.0.0.1'): Set<string> {
+  const named = host.includes(':') ? `[${host}]` : host;
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${named}:${port}`]);
+}
+
+/**
+ * Why a console request is refused, or undefined when it may go on. `hosts` are this server's own
+ * `Host` values (`consoleHosts`); a POST must also be JSON from this origin.
+ */
+export function refusalOf(
+  request: Pick<IncomingMessage, 'method' | 'headers'>,
+  hosts: ReadonlySet<string>,
+): string | undefined {
+  const host = (request.headers.host ?? '').toLowerCase();
+  if (!hosts.has(host)) return `Host ${JSON.stringify(host)} is not this sandbox; open it at 127.0.0.1`;
+  if (request.method !== 'POST') return undefined;
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== `http://${host}`) {
+    return `cross-origin request from ${origin} refused: only the sandbox console may change anything`;
+  }
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    return `cross-site request (Sec-Fetch-Site: ${site}) refused: only the sandbox console may change anything`;
+  }
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') return 'expected Content-Type: application/json';
+  return undefined;
+}
+
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   response
     .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
@@ -181,6 +218,7 @@ function findMessage(messages: readonly ConsoleMessage[], ts: string): ConsoleMe
 export async function startSandboxServer(options: SandboxServerOptions): Promise<SandboxServer> {
   const { backend } = options;
   let url = '';
+  let hosts: ReadonlySet<string> = new Set();
 
   async function interaction(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
@@ -234,6 +272,8 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     }
     if (!backend)
       throw new HttpError(404, `no route ${pathname}; this server only serves ${INTERACTION_PATH}`);
+    const refusal = refusalOf(request, hosts);
+    if (refusal) throw new HttpError(403, refusal);
     const responseUrl = RESPONSE_URL.exec(pathname);
     if (responseUrl && method === 'POST') {
       // Slack answers a response_url post with a plain "ok".
@@ -320,6 +360,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
   });
   const { port } = server.address() as AddressInfo;
   url = `http://127.0.0.1:${port}`;
+  hosts = consoleHosts(port, options.host);
   return {
     url,
     interactionUrl: `${url}${INTERACTION_PATH}`,

@@ -25,6 +25,7 @@ import {
   utcDateTime,
 } from '../domain/approval-message.js';
 import { verifySlackSignature } from '../domain/slack-signature.js';
+import { escapeSlackText } from '../domain/slack-text.js';
 import { approvalStateOf } from '../notifications/notify.js';
 import { errorAttributes, type Reporter } from '../notifications/reporter.js';
 import type { Authorize } from './authorize.js';
@@ -217,8 +218,8 @@ export async function handleInteraction(
       });
       await tell(
         allowed.reason === 'not-listed'
-          ? `You are not an approver for ${record.stage}. Nothing changed.`
-          : `Shiplane could not check whether you are in an approver group for ${record.stage} (Slack did not answer), so nothing was decided. Please try again in a minute.`,
+          ? `You are not an approver for ${escapeSlackText(record.stage)}. Nothing changed.`
+          : `Shiplane could not check whether you are in an approver group for ${escapeSlackText(record.stage)} (Slack did not answer), so nothing was decided. Please try again in a minute.`,
       );
       return respond(200);
     }

@@ -35,11 +35,23 @@ const secretRef = z
   });
 
 /** No `user:password@`: the URL is written to SHIPLANE_CONFIG and error messages, credentials are not. */
-const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).refine((text) => {
-  // Zod runs this even after the URL check failed; that check has already said what is wrong.
-  const url = URL.canParse(text) ? new URL(text) : undefined;
-  return !url || (url.username === '' && url.password === '');
-}, 'expected a URL without credentials (user:password@); give them as a secret: reference instead');
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+  .refine((text) => {
+    // Zod runs this even after the URL check failed; that check has already said what is wrong.
+    const url = URL.canParse(text) ? new URL(text) : undefined;
+    return !url || (url.username === '' && url.password === '');
+  }, 'expected a URL without credentials (user:password@); give them as a secret: reference instead')
+  .refine(
+    (text) => !URL.canParse(text) || new URL(text).protocol !== 'http:' || isLoopbackHost(new URL(text)),
+    'expected an https:// URL: Shiplane sends its token there, so plain http:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1)',
+  );
+
+/** This machine (the sandbox and tests); the WHATWG parser has already normalised `127.1` and `[0:…:1]`. */
+function isLoopbackHost(url: URL): boolean {
+  const host = url.hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 const regex = z.string().superRefine((text, ctx) => {
   try {
@@ -150,6 +162,15 @@ const secretSelection = z
       .string()
       .regex(/^\d+[smh]$/, 'expected a Kubernetes duration like 1h')
       .default('1h'),
+    /** Namespaces a secret's `shiplane:namespace` tag may put its ExternalSecret in; others (all, when absent) are ignored. */
+    namespaces: z
+      .array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace name'))
+      .optional(),
+    /** JSON keys to list in `spec.data`; without it a JSON secret is extracted whole (no key names in git). */
+    keys: z
+      .array(z.string().min(1, 'expected a key name'))
+      .min(1, 'list at least one key, or leave keys out')
+      .optional(),
   })
   .superRefine((value, ctx) => {
     if (!value.match && !value.tags) ctx.addIssue({ code: 'custom', message: 'set match, tags, or both' });

@@ -10,6 +10,10 @@ import {
   type HealthCheckResult,
   healthCheckResultSchema,
 } from '../contracts/tasks.js';
+import { clip, code, escapeSlackText, link, mention, slackDate } from './slack-text.js';
+
+/** Also used by the interaction endpoint's answers. */
+export { slackDate };
 
 export interface PlainText {
   readonly type: 'plain_text';
@@ -73,30 +77,14 @@ export const SLACK_LIMITS = {
   confirmButton: 30,
 } as const;
 
-/** Shortens text to at most `max` characters, marking the cut. */
-export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-/** Escapes the three characters Slack's mrkdwn treats as control characters. */
-export function escapeMrkdwn(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
-
+/** A plain_text object; `text` is Slack text (values in it escaped with `escapeSlackText`). */
 export const plain = (text: string, max: number): PlainText => ({
   type: 'plain_text',
   text: clip(text, max),
   emoji: true,
 });
+/** A mrkdwn object; `text` is Slack text (values in it escaped with `escapeSlackText`). */
 export const mrkdwn = (text: string, max: number): Mrkdwn => ({ type: 'mrkdwn', text: clip(text, max) });
-
-/**
- * Slack renders `<!date^…>` in the reader's time zone; the fallback (UTC) is what clients without
- * date support and notifications show.
- */
-export function slackDate(at: Date, format: string, fallback: string): string {
-  return `<!date^${Math.floor(at.getTime() / 1000)}^${format}|${fallback}>`;
-}
 
 /** `14:02 UTC` */
 export function utcTime(at: Date): string {
@@ -106,11 +94,6 @@ export function utcTime(at: Date): string {
 /** `2026-11-26 14:02 UTC` */
 export function utcDateTime(at: Date): string {
   return `${at.toISOString().slice(0, 10)} ${utcTime(at)}`;
-}
-
-/** A Slack mention for a user (`U…`/`W…`) or a user group (`S…`). */
-export function mention(id: string): string {
-  return id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`;
 }
 
 /** Every way a message breaks Slack's limits; empty when it is within them. */
@@ -314,9 +297,7 @@ export function formatBytes(bytes: number): string {
 }
 
 const shortSha = (sha: string) => sha.slice(0, 7);
-/** Inline code in mrkdwn; backticks inside would end it early. */
-export const code = (text: string) => `\`${escapeMrkdwn(text.replaceAll('`', "'"))}\``;
-const link = (url: string | undefined, label: string) => (url ? `<${url}|${label}>` : label);
+const esc = escapeSlackText;
 
 /** Who decided, as the message shows it: a Slack mention, or the AWS identity for the CLI. */
 export function deciderLabel(state: { by: string; byName?: string; via: 'slack' | 'cli' }): string {
@@ -328,9 +309,9 @@ function historyLines(facts: ApprovalFacts): string[] {
     const at = h.commit ? ` at ${link(h.commitUrl, code(shortSha(h.commit)))}` : '';
     if (h.healthyAt) {
       const since = new Date(h.healthyAt);
-      return `• *${h.stage}* healthy since ${slackDate(since, '{date_short_pretty} {time}', utcDateTime(since))}${at}`;
+      return `• *${esc(h.stage)}* healthy since ${slackDate(since, '{date_short_pretty} {time}', utcDateTime(since))}${at}`;
     }
-    return `• *${h.stage}* committed${at}`;
+    return `• *${esc(h.stage)}* committed${at}`;
   });
 }
 
@@ -341,7 +322,7 @@ function imageLine(image: ImageFacts): string | undefined {
     parts.push(`pushed ${slackDate(at, '{date_short_pretty} {time}', utcDateTime(at))}`);
   }
   if (image.sizeBytes !== undefined) parts.push(formatBytes(image.sizeBytes));
-  if (image.scan) parts.push(`scan: ${scanSummary(image.scan)}`);
+  if (image.scan) parts.push(`scan: ${esc(scanSummary(image.scan))}`);
   return parts.length === 0 ? undefined : `Image ${parts.join(' · ')}`;
 }
 
@@ -353,14 +334,14 @@ function stateLine(facts: ApprovalFacts, state: Exclude<ApprovalState, { status:
     case 'rejected': {
       const verb = state.status === 'approved' ? ':white_check_mark: Approved' : ':no_entry: Rejected';
       const time = slackDate(at, '{time}', utcTime(at));
-      const reason = state.reason ? `: ${escapeMrkdwn(state.reason)}` : '';
+      const reason = state.reason ? `: ${esc(state.reason)}` : '';
       return `${verb} by ${deciderLabel(state)} at ${time}${reason}`;
     }
     case 'expired':
-      return `:hourglass: Expired ${when}: nobody decided in time, so ${code(facts.tag)} did not go to *${facts.stage}*.`;
+      return `:hourglass: Expired ${when}: nobody decided in time, so ${code(facts.tag)} did not go to *${esc(facts.stage)}*.`;
     case 'superseded':
       return state.by
-        ? `:leftwards_arrow_with_hook: Superseded by ${code(state.by)} ${when}: the newer release awaits approval for *${escapeMrkdwn(facts.stage)}*, so ${code(facts.tag)} will not go there.`
+        ? `:leftwards_arrow_with_hook: Superseded by ${code(state.by)} ${when}: the newer release awaits approval for *${esc(facts.stage)}*, so ${code(facts.tag)} will not go there.`
         : `:leftwards_arrow_with_hook: Superseded ${when} by a newer approval request for this run.`;
   }
 }
@@ -375,13 +356,16 @@ export function approvalMessage(facts: ApprovalFacts, state: ApprovalState): Sla
     ? `${code(facts.previousTag)} → ${code(facts.tag)}`
     : `${code(facts.tag)} (previous version not recorded)`;
   const blocks: SlackBlock[] = [
-    { type: 'header', text: plain(`Promote ${facts.app} ${facts.tag} to ${facts.stage}?`, L.headerText) },
+    {
+      type: 'header',
+      text: plain(`Promote ${esc(facts.app)} ${esc(facts.tag)} to ${esc(facts.stage)}?`, L.headerText),
+    },
     {
       type: 'section',
       fields: [
-        mrkdwn(`*App*\n${escapeMrkdwn(facts.app)}`, L.sectionField),
+        mrkdwn(`*App*\n${esc(facts.app)}`, L.sectionField),
         mrkdwn(`*Version*\n${version}`, L.sectionField),
-        mrkdwn(`*Stage*\n${escapeMrkdwn(facts.stage)}`, L.sectionField),
+        mrkdwn(`*Stage*\n${esc(facts.stage)}`, L.sectionField),
         mrkdwn(`*Image*\n${code(`${facts.ecrRepository}@${facts.digest}`)}`, L.sectionField),
       ],
     },
@@ -417,8 +401,11 @@ export function approvalMessage(facts: ApprovalFacts, state: ApprovalState): Sla
           style: 'primary',
           value: clip(facts.approvalId, L.buttonValue),
           confirm: {
-            title: plain(`Promote to ${facts.stage}?`, L.confirmTitle),
-            text: plain(`${facts.app} ${facts.tag} will be committed to ${facts.stage}.`, L.confirmText),
+            title: plain(`Promote to ${esc(facts.stage)}?`, L.confirmTitle),
+            text: plain(
+              `${esc(facts.app)} ${esc(facts.tag)} will be committed to ${esc(facts.stage)}.`,
+              L.confirmText,
+            ),
             confirm: plain('Approve', L.confirmButton),
             deny: plain('Cancel', L.confirmButton),
             style: 'primary',
@@ -436,12 +423,13 @@ export function approvalMessage(facts: ApprovalFacts, state: ApprovalState): Sla
   } else {
     blocks.push({ type: 'section', text: mrkdwn(stateLine(facts, state), L.sectionText) });
   }
+  const release = `${esc(facts.app)} ${esc(facts.tag)} → ${esc(facts.stage)}`;
   const text = {
-    pending: `Approval needed: ${facts.app} ${facts.tag} → ${facts.stage}`,
-    approved: `Approved: ${facts.app} ${facts.tag} → ${facts.stage}`,
-    rejected: `Rejected: ${facts.app} ${facts.tag} → ${facts.stage}`,
-    expired: `Approval expired: ${facts.app} ${facts.tag} → ${facts.stage}`,
-    superseded: `Approval superseded: ${facts.app} ${facts.tag} → ${facts.stage}`,
+    pending: `Approval needed: ${release}`,
+    approved: `Approved: ${release}`,
+    rejected: `Rejected: ${release}`,
+    expired: `Approval expired: ${release}`,
+    superseded: `Approval superseded: ${release}`,
   }[state.status];
   return { text: clip(text, 300), blocks };
 }

@@ -1,7 +1,8 @@
 /**
  * External Secrets Operator manifests for Secrets Manager secrets. Pure: secret names, key names
  * and version ids in, YAML out. Secret values never reach this module; only the names of a JSON
- * secret's keys do.
+ * secret's keys do, and those reach git only when the config lists them (`secrets[].keys`): by
+ * default a JSON secret is written as `dataFrom: [{extract: {key}}]`, which names no key.
  */
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
@@ -14,7 +15,7 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
 export const FILE_HEADER = [
   '# Managed by Shiplane secret sync from AWS Secrets Manager. Do not edit: the next sync overwrites it.',
-  '# Only secret names and key names are written here; External Secrets Operator reads the values.',
+  '# Only secret names (and key names the config lists) are written here; External Secrets Operator reads the values.',
 ].join('\n');
 
 /** How a secret's value is laid out: the key names of a JSON object, or one opaque value. */
@@ -36,8 +37,19 @@ export interface ExternalSecretSource {
   readonly secretStore: SecretStoreRef;
   /** A Kubernetes duration such as `1h`. */
   readonly refreshInterval: string;
-  /** From the secret's `shiplane:namespace` tag; absent leaves the namespace to kustomize. */
+  /** From the secret's `shiplane:namespace` tag, when the config allows it; absent leaves it to kustomize. */
   readonly namespace?: string | undefined;
+  /**
+   * `secrets[].keys`: the JSON keys to list in `spec.data` (those the secret has). Absent: a JSON
+   * secret is extracted whole (`spec.dataFrom`), so no key name is written.
+   */
+  readonly keys?: readonly string[] | undefined;
+}
+
+/** One `spec.data` entry: a Secret key filled from a secret (or one of its JSON properties). */
+export interface ExternalSecretData {
+  secretKey: string;
+  remoteRef: { key: string; property?: string };
 }
 
 export interface ExternalSecretManifest {
@@ -49,11 +61,13 @@ export interface ExternalSecretManifest {
     labels: Record<string, string>;
     annotations: Record<string, string>;
   };
+  /** Exactly one of `data` (listed keys, or a plain secret) and `dataFrom` (a whole JSON secret). */
   spec: {
     refreshInterval: string;
     secretStoreRef: { kind: string; name: string };
     target: { name: string; creationPolicy: 'Owner' };
-    data: Array<{ secretKey: string; remoteRef: { key: string; property?: string } }>;
+    data?: ExternalSecretData[];
+    dataFrom?: Array<{ extract: { key: string } }>;
   };
 }
 
@@ -114,17 +128,44 @@ export function plainSecretKey(secretName: string): string {
   return secretKeys([last || 'value']).get(last || 'value') ?? 'value';
 }
 
-/** One entry per JSON key, sorted (a reordered JSON value renders the same); else one without property. */
-function dataEntries(source: ExternalSecretSource): ExternalSecretManifest['spec']['data'] {
+/** The configured keys a JSON secret has, sorted; empty for a plain secret or without `keys`. */
+export function listedKeys(source: Pick<ExternalSecretSource, 'shape' | 'keys'>): string[] {
+  if (source.shape.kind === 'plain' || !source.keys) return [];
+  const present = new Set(source.shape.keys);
+  return [...new Set(source.keys)].filter((key) => present.has(key)).sort(compare);
+}
+
+/** True for a JSON secret that has none of the keys the config lists: nothing to render. */
+export function hasNoListedKey(source: Pick<ExternalSecretSource, 'shape' | 'keys'>): boolean {
+  return (
+    source.shape.kind === 'json' &&
+    source.shape.keys.length > 0 &&
+    !!source.keys &&
+    listedKeys(source).length === 0
+  );
+}
+
+/**
+ * Where the Secret's keys come from. A plain secret (or `{}`): one `data` entry without property.
+ * A JSON secret with configured keys: one entry per configured key it has, sorted (a reordered
+ * JSON value renders the same). Any other JSON secret: `dataFrom.extract`, so its key names stay
+ * in Secrets Manager.
+ */
+function dataOf(source: ExternalSecretSource): Pick<ExternalSecretManifest['spec'], 'data' | 'dataFrom'> {
   if (source.shape.kind === 'plain' || source.shape.keys.length === 0) {
-    return [{ secretKey: plainSecretKey(source.secretName), remoteRef: { key: source.secretName } }];
+    return {
+      data: [{ secretKey: plainSecretKey(source.secretName), remoteRef: { key: source.secretName } }],
+    };
   }
-  const keys = [...new Set(source.shape.keys)].sort(compare);
+  if (!source.keys) return { dataFrom: [{ extract: { key: source.secretName } }] };
+  const keys = listedKeys(source);
   const mapped = secretKeys(keys);
-  return keys.map((key) => ({
-    secretKey: mapped.get(key) ?? key,
-    remoteRef: { key: source.secretName, property: key },
-  }));
+  return {
+    data: keys.map((key) => ({
+      secretKey: mapped.get(key) ?? key,
+      remoteRef: { key: source.secretName, property: key },
+    })),
+  };
 }
 
 /** Builds one manifest; `name` is given when the whole file decided it (see `namesFor`). */
@@ -148,7 +189,7 @@ export function renderExternalSecret(
       refreshInterval: source.refreshInterval,
       secretStoreRef: { kind: source.secretStore.kind, name: source.secretStore.name },
       target: { name, creationPolicy: 'Owner' },
-      data: dataEntries(source),
+      ...dataOf(source),
     },
   };
 }
@@ -182,10 +223,12 @@ function namesFor(sources: readonly ExternalSecretSource[]): Map<ExternalSecretS
  * The whole ExternalSecret file: a header, then one document per secret sorted by namespace and
  * name. The same secrets at the same versions always give the same bytes, so an unchanged secret
  * set is an unchanged file (and no commit). No secrets → the header alone, which kustomize reads
- * as an empty resource list.
+ * as an empty resource list. A JSON secret with none of its entry's `keys` is left out.
  */
 export function renderExternalSecretsFile(sources: readonly ExternalSecretSource[]): string {
-  const unique = [...new Map(sources.map((source) => [source.secretName, source])).values()];
+  // A JSON secret with none of the configured keys would render an ExternalSecret with no data.
+  const rendered = sources.filter((source) => !hasNoListedKey(source));
+  const unique = [...new Map(rendered.map((source) => [source.secretName, source])).values()];
   const names = namesFor(unique);
   const manifests = unique
     .map((source) => renderExternalSecret(source, names.get(source)))

@@ -13,18 +13,14 @@ import {
   type RunOutcome,
 } from '../contracts/tasks.js';
 import {
-  clip,
-  code,
-  escapeMrkdwn,
-  mention,
   mrkdwn,
   SLACK_LIMITS,
   type SlackBlock,
   type SlackMessage,
-  slackDate,
   utcDateTime,
   utcTime,
 } from './approval-message.js';
+import { clip, code, escapeSlackText, link, mention, slackDate } from './slack-text.js';
 import { supersededBy } from './superseded.js';
 
 export type StageStatus =
@@ -226,7 +222,6 @@ const OUTCOME_TITLE: Record<RunOutcome | 'running', string> = {
 };
 
 const shortSha = (sha: string) => sha.slice(0, 7);
-const link = (url: string | undefined, label: string) => (url ? `<${url}|${label}>` : label);
 
 export type CommitLink = (sha: string) => string | undefined;
 
@@ -241,17 +236,17 @@ export function releaseParentMessage(
   const title = `${OUTCOME_TITLE[state.outcome ?? 'running']} ${release.app} ${release.tag}`;
   const lines = order.map((name) => {
     const progress = state.stages[name];
-    if (!progress) return `*${escapeMrkdwn(name)}*  :white_circle: not started`;
+    if (!progress) return `*${escapeSlackText(name)}*  :white_circle: not started`;
     const at = new Date(progress.at);
     const commit = progress.commit
       ? ` at ${link(commitUrl(progress.commit), code(shortSha(progress.commit)))}`
       : '';
-    const note = progress.note ? ` (${escapeMrkdwn(clip(progress.note, 300))})` : '';
-    return `*${escapeMrkdwn(name)}*  ${STATUS_LABEL[progress.status]}${commit}${note} · ${slackDate(at, '{time}', utcTime(at))}`;
+    const note = progress.note ? ` (${escapeSlackText(clip(progress.note, 300))})` : '';
+    return `*${escapeSlackText(name)}*  ${STATUS_LABEL[progress.status]}${commit}${note} · ${slackDate(at, '{time}', utcTime(at))}`;
   });
   const started = new Date(state.startedAt);
   const blocks: SlackBlock[] = [
-    { type: 'section', text: mrkdwn(`*${escapeMrkdwn(title)}*`, L.sectionText) },
+    { type: 'section', text: mrkdwn(`*${escapeSlackText(title)}*`, L.sectionText) },
     { type: 'section', text: mrkdwn(lines.join('\n'), L.sectionText) },
     {
       type: 'context',
@@ -263,7 +258,7 @@ export function releaseParentMessage(
       ],
     },
   ];
-  return { text: clip(title.replace(/^:[a-z_]+: /, ''), 300), blocks };
+  return { text: clip(escapeSlackText(title.replace(/^:[a-z_]+: /, '')), 300), blocks };
 }
 
 /** The thread reply for an event; `undefined` for `started` (the parent message says it). */
@@ -276,11 +271,11 @@ export function eventReply(
 ): string | undefined {
   const { release } = state;
   const stage = stageOfEvent(state, notification, order);
-  const where = stage ? `*${escapeMrkdwn(stage)}*` : 'the release';
+  const where = stage ? `*${escapeSlackText(stage)}*` : 'the release';
   const tag = code(release.tag);
   const detail = notification.detail;
   const error = runErrorOf(detail);
-  const reason = (fallback: string) => escapeMrkdwn(clip(error?.cause || fallback, 2_000));
+  const reason = (fallback: string) => escapeSlackText(clip(error?.cause || fallback, 2_000));
   let text: string | undefined;
   switch (notification.event) {
     case 'started':
@@ -314,7 +309,7 @@ export function eventReply(
       const fromDetail = approvalDecisionSchema.safeParse(detail).data;
       const who = decision ?? fromDetail;
       const by = who ? ` by ${who.via === 'slack' ? mention(who.by) : code(who.byName ?? who.by)}` : '';
-      const why = who?.reason ? `: ${escapeMrkdwn(who.reason)}` : '';
+      const why = who?.reason ? `: ${escapeSlackText(who.reason)}` : '';
       text = `:+1: Promotion of ${tag} to ${where} approved${by}${why}.`;
       break;
     }
@@ -322,7 +317,7 @@ export function eventReply(
       const by = decision
         ? ` by ${decision.via === 'slack' ? mention(decision.by) : code(decision.byName ?? decision.by)}`
         : '';
-      const why = decision?.reason ? `: ${escapeMrkdwn(decision.reason)}` : error ? `: ${reason('')}` : '';
+      const why = decision?.reason ? `: ${escapeSlackText(decision.reason)}` : error ? `: ${reason('')}` : '';
       text = `:no_entry: Promotion of ${tag} to ${where} rejected${by}${why}. The run ended \`Rejected\`.`;
       break;
     }
@@ -335,7 +330,7 @@ export function eventReply(
       break;
     }
     case 'deployed':
-      text = `:tada: ${tag} is deployed to ${order.map((s) => `*${escapeMrkdwn(s)}*`).join(', ')}.`;
+      text = `:tada: ${tag} is deployed to ${order.map((s) => `*${escapeSlackText(s)}*`).join(', ')}.`;
       break;
     case 'degraded':
       text = `:red_circle: ${where} is Degraded: ${reason(healthCheckResultSchema.safeParse(detail).data?.message ?? 'no message')}`;

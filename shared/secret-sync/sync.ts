@@ -9,7 +9,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CommitQueue } from '../adapters/aws/commit-queue.js';
 import { SecretAccessDeniedError, type SecretsInventory } from '../adapters/aws/secrets-inventory.js';
 import type { SecretSelection, StageConfig } from '../config/schema.js';
-import { type ExternalSecretSource, renderExternalSecretsFile } from '../domain/external-secret.js';
+import {
+  type ExternalSecretSource,
+  hasNoListedKey,
+  renderExternalSecretsFile,
+} from '../domain/external-secret.js';
 import {
   listQuery,
   mayContain,
@@ -144,6 +148,46 @@ async function mapLimited<T, R>(
   return out;
 }
 
+/**
+ * The namespace a secret's `shiplane:namespace` tag asks for, if the config allows it. Anyone who
+ * may tag a secret would otherwise choose where its ExternalSecret (and so the Secret) is created,
+ * and a malformed name would make the whole file fail to apply. An ignored tag leaves the
+ * namespace to kustomize.
+ */
+function namespaceOf(
+  secret: SecretMetadata,
+  selection: SecretSelection,
+  deps: SecretSyncDeps,
+): string | undefined {
+  const namespace = secret.tags[SECRET_TAGS.namespace] || undefined;
+  if (namespace === undefined) return undefined;
+  if (!NAMESPACE.test(namespace)) {
+    deps.logger.warn('ignoring a namespace tag that is not a Kubernetes namespace name', {
+      secret: secret.name,
+      tag: SECRET_TAGS.namespace,
+    });
+    return undefined;
+  }
+  const allowed = selection.namespaces ?? [];
+  if (!allowed.includes(namespace)) {
+    deps.logger.warn('ignoring a namespace tag the config does not allow (secrets[].namespaces)', {
+      secret: secret.name,
+      tag: SECRET_TAGS.namespace,
+      namespace,
+      allowed,
+    });
+    return undefined;
+  }
+  return namespace;
+}
+
+/** Configured keys a JSON secret does not have (config text, never the secret's own key names). */
+function missingKeys(source: ExternalSecretSource): string[] {
+  if (source.shape.kind !== 'json' || !source.keys) return [];
+  const present = new Set(source.shape.keys);
+  return source.keys.filter((key) => !present.has(key));
+}
+
 async function sourcesFor(
   selected: readonly Selected[],
   deps: SecretSyncDeps,
@@ -160,24 +204,29 @@ async function sourcesFor(
       deps.logger.info('secret disappeared while it was read; no manifest', { secret: secret.name });
       return undefined;
     }
-    // A tag is not validated by anyone else: one bad value would make the whole file (and so the
-    // stage's Argo CD sync) fail to apply. Such a tag is ignored; kustomize's namespace applies.
-    let namespace = secret.tags[SECRET_TAGS.namespace] || undefined;
-    if (namespace !== undefined && !NAMESPACE.test(namespace)) {
-      deps.logger.warn('ignoring a namespace tag that is not a Kubernetes namespace name', {
-        secret: secret.name,
-        tag: SECRET_TAGS.namespace,
-      });
-      namespace = undefined;
-    }
     const source: ExternalSecretSource = {
       secretName: secret.name,
       versionId: secret.currentVersionId,
       shape,
       secretStore: selection.secretStore,
       refreshInterval: selection.refreshInterval,
-      namespace,
+      namespace: namespaceOf(secret, selection, deps),
+      ...(selection.keys ? { keys: selection.keys } : {}),
     };
+    if (hasNoListedKey(source)) {
+      deps.logger.warn('secret has none of the keys its secrets entry lists; no manifest', {
+        secret: secret.name,
+        keys: selection.keys,
+      });
+      return undefined;
+    }
+    const missing = missingKeys(source);
+    if (missing.length > 0) {
+      deps.logger.warn('secret lacks some of the keys its secrets entry lists; they are left out', {
+        secret: secret.name,
+        missing,
+      });
+    }
     return source;
   });
   return sources.filter((source): source is ExternalSecretSource => source !== undefined);

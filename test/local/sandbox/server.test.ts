@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sandboxExecutions } from '../../../local/sandbox/api-client.js';
@@ -233,6 +234,123 @@ describe('the sandbox server', () => {
       status: 400,
       body: { message: 'tag is required' },
     });
+  });
+});
+
+/** A request with exactly the headers given (fetch would not send another Host). */
+function rawRequest(
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; body: string }> {
+  const { port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers ?? {} },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
+describe('the sandbox server refuses what a page from elsewhere may send', () => {
+  const push = JSON.stringify({ app: 'backend', tag: 'v6.6.6' });
+  const click = JSON.stringify({ ts: approval.ts, actionId: 'approve', value: 'apv-1', user: 'U0PLATFORM1' });
+  const host = () => new URL(server.url).host;
+
+  it('refuses a cross-origin push or click, and nothing is pushed or clicked', async () => {
+    // Prepare
+    const pushes = backend.pushes.length;
+    const headers = { host: host(), origin: 'https://evil.example', 'content-type': 'application/json' };
+
+    // Act
+    const pushed = await rawRequest('/api/push', { method: 'POST', headers, body: push });
+    const clicked = await rawRequest('/api/slack/click', { method: 'POST', headers, body: click });
+    const sandboxed = await rawRequest('/api/push', {
+      method: 'POST',
+      headers: { ...headers, origin: 'null' },
+      body: push,
+    });
+
+    // Assess
+    for (const answer of [pushed, clicked, sandboxed]) {
+      expect(answer.status).toBe(403);
+      expect(JSON.parse(answer.body).message).toMatch(/cross-origin request from .* refused/);
+    }
+    expect(backend.pushes).toHaveLength(pushes);
+    expect(received).toHaveLength(0);
+  });
+
+  it('refuses a form post, which a page anywhere can send without asking', async () => {
+    const pushes = backend.pushes.length;
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const answer = await rawRequest('/api/push', {
+        method: 'POST',
+        headers: { host: host(), 'content-type': type },
+        body: push,
+      });
+      expect(answer).toEqual({
+        status: 403,
+        body: JSON.stringify({ message: 'expected Content-Type: application/json' }),
+      });
+    }
+    expect(backend.pushes).toHaveLength(pushes);
+  });
+
+  it('refuses a request the browser marks cross-site', async () => {
+    const answer = await rawRequest('/api/slack/click', {
+      method: 'POST',
+      headers: { host: host(), 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+      body: click,
+    });
+    expect(answer.status).toBe(403);
+    expect(received).toHaveLength(0);
+  });
+
+  it('answers nothing to a request addressed to another host name (DNS rebinding)', async () => {
+    const port = new URL(server.url).port;
+    const state = await rawRequest('/api/state', { headers: { host: `evil.example:${port}` } });
+    const pushed = await rawRequest('/api/push', {
+      method: 'POST',
+      headers: {
+        host: `evil.example:${port}`,
+        origin: `http://evil.example:${port}`,
+        'content-type': 'application/json',
+      },
+      body: push,
+    });
+    expect(state.status).toBe(403);
+    expect(JSON.parse(state.body).message).toMatch(/is not this sandbox/);
+    expect(state.body).not.toContain('itdo-erp');
+    expect(pushed.status).toBe(403);
+  });
+
+  it("takes a JSON post from the console's own origin, by 127.0.0.1 or localhost", async () => {
+    const port = new URL(server.url).port;
+    for (const name of ['127.0.0.1', 'localhost']) {
+      const answer = await rawRequest('/api/push', {
+        method: 'POST',
+        headers: {
+          host: `${name}:${port}`,
+          origin: `http://${name}:${port}`,
+          'sec-fetch-site': 'same-origin',
+          'content-type': 'application/json; charset=utf-8',
+        },
+        body: push,
+      });
+      expect(answer.status).toBe(200);
+    }
   });
 });
 

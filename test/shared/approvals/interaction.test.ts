@@ -165,6 +165,21 @@ describe('handleInteraction: a click on Approve or Reject', () => {
     expect(hasButtons(run.approvalMessage())).toBe(true);
   });
 
+  it('escapes the stage name in what it tells someone who is not an approver', async () => {
+    const run = await waitingRun();
+    const store = {
+      ...run.store,
+      getApproval: async (id: string) => {
+        const record = await run.store.getApproval(id);
+        return record && { ...record, stage: '<!channel> &amp;' };
+      },
+    };
+    await handleInteraction(run.click(MALLORY), { ...run.deps, store });
+    expect(ephemeralTexts()).toEqual([
+      `${MALLORY.id}: You are not an approver for &lt;!channel&gt; &amp;amp;. Nothing changed.`,
+    ]);
+  });
+
   it('accepts a base64-encoded body (API Gateway may encode form posts)', async () => {
     const run = await waitingRun();
     await handleInteraction(run.click(ALICE, APPROVE_ACTION, { base64: true }), run.deps);

@@ -280,3 +280,47 @@ describe('an invalid config', () => {
     expect(problemsOf(null)).toEqual([{ path: '(root)', message: 'the config is empty' }]);
   });
 });
+
+describe('service URLs', () => {
+  const HTTPS_ONLY = /expected an https:\/\/ URL: .*only for loopback hosts/;
+
+  it('refuses plain http:// to any other host, naming each key and why', () => {
+    const raw = shippedConfig();
+    raw.gitops.github.apiUrl = 'http://github.itdo-erp.com/api/v3';
+    raw.argocd.url = 'http://argocd.itdo-erp.com';
+    raw.slack.apiUrl = 'http://10.0.0.5/api/';
+
+    const problems = problemsOf(raw);
+
+    expect(problems.map((problem) => problem.path)).toEqual([
+      'gitops.github.apiUrl',
+      'argocd.url',
+      'slack.apiUrl',
+    ]);
+    for (const problem of problems) expect(problem.message).toMatch(HTTPS_ONLY);
+  });
+
+  it.each([
+    'http://127.0.0.1.nip.io',
+    'http://localhost.itdo-erp.com',
+    'http://[::ffff:127.0.0.1]',
+    'http://0.0.0.0',
+  ])('does not take %s for a loopback host', (url) => {
+    const raw = shippedConfig();
+    raw.argocd.url = url;
+
+    expect(problemsOf(raw)).toEqual([{ path: 'argocd.url', message: expect.stringMatching(HTTPS_ONLY) }]);
+  });
+
+  it.each(['http://127.0.0.1:8080', 'http://127.1.2.3', 'http://localhost:9000/api/', 'http://[::1]:4000'])(
+    'allows plain http:// to the loopback host in %s (the sandbox and tests)',
+    (url) => {
+      const raw = shippedConfig();
+      raw.argocd.url = url;
+      raw.slack.apiUrl = url;
+      raw.gitops.github.apiUrl = url;
+
+      expect(parseConfig(raw).argocd.url).toBe(url);
+    },
+  );
+});

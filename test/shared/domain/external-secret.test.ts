@@ -29,7 +29,7 @@ const stripe: ExternalSecretSource = {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 describe('renderExternalSecret', () => {
-  it('renders one data entry per JSON key, sorted, with the secret name as remote key', () => {
+  it('extracts a JSON secret whole by default, so no key name reaches the manifest', () => {
     // Act
     const manifest = renderExternalSecret(database);
 
@@ -49,14 +49,21 @@ describe('renderExternalSecret', () => {
         refreshInterval: '1h',
         secretStoreRef: { kind: 'ClusterSecretStore', name: 'aws-secrets-manager' },
         target: { name: 'itdo-erp-production-database', creationPolicy: 'Owner' },
-        data: [
-          { secretKey: 'host', remoteRef: { key: 'itdo-erp/production/database', property: 'host' } },
-          { secretKey: 'password', remoteRef: { key: 'itdo-erp/production/database', property: 'password' } },
-          { secretKey: 'port', remoteRef: { key: 'itdo-erp/production/database', property: 'port' } },
-          { secretKey: 'username', remoteRef: { key: 'itdo-erp/production/database', property: 'username' } },
-        ],
+        dataFrom: [{ extract: { key: 'itdo-erp/production/database' } }],
       },
     });
+    expect(JSON.stringify(manifest)).not.toMatch(/username|password|host|port/);
+  });
+
+  it('lists only the configured keys the secret has, sorted, with the secret name as remote key', () => {
+    const manifest = renderExternalSecret({ ...database, keys: ['username', 'password', 'replica'] });
+
+    expect(manifest.spec).not.toHaveProperty('dataFrom');
+    expect(manifest.spec.data).toEqual([
+      { secretKey: 'password', remoteRef: { key: 'itdo-erp/production/database', property: 'password' } },
+      { secretKey: 'username', remoteRef: { key: 'itdo-erp/production/database', property: 'username' } },
+    ]);
+    expect(JSON.stringify(manifest)).not.toMatch(/host|port|replica/);
   });
 
   it('renders a plain secret as one entry without property, keyed by the last name segment', () => {
@@ -82,13 +89,16 @@ describe('renderExternalSecret', () => {
   });
 
   it('keeps the JSON key as property but makes a valid Secret key of it', () => {
+    const jsonKeys = ['db password', 'db.user', 'DB_HOST', 'db_password'];
     const manifest = renderExternalSecret({
       ...database,
-      shape: { kind: 'json', keys: ['db password', 'db.user', 'DB_HOST', 'db_password'] },
+      shape: { kind: 'json', keys: jsonKeys },
+      keys: jsonKeys,
     });
 
-    const keys = manifest.spec.data.map((entry) => entry.secretKey);
-    expect(manifest.spec.data.map((entry) => entry.remoteRef.property)).toEqual([
+    const data = manifest.spec.data ?? [];
+    const keys = data.map((entry) => entry.secretKey);
+    expect(data.map((entry) => entry.remoteRef.property)).toEqual([
       'DB_HOST',
       'db password',
       'db.user',
@@ -101,13 +111,15 @@ describe('renderExternalSecret', () => {
     expect(keys).toContain('db.user');
   });
 
-  it('renders the same data whatever order the JSON keys came in', () => {
+  it('renders the same data whatever order the JSON keys and the configured keys came in', () => {
+    const listed = { ...database, keys: ['host', 'port', 'username'] };
     const reordered = {
       ...database,
       shape: { kind: 'json', keys: ['port', 'host', 'username', 'password'] },
+      keys: ['username', 'port', 'host'],
     } as const;
 
-    expect(renderExternalSecret(reordered)).toEqual(renderExternalSecret(database));
+    expect(renderExternalSecret(reordered)).toEqual(renderExternalSecret(listed));
   });
 });
 
@@ -189,6 +201,13 @@ describe('renderExternalSecretsFile', () => {
     expect(changed).toEqual(['    force-sync: b1c2d3e4-0000-4000-8000-000000000001']);
   });
 
+  it('leaves out a JSON secret that has none of the configured keys', () => {
+    const text = renderExternalSecretsFile([{ ...database, keys: ['api-token'] }, stripe]);
+
+    const names = parseAllDocuments(text).map((document) => document.toJS().metadata.name);
+    expect(names).toEqual(['itdo-erp-production-stripe-api-key']);
+  });
+
   it('is the header alone when no secret is selected', () => {
     expect(renderExternalSecretsFile([])).toBe(`${FILE_HEADER}\n`);
     expect(
@@ -221,7 +240,11 @@ describe('renderExternalSecretsFile', () => {
 
   it('quotes key names YAML would otherwise read as other types', () => {
     const text = renderExternalSecretsFile([
-      { ...database, shape: { kind: 'json', keys: ['true', '8080', 'null'] } },
+      {
+        ...database,
+        shape: { kind: 'json', keys: ['true', '8080', 'null'] },
+        keys: ['true', '8080', 'null'],
+      },
     ]);
 
     const data = parseAllDocuments(text)[0]?.toJS().spec.data as Array<{ secretKey: unknown }>;

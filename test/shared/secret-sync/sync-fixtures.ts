@@ -35,6 +35,7 @@ export const configInput: ConfigInput = {
       match: 'itdo-erp/production/*',
       file: 'environments/production/external-secrets.yaml',
       secretStore: { kind: 'ClusterSecretStore', name: 'aws-secrets-manager' },
+      namespaces: ['itdo-erp', 'payments'],
     },
     {
       match: 'itdo-erp/staging/*',

@@ -90,13 +90,8 @@ describe('secret sync against the Secrets Manager stand-in', () => {
       'itdo-erp-production-stripe-api-key',
     ]);
     expect(documents[0]?.metadata.namespace).toBe('itdo-erp');
-    expect(documents[0]?.spec.data.map((entry) => entry.remoteRef.property)).toEqual([
-      'dbname',
-      'host',
-      'password',
-      'port',
-      'username',
-    ]);
+    expect(documents[0]?.spec.dataFrom).toEqual([{ extract: { key: DB } }]);
+    expect(lastProductionChange().content).not.toMatch(/dbname|host|password|port|username|token/);
     expect(documents[0]?.metadata.annotations['force-sync']).toBe(await currentVersion(DB));
   });
 

@@ -83,6 +83,93 @@ describe('syncSecrets on the schedule', () => {
     ]);
   });
 
+  it('ignores a namespace tag the config does not allow, with a warning, and writes no key names', async () => {
+    // Prepare
+    serveSecrets([
+      { ...database, tags: { 'shiplane:namespace': 'kube-system' } },
+      { ...stripe, tags: { 'shiplane:namespace': 'itdo-erp' } },
+      { ...stagingDatabase, tags: { 'shiplane:namespace': 'itdo-erp' } },
+    ]);
+    const warnings: Array<[string, unknown]> = [];
+    const recording = {
+      ...logger,
+      info() {},
+      debug() {},
+      warn: (m: string, a: unknown) => warnings.push([m, a]),
+    };
+
+    // Act
+    await syncSecrets(schedule(), deps({ logger: recording as unknown as SecretSyncDeps['logger'] }));
+
+    // Assess: production allows itdo-erp and payments; staging allows no namespace at all
+    const [production, staging] = sentRequests().map((request) =>
+      documentsOf(request.change.kind === 'file' ? request.change.content : null),
+    );
+    expect(production?.map((document) => [document.metadata.name, document.metadata.namespace])).toEqual([
+      ['itdo-erp-production-database', undefined],
+      ['itdo-erp-production-stripe-api-key', 'itdo-erp'],
+    ]);
+    expect(staging?.map((document) => document.metadata.namespace)).toEqual([undefined]);
+    expect(warnings).toEqual([
+      [
+        'ignoring a namespace tag the config does not allow (secrets[].namespaces)',
+        {
+          secret: 'itdo-erp/production/database',
+          tag: 'shiplane:namespace',
+          namespace: 'kube-system',
+          allowed: ['itdo-erp', 'payments'],
+        },
+      ],
+      [
+        'ignoring a namespace tag the config does not allow (secrets[].namespaces)',
+        {
+          secret: 'itdo-erp/staging/database',
+          tag: 'shiplane:namespace',
+          namespace: 'itdo-erp',
+          allowed: [],
+        },
+      ],
+    ]);
+    const contents = sentRequests().map((request) =>
+      request.change.kind === 'file' ? request.change.content : '',
+    );
+    for (const content of contents) expect(content).not.toMatch(/username|password/);
+  });
+
+  it('lists only the keys the config names, and leaves out a secret with none of them', async () => {
+    // Prepare
+    serveSecrets([
+      database,
+      { name: 'itdo-erp/production/redis', versionId: 'r1', value: JSON.stringify({ url: 'u', token: 't' }) },
+    ]);
+    const keyed = configSchema.parse({
+      ...configInput,
+      secrets: [{ ...configInput.secrets?.[0], keys: ['password', 'replica'] }],
+    });
+    const warnings: string[] = [];
+    const recording = { ...logger, info() {}, debug() {}, warn: (m: string) => warnings.push(m) };
+
+    // Act
+    await syncSecrets(
+      schedule(),
+      deps({ config: keyed, logger: recording as unknown as SecretSyncDeps['logger'] }),
+    );
+
+    // Assess
+    const request = sentRequests()[0];
+    const content = request?.change.kind === 'file' ? request.change.content : null;
+    const documents = documentsOf(content);
+    expect(documents.map((document) => document.metadata.name)).toEqual(['itdo-erp-production-database']);
+    expect(documents[0]?.spec.data).toEqual([
+      { secretKey: 'password', remoteRef: { key: 'itdo-erp/production/database', property: 'password' } },
+    ]);
+    expect(content).not.toMatch(/username|token|url/);
+    expect(warnings).toEqual([
+      'secret lacks some of the keys its secrets entry lists; they are left out',
+      'secret has none of the keys its secrets entry lists; no manifest',
+    ]);
+  });
+
   it('renders every file from Secrets Manager and queues one file change per file', async () => {
     // Prepare
     serveSecrets([
@@ -109,7 +196,8 @@ describe('syncSecrets on the schedule', () => {
       'itdo-erp-production-database',
       'itdo-erp-production-stripe-api-key',
     ]);
-    expect(production[0]?.spec.data.map((entry) => entry.secretKey)).toEqual(['password', 'username']);
+    expect(production[0]?.spec).not.toHaveProperty('data');
+    expect(production[0]?.spec.dataFrom).toEqual([{ extract: { key: 'itdo-erp/production/database' } }]);
     expect(production[1]?.spec.data).toEqual([
       { secretKey: 'stripe-api-key', remoteRef: { key: 'itdo-erp/production/stripe-api-key' } },
     ]);
