@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { TerminalError } from '../shared/errors.js';
 import { registerApprove } from './commands/approve.js';
+import { registerRetry } from './commands/retry.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSandbox } from './commands/sandbox.js';
@@ -31,6 +32,7 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   (program) => registerRuns(program),
   (program) => registerShow(program),
   (program) => registerApprove(program),
+  (program) => registerRetry(program),
 ];
 
 /** Builds the program with every command registered. */

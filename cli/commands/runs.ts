@@ -51,15 +51,23 @@ export async function openReader(options: SourceOptions, deps: SourceDeps = {}):
     const { sandboxExecutions } = await import('../../local/sandbox/api-client.js');
     return sandboxExecutions(url);
   }
+  const { sfn, arn } = await openStateMachine(options, deps);
+  const { stepFunctionsExecutions } = await import('../../shared/adapters/aws/executions.js');
+  return stepFunctionsExecutions(sfn, arn);
+}
+
+/** The SFN client and the promotion state machine the options name (or the one found by name). */
+export async function openStateMachine(
+  options: SourceOptions,
+  deps: SourceDeps = {},
+): Promise<{ sfn: SFNClient; arn: string }> {
   // Loaded here, not at the top: every command module loads on every run of the CLI.
   const { SFNClient } = await import('@aws-sdk/client-sfn');
-  const { findStateMachine, stepFunctionsExecutions } = await import(
-    '../../shared/adapters/aws/executions.js'
-  );
+  const { findStateMachine } = await import('../../shared/adapters/aws/executions.js');
   const env = deps.env ?? process.env;
   const sfn = deps.sfn ?? new SFNClient(options.region ? { region: options.region } : {});
   const arn = options.stateMachine ?? env.SHIPLANE_STATE_MACHINE_ARN ?? (await findStateMachine(sfn));
-  return stepFunctionsExecutions(sfn, arn);
+  return { sfn, arn };
 }
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];

@@ -1,12 +1,13 @@
 /**
  * `shiplane sandbox` (`npm start`): the whole pipeline on this machine — stand-ins for GitHub,
  * Argo CD, Slack and Secrets Manager, the local engine with the real handlers, the console page —
- * and an ECR push of `itdo-erp/backend:v2.1.6` to watch. Ctrl-C stops everything.
+ * and an ECR push of `itdo-erp/backend:v2.1.6` (or `--tag TAG`) to watch. Ctrl-C stops everything.
  *
  * `--approve auto --exit --json` runs the scenario unattended: it approves through the signed Slack
  * path, waits for the end and prints a JSON summary on stdout (the timeline goes to stderr).
  */
 import { type Command, Option } from 'commander';
+import { imageTagProblem } from '../../local/sandbox/ecr-push.js';
 import { DEFAULT_PORT, DEFAULT_WORKDIR } from '../../local/sandbox/paths.js';
 import { TerminalError } from '../../shared/errors.js';
 import { parsePort, parseSeconds } from '../arguments.js';
@@ -20,6 +21,8 @@ export interface SandboxCommandOptions {
   readonly json?: boolean;
   readonly scenario: boolean;
   readonly poll: number;
+  /** The tag the scenario pushes instead of v2.1.6. */
+  readonly tag?: string;
 }
 
 export interface SandboxCommandDeps {
@@ -50,6 +53,17 @@ export async function runSandbox(
     io.err('shiplane sandbox: --exit waits for the scenario run; drop --no-scenario');
     return 2;
   }
+  if (options.tag !== undefined) {
+    if (!options.scenario) {
+      io.err('shiplane sandbox: --tag is the tag the scenario pushes; drop --no-scenario');
+      return 2;
+    }
+    const problem = imageTagProblem(options.tag);
+    if (problem) {
+      io.err(`shiplane sandbox: --tag: ${problem}`);
+      return 2;
+    }
+  }
   quietHandlers();
   // Loaded here: CDK synthesis and the engine are heavy, and other commands must stay quick.
   const { startSandbox } = await import('../../local/sandbox/sandbox.js');
@@ -63,6 +77,7 @@ export async function runSandbox(
       port: options.port,
       approve: options.approve,
       scenario: options.scenario,
+      ...(options.tag === undefined ? {} : { tag: options.tag }),
       pollSeconds: options.poll,
       write,
       color: deps.color ?? false,
@@ -133,6 +148,7 @@ export function registerSandbox(program: Command, io: Io = processIo): void {
     .option('--exit', 'exit when the scenario run ends (exit code as `shiplane run`)')
     .option('--json', 'print a JSON summary on stdout (with --exit); the timeline goes to stderr')
     .option('--no-scenario', 'do not push itdo-erp/backend:v2.1.6 at start')
+    .option('--tag <tag>', 'push itdo-erp/backend:<tag> at start instead of v2.1.6 (e.g. v2.1.7-bad)')
     .option('--poll <seconds>', 'seconds between Argo CD checks', parseSeconds, 1)
     .action(async (options: SandboxCommandOptions) => {
       const stopSignal = new Promise<void>((resolve) => {

@@ -13,6 +13,7 @@ import {
   summarizeRun,
   type TimelineStep,
 } from '../../shared/domain/execution-timeline.js';
+import { type NextStep, nextStep, nextStepText, runEndingOf } from '../../shared/domain/next-step.js';
 import { type Io, processIo } from '../io.js';
 import { addSourceOptions, openReader, type SourceDeps, type SourceOptions } from './runs.js';
 
@@ -64,6 +65,12 @@ export function timelineRows(timeline: ExecutionTimeline, now = new Date()): Tim
 
 const short = (sha: string | undefined) => (sha ? sha.slice(0, 7) : '-');
 
+/** What to do after the run, when it ended without deploying (shared/domain/next-step.ts). */
+export function nextStepOfRun(execution: string, timeline: ExecutionTimeline): NextStep | undefined {
+  const ending = runEndingOf(execution, timeline);
+  return ending ? nextStep(ending) : undefined;
+}
+
 /** Renders a run for a terminal. */
 export function renderRun(detail: ExecutionDetail, now = new Date()): string[] {
   const timeline = buildTimeline(detail.events);
@@ -83,6 +90,8 @@ export function renderRun(detail: ExecutionDetail, now = new Date()): string[] {
     const error = timeline.error ?? { error: detail.error ?? 'Error', cause: detail.cause ?? '' };
     lines.push(`error     ${error.error}: ${error.cause}`);
   }
+  const next = nextStepOfRun(detail.name, timeline);
+  if (next) lines.push(`next      ${nextStepText(next)}`);
   lines.push('', 'Timeline');
   for (const row of timelineRows(timeline, now)) {
     const offset = `+${formatElapsed(row.offsetMs)}`.padStart(8);
@@ -147,6 +156,7 @@ export async function showRun(
           stopDate: detail.stopDate,
           ...summarizeRun(timeline),
           error: timeline.error,
+          nextStep: nextStepOfRun(detail.name, timeline) ?? null,
           timeline: timeline.steps,
         }),
       );

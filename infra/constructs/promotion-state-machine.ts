@@ -286,7 +286,8 @@ class PromotionDefinition extends Construct {
       RUN_STATE_NAMES.notifyStarted,
       'started',
       next,
-      {},
+      // The run's input: the thread says when the run is a retry (`retryOf`, absent otherwise).
+      { detailPath: '$' },
     );
     const prepare = new Pass(this, 'prepare', {
       stateName: RUN_STATE_NAMES.prepare,

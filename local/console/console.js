@@ -281,6 +281,35 @@ function renderStage(stage, users) {
   );
 }
 
+/** What to do after a run that did not deploy (the advice `shiplane show` and the Slack thread give). */
+function renderNextStep(name, step) {
+  const result = h('span', { class: 'muted', 'data-testid': 'retry-result' });
+  const retry = async () => {
+    result.textContent = 'starting…';
+    try {
+      const answer = await api(`/api/executions/${encodeURIComponent(name)}/retry`, {
+        method: 'POST',
+        body: '{}',
+      });
+      result.textContent = `started ${answer.execution}`;
+      ui.selected = answer.execution;
+      ui.follow = true;
+    } catch (error) {
+      result.textContent = `retry refused: ${error.message}`;
+    }
+    refresh();
+  };
+  return h(
+    'div',
+    { class: 'next-step', 'data-testid': 'next-step' },
+    h('strong', {}, 'Next: '),
+    `${step.summary} ${step.advice}`,
+    step.command?.startsWith('shiplane retry ')
+      ? [' ', h('button', { type: 'button', 'data-testid': 'retry', onclick: retry }, 'Retry'), ' ', result]
+      : null,
+  );
+}
+
 function renderExecution(detail, users) {
   const root = document.getElementById('execution');
   root.replaceChildren();
@@ -308,6 +337,7 @@ function renderExecution(detail, users) {
   );
   const error = timeline.error;
   if (error) root.append(h('div', { class: 'error' }, h('strong', {}, error.error), ': ', error.cause));
+  if (detail.nextStep) root.append(renderNextStep(detail.name, detail.nextStep));
   if (summary.stages.length > 0) {
     root.append(
       h(

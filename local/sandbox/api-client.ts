@@ -1,7 +1,7 @@
 /**
  * Reads runs from a running sandbox through its JSON API, answering the same questions as the
  * Step Functions reader, so `shiplane runs --sandbox URL` and `shiplane show --sandbox URL` print
- * exactly what they print for a deployed stack.
+ * exactly what they print for a deployed stack; `shiplane retry --sandbox URL` retries a run there.
  */
 import {
   type ExecutionDetail,
@@ -10,6 +10,7 @@ import {
   type ExecutionReader,
 } from '../../shared/adapters/aws/executions.js';
 import { TerminalError } from '../../shared/errors.js';
+import type { RetryResult } from '../../shared/recovery/retry-run.js';
 
 export class SandboxUnreachableError extends TerminalError {
   override name = 'SandboxUnreachableError';
@@ -93,4 +94,44 @@ export function sandboxExecutions(baseUrl: string): ExecutionReader {
     },
     get: (nameOrArn) => detail(nameOrArn, true),
   };
+}
+
+/**
+ * `shiplane retry --sandbox`: asks the sandbox at `baseUrl` to retry a run
+ * (`POST /api/executions/{name}/retry`); the sandbox answers with the same result a deployed stack gives.
+ */
+export async function sandboxRetry(baseUrl: string, name: string): Promise<RetryResult> {
+  const base = baseUrl.replace(/\/+$/, '');
+  const path = `/api/executions/${encodeURIComponent(name)}/retry`;
+  let response: Response;
+  try {
+    // A JSON body and type: the sandbox's POST endpoints take nothing else.
+    response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/json' },
+      body: '{}',
+    });
+  } catch (error) {
+    throw new SandboxUnreachableError(
+      `cannot reach the sandbox at ${base}: is \`shiplane sandbox\` running?`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const text = await response.text();
+  let body: Partial<RetryResult> & { message?: unknown };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new SandboxUnreachableError(
+      `${base}${path} did not answer JSON (HTTP ${response.status}); is it a sandbox?`,
+    );
+  }
+  if (body.result === 'started' || body.result === 'refused' || body.result === 'not-found') {
+    return body as RetryResult;
+  }
+  throw new SandboxUnreachableError(
+    `the sandbox at ${base} could not retry ${name} (HTTP ${response.status}): ${typeof body.message === 'string' ? body.message : text.slice(0, 200)}`,
+  );
 }

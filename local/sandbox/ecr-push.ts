@@ -17,6 +17,21 @@ export interface ImagePush {
   readonly at?: Date;
 }
 
+/**
+ * The tags ECR (and every OCI registry) accepts: a letter, digit or `_`, then up to 127 letters, digits,
+ * `.`, `_` or `-` (the OCI distribution spec's tag grammar, which `docker push` enforces).
+ */
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** Why `tag` cannot be pushed to ECR, or `undefined` when it can. */
+export function imageTagProblem(tag: string): string | undefined {
+  if (IMAGE_TAG.test(tag)) return undefined;
+  if (tag.length === 0) return 'the tag is empty';
+  if (tag.length > 128)
+    return `"${tag.slice(0, 20)}…" is ${tag.length} characters; an image tag has at most 128`;
+  return `"${tag}" is not an image tag: it starts with a letter, digit or "_" and holds only letters, digits, ".", "_" and "-"`;
+}
+
 /** The image digest the sandbox gives a pushed tag: stable, like pushing the same image twice. */
 export function digestFor(repository: string, tag: string): string {
   return `sha256:${createHash('sha256').update(`${repository}:${tag}`).digest('hex')}`;

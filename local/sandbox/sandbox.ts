@@ -3,7 +3,8 @@
  * repository with the ITDO ERP layout, starts the GitHub, Argo CD, Slack and Secrets Manager
  * stand-ins on 127.0.0.1, writes and validates a config that points at them, runs the real secret
  * sync, builds the local engine with the real handlers, serves the console and the Slack
- * interaction endpoint, and (unless told not to) simulates an ECR push of `itdo-erp/backend:v2.1.6`.
+ * interaction endpoint, and (unless told not to) simulates an ECR push of `itdo-erp/backend:v2.1.6`
+ * (or the tag given).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,13 +17,14 @@ import { APPROVE_ACTION, REJECT_ACTION } from '../../shared/domain/approval-mess
 import { buildTimeline, type RunOutcomeName, summarizeRun } from '../../shared/domain/execution-timeline.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
 import { TerminalError } from '../../shared/errors.js';
+import { retryRun } from '../../shared/recovery/retry-run.js';
 import { type ArgoCdServer, type StandInApp, startArgoCdServer } from '../argocd-server/server.js';
-import type { ExecutionDescription } from '../engine/index.js';
+import { ExecutionAlreadyExistsError, type ExecutionDescription } from '../engine/index.js';
 import { type GitHubServer, startGitHubServer } from '../github-server/server.js';
 import { ITDO_ERP_EXAMPLE_SECRETS } from '../secrets-manager-server/examples.js';
 import { localClientConfig, startSecretsManagerServer } from '../secrets-manager-server/server.js';
 import { type SlackServer, startSlackServer } from '../slack-server/server.js';
-import { ecrPushEvent, sqsEventOf } from './ecr-push.js';
+import { ecrPushEvent, imageTagProblem, sqsEventOf } from './ecr-push.js';
 import { commitLog, currentTags, ENVIRONMENTS, git, headOf, seedGitopsRepository } from './gitops-repo.js';
 import { DEFAULT_PORT, DEFAULT_WORKDIR, SANDBOX_STATE_FILE } from './paths.js';
 import { callbackReporter, createLocalRuntime, type LocalRuntime } from './runtime.js';
@@ -54,8 +56,10 @@ export interface SandboxOptions {
   readonly port?: number;
   /** `auto` approves (`reject` rejects) through the signed Slack path as soon as Slack asks. @default manual */
   readonly approve?: ApproveMode;
-  /** Push `itdo-erp/backend:v2.1.6` at start. @default true */
+  /** Push `itdo-erp/backend:v2.1.6` (or `tag`) at start. @default true */
   readonly scenario?: boolean;
+  /** The tag the scenario pushes. @default v2.1.6 */
+  readonly tag?: string;
   /** Seconds every Wait state waits (the Argo CD poll). @default 1 */
   readonly pollSeconds?: number;
   /** How long the production approval waits before it expires. @default 3600 */
@@ -147,6 +151,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     for (const close of closers.reverse()) await close().catch(() => undefined);
     closers.length = 0;
   };
+
+  const scenarioTag = options.tag ?? SCENARIO.tag;
+  const tagProblem = imageTagProblem(scenarioTag);
+  if (tagProblem) throw new InvalidScenarioTagError(`--tag: ${tagProblem}`);
 
   // Starting over under a running sandbox would re-seed the repository it is serving.
   const running = await runningSandbox(stateFile);
@@ -445,6 +453,39 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }),
       argocd: async () => [...argoView.values()],
       push,
+      retry: async (name) => {
+        const answer = await retryRun(name, {
+          where: 'in the sandbox',
+          find: async (execution) => {
+            let description: ExecutionDescription;
+            try {
+              description = runtime.engine.describeExecution(execution);
+            } catch {
+              return undefined;
+            }
+            return {
+              name: description.name,
+              status: description.status,
+              input: description.input ? JSON.parse(description.input) : undefined,
+              output: description.output ? JSON.parse(description.output) : undefined,
+            };
+          },
+          start: async (execution, input) => {
+            try {
+              return { status: 'started', executionArn: runtime.engine.start(input, execution).executionArn };
+            } catch (error) {
+              if (error instanceof ExecutionAlreadyExistsError) return { status: 'already-exists' };
+              throw error;
+            }
+          },
+        });
+        write(
+          answer.result === 'started'
+            ? `retry of ${answer.retryOf}: started ${answer.execution}`
+            : `retry of ${name} refused: ${answer.message}`,
+        );
+        return answer;
+      },
     };
 
     const server = await listen(options.port ?? DEFAULT_PORT, {
@@ -532,7 +573,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     let scenarioExecution: string | undefined;
     if (options.scenario ?? true) {
-      const answer = await push(SCENARIO.app, SCENARIO.tag);
+      const answer = await push(SCENARIO.app, scenarioTag);
       write(answer.message);
       scenarioExecution = answer.execution;
     }
@@ -586,6 +627,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
 export class SandboxAlreadyRunningError extends TerminalError {
   override name = 'SandboxAlreadyRunningError';
+}
+
+/** The scenario's tag is not one ECR would accept. */
+export class InvalidScenarioTagError extends TerminalError {
+  override name = 'InvalidScenarioTagError';
 }
 
 /** The sandbox whose state file this is, when its process is still alive. */

@@ -8,6 +8,8 @@
  * - `GET  /api/executions`             runs, newest first (`?status=RUNNING`, `?prefix=backend-`)
  * - `GET  /api/executions/{name}`      one run: description, history events, timeline, summary
  *                                      (`?history=false` leaves the raw events out)
+ * - `POST /api/executions/{name}/retry`  `shiplane retry`: starts the run again as `{name}-r2`, …
+ *                                      (200 started, 409 refused, 404 no such run)
  * - `POST /api/push`    `{app, tag}`   simulates an ECR push through the intake handler
  * - `POST /api/slack/click` `{ts, actionId, value?, user}`  clicks a message button: the server
  *                                      plays Slack, signs a `block_actions` request and posts it
@@ -28,6 +30,8 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { ExecutionDetail, ExecutionListItem } from '../../shared/adapters/aws/executions.js';
 import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
+import { nextStep, runEndingOf } from '../../shared/domain/next-step.js';
+import type { RetryResult } from '../../shared/recovery/retry-run.js';
 import { lambdaContext, readBody, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
 import { type ClickResult, type SlackMessageLike, type SlackUser, sendClick } from './slack-click.js';
 
@@ -97,6 +101,8 @@ export interface ConsoleBackend {
   repo(): Promise<RepoView>;
   argocd(): Promise<ArgoAppView[]>;
   push(app: string, tag: string): Promise<PushAnswer>;
+  /** `shiplane retry --sandbox`: starts a failed, rejected or expired run again. */
+  retry?(name: string): Promise<RetryResult>;
 }
 
 export interface SandboxServerOptions {
@@ -137,6 +143,8 @@ const CONSOLE_FILES: Record<string, { file: string; type: string }> = {
 const CONSOLE_DIR = new URL('../console/', import.meta.url);
 
 const EXECUTION_PATH = /^\/api\/executions\/([^/]+)$/;
+const RETRY_PATH = /^\/api\/executions\/([^/]+)\/retry$/;
+const RETRY_STATUS: Record<RetryResult['result'], number> = { started: 200, refused: 409, 'not-found': 404 };
 
 /** The `Host` values that name this machine on `port`. */
 export function consoleHosts(port: number, host = '127.0.0.1'): Set<string> {
@@ -201,7 +209,14 @@ export function executionJson(detail: ExecutionDetail, withHistory: boolean): Re
     ...(withHistory ? { events } : {}),
     timeline: { error: timeline.error, steps: timeline.steps },
     summary: summarizeRun(timeline),
+    nextStep: nextStepOf(detail.name, timeline) ?? null,
   };
+}
+
+/** What to do after the run (the advice `shiplane show` and the Slack thread give). */
+function nextStepOf(name: string, timeline: ReturnType<typeof buildTimeline>) {
+  const ending = runEndingOf(name, timeline);
+  return ending ? nextStep(ending) : undefined;
 }
 
 /** Flattens a message tree into the list a `ts` lookup searches. */
@@ -332,6 +347,14 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       const detail = await backend.getExecution(name);
       if (!detail) throw new HttpError(404, `no execution ${name}`);
       sendJson(response, 200, executionJson(detail, target.searchParams.get('history') !== 'false'));
+      return;
+    }
+    const retry = RETRY_PATH.exec(pathname);
+    if (retry && method === 'POST' && backend.retry) {
+      // The body carries nothing, but must be JSON like every POST here.
+      await jsonBody(request);
+      const answer = await backend.retry(decodeURIComponent(retry[1] ?? ''));
+      sendJson(response, RETRY_STATUS[answer.result], answer);
       return;
     }
     if (pathname === '/api/push' && method === 'POST') {

@@ -28,6 +28,11 @@ export type Release = z.infer<typeof releaseSchema>;
 /** Input of every promotion execution. */
 export const runInputSchema = z.strictObject({
   release: releaseSchema,
+  /** Set by `shiplane retry`: the execution this run retries (the release's first run). */
+  retryOf: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,80}$/, 'expected an execution name')
+    .optional(),
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 

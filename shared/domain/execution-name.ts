@@ -40,3 +40,35 @@ export function executionName(app: string, tag: string, digest: string): string 
       : `${clean.slice(0, HEAD_MAX - 1 - HASH_HEX)}_${createHash('sha256').update(head).digest('hex').slice(0, HASH_HEX)}`;
   return `${readable}-${hex.slice(0, DIGEST_HEX)}`;
 }
+
+/** A retry's name ends `-r<N>`; a release's own name ends in digest hex, which has no `r`. */
+const RETRY_SUFFIX = /-r([1-9]\d*)$/;
+/** The digest part (`-` and 12 hex) a shortened base keeps, so retries of different releases stay apart. */
+const KEPT_TAIL = 1 + DIGEST_HEX;
+
+/** The name a run's retries share: the name without its `-rN`. */
+export function retryBaseName(name: string): string {
+  return name.replace(RETRY_SUFFIX, '');
+}
+
+/** Which attempt a run is: 1 for a release's first run, N for `<name>-rN`. */
+export function retryAttemptOf(name: string): number {
+  const match = RETRY_SUFFIX.exec(name);
+  return match ? Number(match[1]) : 1;
+}
+
+/**
+ * The name of attempt `attempt` (2 or more) of the run `name` (itself a retry or not): `<base>-r<attempt>`.
+ * When that would pass 80 characters the base is shortened from the middle, keeping its start (app and
+ * tag) and its digest part; the suffix is never cut, so the attempt number always reads.
+ */
+export function retryExecutionName(name: string, attempt: number): string {
+  if (!Number.isInteger(attempt) || attempt < 2) {
+    throw new RangeError(`a retry is attempt 2 or later, got ${attempt}`);
+  }
+  const suffix = `-r${attempt}`;
+  const base = retryBaseName(name);
+  const room = EXECUTION_NAME_MAX - suffix.length;
+  const fitted = base.length <= room ? base : `${base.slice(0, room - KEPT_TAIL)}${base.slice(-KEPT_TAIL)}`;
+  return `${fitted}${suffix}`;
+}

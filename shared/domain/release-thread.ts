@@ -20,6 +20,7 @@ import {
   utcDateTime,
   utcTime,
 } from './approval-message.js';
+import { nextStep } from './next-step.js';
 import { clip, code, escapeSlackText, link, mention, slackDate } from './slack-text.js';
 import { supersededBy } from './superseded.js';
 
@@ -51,6 +52,8 @@ export interface ThreadState {
   readonly startedAt: string;
   readonly stages: Readonly<Record<string, StageProgress>>;
   readonly outcome?: RunOutcome;
+  /** The run this one retries (`shiplane retry`). */
+  readonly retryOf?: string;
 }
 
 /** Who decided an approval, as far as notify knows (from the approvals table or the event's detail). */
@@ -168,6 +171,13 @@ function noteFor(notification: Notification, decision: DecisionView | undefined)
   return undefined;
 }
 
+/** `started` carries the run's input; a retry's has `retryOf`. */
+function retryOfDetail(detail: unknown): string | undefined {
+  const retryOf =
+    typeof detail === 'object' && detail !== null ? (detail as { retryOf?: unknown }).retryOf : undefined;
+  return typeof retryOf === 'string' ? retryOf : undefined;
+}
+
 /** The thread's state after an event. Events without a stage only move the outcome. */
 export function applyNotification(
   state: ThreadState,
@@ -196,7 +206,8 @@ export function applyNotification(
     };
   }
   const outcome = OUTCOME_OF[notification.event] ?? state.outcome;
-  return { ...state, stages, ...(outcome ? { outcome } : {}) };
+  const retryOf = notification.event === 'started' ? retryOfDetail(notification.detail) : undefined;
+  return { ...state, stages, ...(outcome ? { outcome } : {}), ...(retryOf ? { retryOf } : {}) };
 }
 
 const STATUS_LABEL: Record<StageStatus, string> = {
@@ -252,7 +263,7 @@ export function releaseParentMessage(
       type: 'context',
       elements: [
         mrkdwn(
-          `${code(`${release.ecrRepository}@${release.digest}`)} · started ${slackDate(started, '{date_short_pretty} {time}', utcDateTime(started))} · run ${code(state.execution)}`,
+          `${code(`${release.ecrRepository}@${release.digest}`)} · started ${slackDate(started, '{date_short_pretty} {time}', utcDateTime(started))} · run ${code(state.execution)}${state.retryOf ? `, a retry of ${code(state.retryOf)}` : ''}`,
           L.contextText,
         ),
       ],
@@ -278,8 +289,12 @@ export function eventReply(
   const reason = (fallback: string) => escapeSlackText(clip(error?.cause || fallback, 2_000));
   let text: string | undefined;
   switch (notification.event) {
-    case 'started':
-      return undefined;
+    case 'started': {
+      const retryOf = retryOfDetail(detail);
+      if (!retryOf) return undefined;
+      text = `:repeat: This run is a retry of ${code(retryOf)}.`;
+      break;
+    }
     case 'committed': {
       const commit = commitResultSchema.safeParse(detail).data;
       if (!commit) {
@@ -342,6 +357,19 @@ export function eventReply(
       text = `:red_circle: Release failed${stage ? ` in ${where}` : ''}: ${error ? `${code(error.error)} ${reason('')}` : 'no error detail'}`;
       break;
   }
+  // A run that ends without deploying says what to do next (the same advice as `shiplane show`).
+  const outcome = OUTCOME_OF[notification.event];
+  const next = outcome
+    ? nextStep({
+        execution: notification.execution,
+        app: release.app,
+        outcome,
+        error: error?.error,
+        cause: error?.cause,
+        stage,
+      })
+    : undefined;
+  if (next) text = `${text}\n:point_right: Next: ${escapeSlackText(next.advice)}`;
   return clip(text, SLACK_LIMITS.sectionText);
 }
 

@@ -162,7 +162,8 @@ export async function processCommitQueue(
           continue;
         }
         counts.failed++;
-        const cause = `${describeChange(request.change)} in ${request.repository} (branch ${request.branch}) failed: ${(error as Error).message}`;
+        // The error's name tells a credentials problem from the rest (see shared/domain/next-step.ts).
+        const cause = `${describeChange(request.change)} in ${request.repository} (branch ${request.branch}) failed with ${(error as Error).name}: ${(error as Error).message}`;
         const ok = await answer(
           request.taskToken,
           (token) => deps.taskTokens.fail(token, ERRORS.commitFailed, cause),

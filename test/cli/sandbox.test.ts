@@ -94,6 +94,47 @@ describe('shiplane sandbox options', () => {
     expect(io.errors[0]).toMatch(/--exit waits for the scenario run/);
   });
 
+  it('refuses a --tag ECR would not accept (exit 2), before starting anything', async () => {
+    const io = capture();
+
+    const code = await runSandbox(
+      {
+        workdir: '/nonexistent/never-created',
+        port: 0,
+        approve: 'manual',
+        scenario: true,
+        poll: 1,
+        tag: 'v2.1.7:bad',
+      },
+      io,
+    );
+
+    expect(code).toBe(2);
+    expect(io.errors).toEqual([
+      'shiplane sandbox: --tag: "v2.1.7:bad" is not an image tag: it starts with a letter, digit or "_" and holds only letters, digits, ".", "_" and "-"',
+    ]);
+    expect(existsSync('/nonexistent/never-created')).toBe(false);
+  });
+
+  it('refuses --tag with --no-scenario: there is no push to tag (exit 2)', async () => {
+    const io = capture();
+
+    const code = await runSandbox(
+      {
+        workdir: '/nonexistent/never-created',
+        port: 0,
+        approve: 'manual',
+        scenario: false,
+        poll: 1,
+        tag: 'v2.1.7',
+      },
+      io,
+    );
+
+    expect(code).toBe(2);
+    expect(io.errors[0]).toBe('shiplane sandbox: --tag is the tag the scenario pushes; drop --no-scenario');
+  });
+
   it('refuses to start over under a sandbox that is still running in the folder', async () => {
     // Prepare: a live process stands in for the running sandbox.
     const workdir = await mkdtemp(join(tmpdir(), 'shiplane-cli-running-'));
@@ -135,6 +176,7 @@ describe('shiplane sandbox options', () => {
       '--exit',
       '--json',
       '--no-scenario',
+      '--tag',
       '--poll',
     ]) {
       expect(result.stdout).toContain(option);

@@ -99,6 +99,7 @@ describe('shiplane show against a deployed stack', () => {
       status: 'SUCCEEDED',
       outcome: 'deployed',
       app: 'backend',
+      nextStep: null,
     });
     expect(shown.timeline).toHaveLength(22);
     expect(shown.stages).toHaveLength(2);
@@ -176,5 +177,132 @@ describe('renderRun', () => {
       'error     Shiplane.Degraded: staging is Degraded at 1a2b3c4: Deployment backend 0/1 ready',
     );
     expect(lines.some((line) => /\+29s\s+1\.0s {2}✗ Failed$/.test(line))).toBe(true);
+    expect(lines).toContain(
+      'next      staging is Degraded at this release and was left that way. Roll it back with `shiplane rollback <app> --stage staging`, then fix and push a new tag.',
+    );
+  });
+
+  it('says what to do next after a rejection: retry it', () => {
+    const lines = renderRun(
+      ended('backend-v2.1.7-9c1d2e3f4a5b', 'SUCCEEDED', [
+        caught('Production · Await approval', 'Shiplane.Rejected', 'not today'),
+        passed('Production · Notify rejected'),
+        passed('Rejected'),
+        succeeded({ outcome: 'rejected', error: { Error: 'Shiplane.Rejected', Cause: 'not today' } }),
+      ]),
+      at(60),
+    );
+
+    expect(lines[0]).toBe('backend-v2.1.7-9c1d2e3f4a5b  SUCCEEDED · rejected');
+    expect(lines).toContain(
+      "next      The promotion was rejected at production's approval. If it should go ahead after all, ask again with `shiplane retry backend-v2.1.7-9c1d2e3f4a5b`; otherwise fix and push a new tag.",
+    );
+  });
+
+  it('says what to do next after an expired approval: retry it', () => {
+    const lines = renderRun(
+      ended('backend-v2.1.7-9c1d2e3f4a5b', 'SUCCEEDED', [
+        caught('Production · Await approval', 'States.Timeout', ''),
+        passed('Approval expired'),
+        succeeded({ outcome: 'expired', error: { Error: 'States.Timeout', Cause: '' } }),
+      ]),
+      at(60),
+    );
+
+    expect(lines).toContain(
+      'next      Nobody approved the promotion to production in time. Ask again with `shiplane retry backend-v2.1.7-9c1d2e3f4a5b`.',
+    );
+  });
+
+  it('asks to fix the token in Secrets Manager when Argo CD refused it (a Lambda error, JSON cause)', () => {
+    const cause = JSON.stringify({
+      errorType: 'ArgoCdAuthenticationError',
+      errorMessage: 'Argo CD rejected the token (401)',
+      trace: ['at x'],
+    });
+    const lines = renderRun(
+      ended('backend-v2.1.7-9c1d2e3f4a5b', 'FAILED', [
+        caught('Staging · Wait for Argo CD', 'ArgoCdAuthenticationError', cause),
+        passed('Notify failed'),
+        failed('ArgoCdAuthenticationError', cause),
+      ]),
+      at(60),
+    );
+
+    expect(lines).toContain(
+      "next      A service refused Shiplane's credentials (ArgoCdAuthenticationError). Fix the Argo CD token (argocd.token) in Secrets Manager, then `shiplane retry backend-v2.1.7-9c1d2e3f4a5b`.",
+    );
+  });
+
+  it('offers a retry after a commit nobody answered (commit contention, States.Timeout)', () => {
+    const lines = renderRun(
+      ended('backend-v2.1.7-9c1d2e3f4a5b', 'FAILED', [
+        caught('Production · Commit new tag', 'States.Timeout', 'no answer'),
+        passed('Notify failed'),
+        failed('States.Timeout', 'no answer'),
+      ]),
+      at(60),
+    );
+
+    expect(lines).toContain(
+      'next      A passing problem stopped the run (States.Timeout). Start it again with `shiplane retry backend-v2.1.7-9c1d2e3f4a5b`.',
+    );
+  });
+
+  it('gives no advice for a deployed run', () => {
+    const lines = renderRun(
+      ended('backend-v2.1.7-9c1d2e3f4a5b', 'SUCCEEDED', [
+        passed('Deployed'),
+        succeeded({ outcome: 'deployed' }),
+      ]),
+      at(60),
+    );
+
+    expect(lines.some((line) => line.startsWith('next'))).toBe(false);
   });
 });
+
+const start = new Date('2026-11-26T14:00:00Z');
+const at = (s: number) => new Date(start.getTime() + s * 1000);
+type Event = NonNullable<Parameters<typeof renderRun>[0]['events']>[number];
+
+/** A state that ran and exited (its own events, numbered later). */
+const passed = (name: string): Event[] => [
+  { type: 'PassStateEntered', stateEnteredEventDetails: { name } },
+  { type: 'PassStateExited', stateExitedEventDetails: { name } },
+];
+/** A task whose failure a Catch took. */
+const caught = (name: string, error: string, cause: string): Event[] => [
+  { type: 'TaskStateEntered', stateEnteredEventDetails: { name } },
+  { type: 'TaskFailed', taskFailedEventDetails: { error, cause } },
+  { type: 'TaskStateExited', stateExitedEventDetails: { name } },
+];
+const succeeded = (output: unknown): Event[] => [
+  { type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: JSON.stringify(output) } },
+];
+const failed = (error: string, cause: string): Event[] => [
+  { type: 'ExecutionFailed', executionFailedEventDetails: { error, cause } },
+];
+
+/** A finished run of backend whose states are `groups`, one second apart. */
+function ended(name: string, status: string, groups: Event[][]): Parameters<typeof renderRun>[0] {
+  const events = [
+    {
+      type: 'ExecutionStarted',
+      executionStartedEventDetails: { input: JSON.stringify({ release: { app: 'backend', tag: 'v2.1.7' } }) },
+    },
+    ...groups.flat(),
+  ].map((event, index) => ({ ...event, id: index + 1, timestamp: at(index) }));
+  return {
+    name,
+    arn: 'arn',
+    status,
+    startDate: start,
+    stopDate: at(events.length),
+    input: undefined,
+    output: undefined,
+    error: undefined,
+    cause: undefined,
+    events,
+  };
+}

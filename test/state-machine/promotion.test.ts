@@ -215,6 +215,24 @@ describe('the synthesized promotion state machine', () => {
     expect(recorded.notifications.at(-1)?.detail).toEqual(out.error);
   });
 
+  it('runs a retry (input with retryOf) like any run, and tells notify it is a retry when it starts', async () => {
+    // Prepare
+    const { engine, recorded } = run({}, { taskTimeoutsMs: { 'Production · Await approval': 50 } });
+    const retry = runInputSchema.parse({ ...input, retryOf: 'backend-v2.1.6-4c1f5e2b8a9d' });
+
+    // Act
+    const result = await engine.start(retry, 'backend-v2.1.6-4c1f5e2b8a9d-r2').done;
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(output(result)).toMatchObject({ outcome: 'expired', retryOf: 'backend-v2.1.6-4c1f5e2b8a9d' });
+    expect(recorded.notifications[0]).toMatchObject({
+      event: 'started',
+      execution: 'backend-v2.1.6-4c1f5e2b8a9d-r2',
+      detail: { release: input.release, retryOf: 'backend-v2.1.6-4c1f5e2b8a9d' },
+    });
+  });
+
   it('ends SUCCEEDED with outcome expired when nobody decides before the approval timeout', async () => {
     // Prepare: the 24 h approval expires after 50 ms.
     const { engine, recorded } = run({}, { taskTimeoutsMs: { 'Production · Await approval': 50 } });

@@ -242,7 +242,7 @@ describe('committer handler', () => {
         token: 't-1',
         error: 'Shiplane.CommitFailed',
         cause: expect.stringMatching(
-          /^Promote backend v2\.1\.6 to staging in itdo-erp\/itdo-erp-infrastructure \(branch main\) failed: GitHub rejected the credentials .*\(401 Bad credentials\): check the token in secret:shiplane\/github-token$/,
+          /^Promote backend v2\.1\.6 to staging in itdo-erp\/itdo-erp-infrastructure \(branch main\) failed with GitHubAuthError: GitHub rejected the credentials .*\(401 Bad credentials\): check the token in secret:shiplane\/github-token$/,
         ),
       },
     ]);

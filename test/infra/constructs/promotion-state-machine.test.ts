@@ -102,6 +102,8 @@ describe('the promotion state machine of the example config', () => {
       event: 'started',
       'execution.$': '$$.Execution.Name',
       'release.$': '$.release',
+      // The whole input, so the thread can say a run is a retry (`retryOf`) without a state reading a path that may be absent.
+      'detail.$': '$',
     });
     expect(state('Notify release started').Next).toBe('Staging · Commit new tag');
   });

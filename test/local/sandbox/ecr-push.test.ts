@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ecrImageActionEventSchema } from '../../../functions/intake/schema.js';
-import { digestFor, ecrPushEvent, sqsEventOf } from '../../../local/sandbox/ecr-push.js';
+import { digestFor, ecrPushEvent, imageTagProblem, sqsEventOf } from '../../../local/sandbox/ecr-push.js';
 
 describe('the simulated ECR push', () => {
   it('is an EventBridge ECR Image Action event the intake schema accepts', () => {
@@ -35,5 +35,21 @@ describe('the simulated ECR push', () => {
       attributes: { ApproximateReceiveCount: '1' },
     });
     expect(JSON.parse(sqs.Records[0]?.body ?? '')).toEqual(event);
+  });
+});
+
+describe('imageTagProblem', () => {
+  it.each(['v2.1.7', 'v2.1.7-bad', '_build.42', 'A'.repeat(128)])('accepts %s', (tag) => {
+    expect(imageTagProblem(tag)).toBeUndefined();
+  });
+
+  it('says what is wrong with a tag ECR would refuse', () => {
+    expect(imageTagProblem('')).toBe('the tag is empty');
+    expect(imageTagProblem('-v1')).toMatch(
+      /^"-v1" is not an image tag: it starts with a letter, digit or "_"/,
+    );
+    expect(imageTagProblem('v1/2')).toMatch(/^"v1\/2" is not an image tag/);
+    expect(imageTagProblem('v1:2')).toMatch(/is not an image tag/);
+    expect(imageTagProblem('v'.repeat(129))).toMatch(/is 129 characters; an image tag has at most 128$/);
   });
 });

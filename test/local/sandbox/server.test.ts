@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sandboxExecutions } from '../../../local/sandbox/api-client.js';
+import { sandboxExecutions, sandboxRetry } from '../../../local/sandbox/api-client.js';
 import {
   type ConsoleBackend,
   type ConsoleMessage,
@@ -86,6 +86,19 @@ const backend: ConsoleBackend & { pushes: string[]; responses: unknown[] } = {
   async push(app, tag) {
     this.pushes.push(`${app}:${tag}`);
     return { result: 'started', execution: `${app}-${tag}-000000000000`, message: 'started' };
+  },
+  async retry(name) {
+    if (name === NAME) return { result: 'refused', message: `${NAME} deployed its release` };
+    if (name === 'frontend-v1.9.0-1a2b3c4d5e6f') {
+      return {
+        result: 'started',
+        execution: `${name}-r2`,
+        executionArn: `arn:aws:states:us-east-1:123456789012:execution:promotion:${name}-r2`,
+        retryOf: name,
+        attempt: 2,
+      };
+    }
+    return { result: 'not-found', message: `no execution ${name} in the sandbox` };
   },
 };
 
@@ -351,6 +364,37 @@ describe('the sandbox server refuses what a page from elsewhere may send', () =>
       });
       expect(answer.status).toBe(200);
     }
+  });
+});
+
+describe('the retry endpoint', () => {
+  it('answers 200 started, 409 refused and 404 unknown, and the client reads each', async () => {
+    const started = await post('/api/executions/frontend-v1.9.0-1a2b3c4d5e6f/retry', {});
+    const refused = await post(`/api/executions/${NAME}/retry`, {});
+    const unknown = await post('/api/executions/nope/retry', {});
+
+    expect(started).toMatchObject({
+      status: 200,
+      body: { result: 'started', execution: 'frontend-v1.9.0-1a2b3c4d5e6f-r2' },
+    });
+    expect(refused).toEqual({
+      status: 409,
+      body: { result: 'refused', message: `${NAME} deployed its release` },
+    });
+    expect(unknown.status).toBe(404);
+    expect(await sandboxRetry(server.url, NAME)).toEqual({
+      result: 'refused',
+      message: `${NAME} deployed its release`,
+    });
+  });
+
+  it('gives a run that deployed no next step', async () => {
+    const run = (await (await fetch(`${server.url}/api/executions/${NAME}`)).json()) as Record<
+      string,
+      unknown
+    >;
+
+    expect(run.nextStep).toBeNull();
   });
 });
 

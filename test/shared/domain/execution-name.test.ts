@@ -4,6 +4,9 @@ import {
   EXECUTION_NAME_MAX,
   executionName,
   isValidExecutionName,
+  retryAttemptOf,
+  retryBaseName,
+  retryExecutionName,
 } from '../../../shared/domain/execution-name.js';
 
 const DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd12345678';
@@ -78,6 +81,83 @@ describe('executionName', () => {
       fc.property(anyText, anyText, (a, b) => {
         fc.pre(a !== b);
         expect(executionName('backend', a, DIGEST)).not.toBe(executionName('backend', b, DIGEST));
+      }),
+    );
+  });
+});
+
+describe('retryExecutionName', () => {
+  const ORIGINAL = 'backend-v2.1.7-bad-9c1d2e3f4a5b';
+  /** A release's own name, as executionName builds it. */
+  const releaseName = fc
+    .tuple(anyText, fc.oneof(anyText, fc.string({ minLength: 60, maxLength: 120 })), hex64)
+    .map(([app, tag, hex]) => executionName(app, tag, `sha256:${hex}`));
+
+  it('adds -r2 to a first run', () => {
+    expect(retryExecutionName(ORIGINAL, 2)).toBe(`${ORIGINAL}-r2`);
+  });
+
+  it('replaces the -rN of a retry instead of adding a second one', () => {
+    expect(retryExecutionName(`${ORIGINAL}-r2`, 3)).toBe(`${ORIGINAL}-r3`);
+    expect(retryBaseName(`${ORIGINAL}-r12`)).toBe(ORIGINAL);
+    expect(retryAttemptOf(`${ORIGINAL}-r12`)).toBe(12);
+    expect(retryAttemptOf(ORIGINAL)).toBe(1);
+  });
+
+  it('shortens an 80-character name from the middle, keeping app, tag start, digest and suffix', () => {
+    const long = executionName('backend', `release-${'x'.repeat(120)}`, `sha256:${'a'.repeat(64)}`);
+    expect(long).toHaveLength(EXECUTION_NAME_MAX);
+
+    const retry = retryExecutionName(long, 10);
+
+    expect(retry).toHaveLength(EXECUTION_NAME_MAX);
+    expect(retry.startsWith('backend-release-xxx')).toBe(true);
+    expect(retry.endsWith(`-${'a'.repeat(12)}-r10`)).toBe(true);
+  });
+
+  it('refuses an attempt below 2', () => {
+    expect(() => retryExecutionName(ORIGINAL, 1)).toThrow(/attempt 2 or later, got 1/);
+  });
+
+  it('is always a valid name of at most 80 characters that ends in its own -rN', () => {
+    fc.assert(
+      fc.property(releaseName, fc.integer({ min: 2, max: 10_000 }), (name, attempt) => {
+        const retry = retryExecutionName(name, attempt);
+        expect(isValidExecutionName(retry)).toBe(true);
+        expect(retry.endsWith(`-r${attempt}`)).toBe(true);
+        expect(retryAttemptOf(retry)).toBe(attempt);
+      }),
+    );
+  });
+
+  it('gives every attempt of a run its own name', () => {
+    fc.assert(
+      fc.property(
+        releaseName,
+        fc.integer({ min: 2, max: 10_000 }),
+        fc.integer({ min: 2, max: 10_000 }),
+        (name, a, b) => {
+          fc.pre(a !== b);
+          expect(retryExecutionName(name, a)).not.toBe(retryExecutionName(name, b));
+        },
+      ),
+    );
+  });
+
+  it('takes off exactly what it added when nothing had to be shortened', () => {
+    fc.assert(
+      fc.property(releaseName, fc.integer({ min: 2, max: 10_000 }), (name, attempt) => {
+        fc.pre(name.length + `-r${attempt}`.length <= EXECUTION_NAME_MAX);
+        expect(retryBaseName(retryExecutionName(name, attempt))).toBe(name);
+      }),
+    );
+  });
+
+  it('keeps the retries of two different releases apart', () => {
+    fc.assert(
+      fc.property(releaseName, releaseName, fc.integer({ min: 2, max: 10_000 }), (a, b, attempt) => {
+        fc.pre(a.slice(-13) !== b.slice(-13));
+        expect(retryExecutionName(a, attempt)).not.toBe(retryExecutionName(b, attempt));
       }),
     );
   });

@@ -15,6 +15,7 @@ import {
 import { approvalRequest, notification, release } from '../../fixtures/slack/context.js';
 
 const order = ['staging', 'production'];
+const RUN = notification('started').execution;
 const commitUrl = (sha: string) =>
   gitopsCommitUrl('https://api.github.com', 'itdo-erp/itdo-erp-infrastructure', sha);
 const at = new Date('2026-11-26T14:00:00Z');
@@ -154,7 +155,7 @@ describe('eventReply', () => {
       reason: 'release freeze',
     });
     expect(text).toBe(
-      ':no_entry: Promotion of `v1.4.2` to *production* rejected by `arn:aws:iam::123456789012:user/alice`: release freeze. The run ended `Rejected`.',
+      `:no_entry: Promotion of \`v1.4.2\` to *production* rejected by \`arn:aws:iam::123456789012:user/alice\`: release freeze. The run ended \`Rejected\`.\n:point_right: Next: If it should go ahead after all, ask again with \`shiplane retry ${RUN}\`; otherwise fix and push a new tag.`,
     );
   });
 
@@ -181,7 +182,69 @@ describe('eventReply', () => {
     });
     const text = reply(notification('failed', { detail: { Error: 'GitHubConflictError', Cause: cause } }));
     expect(text).toBe(
-      ':red_circle: Release failed in *staging*: `GitHubConflictError` main moved 5 times while committing',
+      `:red_circle: Release failed in *staging*: \`GitHubConflictError\` main moved 5 times while committing\n:point_right: Next: Fix what the error says (GitHubConflictError), then \`shiplane retry ${RUN}\`.`,
+    );
+  });
+
+  it('says a retry is a retry, in a reply and in the parent message', () => {
+    const started = notification('started', {
+      detail: { release: release(), retryOf: 'backend-v1.4.2-0123456789ab' },
+    });
+
+    expect(reply(started)).toBe(':repeat: This run is a retry of `backend-v1.4.2-0123456789ab`.');
+    expect(parentLines(run([started]))).toContain(', a retry of `backend-v1.4.2-0123456789ab`');
+    expect(parentLines(run([notification('started', { detail: { release: release() } })]))).not.toContain(
+      'a retry of',
+    );
+  });
+
+  it('tells what to do next when a stage is left Degraded: roll it back', () => {
+    const text = reply(
+      notification('degraded', {
+        stage: 'staging',
+        detail: {
+          Error: 'Shiplane.Degraded',
+          Cause: `staging is Degraded at ${SHA}: Deployment backend 0/3 ready`,
+        },
+      }),
+    );
+
+    expect(text?.split('\n')[1]).toBe(
+      ':point_right: Next: Roll it back with `shiplane rollback backend --stage staging`, then fix and push a new tag.',
+    );
+  });
+
+  it('tells what to do next after a health timeout, an expiry and a credentials failure', () => {
+    const timedOut = reply(
+      notification('timed-out', {
+        stage: 'production',
+        detail: { Error: 'Shiplane.HealthTimeout', Cause: 'slow' },
+      }),
+    );
+    const expired = reply(
+      notification('expired', { stage: 'production', detail: { Error: 'States.Timeout', Cause: '' } }),
+    );
+    const credentials = reply(
+      notification('failed', {
+        detail: {
+          Error: 'Shiplane.CommitFailed',
+          Cause:
+            'Promote backend v1.4.2 to staging in itdo-erp/itdo-erp-infrastructure (branch main) failed with GitHubAuthError: GitHub rejected the credentials (401 Bad credentials)',
+        },
+      }),
+    );
+
+    expect(timedOut).toContain(`:point_right: Next: If it was only slow, \`shiplane retry ${RUN}\``);
+    expect(expired).toContain(`:point_right: Next: Ask again with \`shiplane retry ${RUN}\`.`);
+    expect(credentials).toContain(
+      `:point_right: Next: Fix the GitHub token (gitops.github) in Secrets Manager, then \`shiplane retry ${RUN}\`.`,
+    );
+  });
+
+  it('gives no next step for a deployed or superseded run', () => {
+    expect(reply(notification('deployed', { detail: {} }))).not.toContain('Next:');
+    expect(reply(notification('superseded', { stage: 'production', detail: SUPERSEDED }))).not.toContain(
+      'Next:',
     );
   });
 });

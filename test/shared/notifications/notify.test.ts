@@ -183,7 +183,7 @@ describe('notify', () => {
     expect(result).toEqual({ slack: 'posted', alert: 'skipped' });
     expect(sns.calls()).toHaveLength(0);
     expect(replies().at(-1)?.text).toBe(
-      ':no_entry: Promotion of `v1.4.2` to *production* rejected by `arn:aws:iam::123456789012:user/alice`: freeze. The run ended `Rejected`.',
+      `:no_entry: Promotion of \`v1.4.2\` to *production* rejected by \`arn:aws:iam::123456789012:user/alice\`: freeze. The run ended \`Rejected\`.\n:point_right: Next: If it should go ahead after all, ask again with \`shiplane retry ${notification('rejected').execution}\`; otherwise fix and push a new tag.`,
     );
     // A CLI decision reaches the approval message through this event.
     const approval = slack.messages(CHANNEL).find((m) => m.text.startsWith('Rejected:'));
