@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { parseDuration } from '../domain/duration.js';
+import { tagPatternProblem } from '../domain/tag-pattern.js';
 import { parseSecretRef, type SecretRef } from './secret-ref.js';
 
 /**
@@ -41,12 +42,10 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }
   return !url || (url.username === '' && url.password === '');
 }, 'expected a URL without credentials (user:password@); give them as a secret: reference instead');
 
+/** Tag patterns run on RE2 (linear time); a pattern RE2 cannot compile is refused here, not at intake. */
 const regex = z.string().superRefine((text, ctx) => {
-  try {
-    new RegExp(text);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
-  }
+  const problem = tagPatternProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 const numericId = (what: string) =>

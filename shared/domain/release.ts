@@ -6,6 +6,7 @@ import type { AppConfig, Config } from '../config/schema.js';
 import type { Release } from '../contracts/tasks.js';
 import { InvalidInputError } from '../errors.js';
 import { executionName } from './execution-name.js';
+import { compileTagPattern } from './tag-pattern.js';
 
 /** The fields of an ECR "ECR Image Action" event the decision reads (names as ECR writes them). */
 export interface ImageAction {
@@ -51,8 +52,9 @@ export function appForRepository(
 }
 
 /**
- * Decides whether an ECR image action starts a promotion. The app's `tags` pattern is a JavaScript
- * regular expression tested against the whole tag as written (anchor it with `^…$` to match exactly).
+ * Decides whether an ECR image action starts a promotion. The app's `tags` pattern is an RE2 regular
+ * expression (linear-time matching) tested against the whole tag as written (anchor it with `^…$` to
+ * match exactly).
  */
 export function decideRelease(event: ImageAction, config: Config): ReleaseDecision {
   const { detail } = event;
@@ -72,7 +74,7 @@ export function decideRelease(event: ImageAction, config: Config): ReleaseDecisi
     return ignored('untagged', `push to ${repository} has no tag`);
   }
   const { name, app } = match;
-  if (!new RegExp(app.tags).test(tag)) {
+  if (!compileTagPattern(app.tags).test(tag)) {
     return ignored('tag-not-a-release', `tag ${tag} does not match ${app.tags}, the tags of app ${name}`);
   }
   const digest = detail['image-digest'];

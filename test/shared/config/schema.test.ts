@@ -171,7 +171,20 @@ const badConfigs: Array<[string, (raw: RawConfig) => void, { path: string; messa
   [
     'a tag pattern that is not a regular expression',
     (raw) => (raw.apps.backend.tags = '^v(\\d+$'),
-    { path: 'apps.backend.tags', message: /not a valid regular expression/ },
+    { path: 'apps.backend.tags', message: /^not a pattern .*: error parsing regexp: missing closing \)/ },
+  ],
+  [
+    'a tag pattern with a backreference (RE2 has none)',
+    (raw) => (raw.apps.backend.tags = '^(v\\d+)-\\1$'),
+    {
+      path: 'apps.backend.tags',
+      message: /linear time \(RE2 syntax: no backreferences or lookarounds\).*`\\1`/,
+    },
+  ],
+  [
+    'a tag pattern with a lookahead (RE2 has none)',
+    (raw) => (raw.apps.frontend.tags = '^v(?!0)\\d+$'),
+    { path: 'apps.frontend.tags', message: /RE2 syntax.*unsupported Perl syntax: `\(\?!`/ },
   ],
   [
     'health waits that would exhaust the execution history',

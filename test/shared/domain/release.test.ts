@@ -89,6 +89,20 @@ describe('decideRelease', () => {
     });
   });
 
+  it('matches the tag pattern in linear time: a catastrophic pattern answers a 34-character near miss', () => {
+    const catastrophic = {
+      ...config,
+      apps: { ...config.apps, backend: { ...config.apps.backend!, tags: '^v(\\d+\\.?)+$' } },
+    };
+    const tag = `v${'1'.repeat(32)}-`;
+
+    expect(decideRelease(withDetail({ 'image-tag': tag }), catastrophic)).toMatchObject({
+      kind: 'ignored',
+      reason: 'tag-not-a-release',
+    });
+    expect(decideRelease(withDetail({ 'image-tag': 'v1.4.2' }), catastrophic).kind).toBe('start');
+  });
+
   it('refuses a successful push that carries no digest', () => {
     expect(() => decideRelease(withDetail({ 'image-digest': undefined }), config)).toThrow(InvalidInputError);
   });
