@@ -2,6 +2,9 @@
  * Intake: EventBridge (ECR Image Action) → SQS → this Lambda → StartExecution. Each SQS record is one
  * EventBridge event. A record that cannot be parsed or started fails alone (reportBatchItemFailures),
  * so SQS redelivers it and finally moves it to the dead-letter queue; the other records are done.
+ * A tag outside ECR's grammar or a digest that is not `sha256:` + 64 lower-case hex is such a record:
+ * ECR cannot have sent it, so it is refused before anything else and parked in the DLQ (3 receives,
+ * then the DLQ alarm), where a person sees it; it is never retried beyond that.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';

@@ -8,6 +8,13 @@ import { InvalidInputError } from '../errors.js';
 import { executionName } from './execution-name.js';
 import { compileTagPattern } from './tag-pattern.js';
 
+/** ECR's image tag grammar (PutImage `imageTag`): anything else did not come from ECR. */
+export const ECR_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+export const ECR_TAG_PROBLEM = 'expected an ECR image tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
+/** The digests ECR reports: sha256 in lower-case hex. */
+export const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
+export const IMAGE_DIGEST_PROBLEM = 'expected an image digest: sha256: and 64 lower-case hex digits';
+
 /** The fields of an ECR "ECR Image Action" event the decision reads (names as ECR writes them). */
 export interface ImageAction {
   readonly account: string;
@@ -59,6 +66,16 @@ export function appForRepository(
 export function decideRelease(event: ImageAction, config: Config): ReleaseDecision {
   const { detail } = event;
   const repository = detail['repository-name'];
+  // Before anything else: a tag or digest ECR cannot produce is a forged or broken event, never a release.
+  // (The event schema refuses them first; this keeps every caller of the domain honest.)
+  const pushedTag = detail['image-tag'];
+  if (pushedTag && !ECR_TAG.test(pushedTag)) {
+    throw new InvalidInputError(`detail.image-tag: ${ECR_TAG_PROBLEM}`);
+  }
+  const pushedDigest = detail['image-digest'];
+  if (pushedDigest !== undefined && !IMAGE_DIGEST.test(pushedDigest)) {
+    throw new InvalidInputError(`detail.image-digest: ${IMAGE_DIGEST_PROBLEM}`);
+  }
   if (detail['action-type'] !== 'PUSH') {
     return ignored('not-a-push', `${detail['action-type']} of ${repository} is not a push`);
   }

@@ -162,6 +162,22 @@ describe('intake handler', () => {
       /detail\.image-digest: a successful push must carry the image digest/,
     ],
     ['a digest that is not sha256', withDetail({ 'image-digest': 'md5:abc' }), /detail\.image-digest/],
+    [
+      'a tag outside ECR’s grammar',
+      withDetail({ 'image-tag': 'v1.4.2;curl evil.example' }),
+      /detail\.image-tag: expected an ECR image tag: \[A-Za-z0-9_\]\[A-Za-z0-9_.-\]\{0,127\}/,
+    ],
+    ['a tag that starts with a hyphen', withDetail({ 'image-tag': '-v1.4.2' }), /detail\.image-tag/],
+    [
+      'a tag longer than 128 characters',
+      withDetail({ 'image-tag': `v${'1'.repeat(128)}` }),
+      /detail\.image-tag/,
+    ],
+    [
+      'a digest in upper-case hex',
+      withDetail({ 'image-digest': `sha256:${'7F'.repeat(32)}` }),
+      /detail\.image-digest: expected an image digest: sha256: and 64 lower-case hex digits/,
+    ],
     ['an account id that is not one', { ...push, account: 'itdo' }, /account: expected a 12-digit/],
   ])('fails only the record with %s, logging what is wrong', async (_, body, problem) => {
     // Prepare
@@ -180,6 +196,15 @@ describe('intake handler', () => {
       expect.stringContaining('malformed intake message'),
       expect.objectContaining({ messageId: bad.messageId, problem: expect.stringMatching(problem) }),
     );
+  });
+
+  it('never repeats a refused tag in its log: it is untrusted text', async () => {
+    const error = vi.spyOn(logger, 'error');
+
+    await intake(sqsEvent(sqsRecord(withDetail({ 'image-tag': 'v1<!channel>' }))), context);
+
+    expect(JSON.stringify(error.mock.calls)).not.toContain('<!channel>');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
   it('fails a record whose StartExecution is throttled, so SQS retries it', async () => {

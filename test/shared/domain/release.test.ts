@@ -103,6 +103,30 @@ describe('decideRelease', () => {
     expect(decideRelease(withDetail({ 'image-tag': 'v1.4.2' }), catastrophic).kind).toBe('start');
   });
 
+  it.each([
+    [
+      'a tag outside ECR’s grammar',
+      { 'image-tag': 'v1.4.2 v1.4.3' },
+      /detail\.image-tag: expected an ECR image tag/,
+    ],
+    ['a tag of 129 characters', { 'image-tag': `v${'1'.repeat(128)}` }, /detail\.image-tag/],
+    ['a digest that is not sha256', { 'image-digest': `sha512:${'a'.repeat(64)}` }, /detail\.image-digest/],
+    ['a digest of 63 hex digits', { 'image-digest': `sha256:${'a'.repeat(63)}` }, /detail\.image-digest/],
+    ['a digest in upper-case hex', { 'image-digest': `sha256:${'A'.repeat(64)}` }, /lower-case hex/],
+  ])('refuses %s before anything else, even on a deletion', (_, detail, problem) => {
+    const deletion = fixture('ecr-image-delete');
+    const event = { ...deletion, detail: { ...deletion.detail, ...detail } };
+
+    expect(() => decideRelease(event, config)).toThrow(InvalidInputError);
+    expect(() => decideRelease(event, config)).toThrow(problem);
+  });
+
+  it('accepts the edges of ECR’s tag grammar', () => {
+    for (const tag of ['_', `v${'1'.repeat(127)}`, 'V1.4.2_rc-1']) {
+      expect(decideRelease(withDetail({ 'image-tag': tag }), config)).toMatchObject({ kind: 'ignored' });
+    }
+  });
+
   it('refuses a successful push that carries no digest', () => {
     expect(() => decideRelease(withDetail({ 'image-digest': undefined }), config)).toThrow(InvalidInputError);
   });
