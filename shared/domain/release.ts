@@ -110,3 +110,25 @@ export function decideRelease(event: ImageAction, config: Config): ReleaseDecisi
   };
   return { kind: 'start', release, executionName: executionName(name, tag, digest) };
 }
+
+/**
+ * The stages that write the tag without its digest (`pinDigest: false`). Stages apply to every app, so
+ * when there is one, any app's re-pushed tag could reach it with content nobody approved.
+ */
+export function tagOnlyStages(config: Config): string[] {
+  return config.stages.filter((stage) => !stage.pinDigest).map((stage) => stage.name);
+}
+
+/** Why the intake refuses a tag pushed again with another digest, and what fixes it. */
+export function repushRefusal(
+  release: Pick<Release, 'app' | 'ecrRepository' | 'tag' | 'digest'>,
+  claimed: { readonly digest: string; readonly execution: string | undefined },
+  stages: readonly string[],
+): string {
+  const first = claimed.execution ? ` by ${claimed.execution}` : '';
+  return (
+    `refused: ${release.ecrRepository}:${release.tag} was released as ${claimed.digest}${first} and is now pushed as ${release.digest}; ` +
+    `stage${stages.length === 1 ? '' : 's'} ${stages.join(', ')} deploy${stages.length === 1 ? 's' : ''} by tag alone (pinDigest: false), so the new image would run unapproved. ` +
+    `Enable tag immutability on the ECR repository ${release.ecrRepository} (or set pinDigest: true), and push a new tag.`
+  );
+}

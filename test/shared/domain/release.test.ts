@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../shared/config/load.js';
 import { releaseSchema } from '../../../shared/contracts/tasks.js';
-import { decideRelease, type ImageAction } from '../../../shared/domain/release.js';
+import {
+  decideRelease,
+  type ImageAction,
+  repushRefusal,
+  tagOnlyStages,
+} from '../../../shared/domain/release.js';
 import { InvalidInputError } from '../../../shared/errors.js';
 
 const config = parseConfigText(readFileSync('shiplane.config.yaml', 'utf8'));
@@ -129,5 +134,34 @@ describe('decideRelease', () => {
 
   it('refuses a successful push that carries no digest', () => {
     expect(() => decideRelease(withDetail({ 'image-digest': undefined }), config)).toThrow(InvalidInputError);
+  });
+});
+
+describe('tagOnlyStages and repushRefusal', () => {
+  it('finds no tag-only stage in the default config: digests are pinned', () => {
+    expect(tagOnlyStages(config)).toEqual([]);
+  });
+
+  it('names every stage that deploys by tag alone, and the fix', () => {
+    const tagOnly = { ...config, stages: config.stages.map((stage) => ({ ...stage, pinDigest: false })) };
+    const stages = tagOnlyStages(tagOnly);
+
+    const message = repushRefusal(
+      {
+        app: 'backend',
+        ecrRepository: 'itdo-erp/backend',
+        tag: 'v1.4.2',
+        digest: `sha256:${'b'.repeat(64)}`,
+      },
+      { digest: `sha256:${'a'.repeat(64)}`, execution: undefined },
+      stages,
+    );
+
+    expect(stages).toEqual(['staging', 'production']);
+    expect(message).toBe(
+      `refused: itdo-erp/backend:v1.4.2 was released as sha256:${'a'.repeat(64)} and is now pushed as sha256:${'b'.repeat(64)}; ` +
+        'stages staging, production deploy by tag alone (pinDigest: false), so the new image would run unapproved. ' +
+        'Enable tag immutability on the ECR repository itdo-erp/backend (or set pinDigest: true), and push a new tag.',
+    );
   });
 });
