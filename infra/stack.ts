@@ -43,7 +43,11 @@ export class ShiplaneStack extends Stack {
     });
     const { stateMachine } = this.promotion;
     this.commitQueue.allowTaskResponses(stateMachine);
-    this.intake = new ImagePushIntake(this, 'image-push-intake', { config, stateMachine });
+    this.intake = new ImagePushIntake(this, 'image-push-intake', {
+      config,
+      stateMachine,
+      approvals: this.approvals,
+    });
     this.slack = new SlackInteractionEndpoint(this, 'slack-interaction', {
       config,
       approvals: this.approvals,

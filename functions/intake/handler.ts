@@ -2,12 +2,20 @@
  * Intake: EventBridge (ECR Image Action) → SQS → this Lambda → StartExecution. Each SQS record is one
  * EventBridge event. A record that cannot be parsed or started fails alone (reportBatchItemFailures),
  * so SQS redelivers it and finally moves it to the dead-letter queue; the other records are done.
+ * A tag outside ECR's grammar or a digest that is not `sha256:` + 64 lower-case hex is such a record:
+ * ECR cannot have sent it, so it is refused before anything else and parked in the DLQ (3 receives,
+ * then the DLQ alarm), where a person sees it; it is never retried beyond that.
+ * When some stage deploys by tag alone (`pinDigest: false`), each released tag is claimed with its
+ * digest (one conditional write) before its run starts; the same tag pushed again with another digest
+ * is refused (logged as an error, RepushesRefused metric) and starts nothing.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { dynamoReleaseClaims } from '../../shared/adapters/aws/release-claims.js';
 import {
   type StartExecution,
   stepFunctionsStartExecution,
@@ -17,18 +25,26 @@ import type { Config } from '../../shared/config/schema.js';
 import { ENV, requireEnv } from '../../shared/contracts/environment.js';
 import { parseInput } from '../../shared/contracts/parse.js';
 import { runInputSchema } from '../../shared/contracts/tasks.js';
-import { decideRelease } from '../../shared/domain/release.js';
+import { decideRelease, repushRefusal, tagOnlyStages } from '../../shared/domain/release.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { logger, metrics, observability, tracer } from '../../shared/observability/index.js';
+import type { ReleaseClaims } from '../../shared/ports/release-claims.js';
 import { ecrImageActionEventSchema } from './schema.js';
 
 export interface IntakeDeps {
   readonly config: Config;
   readonly startExecution: StartExecution;
+  /**
+   * Where released tags are claimed. Needed only when some stage deploys by tag alone
+   * (`pinDigest: false`); with digests pinned everywhere a new digest is simply a new run.
+   */
+  readonly releaseClaims?: ReleaseClaims;
 }
 
 /** What happened to one record; the batch processor only sees success or a thrown error. */
-export type IntakeOutcome = 'started' | 'duplicate' | 'ignored';
+export type IntakeOutcome = 'started' | 'duplicate' | 'ignored' | 'refused';
+
+const now = () => new Date().toISOString();
 
 function parseRecord(record: SQSRecord) {
   let body: unknown;
@@ -64,6 +80,45 @@ async function handleRecord(record: SQSRecord, deps: IntakeDeps): Promise<Intake
     return 'ignored';
   }
   const { release, executionName } = decision;
+  const tagOnly = tagOnlyStages(deps.config);
+  if (deps.releaseClaims && tagOnly.length > 0) {
+    // Claimed before StartExecution: a retry after a failed start finds its own claim ('same').
+    const claim = await deps.releaseClaims
+      .claim({
+        app: release.app,
+        tag: release.tag,
+        digest: release.digest,
+        execution: executionName,
+        at: now(),
+      })
+      .catch((error: unknown) => {
+        logger.warn('claiming the released tag failed; the message will be retried', {
+          ...at,
+          executionName,
+          error: (error as Error).name,
+          problem: (error as Error).message,
+        });
+        throw error;
+      });
+    if (claim.status === 'conflict') {
+      // Not retried: nothing a retry can change. Logged as an error and counted, so it reaches a person.
+      metrics.addMetric('RepushesRefused', MetricUnit.Count, 1);
+      logger.error(
+        repushRefusal(release, { digest: claim.claimedDigest, execution: claim.execution }, tagOnly),
+        {
+          ...at,
+          eventId,
+          reason: 'tag-pushed-again',
+          app: release.app,
+          tag: release.tag,
+          digest: release.digest,
+          releasedDigest: claim.claimedDigest,
+          releasedBy: claim.execution,
+        },
+      );
+      return 'refused';
+    }
+  }
   const input = parseInput(runInputSchema, { release }, 'run input');
   const result = await deps.startExecution({ name: executionName, input }).catch((error: unknown) => {
     logger.warn('StartExecution failed; the message will be retried', {
@@ -97,6 +152,12 @@ export function createIntakeHandler(deps: IntakeDeps | (() => IntakeDeps)) {
   return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     // Outside the record loop: a missing config or variable is a deployment error, not a bad message.
     const current = resolve();
+    const tagOnly = tagOnlyStages(current.config);
+    if (tagOnly.length > 0 && !current.releaseClaims) {
+      throw new Error(
+        `stages ${tagOnly.join(', ')} deploy by tag alone (pinDigest: false), so the intake must claim released tags, but it has no release claims store`,
+      );
+    }
     // One processor per invocation: it holds the batch's state, and local runs may overlap.
     const processor = new BatchProcessor(EventType.SQS);
     return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, current), processor, {
@@ -108,13 +169,23 @@ export function createIntakeHandler(deps: IntakeDeps | (() => IntakeDeps)) {
 
 // Created once per Lambda environment and reused by every invocation.
 const sfn = tracer.captureAWSv3Client(new SFNClient({}));
+const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
 let deployed: IntakeDeps | undefined;
 
-/** The deployed handler: config from SHIPLANE_CONFIG, state machine from STATE_MACHINE_ARN. */
+/**
+ * The deployed handler: config from SHIPLANE_CONFIG, state machine from STATE_MACHINE_ARN, and, when
+ * some stage deploys by tag alone, release claims in the APPROVALS_TABLE (the stack sets it only then).
+ */
 export const handler = createIntakeHandler(() => {
-  deployed ??= {
-    config: runtimeConfig(),
-    startExecution: stepFunctionsStartExecution(sfn, requireEnv(ENV.stateMachineArn)),
-  };
+  if (!deployed) {
+    const config = runtimeConfig();
+    deployed = {
+      config,
+      startExecution: stepFunctionsStartExecution(sfn, requireEnv(ENV.stateMachineArn)),
+      ...(tagOnlyStages(config).length > 0
+        ? { releaseClaims: dynamoReleaseClaims(dynamo, requireEnv(ENV.approvalsTable)) }
+        : {}),
+    };
+  }
   return deployed;
 });

@@ -4,8 +4,11 @@
  * `manifest-media-type` over time); the ones Shiplane reads are checked.
  */
 import * as z from 'zod';
+import { ECR_TAG, ECR_TAG_PROBLEM, IMAGE_DIGEST, IMAGE_DIGEST_PROBLEM } from '../../shared/domain/release.js';
 
-const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected an image digest sha256:<64 hex>');
+const digest = z.string().regex(IMAGE_DIGEST, IMAGE_DIGEST_PROBLEM);
+// Empty is how some pushes by digest arrive (untagged); the tag itself is never echoed (untrusted text).
+const tag = z.string().refine((text) => text === '' || ECR_TAG.test(text), ECR_TAG_PROBLEM);
 
 export const ecrImageActionEventSchema = z
   .object({
@@ -27,7 +30,7 @@ export const ecrImageActionEventSchema = z
       /** `PUSH` or `DELETE`. */
       'action-type': z.string().min(1),
       /** Absent (or empty) when an image is pushed by digest only. */
-      'image-tag': z.string().optional(),
+      'image-tag': tag.optional(),
     }),
   })
   .superRefine((event, ctx) => {

@@ -44,4 +44,19 @@ export class ApprovalsTable extends Construct {
       }),
     );
   }
+
+  /**
+   * What the intake needs to claim a released tag: a conditional PutItem on `release#…` items only (the
+   * old item comes back with a failed condition, so no read). Approvals, threads and pointers stay out
+   * of its reach.
+   */
+  grantClaimReleases(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['release#*'] } },
+      }),
+    );
+  }
 }

@@ -7,6 +7,8 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
 import { ENV } from '../../shared/contracts/environment.js';
+import { tagOnlyStages } from '../../shared/domain/release.js';
+import type { ApprovalsTable } from './approvals-table.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { HandlerFunction } from './handler-function.js';
 
@@ -30,6 +32,11 @@ export interface ImagePushIntakeProps {
   readonly config: Config;
   /** The promotion state machine the intake starts. */
   readonly stateMachine: IStateMachine;
+  /**
+   * Where the intake claims released tags (`release#…` items) when some stage deploys by tag alone
+   * (`pinDigest: false`). Without such a stage the intake gets neither the table nor a grant.
+   */
+  readonly approvals: ApprovalsTable;
 }
 
 /**
@@ -64,12 +71,17 @@ export class ImagePushIntake extends Construct {
       }),
     );
 
+    const claimsReleases = tagOnlyStages(props.config).length > 0;
     this.intake = new HandlerFunction(this, {
       name: 'intake',
       config: props.config,
       timeout: INTAKE_TIMEOUT,
-      environment: { [ENV.stateMachineArn]: props.stateMachine.stateMachineArn },
+      environment: {
+        [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
+        ...(claimsReleases ? { [ENV.approvalsTable]: props.approvals.table.tableName } : {}),
+      },
     });
+    if (claimsReleases) props.approvals.grantClaimReleases(this.intake);
     this.intake.addEventSource(
       new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );

@@ -1,8 +1,9 @@
 /**
  * Shiplane on one machine: the synthesized state machine in the local engine, with the REAL handlers
  * built through their factories against the endpoints a config names (stand-ins in the sandbox; real
- * services for `shiplane run`). Only what has no local equivalent changes: the approvals table is
- * in memory, task tokens go to the engine, the SNS alert topic is a callback, and nothing reads ECR.
+ * services for `shiplane run`). Only what has no local equivalent changes: the approvals table and
+ * the release claims are in memory, task tokens go to the engine, the SNS alert topic is a callback,
+ * and nothing reads ECR.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
@@ -25,6 +26,7 @@ import type { TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
 import { createGitHubAncestry } from '../../shared/adapters/github/ancestry.js';
 import { connectGitHub, type GitHubConnection } from '../../shared/adapters/github/client.js';
 import { githubRepository } from '../../shared/adapters/github/repository.js';
+import { memoryReleaseClaims } from '../../shared/adapters/memory/release-claims.js';
 import { slackFromConfig } from '../../shared/adapters/slack/web-api.js';
 import { createAuthorizer } from '../../shared/approvals/authorize.js';
 import { memoryApprovalsStore } from '../../shared/approvals/memory-store.js';
@@ -36,6 +38,7 @@ import { onceAsync } from '../../shared/handler-deps.js';
 import type { Reporter } from '../../shared/notifications/reporter.js';
 import { threadSettings } from '../../shared/notifications/thread.js';
 import { logger } from '../../shared/observability/index.js';
+import type { ReleaseClaims } from '../../shared/ports/release-claims.js';
 import {
   createLocalEngine,
   ExecutionAlreadyExistsError,
@@ -65,7 +68,8 @@ export interface LocalRuntimeOptions {
 }
 
 export interface PushOutcome {
-  readonly result: 'started' | 'duplicate' | 'ignored' | 'failed';
+  /** `refused`: the tag was released before with another digest and some stage deploys by tag alone. */
+  readonly result: 'started' | 'duplicate' | 'ignored' | 'refused' | 'failed';
   readonly execution?: string;
 }
 
@@ -204,7 +208,17 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       throw error;
     }
   };
-  const intake = createIntakeHandler({ config, startExecution });
+  // No DynamoDB locally: released tags are claimed in memory, under the same first-digest-wins rule.
+  const claims = memoryReleaseClaims();
+  const releaseClaims: ReleaseClaims = {
+    async claim(request) {
+      const claim = await claims.claim(request);
+      const current = delivery.getStore();
+      if (claim.status === 'conflict' && current) current.outcome = { result: 'refused' };
+      return claim;
+    },
+  };
+  const intake = createIntakeHandler({ config, startExecution, releaseClaims });
 
   // Secret sync sends to the commit queue; locally its messages go to the same committer, in order.
   let queue: Promise<void> = Promise.resolve();

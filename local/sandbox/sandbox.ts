@@ -388,6 +388,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             result: 'ignored',
             message: `${pushed}: ignored by the intake (the tag is not a release of ${app})`,
           };
+        case 'refused':
+          return {
+            result: 'failed',
+            message: `${pushed}: refused by the intake — the tag was released before with another digest; see the log`,
+          };
         default:
           return { result: 'failed', message: `${pushed}: the intake failed; see the log` };
       }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { parseDuration } from '../domain/duration.js';
+import { tagPatternProblem } from '../domain/tag-pattern.js';
 import { parseSecretRef, type SecretRef } from './secret-ref.js';
 
 /**
@@ -53,12 +54,10 @@ function isLoopbackHost(url: URL): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** Tag patterns run on RE2 (linear time); a pattern RE2 cannot compile is refused here, not at intake. */
 const regex = z.string().superRefine((text, ctx) => {
-  try {
-    new RegExp(text);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
-  }
+  const problem = tagPatternProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 const numericId = (what: string) =>
@@ -131,7 +130,8 @@ const stage = z.strictObject({
   /** Helm values files: the key path of the tag; `{app}` stands for the app's name. */
   valuesPath: z.string().min(1).optional(),
   digestPath: z.string().min(1).optional(),
-  pinDigest: z.boolean().default(false),
+  /** Default: see pinDigestDefault (it depends on the stage's kind, so the transform below fills it in). */
+  pinDigest: z.boolean().optional(),
   createIfMissing: z.boolean().default(false),
   argocdApp: z.string().min(1),
   argocdProject: z.string().min(1).optional(),
@@ -141,6 +141,22 @@ const stage = z.strictObject({
   pollInterval: duration('10s'),
   approval: approval.optional(),
 });
+
+/**
+ * Digests are pinned unless the stage cannot pin them, so what was approved is what runs even when a
+ * tag is pushed again. A Helm stage pins only at its digestPath.
+ */
+export function pinDigestDefault(stage: {
+  readonly valuesPath?: string | undefined;
+  readonly digestPath?: string | undefined;
+}): boolean {
+  return stage.valuesPath === undefined || stage.digestPath !== undefined;
+}
+
+const stageWithDefaults = stage.transform(({ pinDigest, ...rest }) => ({
+  ...rest,
+  pinDigest: pinDigest ?? pinDigestDefault(rest),
+}));
 
 const secretStore = z.strictObject({
   kind: z.enum(['SecretStore', 'ClusterSecretStore']),
@@ -185,7 +201,7 @@ export const configSchema = z
     apps: z
       .record(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'expected a lower-case app name'), app)
       .refine((apps) => Object.keys(apps).length > 0, 'configure at least one app'),
-    stages: z.array(stage).min(1, 'configure at least one stage'),
+    stages: z.array(stageWithDefaults).min(1, 'configure at least one stage'),
     secrets: z.array(secretSelection).default([]),
     secretSync: z.strictObject({ interval: duration('15m') }).default({ interval: 900 }),
   })
@@ -238,6 +254,14 @@ export const configSchema = z
       }
       if (entry.digestPath && !entry.valuesPath) {
         ctx.addIssue({ code: 'custom', path: ['stages', index, 'digestPath'], message: 'needs valuesPath' });
+      }
+      if (entry.valuesPath && !entry.digestPath && entry.pinDigest) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', index, 'pinDigest'],
+          message:
+            'a Helm stage (valuesPath) pins the digest at its digestPath; set digestPath (e.g. {app}.image.digest) or pinDigest: false',
+        });
       }
       historyEvents += Math.ceil(entry.healthTimeout / entry.pollInterval) * HISTORY_EVENTS_PER_POLL;
     });

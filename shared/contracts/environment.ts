@@ -7,7 +7,10 @@ export const ENV = {
   config: 'SHIPLANE_CONFIG',
   /** intake: the promotion state machine to start. */
   stateMachineArn: 'STATE_MACHINE_ARN',
-  /** request-approval, slack-interaction, notify: approvals and release threads (pk `pk`, TTL `expiresAt`). */
+  /**
+   * request-approval, slack-interaction, notify: approvals and release threads (pk `pk`, TTL `expiresAt`);
+   * intake: released tags, when some stage deploys by tag alone.
+   */
   approvalsTable: 'APPROVALS_TABLE',
   /** notify: the SNS alert topic. */
   alertTopicArn: 'ALERT_TOPIC_ARN',

@@ -6,6 +6,14 @@ import type { AppConfig, Config } from '../config/schema.js';
 import type { Release } from '../contracts/tasks.js';
 import { InvalidInputError } from '../errors.js';
 import { executionName } from './execution-name.js';
+import { compileTagPattern } from './tag-pattern.js';
+
+/** ECR's image tag grammar (PutImage `imageTag`): anything else did not come from ECR. */
+export const ECR_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+export const ECR_TAG_PROBLEM = 'expected an ECR image tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
+/** The digests ECR reports: sha256 in lower-case hex. */
+export const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
+export const IMAGE_DIGEST_PROBLEM = 'expected an image digest: sha256: and 64 lower-case hex digits';
 
 /** The fields of an ECR "ECR Image Action" event the decision reads (names as ECR writes them). */
 export interface ImageAction {
@@ -51,12 +59,23 @@ export function appForRepository(
 }
 
 /**
- * Decides whether an ECR image action starts a promotion. The app's `tags` pattern is a JavaScript
- * regular expression tested against the whole tag as written (anchor it with `^…$` to match exactly).
+ * Decides whether an ECR image action starts a promotion. The app's `tags` pattern is an RE2 regular
+ * expression (linear-time matching) tested against the whole tag as written (anchor it with `^…$` to
+ * match exactly).
  */
 export function decideRelease(event: ImageAction, config: Config): ReleaseDecision {
   const { detail } = event;
   const repository = detail['repository-name'];
+  // Before anything else: a tag or digest ECR cannot produce is a forged or broken event, never a release.
+  // (The event schema refuses them first; this keeps every caller of the domain honest.)
+  const pushedTag = detail['image-tag'];
+  if (pushedTag && !ECR_TAG.test(pushedTag)) {
+    throw new InvalidInputError(`detail.image-tag: ${ECR_TAG_PROBLEM}`);
+  }
+  const pushedDigest = detail['image-digest'];
+  if (pushedDigest !== undefined && !IMAGE_DIGEST.test(pushedDigest)) {
+    throw new InvalidInputError(`detail.image-digest: ${IMAGE_DIGEST_PROBLEM}`);
+  }
   if (detail['action-type'] !== 'PUSH') {
     return ignored('not-a-push', `${detail['action-type']} of ${repository} is not a push`);
   }
@@ -72,7 +91,7 @@ export function decideRelease(event: ImageAction, config: Config): ReleaseDecisi
     return ignored('untagged', `push to ${repository} has no tag`);
   }
   const { name, app } = match;
-  if (!new RegExp(app.tags).test(tag)) {
+  if (!compileTagPattern(app.tags).test(tag)) {
     return ignored('tag-not-a-release', `tag ${tag} does not match ${app.tags}, the tags of app ${name}`);
   }
   const digest = detail['image-digest'];
@@ -90,4 +109,26 @@ export function decideRelease(event: ImageAction, config: Config): ReleaseDecisi
     pushedAt: event.time,
   };
   return { kind: 'start', release, executionName: executionName(name, tag, digest) };
+}
+
+/**
+ * The stages that write the tag without its digest (`pinDigest: false`). Stages apply to every app, so
+ * when there is one, any app's re-pushed tag could reach it with content nobody approved.
+ */
+export function tagOnlyStages(config: Config): string[] {
+  return config.stages.filter((stage) => !stage.pinDigest).map((stage) => stage.name);
+}
+
+/** Why the intake refuses a tag pushed again with another digest, and what fixes it. */
+export function repushRefusal(
+  release: Pick<Release, 'app' | 'ecrRepository' | 'tag' | 'digest'>,
+  claimed: { readonly digest: string; readonly execution: string | undefined },
+  stages: readonly string[],
+): string {
+  const first = claimed.execution ? ` by ${claimed.execution}` : '';
+  return (
+    `refused: ${release.ecrRepository}:${release.tag} was released as ${claimed.digest}${first} and is now pushed as ${release.digest}; ` +
+    `stage${stages.length === 1 ? '' : 's'} ${stages.join(', ')} deploy${stages.length === 1 ? 's' : ''} by tag alone (pinDigest: false), so the new image would run unapproved. ` +
+    `Enable tag immutability on the ECR repository ${release.ecrRepository} (or set pinDigest: true), and push a new tag.`
+  );
 }

@@ -71,6 +71,21 @@ describe('shiplane validate', () => {
     expect(result.stderr).not.toContain('eyJhbGciOiJIUzI1NiJ9');
   });
 
+  it('refuses a tag pattern RE2 cannot run, naming the key and the reason', async () => {
+    const file = await configFile(
+      'backreference.yaml',
+      // A function: a replacement string would read the pattern's `$'` as a special pattern.
+      shipped.replace("tags: '^v\\d+\\.\\d+\\.\\d+$'", () => "tags: '^(v\\d+)-\\1$'"),
+    );
+
+    const result = await runCli(['validate', '--config', file]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      '  apps.backend.tags: not a pattern Shiplane can match in linear time (RE2 syntax: no backreferences or lookarounds): error parsing regexp: invalid escape sequence: `\\1`',
+    );
+  });
+
   it('points at the line of a YAML syntax error', async () => {
     const file = await configFile('syntax.yaml', 'gitops:\n  repository: [itdo-erp\n');
 

@@ -460,3 +460,35 @@ describe('a config without secrets', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/secretsmanager:ListSecrets|aws\.secretsmanager/);
   });
 });
+
+describe('a config with a stage that deploys by tag alone', () => {
+  it('lets the intake put release# items of the approvals table, and nothing else in it', () => {
+    const config = configWith((input) => ({
+      ...input,
+      stages: input.stages.map((stage) => ({ ...stage, pinDigest: stage.name !== 'staging' })),
+    }));
+    const { stack } = createShiplaneApp(config, { nag: true });
+    const template = Template.fromStack(stack);
+    const [, intake] = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+      ([, r]) => (r as Json).Metadata['shiplane:handler'] === 'intake',
+    )!;
+    const roleId = (intake as Json).Properties.Role['Fn::GetAtt'][0];
+    const dynamo = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((r) => (r as Json).Properties.Roles.some((ref: Json) => ref.Ref === roleId))
+      .flatMap((r) => (r as Json).Properties.PolicyDocument.Statement)
+      .filter((s: Json) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+
+    expect(dynamo).toEqual([
+      {
+        Action: 'dynamodb:PutItem',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^approvalstable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['release#*'] } },
+      },
+    ]);
+    expect((intake as Json).Properties.Environment.Variables.APPROVALS_TABLE).toEqual({
+      Ref: expect.stringMatching(/^approvalstable/),
+    });
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+  });
+});

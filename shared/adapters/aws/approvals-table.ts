@@ -9,6 +9,7 @@
  * - `deployed#<app>#<stage>`: the tag last seen healthy in a stage, shown as "from" in approvals.
  * - `pending#<app>#<stage>`: the approval an app's stage was last asked for (any run), so a newer
  *   release's request can close an older run's approval as superseded.
+ * - `release#<app>#<tag>`: the digest a tag was released with (release-claims.ts; the intake's only items).
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';

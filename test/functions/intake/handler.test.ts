@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createIntakeHandler, handler } from '../../../functions/intake/handler.js';
+import { dynamoReleaseClaims } from '../../../shared/adapters/aws/release-claims.js';
 import { stepFunctionsStartExecution } from '../../../shared/adapters/aws/step-functions.js';
-import { parseConfigText } from '../../../shared/config/load.js';
+import { parseConfig, parseConfigText } from '../../../shared/config/load.js';
 import { serializeConfigInput, toConfigInput } from '../../../shared/config/runtime.js';
 import { ENV } from '../../../shared/contracts/environment.js';
 import { logger } from '../../../shared/observability/index.js';
@@ -61,6 +63,7 @@ const context = {
 } as Context;
 
 const sfn = mockClient(SFNClient);
+const ddb = mockClient(DynamoDBClient);
 const intake = createIntakeHandler({
   config,
   startExecution: stepFunctionsStartExecution(new SFNClient({}), STATE_MACHINE_ARN),
@@ -68,6 +71,7 @@ const intake = createIntakeHandler({
 
 beforeEach(() => {
   sfn.reset();
+  ddb.reset();
   sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
     executionArn: `arn:aws:states:eu-west-1:123456789012:execution:shiplane-promotion:${input.name}`,
     startDate: new Date('2025-11-16T01:54:40Z'),
@@ -162,6 +166,22 @@ describe('intake handler', () => {
       /detail\.image-digest: a successful push must carry the image digest/,
     ],
     ['a digest that is not sha256', withDetail({ 'image-digest': 'md5:abc' }), /detail\.image-digest/],
+    [
+      'a tag outside ECR’s grammar',
+      withDetail({ 'image-tag': 'v1.4.2;curl evil.example' }),
+      /detail\.image-tag: expected an ECR image tag: \[A-Za-z0-9_\]\[A-Za-z0-9_.-\]\{0,127\}/,
+    ],
+    ['a tag that starts with a hyphen', withDetail({ 'image-tag': '-v1.4.2' }), /detail\.image-tag/],
+    [
+      'a tag longer than 128 characters',
+      withDetail({ 'image-tag': `v${'1'.repeat(128)}` }),
+      /detail\.image-tag/,
+    ],
+    [
+      'a digest in upper-case hex',
+      withDetail({ 'image-digest': `sha256:${'7F'.repeat(32)}` }),
+      /detail\.image-digest: expected an image digest: sha256: and 64 lower-case hex digits/,
+    ],
     ['an account id that is not one', { ...push, account: 'itdo' }, /account: expected a 12-digit/],
   ])('fails only the record with %s, logging what is wrong', async (_, body, problem) => {
     // Prepare
@@ -180,6 +200,15 @@ describe('intake handler', () => {
       expect.stringContaining('malformed intake message'),
       expect.objectContaining({ messageId: bad.messageId, problem: expect.stringMatching(problem) }),
     );
+  });
+
+  it('never repeats a refused tag in its log: it is untrusted text', async () => {
+    const error = vi.spyOn(logger, 'error');
+
+    await intake(sqsEvent(sqsRecord(withDetail({ 'image-tag': 'v1<!channel>' }))), context);
+
+    expect(JSON.stringify(error.mock.calls)).not.toContain('<!channel>');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
   it('fails a record whose StartExecution is throttled, so SQS retries it', async () => {
@@ -214,10 +243,161 @@ describe('intake handler', () => {
   });
 });
 
+/** The example config with staging writing the tag alone: a re-pushed tag would reach it unapproved. */
+const tagOnlyConfig = parseConfig({
+  ...toConfigInput(config),
+  stages: toConfigInput(config).stages.map((stage) =>
+    stage.name === 'staging' ? { ...stage, pinDigest: false } : stage,
+  ),
+});
+const APPROVALS_TABLE = 'shiplane-approvals';
+const RELEASED = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd12345678';
+const REPUSHED = `sha256:${'e'.repeat(64)}`;
+/** DynamoDB's answer when `release#backend#v1.4.2` already holds `digest` (ReturnValuesOnConditionCheckFailure). */
+const alreadyReleased = (digest: string) =>
+  new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    Item: {
+      pk: { S: 'release#backend#v1.4.2' },
+      digest: { S: digest },
+      execution: { S: 'backend-v1.4.2-7f5b2640fe6f' },
+    },
+  });
+
+describe('intake handler, when some stage deploys by tag alone (pinDigest: false)', () => {
+  const claiming = createIntakeHandler({
+    config: tagOnlyConfig,
+    startExecution: stepFunctionsStartExecution(new SFNClient({}), STATE_MACHINE_ARN),
+    releaseClaims: dynamoReleaseClaims(new DynamoDBClient({}), APPROVALS_TABLE),
+  });
+
+  it('claims the released tag, then starts its run', async () => {
+    ddb.on(PutItemCommand).resolves({});
+
+    const response = await claiming(sqsEvent(sqsRecord(push)), context);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const puts = ddb.commandCalls(PutItemCommand);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.args[0].input).toMatchObject({
+      TableName: APPROVALS_TABLE,
+      Item: { pk: { S: 'release#backend#v1.4.2' }, digest: { S: RELEASED } },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('refuses a released tag pushed again with another digest: logged with the fix, no second run, not retried', async () => {
+    // Prepare
+    ddb.on(PutItemCommand).rejects(alreadyReleased(RELEASED));
+    const error = vi.spyOn(logger, 'error');
+    const repushed = sqsRecord(withDetail({ 'image-digest': REPUSHED }));
+
+    // Act
+    const response = await claiming(sqsEvent(repushed), context);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(error).toHaveBeenCalledWith(
+      `refused: itdo-erp/backend:v1.4.2 was released as ${RELEASED} by backend-v1.4.2-7f5b2640fe6f and is now pushed as ${REPUSHED}; ` +
+        'stage staging deploys by tag alone (pinDigest: false), so the new image would run unapproved. ' +
+        'Enable tag immutability on the ECR repository itdo-erp/backend (or set pinDigest: true), and push a new tag.',
+      expect.objectContaining({
+        messageId: repushed.messageId,
+        reason: 'tag-pushed-again',
+        digest: REPUSHED,
+        releasedDigest: RELEASED,
+      }),
+    );
+  });
+
+  it('stays idempotent for a repeated event of the same image: the claim is its own, the run already exists', async () => {
+    ddb.on(PutItemCommand).rejects(alreadyReleased(RELEASED));
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    const info = vi.spyOn(logger, 'info');
+
+    const response = await claiming(sqsEvent(sqsRecord(push)), context);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    expect(info).toHaveBeenCalledWith(
+      expect.stringContaining('duplicate: execution backend-v1.4.2-7f5b2640fe6f already exists'),
+      expect.anything(),
+    );
+  });
+
+  it('starts the run when a retry finds its own claim after a failed StartExecution', async () => {
+    ddb.on(PutItemCommand).resolvesOnce({}).rejects(alreadyReleased(RELEASED));
+    sfn
+      .on(StartExecutionCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .resolves({ executionArn: `${STATE_MACHINE_ARN}:backend-v1.4.2-7f5b2640fe6f`, startDate: new Date() });
+    const record = sqsRecord(push);
+
+    const first = await claiming(sqsEvent(record), context);
+    const retry = await claiming(sqsEvent(record), context);
+
+    expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+    expect(retry).toEqual({ batchItemFailures: [] });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(2);
+  });
+
+  it('fails the record, to be retried, when the claim cannot be written; nothing starts', async () => {
+    ddb
+      .on(PutItemCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const record = sqsRecord(push);
+
+    const response = await claiming(sqsEvent(record), context);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('refuses to run without a claims store rather than let a re-pushed tag through', async () => {
+    const unguarded = createIntakeHandler({
+      config: tagOnlyConfig,
+      startExecution: stepFunctionsStartExecution(new SFNClient({}), STATE_MACHINE_ARN),
+    });
+
+    await expect(unguarded(sqsEvent(sqsRecord(push)), context)).rejects.toThrow(
+      /stages staging deploy by tag alone .* no release claims store/,
+    );
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+});
+
+describe('intake handler, with digests pinned everywhere (the default)', () => {
+  it('claims nothing: a new digest for a released tag is a new run that deploys exactly that digest', async () => {
+    const pinned = createIntakeHandler({
+      config,
+      startExecution: stepFunctionsStartExecution(new SFNClient({}), STATE_MACHINE_ARN),
+      releaseClaims: dynamoReleaseClaims(new DynamoDBClient({}), APPROVALS_TABLE),
+    });
+
+    const response = await pinned(
+      sqsEvent(sqsRecord(push), sqsRecord(withDetail({ 'image-digest': REPUSHED }))),
+      context,
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(ddb.calls()).toHaveLength(0);
+    expect(sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name)).toEqual([
+      'backend-v1.4.2-7f5b2640fe6f',
+      'backend-v1.4.2-eeeeeeeeeeee',
+    ]);
+  });
+});
+
 describe('deployed intake handler', () => {
   afterEach(() => {
     delete process.env[ENV.config];
     delete process.env[ENV.stateMachineArn];
+    delete process.env[ENV.approvalsTable];
   });
 
   it('reads the config and state machine from the environment the stack sets', async () => {

@@ -172,7 +172,7 @@ describe('the promotion state machine of the example config', () => {
         stage: 'staging',
         file: 'environments/staging/kustomization.yaml',
         'release.$': '$.release',
-        pinDigest: false,
+        pinDigest: true,
         createIfMissing: false,
       },
     });

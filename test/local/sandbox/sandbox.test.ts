@@ -3,6 +3,7 @@
  * path. One sandbox serves the scenario and the pushes after it; a second start in the same folder
  * runs the unattended `--approve auto --exit --json` mode.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { listRuns } from '../../../cli/commands/runs.js';
 import { quietHandlers, runSandbox } from '../../../cli/commands/sandbox.js';
 import { showRun } from '../../../cli/commands/show.js';
 import type { Io } from '../../../cli/io.js';
+import { digestFor } from '../../../local/sandbox/ecr-push.js';
 import { commitLog, currentTags } from '../../../local/sandbox/gitops-repo.js';
 import type { Sandbox } from '../../../local/sandbox/sandbox.js';
 import { SANDBOX_USERS } from '../../../local/sandbox/sandbox-config.js';
@@ -102,6 +104,12 @@ describe('the sandbox scenario', () => {
     const { ts, approvalId } = await approvalMessage(execution);
     expect((await currentTags(sandbox.repoDir)).staging?.backend).toBe('v2.1.6');
     expect((await currentTags(sandbox.repoDir)).production?.backend).toBe('v2.1.5');
+    // Digests are pinned by default: staging runs exactly the image that will be approved.
+    const staging = execFileSync('git', ['show', 'main:environments/staging/kustomization.yaml'], {
+      cwd: sandbox.repoDir,
+      encoding: 'utf8',
+    });
+    expect(staging).toContain(`digest: ${digestFor('itdo-erp/backend', 'v2.1.6')}\n`);
 
     // Act: someone who may not approve clicks first, then an approver
     const outsider = await click(ts, APPROVE_ACTION, approvalId, SANDBOX_USERS.outsider.id);

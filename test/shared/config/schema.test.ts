@@ -53,6 +53,32 @@ describe('config defaults', () => {
     expect(config.apps.backend?.newName).toBeUndefined();
   });
 
+  it('pins digests by default on Kustomize stages', () => {
+    const raw = shippedConfig();
+
+    const config = parseConfig(raw);
+
+    expect(config.stages.map((stage) => stage.pinDigest)).toEqual([true, true]);
+  });
+
+  it('pins digests by default on a Helm stage with a digestPath, not on one without', () => {
+    const raw = shippedConfig();
+    raw.stages[0].valuesPath = '{app}.image.tag';
+    raw.stages[0].digestPath = '{app}.image.digest';
+    raw.stages[1].valuesPath = '{app}.image.tag';
+
+    const config = parseConfig(raw);
+
+    expect(config.stages.map((stage) => stage.pinDigest)).toEqual([true, false]);
+  });
+
+  it('keeps an explicit pinDigest: false (tag-only edits)', () => {
+    const raw = shippedConfig();
+    raw.stages[0].pinDigest = false;
+
+    expect(parseConfig(raw).stages[0]?.pinDigest).toBe(false);
+  });
+
   it('accepts a GitHub App instead of a token', () => {
     const raw = shippedConfig();
     delete raw.gitops.github.token;
@@ -145,7 +171,20 @@ const badConfigs: Array<[string, (raw: RawConfig) => void, { path: string; messa
   [
     'a tag pattern that is not a regular expression',
     (raw) => (raw.apps.backend.tags = '^v(\\d+$'),
-    { path: 'apps.backend.tags', message: /not a valid regular expression/ },
+    { path: 'apps.backend.tags', message: /^not a pattern .*: error parsing regexp: missing closing \)/ },
+  ],
+  [
+    'a tag pattern with a backreference (RE2 has none)',
+    (raw) => (raw.apps.backend.tags = '^(v\\d+)-\\1$'),
+    {
+      path: 'apps.backend.tags',
+      message: /linear time \(RE2 syntax: no backreferences or lookarounds\).*`\\1`/,
+    },
+  ],
+  [
+    'a tag pattern with a lookahead (RE2 has none)',
+    (raw) => (raw.apps.frontend.tags = '^v(?!0)\\d+$'),
+    { path: 'apps.frontend.tags', message: /RE2 syntax.*unsupported Perl syntax: `\(\?!`/ },
   ],
   [
     'health waits that would exhaust the execution history',
@@ -218,6 +257,17 @@ const badConfigs: Array<[string, (raw: RawConfig) => void, { path: string; messa
     'a digestPath without valuesPath',
     (raw) => (raw.stages[0].digestPath = 'image.digest'),
     { path: 'stages[0].digestPath', message: /needs valuesPath/ },
+  ],
+  [
+    'pinDigest on a Helm stage without digestPath',
+    (raw) => {
+      raw.stages[0].valuesPath = '{app}.image.tag';
+      raw.stages[0].pinDigest = true;
+    },
+    {
+      path: 'stages[0].pinDigest',
+      message: /pins the digest at its digestPath; set digestPath .* or pinDigest: false/,
+    },
   ],
 ];
 

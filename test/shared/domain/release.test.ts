@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../shared/config/load.js';
 import { releaseSchema } from '../../../shared/contracts/tasks.js';
-import { decideRelease, type ImageAction } from '../../../shared/domain/release.js';
+import {
+  decideRelease,
+  type ImageAction,
+  repushRefusal,
+  tagOnlyStages,
+} from '../../../shared/domain/release.js';
 import { InvalidInputError } from '../../../shared/errors.js';
 
 const config = parseConfigText(readFileSync('shiplane.config.yaml', 'utf8'));
@@ -89,7 +94,74 @@ describe('decideRelease', () => {
     });
   });
 
+  it('matches the tag pattern in linear time: a catastrophic pattern answers a 34-character near miss', () => {
+    const catastrophic = {
+      ...config,
+      apps: { ...config.apps, backend: { ...config.apps.backend!, tags: '^v(\\d+\\.?)+$' } },
+    };
+    const tag = `v${'1'.repeat(32)}-`;
+
+    expect(decideRelease(withDetail({ 'image-tag': tag }), catastrophic)).toMatchObject({
+      kind: 'ignored',
+      reason: 'tag-not-a-release',
+    });
+    expect(decideRelease(withDetail({ 'image-tag': 'v1.4.2' }), catastrophic).kind).toBe('start');
+  });
+
+  it.each([
+    [
+      'a tag outside ECR’s grammar',
+      { 'image-tag': 'v1.4.2 v1.4.3' },
+      /detail\.image-tag: expected an ECR image tag/,
+    ],
+    ['a tag of 129 characters', { 'image-tag': `v${'1'.repeat(128)}` }, /detail\.image-tag/],
+    ['a digest that is not sha256', { 'image-digest': `sha512:${'a'.repeat(64)}` }, /detail\.image-digest/],
+    ['a digest of 63 hex digits', { 'image-digest': `sha256:${'a'.repeat(63)}` }, /detail\.image-digest/],
+    ['a digest in upper-case hex', { 'image-digest': `sha256:${'A'.repeat(64)}` }, /lower-case hex/],
+  ])('refuses %s before anything else, even on a deletion', (_, detail, problem) => {
+    const deletion = fixture('ecr-image-delete');
+    const event = { ...deletion, detail: { ...deletion.detail, ...detail } };
+
+    expect(() => decideRelease(event, config)).toThrow(InvalidInputError);
+    expect(() => decideRelease(event, config)).toThrow(problem);
+  });
+
+  it('accepts the edges of ECR’s tag grammar', () => {
+    for (const tag of ['_', `v${'1'.repeat(127)}`, 'V1.4.2_rc-1']) {
+      expect(decideRelease(withDetail({ 'image-tag': tag }), config)).toMatchObject({ kind: 'ignored' });
+    }
+  });
+
   it('refuses a successful push that carries no digest', () => {
     expect(() => decideRelease(withDetail({ 'image-digest': undefined }), config)).toThrow(InvalidInputError);
+  });
+});
+
+describe('tagOnlyStages and repushRefusal', () => {
+  it('finds no tag-only stage in the default config: digests are pinned', () => {
+    expect(tagOnlyStages(config)).toEqual([]);
+  });
+
+  it('names every stage that deploys by tag alone, and the fix', () => {
+    const tagOnly = { ...config, stages: config.stages.map((stage) => ({ ...stage, pinDigest: false })) };
+    const stages = tagOnlyStages(tagOnly);
+
+    const message = repushRefusal(
+      {
+        app: 'backend',
+        ecrRepository: 'itdo-erp/backend',
+        tag: 'v1.4.2',
+        digest: `sha256:${'b'.repeat(64)}`,
+      },
+      { digest: `sha256:${'a'.repeat(64)}`, execution: undefined },
+      stages,
+    );
+
+    expect(stages).toEqual(['staging', 'production']);
+    expect(message).toBe(
+      `refused: itdo-erp/backend:v1.4.2 was released as sha256:${'a'.repeat(64)} and is now pushed as sha256:${'b'.repeat(64)}; ` +
+        'stages staging, production deploy by tag alone (pinDigest: false), so the new image would run unapproved. ' +
+        'Enable tag immutability on the ECR repository itdo-erp/backend (or set pinDigest: true), and push a new tag.',
+    );
   });
 });
