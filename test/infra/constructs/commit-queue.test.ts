@@ -22,7 +22,7 @@ const COMMIT_QUEUE = /^commitqueue[0-9A-F]{8}$/;
 function commitQueuePolicy(template: CloudFormationTemplate): Json[] {
   const queue = idOf(template, 'AWS::SQS::Queue', COMMIT_QUEUE);
   const policies = resourcesOf(template, 'AWS::SQS::QueuePolicy').filter(([, policy]) =>
-    (policy.Properties?.Queues as Json[]).some((ref) => ref.Ref === queue),
+    ((policy.Properties?.Queues ?? []) as Json[]).some((ref) => ref.Ref === queue),
   );
   expect(policies).toHaveLength(1);
   return policies[0]![1].Properties?.PolicyDocument.Statement as Json[];
@@ -92,7 +92,7 @@ describe('the commit queue', () => {
     )?.[1];
     const roleId = committer?.Properties?.Role['Fn::GetAtt'][0];
     const statements = resourcesOf(template, 'AWS::IAM::Policy')
-      .filter(([, policy]) => (policy.Properties?.Roles as Json[]).some((ref) => ref.Ref === roleId))
+      .filter(([, policy]) => ((policy.Properties?.Roles ?? []) as Json[]).some((ref) => ref.Ref === roleId))
       .flatMap(([, policy]) => policy.Properties?.PolicyDocument.Statement as Json[]);
 
     const describe = statements.filter((s) => [s.Action].flat().includes('states:DescribeExecution'));
