@@ -36,6 +36,7 @@ import { logger } from '../../shared/observability/index.js';
 import {
   createLocalEngine,
   ExecutionAlreadyExistsError,
+  engineRunStatus,
   type LocalEngine,
   type LocalHandler,
   type LocalTiming,
@@ -131,7 +132,20 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     return engine;
   };
 
-  const committer = createCommitterHandler({ github: connect, taskTokens, commit: { backoffBaseMs: 100 } });
+  const committer = createCommitterHandler({
+    github: connect,
+    taskTokens,
+    commit: { backoffBaseMs: 100 },
+    // The real run check, against the engine's own executions.
+    runs: engineRunStatus(running),
+    ...(options.onAlert
+      ? {
+          alert: async (alert: Alert) => {
+            options.onAlert?.(alert);
+          },
+        }
+      : {}),
+  });
 
   const handlers = {
     committer: committer as LocalHandler,

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,12 +14,15 @@ import { createCommitterHandler, handler } from '../../../functions/committer/ha
 import type { GitHubServer } from '../../../local/github-server/index.js';
 import { CONFIG_ENV, serializeConfigInput } from '../../../shared/config/runtime.js';
 import { type CommitRequest, commitResultSchema } from '../../../shared/contracts/tasks.js';
+import type { Alert } from '../../../shared/domain/release-thread.js';
 import { type AcceptChange, configuredChanges } from '../../../shared/gitops/allowed-changes.js';
 import {
   connect,
   imageRequest,
   REPOSITORY,
   type RecordedAnswer,
+  type RecordingRuns,
+  recordingRuns,
   recordingTaskTokens,
   STAGING,
   startItdoGitHub,
@@ -23,6 +31,9 @@ import {
 const RECORD = JSON.parse(
   readFileSync(new URL('../../fixtures/gitops/sqs-fifo-record.json', import.meta.url), 'utf8'),
 ) as SQSRecord;
+
+const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:ShiplanePromotion';
+const EXECUTION_PREFIX = 'arn:aws:states:eu-west-1:123456789012:execution:ShiplanePromotion:';
 
 const context = {
   callbackWaitsForEmptyEventLoop: true,
@@ -39,8 +50,12 @@ const context = {
   succeed: () => undefined,
 } as Context;
 
-/** An SQS FIFO batch as Lambda delivers it: one record per body, in order. */
-function sqsEvent(bodies: (CommitRequest | string)[]): SQSEvent {
+/** The runs the committer under test sees: each event's image requests are RUNNING unless a test said otherwise. */
+let runs: RecordingRuns = recordingRuns();
+
+/** An SQS FIFO batch as Lambda delivers it: one record per body, in order, sent just now. */
+function sqsEvent(bodies: (CommitRequest | string)[], sentAt = Date.now()): SQSEvent {
+  for (const body of bodies) if (typeof body !== 'string') runs.running(body);
   return {
     Records: bodies.map((body, index) => {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -49,7 +64,11 @@ function sqsEvent(bodies: (CommitRequest | string)[]): SQSEvent {
         messageId: `msg-${index + 1}`,
         body: text,
         md5OfBody: createHash('md5').update(text).digest('hex'),
-        attributes: { ...RECORD.attributes, SequenceNumber: String(18891049683529516288n + BigInt(index)) },
+        attributes: {
+          ...RECORD.attributes,
+          SentTimestamp: String(sentAt),
+          SequenceNumber: String(18891049683529516288n + BigInt(index)),
+        },
       };
     }),
   };
@@ -62,21 +81,37 @@ afterEach(async () => {
 });
 
 async function setUp(
-  options: { refuse?: Record<string, string>; token?: string; retries?: number; accept?: AcceptChange } = {},
+  options: {
+    refuse?: Record<string, string>;
+    token?: string;
+    retries?: number;
+    accept?: AcceptChange;
+    /** Milliseconds per second of `retry-after`. @default 1 */
+    rateLimitSecondMs?: number;
+    taskTimeoutMs?: number;
+  } = {},
 ) {
   server = await startItdoGitHub();
   const taskTokens = recordingTaskTokens(options.refuse);
+  runs = recordingRuns();
+  const alerts: Alert[] = [];
   const github = await connect(server, {
     ...(options.token ? { token: options.token } : {}),
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    ...(options.rateLimitSecondMs !== undefined ? { rateLimitSecondMs: options.rateLimitSecondMs } : {}),
   });
   const committer = createCommitterHandler({
     github,
     taskTokens,
+    runs,
+    alert: async (alert) => {
+      alerts.push(alert);
+    },
     commit: { sleep: async () => undefined },
     ...(options.accept ? { accept: options.accept } : {}),
+    ...(options.taskTimeoutMs !== undefined ? { taskTimeoutMs: options.taskTimeoutMs } : {}),
   });
-  return { server, taskTokens, committer };
+  return { server, taskTokens, committer, runs, alerts };
 }
 
 const byToken = (answers: RecordedAnswer[]) =>
@@ -371,7 +406,18 @@ describe('committer handler', () => {
   it('runs deployed: config from SHIPLANE_CONFIG, token from its reference, answers through Step Functions', async () => {
     server = await startItdoGitHub();
     const sfn = mockClient(SFNClient);
-    sfn.on(SendTaskSuccessCommand).resolves({}).on(SendTaskFailureCommand).resolves({});
+    const request = imageRequest('backend', 'v2.1.6', { token: 'sfn-token' });
+    sfn
+      .on(SendTaskSuccessCommand)
+      .resolves({})
+      .on(SendTaskFailureCommand)
+      .resolves({})
+      .on(DescribeExecutionCommand)
+      .resolves({
+        status: 'RUNNING',
+        input: JSON.stringify({ release: request.change.kind === 'image' ? request.change.release : null }),
+      });
+    process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
     process.env[CONFIG_ENV] = serializeConfigInput({
       gitops: {
         repository: REPOSITORY,
@@ -389,12 +435,12 @@ describe('committer handler', () => {
     });
     process.env.TEST_COMMITTER_GITHUB_TOKEN = 'ghp_committer_test_token';
     try {
-      const response = await handler(
-        sqsEvent([imageRequest('backend', 'v2.1.6', { token: 'sfn-token' })]),
-        context,
-      );
+      const response = await handler(sqsEvent([request]), context);
 
       expect(response).toEqual({ batchItemFailures: [] });
+      expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
+        executionArn: `${EXECUTION_PREFIX}${request.execution}`,
+      });
       const calls = sfn.commandCalls(SendTaskSuccessCommand);
       expect(calls).toHaveLength(1);
       expect(calls[0]?.args[0].input.taskToken).toBe('sfn-token');
@@ -407,6 +453,7 @@ describe('committer handler', () => {
       sfn.restore();
       delete process.env[CONFIG_ENV];
       delete process.env.TEST_COMMITTER_GITHUB_TOKEN;
+      delete process.env.STATE_MACHINE_ARN;
     }
   });
 });
