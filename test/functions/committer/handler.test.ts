@@ -6,16 +6,19 @@ import {
   SendTaskSuccessCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createCommitterHandler, handler } from '../../../functions/committer/handler.js';
 import type { GitHubServer } from '../../../local/github-server/index.js';
+import { stepFunctionsRunStatus } from '../../../shared/adapters/aws/run-status.js';
 import { CONFIG_ENV, serializeConfigInput } from '../../../shared/config/runtime.js';
 import { type CommitRequest, commitResultSchema } from '../../../shared/contracts/tasks.js';
 import type { Alert } from '../../../shared/domain/release-thread.js';
 import { type AcceptChange, configuredChanges } from '../../../shared/gitops/allowed-changes.js';
+import { snsAlertPublisher } from '../../../shared/notifications/alert-topic.js';
 import {
   connect,
   imageRequest,
@@ -24,6 +27,7 @@ import {
   type RecordingRuns,
   recordingRuns,
   recordingTaskTokens,
+  release,
   STAGING,
   startItdoGitHub,
 } from '../../shared/gitops/support.js';
@@ -33,6 +37,7 @@ const RECORD = JSON.parse(
 ) as SQSRecord;
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:ShiplanePromotion';
+const ALERT_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:shiplane-alerts';
 const EXECUTION_PREFIX = 'arn:aws:states:eu-west-1:123456789012:execution:ShiplanePromotion:';
 
 const context = {
@@ -455,5 +460,197 @@ describe('committer handler', () => {
       delete process.env.TEST_COMMITTER_GITHUB_TOKEN;
       delete process.env.STATE_MACHINE_ARN;
     }
+  });
+});
+
+describe('committer handler: only real runs write', () => {
+  it('refuses a forged image change without task token or execution, writing nothing and alerting', async () => {
+    const { server, taskTokens, committer, runs, alerts } = await setUp();
+    const before = await server.head();
+    const { taskToken: _token, execution: _execution, ...forged } = imageRequest('backend', 'v9.9.9');
+
+    const response = await committer(sqsEvent([forged as CommitRequest]), context);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(await server.head()).toBe(before);
+    expect(taskTokens.answers).toEqual([]);
+    expect(runs.lookups).toEqual([]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.message).toContain(
+      'taskToken: an image change needs the task token of the run that waits for it; execution: an image change needs the execution name of the run that waits for it',
+    );
+  });
+
+  it('refuses a change whose run promotes another tag or digest, fails that run and commits the rest', async () => {
+    const { server, taskTokens, committer, alerts } = await setUp();
+    const before = await server.head();
+    const approved = imageRequest('backend', 'v2.1.6', { token: 't-approved' });
+    const otherTag = { ...imageRequest('backend', 'v2.2.0', { token: 't-other-tag' }) };
+    const otherDigest = imageRequest('frontend', 'v1.8.3', { token: 't-other-digest', hex: 'b' });
+    // Both messages name real, RUNNING runs, but of other releases than they write.
+    runs.running(imageRequest('backend', 'v2.1.5'));
+    runs.runs.set(otherTag.execution!, runs.runs.get(imageRequest('backend', 'v2.1.5').execution!)!);
+    runs.runs.set(otherDigest.execution!, {
+      status: 'RUNNING',
+      input: { release: release('frontend', 'v1.8.3', 'c') },
+    });
+
+    const response = await committer(sqsEvent([otherTag, approved, otherDigest]), context);
+
+    // Refused changes are handled (dropped), not redelivered: asking again would get the same answer.
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect((await server.git('rev-list', '--count', `${before}..main`)).trim()).toBe('1');
+    const images = parse((await server.readFile(STAGING))!).images as { newTag: string }[];
+    expect(images.map((image) => image.newTag)).toEqual(['v2.1.6', 'v1.8.2']);
+    const answers = byToken(taskTokens.answers);
+    expect(answers['t-approved']?.output).toMatchObject({ status: 'committed' });
+    expect(answers['t-other-tag']).toEqual({
+      token: 't-other-tag',
+      error: 'Shiplane.CommitFailed',
+      cause: `the commit request was refused: run ${otherTag.execution} promotes backend v2.1.5 (itdo-erp/backend@sha256:${'a'.repeat(64)}), but the change writes backend v2.2.0 (itdo-erp/backend@sha256:${'a'.repeat(64)}) (tag differ)`,
+    });
+    expect(answers['t-other-digest']?.cause).toContain('(digest differ)');
+    expect(alerts.map((alert) => alert.subject)).toEqual([
+      'Shiplane refused a commit request',
+      'Shiplane refused a commit request',
+    ]);
+    expect(alerts[0]?.message).toContain(`Execution: ${otherTag.execution}`);
+    expect(JSON.stringify(alerts)).not.toContain('t-other');
+  });
+
+  it.each(['FAILED', 'TIMED_OUT', 'ABORTED', 'SUCCEEDED'])(
+    'skips a change whose run is %s: nothing written, nobody answered, not redelivered, alerted',
+    async (status) => {
+      const { server, taskTokens, committer, runs, alerts } = await setUp();
+      const before = await server.head();
+      const stale = imageRequest('backend', 'v2.1.6', { token: 't-stale' });
+      runs.runs.set(stale.execution!, { status, input: { release: release('backend', 'v2.1.6') } });
+
+      const response = await committer(sqsEvent([stale]), context);
+
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(await server.head()).toBe(before);
+      expect(taskTokens.answers).toEqual([]);
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]?.message).toContain(`run ${stale.execution} is ${status}, no longer RUNNING`);
+    },
+  );
+
+  it('refuses a change that names no run at all', async () => {
+    const { server, committer, runs, alerts } = await setUp();
+    const before = await server.head();
+    const forged = { ...imageRequest('backend', 'v2.1.6'), execution: 'backend-v2.1.6-000000000000' };
+    const event = sqsEvent([forged]);
+    runs.runs.delete(forged.execution);
+
+    const response = await committer(event, context);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await server.head()).toBe(before);
+    expect(alerts[0]?.message).toContain('no promotion run is named backend-v2.1.6-000000000000');
+  });
+
+  it('hands the change back to SQS when the run cannot be looked up now', async () => {
+    const { server, committer } = await setUp();
+    const before = await server.head();
+    const request = imageRequest('backend', 'v2.1.6', { token: 't' });
+    runs.describe = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+
+    const response = await committer(sqsEvent([request]), context);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(await server.head()).toBe(before);
+  });
+
+  it('describes each run once per batch through Step Functions, however many changes name it', async () => {
+    server = await startItdoGitHub();
+    const sfn = mockClient(SFNClient);
+    const taskTokens = recordingTaskTokens();
+    const staging = imageRequest('backend', 'v2.1.6', { token: 't-staging' });
+    const production = imageRequest('backend', 'v2.1.6', { token: 't-production', stage: 'production' });
+    const frontend = imageRequest('frontend', 'v1.8.3', { token: 't-frontend' });
+    sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
+      const app = executionArn.includes(':backend-') ? 'backend' : 'frontend';
+      const tag = app === 'backend' ? 'v2.1.6' : 'v1.8.3';
+      return { status: 'RUNNING', input: JSON.stringify({ release: release(app, tag) }) };
+    });
+    try {
+      const committer = createCommitterHandler({
+        github: await connect(server),
+        taskTokens,
+        runs: stepFunctionsRunStatus(new SFNClient({}), STATE_MACHINE_ARN),
+        commit: { sleep: async () => undefined },
+      });
+
+      const response = await committer(sqsEvent([staging, frontend, production]), context);
+
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(
+        sfn
+          .commandCalls(DescribeExecutionCommand)
+          .map((call) => call.args[0].input.executionArn)
+          .sort(),
+      ).toEqual(
+        [`${EXECUTION_PREFIX}${staging.execution}`, `${EXECUTION_PREFIX}${frontend.execution}`].sort(),
+      );
+      expect(taskTokens.answers.map((answer) => answer.output)).toEqual([
+        expect.objectContaining({ status: 'committed' }),
+        expect.objectContaining({ status: 'committed' }),
+        expect.objectContaining({ status: 'committed' }),
+      ]);
+    } finally {
+      sfn.restore();
+    }
+  });
+
+  it('publishes a refusal to the SNS alert topic without the task token', async () => {
+    server = await startItdoGitHub();
+    const sns = mockClient(SNSClient);
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const stale = imageRequest('backend', 'v2.1.6', { token: 'AAAA-secret-task-token' });
+    const stopped = recordingRuns();
+    stopped.runs.set(stale.execution!, {
+      status: 'TIMED_OUT',
+      input: { release: release('backend', 'v2.1.6') },
+    });
+    try {
+      const committer = createCommitterHandler({
+        github: await connect(server),
+        taskTokens: recordingTaskTokens(),
+        runs: stopped,
+        alert: snsAlertPublisher(new SNSClient({}), ALERT_TOPIC_ARN),
+      });
+
+      await committer(sqsEvent([stale]), context);
+
+      const published = sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
+      expect(published).toEqual([
+        {
+          TopicArn: ALERT_TOPIC_ARN,
+          Subject: 'Shiplane refused a commit request',
+          Message: expect.stringContaining(`run ${stale.execution} is TIMED_OUT, no longer RUNNING`),
+        },
+      ]);
+      expect(JSON.stringify(published)).not.toContain('AAAA-secret-task-token');
+    } finally {
+      sns.restore();
+    }
+  });
+
+  it('skips a change whose run stopped waiting for it (commit task timed out), even if the run still runs', async () => {
+    const { server, taskTokens, committer, runs } = await setUp({ taskTimeoutMs: 900_000 });
+    const before = await server.head();
+
+    const response = await committer(
+      sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-old' })], Date.now() - 900_000),
+      context,
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await server.head()).toBe(before);
+    expect(taskTokens.answers).toEqual([]);
+    expect(runs.lookups).toEqual([]);
   });
 });
