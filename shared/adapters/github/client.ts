@@ -52,7 +52,10 @@ function deadlineGuard(octokit: Octokit): void {
     }
     const timeout = AbortSignal.timeout(left);
     const signal = options.request?.signal ? AbortSignal.any([options.request.signal, timeout]) : timeout;
-    return request({ ...options, request: { ...options.request, signal } });
+    // Hooks share one options object per request (before-after-hook binds it): replace its
+    // `request` (never mutate it, it may be the client's defaults) so the attempt sees the signal.
+    options.request = { ...options.request, signal };
+    return request(options);
   });
 }
 
@@ -183,8 +186,9 @@ export async function createGitHubOctokit(
 function carryDeadline(octokit: GitHubOctokit): GitHubOctokit {
   octokit.hook.wrap('request', (request, options) => {
     const deadline = currentGitHubDeadline();
-    if (deadline === undefined) return request(options);
-    return request({ ...options, request: { ...options.request, [DEADLINE]: deadline } });
+    // The inner hooks see this very options object; a fresh `request` keeps the client's defaults clean.
+    if (deadline !== undefined) options.request = { ...options.request, [DEADLINE]: deadline };
+    return request(options);
   });
   return octokit;
 }

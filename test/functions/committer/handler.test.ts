@@ -654,3 +654,73 @@ describe('committer handler: only real runs write', () => {
     expect(runs.lookups).toEqual([]);
   });
 });
+
+describe('committer handler: every wait fits in the time left', () => {
+  /** A context whose function has `ms` left. */
+  const leaving = (ms: number): Context => ({ ...context, getRemainingTimeInMillis: () => ms });
+
+  it('refuses a secondary rate limit wait longer than the function has left and hands the batch back untouched', async () => {
+    // Real seconds: honouring the 50 s retry-after would outlast this test.
+    const { server, taskTokens, committer } = await setUp({ rateLimitSecondMs: 1000 });
+    const before = await server.head();
+    server.inject({ kind: 'secondary-rate-limit', method: 'POST', path: '/git/commits', retryAfter: 50 });
+    const started = Date.now();
+
+    const response = await committer(
+      sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-1' }), imageRequest('frontend', 'v1.8.3')]),
+      leaving(55_000),
+    );
+
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'msg-1' }, { itemIdentifier: 'msg-2' }],
+    });
+    expect(taskTokens.answers).toEqual([]);
+    expect(await server.head()).toBe(before);
+  });
+
+  it('refuses a primary rate limit wait that would end after the run stops waiting for its commit', async () => {
+    const { server, committer } = await setUp({ rateLimitSecondMs: 1000, taskTimeoutMs: 900_000 });
+    const before = await server.head();
+    server.inject({ kind: 'rate-limit', path: '/git/trees', retryAfter: 25 });
+    const started = Date.now();
+
+    // The function has a minute, but the run stops waiting in 25 s (10 s of them kept to answer it).
+    const response = await committer(
+      sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-1' })], Date.now() - 875_000),
+      leaving(60_000),
+    );
+
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(await server.head()).toBe(before);
+  });
+
+  it('waits out a rate limit that fits and commits', async () => {
+    const { server, taskTokens, committer } = await setUp({ rateLimitSecondMs: 1000 });
+    server.inject({ kind: 'secondary-rate-limit', method: 'POST', path: '/git/commits', retryAfter: 1 });
+
+    const response = await committer(
+      sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-1' })]),
+      leaving(45_000),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(taskTokens.answers[0]?.output).toMatchObject({ status: 'committed', commit: await server.head() });
+  });
+
+  it('starts no GitHub request once the time is up', async () => {
+    const { server, committer } = await setUp();
+    const before = await server.head();
+    server.resetStats();
+
+    const response = await committer(
+      sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-1' })]),
+      leaving(5_000),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(server.stats.total).toBe(0);
+    expect(await server.head()).toBe(before);
+  });
+});
