@@ -30,6 +30,7 @@ import { memoryApprovalsStore } from '../../shared/approvals/memory-store.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { CommitRequest } from '../../shared/contracts/tasks.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
+import { configuredChanges } from '../../shared/gitops/allowed-changes.js';
 import type { Reporter } from '../../shared/notifications/reporter.js';
 import { threadSettings } from '../../shared/notifications/thread.js';
 import { logger } from '../../shared/observability/index.js';
@@ -136,7 +137,8 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     github: connect,
     taskTokens,
     commit: { backoffBaseMs: 100 },
-    // The real run check, against the engine's own executions.
+    // The deployed checks: the config's targets, and the run of each image change (the engine's own).
+    accept: configuredChanges(config),
     runs: engineRunStatus(running),
     ...(options.onAlert
       ? {

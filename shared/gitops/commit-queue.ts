@@ -39,6 +39,7 @@ import {
   type ItemOutcome,
   ReplacedInBatchError,
 } from './commit-batch.js';
+import { refuseSecretsFile } from './external-secrets-file.js';
 import { type CheckRun, runChecker } from './run-check.js';
 
 /** The part of an SQS record the committer reads. */
@@ -400,6 +401,13 @@ export async function processCommitQueue(
   };
 }
 
+/** Whole-file writes come from secret sync: only the ExternalSecrets it renders, whatever the config. */
+function refuseContent(request: CommitRequest): string | undefined {
+  const { change } = request;
+  if (change.kind !== 'file' || change.content === null) return undefined;
+  return refuseSecretsFile(change.file, change.content);
+}
+
 /**
  * Parses a message body; a bad one is logged (never its token), alerted on its first receive and, if
  * it carries a token, its run is failed.
@@ -423,7 +431,7 @@ async function parseRecord(
     return undefined;
   }
   const result = commitRequestSchema.safeParse(body);
-  const refused = result.success ? accept?.(result.data) : undefined;
+  const refused = result.success ? (accept?.(result.data) ?? refuseContent(result.data)) : undefined;
   if (result.success && refused === undefined) return { record, request: result.data };
   const problems = result.success
     ? [refused as string]

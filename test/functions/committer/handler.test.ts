@@ -16,6 +16,7 @@ import type { GitHubServer } from '../../../local/github-server/index.js';
 import { stepFunctionsRunStatus } from '../../../shared/adapters/aws/run-status.js';
 import { CONFIG_ENV, serializeConfigInput } from '../../../shared/config/runtime.js';
 import { type CommitRequest, commitResultSchema } from '../../../shared/contracts/tasks.js';
+import { renderExternalSecretsFile } from '../../../shared/domain/external-secret.js';
 import type { Alert } from '../../../shared/domain/release-thread.js';
 import { type AcceptChange, configuredChanges } from '../../../shared/gitops/allowed-changes.js';
 import { snsAlertPublisher } from '../../../shared/notifications/alert-topic.js';
@@ -121,6 +122,30 @@ async function setUp(
 
 const byToken = (answers: RecordedAnswer[]) =>
   Object.fromEntries(answers.map((answer) => [answer.token, answer]));
+
+const SECRETS_FILE = 'environments/production/external-secrets.yaml';
+const RENDERED_SECRETS = renderExternalSecretsFile([
+  {
+    secretName: 'itdo-erp/production/database',
+    versionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+    shape: { kind: 'json', keys: ['password', 'username'] },
+    secretStore: { kind: 'ClusterSecretStore', name: 'aws-secrets-manager' },
+    refreshInterval: '1h',
+  },
+]);
+
+/** A whole-file write of the production secrets file, as secret sync sends it. */
+const secretsFileRequest = (content: string | null): CommitRequest => ({
+  repository: REPOSITORY,
+  branch: 'main',
+  change: {
+    kind: 'file',
+    stage: 'production',
+    file: SECRETS_FILE,
+    content,
+    summary: 'Sync external secrets for production (1 changed)',
+  },
+});
 
 describe('committer handler', () => {
   it('commits a batch of good and bad changes once, answering each run on its own', async () => {
@@ -355,24 +380,12 @@ describe('committer handler', () => {
 
   it('commits a change nobody waits for (secret sync) the same way', async () => {
     const { server, committer } = await setUp();
-    const sync: CommitRequest = {
-      repository: REPOSITORY,
-      branch: 'main',
-      change: {
-        kind: 'file',
-        stage: 'production',
-        file: 'environments/production/external-secrets.yaml',
-        content: 'kind: ExternalSecret\n',
-        summary: 'Sync external secrets for production (1 changed)',
-      },
-    };
+    const sync = secretsFileRequest(RENDERED_SECRETS);
 
     const response = await committer(sqsEvent([sync]), context);
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(await server.readFile('environments/production/external-secrets.yaml')).toBe(
-      'kind: ExternalSecret\n',
-    );
+    expect(await server.readFile('environments/production/external-secrets.yaml')).toBe(RENDERED_SECRETS);
     expect(await server.git('log', '-1', '--format=%B', 'main')).toBe(
       'Sync external secrets for production (1 changed)\n\n',
     );
@@ -722,5 +735,47 @@ describe('committer handler: every wait fits in the time left', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
     expect(server.stats.total).toBe(0);
     expect(await server.head()).toBe(before);
+  });
+});
+
+describe('committer handler: a secrets file holds only what secret sync renders', () => {
+  it('refuses a secrets file that also carries a ClusterRoleBinding: nothing written, alerted', async () => {
+    const { server, committer, alerts } = await setUp();
+    const before = await server.head();
+    const escalation = `${RENDERED_SECRETS}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: pwned}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: default, namespace: default}]
+`;
+
+    const response = await committer(
+      sqsEvent([secretsFileRequest(escalation), imageRequest('backend', 'v2.1.6', { token: 't' })]),
+      context,
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(await server.readFile(SECRETS_FILE)).toBeNull();
+    expect((await server.git('rev-list', '--count', `${before}..main`)).trim()).toBe('1');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.message).toContain(
+      `${SECRETS_FILE} document 2 (ClusterRoleBinding) is not an external-secrets.io/v1 ExternalSecret as secret sync writes it`,
+    );
+  });
+
+  it('refuses a secrets file of another kind, and still deletes the file when content is null', async () => {
+    const { server, committer } = await setUp();
+
+    const refused = await committer(
+      sqsEvent([secretsFileRequest('kind: ConfigMap\nmetadata: {name: x}\n')]),
+      context,
+    );
+    await committer(sqsEvent([secretsFileRequest(RENDERED_SECRETS)]), context);
+    const deleted = await committer(sqsEvent([secretsFileRequest(null)]), context);
+
+    expect(refused).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(deleted).toEqual({ batchItemFailures: [] });
+    expect(await server.readFile(SECRETS_FILE)).toBeNull();
   });
 });
