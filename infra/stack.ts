@@ -34,7 +34,7 @@ export class ShiplaneStack extends Stack {
 
     this.approvals = new ApprovalsTable(this, 'approvals');
     this.alerting = new Alerting(this, 'alerting', { config });
-    this.commitQueue = new CommitQueue(this, 'commit-queue', { config });
+    this.commitQueue = new CommitQueue(this, 'commit-queue', { config, alerting: this.alerting });
     this.promotion = new PromotionStateMachine(this, 'promotion', {
       config,
       commitQueue: this.commitQueue.queue,
@@ -57,6 +57,10 @@ export class ShiplaneStack extends Stack {
       config.secrets.length > 0
         ? new SecretSync(this, 'secret-sync', { config, commitQueue: this.commitQueue.queue })
         : undefined;
+    this.commitQueue.allowOnlySenders([
+      stateMachine.role,
+      ...(this.secretSync ? [this.secretSync.handler.executionRole] : []),
+    ]);
 
     this.alerting.alarmOnStateMachine(stateMachine);
     this.alerting.alarmOnDeadLetterQueue('intake', this.intake.deadLetterQueue);

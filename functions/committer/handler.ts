@@ -2,14 +2,18 @@
  * committer: consumes the FIFO commit queue. Each batch (up to ten messages; one message group per
  * repository#branch) becomes one commit per branch; each waiting run is answered through its task
  * token. Malformed messages and GitHub outages are reported as batch item failures so SQS
- * redelivers them (then the DLQ); nothing is half-written.
+ * redelivers them (then the DLQ); nothing is half-written. An image change is written only for a run
+ * that is RUNNING and promotes that release (DescribeExecution); others are refused and alerted.
+ * Every wait fits in the function's remaining time and the waiting run's task timeout.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Octokit } from '@octokit/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { stepFunctionsRunStatus } from '../../shared/adapters/aws/run-status.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { stepFunctionsTaskTokens, type TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
 import {
@@ -21,12 +25,16 @@ import {
 import { githubRepository } from '../../shared/adapters/github/repository.js';
 import { runtimeConfig } from '../../shared/config/runtime.js';
 import type { Config } from '../../shared/config/schema.js';
+import { ENV, requireEnv } from '../../shared/contracts/environment.js';
+import type { Alert } from '../../shared/domain/release-thread.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { type AcceptChange, configuredChanges } from '../../shared/gitops/allowed-changes.js';
 import type { CommitBatchOptions } from '../../shared/gitops/commit-batch.js';
 import { processCommitQueue, type QueueLog } from '../../shared/gitops/commit-queue.js';
 import { onceAsync } from '../../shared/handler-deps.js';
+import { snsAlertPublisher } from '../../shared/notifications/alert-topic.js';
 import { logger, metrics, observability, tracer } from '../../shared/observability/index.js';
+import type { RunStatusReader } from '../../shared/ports/run-status.js';
 
 type GitHubSource = GitHubConnection | Octokit;
 
@@ -44,7 +52,17 @@ export interface CommitterDeps {
   readonly commit?: CommitBatchOptions;
   /** Refuses requests whose repository, branch or file the config does not name. */
   readonly accept?: AcceptChange;
+  /** The promotion runs (Step Functions, or the local engine): an image change needs its run RUNNING. */
+  readonly runs: RunStatusReader;
+  /** Publishes refused changes to the alert topic. @default log only */
+  readonly alert?: (alert: Alert) => Promise<void>;
+  /** How long a run waits for its commit (the commit task's timeout), in ms. @default no limit */
+  readonly taskTimeoutMs?: number;
+  /** Kept free before the function's end and before a run stops waiting. @default 10_000 */
+  readonly marginMs?: number;
 }
+
+const DEFAULT_MARGIN_MS = 10_000;
 
 const queueLog: QueueLog = {
   info: (message, attributes) => logger.info(message, { ...attributes }),
@@ -65,10 +83,14 @@ async function connection(deps: CommitterDeps): Promise<GitHubConnection> {
 
 /** Builds the handler; the GitHub client is only built when a batch needs it. */
 export function createCommitterHandler(deps: CommitterDeps) {
-  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const marginMs = deps.marginMs ?? DEFAULT_MARGIN_MS;
+  return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     if (!Array.isArray(event?.Records)) {
       throw new InvalidInputError('committer input is not an SQS event: Records is missing');
     }
+    // Lambda always passes a context; a caller without one (a bench) gets no deadline.
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const deadline = remaining === undefined ? Number.POSITIVE_INFINITY : Date.now() + remaining - marginMs;
     const summary = await processCommitQueue(event.Records, {
       repository: async (fullName) => {
         const github = await connection(deps);
@@ -81,12 +103,21 @@ export function createCommitterHandler(deps: CommitterDeps) {
       log: queueLog,
       ...(deps.commit ? { commit: deps.commit } : {}),
       ...(deps.accept ? { accept: deps.accept } : {}),
+      runs: deps.runs,
+      ...(deps.alert ? { alert: deps.alert } : {}),
+      time: {
+        deadline,
+        marginMs,
+        ...(deps.taskTimeoutMs !== undefined ? { taskTimeoutMs: deps.taskTimeoutMs } : {}),
+      },
     });
     metrics.addMetric('CommitsWritten', MetricUnit.Count, summary.commits);
     metrics.addMetric('ChangesCommitted', MetricUnit.Count, summary.committed);
     metrics.addMetric('ChangesUnchanged', MetricUnit.Count, summary.unchanged);
     metrics.addMetric('ChangesFailed', MetricUnit.Count, summary.failed);
     metrics.addMetric('CommitConflicts', MetricUnit.Count, summary.conflicts);
+    metrics.addMetric('ChangesRefused', MetricUnit.Count, summary.refused);
+    metrics.addMetric('ChangesExpired', MetricUnit.Count, summary.expired);
     metrics.addMetric('CommitQueueRedeliveries', MetricUnit.Count, summary.batchItemFailures.length);
     return { batchItemFailures: summary.batchItemFailures };
   }).use(observability());
@@ -103,7 +134,15 @@ const octokitLog: GitHubLog = {
 // Created once per Lambda environment and reused by every invocation.
 const sfnClient = tracer.captureAWSv3Client(new SFNClient({}));
 const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+const snsClient = tracer.captureAWSv3Client(new SNSClient({}));
 let accept: AcceptChange | undefined;
+let runs: RunStatusReader | undefined;
+
+/** The commit task's timeout the stack sets (COMMIT_TASK_TIMEOUT_SECONDS), in ms. */
+function taskTimeoutFromEnv(): number | undefined {
+  const seconds = Number(process.env[ENV.commitTaskTimeoutSeconds]);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
 
 /** The deployed handler: GitHub settings and credentials from SHIPLANE_CONFIG, answers via Step Functions. */
 export const handler = createCommitterHandler({
@@ -118,4 +157,13 @@ export const handler = createCommitterHandler({
     accept ??= configuredChanges(runtimeConfig());
     return accept(request);
   },
+  // Read on first use: a missing variable is then a logged, retried failure, not a crashed cold start.
+  runs: {
+    describe: (execution) => {
+      runs ??= stepFunctionsRunStatus(sfnClient, requireEnv(ENV.stateMachineArn));
+      return runs.describe(execution);
+    },
+  },
+  alert: (alert) => snsAlertPublisher(snsClient, requireEnv(ENV.alertTopicArn))(alert),
+  ...(taskTimeoutFromEnv() !== undefined ? { taskTimeoutMs: taskTimeoutFromEnv()! } : {}),
 });

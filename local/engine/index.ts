@@ -32,3 +32,4 @@ export type { QueueActivity, QueuedMessage } from './fifo-queue.js';
 export type { LocalHistoryEvent } from './history.js';
 export type { LocalHandler, LocalHandlers } from './lambda.js';
 export { lambdaContext } from './lambda.js';
+export { engineRunStatus } from './run-status.js';

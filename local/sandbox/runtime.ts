@@ -34,6 +34,7 @@ import { cachedRevisionFiles } from '../../shared/argocd/revision-files.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { CommitRequest } from '../../shared/contracts/tasks.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
+import { configuredChanges } from '../../shared/gitops/allowed-changes.js';
 import { onceAsync } from '../../shared/handler-deps.js';
 import type { Reporter } from '../../shared/notifications/reporter.js';
 import { threadSettings } from '../../shared/notifications/thread.js';
@@ -42,6 +43,7 @@ import type { ReleaseClaims } from '../../shared/ports/release-claims.js';
 import {
   createLocalEngine,
   ExecutionAlreadyExistsError,
+  engineRunStatus,
   type LocalEngine,
   type LocalHandler,
   type LocalTiming,
@@ -138,7 +140,21 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     return engine;
   };
 
-  const committer = createCommitterHandler({ github: connect, taskTokens, commit: { backoffBaseMs: 100 } });
+  const committer = createCommitterHandler({
+    github: connect,
+    taskTokens,
+    commit: { backoffBaseMs: 100 },
+    // The deployed checks: the config's targets, and the run of each image change (the engine's own).
+    accept: configuredChanges(config),
+    runs: engineRunStatus(running),
+    ...(options.onAlert
+      ? {
+          alert: async (alert: Alert) => {
+            options.onAlert?.(alert);
+          },
+        }
+      : {}),
+  });
 
   const handlers = {
     committer: committer as LocalHandler,

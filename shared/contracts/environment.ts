@@ -5,17 +5,19 @@
 export const ENV = {
   /** The validated config as JSON (see shared/config/runtime.ts). Every function. */
   config: 'SHIPLANE_CONFIG',
-  /** intake: the promotion state machine to start. */
+  /** intake: the promotion state machine to start; committer: the runs it checks. */
   stateMachineArn: 'STATE_MACHINE_ARN',
   /**
    * request-approval, slack-interaction, notify: approvals and release threads (pk `pk`, TTL `expiresAt`);
    * intake: released tags, when some stage deploys by tag alone.
    */
   approvalsTable: 'APPROVALS_TABLE',
-  /** notify: the SNS alert topic. */
+  /** notify, committer: the SNS alert topic. */
   alertTopicArn: 'ALERT_TOPIC_ARN',
   /** secret-sync: the FIFO commit queue. */
   commitQueueUrl: 'COMMIT_QUEUE_URL',
+  /** committer: how long a run waits for its commit (the commit task's TimeoutSeconds). */
+  commitTaskTimeoutSeconds: 'COMMIT_TASK_TIMEOUT_SECONDS',
 } as const;
 
 /** Reads a required variable; a missing one is a deployment error that names the variable. */

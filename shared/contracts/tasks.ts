@@ -67,15 +67,32 @@ export type FileChange = z.infer<typeof fileChangeSchema>;
 export const commitChangeSchema = z.discriminatedUnion('kind', [imageChangeSchema, fileChangeSchema]);
 export type CommitChange = z.infer<typeof commitChangeSchema>;
 
-/** The body of a message on the FIFO commit queue. */
-export const commitRequestSchema = z.strictObject({
-  /** Present when a run waits for the result (`sqs:sendMessage.waitForTaskToken`). */
-  taskToken: z.string().min(1).optional(),
-  execution: z.string().min(1).optional(),
-  repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/),
-  branch: z.string().min(1),
-  change: commitChangeSchema,
-});
+/**
+ * The body of a message on the FIFO commit queue. An image change always comes from a run that
+ * waits for it, so it must carry that run's task token and execution name (the committer checks the
+ * run before writing); a file change from secret sync has neither.
+ */
+export const commitRequestSchema = z
+  .strictObject({
+    /** Present when a run waits for the result (`sqs:sendMessage.waitForTaskToken`). */
+    taskToken: z.string().min(1).optional(),
+    execution: z.string().min(1).optional(),
+    repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/),
+    branch: z.string().min(1),
+    change: commitChangeSchema,
+  })
+  .superRefine((request, ctx) => {
+    if (request.change.kind !== 'image') return;
+    for (const field of ['taskToken', 'execution'] as const) {
+      if (request[field] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `an image change needs the ${field === 'taskToken' ? 'task token' : 'execution name'} of the run that waits for it`,
+        });
+      }
+    }
+  });
 export type CommitRequest = z.infer<typeof commitRequestSchema>;
 
 /** What the committer sends back through the task token. */

@@ -10,7 +10,9 @@
  * - 5xx and network errors are retried with back-off; 409 and 422 are answers (a stale sha, a ref
  *   that is not a fast-forward), never retried blindly.
  * - Rate limits (primary and secondary) wait for `retry-after` / the reset time, a bounded number of
- *   times; a longer wait fails the request so the caller can hand the work back to its queue.
+ *   times; a longer wait fails the request so the caller can hand the work back to its queue. Work
+ *   run under a deadline (withGitHubDeadline) never waits past it, starts no request after it and
+ *   aborts a request still running at it.
  * - Content-creating requests are spaced (GitHub asks for one second between them).
  * - Secrets are references: the token is resolved on every request through the (caching) secret
  *   resolver, so a rotated token is picked up without a cold start.
@@ -24,8 +26,40 @@ import Bottleneck from 'bottleneck/light.js';
 import type { Config } from '../../config/schema.js';
 import { formatSecretRef } from '../../config/secret-ref.js';
 import type { SecretResolver } from '../aws/secrets.js';
+import { currentGitHubDeadline, GitHubDeadlineError } from './deadline.js';
 
-const ShiplaneOctokit = Octokit.plugin(requestLog, retry, throttling);
+/** Where a request's deadline rides in its `request` options, from the outermost hook to the inner ones. */
+const DEADLINE = 'shiplaneDeadline';
+
+const deadlineOf = (options: { request?: Record<string, unknown> }): number | undefined => {
+  const value = options.request?.[DEADLINE];
+  return typeof value === 'number' ? value : undefined;
+};
+
+/**
+ * Innermost: every attempt (first try and each retry) checks the deadline before it goes out and is
+ * aborted when the deadline comes. Registered first, so it wraps the bare HTTP request.
+ */
+function deadlineGuard(octokit: Octokit): void {
+  octokit.hook.wrap('request', async (request, options) => {
+    const deadline = deadlineOf(options);
+    if (deadline === undefined) return request(options);
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new GitHubDeadlineError(
+        `no time left for ${options.method} ${options.url}: the work's deadline passed; it will be retried later`,
+      );
+    }
+    const timeout = AbortSignal.timeout(left);
+    const signal = options.request?.signal ? AbortSignal.any([options.request.signal, timeout]) : timeout;
+    // Hooks share one options object per request (before-after-hook binds it): replace its
+    // `request` (never mutate it, it may be the client's defaults) so the attempt sees the signal.
+    options.request = { ...options.request, signal };
+    return request(options);
+  });
+}
+
+const ShiplaneOctokit = Octokit.plugin(deadlineGuard, requestLog, retry, throttling);
 /** Octokit with the request log, retry and throttling plugins. */
 export type GitHubOctokit = InstanceType<typeof ShiplaneOctokit>;
 
@@ -83,12 +117,25 @@ export async function createGitHubOctokit(
   const log = options.log ?? quietLog;
   const rateLimitRetries = options.rateLimitRetries ?? 2;
   const maxWait = options.maxRateLimitWaitSeconds ?? 60;
+  const secondMs = options.rateLimitSecondMs ?? 1000;
   const onLimit =
     (kind: string) =>
-    (retryAfter: number, request: { method: string; url: string }, _o: unknown, count: number) => {
-      const again = count < rateLimitRetries && retryAfter <= maxWait;
+    (
+      retryAfter: number,
+      request: { method: string; url: string; request?: Record<string, unknown> },
+      _o: unknown,
+      count: number,
+    ) => {
+      const deadline = deadlineOf(request);
+      // Waiting past the deadline would outlast the function (or the run's wait for it): give up now
+      // and let the caller hand the work back to its queue.
+      const fits = deadline === undefined || Date.now() + retryAfter * secondMs < deadline;
+      const again = count < rateLimitRetries && retryAfter <= maxWait && fits;
+      const why = fits
+        ? 'giving up'
+        : `giving up: a ${retryAfter}s wait would outlast the ${Math.max(0, Math.floor(((deadline ?? 0) - Date.now()) / secondMs))}s left`;
       log.warn(
-        `GitHub ${kind} on ${request.method} ${request.url}: ${again ? `retrying after ${retryAfter}s` : 'giving up'} (attempt ${count + 1})`,
+        `GitHub ${kind} on ${request.method} ${request.url}: ${again ? `retrying after ${retryAfter}s` : why} (attempt ${count + 1})`,
       );
       return again;
     };
@@ -106,7 +153,7 @@ export async function createGitHubOctokit(
     throttle: {
       onRateLimit: onLimit('rate limit'),
       onSecondaryRateLimit: onLimit('secondary rate limit'),
-      retryAfterBaseValue: options.rateLimitSecondMs ?? 1000,
+      retryAfterBaseValue: secondMs,
       // One group per client: writes are spaced per client, not across every Octokit in the process.
       id: `shiplane-${Math.random().toString(36).slice(2)}`,
       write: new Bottleneck.Group({ maxConcurrent: 1, minTime: options.minWriteIntervalMs ?? 1000 }),
@@ -115,17 +162,33 @@ export async function createGitHubOctokit(
 
   if (settings.app) {
     const privateKey = await options.resolveSecret(settings.app.privateKey);
-    return new ShiplaneOctokit({
-      ...common,
-      authStrategy: createAppAuth,
-      auth: { appId: settings.app.appId, installationId: settings.app.installationId, privateKey },
-    });
+    return carryDeadline(
+      new ShiplaneOctokit({
+        ...common,
+        authStrategy: createAppAuth,
+        auth: { appId: settings.app.appId, installationId: settings.app.installationId, privateKey },
+      }),
+    );
   }
   const tokenRef = settings.token;
   if (!tokenRef) throw new Error('gitops.github needs a token or an app');
   const octokit = new ShiplaneOctokit(common);
   octokit.hook.before('request', async (request) => {
     request.headers.authorization = `token ${await options.resolveSecret(tokenRef)}`;
+  });
+  return carryDeadline(octokit);
+}
+
+/**
+ * Outermost (registered after the plugins): copies the caller's deadline into the request options,
+ * where the rate-limit handler and the inner guard read it, whatever async context they run in.
+ */
+function carryDeadline(octokit: GitHubOctokit): GitHubOctokit {
+  octokit.hook.wrap('request', (request, options) => {
+    const deadline = currentGitHubDeadline();
+    // The inner hooks see this very options object; a fresh `request` keeps the client's defaults clean.
+    if (deadline !== undefined) options.request = { ...options.request, [DEADLINE]: deadline };
+    return request(options);
   });
   return octokit;
 }

@@ -1,21 +1,34 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createCommitterHandler, handler } from '../../../functions/committer/handler.js';
 import type { GitHubServer } from '../../../local/github-server/index.js';
+import { stepFunctionsRunStatus } from '../../../shared/adapters/aws/run-status.js';
 import { CONFIG_ENV, serializeConfigInput } from '../../../shared/config/runtime.js';
 import { type CommitRequest, commitResultSchema } from '../../../shared/contracts/tasks.js';
+import { renderExternalSecretsFile } from '../../../shared/domain/external-secret.js';
+import type { Alert } from '../../../shared/domain/release-thread.js';
 import { type AcceptChange, configuredChanges } from '../../../shared/gitops/allowed-changes.js';
+import { snsAlertPublisher } from '../../../shared/notifications/alert-topic.js';
 import {
   connect,
   imageRequest,
   REPOSITORY,
   type RecordedAnswer,
+  type RecordingRuns,
+  recordingRuns,
   recordingTaskTokens,
+  release,
   STAGING,
   startItdoGitHub,
 } from '../../shared/gitops/support.js';
@@ -23,6 +36,10 @@ import {
 const RECORD = JSON.parse(
   readFileSync(new URL('../../fixtures/gitops/sqs-fifo-record.json', import.meta.url), 'utf8'),
 ) as SQSRecord;
+
+const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:ShiplanePromotion';
+const ALERT_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:shiplane-alerts';
+const EXECUTION_PREFIX = 'arn:aws:states:eu-west-1:123456789012:execution:ShiplanePromotion:';
 
 const context = {
   callbackWaitsForEmptyEventLoop: true,
@@ -39,8 +56,12 @@ const context = {
   succeed: () => undefined,
 } as Context;
 
-/** An SQS FIFO batch as Lambda delivers it: one record per body, in order. */
-function sqsEvent(bodies: (CommitRequest | string)[]): SQSEvent {
+/** The runs the committer under test sees: each event's image requests are RUNNING unless a test said otherwise. */
+let runs: RecordingRuns = recordingRuns();
+
+/** An SQS FIFO batch as Lambda delivers it: one record per body, in order, sent just now. */
+function sqsEvent(bodies: (CommitRequest | string)[], sentAt = Date.now()): SQSEvent {
+  for (const body of bodies) if (typeof body !== 'string') runs.running(body);
   return {
     Records: bodies.map((body, index) => {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -49,7 +70,11 @@ function sqsEvent(bodies: (CommitRequest | string)[]): SQSEvent {
         messageId: `msg-${index + 1}`,
         body: text,
         md5OfBody: createHash('md5').update(text).digest('hex'),
-        attributes: { ...RECORD.attributes, SequenceNumber: String(18891049683529516288n + BigInt(index)) },
+        attributes: {
+          ...RECORD.attributes,
+          SentTimestamp: String(sentAt),
+          SequenceNumber: String(18891049683529516288n + BigInt(index)),
+        },
       };
     }),
   };
@@ -62,25 +87,65 @@ afterEach(async () => {
 });
 
 async function setUp(
-  options: { refuse?: Record<string, string>; token?: string; retries?: number; accept?: AcceptChange } = {},
+  options: {
+    refuse?: Record<string, string>;
+    token?: string;
+    retries?: number;
+    accept?: AcceptChange;
+    /** Milliseconds per second of `retry-after`. @default 1 */
+    rateLimitSecondMs?: number;
+    taskTimeoutMs?: number;
+  } = {},
 ) {
   server = await startItdoGitHub();
   const taskTokens = recordingTaskTokens(options.refuse);
+  runs = recordingRuns();
+  const alerts: Alert[] = [];
   const github = await connect(server, {
     ...(options.token ? { token: options.token } : {}),
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    ...(options.rateLimitSecondMs !== undefined ? { rateLimitSecondMs: options.rateLimitSecondMs } : {}),
   });
   const committer = createCommitterHandler({
     github,
     taskTokens,
+    runs,
+    alert: async (alert) => {
+      alerts.push(alert);
+    },
     commit: { sleep: async () => undefined },
     ...(options.accept ? { accept: options.accept } : {}),
+    ...(options.taskTimeoutMs !== undefined ? { taskTimeoutMs: options.taskTimeoutMs } : {}),
   });
-  return { server, taskTokens, committer };
+  return { server, taskTokens, committer, runs, alerts };
 }
 
 const byToken = (answers: RecordedAnswer[]) =>
   Object.fromEntries(answers.map((answer) => [answer.token, answer]));
+
+const SECRETS_FILE = 'environments/production/external-secrets.yaml';
+const RENDERED_SECRETS = renderExternalSecretsFile([
+  {
+    secretName: 'itdo-erp/production/database',
+    versionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+    shape: { kind: 'json', keys: ['password', 'username'] },
+    secretStore: { kind: 'ClusterSecretStore', name: 'aws-secrets-manager' },
+    refreshInterval: '1h',
+  },
+]);
+
+/** A whole-file write of the production secrets file, as secret sync sends it. */
+const secretsFileRequest = (content: string | null): CommitRequest => ({
+  repository: REPOSITORY,
+  branch: 'main',
+  change: {
+    kind: 'file',
+    stage: 'production',
+    file: SECRETS_FILE,
+    content,
+    summary: 'Sync external secrets for production (1 changed)',
+  },
+});
 
 describe('committer handler', () => {
   it('commits a batch of good and bad changes once, answering each run on its own', async () => {
@@ -315,24 +380,12 @@ describe('committer handler', () => {
 
   it('commits a change nobody waits for (secret sync) the same way', async () => {
     const { server, committer } = await setUp();
-    const sync: CommitRequest = {
-      repository: REPOSITORY,
-      branch: 'main',
-      change: {
-        kind: 'file',
-        stage: 'production',
-        file: 'environments/production/external-secrets.yaml',
-        content: 'kind: ExternalSecret\n',
-        summary: 'Sync external secrets for production (1 changed)',
-      },
-    };
+    const sync = secretsFileRequest(RENDERED_SECRETS);
 
     const response = await committer(sqsEvent([sync]), context);
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(await server.readFile('environments/production/external-secrets.yaml')).toBe(
-      'kind: ExternalSecret\n',
-    );
+    expect(await server.readFile('environments/production/external-secrets.yaml')).toBe(RENDERED_SECRETS);
     expect(await server.git('log', '-1', '--format=%B', 'main')).toBe(
       'Sync external secrets for production (1 changed)\n\n',
     );
@@ -371,7 +424,18 @@ describe('committer handler', () => {
   it('runs deployed: config from SHIPLANE_CONFIG, token from its reference, answers through Step Functions', async () => {
     server = await startItdoGitHub();
     const sfn = mockClient(SFNClient);
-    sfn.on(SendTaskSuccessCommand).resolves({}).on(SendTaskFailureCommand).resolves({});
+    const request = imageRequest('backend', 'v2.1.6', { token: 'sfn-token' });
+    sfn
+      .on(SendTaskSuccessCommand)
+      .resolves({})
+      .on(SendTaskFailureCommand)
+      .resolves({})
+      .on(DescribeExecutionCommand)
+      .resolves({
+        status: 'RUNNING',
+        input: JSON.stringify({ release: request.change.kind === 'image' ? request.change.release : null }),
+      });
+    process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
     process.env[CONFIG_ENV] = serializeConfigInput({
       gitops: {
         repository: REPOSITORY,
@@ -389,12 +453,12 @@ describe('committer handler', () => {
     });
     process.env.TEST_COMMITTER_GITHUB_TOKEN = 'ghp_committer_test_token';
     try {
-      const response = await handler(
-        sqsEvent([imageRequest('backend', 'v2.1.6', { token: 'sfn-token' })]),
-        context,
-      );
+      const response = await handler(sqsEvent([request]), context);
 
       expect(response).toEqual({ batchItemFailures: [] });
+      expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
+        executionArn: `${EXECUTION_PREFIX}${request.execution}`,
+      });
       const calls = sfn.commandCalls(SendTaskSuccessCommand);
       expect(calls).toHaveLength(1);
       expect(calls[0]?.args[0].input.taskToken).toBe('sfn-token');
@@ -407,6 +471,311 @@ describe('committer handler', () => {
       sfn.restore();
       delete process.env[CONFIG_ENV];
       delete process.env.TEST_COMMITTER_GITHUB_TOKEN;
+      delete process.env.STATE_MACHINE_ARN;
     }
+  });
+});
+
+describe('committer handler: only real runs write', () => {
+  it('refuses a forged image change without task token or execution, writing nothing and alerting', async () => {
+    const { server, taskTokens, committer, runs, alerts } = await setUp();
+    const before = await server.head();
+    const { taskToken: _token, execution: _execution, ...forged } = imageRequest('backend', 'v9.9.9');
+
+    const response = await committer(sqsEvent([forged as CommitRequest]), context);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(await server.head()).toBe(before);
+    expect(taskTokens.answers).toEqual([]);
+    expect(runs.lookups).toEqual([]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.message).toContain(
+      'taskToken: an image change needs the task token of the run that waits for it; execution: an image change needs the execution name of the run that waits for it',
+    );
+  });
+
+  it('refuses a change whose run promotes another tag or digest, fails that run and commits the rest', async () => {
+    const { server, taskTokens, committer, alerts } = await setUp();
+    const before = await server.head();
+    const approved = imageRequest('backend', 'v2.1.6', { token: 't-approved' });
+    const otherTag = { ...imageRequest('backend', 'v2.2.0', { token: 't-other-tag' }) };
+    const otherDigest = imageRequest('frontend', 'v1.8.3', { token: 't-other-digest', hex: 'b' });
+    // Both messages name real, RUNNING runs, but of other releases than they write.
+    runs.running(imageRequest('backend', 'v2.1.5'));
+    runs.runs.set(otherTag.execution!, runs.runs.get(imageRequest('backend', 'v2.1.5').execution!)!);
+    runs.runs.set(otherDigest.execution!, {
+      status: 'RUNNING',
+      input: { release: release('frontend', 'v1.8.3', 'c') },
+    });
+
+    const response = await committer(sqsEvent([otherTag, approved, otherDigest]), context);
+
+    // Refused changes are handled (dropped), not redelivered: asking again would get the same answer.
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect((await server.git('rev-list', '--count', `${before}..main`)).trim()).toBe('1');
+    const images = parse((await server.readFile(STAGING))!).images as { newTag: string }[];
+    expect(images.map((image) => image.newTag)).toEqual(['v2.1.6', 'v1.8.2']);
+    const answers = byToken(taskTokens.answers);
+    expect(answers['t-approved']?.output).toMatchObject({ status: 'committed' });
+    expect(answers['t-other-tag']).toEqual({
+      token: 't-other-tag',
+      error: 'Shiplane.CommitFailed',
+      cause: `the commit request was refused: run ${otherTag.execution} promotes backend v2.1.5 (itdo-erp/backend@sha256:${'a'.repeat(64)}), but the change writes backend v2.2.0 (itdo-erp/backend@sha256:${'a'.repeat(64)}) (tag differ)`,
+    });
+    expect(answers['t-other-digest']?.cause).toContain('(digest differ)');
+    expect(alerts.map((alert) => alert.subject)).toEqual([
+      'Shiplane refused a commit request',
+      'Shiplane refused a commit request',
+    ]);
+    expect(alerts[0]?.message).toContain(`Execution: ${otherTag.execution}`);
+    expect(JSON.stringify(alerts)).not.toContain('t-other');
+  });
+
+  it.each(['FAILED', 'TIMED_OUT', 'ABORTED', 'SUCCEEDED'])(
+    'skips a change whose run is %s: nothing written, nobody answered, not redelivered, alerted',
+    async (status) => {
+      const { server, taskTokens, committer, runs, alerts } = await setUp();
+      const before = await server.head();
+      const stale = imageRequest('backend', 'v2.1.6', { token: 't-stale' });
+      runs.runs.set(stale.execution!, { status, input: { release: release('backend', 'v2.1.6') } });
+
+      const response = await committer(sqsEvent([stale]), context);
+
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(await server.head()).toBe(before);
+      expect(taskTokens.answers).toEqual([]);
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]?.message).toContain(`run ${stale.execution} is ${status}, no longer RUNNING`);
+    },
+  );
+
+  it('refuses a change that names no run at all', async () => {
+    const { server, committer, runs, alerts } = await setUp();
+    const before = await server.head();
+    const forged = { ...imageRequest('backend', 'v2.1.6'), execution: 'backend-v2.1.6-000000000000' };
+    const event = sqsEvent([forged]);
+    runs.runs.delete(forged.execution);
+
+    const response = await committer(event, context);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await server.head()).toBe(before);
+    expect(alerts[0]?.message).toContain('no promotion run is named backend-v2.1.6-000000000000');
+  });
+
+  it('hands the change back to SQS when the run cannot be looked up now', async () => {
+    const { server, committer } = await setUp();
+    const before = await server.head();
+    const request = imageRequest('backend', 'v2.1.6', { token: 't' });
+    runs.describe = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+
+    const response = await committer(sqsEvent([request]), context);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(await server.head()).toBe(before);
+  });
+
+  it('describes each run once per batch through Step Functions, however many changes name it', async () => {
+    server = await startItdoGitHub();
+    const sfn = mockClient(SFNClient);
+    const taskTokens = recordingTaskTokens();
+    const staging = imageRequest('backend', 'v2.1.6', { token: 't-staging' });
+    const production = imageRequest('backend', 'v2.1.6', { token: 't-production', stage: 'production' });
+    const frontend = imageRequest('frontend', 'v1.8.3', { token: 't-frontend' });
+    sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
+      const app = executionArn.includes(':backend-') ? 'backend' : 'frontend';
+      const tag = app === 'backend' ? 'v2.1.6' : 'v1.8.3';
+      return { status: 'RUNNING', input: JSON.stringify({ release: release(app, tag) }) };
+    });
+    try {
+      const committer = createCommitterHandler({
+        github: await connect(server),
+        taskTokens,
+        runs: stepFunctionsRunStatus(new SFNClient({}), STATE_MACHINE_ARN),
+        commit: { sleep: async () => undefined },
+      });
+
+      const response = await committer(sqsEvent([staging, frontend, production]), context);
+
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(
+        sfn
+          .commandCalls(DescribeExecutionCommand)
+          .map((call) => call.args[0].input.executionArn)
+          .sort(),
+      ).toEqual(
+        [`${EXECUTION_PREFIX}${staging.execution}`, `${EXECUTION_PREFIX}${frontend.execution}`].sort(),
+      );
+      expect(taskTokens.answers.map((answer) => answer.output)).toEqual([
+        expect.objectContaining({ status: 'committed' }),
+        expect.objectContaining({ status: 'committed' }),
+        expect.objectContaining({ status: 'committed' }),
+      ]);
+    } finally {
+      sfn.restore();
+    }
+  });
+
+  it('publishes a refusal to the SNS alert topic without the task token', async () => {
+    server = await startItdoGitHub();
+    const sns = mockClient(SNSClient);
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const stale = imageRequest('backend', 'v2.1.6', { token: 'AAAA-secret-task-token' });
+    const stopped = recordingRuns();
+    stopped.runs.set(stale.execution!, {
+      status: 'TIMED_OUT',
+      input: { release: release('backend', 'v2.1.6') },
+    });
+    try {
+      const committer = createCommitterHandler({
+        github: await connect(server),
+        taskTokens: recordingTaskTokens(),
+        runs: stopped,
+        alert: snsAlertPublisher(new SNSClient({}), ALERT_TOPIC_ARN),
+      });
+
+      await committer(sqsEvent([stale]), context);
+
+      const published = sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
+      expect(published).toEqual([
+        {
+          TopicArn: ALERT_TOPIC_ARN,
+          Subject: 'Shiplane refused a commit request',
+          Message: expect.stringContaining(`run ${stale.execution} is TIMED_OUT, no longer RUNNING`),
+        },
+      ]);
+      expect(JSON.stringify(published)).not.toContain('AAAA-secret-task-token');
+    } finally {
+      sns.restore();
+    }
+  });
+
+  it('skips a change whose run stopped waiting for it (commit task timed out), even if the run still runs', async () => {
+    const { server, taskTokens, committer, runs } = await setUp({ taskTimeoutMs: 900_000 });
+    const before = await server.head();
+
+    const response = await committer(
+      sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-old' })], Date.now() - 900_000),
+      context,
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await server.head()).toBe(before);
+    expect(taskTokens.answers).toEqual([]);
+    expect(runs.lookups).toEqual([]);
+  });
+});
+
+describe('committer handler: every wait fits in the time left', () => {
+  /** A context whose function has `ms` left. */
+  const leaving = (ms: number): Context => ({ ...context, getRemainingTimeInMillis: () => ms });
+
+  it('refuses a secondary rate limit wait longer than the function has left and hands the batch back untouched', async () => {
+    // Real seconds: honouring the 50 s retry-after would outlast this test.
+    const { server, taskTokens, committer } = await setUp({ rateLimitSecondMs: 1000 });
+    const before = await server.head();
+    server.inject({ kind: 'secondary-rate-limit', method: 'POST', path: '/git/commits', retryAfter: 50 });
+    const started = Date.now();
+
+    const response = await committer(
+      sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-1' }), imageRequest('frontend', 'v1.8.3')]),
+      leaving(55_000),
+    );
+
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'msg-1' }, { itemIdentifier: 'msg-2' }],
+    });
+    expect(taskTokens.answers).toEqual([]);
+    expect(await server.head()).toBe(before);
+  });
+
+  it('refuses a primary rate limit wait that would end after the run stops waiting for its commit', async () => {
+    const { server, committer } = await setUp({ rateLimitSecondMs: 1000, taskTimeoutMs: 900_000 });
+    const before = await server.head();
+    server.inject({ kind: 'rate-limit', path: '/git/trees', retryAfter: 25 });
+    const started = Date.now();
+
+    // The function has a minute, but the run stops waiting in 25 s (10 s of them kept to answer it).
+    const response = await committer(
+      sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-1' })], Date.now() - 875_000),
+      leaving(60_000),
+    );
+
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(await server.head()).toBe(before);
+  });
+
+  it('waits out a rate limit that fits and commits', async () => {
+    const { server, taskTokens, committer } = await setUp({ rateLimitSecondMs: 1000 });
+    server.inject({ kind: 'secondary-rate-limit', method: 'POST', path: '/git/commits', retryAfter: 1 });
+
+    const response = await committer(
+      sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-1' })]),
+      leaving(45_000),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(taskTokens.answers[0]?.output).toMatchObject({ status: 'committed', commit: await server.head() });
+  });
+
+  it('starts no GitHub request once the time is up', async () => {
+    const { server, committer } = await setUp();
+    const before = await server.head();
+    server.resetStats();
+
+    const response = await committer(
+      sqsEvent([imageRequest('backend', 'v2.1.6', { token: 't-1' })]),
+      leaving(5_000),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(server.stats.total).toBe(0);
+    expect(await server.head()).toBe(before);
+  });
+});
+
+describe('committer handler: a secrets file holds only what secret sync renders', () => {
+  it('refuses a secrets file that also carries a ClusterRoleBinding: nothing written, alerted', async () => {
+    const { server, committer, alerts } = await setUp();
+    const before = await server.head();
+    const escalation = `${RENDERED_SECRETS}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: pwned}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: default, namespace: default}]
+`;
+
+    const response = await committer(
+      sqsEvent([secretsFileRequest(escalation), imageRequest('backend', 'v2.1.6', { token: 't' })]),
+      context,
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(await server.readFile(SECRETS_FILE)).toBeNull();
+    expect((await server.git('rev-list', '--count', `${before}..main`)).trim()).toBe('1');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.message).toContain(
+      `${SECRETS_FILE} document 2 (ClusterRoleBinding) is not an external-secrets.io/v1 ExternalSecret as secret sync writes it`,
+    );
+  });
+
+  it('refuses a secrets file of another kind, and still deletes the file when content is null', async () => {
+    const { server, committer } = await setUp();
+
+    const refused = await committer(
+      sqsEvent([secretsFileRequest('kind: ConfigMap\nmetadata: {name: x}\n')]),
+      context,
+    );
+    await committer(sqsEvent([secretsFileRequest(RENDERED_SECRETS)]), context);
+    const deleted = await committer(sqsEvent([secretsFileRequest(null)]), context);
+
+    expect(refused).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(deleted).toEqual({ batchItemFailures: [] });
+    expect(await server.readFile(SECRETS_FILE)).toBeNull();
   });
 });

@@ -18,6 +18,7 @@ import {
 } from '../../../shared/adapters/github/client.js';
 import type { SecretRef } from '../../../shared/config/schema.js';
 import type { CommitRequest, Release } from '../../../shared/contracts/tasks.js';
+import type { RunFacts, RunStatusReader } from '../../../shared/ports/run-status.js';
 
 export const OWNER = 'itdo-erp';
 export const REPO = 'itdo-erp-infrastructure';
@@ -136,6 +137,33 @@ export function recordingTaskTokens(
     async fail(token, error, cause) {
       check(token);
       answers.push({ token, error, cause });
+    },
+  };
+}
+
+/** Promotion runs by execution name, as DescribeExecution would answer; remembers every lookup. */
+export interface RecordingRuns extends RunStatusReader {
+  readonly runs: Map<string, RunFacts>;
+  readonly lookups: string[];
+  /** Registers the runs of these requests as RUNNING with their release, unless already registered. */
+  running(...requests: readonly CommitRequest[]): void;
+}
+
+export function recordingRuns(): RecordingRuns {
+  const runs = new Map<string, RunFacts>();
+  const lookups: string[] = [];
+  return {
+    runs,
+    lookups,
+    async describe(execution) {
+      lookups.push(execution);
+      return runs.get(execution);
+    },
+    running(...requests) {
+      for (const request of requests) {
+        if (request.change.kind !== 'image' || !request.execution || runs.has(request.execution)) continue;
+        runs.set(request.execution, { status: 'RUNNING', input: { release: request.change.release } });
+      }
     },
   };
 }
