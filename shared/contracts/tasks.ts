@@ -144,6 +144,8 @@ export const ERRORS = {
   commitFailed: 'Shiplane.CommitFailed',
   /** A newer release already replaced the change (the committer never moves a stage back): not a failure. */
   superseded: 'Shiplane.Superseded',
+  /** The approval task answered without `decision: approved` and an approver: production does not move. */
+  approvalInvalid: 'Shiplane.ApprovalInvalid',
 } as const;
 
 export const notificationEventSchema = z.enum([
