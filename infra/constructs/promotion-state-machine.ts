@@ -179,7 +179,12 @@ export class PromotionStateMachine extends Construct {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(definition.start),
       comment: `Shiplane: promote a pushed image through ${config.stages.map((s) => s.name).join(' → ')}`,
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      // Execution data (task tokens, approval payloads) stays in the IAM-guarded history unless the config asks.
+      logs: {
+        destination: this.logGroup,
+        level: LogLevel.ALL,
+        includeExecutionData: config.observability.logExecutionData,
+      },
       tracingEnabled: true,
     });
 

@@ -398,6 +398,35 @@ describe('the promotion state machine of the example config', () => {
   });
 });
 
+describe('the state machine log', () => {
+  const loggingOf = (template: CloudFormationTemplate) => {
+    const [[, machine]] = resourcesOf(template, 'AWS::StepFunctions::StateMachine') as [[string, Json]];
+    return machine.Properties.LoggingConfiguration;
+  };
+  let byDefault: CloudFormationTemplate;
+  let switchedOn: CloudFormationTemplate;
+
+  beforeAll(() => {
+    byDefault = synthesizeTemplate(exampleConfig);
+    switchedOn = synthesizeTemplate(
+      configWith((input) => ({ ...input, observability: { logExecutionData: true } })),
+    );
+  });
+
+  it('keeps execution data (task tokens, approval payloads) out of the log by default', () => {
+    expect(exampleConfig.observability).toEqual({ logExecutionData: false });
+    expect(loggingOf(byDefault)).toEqual({
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }],
+      IncludeExecutionData: false,
+      Level: 'ALL',
+    });
+  });
+
+  it('logs execution data when observability.logExecutionData is on', () => {
+    expect(loggingOf(switchedOn)).toMatchObject({ IncludeExecutionData: true, Level: 'ALL' });
+  });
+});
+
 describe('a config without an approval stage', () => {
   let definition: AslDefinition;
   let template: CloudFormationTemplate;
