@@ -42,6 +42,11 @@ export function memoryApprovalsStore(): ApprovalsStore & {
       if (!record) throw new Error(`approval ${approvalId} does not exist`);
       approvals.set(approvalId, { ...record, message: copy(message) });
     },
+    async noteSupersedes(approvalId, olderId) {
+      const record = approvals.get(approvalId);
+      if (!record) throw new Error(`approval ${approvalId} does not exist`);
+      approvals.set(approvalId, { ...record, supersedes: olderId });
+    },
     async claimDecision(approvalId, decision, nowSeconds) {
       const record = approvals.get(approvalId);
       if (record?.status !== 'pending' || record.deadline <= nowSeconds) {

@@ -43,6 +43,11 @@ export interface ApprovalRecord {
   readonly decision?: Decision;
   /** When it expired or was superseded. */
   readonly closedAt?: string;
+  /**
+   * The older release's approval this request is superseding, noted before that run is told, so a
+   * retried request finishes the job if the first attempt could not.
+   */
+  readonly supersedes?: string;
 }
 
 export interface ThreadRecord {
@@ -76,6 +81,8 @@ export interface ApprovalsStore {
   createApproval(record: ApprovalRecord): Promise<'created' | 'exists'>;
   getApproval(approvalId: string): Promise<ApprovalRecord | undefined>;
   setApprovalMessage(approvalId: string, message: MessageRef): Promise<void>;
+  /** Notes on an approval which older approval it supersedes (see `ApprovalRecord.supersedes`). */
+  noteSupersedes(approvalId: string, olderId: string): Promise<void>;
   /**
    * Records a decision if, and only if, the approval is still pending and its deadline has not
    * passed (`nowSeconds`). Otherwise returns the record as it is, so the caller can say why.
@@ -187,6 +194,10 @@ export function dynamoApprovalsStore(client: DynamoDBClient, tableName: string):
 
     async setApprovalMessage(approvalId, message) {
       await setAttribute(approvalKey(approvalId), 'message', message);
+    },
+
+    async noteSupersedes(approvalId, olderId) {
+      await setAttribute(approvalKey(approvalId), 'supersedes', olderId);
     },
 
     async claimDecision(approvalId, decision, nowSeconds) {

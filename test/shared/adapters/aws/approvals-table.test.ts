@@ -131,6 +131,19 @@ describe('dynamoApprovalsStore', () => {
     expect(await store().closeApproval('a1b2c3', ['pending'], 'expired', 'x')).toBe(false);
   });
 
+  it('notes which older approval an approval supersedes, on an item that exists', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await store().noteSupersedes('a1b2c3', 'older0');
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: 'approval#a1b2c3' },
+      UpdateExpression: 'SET #name = :value',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#name': 'supersedes' },
+      ExpressionAttributeValues: { ':value': 'older0' },
+    });
+  });
+
   it("points a run's stage at its approval and says which one it pointed at before", async () => {
     ddb.on(PutCommand).resolves({ Attributes: { pk: 'execution#run#production', approvalId: 'old' } });
     expect(await store().pointToApproval('run', 'production', 'new', 99)).toBe('old');
