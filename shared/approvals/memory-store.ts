@@ -70,6 +70,19 @@ export function memoryApprovalsStore(): ApprovalsStore & {
       approvals.set(approvalId, { ...rest, status: 'pending' });
       return true;
     },
+    async settleClaim(approvalId, claimed, actual) {
+      const record = approvals.get(approvalId);
+      if (
+        !record ||
+        record.status !== claimed.status ||
+        record.decision?.at !== claimed.at ||
+        record.decision.by !== claimed.by
+      ) {
+        return false;
+      }
+      approvals.set(approvalId, { ...record, status: actual.status, decision: copy(actual) });
+      return true;
+    },
     async closeApproval(approvalId, from, to, at) {
       const record = approvals.get(approvalId);
       if (!record || !from.includes(record.status)) return false;

@@ -90,6 +90,11 @@ export interface ApprovalsStore {
   claimDecision(approvalId: string, decision: Decision, nowSeconds: number): Promise<ClaimResult>;
   /** Undoes a claim that could not be delivered to Step Functions, so someone can try again. */
   releaseClaim(approvalId: string, decision: Decision): Promise<boolean>;
+  /**
+   * Replaces a claim with the decision the run actually received (an earlier click's that landed
+   * although it looked lost); false when the claim is no longer there.
+   */
+  settleClaim(approvalId: string, claimed: Decision, actual: Decision): Promise<boolean>;
   /** Moves an approval from one of `from` to `to` (expired / superseded); false when it was not in `from`. */
   closeApproval(
     approvalId: string,
@@ -250,6 +255,36 @@ export function dynamoApprovalsStore(client: DynamoDBClient, tableName: string):
               ':decided': decision.status,
               ':at': decision.at,
               ':by': decision.by,
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async settleClaim(approvalId, claimed, actual) {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { pk: approvalKey(approvalId) },
+            UpdateExpression: 'SET #status = :actual, #decision = :decision',
+            ConditionExpression: '#status = :claimed AND #decision.#at = :at AND #decision.#by = :by',
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#decision': 'decision',
+              '#at': 'at',
+              '#by': 'by',
+            },
+            ExpressionAttributeValues: {
+              ':actual': actual.status,
+              ':decision': actual,
+              ':claimed': claimed.status,
+              ':at': claimed.at,
+              ':by': claimed.by,
             },
           }),
         );
