@@ -38,9 +38,9 @@ describe('runAnswer (events newest first)', () => {
   });
 
   it('says rejected, expired or superseded from the error a Catch kept or the task event', () => {
-    const caught = (Error: string, Cause = '') =>
+    const caught = (error: string, cause = '') =>
       runAnswer(
-        [entered('Next', { stages: { production: {} }, error: { Error, Cause } })],
+        [entered('Next', { stages: { production: {} }, error: { Error: error, Cause: cause } })],
         'a1',
         'production',
       );
