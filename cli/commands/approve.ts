@@ -125,6 +125,8 @@ function explain(outcome: DecisionOutcome, decision: 'approved' | 'rejected', wh
       return `could not reach Step Functions (${outcome.error.message}); nothing was decided, try again`;
     case 'not-found':
       return 'the approval is gone (older than the table keeps); nothing changed';
+    case 'unconfirmed':
+      return 'Step Functions no longer waits on this approval and the run does not say what it received; check it with `shiplane show`';
   }
 }
 

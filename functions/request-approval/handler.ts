@@ -44,7 +44,15 @@ export function createRequestApprovalHandler(deps: DepsSource<RequestApprovalDep
 const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const ecr = tracer.captureAWSv3Client(new ECRClient({}));
 const secretsClient = tracer.captureAWSv3Client(new SecretsManagerClient({}));
-const sfn = tracer.captureAWSv3Client(new SFNClient({}));
+// One SendTaskFailure attempt gives up after about 3 s: request.ts retries it with backoff inside its
+// own budget, so the function (30 s) still has time to post the approval. Without
+// throwOnRequestTimeout a hung call only logs a warning and keeps waiting.
+const sfn = tracer.captureAWSv3Client(
+  new SFNClient({
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
+  }),
+);
 
 /** The deployed handler: table from APPROVALS_TABLE, Slack from SHIPLANE_CONFIG, SendTaskFailure via SFN. */
 export const handler = createRequestApprovalHandler(

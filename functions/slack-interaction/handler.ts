@@ -13,7 +13,10 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
-import { stepFunctionsTaskTokens } from '../../shared/adapters/aws/task-tokens.js';
+import {
+  stepFunctionsRecentRunEvents,
+  stepFunctionsTaskTokens,
+} from '../../shared/adapters/aws/task-tokens.js';
 import { slackFromConfig } from '../../shared/adapters/slack/web-api.js';
 import { createAuthorizer } from '../../shared/approvals/authorize.js';
 import { handleInteraction, type InteractionDeps } from '../../shared/approvals/interaction.js';
@@ -78,6 +81,8 @@ export const handler = createSlackInteractionHandler(
       slack,
       store: dynamoApprovalsStore(dynamo, requireEnv(ENV.approvalsTable)),
       taskTokens: stepFunctionsTaskTokens(sfn),
+      // When SendTaskSuccess answers ambiguously, the run's history says what it received.
+      runEvents: stepFunctionsRecentRunEvents(sfn, requireEnv(ENV.stateMachineArn)),
       authorize: createAuthorizer({
         groupMembers: (group) => slack.userGroupMembers(group),
         reporter,

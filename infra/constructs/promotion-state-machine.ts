@@ -56,6 +56,9 @@ export function stageStateNames(stage: string) {
     notifyRejected: `${t} · Notify rejected`,
     notifyExpired: `${t} · Notify expired`,
     notifyApproved: `${t} · Notify approved`,
+    approvalValid: `${t} · Approved?`,
+    notApproved: `${t} · Not approved`,
+    noApprover: `${t} · No approver`,
     commit: `${t} · Commit new tag`,
     notifySuperseded: `${t} · Notify superseded`,
     notifyCommitted: `${t} · Notify committed`,
@@ -178,7 +181,12 @@ export class PromotionStateMachine extends Construct {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(definition.start),
       comment: `Shiplane: promote a pushed image through ${config.stages.map((s) => s.name).join(' → ')}`,
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      // Execution data (task tokens, approval payloads) stays in the IAM-guarded history unless the config asks.
+      logs: {
+        destination: this.logGroup,
+        level: LogLevel.ALL,
+        includeExecutionData: config.observability.logExecutionData,
+      },
       tracingEnabled: true,
     });
 
@@ -553,8 +561,52 @@ class PromotionDefinition extends Construct {
     // request-approval of a newer release of the app fails this older run's approval task.
     awaitApproval.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
     awaitApproval.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    awaitApproval.next(notifyApproved);
+    awaitApproval.next(this.approvalCheck(s, notifyApproved));
     return awaitApproval;
+  }
+
+  /**
+   * Production moves only on an answer that says `decision: approved` and who approved: anything
+   * else a token holder sends with SendTaskSuccess (`{}`, a commit result, a hand-written answer)
+   * fails the run with an alert. Choice rules are tried in order, so each comparison runs only
+   * after the rules before it established that its field is present and a string (a comparison on
+   * a missing field is a States.Runtime error, which no Catch would turn into an alert); only the
+   * one positive rule leads on, so a case not listed fails closed.
+   */
+  private approvalCheck(s: string, onApproved: State): State {
+    const names = stageStateNames(s);
+    const decision = `$.stages.${s}.approval.decision`;
+    const by = `$.stages.${s}.approval.by`;
+    const invalid = (id: string, stateName: string, cause: string) =>
+      new Pass(this, id, {
+        stateName,
+        parameters: { Error: ERRORS.approvalInvalid, Cause: cause },
+        resultPath: '$.error',
+      }).next(this.notifyFailed);
+    const notApproved = invalid(
+      `${s}-not-approved`,
+      names.notApproved,
+      `${names.awaitApproval} answered without decision: approved; ${s} was not changed`,
+    );
+    const noApprover = invalid(
+      `${s}-no-approver`,
+      names.noApprover,
+      `${names.awaitApproval} answered approved without an approver (by); ${s} was not changed`,
+    );
+    return new Choice(this, `${s}-approval-valid`, { stateName: names.approvalValid })
+      .when(Condition.not(Condition.isPresent(decision)), notApproved)
+      .when(Condition.not(Condition.isString(decision)), notApproved)
+      .when(Condition.not(Condition.stringEquals(decision, 'approved')), notApproved)
+      .when(Condition.not(Condition.isPresent(by)), noApprover)
+      .when(Condition.not(Condition.isString(by)), noApprover)
+      .when(
+        Condition.and(
+          Condition.stringEquals(decision, 'approved'),
+          Condition.not(Condition.stringEquals(by, '')),
+        ),
+        onApproved,
+      )
+      .otherwise(noApprover);
   }
 
   /** A notify task: never changes the run's data and never fails it (the Catch goes on to `next`). */

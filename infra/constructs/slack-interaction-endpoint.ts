@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -10,7 +10,7 @@ import {
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
 import { ENV } from '../../shared/contracts/environment.js';
@@ -25,7 +25,7 @@ export interface SlackInteractionEndpointProps {
   /** Pending approvals: the click's approval id → the run's task token. */
   readonly approvals: ApprovalsTable;
   /** The state machine whose approval tasks the clicks answer. */
-  readonly stateMachine: IStateMachine;
+  readonly stateMachine: StateMachine;
   /** Steady requests per second the stage accepts. @default 20 */
   readonly rateLimit?: number;
   /** Burst the stage accepts. @default 40 */
@@ -52,7 +52,10 @@ export class SlackInteractionEndpoint extends Construct {
       // Slack gives up after 3 seconds; more memory means a faster cold start.
       memorySize: 512,
       timeout: Duration.seconds(10),
-      environment: { [ENV.approvalsTable]: props.approvals.table.tableName },
+      environment: {
+        [ENV.approvalsTable]: props.approvals.table.tableName,
+        [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
+      },
     });
     props.approvals.grantDecide(this.handler);
     this.handler.grantSecretRead(config.slack.botToken, config.slack.signingSecret);
@@ -62,6 +65,30 @@ export class SlackInteractionEndpoint extends Construct {
         resources: [props.stateMachine.stateMachineArn],
       }),
     );
+    // When SendTaskSuccess answers ambiguously (a timeout, then TaskTimedOut), the run's history says
+    // whether the approval landed. Only this state machine's executions; no cycle: the state machine
+    // does not depend on this function.
+    this.handler.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:GetExecutionHistory'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${props.stateMachine.stateMachineName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+
+    const machineId = Stack.of(this).getLogicalId(props.stateMachine.node.defaultChild as CfnElement);
+    // The grant sits in the function's role, a sibling of the function under this construct.
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${machineId}.Name>:*]`,
+      reason:
+        "states:GetExecutionHistory on the promotion state machine's executions: an execution ARN is the machine's name plus the run's name, which the approval record holds.",
+    });
 
     this.api = new HttpApi(this, 'api', {
       description: 'Shiplane: Slack interactivity (approval buttons)',

@@ -22,7 +22,7 @@ import { type CommitQueue, deduplicationId, messageGroupId } from '../../shared/
 import type { SecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { secretsManagerInventory } from '../../shared/adapters/aws/secrets-inventory.js';
 import type { StartExecution } from '../../shared/adapters/aws/step-functions.js';
-import type { TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
+import { RECENT_RUN_EVENTS, type TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
 import { createGitHubAncestry } from '../../shared/adapters/github/ancestry.js';
 import { connectGitHub, type GitHubConnection } from '../../shared/adapters/github/client.js';
 import { githubRepository } from '../../shared/adapters/github/repository.js';
@@ -199,6 +199,8 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     slack: interactionSlack,
     store,
     taskTokens,
+    // The engine's history, newest first, as GetExecutionHistory with reverseOrder gives it.
+    runEvents: async (execution) => running().history(execution).slice(-RECENT_RUN_EVENTS).reverse(),
     authorize: createAuthorizer({
       groupMembers: (group) => interactionSlack.userGroupMembers(group),
       reporter,

@@ -14,7 +14,7 @@
  */
 import * as z from 'zod';
 import type { ApprovalRecord, ApprovalsStore } from '../adapters/aws/approvals-table.js';
-import type { TaskTokens } from '../adapters/aws/task-tokens.js';
+import type { RecentRunEvents, TaskTokens } from '../adapters/aws/task-tokens.js';
 import { type SlackApi, withOutageBreaker } from '../adapters/slack/web-api.js';
 import {
   APPROVE_ACTION,
@@ -53,6 +53,17 @@ export interface InteractionDeps {
   readonly authorize: Authorize;
   readonly now: () => Date;
   readonly reporter: Reporter;
+  /** The run's newest history events, to see what it did when Step Functions answered ambiguously. */
+  readonly runEvents?: RecentRunEvents;
+  /**
+   * Slack waits 3 s for the HTTP answer; the work of a click is planned to end within this many
+   * milliseconds of its arrival. @default 2_700
+   */
+  readonly ackBudgetMs?: number;
+  /** Of that budget, what is kept for the Slack update after the decision. @default 500 */
+  readonly replyReserveMs?: number;
+  /** A monotonic clock in milliseconds. @default performance.now */
+  readonly elapsedClock?: () => number;
 }
 
 /** The parts of Slack's `block_actions` payload Shiplane reads; Slack sends more and may add fields. */
@@ -113,6 +124,8 @@ function refusalText(outcome: { kind: string; record?: ApprovalRecord }): string
       return 'This approval request was superseded by a newer one in this thread; use that one. Nothing changed.';
     case 'unavailable':
       return 'Shiplane could not reach AWS Step Functions to record your decision, so nothing was decided. Please try again.';
+    case 'unconfirmed':
+      return 'The run no longer waits on this approval, and Shiplane could not confirm in time whether it received your decision (it may have: the release thread says what the run did). Click again to check; nothing else changes.';
     default:
       return 'Shiplane does not know this approval (it may be too old); nothing was decided.';
   }
@@ -127,6 +140,8 @@ export async function handleInteraction(
   request: InteractionRequest,
   deps: InteractionDeps,
 ): Promise<InteractionResponse> {
+  const clock = deps.elapsedClock ?? (() => performance.now());
+  const arrived = clock();
   const rawBody = readBody(request);
   const now = deps.now();
   const verdict = verifySlackSignature(
@@ -223,6 +238,7 @@ export async function handleInteraction(
       );
       return respond(200);
     }
+    const budget = (deps.ackBudgetMs ?? 2_700) - (deps.replyReserveMs ?? 500);
     const outcome = await decideApproval(
       {
         approvalId,
@@ -231,7 +247,12 @@ export async function handleInteraction(
         ...(byName ? { byName } : {}),
         via: 'slack',
       },
-      deps,
+      {
+        ...deps,
+        // The history is read only with the time left before Slack's answer is due (a click whose
+        // SendTaskSuccess timed out has little); without time the click is `unconfirmed`, not expired.
+        runEventsTimeoutMs: () => Math.floor(budget - (clock() - arrived)),
+      },
     );
     switch (outcome.kind) {
       case 'decided':

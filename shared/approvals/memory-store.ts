@@ -42,6 +42,11 @@ export function memoryApprovalsStore(): ApprovalsStore & {
       if (!record) throw new Error(`approval ${approvalId} does not exist`);
       approvals.set(approvalId, { ...record, message: copy(message) });
     },
+    async noteSupersedes(approvalId, olderId) {
+      const record = approvals.get(approvalId);
+      if (!record) throw new Error(`approval ${approvalId} does not exist`);
+      approvals.set(approvalId, { ...record, supersedes: olderId });
+    },
     async claimDecision(approvalId, decision, nowSeconds) {
       const record = approvals.get(approvalId);
       if (record?.status !== 'pending' || record.deadline <= nowSeconds) {
@@ -63,6 +68,19 @@ export function memoryApprovalsStore(): ApprovalsStore & {
       }
       const { decision: _dropped, ...rest } = record;
       approvals.set(approvalId, { ...rest, status: 'pending' });
+      return true;
+    },
+    async settleClaim(approvalId, claimed, actual) {
+      const record = approvals.get(approvalId);
+      if (
+        !record ||
+        record.status !== claimed.status ||
+        record.decision?.at !== claimed.at ||
+        record.decision.by !== claimed.by
+      ) {
+        return false;
+      }
+      approvals.set(approvalId, { ...record, status: actual.status, decision: copy(actual) });
       return true;
     },
     async closeApproval(approvalId, from, to, at) {

@@ -33,10 +33,26 @@ export interface RequestApprovalDeps extends ThreadDeps {
    * cannot answer task tokens) older runs' approvals are left to be decided or to expire.
    */
   readonly taskTokens?: TaskTokens;
+  readonly supersedeRetry?: SupersedeRetry;
 }
 
 /** Step Functions' answers for a token the run no longer waits on. */
 const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
+/** How hard request-approval tries to tell an older run it was superseded. */
+export interface SupersedeRetry {
+  /** Calls at most. @default 4 */
+  readonly attempts?: number;
+  /** Wait before the second call; doubles after each. @default 250 */
+  readonly baseDelayMs?: number;
+  /**
+   * No call starts after this many milliseconds from the first: the function has 30 s and still has
+   * to post the new approval. @default 12_000
+   */
+  readonly budgetMs?: number;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
 
 export interface RequestApprovalResult {
   readonly approvalId: string;
@@ -108,30 +124,73 @@ function isOlder(previous: ApprovalRecord, current: ApprovalRecord): boolean {
 }
 
 /**
- * Closes another run's approval of an older release at this stage: table first (so a click on its
- * buttons is refused), then its task token, then its Slack message. Never throws: the new request
- * goes on whatever happens here.
+ * Tells an older run it was superseded, retrying with backoff inside the budget. `told` also when
+ * Step Functions says the token is over (TaskTimedOut, TaskDoesNotExist, InvalidToken): the run no
+ * longer waits, which is all superseding needs.
+ */
+async function failOlderRun(
+  taskTokens: TaskTokens,
+  token: string,
+  cause: string,
+  retry: SupersedeRetry = {},
+): Promise<{ told: true } | { told: false; error: unknown; attempts: number }> {
+  const attempts = Math.max(1, retry.attempts ?? 4);
+  const budget = retry.budgetMs ?? 12_000;
+  const sleep = retry.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const started = performance.now();
+  let delay = retry.baseDelayMs ?? 250;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    try {
+      await taskTokens.fail(token, ERRORS.superseded, cause);
+      return { told: true };
+    } catch (error) {
+      if (GONE.has((error as { name?: string } | null)?.name ?? '')) return { told: true };
+      lastError = error;
+      if (attempt === attempts || performance.now() - started + delay > budget) {
+        return { told: false, error, attempts: attempt };
+      }
+      await sleep(delay);
+      delay *= 2;
+    }
+  }
+  return { told: false, error: lastError, attempts };
+}
+
+/**
+ * Closes another run's approval of an older release at this stage. The order keeps record and run
+ * consistent whatever fails: first this approval notes which one it supersedes (so a retried request
+ * finishes the job), then the older run is told (SendTaskFailure, retried), and only then does the
+ * table say superseded and its Slack message lose its buttons. If the run cannot be told, the older
+ * approval stays pending, as its run is: still decidable, and expiring at its timeout as usual.
+ * Never throws: the new request goes on whatever happens here.
  */
 async function supersedeOlderRelease(
-  pointer: PendingPointer,
+  olderId: string,
   current: ApprovalRecord,
   deps: RequestApprovalDeps,
 ): Promise<void> {
   const { app, stage, tag } = current.facts;
-  const context = { approvalId: pointer.approvalId, supersededBy: current.approvalId, stage };
+  const context = { approvalId: olderId, supersededBy: current.approvalId, stage };
   try {
-    const previous = await deps.store.getApproval(pointer.approvalId);
+    const previous = await deps.store.getApproval(olderId);
     if (previous?.status !== 'pending' || !isOlder(previous, current)) return;
     const taskTokens = deps.taskTokens;
     if (!taskTokens) return;
-    const at = deps.now().toISOString();
-    if (!(await deps.store.closeApproval(previous.approvalId, ['pending'], 'superseded', at))) return;
+    if (current.supersedes !== olderId) await deps.store.noteSupersedes(current.approvalId, olderId);
     const cause = `${app} ${previous.facts.tag} was superseded at ${stage} by ${tag} awaiting approval`;
-    try {
-      await taskTokens.fail(previous.taskToken, ERRORS.superseded, cause);
-    } catch (error) {
-      if (!GONE.has((error as { name?: string } | null)?.name ?? '')) throw error;
+    const result = await failOlderRun(taskTokens, previous.taskToken, cause, deps.supersedeRetry);
+    if (!result.told) {
+      deps.reporter.error(
+        'could not tell the older release it was superseded; its approval stays pending and a retried request tries again',
+        { ...context, attempts: result.attempts, ...errorAttributes(result.error) },
+      );
+      deps.reporter.count('SupersedeFailed');
+      return;
     }
+    const at = deps.now().toISOString();
+    // Someone decided the older approval meanwhile: the decision path reports what the run did.
+    if (!(await deps.store.closeApproval(previous.approvalId, ['pending'], 'superseded', at))) return;
     deps.reporter.info('superseded an older release awaiting approval', {
       ...context,
       execution: previous.execution,
@@ -172,7 +231,15 @@ async function supersedeOtherRun(
   // The same run's earlier approval is handled by `supersede` above.
   if (!previous || previous.approvalId === record.approvalId || previous.execution === request.execution)
     return;
-  await supersedeOlderRelease(previous, record, deps);
+  await supersedeOlderRelease(previous.approvalId, record, deps);
+}
+
+/**
+ * A retried request (same task token) finishes superseding that an earlier attempt noted but could
+ * not complete; an older approval that is no longer pending is left alone.
+ */
+async function finishSuperseding(record: ApprovalRecord, deps: RequestApprovalDeps): Promise<void> {
+  if (record.supersedes) await supersedeOlderRelease(record.supersedes, record, deps);
 }
 
 export async function requestApproval(
@@ -183,7 +250,10 @@ export async function requestApproval(
   const deps: RequestApprovalDeps = { ...given, slack: withOutageBreaker(given.slack) };
   const approvalId = approvalIdFor(request.taskToken);
   let record = await deps.store.getApproval(approvalId);
-  if (record?.message) return { approvalId, message: 'already-posted' };
+  if (record?.message) {
+    await finishSuperseding(record, deps);
+    return { approvalId, message: 'already-posted' };
+  }
   if (!record) {
     const facts = await gatherFacts(request, approvalId, deps);
     const deadline = Math.floor(new Date(facts.deadline).getTime() / 1000);
@@ -202,7 +272,10 @@ export async function requestApproval(
     // A concurrent retry may have created it first; either way one record exists now.
     if ((await deps.store.createApproval(created)) === 'exists') {
       record = await deps.store.getApproval(approvalId);
-      if (record?.message) return { approvalId, message: 'already-posted' };
+      if (record?.message) {
+        await finishSuperseding(record, deps);
+        return { approvalId, message: 'already-posted' };
+      }
     }
     record ??= created;
   }
@@ -214,6 +287,7 @@ export async function requestApproval(
   );
   if (previousId && previousId !== approvalId) await supersede(previousId, deps);
   await supersedeOtherRun(request, record, deps);
+  await finishSuperseding(record, deps);
 
   const context = { approvalId, execution: request.execution, stage: request.stage };
   let thread: Awaited<ReturnType<typeof ensureThread>>;

@@ -204,6 +204,14 @@ export const configSchema = z
     stages: z.array(stageWithDefaults).min(1, 'configure at least one stage'),
     secrets: z.array(secretSelection).default([]),
     secretSync: z.strictObject({ interval: duration('15m') }).default({ interval: 900 }),
+    /**
+     * `logExecutionData`: the state machine's CloudWatch log carries each state's input and output. Off
+     * by default: those hold task tokens and approval payloads, which the execution history (guarded
+     * by IAM) keeps anyway.
+     */
+    observability: z
+      .strictObject({ logExecutionData: z.boolean().default(false) })
+      .default({ logExecutionData: false }),
   })
   // Uniqueness runs even when other fields are wrong, so one run of `shiplane validate` lists every problem;
   // it reads only plain strings, which are there (or not) whatever else failed.

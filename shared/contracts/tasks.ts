@@ -178,6 +178,8 @@ export const ERRORS = {
   superseded: 'Shiplane.Superseded',
   /** The stage's file no longer pins our release, and not because of a newer one: a revert or a hand edit. */
   replaced: 'Shiplane.Replaced',
+  /** The approval task answered without `decision: approved` and an approver: production does not move. */
+  approvalInvalid: 'Shiplane.ApprovalInvalid',
 } as const;
 
 export const notificationEventSchema = z.enum([

@@ -99,6 +99,10 @@ describe('the Shiplane stack of the example config', () => {
       for (const name of ['request-approval', 'slack-interaction', 'notify'] as const) {
         expect(env(name).APPROVALS_TABLE, name).toEqual({ Ref: expect.stringMatching(/^approvalstable/) });
       }
+      // slack-interaction reads a run's history when SendTaskSuccess answers ambiguously.
+      expect(env('slack-interaction').STATE_MACHINE_ARN).toEqual({
+        Ref: expect.stringMatching(/^promotionstatemachine/),
+      });
       expect(env('notify').ALERT_TOPIC_ARN).toEqual({ Ref: expect.stringMatching(/^alertingtopic/) });
       expect(env('secret-sync').COMMIT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^commitqueue/) });
     });
@@ -308,6 +312,20 @@ describe('the Shiplane stack of the example config', () => {
         if (name === 'committer' || name === 'slack-interaction') expect(answers, name).toHaveLength(2);
         else if (name === 'request-approval') expect(answers, name).toEqual(['states:SendTaskFailure']);
         else expect(answers, name).toEqual([]);
+      }
+      // slack-interaction reads the history of this state machine's executions only, to see whether an
+      // ambiguously answered approval landed; nothing else reads executions.
+      expect(resourcesFor('slack-interaction', 'states:GetExecutionHistory')).toEqual([
+        expect.stringMatching(
+          /^arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*promotionstatemachine.*:\*$/,
+        ),
+      ]);
+      for (const name of HANDLER_NAMES) {
+        if (name === 'slack-interaction') continue;
+        expect(
+          actionsOf(name).filter((a) => a.startsWith('states:GetExecution')),
+          name,
+        ).toEqual([]);
       }
       // request-approval fails an older run's approval task when a newer release supersedes it.
       expect(resourcesFor('request-approval', 'states:SendTaskFailure')).toEqual([

@@ -114,6 +114,7 @@ describe('the synthesized promotion state machine', () => {
       'Notify release started',
       ...stageStates('Staging', 3),
       'Production · Await approval',
+      'Production · Approved?',
       'Production · Notify approved',
       ...stageStates('Production', 1),
       'Notify deployed',
@@ -261,6 +262,67 @@ describe('the synthesized promotion state machine', () => {
       name: 'TaskTimedOut',
     });
   });
+
+  it.each([
+    ['an empty answer', {}, 'Production · Not approved', 'answered without decision: approved'],
+    ['a commit result', { commit: sha('c3'), status: 'committed' }, 'Production · Not approved', 'decision'],
+    [
+      'a decision that is not approved',
+      { decision: 'rejected', by: 'U0PLATFORM1' },
+      'Production · Not approved',
+      'decision',
+    ],
+    [
+      'approved without an approver',
+      { decision: 'approved' },
+      'Production · No approver',
+      'without an approver (by)',
+    ],
+    [
+      'approved by nobody',
+      { decision: 'approved', by: '' },
+      'Production · No approver',
+      'without an approver (by)',
+    ],
+    [
+      'approved by a non-string',
+      { decision: 'approved', by: 42 },
+      'Production · No approver',
+      'without an approver (by)',
+    ],
+    ['a bare string', 'approved', 'Production · Not approved', 'decision'],
+  ])(
+    'fails with an alert and never commits production when the approval task answers %s',
+    async (_, answer, state, cause) => {
+      // Prepare
+      const { engine, recorded } = run({ health: { staging: [healthy(sha('a1'))] } });
+
+      // Act
+      const execution = engine.start(input, 'approval-invalid');
+      const request = await recorded.approvals.next();
+      await engine.sendTaskSuccess(request.taskToken, answer);
+      const result = await execution.done;
+
+      // Assess
+      expect(result).toMatchObject({ status: 'FAILED', error: ERRORS.approvalInvalid });
+      expect(result.cause).toContain(cause);
+      expect(result.cause).toContain('production was not changed');
+      expect(recorded.commits.map((c) => c.request.change.stage)).toEqual(['staging']);
+      expect(entered(engine, execution.name).slice(-5)).toEqual([
+        'Production · Await approval',
+        'Production · Approved?',
+        state,
+        'Notify failed',
+        'Failed',
+      ]);
+      // The failure notification is the alert (notify publishes `failed` to the alert topic).
+      expect(notified(recorded).at(-1)).toBe('failed');
+      expect(recorded.notifications.at(-1)?.detail).toEqual({
+        Error: ERRORS.approvalInvalid,
+        Cause: result.cause,
+      });
+    },
+  );
 
   it('fails with Shiplane.HealthTimeout and the last Argo CD message when staging never becomes healthy', async () => {
     // Prepare

@@ -44,6 +44,11 @@ export interface ApprovalRecord {
   readonly decision?: Decision;
   /** When it expired or was superseded. */
   readonly closedAt?: string;
+  /**
+   * The older release's approval this request is superseding, noted before that run is told, so a
+   * retried request finishes the job if the first attempt could not.
+   */
+  readonly supersedes?: string;
 }
 
 export interface ThreadRecord {
@@ -77,6 +82,8 @@ export interface ApprovalsStore {
   createApproval(record: ApprovalRecord): Promise<'created' | 'exists'>;
   getApproval(approvalId: string): Promise<ApprovalRecord | undefined>;
   setApprovalMessage(approvalId: string, message: MessageRef): Promise<void>;
+  /** Notes on an approval which older approval it supersedes (see `ApprovalRecord.supersedes`). */
+  noteSupersedes(approvalId: string, olderId: string): Promise<void>;
   /**
    * Records a decision if, and only if, the approval is still pending and its deadline has not
    * passed (`nowSeconds`). Otherwise returns the record as it is, so the caller can say why.
@@ -84,6 +91,11 @@ export interface ApprovalsStore {
   claimDecision(approvalId: string, decision: Decision, nowSeconds: number): Promise<ClaimResult>;
   /** Undoes a claim that could not be delivered to Step Functions, so someone can try again. */
   releaseClaim(approvalId: string, decision: Decision): Promise<boolean>;
+  /**
+   * Replaces a claim with the decision the run actually received (an earlier click's that landed
+   * although it looked lost); false when the claim is no longer there.
+   */
+  settleClaim(approvalId: string, claimed: Decision, actual: Decision): Promise<boolean>;
   /** Moves an approval from one of `from` to `to` (expired / superseded); false when it was not in `from`. */
   closeApproval(
     approvalId: string,
@@ -190,6 +202,10 @@ export function dynamoApprovalsStore(client: DynamoDBClient, tableName: string):
       await setAttribute(approvalKey(approvalId), 'message', message);
     },
 
+    async noteSupersedes(approvalId, olderId) {
+      await setAttribute(approvalKey(approvalId), 'supersedes', olderId);
+    },
+
     async claimDecision(approvalId, decision, nowSeconds) {
       try {
         const result = await doc.send(
@@ -240,6 +256,36 @@ export function dynamoApprovalsStore(client: DynamoDBClient, tableName: string):
               ':decided': decision.status,
               ':at': decision.at,
               ':by': decision.by,
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async settleClaim(approvalId, claimed, actual) {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: { pk: approvalKey(approvalId) },
+            UpdateExpression: 'SET #status = :actual, #decision = :decision',
+            ConditionExpression: '#status = :claimed AND #decision.#at = :at AND #decision.#by = :by',
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#decision': 'decision',
+              '#at': 'at',
+              '#by': 'by',
+            },
+            ExpressionAttributeValues: {
+              ':actual': actual.status,
+              ':decision': actual,
+              ':claimed': claimed.status,
+              ':at': claimed.at,
+              ':by': claimed.by,
             },
           }),
         );

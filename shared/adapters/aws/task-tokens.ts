@@ -2,7 +2,22 @@
  * Answers a run that waits on a task token. In AWS this is SendTaskSuccess / SendTaskFailure; the local
  * engine passes its own implementation, so handlers never know which one they talk to.
  */
-import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  GetExecutionHistoryCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import type { HistoryEventLike } from '../../domain/execution-timeline.js';
+import { executionArn } from './executions.js';
+
+/** A GetExecutionHistory event, with the task-result details the decision path reads. */
+export interface RunEvent extends HistoryEventLike {
+  readonly taskSucceededEventDetails?: { readonly output?: string | undefined } | undefined;
+}
+
+/** A run's newest history events first (GetExecutionHistory with reverseOrder). */
+export type RecentRunEvents = (execution: string, signal?: AbortSignal) => Promise<readonly RunEvent[]>;
 
 export interface TaskTokens {
   succeed(token: string, output: unknown): Promise<void>;
@@ -23,5 +38,27 @@ export function stepFunctionsTaskTokens(client: SFNClient): TaskTokens {
         new SendTaskFailureCommand({ taskToken: token, error: clip(error, 256), cause: clip(cause, 32_768) }),
       );
     },
+  };
+}
+
+/** How many of a run's newest events the decision path reads: one page, whatever the run's length. */
+export const RECENT_RUN_EVENTS = 100;
+
+/**
+ * A run's newest history events (GetExecutionHistory, reverse order, one page), for the decision path
+ * to see what the run did with an approval when SendTaskSuccess / SendTaskFailure answered ambiguously.
+ */
+export function stepFunctionsRecentRunEvents(client: SFNClient, stateMachineArn: string): RecentRunEvents {
+  return async (execution, signal) => {
+    const page = await client.send(
+      new GetExecutionHistoryCommand({
+        executionArn: executionArn(stateMachineArn, execution),
+        reverseOrder: true,
+        maxResults: RECENT_RUN_EVENTS,
+        includeExecutionData: true,
+      }),
+      signal ? { abortSignal: signal } : {},
+    );
+    return (page.events ?? []) as RunEvent[];
   };
 }

@@ -42,6 +42,9 @@ const PRODUCTION_APPROVAL = [
   'Production · Notify rejected',
   'Production · Notify expired',
   'Production · Notify approved',
+  'Production · Approved?',
+  'Production · Not approved',
+  'Production · No approver',
 ];
 const RUN = [
   'Prepare',
@@ -144,7 +147,7 @@ describe('the promotion state machine of the example config', () => {
       { ErrorEquals: ['Shiplane.Superseded'], ResultPath: '$.error', Next: 'Production · Notify superseded' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Notify failed' },
     ]);
-    expect(approval.Next).toBe('Production · Notify approved');
+    expect(approval.Next).toBe('Production · Approved?');
     expect(state('Production · Notify approved').Next).toBe('Production · Commit new tag');
     expect(state('Production · Notify approved').Parameters?.Payload['detail.$']).toBe(
       '$.stages.production.approval',
@@ -152,6 +155,45 @@ describe('the promotion state machine of the example config', () => {
     expect(state('Production · Notify rejected').Next).toBe('Rejected');
     expect(state('Production · Notify rejected').Parameters?.Payload['detail.$']).toBe('$.error');
     expect(state('Production · Notify expired').Next).toBe('Approval expired');
+  });
+
+  it('goes on to production only when the approval says decision: approved and names who approved', () => {
+    const decision = { Variable: '$.stages.production.approval.decision' };
+    const by = { Variable: '$.stages.production.approval.by' };
+    expect(state('Production · Approved?')).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Not: { ...decision, IsPresent: true }, Next: 'Production · Not approved' },
+        { Not: { ...decision, IsString: true }, Next: 'Production · Not approved' },
+        { Not: { ...decision, StringEquals: 'approved' }, Next: 'Production · Not approved' },
+        { Not: { ...by, IsPresent: true }, Next: 'Production · No approver' },
+        { Not: { ...by, IsString: true }, Next: 'Production · No approver' },
+        {
+          And: [{ ...decision, StringEquals: 'approved' }, { Not: { ...by, StringEquals: '' } }],
+          Next: 'Production · Notify approved',
+        },
+      ],
+      Default: 'Production · No approver',
+    });
+    expect(state('Production · Not approved')).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        Error: 'Shiplane.ApprovalInvalid',
+        Cause: 'Production · Await approval answered without decision: approved; production was not changed',
+      },
+      ResultPath: '$.error',
+      Next: 'Notify failed',
+    });
+    expect(state('Production · No approver')).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        Error: 'Shiplane.ApprovalInvalid',
+        Cause:
+          'Production · Await approval answered approved without an approver (by); production was not changed',
+      },
+      ResultPath: '$.error',
+      Next: 'Notify failed',
+    });
   });
 
   it('commits through the FIFO commit queue and waits for the committer', () => {
@@ -390,6 +432,35 @@ describe('the promotion state machine of the example config', () => {
   });
 });
 
+describe('the state machine log', () => {
+  const loggingOf = (template: CloudFormationTemplate) => {
+    const [[, machine]] = resourcesOf(template, 'AWS::StepFunctions::StateMachine') as [[string, Json]];
+    return machine.Properties.LoggingConfiguration;
+  };
+  let byDefault: CloudFormationTemplate;
+  let switchedOn: CloudFormationTemplate;
+
+  beforeAll(() => {
+    byDefault = synthesizeTemplate(exampleConfig);
+    switchedOn = synthesizeTemplate(
+      configWith((input) => ({ ...input, observability: { logExecutionData: true } })),
+    );
+  });
+
+  it('keeps execution data (task tokens, approval payloads) out of the log by default', () => {
+    expect(exampleConfig.observability).toEqual({ logExecutionData: false });
+    expect(loggingOf(byDefault)).toEqual({
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }],
+      IncludeExecutionData: false,
+      Level: 'ALL',
+    });
+  });
+
+  it('logs execution data when observability.logExecutionData is on', () => {
+    expect(loggingOf(switchedOn)).toMatchObject({ IncludeExecutionData: true, Level: 'ALL' });
+  });
+});
+
 describe('a config without an approval stage', () => {
   let definition: AslDefinition;
   let template: CloudFormationTemplate;
@@ -452,7 +523,7 @@ describe('a config with three stages', () => {
     expect(definition.States['Production · Await approval']?.TimeoutSeconds).toBe(86400);
     expect(definition.States['Staging · Notify rejected']?.Next).toBe('Rejected');
     expect(definition.States['Production · Notify rejected']?.Next).toBe('Rejected');
-    expect(Object.keys(definition.States)).toHaveLength(7 + 3 * 15 + 2 * 4 + 2);
+    expect(Object.keys(definition.States)).toHaveLength(7 + 3 * 15 + 2 * 7 + 2);
   });
 
   it('passes the Helm paths and Argo CD options of a stage through literally', () => {

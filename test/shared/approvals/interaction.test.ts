@@ -1,4 +1,11 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import {
+  GetExecutionHistoryCommand,
+  InvalidToken,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -11,7 +18,10 @@ import {
   type StoredMessage,
   startSlackServer,
 } from '../../../local/slack-server/server.js';
-import { stepFunctionsTaskTokens } from '../../../shared/adapters/aws/task-tokens.js';
+import {
+  stepFunctionsRecentRunEvents,
+  stepFunctionsTaskTokens,
+} from '../../../shared/adapters/aws/task-tokens.js';
 import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
 import { createAuthorizer } from '../../../shared/approvals/authorize.js';
 import {
@@ -239,6 +249,133 @@ describe('handleInteraction: a click on Approve or Reject', () => {
     expect((await run.store.getApproval(run.approvalId))?.status).toBe('expired');
     expect(hasButtons(run.approvalMessage())).toBe(false);
     expect(JSON.stringify(run.approvalMessage().blocks)).toContain(':hourglass: Expired');
+  });
+
+  describe('when Step Functions answers ambiguously', () => {
+    const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:ShiplanePromotion';
+    const taskTimedOut = () => new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} });
+    const sdkTimeout = () => Object.assign(new Error('Request timed out'), { name: 'TimeoutError' });
+    /** The run's data as a state after the approval sees it, carrying what SendTaskSuccess delivered. */
+    const pastApproval = (output: string) => [
+      { id: 30, type: 'LambdaFunctionScheduled', timestamp: new Date('2026-11-26T14:02:01Z') },
+      {
+        id: 29,
+        type: 'TaskStateEntered',
+        timestamp: new Date('2026-11-26T14:02:01Z'),
+        stateEnteredEventDetails: {
+          name: 'Production · Notify approved',
+          input: JSON.stringify({ release: {}, stages: { production: { approval: JSON.parse(output) } } }),
+        },
+      },
+    ];
+    async function ambiguousRun() {
+      const run = await waitingRun();
+      const deps: InteractionDeps = {
+        ...run.deps,
+        runEvents: stepFunctionsRecentRunEvents(new SFNClient({}), MACHINE),
+      };
+      return { ...run, deps };
+    }
+
+    it('records and reports the approval the run received when the retry of a timed-out SendTaskSuccess hears TaskTimedOut', async () => {
+      // Prepare: the SDK's first attempt timed out after it landed; its retry heard TaskTimedOut.
+      const run = await ambiguousRun();
+      sfn.on(SendTaskSuccessCommand).rejects(taskTimedOut());
+      sfn.on(GetExecutionHistoryCommand).callsFake(() => ({
+        events: pastApproval(sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output ?? ''),
+      }));
+
+      // Act
+      const response = await handleInteraction(run.click(ALICE), run.deps);
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      expect(sfn.commandCalls(GetExecutionHistoryCommand)[0]?.args[0].input).toEqual({
+        executionArn: `arn:aws:states:eu-west-1:123456789012:execution:ShiplanePromotion:${run.request.execution}`,
+        reverseOrder: true,
+        maxResults: 100,
+        includeExecutionData: true,
+      });
+      expect(await run.store.getApproval(run.approvalId)).toMatchObject({
+        status: 'approved',
+        decision: { status: 'approved', by: ALICE.id, via: 'slack' },
+      });
+      expect(hasButtons(run.approvalMessage())).toBe(false);
+      expect(JSON.stringify(run.approvalMessage().blocks)).toContain(`Approved by <@${ALICE.id}>`);
+      expect(slack.ephemerals()).toEqual([]);
+    });
+
+    it('tells a later clicker who really decided when an earlier click that looked lost had landed', async () => {
+      // Prepare: Alice's SendTaskSuccess timed out twice; the history could not be read then either.
+      const run = await ambiguousRun();
+      sfn.on(SendTaskSuccessCommand).rejects(sdkTimeout());
+      sfn.on(GetExecutionHistoryCommand).rejectsOnce(sdkTimeout());
+      await handleInteraction(run.click(ALICE), run.deps);
+      expect((await run.store.getApproval(run.approvalId))?.status).toBe('pending');
+      const landed = sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output ?? '';
+
+      // Act: Bob rejects a minute later; the token is closed because Alice's approval landed.
+      run.clock.advance(60);
+      sfn.on(SendTaskFailureCommand).rejects(new InvalidToken({ message: 'Invalid Token', $metadata: {} }));
+      sfn.on(GetExecutionHistoryCommand).resolves({ events: pastApproval(landed) as never });
+      await handleInteraction(run.click(BOB, REJECT_ACTION), run.deps);
+
+      // Assess: the table says what the run did: approved by Alice, at her click's time.
+      expect(await run.store.getApproval(run.approvalId)).toMatchObject({
+        status: 'approved',
+        decision: { by: ALICE.id, at: JSON.parse(landed).at },
+      });
+      expect(ephemeralTexts().at(-1)).toMatch(
+        new RegExp(`^${BOB.id}: This promotion was already approved by <@${ALICE.id}>.*Nothing changed\\.$`),
+      );
+      expect(JSON.stringify(run.approvalMessage().blocks)).toContain(`Approved by <@${ALICE.id}>`);
+    });
+
+    it('says expired when the run shows the approval task timed out', async () => {
+      const run = await ambiguousRun();
+      sfn.on(SendTaskSuccessCommand).rejects(taskTimedOut());
+      sfn.on(GetExecutionHistoryCommand).resolves({
+        events: [
+          {
+            id: 40,
+            type: 'TaskStateEntered',
+            timestamp: new Date('2026-11-26T14:02:00Z'),
+            stateEnteredEventDetails: {
+              name: 'Production · Notify expired',
+              input: JSON.stringify({
+                stages: { production: {} },
+                error: { Error: 'States.Timeout', Cause: '' },
+              }),
+            },
+          },
+        ],
+      });
+      await handleInteraction(run.click(ALICE), run.deps);
+      expect((await run.store.getApproval(run.approvalId))?.status).toBe('expired');
+      expect(ephemeralTexts()).toEqual([
+        expect.stringMatching(new RegExp(`^${ALICE.id}: This approval expired .*nothing was decided`)),
+      ]);
+    });
+
+    it('records nothing it cannot confirm before Slack needs its answer, and says so', async () => {
+      // The click has used its whole budget by the time SendTaskSuccess answers.
+      const run = await ambiguousRun();
+      let elapsed = 0;
+      sfn.on(SendTaskSuccessCommand).callsFake(() => {
+        elapsed = 2_300;
+        throw taskTimedOut();
+      });
+      await handleInteraction(run.click(ALICE), { ...run.deps, elapsedClock: () => elapsed });
+      expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(0);
+      expect((await run.store.getApproval(run.approvalId))?.status).toBe('pending');
+      expect(ephemeralTexts()).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^${ALICE.id}: The run no longer waits on this approval, and Shiplane could not confirm`,
+          ),
+        ),
+      ]);
+    });
   });
 
   it('says the approval expired for a click after its deadline, without calling Step Functions', async () => {

@@ -229,14 +229,85 @@ describe('requestApproval', () => {
       expect(d.reporter.lines.filter((l) => l.level === 'warn')).toEqual([]);
     });
 
+    const noWait = { baseDelayMs: 0, sleep: async () => undefined };
+    const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+
+    it('retries a SendTaskFailure that fails, with backoff, and then closes the older approval', async () => {
+      let calls = 0;
+      const sleeps: number[] = [];
+      const tokens: TaskTokens = {
+        succeed: async () => Promise.reject(new Error('nothing is approved here')),
+        fail: async () => {
+          calls += 1;
+          if (calls < 3) throw throttled();
+        },
+      };
+      const d = deps({
+        taskTokens: tokens,
+        supersedeRetry: { baseDelayMs: 100, sleep: async (ms) => void sleeps.push(ms) },
+      });
+      const first = await requestApproval(withTags(older(), 'v2.1.6'), d);
+      const second = await requestApproval(newer(), d);
+      expect(second.message).toBe('posted');
+      expect(calls).toBe(3);
+      expect(sleeps).toEqual([100, 200]);
+      expect((await d.store.getApproval(first.approvalId))?.status).toBe('superseded');
+    });
+
+    it('leaves the older approval pending, like its run, when it cannot be told, and a retried request finishes the job', async () => {
+      const { tokens, failed } = recordingTokens(throttled());
+      const d = deps({ taskTokens: tokens, supersedeRetry: noWait });
+      const first = await requestApproval(withTags(older(), 'v2.1.6'), d);
+      const second = await requestApproval(newer(), d);
+
+      // Four attempts, then the older run is still waiting: the table says pending, not superseded,
+      // its buttons still work, and this approval remembers what it has to finish.
+      expect(second.message).toBe('posted');
+      expect(failed).toHaveLength(4);
+      expect((await d.store.getApproval(first.approvalId))?.status).toBe('pending');
+      expect(buttonsOf(messageWith('Approval needed: backend v2.1.6 → production')?.blocks)).toHaveLength(2);
+      expect((await d.store.getApproval(second.approvalId))?.supersedes).toBe(first.approvalId);
+      expect(d.reporter.lines.find((l) => l.level === 'error')?.message).toMatch(
+        /^could not tell the older release it was superseded/,
+      );
+      expect(JSON.stringify(d.reporter.lines)).not.toContain('token-of-the-v2.1.6-run');
+
+      // Step Functions retries the request-approval invocation (same token): it finishes the job.
+      const working = recordingTokens();
+      const retried = await requestApproval(newer(), { ...d, taskTokens: working.tokens });
+      expect(retried.message).toBe('already-posted');
+      expect(working.failed.map((f) => [f.token, f.error])).toEqual([
+        ['token-of-the-v2.1.6-run', 'Shiplane.Superseded'],
+      ]);
+      expect((await d.store.getApproval(first.approvalId))?.status).toBe('superseded');
+      expect(buttonsOf(messageWith('Approval superseded: backend v2.1.6 → production')?.blocks)).toEqual([]);
+
+      // Once done, a further retry has nothing left to do.
+      const again = recordingTokens();
+      await requestApproval(newer(), { ...d, taskTokens: again.tokens });
+      expect(again.failed).toEqual([]);
+    });
+
+    it('counts a token that is already over as told when a retry finds the older run gone', async () => {
+      const { tokens } = recordingTokens(throttled());
+      const d = deps({ taskTokens: tokens, supersedeRetry: noWait });
+      const first = await requestApproval(withTags(older(), 'v2.1.6'), d);
+      await requestApproval(newer(), d);
+      // The first attempts did land after all (or the run timed out): SendTaskFailure says TaskDoesNotExist.
+      const gone = recordingTokens(Object.assign(new Error('gone'), { name: 'TaskDoesNotExist' }));
+      await requestApproval(newer(), { ...d, taskTokens: gone.tokens });
+      expect(gone.failed).toHaveLength(1);
+      expect((await d.store.getApproval(first.approvalId))?.status).toBe('superseded');
+    });
+
     it('still posts the new approval when superseding the older one fails', async () => {
       const { tokens } = recordingTokens(new Error('ServiceUnavailable'));
-      const d = deps({ taskTokens: tokens });
+      const d = deps({ taskTokens: tokens, supersedeRetry: noWait });
       await requestApproval(withTags(older(), 'v2.1.6'), d);
       const second = await requestApproval(newer(), d);
       expect(second.message).toBe('posted');
-      expect(d.reporter.lines.find((l) => l.level === 'warn')?.message).toBe(
-        'could not supersede the older release awaiting approval',
+      expect(d.reporter.lines.find((l) => l.level === 'error')?.message).toMatch(
+        /^could not tell the older release it was superseded/,
       );
 
       const broken = deps({

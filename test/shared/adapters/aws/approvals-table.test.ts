@@ -131,6 +131,39 @@ describe('dynamoApprovalsStore', () => {
     expect(await store().closeApproval('a1b2c3', ['pending'], 'expired', 'x')).toBe(false);
   });
 
+  it('replaces only its own claim with the decision the run received', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    const actual: Decision = { ...decision, by: 'U0BOB00001', at: '2026-11-26T14:01:00.000Z' };
+    expect(await store().settleClaim('a1b2c3', decision, actual)).toBe(true);
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: { pk: 'approval#a1b2c3' },
+      UpdateExpression: 'SET #status = :actual, #decision = :decision',
+      ConditionExpression: '#status = :claimed AND #decision.#at = :at AND #decision.#by = :by',
+      ExpressionAttributeValues: {
+        ':actual': 'approved',
+        ':decision': actual,
+        ':claimed': 'approved',
+        ':at': decision.at,
+        ':by': decision.by,
+      },
+    });
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    expect(await store().settleClaim('a1b2c3', decision, actual)).toBe(false);
+  });
+
+  it('notes which older approval an approval supersedes, on an item that exists', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await store().noteSupersedes('a1b2c3', 'older0');
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: 'approval#a1b2c3' },
+      UpdateExpression: 'SET #name = :value',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#name': 'supersedes' },
+      ExpressionAttributeValues: { ':value': 'older0' },
+    });
+  });
+
   it("points a run's stage at its approval and says which one it pointed at before", async () => {
     ddb.on(PutCommand).resolves({ Attributes: { pk: 'execution#run#production', approvalId: 'old' } });
     expect(await store().pointToApproval('run', 'production', 'new', 99)).toBe('old');
