@@ -383,7 +383,8 @@ async function serveFixture(name: ApplicationFixture): Promise<ArgoCdClient> {
   return argocdClient(`http://127.0.0.1:${(raw.address() as AddressInfo).port}`);
 }
 
-describe('checkArgoCdHealth reading the stage file in the GitOps repository', () => {
+// Each test starts a git-backed GitHub stand-in and polls through a rollout: seconds on a busy machine.
+describe('checkArgoCdHealth reading the stage file in the GitOps repository', { timeout: 90_000 }, () => {
   const CONTENTS = 'GET /repos/{owner}/{repo}/contents/{path}';
 
   /** The GitHub stand-in with the ITDO ERP repository, Argo CD following it, and the real adapters. */
