@@ -145,7 +145,7 @@ describe('the synthesized promotion state machine', () => {
       execution: 'backend-v2.1.6-4c1f5e2b8a9d',
       repository: 'itdo-erp/itdo-erp-infrastructure',
       branch: 'main',
-      change: { release: input.release, pinDigest: false, createIfMissing: false },
+      change: { release: input.release, pinDigest: true, createIfMissing: false },
     });
 
     // Argo CD is asked about the commit just made, with the poll counter.
