@@ -115,7 +115,7 @@ describe('shiplane retry --sandbox', () => {
     expect(JSON.parse(description.output ?? '{}')).toMatchObject({ outcome: 'deployed' });
     expect((await currentTags(sandbox.repoDir)).production?.backend).toBe('v2.1.7');
     expect(threadOf(retry)).toContain(`:repeat: This run is a retry of \`${original}\`.`);
-  });
+  }, 120_000);
 
   it('refuses to retry once a retry of the release deployed it, and says so (exit 1)', async () => {
     const original = sandbox.scenarioExecution ?? '';
