@@ -128,6 +128,8 @@ const stage = z.strictObject({
   healthTimeout: duration('15m'),
   pollInterval: duration('10s'),
   approval: approval.optional(),
+  /** `auto`: a stage that turns Degraded at the run's commit is rolled back to the entry it pinned before. */
+  rollback: z.enum(['auto', 'off'], { error: 'expected auto or off' }).default('auto'),
 });
 
 const secretStore = z.strictObject({
@@ -207,6 +209,8 @@ export const configSchema = z
   )
   .superRefine((config, ctx) => {
     let historyEvents = 0;
+    // A run rolls back one stage at most, and that stage's rollback waits for Argo CD once more.
+    let rollbackEvents = 0;
     config.stages.forEach((entry, index) => {
       if (entry.pollInterval > entry.healthTimeout) {
         ctx.addIssue({
@@ -218,8 +222,11 @@ export const configSchema = z
       if (entry.digestPath && !entry.valuesPath) {
         ctx.addIssue({ code: 'custom', path: ['stages', index, 'digestPath'], message: 'needs valuesPath' });
       }
-      historyEvents += Math.ceil(entry.healthTimeout / entry.pollInterval) * HISTORY_EVENTS_PER_POLL;
+      const waitEvents = Math.ceil(entry.healthTimeout / entry.pollInterval) * HISTORY_EVENTS_PER_POLL;
+      historyEvents += waitEvents;
+      if (entry.rollback === 'auto') rollbackEvents = Math.max(rollbackEvents, waitEvents);
     });
+    historyEvents += rollbackEvents;
     if (historyEvents > HISTORY_EVENT_BUDGET) {
       ctx.addIssue({
         code: 'custom',

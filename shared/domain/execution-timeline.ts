@@ -6,6 +6,8 @@
  * running sandbox, so `shiplane show` and the console page agree.
  */
 
+import { failedRunOutcome, type RunOutcome, runOutcomeSchema } from '../contracts/tasks.js';
+
 /** The fields of a GetExecutionHistory event this module reads (the SDK's HistoryEvent fits). */
 export interface HistoryEventLike {
   readonly id?: number | undefined;
@@ -222,9 +224,19 @@ export interface StageSummary {
         readonly via: string | undefined;
       }
     | undefined;
+  /** The stage's automatic rollback, when it had one: where to, the commit and Argo CD's last word. */
+  readonly rollback:
+    | {
+        readonly tag: string | undefined;
+        readonly commit: string | undefined;
+        readonly commitStatus: string | undefined;
+        readonly health: string | undefined;
+        readonly healthMessage: string | undefined;
+      }
+    | undefined;
 }
 
-export type RunOutcomeName = 'deployed' | 'rejected' | 'expired' | 'superseded' | 'failed';
+export type RunOutcomeName = RunOutcome;
 
 export interface RunSummary {
   readonly app: string | undefined;
@@ -251,14 +263,16 @@ function latestStages(timeline: ExecutionTimeline): Record<string, unknown> | un
   return undefined;
 }
 
-const OUTCOMES: readonly RunOutcomeName[] = ['deployed', 'rejected', 'expired', 'superseded', 'failed'];
+const OUTCOMES: readonly RunOutcomeName[] = runOutcomeSchema.options;
 
 /** Summarizes a run: its release, outcome, and per stage the commit, health and approval decision. */
 export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
   const release = isObject(timeline.input) && isObject(timeline.input.release) ? timeline.input.release : {};
   const rawOutcome = isObject(timeline.output) ? timeline.output.outcome : undefined;
   let outcome = OUTCOMES.find((o) => o === rawOutcome);
-  if (!outcome && (timeline.status === 'FAILED' || timeline.status === 'TIMED_OUT')) outcome = 'failed';
+  if (!outcome && (timeline.status === 'FAILED' || timeline.status === 'TIMED_OUT')) {
+    outcome = failedRunOutcome(timeline.error?.error);
+  }
 
   // A stage that was rejected has no approval output; its decision is in the error the Catch kept.
   const rejection = [...timeline.steps]
@@ -291,8 +305,18 @@ export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
         via: str(detail.via),
       };
     }
+    const rollback = isObject(data.rollback) ? data.rollback : undefined;
+    const rollbackCommit = isObject(rollback?.commit) ? rollback.commit : {};
+    const rollbackHealth = isObject(rollback?.health) ? rollback.health : {};
     return {
       name,
+      rollback: rollback && {
+        tag: isObject(rollback.target) ? str(rollback.target.tag) : undefined,
+        commit: str(rollbackCommit.commit),
+        commitStatus: str(rollbackCommit.status),
+        health: str(rollbackHealth.status),
+        healthMessage: str(rollbackHealth.message),
+      },
       commit: str(commit.commit),
       commitStatus: str(commit.status),
       previousTag: commit.previousTag === null ? null : str(commit.previousTag),

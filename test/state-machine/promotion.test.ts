@@ -389,7 +389,14 @@ describe('the synthesized promotion state machine', () => {
       commit: (request) =>
         request.change.stage === 'production'
           ? { fail: { error: ERRORS.superseded, cause } }
-          : { succeed: { commit: sha('a1'), status: 'committed', previousTag: 'v2.1.5' } },
+          : {
+              succeed: {
+                commit: sha('a1'),
+                status: 'committed',
+                previousTag: 'v2.1.5',
+                previousDigest: null,
+              },
+            },
     });
 
     // Act

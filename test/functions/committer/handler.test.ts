@@ -107,11 +107,13 @@ describe('committer handler', () => {
       commit: head,
       status: 'committed',
       previousTag: 'v2.1.5',
+      previousDigest: null,
     });
     expect(answers['t-frontend']?.output).toEqual({
       commit: head,
       status: 'unchanged',
       previousTag: 'v1.8.2',
+      previousDigest: null,
     });
     expect(answers['t-worker']).toEqual({
       token: 't-worker',
@@ -363,8 +365,8 @@ describe('committer handler', () => {
     await committer(event, context);
 
     expect(taskTokens.answers.map((answer) => answer.output)).toEqual([
-      { commit: head, status: 'committed', previousTag: 'v2.1.5' },
-      { commit: head, status: 'unchanged', previousTag: 'v2.1.6' },
+      { commit: head, status: 'committed', previousTag: 'v2.1.5', previousDigest: null },
+      { commit: head, status: 'unchanged', previousTag: 'v2.1.6', previousDigest: null },
     ]);
   });
 
@@ -402,6 +404,7 @@ describe('committer handler', () => {
         commit: await server.head(),
         status: 'committed',
         previousTag: 'v2.1.5',
+        previousDigest: null,
       });
     } finally {
       sfn.restore();

@@ -60,8 +60,8 @@ describe('commitBatch', () => {
     expect(outcome.commit).toBe(await server.head());
     expect(outcome.attempts).toBe(1);
     expect(outcome.items).toEqual([
-      { id: '1', status: 'committed', commit: outcome.commit, previousTag: 'v2.1.5' },
-      { id: '2', status: 'committed', commit: outcome.commit, previousTag: 'v1.8.2' },
+      { id: '1', status: 'committed', commit: outcome.commit, previousTag: 'v2.1.5', previousDigest: null },
+      { id: '2', status: 'committed', commit: outcome.commit, previousTag: 'v1.8.2', previousDigest: null },
     ]);
     expect((await imagesOf(server)).map((image) => image.newTag)).toEqual(['v2.1.6', 'v1.8.3']);
     expect(await server.git('log', '-1', '--format=%B', 'main')).toBe(
@@ -98,7 +98,7 @@ describe('commitBatch', () => {
       commit: null,
       head,
       attempts: 1,
-      items: [{ id: '1', status: 'unchanged', commit: head, previousTag: 'v2.1.5' }],
+      items: [{ id: '1', status: 'unchanged', commit: head, previousTag: 'v2.1.5', previousDigest: null }],
     });
     expect(server.stats.contentCreating).toBe(0);
   });
@@ -117,7 +117,7 @@ describe('commitBatch', () => {
 
     expect(outcome.head).toBe(unrelated);
     expect(outcome.items).toEqual([
-      { id: '1', status: 'unchanged', commit: lastChange, previousTag: 'v2.1.5' },
+      { id: '1', status: 'unchanged', commit: lastChange, previousTag: 'v2.1.5', previousDigest: null },
     ]);
   });
 
@@ -309,6 +309,7 @@ describe('commitBatch', () => {
       status: 'committed',
       commit: outcome.commit,
       previousTag: 'v2.1.6',
+      previousDigest: null,
     });
     expect((await imagesOf(server))[0]?.newTag).toBe('v2.1.7');
     expect(await server.git('log', '-1', '--format=%s', 'main')).toBe('Promote backend v2.1.7 to staging\n');
