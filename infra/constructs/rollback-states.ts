@@ -284,8 +284,12 @@ export class RollbackStates {
           kind: 'image',
           stage: s,
           file: stage.file,
-          // The run's release with the earlier entry's tag (and digest, when it pinned one).
-          release: JsonPath.jsonMerge(JsonPath.objectAt('$.release'), JsonPath.objectAt(`${rb}.target`)),
+          // The run's release with the earlier entry's tag (and digest, when it pinned one), merged into
+          // a copy: aws-local-stepfunctions merges into its first argument, which would change $.release.
+          release: JsonPath.jsonMerge(
+            JsonPath.stringToJson(JsonPath.jsonToString(JsonPath.objectAt('$.release'))),
+            JsonPath.objectAt(`${rb}.target`),
+          ),
           pinDigest: JsonPath.stringAt(`${rb}.pinDigest`),
           createIfMissing: false,
           ...(stage.valuesPath ? { valuesPath: stage.valuesPath } : {}),
