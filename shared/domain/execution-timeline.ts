@@ -335,6 +335,34 @@ export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
   };
 }
 
+/** How long a rolled-back stage ran degraded: our share of the time to recover. */
+export interface Recovery {
+  readonly stage: string;
+  /** When Argo CD's Degraded verdict was seen (the check's `checkedAt`). */
+  readonly degradedAt: string;
+  /** When Argo CD reported the stage Synced and Healthy at the rollback commit. */
+  readonly restoredAt: string;
+  readonly seconds: number;
+  /** The rollback commit. */
+  readonly commit: string;
+}
+
+/** The recovery of a run whose stage was rolled back and is healthy again; undefined otherwise. */
+export function recoveryOf(timeline: ExecutionTimeline): Recovery | undefined {
+  for (const [stage, value] of Object.entries(latestStages(timeline) ?? {})) {
+    if (!isObject(value) || !isObject(value.rollback) || !isObject(value.health)) continue;
+    const { rollback, health } = value;
+    const after = isObject(rollback.health) ? rollback.health : {};
+    const commit = isObject(rollback.commit) ? str(rollback.commit.commit) : undefined;
+    const degradedAt = str(health.checkedAt);
+    const restoredAt = str(after.checkedAt);
+    if (after.status !== 'healthy' || !commit || !degradedAt || !restoredAt) continue;
+    const seconds = Math.max(0, Math.round((Date.parse(restoredAt) - Date.parse(degradedAt)) / 1000));
+    return { stage, degradedAt, restoredAt, seconds, commit };
+  }
+  return undefined;
+}
+
 /** `1.2s`, `3m04s`, `2h05m`: how long a state took, compact enough for a timeline column. */
 export function formatElapsed(ms: number): string {
   if (ms < 0) ms = 0;
