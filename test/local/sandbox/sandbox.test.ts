@@ -206,7 +206,7 @@ describe('the sandbox scenario', () => {
       .runs;
     expect(listed.map((run) => `${run.app}:${run.outcome}`).sort()).toEqual([
       'backend:deployed',
-      'backend:failed',
+      'backend:rolled-back',
       'frontend:rejected',
     ]);
 
