@@ -15,6 +15,7 @@ import { loadConfig } from '../../shared/config/load.js';
 import type { Config } from '../../shared/config/schema.js';
 import { formatSecretRef, type SecretRef } from '../../shared/config/secret-ref.js';
 import { parseInput } from '../../shared/contracts/parse.js';
+import type { RunOutcome } from '../../shared/contracts/tasks.js';
 import { decideRelease } from '../../shared/domain/release.js';
 import { ConfigError, InvalidInputError } from '../../shared/errors.js';
 import { parsePort, parseSeconds } from '../arguments.js';
@@ -36,7 +37,7 @@ export interface RunOptions {
 export interface RunSummaryJson {
   readonly execution: string | null;
   readonly status: string | null;
-  readonly outcome: 'deployed' | 'rejected' | 'expired' | 'superseded' | 'failed' | 'ignored';
+  readonly outcome: RunOutcome | 'ignored';
   readonly stages: ReadonlyArray<{ readonly name: string; readonly commit: string | null }>;
 }
 

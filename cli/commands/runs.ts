@@ -9,6 +9,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_WORKDIR, SANDBOX_STATE_FILE } from '../../local/sandbox/paths.js';
 import type { ExecutionDescription, ExecutionReader } from '../../shared/adapters/aws/executions.js';
+import { failedRunOutcome, runOutcomeSchema } from '../../shared/contracts/tasks.js';
 import { formatElapsed } from '../../shared/domain/execution-timeline.js';
 import { TerminalError } from '../../shared/errors.js';
 import { type Io, processIo } from '../io.js';
@@ -71,13 +72,15 @@ export async function openStateMachine(
 }
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
-const OUTCOMES = ['deployed', 'rejected', 'expired', 'superseded', 'failed'];
+const OUTCOMES: readonly string[] = runOutcomeSchema.options;
+/** Outcomes of runs that end FAILED; the others end SUCCEEDED. */
+const FAILED_OUTCOMES = new Set(['failed', 'rolled-back']);
 
 /** `--status` takes a Step Functions status or a run outcome; this says which and what to ask SFN. */
 export function parseStatusFilter(text: string): { sfnStatus?: string; outcome?: string } {
   const lower = text.toLowerCase();
   if (OUTCOMES.includes(lower)) {
-    return { sfnStatus: lower === 'failed' ? 'FAILED' : 'SUCCEEDED', outcome: lower };
+    return { sfnStatus: FAILED_OUTCOMES.has(lower) ? 'FAILED' : 'SUCCEEDED', outcome: lower };
   }
   const upper = text.toUpperCase().replace(/-/g, '_');
   if (STATUSES.includes(upper)) return { sfnStatus: upper };
@@ -105,7 +108,7 @@ export function describeRelease(description: ExecutionDescription): {
       typeof outcome === 'string'
         ? outcome
         : ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(description.status)
-          ? 'failed'
+          ? failedRunOutcome(description.error)
           : undefined,
   };
 }

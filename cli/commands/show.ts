@@ -126,6 +126,14 @@ function renderStages(summary: RunSummary): string[] {
       parts.push(`commit ${short(stage.commit)} (${stage.commitStatus ?? '?'}${was})`);
     }
     if (stage.health) parts.push(`${stage.health}${stage.healthMessage ? `: ${stage.healthMessage}` : ''}`);
+    const { rollback } = stage;
+    if (rollback) {
+      const at = rollback.commit ? ` at ${short(rollback.commit)} (${rollback.commitStatus ?? '?'})` : '';
+      const health = rollback.health
+        ? `, ${rollback.health}${rollback.healthMessage ? `: ${rollback.healthMessage}` : ''}`
+        : '';
+      parts.push(`rollback to ${rollback.tag ?? '?'}${at}${health}`);
+    }
     lines.push(`  ${stage.name.padEnd(width)}  ${parts.length > 0 ? parts.join('; ') : 'not reached'}`);
   }
   return lines;

@@ -31,6 +31,7 @@ import { formatDuration } from '../../shared/domain/duration.js';
 import type { Alerting } from './alerting.js';
 import type { ApprovalsTable } from './approvals-table.js';
 import { HandlerFunction } from './handler-function.js';
+import { RollbackStates } from './rollback-states.js';
 
 /** Lambda errors worth a retry: the service or the SDK hiccuped, the function never ran to an answer. */
 export const LAMBDA_TRANSIENT_ERRORS = [
@@ -251,6 +252,7 @@ class PromotionDefinition extends Construct {
   private rejected: State | undefined;
   private expired: State | undefined;
   private superseded: State | undefined;
+  private readonly rollbacks: RollbackStates;
 
   constructor(scope: Construct, id: string, props: PromotionDefinitionProps) {
     super(scope, id);
@@ -270,6 +272,18 @@ class PromotionDefinition extends Construct {
         detailPath: '$.error',
       },
     );
+    this.rollbacks = new RollbackStates(this, {
+      config: props.config,
+      commitQueue: props.commitQueue,
+      argocdHealth: props.argocdHealth,
+      notifyTask: (...args) => this.notifyTask(...args),
+      failed: this.failed,
+      superseded: () => this.supersededState(),
+      transientErrors: LAMBDA_TRANSIENT_ERRORS,
+      commitTimeoutSeconds: COMMIT_TIMEOUT_SECONDS,
+      title: stageTitle,
+      maxPollAttempts,
+    });
 
     const deployed = new Pass(this, 'deployed', {
       stateName: RUN_STATE_NAMES.deployed,
@@ -318,16 +332,14 @@ class PromotionDefinition extends Construct {
       stage: s,
       detailPath: `${at}.health`,
     });
-    const notifyDegraded = this.notifyTask(
-      `${s}-notify-degraded`,
-      names.notifyDegraded,
-      'degraded',
-      this.failed,
-      {
+    // With rollback: auto, a Degraded stage goes back to its earlier entry instead of failing here.
+    const rollback = stage.rollback === 'auto' ? this.rollbacks.forStage(stage) : undefined;
+    const afterDegraded =
+      rollback?.start ??
+      this.notifyTask(`${s}-notify-degraded`, names.notifyDegraded, 'degraded', this.failed, {
         stage: s,
         detailPath: '$.error',
-      },
-    );
+      });
     const degraded = new Pass(this, `${s}-degraded`, {
       stateName: names.degraded,
       parameters: {
@@ -340,7 +352,7 @@ class PromotionDefinition extends Construct {
       },
       resultPath: '$.error',
     });
-    degraded.next(notifyDegraded);
+    degraded.next(afterDegraded);
     const notifyTimedOut = this.notifyTask(
       `${s}-notify-timed-out`,
       names.notifyTimedOut,
@@ -363,7 +375,7 @@ class PromotionDefinition extends Construct {
       },
       resultPath: '$.error',
     });
-    timedOut.next(notifyTimedOut);
+    timedOut.next(rollback?.afterTimeout(notifyTimedOut) ?? notifyTimedOut);
 
     const check = new LambdaInvoke(this, `${s}-wait-for-argocd`, {
       stateName: names.waitForArgo,

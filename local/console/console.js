@@ -167,7 +167,10 @@ function renderExecutions(runs) {
           'td',
           {},
           badge(run.status),
-          run.outcome === 'rejected' || run.outcome === 'expired' || run.outcome === 'superseded'
+          run.outcome === 'rejected' ||
+            run.outcome === 'expired' ||
+            run.outcome === 'superseded' ||
+            run.outcome === 'rolled-back'
             ? [' ', badge(run.outcome)]
             : null,
         ),
@@ -259,6 +262,17 @@ function renderStage(stage, users) {
   }
   if (stage.health)
     items.push(['Argo CD', `${stage.health}${stage.healthMessage ? ` — ${stage.healthMessage}` : ''}`]);
+  if (stage.rollback) {
+    const { rollback } = stage;
+    items.push([
+      'rollback',
+      `to ${rollback.tag ?? '?'}${rollback.commit ? ` at ${short(rollback.commit)} (${rollback.commitStatus ?? ''})` : ''}${
+        rollback.health
+          ? ` — ${rollback.health}${rollback.healthMessage ? `: ${rollback.healthMessage}` : ''}`
+          : ''
+      }`,
+    ]);
+  }
   if (stage.approval) {
     const who = stage.approval.byName || users[stage.approval.by] || stage.approval.by || '';
     items.push([

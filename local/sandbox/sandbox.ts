@@ -14,7 +14,13 @@ import { parse } from 'yaml';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import type { Config } from '../../shared/config/schema.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../shared/domain/approval-message.js';
-import { buildTimeline, type RunOutcomeName, summarizeRun } from '../../shared/domain/execution-timeline.js';
+import {
+  buildTimeline,
+  type Recovery,
+  type RunOutcomeName,
+  recoveryOf,
+  summarizeRun,
+} from '../../shared/domain/execution-timeline.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
 import { TerminalError } from '../../shared/errors.js';
 import { retryRun } from '../../shared/recovery/retry-run.js';
@@ -87,6 +93,8 @@ export interface SandboxRunSummary {
   readonly commits: ReadonlyArray<{ readonly sha: string; readonly subject: string }>;
   readonly consoleUrl: string;
   readonly workdir: string;
+  /** For a rolled-back run: from Degraded seen to Healthy at the rollback commit. */
+  readonly recovery?: Omit<Recovery, 'stage'>;
 }
 
 export interface Sandbox {
@@ -602,7 +610,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       waitForRun,
       async summary(execution) {
         const description = runtime.engine.describeExecution(execution);
-        const summary = summarizeRun(buildTimeline(runtime.engine.history(execution)));
+        const timeline = buildTimeline(runtime.engine.history(execution));
+        const summary = summarizeRun(timeline);
+        const recovery = summary.outcome === 'rolled-back' ? recoveryOf(timeline) : undefined;
         const approval = summary.stages.find((stage) => stage.approval)?.approval;
         return {
           execution,
@@ -620,6 +630,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           })),
           consoleUrl: `${server.url}/`,
           workdir,
+          ...(recovery
+            ? {
+                recovery: {
+                  degradedAt: recovery.degradedAt,
+                  restoredAt: recovery.restoredAt,
+                  seconds: recovery.seconds,
+                  commit: recovery.commit,
+                },
+              }
+            : {}),
         };
       },
       stop: stopAll,

@@ -3,6 +3,7 @@
  * (tasks, the approval wait, the end), with the time since the run started and what the state did —
  * the commit SHA, the Argo CD verdict, who approved.
  */
+import { failedRunOutcome } from '../../shared/contracts/tasks.js';
 import type { HistoryEventLike } from '../../shared/domain/execution-timeline.js';
 import { formatElapsed, parseJson } from '../../shared/domain/execution-timeline.js';
 
@@ -42,6 +43,15 @@ export function describeExit(stateName: string, output: unknown): string | undef
     const was = str(previousTag) ? `, was ${previousTag}` : '';
     return `commit ${String(commit).slice(0, 7)} (${String(status)}${was})`;
   }
+  const rollback = isObject(data.rollback) ? data.rollback : {};
+  if (stateName.endsWith(' · Commit rollback') && isObject(rollback.commit)) {
+    const target = isObject(rollback.target) ? str(rollback.target.tag) : undefined;
+    return `rollback ${String(rollback.commit.commit).slice(0, 7)} (${String(rollback.commit.status)}, back to ${target ?? '?'})`;
+  }
+  if (stateName.endsWith(' · Wait for rollback') && isObject(rollback.health)) {
+    const { status, message, attempt } = rollback.health;
+    return `${String(status)}: ${String(message)} (check ${String(attempt)})`;
+  }
   if (stateName.endsWith(' · Wait for Argo CD') && isObject(data.health)) {
     const { status, message, attempt } = data.health;
     return `${String(status)}: ${String(message)} (check ${String(attempt)})`;
@@ -60,6 +70,8 @@ const WORTH_A_LINE = [
   ' · Await approval',
   ' · Degraded',
   ' · Timed out',
+  ' · Commit rollback',
+  ' · Wait for rollback',
 ];
 const TERMINAL = new Set(['Deployed', 'Rejected', 'Approval expired', 'Superseded', 'Failed']);
 
@@ -144,7 +156,14 @@ export function createTimelinePrinter(
         name,
         event,
         paint('red', '✗'),
-        paint('bold', type === 'ExecutionAborted' ? 'Stopped' : 'Failed'),
+        paint(
+          'bold',
+          type === 'ExecutionAborted'
+            ? 'Stopped'
+            : failedRunOutcome(details?.error) === 'rolled-back'
+              ? 'Rolled back'
+              : 'Failed',
+        ),
         `${details?.error ?? ''}: ${details?.cause ?? ''}`,
       );
     }

@@ -140,6 +140,8 @@ const stage = z.strictObject({
   healthTimeout: duration('15m'),
   pollInterval: duration('10s'),
   approval: approval.optional(),
+  /** `auto`: a stage that turns Degraded at the run's commit is rolled back to the entry it pinned before. */
+  rollback: z.enum(['auto', 'off'], { error: 'expected auto or off' }).default('auto'),
 });
 
 /**
@@ -252,6 +254,8 @@ export const configSchema = z
   )
   .superRefine((config, ctx) => {
     let historyEvents = 0;
+    // A run rolls back one stage at most, and that stage's rollback waits for Argo CD once more.
+    let rollbackEvents = 0;
     config.stages.forEach((entry, index) => {
       if (entry.pollInterval > entry.healthTimeout) {
         ctx.addIssue({
@@ -271,8 +275,11 @@ export const configSchema = z
             'a Helm stage (valuesPath) pins the digest at its digestPath; set digestPath (e.g. {app}.image.digest) or pinDigest: false',
         });
       }
-      historyEvents += Math.ceil(entry.healthTimeout / entry.pollInterval) * HISTORY_EVENTS_PER_POLL;
+      const waitEvents = Math.ceil(entry.healthTimeout / entry.pollInterval) * HISTORY_EVENTS_PER_POLL;
+      historyEvents += waitEvents;
+      if (entry.rollback === 'auto') rollbackEvents = Math.max(rollbackEvents, waitEvents);
     });
+    historyEvents += rollbackEvents;
     if (historyEvents > HISTORY_EVENT_BUDGET) {
       ctx.addIssue({
         code: 'custom',

@@ -37,8 +37,28 @@ export const runInputSchema = z.strictObject({
 export type RunInput = z.infer<typeof runInputSchema>;
 
 /**
+ * What makes an image change a rollback: the run (`of`, its execution name) puts back the entry the
+ * stage pinned before it, because its own entry (`fromTag`, `fromDigest`) turned out bad. The
+ * committer admits this one move to an older version only while the stage still pins that entry.
+ */
+export const rollbackOfSchema = z.strictObject({
+  of: z.string().min(1),
+  fromTag: z.string().min(1),
+  fromDigest: digest,
+  /** Why, in one line: the health verdict that started the rollback. */
+  reason: z.string().min(1),
+});
+export type RollbackOf = z.infer<typeof rollbackOfSchema>;
+
+/**
  * One image change the committer applies to the GitOps repository. The state machine builds it from
  * the stage's config and the run's release; `{app}` in a Helm key path stands for `release.app`.
+ *
+ * Two kinds share this shape (see imageChangeKind):
+ * - a promotion (no `rollback`): `release` is the run's own release, moving the stage forward;
+ * - a rollback (`rollback` set): `release` is the entry the stage pinned before the run, and
+ *   `rollback` names the run's entry it replaces. When that earlier entry had no digest, `pinDigest`
+ *   is false and only the tag is restored (`release.digest` is then the run's and is not written).
  */
 export const imageChangeSchema = z.strictObject({
   kind: z.literal('image'),
@@ -50,8 +70,27 @@ export const imageChangeSchema = z.strictObject({
   /** Helm values key paths; absent for a kustomization. */
   valuesPath: z.string().min(1).optional(),
   digestPath: z.string().min(1).optional(),
+  rollback: rollbackOfSchema.optional(),
 });
 export type ImageChange = z.infer<typeof imageChangeSchema>;
+/** An image change that rolls a stage back to the entry it pinned before a run. */
+export type RollbackChange = ImageChange & { readonly rollback: RollbackOf };
+
+/** Whether an image change moves the stage forward to a run's release or rolls the run's entry back. */
+export function imageChangeKind(change: ImageChange): 'promotion' | 'rollback' {
+  return change.rollback ? 'rollback' : 'promotion';
+}
+
+/**
+ * The entry of the run that sent an image change: its release for a promotion, the entry being
+ * rolled back for a rollback. What a check of "is this the sender's own release" compares.
+ */
+export function runEntryOf(change: ImageChange): { app: string; tag: string; digest: string } {
+  const { app } = change.release;
+  return change.rollback
+    ? { app, tag: change.rollback.fromTag, digest: change.rollback.fromDigest }
+    : { app, tag: change.release.tag, digest: change.release.digest };
+}
 
 /** Replace (or, with `content: null`, delete) a whole file: how secret sync writes manifests. */
 export const fileChangeSchema = z.strictObject({
@@ -100,6 +139,11 @@ export const commitResultSchema = z.strictObject({
   commit: sha,
   status: z.enum(['committed', 'unchanged']),
   previousTag: z.string().nullable(),
+  /**
+   * The digest the entry pinned before, or null when it pinned none (what a rollback restores).
+   * The committer always sets it; results written before it existed (older runs' history) lack it.
+   */
+  previousDigest: digest.nullable().optional(),
 });
 export type CommitResult = z.infer<typeof commitResultSchema>;
 
@@ -180,6 +224,8 @@ export const ERRORS = {
   replaced: 'Shiplane.Replaced',
   /** The approval task answered without `decision: approved` and an approver: production does not move. */
   approvalInvalid: 'Shiplane.ApprovalInvalid',
+  /** The stage turned Degraded and was rolled back to its earlier entry: a failed change, counted by the alarm. */
+  rolledBack: 'Shiplane.RolledBack',
 } as const;
 
 export const notificationEventSchema = z.enum([
@@ -195,6 +241,8 @@ export const notificationEventSchema = z.enum([
   'timed-out',
   'superseded',
   'failed',
+  'rolling-back',
+  'rolled-back',
 ]);
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
 
@@ -215,6 +263,39 @@ export const notificationResultSchema = z.strictObject({
 });
 export type NotificationResult = z.infer<typeof notificationResultSchema>;
 
+/**
+ * A stage's rollback as the run keeps it (`$.stages.<stage>.rollback`) and the rolling-back and
+ * rolled-back notifications carry it: the entry put back, why, and — once there — the commit and
+ * the health verdict at it.
+ */
+export const rollbackProgressSchema = z.object({
+  /** The entry put back: the tag, and the digest when the earlier entry pinned one. */
+  target: z.object({ tag: z.string().min(1), digest: digest.optional() }),
+  /** Whether the digest is written with the tag. */
+  pinDigest: z.boolean(),
+  /** The error the stage failed with (`Shiplane.Degraded`, `Shiplane.HealthTimeout`) and its cause. */
+  error: z.string().min(1),
+  reason: z.string(),
+  commit: commitResultSchema.optional(),
+  health: healthCheckResultSchema.optional(),
+});
+export type RollbackProgress = z.infer<typeof rollbackProgressSchema>;
+
 /** What a finished run's output says, read by the CLI and the sandbox. */
-export const runOutcomeSchema = z.enum(['deployed', 'rejected', 'expired', 'superseded', 'failed']);
+export const runOutcomeSchema = z.enum([
+  'deployed',
+  'rejected',
+  'expired',
+  'superseded',
+  'rolled-back',
+  'failed',
+]);
 export type RunOutcome = z.infer<typeof runOutcomeSchema>;
+
+/**
+ * The outcome of a run that ended FAILED (a Fail state has no output to carry one): `rolled-back`
+ * for the `Rolled back` state's error, `failed` for anything else.
+ */
+export function failedRunOutcome(error: string | undefined): 'rolled-back' | 'failed' {
+  return error === ERRORS.rolledBack ? 'rolled-back' : 'failed';
+}

@@ -11,10 +11,36 @@ export interface CommittedChange {
   readonly execution?: string | undefined;
 }
 
-/** One line describing a change: `Promote backend v2.1.6 to staging`, or a file change's summary. */
+/**
+ * One line describing a change: `Promote backend v2.1.6 to staging`, `Roll back backend v2.1.7-bad →
+ * v2.1.5 in staging`, or a file change's summary.
+ */
 export function describeChange(change: CommitChange): string {
   if (change.kind === 'file') return change.summary;
-  return `Promote ${change.release.app} ${change.release.tag} to ${change.stage}`;
+  const { app, tag } = change.release;
+  if (change.rollback) return `Roll back ${app} ${change.rollback.fromTag} → ${tag} in ${change.stage}`;
+  return `Promote ${app} ${tag} to ${change.stage}`;
+}
+
+/** A trailer value is one line: git would read a newline as the end of the trailer. */
+const oneLine = (text: string, max = 300) => {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+};
+
+/** The trailers of one change, in order. */
+function trailersOf({ change, execution }: CommittedChange): string[] {
+  const run = execution ? [`Shiplane-Execution: ${execution}`] : [];
+  if (change.kind === 'file') return run;
+  if (!change.rollback) return [...run, `Image-Digest: ${change.release.digest}`];
+  // A rollback names what it undid and why; the digest it restores only when the entry pinned one.
+  return [
+    ...run,
+    `Shiplane-Rollback-Of: ${change.rollback.of}`,
+    `Shiplane-Rollback-Reason: ${oneLine(change.rollback.reason)}`,
+    `Rolled-Back-Digest: ${change.rollback.fromDigest}`,
+    ...(change.pinDigest ? [`Image-Digest: ${change.release.digest}`] : []),
+  ];
 }
 
 const list = (items: readonly string[]) =>
@@ -24,12 +50,20 @@ const distinct = (items: readonly string[]) => [...new Set(items)];
 
 /** The subject line for several changes. */
 function summary(changes: readonly CommitChange[]): string {
-  const images = changes.filter((change) => change.kind === 'image');
+  const images = changes.filter((change) => change.kind === 'image' && !change.rollback);
+  const rollbacks = changes.filter((change) => change.kind === 'image' && change.rollback);
   const files = changes.filter((change) => change.kind === 'file');
   const parts: string[] = [];
+  if (rollbacks.length > 0) {
+    const noun = rollbacks.length === 1 ? 'image' : 'images';
+    parts.push(
+      `Roll back ${rollbacks.length} ${noun} in ${list(distinct(rollbacks.map((change) => change.stage)))}`,
+    );
+  }
   if (images.length > 0) {
     const noun = images.length === 1 ? 'image' : 'images';
-    parts.push(`Promote ${images.length} ${noun} to ${list(distinct(images.map((change) => change.stage)))}`);
+    const verb = parts.length > 0 ? 'promote' : 'Promote';
+    parts.push(`${verb} ${images.length} ${noun} to ${list(distinct(images.map((change) => change.stage)))}`);
   }
   if (files.length > 0) {
     const noun = files.length === 1 ? 'file' : 'files';
@@ -42,7 +76,8 @@ function summary(changes: readonly CommitChange[]): string {
 /**
  * Builds the message: the change's own line for one change; a summary line and one line per change
  * for several. Trailers follow, per change in order: `Shiplane-Execution:` (when a run asked for
- * it) and, for images, `Image-Digest:`.
+ * it) and, for images, `Image-Digest:`; a rollback adds `Shiplane-Rollback-Of:` (the run),
+ * `Shiplane-Rollback-Reason:` and `Rolled-Back-Digest:` (the digest it took out).
  */
 export function commitMessage(changes: readonly CommittedChange[]): string {
   const first = changes[0];
@@ -51,10 +86,7 @@ export function commitMessage(changes: readonly CommittedChange[]): string {
   const paragraphs = [subject];
   if (changes.length > 1)
     paragraphs.push(changes.map(({ change }) => `- ${describeChange(change)}`).join('\n'));
-  const trailers = changes.flatMap(({ change, execution }) => [
-    ...(execution ? [`Shiplane-Execution: ${execution}`] : []),
-    ...(change.kind === 'image' ? [`Image-Digest: ${change.release.digest}`] : []),
-  ]);
+  const trailers = changes.flatMap(trailersOf);
   if (trailers.length > 0) paragraphs.push(trailers.join('\n'));
   return `${paragraphs.join('\n\n')}\n`;
 }

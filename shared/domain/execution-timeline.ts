@@ -6,6 +6,8 @@
  * running sandbox, so `shiplane show` and the console page agree.
  */
 
+import { failedRunOutcome, type RunOutcome, runOutcomeSchema } from '../contracts/tasks.js';
+
 /** The fields of a GetExecutionHistory event this module reads (the SDK's HistoryEvent fits). */
 export interface HistoryEventLike {
   readonly id?: number | undefined;
@@ -222,9 +224,19 @@ export interface StageSummary {
         readonly via: string | undefined;
       }
     | undefined;
+  /** The stage's automatic rollback, when it had one: where to, the commit and Argo CD's last word. */
+  readonly rollback:
+    | {
+        readonly tag: string | undefined;
+        readonly commit: string | undefined;
+        readonly commitStatus: string | undefined;
+        readonly health: string | undefined;
+        readonly healthMessage: string | undefined;
+      }
+    | undefined;
 }
 
-export type RunOutcomeName = 'deployed' | 'rejected' | 'expired' | 'superseded' | 'failed';
+export type RunOutcomeName = RunOutcome;
 
 export interface RunSummary {
   readonly app: string | undefined;
@@ -251,14 +263,16 @@ function latestStages(timeline: ExecutionTimeline): Record<string, unknown> | un
   return undefined;
 }
 
-const OUTCOMES: readonly RunOutcomeName[] = ['deployed', 'rejected', 'expired', 'superseded', 'failed'];
+const OUTCOMES: readonly RunOutcomeName[] = runOutcomeSchema.options;
 
 /** Summarizes a run: its release, outcome, and per stage the commit, health and approval decision. */
 export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
   const release = isObject(timeline.input) && isObject(timeline.input.release) ? timeline.input.release : {};
   const rawOutcome = isObject(timeline.output) ? timeline.output.outcome : undefined;
   let outcome = OUTCOMES.find((o) => o === rawOutcome);
-  if (!outcome && (timeline.status === 'FAILED' || timeline.status === 'TIMED_OUT')) outcome = 'failed';
+  if (!outcome && (timeline.status === 'FAILED' || timeline.status === 'TIMED_OUT')) {
+    outcome = failedRunOutcome(timeline.error?.error);
+  }
 
   // A stage that was rejected has no approval output; its decision is in the error the Catch kept.
   const rejection = [...timeline.steps]
@@ -291,8 +305,18 @@ export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
         via: str(detail.via),
       };
     }
+    const rollback = isObject(data.rollback) ? data.rollback : undefined;
+    const rollbackCommit = isObject(rollback?.commit) ? rollback.commit : {};
+    const rollbackHealth = isObject(rollback?.health) ? rollback.health : {};
     return {
       name,
+      rollback: rollback && {
+        tag: isObject(rollback.target) ? str(rollback.target.tag) : undefined,
+        commit: str(rollbackCommit.commit),
+        commitStatus: str(rollbackCommit.status),
+        health: str(rollbackHealth.status),
+        healthMessage: str(rollbackHealth.message),
+      },
       commit: str(commit.commit),
       commitStatus: str(commit.status),
       previousTag: commit.previousTag === null ? null : str(commit.previousTag),
@@ -309,6 +333,34 @@ export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
     currentState: timeline.steps.at(-1)?.name,
     stages,
   };
+}
+
+/** How long a rolled-back stage ran degraded: our share of the time to recover. */
+export interface Recovery {
+  readonly stage: string;
+  /** When Argo CD's Degraded verdict was seen (the check's `checkedAt`). */
+  readonly degradedAt: string;
+  /** When Argo CD reported the stage Synced and Healthy at the rollback commit. */
+  readonly restoredAt: string;
+  readonly seconds: number;
+  /** The rollback commit. */
+  readonly commit: string;
+}
+
+/** The recovery of a run whose stage was rolled back and is healthy again; undefined otherwise. */
+export function recoveryOf(timeline: ExecutionTimeline): Recovery | undefined {
+  for (const [stage, value] of Object.entries(latestStages(timeline) ?? {})) {
+    if (!isObject(value) || !isObject(value.rollback) || !isObject(value.health)) continue;
+    const { rollback, health } = value;
+    const after = isObject(rollback.health) ? rollback.health : {};
+    const commit = isObject(rollback.commit) ? str(rollback.commit.commit) : undefined;
+    const degradedAt = str(health.checkedAt);
+    const restoredAt = str(after.checkedAt);
+    if (after.status !== 'healthy' || !commit || !degradedAt || !restoredAt) continue;
+    const seconds = Math.max(0, Math.round((Date.parse(restoredAt) - Date.parse(degradedAt)) / 1000));
+    return { stage, degradedAt, restoredAt, seconds, commit };
+  }
+  return undefined;
 }
 
 /** `1.2s`, `3m04s`, `2h05m`: how long a state took, compact enough for a timeline column. */

@@ -79,6 +79,10 @@ export function setHelmValues(file: string, source: string, edit: HelmValuesEdit
   const create = edit.createIfMissing ?? false;
 
   const previousTag = readPath(cst, tagPath, file, edit.valuesPath);
+  const previousDigest =
+    digestPath && edit.digestPath !== undefined
+      ? readPath(cst, digestPath, file, edit.digestPath) || null
+      : null;
   const expected: [KeyPath, string][] = [[tagPath, edit.tag]];
   writePath(cst, tagPath, edit.tag, { file, path: edit.valuesPath, create });
   if (digestPath && edit.digestPath !== undefined) {
@@ -96,11 +100,11 @@ export function setHelmValues(file: string, source: string, edit: HelmValuesEdit
   }
 
   const content = stringifyFile(cst);
-  if (content === source) return { status: 'unchanged', content: source, previousTag };
+  if (content === source) return { status: 'unchanged', content: source, previousTag, previousDigest };
   assertOnlyIntendedChange(file, source, content, (data) => {
     for (const [path, value] of expected) setIn(data, path, value);
   });
-  return { status: 'changed', content, previousTag };
+  return { status: 'changed', content, previousTag, previousDigest };
 }
 
 function parsePath(file: string, path: string): KeyPath {

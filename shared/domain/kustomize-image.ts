@@ -95,12 +95,12 @@ export function setKustomizeImage(file: string, source: string, edit: KustomizeI
       list.push(entryData(edit));
       object.images = list;
     });
-    return { status: 'changed', content, previousTag: null };
+    return { status: 'changed', content, previousTag: null, previousDigest: null };
   }
 
-  const previousTag = editEntry(file, entry.map, edit);
+  const { previousTag, previousDigest } = editEntry(file, entry.map, edit);
   const content = stringifyFile(cst);
-  if (content === source) return { status: 'unchanged', content: source, previousTag };
+  if (content === source) return { status: 'unchanged', content: source, previousTag, previousDigest };
   assertOnlyIntendedChange(file, source, content, (data) => {
     const list = (data as { images: ImageEntryData[] }).images;
     const target = list.find((item) => item?.name === edit.image);
@@ -110,7 +110,7 @@ export function setKustomizeImage(file: string, source: string, edit: KustomizeI
     if (edit.digest !== undefined) target.digest = edit.digest;
     else delete target.digest;
   });
-  return { status: 'changed', content, previousTag };
+  return { status: 'changed', content, previousTag, previousDigest };
 }
 
 function entriesNamed(images: CstSeq, image: string): { index: number; map: CstMap }[] {
@@ -124,8 +124,12 @@ function entriesNamed(images: CstSeq, image: string): { index: number; map: CstM
   return found;
 }
 
-/** Sets the entry's values in place; returns the tag it held before. */
-function editEntry(file: string, map: CstMap, edit: KustomizeImageEdit): string | null {
+/** Sets the entry's values in place; returns the tag and digest it held before. */
+function editEntry(
+  file: string,
+  map: CstMap,
+  edit: KustomizeImageEdit,
+): { previousTag: string | null; previousDigest: string | null } {
   const what = (key: string) => `images[name=${edit.image}].${key}`;
   const valueAt = (key: string) => {
     const index = findPair(map, key);
@@ -147,6 +151,7 @@ function editEntry(file: string, map: CstMap, edit: KustomizeImageEdit): string 
   };
 
   const previousTag = valueAt('newTag').value;
+  const previousDigest = valueAt('digest').value;
   if (edit.newName !== undefined) upsert('newName', edit.newName, ['name']);
   upsert('newTag', edit.tag, ['name', 'newName']);
   if (edit.digest !== undefined) upsert('digest', edit.digest, ['name', 'newName', 'newTag']);
@@ -154,7 +159,7 @@ function editEntry(file: string, map: CstMap, edit: KustomizeImageEdit): string 
     const digest = findPair(map, 'digest');
     if (digest >= 0) removeItem(map, digest);
   }
-  return previousTag;
+  return { previousTag, previousDigest };
 }
 
 function lastPairIndex(collection: CstMap | CstSeq): number {

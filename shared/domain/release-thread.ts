@@ -10,7 +10,9 @@ import {
   type Notification,
   type NotificationEvent,
   type Release,
+  type RollbackProgress,
   type RunOutcome,
+  rollbackProgressSchema,
 } from '../contracts/tasks.js';
 import {
   mrkdwn,
@@ -34,7 +36,9 @@ export type StageStatus =
   | 'degraded'
   | 'timed-out'
   | 'superseded'
-  | 'failed';
+  | 'failed'
+  | 'rolling-back'
+  | 'rolled-back';
 
 export interface StageProgress {
   readonly status: StageStatus;
@@ -73,6 +77,7 @@ export const ALERT_EVENTS: ReadonlySet<NotificationEvent> = new Set([
   'degraded',
   'timed-out',
   'expired',
+  'rolled-back',
 ]);
 
 const STATUS_OF: Partial<Record<NotificationEvent, StageStatus>> = {
@@ -86,6 +91,8 @@ const STATUS_OF: Partial<Record<NotificationEvent, StageStatus>> = {
   'timed-out': 'timed-out',
   superseded: 'superseded',
   failed: 'failed',
+  'rolling-back': 'rolling-back',
+  'rolled-back': 'rolled-back',
 };
 
 const OUTCOME_OF: Partial<Record<NotificationEvent, RunOutcome>> = {
@@ -96,6 +103,7 @@ const OUTCOME_OF: Partial<Record<NotificationEvent, RunOutcome>> = {
   degraded: 'failed',
   'timed-out': 'failed',
   failed: 'failed',
+  'rolled-back': 'rolled-back',
 };
 
 /** A new thread's state, before any stage has moved. */
@@ -163,6 +171,12 @@ function noteFor(notification: Notification, decision: DecisionView | undefined)
     const newer = supersededBy(runErrorOf(detail)?.cause ?? '');
     return newer ? `${newer} is already there` : 'a newer release is already there';
   }
+  if (event === 'rolling-back' || event === 'rolled-back') {
+    const rollback = rollbackProgressSchema.safeParse(detail).data;
+    if (!rollback) return undefined;
+    const verb = event === 'rolling-back' ? 'rolling back' : 'rolled back';
+    return clip(`${verb} to ${rollback.target.tag}: ${rollback.reason}`, 300);
+  }
   if (event === 'degraded' || event === 'timed-out' || event === 'failed') {
     const error = runErrorOf(detail);
     if (error) return clip(error.cause || error.error, 300);
@@ -191,8 +205,10 @@ export function applyNotification(
   let stages = state.stages;
   if (stage && status) {
     const previous = state.stages[stage];
+    // A rolled-back stage is at its rollback commit from now on.
     const commit =
       commitResultSchema.safeParse(notification.detail).data?.commit ??
+      rollbackProgressSchema.safeParse(notification.detail).data?.commit?.commit ??
       (notification.event === 'committed' ? undefined : previous?.commit);
     const note = noteFor(notification, decision);
     stages = {
@@ -221,6 +237,8 @@ const STATUS_LABEL: Record<StageStatus, string> = {
   'timed-out': ':red_circle: not healthy in time',
   superseded: ':fast_forward: superseded, not deployed',
   failed: ':red_circle: failed',
+  'rolling-back': ':rewind: degraded, rolling back',
+  'rolled-back': ':rewind: rolled back',
 };
 
 const OUTCOME_TITLE: Record<RunOutcome | 'running', string> = {
@@ -229,6 +247,7 @@ const OUTCOME_TITLE: Record<RunOutcome | 'running', string> = {
   rejected: ':no_entry: Rejected',
   expired: ':hourglass: Approval expired for',
   superseded: ':fast_forward: Superseded',
+  'rolled-back': ':rewind: Rolled back',
   failed: ':red_circle: Failed to release',
 };
 
@@ -353,6 +372,19 @@ export function eventReply(
     case 'timed-out':
       text = `:red_circle: ${where} did not become Synced and Healthy in time: ${reason(healthCheckResultSchema.safeParse(detail).data?.message ?? 'no message')}`;
       break;
+    case 'rolling-back': {
+      const rollback = rollbackProgressSchema.safeParse(detail).data;
+      const to = rollback ? code(rollback.target.tag) : 'the earlier release';
+      text = `:rewind: ${where} is not healthy on ${tag}: ${escapeSlackText(clip(rollback?.reason || 'no reason given', 2_000))}. Rolling back to ${to}.`;
+      break;
+    }
+    case 'rolled-back': {
+      const rollback = rollbackProgressSchema.safeParse(detail).data;
+      text = rollback
+        ? rolledBackReply(where, tag, rollback, commitUrl)
+        : `:rewind: ${where} was rolled back from ${tag}. The run ended \`Rolled back\`.`;
+      break;
+    }
     case 'failed':
       text = `:red_circle: Release failed${stage ? ` in ${where}` : ''}: ${error ? `${code(error.error)} ${reason('')}` : 'no error detail'}`;
       break;
@@ -371,6 +403,19 @@ export function eventReply(
     : undefined;
   if (next) text = `${text}\n:point_right: Next: ${escapeSlackText(next.advice)}`;
   return clip(text, SLACK_LIMITS.sectionText);
+}
+
+/** `:rewind: *staging* rolled back to `v2.1.5` at <commit>: …` */
+function rolledBackReply(
+  where: string,
+  tag: string,
+  rollback: RollbackProgress,
+  commitUrl: CommitLink,
+): string {
+  const sha = rollback.commit?.commit;
+  const at = sha ? ` at ${link(commitUrl(sha), code(shortSha(sha)))}` : '';
+  const why = escapeSlackText(clip(rollback.reason || 'no reason given', 2_000));
+  return `:rewind: ${where} rolled back to ${code(rollback.target.tag)}${at}, Synced and Healthy again. ${tag} was taken out: ${why}. The run ended \`Rolled back\`.`;
 }
 
 /** An SNS message: Subject is ASCII, one line, at most 100 characters. */
@@ -397,7 +442,12 @@ export function alertFor(
     degraded: 'degraded',
     'timed-out': 'not healthy in time',
     expired: 'approval expired',
+    'rolled-back': 'rolled back',
   };
+  const rollback =
+    notification.event === 'rolled-back'
+      ? rollbackProgressSchema.safeParse(notification.detail).data
+      : undefined;
   const line = ascii(
     `Shiplane: ${release.app} ${release.tag} ${what[notification.event]}${stage ? ` in ${stage}` : ''}`,
   ).replace(/\s+/g, ' ');
@@ -407,6 +457,12 @@ export function alertFor(
     `Event: ${notification.event}${stage ? ` in ${stage}` : ''}`,
     ...(error ? [`Error: ${error.error}`, `Cause: ${error.cause}`] : []),
     ...(health && !error ? [`Argo CD: ${health.syncStatus}/${health.healthStatus}: ${health.message}`] : []),
+    ...(rollback
+      ? [
+          `Rolled back to: ${rollback.target.tag}${rollback.commit ? ` at commit ${rollback.commit.commit}` : ''}`,
+          `Reason: ${rollback.reason}`,
+        ]
+      : []),
     ...(notification.event === 'expired'
       ? ['Nobody approved the promotion before the approval timeout; the run ended "Approval expired".']
       : []),

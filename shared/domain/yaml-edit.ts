@@ -37,6 +37,8 @@ export interface EditResult {
   readonly content: string;
   /** The tag the file held before, or null when there was none. */
   readonly previousTag: string | null;
+  /** The digest the file held before, or null when there was none (or none is kept there). */
+  readonly previousDigest: string | null;
 }
 
 export type CstMap = CST.BlockMap | CST.FlowCollection;

@@ -2,17 +2,19 @@
  * Applies one requested change to a file's text, choosing the edit by the change: a Kustomize image
  * entry, a Helm values key path, or a whole-file write (secret sync). Pure: no I/O.
  */
-import type { CommitChange } from '../contracts/tasks.js';
+import type { CommitChange, ImageChange, RollbackOf } from '../contracts/tasks.js';
 import { resolveKeyPath, setHelmValues } from '../domain/helm-values.js';
 import { setKustomizeImage } from '../domain/kustomize-image.js';
 import { compareReleaseTags } from '../domain/tag-order.js';
-import { ManifestEditError } from '../domain/yaml-edit.js';
+import { type EditResult, ManifestEditError } from '../domain/yaml-edit.js';
 
 export interface AppliedChange {
   readonly status: 'changed' | 'unchanged';
   /** The file after the change; null when it does not exist (deleted, or never there). */
   readonly content: string | null;
   readonly previousTag: string | null;
+  /** The digest the entry pinned before; null when none (or for a file change). */
+  readonly previousDigest: string | null;
 }
 
 /** The file an image change edits does not exist. */
@@ -34,6 +36,19 @@ export class OlderReleaseError extends ManifestEditError {
   ) {
     super(file, message);
   }
+}
+
+/**
+ * A rollback the stage no longer calls for: it does not pin the run's entry any more. When a newer
+ * release replaced it (`newerTag`), the run is superseded, not failed; see rollbackRefusal.
+ */
+export class RollbackRefusedError extends ManifestEditError {
+  override name = 'RollbackRefusedError';
+}
+
+/** A rollback refused because a newer release already replaced the run's entry: the run ends Superseded. */
+export class RollbackSupersededError extends OlderReleaseError {
+  override name = 'RollbackSupersededError';
 }
 
 /** A path that is not a plain relative path in the repository. */
@@ -74,7 +89,7 @@ export function normalisePath(path: string): string {
 export function applyChange(content: string | null, change: CommitChange): AppliedChange {
   if (change.kind === 'file') {
     const status = content === change.content ? 'unchanged' : 'changed';
-    return { status, content: change.content, previousTag: null };
+    return { status, content: change.content, previousTag: null, previousDigest: null };
   }
   if (content === null) {
     throw new GitOpsFileMissingError(
@@ -100,6 +115,11 @@ export function applyChange(content: string | null, change: CommitChange): Appli
         createIfMissing: change.createIfMissing,
       });
   const { previousTag } = result;
+  if (change.rollback) {
+    const refusal = rollbackRefusal(change, change.rollback, result);
+    if (refusal) throw refusal;
+    return result;
+  }
   // The queue runs changes in arrival order, not release order: never let an older run undo a newer one.
   if (previousTag !== null && (compareReleaseTags(release.tag, previousTag) ?? 0) < 0) {
     throw new OlderReleaseError(
@@ -109,4 +129,45 @@ export function applyChange(content: string | null, change: CommitChange): Appli
     );
   }
   return result;
+}
+
+const entry = (tag: string | null, digest: string | null) =>
+  `${tag ?? '(no tag)'}${digest ? `@${digest}` : ''}`;
+
+/**
+ * Why a rollback may not be written, or undefined when it may. A rollback is the one change allowed
+ * to move a stage to an older version, and only while the stage still pins exactly the entry the run
+ * wrote (its tag, and its digest when the stage pins digests); a stage already back on the entry the
+ * rollback restores is `unchanged` (a redelivered message). Anything else is somebody else's change
+ * now, and rolling back would undo it.
+ */
+function rollbackRefusal(
+  change: ImageChange,
+  rollback: RollbackOf,
+  result: EditResult,
+): ManifestEditError | undefined {
+  if (result.status === 'unchanged') return undefined;
+  const { fromTag, fromDigest, of } = rollback;
+  const { previousTag, previousDigest } = result;
+  // The run's promotion wrote its digest only when the stage pins digests: no digest is its entry too.
+  if (previousTag === fromTag && (previousDigest === null || previousDigest === fromDigest)) return undefined;
+  const image = change.release.image;
+  const pins = `${change.file} pins ${image} ${entry(previousTag, previousDigest)}, not ${entry(fromTag, fromDigest)} of run ${of}`;
+  // Shiplane moves a stage forward only, so a later tag (or one with no version order) that replaced
+  // the run's is a newer release; an older one is a revert somebody made, and is theirs to keep.
+  if (
+    previousTag !== null &&
+    previousTag !== fromTag &&
+    (compareReleaseTags(previousTag, fromTag) ?? 1) >= 0
+  ) {
+    return new RollbackSupersededError(
+      change.file,
+      `${pins}; a newer release replaced it, so ${change.stage} is not rolled back to ${change.release.tag}`,
+      previousTag,
+    );
+  }
+  return new RollbackRefusedError(
+    change.file,
+    `${pins}; Shiplane rolls back only the entry a run wrote, so ${change.stage} is not rolled back to ${change.release.tag}`,
+  );
 }

@@ -13,7 +13,7 @@ import { NonFastForwardError } from '../adapters/github/repository.js';
 import type { CommitChange } from '../contracts/tasks.js';
 import { commitMessage } from '../domain/commit-message.js';
 import { ManifestEditError } from '../domain/yaml-edit.js';
-import { applyChange, normalisePath } from './apply-change.js';
+import { applyChange, normalisePath, RollbackRefusedError } from './apply-change.js';
 
 export interface CommitItem {
   /** Identifies the item in the outcome (the SQS message id). */
@@ -34,6 +34,7 @@ export type ItemOutcome =
        */
       readonly commit: string;
       readonly previousTag: string | null;
+      readonly previousDigest: string | null;
     }
   | { readonly id: string; readonly status: 'failed'; readonly error: ManifestEditError };
 
@@ -186,6 +187,19 @@ function laterTag(
   return tag;
 }
 
+/**
+ * A rollback only its own run may ask for: one that names another execution (or none) would let a
+ * sender undo a change it did not make.
+ */
+function foreignRollback(item: CommitItem): RollbackRefusedError | undefined {
+  const { change } = item;
+  if (change.kind !== 'image' || !change.rollback || change.rollback.of === item.execution) return undefined;
+  return new RollbackRefusedError(
+    change.file,
+    `the rollback of ${change.rollback.of}'s ${change.release.image} ${change.rollback.fromTag} in ${change.stage} was sent by ${item.execution ? `run ${item.execution}` : 'no run'}; a run may roll back only its own change`,
+  );
+}
+
 interface Round {
   /** Files whose text differs from the head's. */
   readonly writes: FileWrite[];
@@ -220,7 +234,8 @@ async function applyAll(
 
   const results = new Map<
     string,
-    { status: 'changed' | 'unchanged'; previousTag: string | null } | ManifestEditError
+    | { status: 'changed' | 'unchanged'; previousTag: string | null; previousDigest: string | null }
+    | ManifestEditError
   >();
   const applied: CommitItem[] = [];
   for (const item of items) {
@@ -229,10 +244,19 @@ async function applyAll(
       results.set(item.id, pathErrors.get(item.id)!);
       continue;
     }
+    const refused = foreignRollback(item);
+    if (refused) {
+      results.set(item.id, refused);
+      continue;
+    }
     try {
       const result = applyChange(working.get(path) ?? null, item.change);
       working.set(path, result.content);
-      results.set(item.id, { status: result.status, previousTag: result.previousTag });
+      results.set(item.id, {
+        status: result.status,
+        previousTag: result.previousTag,
+        previousDigest: result.previousDigest,
+      });
       if (result.status === 'changed') applied.push(item);
     } catch (error) {
       if (!(error instanceof ManifestEditError)) throw error;
@@ -282,7 +306,13 @@ async function applyAll(
         if (result instanceof ManifestEditError) return { id: item.id, status: 'failed', error: result };
         const status =
           result.status === 'changed' && committed.has(paths.get(item.id)!) ? 'committed' : 'unchanged';
-        return { id: item.id, status, commit, previousTag: result.previousTag };
+        return {
+          id: item.id,
+          status,
+          commit,
+          previousTag: result.previousTag,
+          previousDigest: result.previousDigest,
+        };
       });
     },
   };

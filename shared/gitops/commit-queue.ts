@@ -384,6 +384,7 @@ export async function processCommitQueue(
         commit: outcome.commit,
         status: outcome.status,
         previousTag: outcome.previousTag,
+        previousDigest: outcome.previousDigest,
       };
       const ok = await answer(
         request.taskToken,

@@ -179,6 +179,7 @@ describe('exitCodeOf', () => {
     ['ignored', 0],
     ['superseded', 0],
     ['failed', 1],
+    ['rolled-back', 1],
     ['rejected', 1],
     ['expired', 1],
   ] as const)('%s → %i', (outcome, code) => {
@@ -191,6 +192,7 @@ describe('shiplane run against stand-ins', () => {
   let stop: Array<() => Promise<void>> = [];
   let slack: SlackServer;
   let configFile: string;
+  let repoDir: string;
   const secrets = {
     GITHUB_TOKEN: 'ghs_run_test',
     ARGOCD_TOKEN: 'argocd-run-test',
@@ -201,7 +203,7 @@ describe('shiplane run against stand-ins', () => {
   beforeAll(async () => {
     quietHandlers();
     work = await mkdtemp(join(tmpdir(), 'shiplane-run-e2e-'));
-    const repoDir = join(work, 'repo');
+    repoDir = join(work, 'repo');
     await seedGitopsRepository(repoDir);
     const github = await startGitHubServer({
       owner: 'itdo-erp',
@@ -303,7 +305,7 @@ describe('shiplane run against stand-ins', () => {
     expect(io.lines.join('\n')).toMatch(/✓ Deployed/);
   }, 120_000);
 
-  it('fails a degraded rollout in staging: exit 1, outcome failed, production untouched', async () => {
+  it('rolls a degraded rollout in staging back: exit 1, outcome rolled-back, staging file as before, production untouched', async () => {
     const event = join(work, 'push-bad.json');
     await writeFile(
       event,
@@ -316,6 +318,8 @@ describe('shiplane run against stand-ins', () => {
       // A function, not a string: `$'` in a replacement string means "the text after the match".
       (await readFile(configFile, 'utf8')).replaceAll(String.raw`\d+$'`, () => String.raw`\d+(-bad)?$'`),
     );
+    const staging = 'environments/staging/kustomization.yaml';
+    const before = await git(repoDir, ['show', `HEAD:${staging}`]);
     const io = capture();
 
     const code = await runPromotion({ config, event, port: await freePort(), poll: 0, json: true }, io, {
@@ -325,12 +329,18 @@ describe('shiplane run against stand-ins', () => {
     expect(code).toBe(1);
     expect(JSON.parse(io.lines.at(-1) ?? '{}')).toMatchObject({
       status: 'FAILED',
-      outcome: 'failed',
+      outcome: 'rolled-back',
       stages: [
         { name: 'staging', commit: expect.stringMatching(/^[0-9a-f]{40}$/) },
         { name: 'production', commit: null },
       ],
     });
+    expect(await git(repoDir, ['show', `HEAD:${staging}`])).toBe(before);
+    const earlier = /name: itdo-erp\/backend\n\s+newName: [^\n]+\n\s+newTag: (\S+)/.exec(before)?.[1];
+    expect(await git(repoDir, ['log', '-1', '--format=%s'])).toBe(
+      `Roll back backend v2.1.7-bad → ${earlier} in staging\n`,
+    );
+    expect(io.lines.join('\n')).toMatch(/Rolled back/);
   }, 120_000);
 });
 

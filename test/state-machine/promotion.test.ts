@@ -344,9 +344,11 @@ describe('the synthesized promotion state machine', () => {
     // healthTimeout 15m / pollInterval 10s.
     expect(recorded.healthChecks).toHaveLength(90);
     expect(recorded.healthChecks.at(-1)?.attempt).toBe(90);
-    expect(entered(engine, 'never-healthy').slice(-4)).toEqual([
+    // Argo CD last said Progressing, not Degraded: nothing to roll back.
+    expect(entered(engine, 'never-healthy').slice(-5)).toEqual([
       'Staging · Healthy?',
       'Staging · Timed out',
+      'Staging · Degraded at timeout?',
       'Staging · Notify timed out',
       'Failed',
     ]);
@@ -354,9 +356,12 @@ describe('the synthesized promotion state machine', () => {
     expect(recorded.approvals.received).toEqual([]);
   });
 
-  it('fails fast with Shiplane.Degraded when Argo CD reports the stage Degraded', async () => {
-    // Prepare
+  it('fails with Shiplane.Degraded and leaves the stage degraded when its first release turns Degraded', async () => {
+    // Prepare: the stage pinned no release of the app before (previousTag null).
     const { engine, recorded } = run({
+      commit: () => ({
+        succeed: { commit: sha('a1'), status: 'committed', previousTag: null, previousDigest: null },
+      }),
       health: {
         staging: [
           progressing('Deployment backend 1/3 ready'),
@@ -375,18 +380,22 @@ describe('the synthesized promotion state machine', () => {
     const result = await engine.start(input, 'degraded-run').done;
 
     // Assess
+    const degraded = `staging is Degraded at ${sha('a1')}: Deployment backend: Back-off pulling image itdo-erp/backend:v2.1.6`;
     expect(result).toMatchObject({
       status: 'FAILED',
       error: 'Shiplane.Degraded',
-      cause: `staging is Degraded at ${sha('a1')}: Deployment backend: Back-off pulling image itdo-erp/backend:v2.1.6`,
+      cause: `${degraded}; staging is left degraded on v2.1.6: it pinned no earlier release of backend to roll back to`,
     });
     expect(recorded.healthChecks).toHaveLength(2);
-    expect(entered(engine, 'degraded-run').slice(-3)).toEqual([
+    expect(recorded.commits).toHaveLength(1);
+    expect(entered(engine, 'degraded-run').slice(-5)).toEqual([
       'Staging · Degraded',
-      'Staging · Notify degraded',
+      'Staging · Roll back?',
+      'Staging · Nothing to roll back to',
+      'Staging · Notify left degraded',
       'Failed',
     ]);
-    expect(notified(recorded)).toEqual(['started', 'committed:staging', 'degraded:staging']);
+    expect(notified(recorded)).toEqual(['started', 'committed:staging', 'failed:staging']);
     expect(recorded.notifications.at(-1)?.detail).toEqual({
       Error: 'Shiplane.Degraded',
       Cause: result.cause,
@@ -540,7 +549,14 @@ describe('the synthesized promotion state machine', () => {
       commit: (request) =>
         request.change.stage === 'production'
           ? { fail: { error: ERRORS.superseded, cause } }
-          : { succeed: { commit: sha('a1'), status: 'committed', previousTag: 'v2.1.5' } },
+          : {
+              succeed: {
+                commit: sha('a1'),
+                status: 'committed',
+                previousTag: 'v2.1.5',
+                previousDigest: null,
+              },
+            },
     });
 
     // Act

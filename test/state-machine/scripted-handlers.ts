@@ -72,6 +72,7 @@ export function scriptedHandlers(
             commit: sha(request.change.stage === 'staging' ? 'a1' : 'b2'),
             status: 'committed',
             previousTag: 'v2.1.5',
+            previousDigest: null,
           },
         };
         if ('retryLater' in answer) {

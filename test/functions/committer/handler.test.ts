@@ -172,11 +172,13 @@ describe('committer handler', () => {
       commit: head,
       status: 'committed',
       previousTag: 'v2.1.5',
+      previousDigest: null,
     });
     expect(answers['t-frontend']?.output).toEqual({
       commit: head,
       status: 'unchanged',
       previousTag: 'v1.8.2',
+      previousDigest: null,
     });
     expect(answers['t-worker']).toEqual({
       token: 't-worker',
@@ -416,8 +418,8 @@ describe('committer handler', () => {
     await committer(event, context);
 
     expect(taskTokens.answers.map((answer) => answer.output)).toEqual([
-      { commit: head, status: 'committed', previousTag: 'v2.1.5' },
-      { commit: head, status: 'unchanged', previousTag: 'v2.1.6' },
+      { commit: head, status: 'committed', previousTag: 'v2.1.5', previousDigest: null },
+      { commit: head, status: 'unchanged', previousTag: 'v2.1.6', previousDigest: null },
     ]);
   });
 
@@ -466,6 +468,7 @@ describe('committer handler', () => {
         commit: await server.head(),
         status: 'committed',
         previousTag: 'v2.1.5',
+        previousDigest: null,
       });
     } finally {
       sfn.restore();

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_TRANSIENT_ERRORS } from '../../../infra/constructs/promotion-state-machine.js';
+import { rollbackStateNames } from '../../../infra/constructs/rollback-states.js';
 import { type CloudFormationTemplate, synthesizeTemplate } from '../../../infra/synth.js';
 import {
   type AslDefinition,
@@ -30,12 +31,12 @@ const STAGING = [
   'Staging · Poll again',
   'Staging · Count poll',
   'Staging · Degraded',
-  'Staging · Notify degraded',
   'Staging · Timed out',
   'Staging · Notify timed out',
   'Staging · Notify healthy',
   'Staging · Newer release there',
   'Staging · Release replaced',
+  ...Object.values(rollbackStateNames('Staging')),
 ];
 const PRODUCTION_APPROVAL = [
   'Production · Await approval',
@@ -54,6 +55,7 @@ const RUN = [
   'Superseded',
   'Notify failed',
   'Failed',
+  'Rolled back',
 ];
 
 describe('the promotion state machine of the example config', () => {
@@ -267,7 +269,7 @@ describe('the promotion state machine of the example config', () => {
       'commit.$': '$.stages.staging.commit.commit',
       'release.$': '$.release',
       file: 'environments/staging/kustomization.yaml',
-      pinDigest: false,
+      pinDigest: true,
       'attempt.$': '$.stages.staging.poll.attempt',
       maxAttempts: 90,
     });
@@ -325,7 +327,7 @@ describe('the promotion state machine of the example config', () => {
     });
   });
 
-  it('fails fast on Degraded and on the health timeout, with an error a person can read', () => {
+  it('rolls back on Degraded, and on a health timeout with the app Degraded, with an error a person can read', () => {
     expect(state('Staging · Degraded')).toEqual({
       Type: 'Pass',
       Parameters: {
@@ -334,15 +336,25 @@ describe('the promotion state machine of the example config', () => {
           "States.Format('staging is Degraded at {}: {}', $.stages.staging.health.revision, $.stages.staging.health.message)",
       },
       ResultPath: '$.error',
-      Next: 'Staging · Notify degraded',
+      Next: 'Staging · Roll back?',
     });
-    expect(state('Staging · Notify degraded').Next).toBe('Failed');
     expect(state('Staging · Timed out').Parameters).toEqual({
       Error: 'Shiplane.HealthTimeout',
       'Cause.$':
         "States.Format('staging still {} after 15m: {}', $.stages.staging.health.healthStatus, $.stages.staging.health.message)",
     });
-    expect(state('Staging · Timed out').Next).toBe('Staging · Notify timed out');
+    expect(state('Staging · Timed out').Next).toBe('Staging · Degraded at timeout?');
+    expect(state('Staging · Degraded at timeout?')).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          Variable: '$.stages.staging.health.healthStatus',
+          StringEquals: 'Degraded',
+          Next: 'Staging · Roll back?',
+        },
+      ],
+      Default: 'Staging · Notify timed out',
+    });
     expect(state('Staging · Notify timed out').Parameters?.Payload.event).toBe('timed-out');
     expect(state('Staging · Notify timed out').Next).toBe('Failed');
   });
@@ -364,6 +376,192 @@ describe('the promotion state machine of the example config', () => {
     expect(state('Notify failed').Next).toBe('Failed');
   });
 
+  it('rolls back to the entry the stage pinned before, or says why the stage is left degraded', () => {
+    const commit = '$.stages.staging.commit';
+    expect(state('Staging · Roll back?')).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          Or: [
+            { Variable: `${commit}.previousTag`, IsPresent: false },
+            { Variable: `${commit}.previousTag`, IsNull: true },
+          ],
+          Next: 'Staging · Nothing to roll back to',
+        },
+        {
+          Variable: `${commit}.previousTag`,
+          StringEqualsPath: '$.release.tag',
+          Next: 'Staging · Nothing to roll back to',
+        },
+        { Variable: `${commit}.previousDigest`, IsPresent: false, Next: 'Staging · Plan rollback to tag' },
+        {
+          Variable: `${commit}.previousDigest`,
+          IsString: true,
+          Next: 'Staging · Plan rollback to tag and digest',
+        },
+      ],
+      Default: 'Staging · Plan rollback to tag',
+    });
+    expect(state('Staging · Plan rollback to tag and digest')).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        target: { 'tag.$': `${commit}.previousTag`, 'digest.$': `${commit}.previousDigest` },
+        pinDigest: true,
+        'error.$': '$.error.Error',
+        'reason.$': '$.error.Cause',
+      },
+      ResultPath: '$.stages.staging.rollback',
+      Next: 'Staging · Notify rolling back',
+    });
+    expect(state('Staging · Plan rollback to tag').Parameters).toMatchObject({
+      target: { 'tag.$': `${commit}.previousTag` },
+      pinDigest: false,
+    });
+    expect(state('Staging · Notify rolling back').Parameters?.Payload).toMatchObject({
+      event: 'rolling-back',
+      stage: 'staging',
+      'detail.$': '$.stages.staging.rollback',
+    });
+    expect(state('Staging · Notify rolling back').Next).toBe('Staging · Commit rollback');
+    expect(state('Staging · Nothing to roll back to')).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        'Error.$': '$.error.Error',
+        'Cause.$':
+          "States.Format('{}; staging is left degraded on {}: it pinned no earlier release of {} to roll back to', $.error.Cause, $.release.tag, $.release.app)",
+      },
+      ResultPath: '$.error',
+      Next: 'Staging · Notify left degraded',
+    });
+    expect(state('Staging · Notify left degraded').Parameters?.Payload).toMatchObject({
+      event: 'failed',
+      stage: 'staging',
+      'detail.$': '$.error',
+    });
+    expect(state('Staging · Notify left degraded').Next).toBe('Failed');
+  });
+
+  it('commits the rollback through the same queue and message group, marked as the rollback of this run', () => {
+    const commit = state('Staging · Commit rollback');
+    expect(commit.Resource).toBe('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
+    expect(commit.Parameters?.QueueUrl).toEqual(state('Staging · Commit new tag').Parameters?.QueueUrl);
+    expect(commit.Parameters?.MessageGroupId).toBe('itdo-erp/itdo-erp-infrastructure#main');
+    expect(commit.Parameters?.MessageBody).toEqual({
+      'taskToken.$': '$$.Task.Token',
+      'execution.$': '$$.Execution.Name',
+      repository: 'itdo-erp/itdo-erp-infrastructure',
+      branch: 'main',
+      change: {
+        kind: 'image',
+        stage: 'staging',
+        file: 'environments/staging/kustomization.yaml',
+        'release.$':
+          'States.JsonMerge(States.StringToJson(States.JsonToString($.release)), $.stages.staging.rollback.target, false)',
+        'pinDigest.$': '$.stages.staging.rollback.pinDigest',
+        createIfMissing: false,
+        rollback: {
+          'of.$': '$$.Execution.Name',
+          'fromTag.$': '$.release.tag',
+          'fromDigest.$': '$.release.digest',
+          'reason.$': '$.stages.staging.rollback.reason',
+        },
+      },
+    });
+    expect(commit.TimeoutSeconds).toBe(900);
+    expect(commit.ResultPath).toBe('$.stages.staging.rollback.commit');
+    expect(commit.Retry).toEqual(state('Staging · Commit new tag').Retry);
+    expect(commit.Catch).toEqual([
+      {
+        ErrorEquals: ['Shiplane.Superseded'],
+        ResultPath: '$.error',
+        Next: 'Staging · Notify rollback superseded',
+      },
+      {
+        ErrorEquals: ['States.ALL'],
+        ResultPath: '$.stages.staging.rollback.failure',
+        Next: 'Staging · Rollback failed',
+      },
+    ]);
+    expect(state('Staging · Notify rollback superseded').Next).toBe('Superseded');
+    expect(commit.Next).toBe('Staging · Start rollback wait');
+  });
+
+  it('waits for Argo CD at the rollback commit with the same check, and ends Rolled back or left degraded', () => {
+    const rb = '$.stages.staging.rollback';
+    const check = state('Staging · Wait for rollback');
+    expect(handlerOfArn(template, check.Parameters?.FunctionName)).toBe('argocd-health');
+    expect(check.Parameters?.Payload).toEqual({
+      ...state('Staging · Wait for Argo CD').Parameters?.Payload,
+      'commit.$': `${rb}.commit.commit`,
+      'attempt.$': `${rb}.poll.attempt`,
+      // The file must pin the rollback's entry: the earlier tag (and digest) over a copy of the release.
+      'release.$': `States.JsonMerge(States.StringToJson(States.JsonToString($.release)), ${rb}.target, false)`,
+      pinDigest: undefined,
+      'pinDigest.$': `${rb}.pinDigest`,
+    });
+    expect(check.ResultSelector).toEqual(state('Staging · Wait for Argo CD').ResultSelector);
+    expect(check.ResultPath).toBe(`${rb}.health`);
+    expect(check.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: `${rb}.failure`, Next: 'Staging · Rollback failed' },
+    ]);
+    expect(state('Staging · Rolled back?')).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Variable: `${rb}.health.status`, StringEquals: 'healthy', Next: 'Staging · Record rollback' },
+        { Variable: `${rb}.health.status`, StringEquals: 'degraded', Next: 'Staging · Rollback degraded' },
+        {
+          Variable: `${rb}.health.status`,
+          StringEquals: 'superseded',
+          Next: 'Staging · Newer release over rollback',
+        },
+        { Variable: `${rb}.health.status`, StringEquals: 'replaced', Next: 'Staging · Rollback replaced' },
+        {
+          Variable: `${rb}.poll.attempt`,
+          NumericGreaterThanEqualsPath: `${rb}.poll.maxAttempts`,
+          Next: 'Staging · Rollback timed out',
+        },
+      ],
+      Default: 'Staging · Poll rollback again',
+    });
+    expect(state('Staging · Newer release over rollback').Next).toBe('Staging · Notify rollback superseded');
+    expect(state('Staging · Rollback replaced')).toMatchObject({
+      Parameters: { Error: 'Shiplane.Replaced', 'Cause.$': `${rb}.health.message` },
+      ResultPath: `${rb}.failure`,
+      Next: 'Staging · Rollback failed',
+    });
+    expect(state('Staging · Record rollback')).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        Error: 'Shiplane.RolledBack',
+        'Cause.$': `States.Format('staging was rolled back from {} to {} at {}: {}', $.release.tag, ${rb}.target.tag, ${rb}.commit.commit, ${rb}.reason)`,
+      },
+      ResultPath: '$.error',
+      Next: 'Staging · Notify rolled back',
+    });
+    expect(state('Staging · Notify rolled back').Parameters?.Payload).toMatchObject({
+      event: 'rolled-back',
+      stage: 'staging',
+      'detail.$': rb,
+    });
+    expect(state('Staging · Notify rolled back').Next).toBe('Rolled back');
+    expect(state('Rolled back')).toEqual({
+      Type: 'Fail',
+      Error: 'Shiplane.RolledBack',
+      CausePath: '$.error.Cause',
+    });
+    expect(state('Staging · Rollback failed')).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        'Error.$': `${rb}.error`,
+        'Cause.$': `States.Format('{}; staging is left degraded on {}: the rollback to {} failed: {}', ${rb}.reason, $.release.tag, ${rb}.target.tag, ${rb}.failure.Cause)`,
+      },
+      ResultPath: '$.error',
+      Next: 'Staging · Notify left degraded',
+    });
+    expect(state('Staging · Rollback degraded').Next).toBe('Staging · Rollback failed');
+    expect(state('Staging · Rollback timed out').Next).toBe('Staging · Rollback failed');
+  });
+
   it('goes from a healthy stage to the next stage, and from the last one to Deployed', () => {
     expect(state('Staging · Notify healthy').Next).toBe('Production · Await approval');
     expect(state('Staging · Notify healthy').Parameters?.Payload['detail.$']).toBe('$.stages.staging.health');
@@ -376,7 +574,7 @@ describe('the promotion state machine of the example config', () => {
     });
   });
 
-  it('ends in Deployed, Rejected, Approval expired or Superseded as success and in Failed as failure', () => {
+  it('ends in Deployed, Rejected, Approval expired or Superseded as success and in Failed or Rolled back as failure', () => {
     expect(state('Deployed')).toEqual({
       Type: 'Pass',
       Result: 'deployed',
@@ -408,12 +606,20 @@ describe('the promotion state machine of the example config', () => {
       .filter(([, s]) => s.End || s.Type === 'Fail')
       .map(([name]) => name)
       .sort();
-    expect(terminal).toEqual(['Approval expired', 'Deployed', 'Failed', 'Rejected', 'Superseded']);
+    expect(terminal).toEqual([
+      'Approval expired',
+      'Deployed',
+      'Failed',
+      'Rejected',
+      'Rolled back',
+      'Superseded',
+    ]);
   });
 
   it('never lets a notification change the data or fail the run', () => {
     const notifies = Object.entries(states()).filter(([name]) => /Notify /.test(name));
-    expect(notifies.length).toBe(3 + 2 * 5 + 3);
+    // Per stage: committed, superseded, healthy, timed out, and four for the rollback.
+    expect(notifies.length).toBe(3 + 2 * 8 + 3);
     for (const [name, task] of notifies) {
       expect(handlerOfArn(template, task.Parameters?.FunctionName), name).toBe('notify');
       expect(task.Resource, name).toBe('arn:aws:states:::lambda:invoke');
@@ -523,7 +729,8 @@ describe('a config with three stages', () => {
     expect(definition.States['Production · Await approval']?.TimeoutSeconds).toBe(86400);
     expect(definition.States['Staging · Notify rejected']?.Next).toBe('Rejected');
     expect(definition.States['Production · Notify rejected']?.Next).toBe('Rejected');
-    expect(Object.keys(definition.States)).toHaveLength(7 + 3 * 15 + 2 * 7 + 2);
+    // Per stage: 15 states, less Notify degraded, plus 21 rollback states; 7 per approval; one Rolled back for all.
+    expect(Object.keys(definition.States)).toHaveLength(8 + 3 * (15 - 1 + 21) + 2 * 7 + 2);
   });
 
   it('passes the Helm paths and Argo CD options of a stage through literally', () => {
@@ -557,5 +764,25 @@ describe('a config with three stages', () => {
   it('is valid Amazon States Language', () => {
     const result = aslValidator(definition);
     expect(result.errorsText('\n')).toBe('');
+  });
+});
+
+describe('a config with rollback: off', () => {
+  let definition: AslDefinition;
+
+  beforeAll(() => {
+    const config = configWith((input) => ({
+      ...input,
+      stages: input.stages.map((stage) => ({ ...stage, rollback: 'off' as const })),
+    }));
+    definition = definitionOf(synthesizeTemplate(config));
+  });
+
+  it('fails fast on Degraded and on the health timeout, without rollback states', () => {
+    expect(definition.States['Staging · Degraded']?.Next).toBe('Staging · Notify degraded');
+    expect(definition.States['Staging · Notify degraded']?.Next).toBe('Failed');
+    expect(definition.States['Staging · Timed out']?.Next).toBe('Staging · Notify timed out');
+    expect(Object.keys(definition.States).filter((name) => /roll/i.test(name))).toEqual([]);
+    expect(aslValidator(definition).isValid).toBe(true);
   });
 });

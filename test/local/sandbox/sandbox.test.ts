@@ -153,8 +153,9 @@ describe('the sandbox scenario', () => {
     expect(tags.production?.frontend).toBe('v1.8.0');
   });
 
-  it('catches a -bad tag degraded in staging; production is never touched', async () => {
-    // (After the frontend run: a Degraded staging would fail any later promotion there too.)
+  it('rolls a -bad tag degraded in staging back to the release before it; production is never touched', async () => {
+    // (After the frontend run, so staging pins backend v2.1.6 from the scenario.)
+    const before = await commitLog(sandbox.repoDir);
     const pushed = await api<{ result: string; execution: string }>('/api/push', {
       app: 'backend',
       tag: 'v2.1.7-bad',
@@ -163,12 +164,36 @@ describe('the sandbox scenario', () => {
 
     const description = await sandbox.waitForRun(pushed.body.execution);
 
-    expect(description).toMatchObject({ status: 'FAILED', error: 'Shiplane.Degraded' });
-    expect(description.cause).toMatch(/^staging is Degraded at [0-9a-f]{40}/);
+    expect(description).toMatchObject({ status: 'FAILED', error: 'Shiplane.RolledBack' });
+    expect(description.cause).toMatch(
+      /^staging was rolled back from v2\.1\.7-bad to v2\.1\.6 at [0-9a-f]{40}: staging is Degraded at [0-9a-f]{40}/,
+    );
     const tags = await currentTags(sandbox.repoDir);
-    expect(tags.staging?.backend).toBe('v2.1.7-bad');
+    expect(tags.staging?.backend).toBe('v2.1.6');
     expect(tags.production?.backend).toBe('v2.1.6');
+    const summary = await sandbox.summary(pushed.body.execution);
+    const log = await commitLog(sandbox.repoDir);
+    expect(log.slice(0, log.length - before.length).map((entry) => entry.subject)).toEqual([
+      'Roll back backend v2.1.7-bad → v2.1.6 in staging',
+      'Promote backend v2.1.7-bad to staging',
+    ]);
+    expect(summary).toMatchObject({ outcome: 'rolled-back', recovery: { commit: log[0]?.sha } });
+    expect(summary.recovery?.seconds).toBe(
+      Math.round(
+        (Date.parse(summary.recovery?.restoredAt ?? '') - Date.parse(summary.recovery?.degradedAt ?? '')) /
+          1000,
+      ),
+    );
+    expect(Date.parse(summary.recovery?.restoredAt ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(summary.recovery?.degradedAt ?? ''),
+    );
+    const thread = sandbox.slack
+      .messages()
+      .filter((message) => message.thread_ts !== undefined)
+      .map((message) => message.text ?? '');
+    expect(thread.join('\n')).toMatch(/rolled back to `v2\.1\.6`/);
     expect(terminal.join('\n')).toMatch(/alert \(SNS\)/);
+    expect(terminal.join('\n')).toMatch(/Rolled back/);
   });
 
   it('starts nothing for the same image twice, or for a tag that is not a release', async () => {
@@ -191,7 +216,7 @@ describe('the sandbox scenario', () => {
       .runs;
     expect(listed.map((run) => `${run.app}:${run.outcome}`).sort()).toEqual([
       'backend:deployed',
-      'backend:failed',
+      'backend:rolled-back',
       'frontend:rejected',
     ]);
 

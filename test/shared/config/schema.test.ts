@@ -187,6 +187,22 @@ const badConfigs: Array<[string, (raw: RawConfig) => void, { path: string; messa
     { path: 'apps.frontend.tags', message: /RE2 syntax.*unsupported Perl syntax: `\(\?!`/ },
   ],
   [
+    'a rollback setting that is neither auto nor off',
+    (raw) => (raw.stages[0].rollback = 'manual'),
+    { path: 'stages[0].rollback', message: /expected auto or off/ },
+  ],
+  [
+    'health waits whose rollback wait would exhaust the execution history',
+    (raw) => {
+      // 2 × 750 polls fit; the rollback's own wait of up to 750 more does not.
+      for (const stage of raw.stages) {
+        stage.healthTimeout = '125m';
+        stage.pollInterval = '10s';
+      }
+    },
+    { path: 'stages', message: new RegExp(`about ${3 * 750 * 12} history events`) },
+  ],
+  [
     'health waits that would exhaust the execution history',
     (raw) => {
       raw.stages[0].healthTimeout = '7d';
@@ -373,4 +389,26 @@ describe('service URLs', () => {
       expect(parseConfig(raw).argocd.url).toBe(url);
     },
   );
+});
+
+describe('stages[].rollback', () => {
+  it('is auto by default and may be turned off per stage', () => {
+    const raw = shippedConfig();
+    raw.stages[1].rollback = 'off';
+
+    const config = parseConfig(raw);
+
+    expect(config.stages.map((stage) => stage.rollback)).toEqual(['auto', 'off']);
+  });
+
+  it('leaves room for no rollback wait when every stage turns rollback off', () => {
+    const raw = shippedConfig();
+    for (const stage of raw.stages) {
+      stage.healthTimeout = '125m';
+      stage.pollInterval = '10s';
+      stage.rollback = 'off';
+    }
+
+    expect(parseConfig(raw).stages).toHaveLength(2);
+  });
 });

@@ -94,3 +94,52 @@ describe('commitMessage', () => {
     expect(() => commitMessage([])).toThrow('a commit needs at least one change');
   });
 });
+
+describe('commitMessage for a rollback', () => {
+  const rollback = (pinDigest: boolean): CommitChange => ({
+    kind: 'image',
+    stage: 'staging',
+    file: 'environments/staging/kustomization.yaml',
+    release: release('backend', 'v2.1.5', '5'),
+    pinDigest,
+    createIfMissing: false,
+    rollback: {
+      of: 'backend-v2.1.7-bad-bbbbbbbbbbbb',
+      fromTag: 'v2.1.7-bad',
+      fromDigest: `sha256:${'b'.repeat(64)}`,
+      reason: 'staging is Degraded at abc:\nDeployment "backend" exceeded its progress deadline',
+    },
+  });
+
+  it('names the versions, the run and the one-line reason, and the digest it restores only when pinned', () => {
+    const message = commitMessage([{ change: rollback(true), execution: 'backend-v2.1.7-bad-bbbbbbbbbbbb' }]);
+
+    expect(message).toBe(
+      [
+        'Roll back backend v2.1.7-bad → v2.1.5 in staging',
+        '',
+        'Shiplane-Execution: backend-v2.1.7-bad-bbbbbbbbbbbb',
+        'Shiplane-Rollback-Of: backend-v2.1.7-bad-bbbbbbbbbbbb',
+        'Shiplane-Rollback-Reason: staging is Degraded at abc: Deployment "backend" exceeded its progress deadline',
+        `Rolled-Back-Digest: sha256:${'b'.repeat(64)}`,
+        `Image-Digest: sha256:${'5'.repeat(64)}`,
+        '',
+      ].join('\n'),
+    );
+    expect(commitMessage([{ change: rollback(false) }])).not.toContain('Image-Digest');
+  });
+
+  it('summarises a rollback next to promotions', () => {
+    const message = commitMessage([
+      { change: rollback(false) },
+      { change: image('frontend', 'v1.8.3', 'f', 'production') },
+    ]);
+
+    expect(message.split('\n').slice(0, 4)).toEqual([
+      'Roll back 1 image in staging, promote 1 image to production',
+      '',
+      '- Roll back backend v2.1.7-bad → v2.1.5 in staging',
+      '- Promote frontend v1.8.3 to production',
+    ]);
+  });
+});

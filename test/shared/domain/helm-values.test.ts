@@ -84,7 +84,12 @@ describe('setHelmValues', () => {
   it('is unchanged when the tag is current', () => {
     const result = setHelmValues(FILE, VALUES, { valuesPath: 'backend.image.tag', tag: 'v2.1.5' });
 
-    expect(result).toEqual({ status: 'unchanged', content: VALUES, previousTag: 'v2.1.5' });
+    expect(result).toEqual({
+      status: 'unchanged',
+      content: VALUES,
+      previousTag: 'v2.1.5',
+      previousDigest: null,
+    });
   });
 
   it('refuses a missing key path, naming the file, the path and the missing key', () => {

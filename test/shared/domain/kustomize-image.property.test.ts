@@ -169,9 +169,15 @@ describe('setKustomizeImage on random kustomizations', () => {
         // the previous tag and the status say what happened
         const previous = target.keys.find((k) => k.key === 'newTag')?.value ?? null;
         expect(first.previousTag).toBe(previous);
+        expect(first.previousDigest).toBe(target.keys.find((k) => k.key === 'digest')?.value ?? null);
         expect(first.status).toBe(first.content === text ? 'unchanged' : 'changed');
         // idempotent
-        expect(second).toEqual({ status: 'unchanged', content: first.content, previousTag: edit.tag });
+        expect(second).toEqual({
+          status: 'unchanged',
+          content: first.content,
+          previousTag: edit.tag,
+          previousDigest: edit.digest ?? null,
+        });
       }),
       { numRuns: 300 },
     );

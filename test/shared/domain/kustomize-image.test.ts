@@ -67,7 +67,12 @@ describe('setKustomizeImage', () => {
   it('leaves the file unchanged when the tag is current', () => {
     const result = setKustomizeImage(FILE, STAGING, { image: 'itdo-erp/frontend', tag: 'v1.8.2' });
 
-    expect(result).toEqual({ status: 'unchanged', content: STAGING, previousTag: 'v1.8.2' });
+    expect(result).toEqual({
+      status: 'unchanged',
+      content: STAGING,
+      previousTag: 'v1.8.2',
+      previousDigest: null,
+    });
   });
 
   it('adds a pinned digest right after newTag with the entry indentation', () => {

@@ -252,8 +252,8 @@ describe('eventReply', () => {
 describe('alertFor', () => {
   const state = run([notification('started')]);
 
-  it('alerts on failures, degraded health, health timeouts and expired approvals', () => {
-    expect([...ALERT_EVENTS].sort()).toEqual(['degraded', 'expired', 'failed', 'timed-out']);
+  it('alerts on failures, degraded health, health timeouts, expired approvals and rollbacks', () => {
+    expect([...ALERT_EVENTS].sort()).toEqual(['degraded', 'expired', 'failed', 'rolled-back', 'timed-out']);
     const alert = alertFor(
       state,
       notification('timed-out', {
@@ -298,5 +298,49 @@ describe('runErrorOf', () => {
     });
     expect(runErrorOf({ status: 'healthy' })).toBeUndefined();
     expect(runErrorOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('a rollback in the release thread', () => {
+  const ROLLBACK_SHA = 'c0ffee0c0ffee0c0ffee0c0ffee0c0ffee0c0ffe';
+  const reason = `staging is Degraded at ${SHA}: Deployment "backend" exceeded its progress deadline`;
+  const rollingBack = { target: { tag: 'v1.4.1' }, pinDigest: false, error: 'Shiplane.Degraded', reason };
+  const rolledBack = {
+    ...rollingBack,
+    commit: { commit: ROLLBACK_SHA, status: 'committed', previousTag: 'v1.4.2', previousDigest: null },
+  };
+  const events = [
+    notification('started'),
+    notification('committed', { stage: 'staging', detail: stagingCommit }),
+    notification('rolling-back', { stage: 'staging', detail: rollingBack }),
+  ];
+
+  it('says the stage is rolling back, and why, without an alert', () => {
+    const state = run(events);
+    const reply = eventReply(state, events[2]!, order, commitUrl);
+
+    expect(reply).toBe(
+      `:rewind: *staging* is not healthy on \`v1.4.2\`: ${reason}. Rolling back to \`v1.4.1\`.`,
+    );
+    expect(state.stages.staging).toMatchObject({ status: 'rolling-back', commit: SHA });
+    expect(parentLines(state)).toContain('*staging*  :rewind: degraded, rolling back');
+    expect(alertFor(state, events[2]!, order)).toBeUndefined();
+  });
+
+  it('ends the thread Rolled back at the rollback commit, with the reason, and raises one alert', () => {
+    const done = notification('rolled-back', { stage: 'staging', detail: rolledBack });
+    const state = run([...events, done]);
+
+    expect(eventReply(state, done, order, commitUrl)).toBe(
+      `:rewind: *staging* rolled back to \`v1.4.1\` at <${commitUrl(ROLLBACK_SHA)}|\`c0ffee0\`>, Synced and Healthy again. \`v1.4.2\` was taken out: ${reason}. The run ended \`Rolled back\`.`,
+    );
+    expect(state.outcome).toBe('rolled-back');
+    expect(state.stages.staging).toMatchObject({ status: 'rolled-back', commit: ROLLBACK_SHA });
+    expect(parentLines(state)).toContain(':rewind: Rolled back backend v1.4.2');
+    expect(parentLines(state)).toContain('rolled back to v1.4.1');
+    const alert = alertFor(state, done, order);
+    expect(alert?.subject).toBe('Shiplane: backend v1.4.2 rolled back in staging');
+    expect(alert?.message).toContain(`Rolled back to: v1.4.1 at commit ${ROLLBACK_SHA}`);
+    expect(alert?.message).toContain(`Reason: ${reason}`);
   });
 });

@@ -4,8 +4,10 @@ import {
   InvalidGitOpsPathError,
   normalisePath,
   OlderReleaseError,
+  RollbackRefusedError,
+  RollbackSupersededError,
 } from '../../../shared/gitops/apply-change.js';
-import { imageRequest } from './support.js';
+import { imageRequest, rollbackRequest } from './support.js';
 
 describe('normalisePath', () => {
   it('normalises a relative path inside the repository', () => {
@@ -65,5 +67,85 @@ describe('applyChange', () => {
       const { change } = imageRequest('backend', tag, { stage: 'production' });
       expect(applyChange(kustomization, change).content).toContain(`newTag: ${tag}`);
     }
+  });
+});
+
+describe('applyChange with a rollback', () => {
+  const PREVIOUS = `sha256:${'5'.repeat(64)}`;
+  /** A staging file as a person keeps it: comments, quoting and a digest the stage pins. */
+  const before = `images:
+  # API server (Go)
+  - name: itdo-erp/backend
+    newName: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/itdo-erp/backend
+    newTag: v2.1.5 # promoted 2025-01-14
+    digest: ${PREVIOUS}
+  - name: itdo-erp/frontend
+    newTag: "v1.8.2"
+`;
+  const bad = imageRequest('backend', 'v2.1.7-bad', { hex: 'b', pinDigest: true });
+  const promoted = applyChange(before, bad.change).content ?? '';
+
+  it('puts back the tag and digest the stage pinned before the run, byte for byte', () => {
+    const rollback = rollbackRequest(bad, { tag: 'v2.1.5', digest: PREVIOUS });
+
+    const result = applyChange(promoted, rollback.change);
+
+    expect(result).toEqual({
+      status: 'changed',
+      content: before,
+      previousTag: 'v2.1.7-bad',
+      previousDigest: bad.change.kind === 'image' ? bad.change.release.digest : null,
+    });
+  });
+
+  it('restores a tag-only entry without the digest the run added', () => {
+    const tagOnly = before.replace(`    digest: ${PREVIOUS}\n`, '');
+    const rollback = rollbackRequest(bad, { tag: 'v2.1.5' });
+
+    const result = applyChange(applyChange(tagOnly, bad.change).content, rollback.change);
+
+    expect(result.content).toBe(tagOnly);
+  });
+
+  it('is unchanged when the stage is already back on the earlier entry (a redelivered rollback)', () => {
+    const rollback = rollbackRequest(bad, { tag: 'v2.1.5', digest: PREVIOUS });
+
+    expect(applyChange(before, rollback.change)).toMatchObject({ status: 'unchanged', content: before });
+  });
+
+  it('refuses to roll back over a newer release, naming it, as a superseded change', () => {
+    const newer = applyChange(
+      promoted,
+      imageRequest('backend', 'v2.1.8', { hex: 'c', pinDigest: true }).change,
+    );
+    const rollback = rollbackRequest(bad, { tag: 'v2.1.5', digest: PREVIOUS });
+
+    const refuse = () => applyChange(newer.content, rollback.change);
+
+    expect(refuse).toThrow(RollbackSupersededError);
+    expect(refuse).toThrow(OlderReleaseError);
+    expect(refuse).toThrow(expect.objectContaining({ newerTag: 'v2.1.8' }));
+    expect(refuse).toThrow(
+      `environments/staging/kustomization.yaml pins itdo-erp/backend v2.1.8@sha256:${'c'.repeat(64)}, not v2.1.7-bad@sha256:${'b'.repeat(64)} of run backend-v2.1.7-bad-bbbbbbbbbbbb; a newer release replaced it, so staging is not rolled back to v2.1.5`,
+    );
+  });
+
+  it('refuses a forged rollback of an entry the run did not write: another tag, or its tag with another digest', () => {
+    const revert = before.replace('v2.1.5 #', 'v2.1.4 #');
+    const sameTagOtherImage = promoted.replace('b'.repeat(64), 'e'.repeat(64));
+    const rollback = rollbackRequest(bad, { tag: 'v2.1.5', digest: PREVIOUS });
+
+    for (const content of [revert, sameTagOtherImage]) {
+      expect(() => applyChange(content, rollback.change)).toThrow(RollbackRefusedError);
+    }
+    expect(() => applyChange(revert, rollback.change)).toThrow(
+      /pins itdo-erp\/backend v2\.1\.4@sha256:5{64}, not v2\.1\.7-bad@sha256:b{64} of run backend-v2\.1\.7-bad-bbbbbbbbbbbb; Shiplane rolls back only the entry a run wrote/,
+    );
+  });
+
+  it('still refuses a promotion to an older version: only a rollback may move back', () => {
+    const { change } = imageRequest('backend', 'v2.1.5', { hex: '5', pinDigest: true });
+
+    expect(() => applyChange(promoted, change)).toThrow(OlderReleaseError);
   });
 });

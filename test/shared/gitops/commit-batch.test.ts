@@ -8,6 +8,7 @@ import {
   GitOpsFileMissingError,
   InvalidGitOpsPathError,
   OlderReleaseError,
+  RollbackRefusedError,
 } from '../../../shared/gitops/apply-change.js';
 import {
   BranchContentionError,
@@ -15,7 +16,15 @@ import {
   commitBatch,
   ReplacedInBatchError,
 } from '../../../shared/gitops/commit-batch.js';
-import { connect, imageRequest, PRODUCTION, REPOSITORY, STAGING, startItdoGitHub } from './support.js';
+import {
+  connect,
+  imageRequest,
+  PRODUCTION,
+  REPOSITORY,
+  rollbackRequest,
+  STAGING,
+  startItdoGitHub,
+} from './support.js';
 
 let server: GitHubServer | undefined;
 afterEach(async () => {
@@ -60,8 +69,8 @@ describe('commitBatch', () => {
     expect(outcome.commit).toBe(await server.head());
     expect(outcome.attempts).toBe(1);
     expect(outcome.items).toEqual([
-      { id: '1', status: 'committed', commit: outcome.commit, previousTag: 'v2.1.5' },
-      { id: '2', status: 'committed', commit: outcome.commit, previousTag: 'v1.8.2' },
+      { id: '1', status: 'committed', commit: outcome.commit, previousTag: 'v2.1.5', previousDigest: null },
+      { id: '2', status: 'committed', commit: outcome.commit, previousTag: 'v1.8.2', previousDigest: null },
     ]);
     expect((await imagesOf(server)).map((image) => image.newTag)).toEqual(['v2.1.6', 'v1.8.3']);
     expect(await server.git('log', '-1', '--format=%B', 'main')).toBe(
@@ -98,7 +107,7 @@ describe('commitBatch', () => {
       commit: null,
       head,
       attempts: 1,
-      items: [{ id: '1', status: 'unchanged', commit: head, previousTag: 'v2.1.5' }],
+      items: [{ id: '1', status: 'unchanged', commit: head, previousTag: 'v2.1.5', previousDigest: null }],
     });
     expect(server.stats.contentCreating).toBe(0);
   });
@@ -117,7 +126,7 @@ describe('commitBatch', () => {
 
     expect(outcome.head).toBe(unrelated);
     expect(outcome.items).toEqual([
-      { id: '1', status: 'unchanged', commit: lastChange, previousTag: 'v2.1.5' },
+      { id: '1', status: 'unchanged', commit: lastChange, previousTag: 'v2.1.5', previousDigest: null },
     ]);
   });
 
@@ -309,6 +318,7 @@ describe('commitBatch', () => {
       status: 'committed',
       commit: outcome.commit,
       previousTag: 'v2.1.6',
+      previousDigest: null,
     });
     expect((await imagesOf(server))[0]?.newTag).toBe('v2.1.7');
     expect(await server.git('log', '-1', '--format=%s', 'main')).toBe('Promote backend v2.1.7 to staging\n');
@@ -327,5 +337,88 @@ describe('commitBatch', () => {
     expect(outcome.items.map((o) => o.status)).toEqual(['committed', 'failed']);
     expect(outcome.items[1]).toMatchObject({ status: 'failed', error: expect.any(OlderReleaseError) });
     expect((await imagesOf(server))[0]?.newTag).toBe('v2.1.7');
+  });
+});
+
+describe('commitBatch with a rollback', () => {
+  const reason = `staging is Degraded at ${'1'.repeat(40)}: Deployment "backend"\nexceeded its progress deadline`;
+
+  it("commits the rollback of the run's own entry: the earlier file back byte for byte, a message naming the run and the reason", async () => {
+    const { server, repository } = await setUp();
+    const original = await server.readFile(STAGING);
+    const bad = imageRequest('backend', 'v2.1.7-bad', { hex: 'b' });
+    await commitBatch(repository, 'main', [item('1', bad)], noWait);
+
+    const outcome = await commitBatch(
+      repository,
+      'main',
+      [item('2', rollbackRequest(bad, { tag: 'v2.1.5' }, reason))],
+      noWait,
+    );
+
+    expect(outcome.items).toEqual([
+      {
+        id: '2',
+        status: 'committed',
+        commit: await server.head(),
+        previousTag: 'v2.1.7-bad',
+        previousDigest: null,
+      },
+    ]);
+    expect(await server.readFile(STAGING)).toBe(original);
+    expect(await server.git('log', '-1', '--format=%B', 'main')).toBe(
+      [
+        'Roll back backend v2.1.7-bad → v2.1.5 in staging',
+        '',
+        `Shiplane-Execution: backend-v2.1.7-bad-${'b'.repeat(12)}`,
+        `Shiplane-Rollback-Of: backend-v2.1.7-bad-${'b'.repeat(12)}`,
+        `Shiplane-Rollback-Reason: staging is Degraded at ${'1'.repeat(40)}: Deployment "backend" exceeded its progress deadline`,
+        `Rolled-Back-Digest: sha256:${'b'.repeat(64)}`,
+        '',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses a rollback sent by another run than the one it names, and commits nothing', async () => {
+    const { server, repository } = await setUp();
+    const bad = imageRequest('backend', 'v2.1.7-bad', { hex: 'b' });
+    await commitBatch(repository, 'main', [item('1', bad)], noWait);
+    const head = await server.head();
+    const forged = { ...rollbackRequest(bad, { tag: 'v2.1.5' }), execution: 'frontend-v1.8.3-ffffffffffff' };
+
+    const outcome = await commitBatch(repository, 'main', [item('2', forged)], noWait);
+
+    expect(outcome.commit).toBeNull();
+    const [result] = outcome.items;
+    expect(result?.status === 'failed' && result.error).toBeInstanceOf(RollbackRefusedError);
+    expect(result?.status === 'failed' && result.error.message).toBe(
+      `the rollback of backend-v2.1.7-bad-${'b'.repeat(12)}'s itdo-erp/backend v2.1.7-bad in staging was sent by run frontend-v1.8.3-ffffffffffff; a run may roll back only its own change`,
+    );
+    expect(await server.head()).toBe(head);
+    expect((await imagesOf(server)).find((image) => image.name === 'itdo-erp/backend')?.newTag).toBe(
+      'v2.1.7-bad',
+    );
+  });
+
+  it("refuses a forged rollback of another run's entry, and commits nothing", async () => {
+    const { server, repository } = await setUp();
+    await commitBatch(
+      repository,
+      'main',
+      [item('1', imageRequest('backend', 'v2.1.6', { hex: 'c' }))],
+      noWait,
+    );
+    const head = await server.head();
+    // v2.1.7-bad never reached staging; its run claims to roll back and would take v2.1.6 out.
+    const forged = rollbackRequest(imageRequest('backend', 'v2.1.7-bad', { hex: 'b' }), { tag: 'v2.1.5' });
+
+    const outcome = await commitBatch(repository, 'main', [item('2', forged)], noWait);
+
+    expect(outcome.commit).toBeNull();
+    expect(outcome.items[0]?.status === 'failed' && outcome.items[0].error).toBeInstanceOf(
+      RollbackRefusedError,
+    );
+    expect(await server.head()).toBe(head);
   });
 });

@@ -112,6 +112,35 @@ export function imageRequest(
   };
 }
 
+/**
+ * The rollback request the state machine's `Commit rollback` state sends after `promotion` turned the
+ * stage Degraded: the earlier entry (`to`), and the run's own entry it replaces.
+ */
+export function rollbackRequest(
+  promotion: CommitRequest,
+  to: { tag: string; digest?: string },
+  reason = 'staging is Degraded at 1111111111111111111111111111111111111111: Deployment "backend" exceeded its progress deadline',
+): CommitRequest {
+  const { change } = promotion;
+  if (change.kind !== 'image') throw new Error('a rollback follows an image change');
+  return {
+    ...promotion,
+    taskToken: `rollback-${promotion.taskToken ?? 'none'}`,
+    change: {
+      ...change,
+      release: { ...change.release, tag: to.tag, ...(to.digest ? { digest: to.digest } : {}) },
+      pinDigest: to.digest !== undefined,
+      createIfMissing: false,
+      rollback: {
+        of: promotion.execution ?? '',
+        fromTag: change.release.tag,
+        fromDigest: change.release.digest,
+        reason,
+      },
+    },
+  };
+}
+
 export interface RecordedAnswer {
   readonly token: string;
   readonly output?: unknown;
