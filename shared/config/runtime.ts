@@ -63,5 +63,6 @@ export function toConfigInput(config: Config): ConfigInput {
     })),
     secrets: config.secrets,
     secretSync: { interval: seconds(config.secretSync.interval) },
+    observability: config.observability,
   };
 }
