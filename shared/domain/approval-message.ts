@@ -12,8 +12,8 @@ import {
 } from '../contracts/tasks.js';
 import { clip, code, escapeSlackText, link, mention, slackDate } from './slack-text.js';
 
-/** Also used by the interaction endpoint's answers. */
-export { slackDate };
+/** The Slack text helpers, where the approval and thread code has always imported them from. */
+export { clip, code, mention, slackDate };
 
 export interface PlainText {
   readonly type: 'plain_text';
