@@ -92,6 +92,8 @@ describe('the sandbox console', () => {
       /Shiplane\.Degraded: staging is Degraded/,
     );
     expect(await page.getByTestId('run-outcome').textContent()).toBe('failed');
+    // What to do next, as `shiplane show` and the thread say it.
+    expect(await page.getByTestId('next-step').textContent()).toMatch(/^Next: .*`shiplane (rollback|retry) /);
     await expect
       .poll(() => page.getByTestId('tag-staging-backend').textContent(), { timeout: 10_000 })
       .toBe('v2.1.7-bad');
