@@ -5,7 +5,7 @@
  * someone else put on the queue, or one redelivered after its run failed, timed out or was stopped,
  * is refused and nothing is written for it.
  */
-import { type CommitRequest, type Release, runInputSchema } from '../contracts/tasks.js';
+import { type CommitRequest, type Release, runEntryOf, runInputSchema } from '../contracts/tasks.js';
 import { isValidExecutionName } from '../domain/execution-name.js';
 import type { RunFacts, RunStatusReader } from '../ports/run-status.js';
 
@@ -70,10 +70,16 @@ export function runChecker(runs: RunStatusReader): CheckRun {
     const input = runInputSchema.safeParse(run.input);
     if (!input.success) return refused(`the input of run ${execution} is not a release`, false);
     const started = input.data.release;
-    const differs = WRITTEN.filter((field) => started[field] !== change.release[field]);
+    if (change.rollback && change.rollback.of !== execution) {
+      return refused(`run ${execution} sent the rollback of another run (${change.rollback.of})`, false);
+    }
+    // A rollback writes the stage's earlier entry; the entry it undoes must be the run's own release.
+    const entry = runEntryOf(change);
+    const written = { ...change.release, tag: entry.tag, digest: entry.digest };
+    const differs = WRITTEN.filter((field) => started[field] !== written[field]);
     if (differs.length > 0) {
       return refused(
-        `run ${execution} promotes ${describeRelease(started)}, but the change writes ${describeRelease(change.release)} (${differs.join(', ')} differ)`,
+        `run ${execution} promotes ${describeRelease(started)}, but the change ${change.rollback ? 'rolls back' : 'writes'} ${describeRelease(written)} (${differs.join(', ')} differ)`,
         false,
       );
     }

@@ -42,6 +42,10 @@ const config = parseConfig(
         argocdProject: 'itdo-erp',
         healthTimeout: '2m',
         pollInterval: '10s',
+        // The scripted branch pins tags only; this file is about the wait, not the digest.
+        pinDigest: false,
+        // Rolling back is test/state-machine/rollback.test.ts's subject; here Degraded ends the run.
+        rollback: 'off',
       },
     ],
   },
