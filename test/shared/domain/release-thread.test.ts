@@ -331,9 +331,11 @@ describe('a rollback in the release thread', () => {
     const done = notification('rolled-back', { stage: 'staging', detail: rolledBack });
     const state = run([...events, done]);
 
-    expect(eventReply(state, done, order, commitUrl)).toBe(
+    const [said, next] = (eventReply(state, done, order, commitUrl) ?? '').split('\n');
+    expect(said).toBe(
       `:rewind: *staging* rolled back to \`v1.4.1\` at <${commitUrl(ROLLBACK_SHA)}|\`c0ffee0\`>, Synced and Healthy again. \`v1.4.2\` was taken out: ${reason}. The run ended \`Rolled back\`.`,
     );
+    expect(next).toMatch(/^:point_right: Next: staging is back on/);
     expect(state.outcome).toBe('rolled-back');
     expect(state.stages.staging).toMatchObject({ status: 'rolled-back', commit: ROLLBACK_SHA });
     expect(parentLines(state)).toContain(':rewind: Rolled back backend v1.4.2');

@@ -99,6 +99,7 @@ describe('refuseSecretsFile', () => {
     });
     const noData = withManifest((manifest) => {
       delete manifest.spec.data;
+      delete manifest.spec.dataFrom;
     });
 
     expect(refuseSecretsFile(FILE, otherSecret, [STORE])).toBe(
