@@ -76,7 +76,7 @@ describe('the sandbox console', () => {
     await page.screenshot({ path: shot, fullPage: true });
   }, 120_000);
 
-  it('pushes a -bad image from the form and shows the degraded rollout caught in staging', async () => {
+  it('pushes a -bad image from the form and shows the degraded rollout rolled back in staging', async () => {
     // Prepare
     const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
     await page.goto(sandbox.url);
@@ -89,14 +89,15 @@ describe('the sandbox console', () => {
     // Assess
     await page.getByTestId('run-status').getByText('FAILED').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('execution').textContent()).toMatch(
-      /Shiplane\.Degraded: staging is Degraded/,
+      /Shiplane\.RolledBack: staging was rolled back from v2\.1\.7-bad to v2\.1\.6/,
     );
-    expect(await page.getByTestId('run-outcome').textContent()).toBe('failed');
+    expect(await page.getByTestId('run-outcome').textContent()).toBe('rolled-back');
+    expect(await page.getByTestId('execution').textContent()).toMatch(/rollbackto v2\.1\.6/);
     // What to do next, as `shiplane show` and the thread say it.
     expect(await page.getByTestId('next-step').textContent()).toMatch(/^Next: .*`shiplane (rollback|retry) /);
     await expect
       .poll(() => page.getByTestId('tag-staging-backend').textContent(), { timeout: 10_000 })
-      .toBe('v2.1.7-bad');
+      .toBe('v2.1.6');
     expect(await page.getByTestId('tag-production-backend').textContent()).toBe('v2.1.6');
   }, 120_000);
 });
