@@ -30,6 +30,7 @@ import { ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js'
 import { formatDuration } from '../../shared/domain/duration.js';
 import type { Alerting } from './alerting.js';
 import type { ApprovalsTable } from './approvals-table.js';
+import { argoCdCheckTask } from './argocd-check-task.js';
 import { HandlerFunction } from './handler-function.js';
 import { RollbackStates } from './rollback-states.js';
 
@@ -377,43 +378,18 @@ class PromotionDefinition extends Construct {
     });
     timedOut.next(rollback?.afterTimeout(notifyTimedOut) ?? notifyTimedOut);
 
-    const check = new LambdaInvoke(this, `${s}-wait-for-argocd`, {
+    const check = argoCdCheckTask(this, `${s}-wait-for-argocd`, {
+      stage,
       stateName: names.waitForArgo,
-      lambdaFunction: this.props.argocdHealth,
-      payload: TaskInput.fromObject({
-        execution: JsonPath.stringAt('$$.Execution.Name'),
-        stage: s,
-        argocdApp: stage.argocdApp,
-        ...(stage.argocdProject ? { argocdProject: stage.argocdProject } : {}),
-        ...(stage.appNamespace ? { appNamespace: stage.appNamespace } : {}),
-        sync: stage.sync,
-        commit: JsonPath.stringAt(`${at}.commit.commit`),
-        // What the stage's file must still pin at the revision Argo CD reports.
-        release: JsonPath.objectAt('$.release'),
-        file: stage.file,
-        pinDigest: stage.pinDigest,
-        ...(stage.valuesPath ? { valuesPath: stage.valuesPath } : {}),
-        ...(stage.digestPath ? { digestPath: stage.digestPath } : {}),
-        attempt: JsonPath.numberAt(`${at}.poll.attempt`),
-        maxAttempts,
-      }),
-      resultSelector: {
-        status: JsonPath.stringAt('$.Payload.status'),
-        message: JsonPath.stringAt('$.Payload.message'),
-        revision: JsonPath.stringAt('$.Payload.revision'),
-        syncStatus: JsonPath.stringAt('$.Payload.syncStatus'),
-        healthStatus: JsonPath.stringAt('$.Payload.healthStatus'),
-        checkedAt: JsonPath.stringAt('$.Payload.checkedAt'),
-        attempt: JsonPath.numberAt('$.Payload.attempt'),
-      },
+      argocdHealth: this.props.argocdHealth,
+      commitPath: `${at}.commit`,
+      // What the stage's file must still pin at the revision Argo CD reports.
+      release: JsonPath.objectAt('$.release'),
+      pinDigest: stage.pinDigest,
+      pollPath: `${at}.poll`,
+      maxAttempts,
       resultPath: `${at}.health`,
-      retryOnServiceExceptions: false,
-    });
-    check.addRetry({
-      errors: LAMBDA_TRANSIENT_ERRORS,
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 4,
+      transientErrors: LAMBDA_TRANSIENT_ERRORS,
     });
     check.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
 

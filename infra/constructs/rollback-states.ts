@@ -27,11 +27,12 @@ import {
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { Config, StageConfig } from '../../shared/config/schema.js';
 import { ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
 import { formatDuration } from '../../shared/domain/duration.js';
+import { argoCdCheckTask } from './argocd-check-task.js';
 
 /** The terminal state of a rolled-back run. */
 export const ROLLED_BACK_STATE_NAME = 'Rolled back';
@@ -207,43 +208,18 @@ export class RollbackStates {
     });
     rollbackTimedOut.next(failed);
 
-    const check = new LambdaInvoke(scope, `${s}-wait-for-rollback`, {
+    const check = argoCdCheckTask(scope, `${s}-wait-for-rollback`, {
+      stage,
       stateName: names.waitForArgo,
-      lambdaFunction: props.argocdHealth,
-      payload: TaskInput.fromObject({
-        execution: JsonPath.stringAt('$$.Execution.Name'),
-        stage: s,
-        argocdApp: stage.argocdApp,
-        ...(stage.argocdProject ? { argocdProject: stage.argocdProject } : {}),
-        ...(stage.appNamespace ? { appNamespace: stage.appNamespace } : {}),
-        sync: stage.sync,
-        commit: JsonPath.stringAt(`${rb}.commit.commit`),
-        // What the stage's file must still pin at the revision Argo CD reports: the rollback's entry.
-        release: rollbackRelease(rb),
-        file: stage.file,
-        pinDigest: JsonPath.stringAt(`${rb}.pinDigest`),
-        ...(stage.valuesPath ? { valuesPath: stage.valuesPath } : {}),
-        ...(stage.digestPath ? { digestPath: stage.digestPath } : {}),
-        attempt: JsonPath.numberAt(`${rb}.poll.attempt`),
-        maxAttempts,
-      }),
-      resultSelector: {
-        status: JsonPath.stringAt('$.Payload.status'),
-        message: JsonPath.stringAt('$.Payload.message'),
-        revision: JsonPath.stringAt('$.Payload.revision'),
-        syncStatus: JsonPath.stringAt('$.Payload.syncStatus'),
-        healthStatus: JsonPath.stringAt('$.Payload.healthStatus'),
-        checkedAt: JsonPath.stringAt('$.Payload.checkedAt'),
-        attempt: JsonPath.numberAt('$.Payload.attempt'),
-      },
+      argocdHealth: props.argocdHealth,
+      commitPath: `${rb}.commit`,
+      // What the stage's file must still pin at the revision Argo CD reports: the rollback's entry.
+      release: rollbackRelease(rb),
+      pinDigest: `${rb}.pinDigest`,
+      pollPath: `${rb}.poll`,
+      maxAttempts,
       resultPath: `${rb}.health`,
-      retryOnServiceExceptions: false,
-    });
-    check.addRetry({
-      errors: [...props.transientErrors],
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 4,
+      transientErrors: props.transientErrors,
     });
     check.addCatch(failed, { errors: ['States.ALL'], resultPath: `${rb}.failure` });
     const countPoll = new Pass(scope, `${s}-count-rollback-poll`, {
