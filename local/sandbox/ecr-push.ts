@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
+import { ECR_TAG } from '../../shared/domain/release.js';
 
 export const SANDBOX_ACCOUNT = '123456789012';
 export const SANDBOX_REGION = 'ap-northeast-1';
@@ -17,15 +18,9 @@ export interface ImagePush {
   readonly at?: Date;
 }
 
-/**
- * The tags ECR (and every OCI registry) accepts: a letter, digit or `_`, then up to 127 letters, digits,
- * `.`, `_` or `-` (the OCI distribution spec's tag grammar, which `docker push` enforces).
- */
-const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-
-/** Why `tag` cannot be pushed to ECR, or `undefined` when it can. */
+/** Why `tag` cannot be pushed to ECR (the grammar the intake enforces), or `undefined` when it can. */
 export function imageTagProblem(tag: string): string | undefined {
-  if (IMAGE_TAG.test(tag)) return undefined;
+  if (ECR_TAG.test(tag)) return undefined;
   if (tag.length === 0) return 'the tag is empty';
   if (tag.length > 128)
     return `"${tag.slice(0, 20)}…" is ${tag.length} characters; an image tag has at most 128`;
