@@ -6,7 +6,9 @@
 import * as z from 'zod';
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/, 'expected a 40-character commit SHA');
-const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected an image digest sha256:<64 hex>');
+/** The digests ECR reports: sha256 in lower-case hex. */
+export const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
+const digest = z.string().regex(IMAGE_DIGEST, 'expected an image digest sha256:<64 hex>');
 const isoTime = z.iso.datetime({ offset: true });
 
 /** What was pushed: the run's input, written by the intake Lambda. */

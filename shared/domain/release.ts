@@ -3,7 +3,7 @@
  * event and the config, and decides.
  */
 import type { AppConfig, Config } from '../config/schema.js';
-import type { Release } from '../contracts/tasks.js';
+import { IMAGE_DIGEST, type Release } from '../contracts/tasks.js';
 import { InvalidInputError } from '../errors.js';
 import { executionName } from './execution-name.js';
 import { compileTagPattern } from './tag-pattern.js';
@@ -11,8 +11,7 @@ import { compileTagPattern } from './tag-pattern.js';
 /** ECR's image tag grammar (PutImage `imageTag`): anything else did not come from ECR. */
 export const ECR_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export const ECR_TAG_PROBLEM = 'expected an ECR image tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
-/** The digests ECR reports: sha256 in lower-case hex. */
-export const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
+export { IMAGE_DIGEST };
 export const IMAGE_DIGEST_PROBLEM = 'expected an image digest: sha256: and 64 lower-case hex digits';
 
 /** The fields of an ECR "ECR Image Action" event the decision reads (names as ECR writes them). */
