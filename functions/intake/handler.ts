@@ -11,35 +11,16 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { dynamoReleaseClaims } from '../../shared/adapters/aws/release-claims.js';
-import {
-  type StartExecution,
-  stepFunctionsStartExecution,
-} from '../../shared/adapters/aws/step-functions.js';
-import { runtimeConfig } from '../../shared/config/runtime.js';
-import type { Config } from '../../shared/config/schema.js';
-import { ENV, requireEnv } from '../../shared/contracts/environment.js';
 import { parseInput } from '../../shared/contracts/parse.js';
 import { runInputSchema } from '../../shared/contracts/tasks.js';
 import { decideRelease, repushRefusal, tagOnlyStages } from '../../shared/domain/release.js';
 import { InvalidInputError } from '../../shared/errors.js';
-import { logger, metrics, observability, tracer } from '../../shared/observability/index.js';
-import type { ReleaseClaims } from '../../shared/ports/release-claims.js';
+import { deployedIntake, type IntakeDeps } from '../../shared/wiring/intake.js';
+import { lambdaHandler, logger, metrics } from '../../shared/wiring/lambda.js';
 import { ecrImageActionEventSchema } from './schema.js';
 
-export interface IntakeDeps {
-  readonly config: Config;
-  readonly startExecution: StartExecution;
-  /**
-   * Where released tags are claimed. Needed only when some stage deploys by tag alone
-   * (`pinDigest: false`); with digests pinned everywhere a new digest is simply a new run.
-   */
-  readonly releaseClaims?: ReleaseClaims;
-}
+export type { IntakeDeps };
 
 /** What happened to one record; the batch processor only sees success or a thrown error. */
 export type IntakeOutcome = 'started' | 'duplicate' | 'ignored' | 'refused';
@@ -149,7 +130,7 @@ async function handleRecord(record: SQSRecord, deps: IntakeDeps): Promise<Intake
  */
 export function createIntakeHandler(deps: IntakeDeps | (() => IntakeDeps)) {
   const resolve = typeof deps === 'function' ? deps : () => deps;
-  return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  return lambdaHandler(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     // Outside the record loop: a missing config or variable is a deployment error, not a bad message.
     const current = resolve();
     const tagOnly = tagOnlyStages(current.config);
@@ -164,28 +145,12 @@ export function createIntakeHandler(deps: IntakeDeps | (() => IntakeDeps)) {
       context,
       throwOnFullBatchFailure: false,
     });
-  }).use(observability());
+  });
 }
 
-// Created once per Lambda environment and reused by every invocation.
-const sfn = tracer.captureAWSv3Client(new SFNClient({}));
-const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
-let deployed: IntakeDeps | undefined;
-
 /**
- * The deployed handler: config from SHIPLANE_CONFIG, state machine from STATE_MACHINE_ARN, and, when
- * some stage deploys by tag alone, release claims in the APPROVALS_TABLE (the stack sets it only then).
+ * The deployed handler: config from SHIPLANE_CONFIG (tag patterns checked with RE2), state machine
+ * from STATE_MACHINE_ARN, and, when some stage deploys by tag alone, release claims in the
+ * APPROVALS_TABLE (the stack sets it only then).
  */
-export const handler = createIntakeHandler(() => {
-  if (!deployed) {
-    const config = runtimeConfig();
-    deployed = {
-      config,
-      startExecution: stepFunctionsStartExecution(sfn, requireEnv(ENV.stateMachineArn)),
-      ...(tagOnlyStages(config).length > 0
-        ? { releaseClaims: dynamoReleaseClaims(dynamo, requireEnv(ENV.approvalsTable)) }
-        : {}),
-    };
-  }
-  return deployed;
-});
+export const handler = createIntakeHandler(deployedIntake());

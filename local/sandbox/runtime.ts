@@ -1,9 +1,10 @@
 /**
  * Shiplane on one machine: the synthesized state machine in the local engine, with the REAL handlers
- * built through their factories against the endpoints a config names (stand-ins in the sandbox; real
+ * and their dependencies built by the same wiring as in Lambda (shared/wiring: the same clients,
+ * timeouts and retries), against the endpoints a config names (stand-ins in the sandbox; real
  * services for `shiplane run`). Only what has no local equivalent changes: the approvals table and
- * the release claims are in memory, task tokens go to the engine, the SNS alert topic is a callback,
- * and nothing reads ECR.
+ * the release claims are in memory, task tokens and runs go to the engine, the SNS alert topic is a
+ * callback, and nothing reads ECR.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
@@ -17,29 +18,25 @@ import { createRequestApprovalHandler } from '../../functions/request-approval/h
 import { createSecretSyncHandler } from '../../functions/secret-sync/handler.js';
 import { createSlackInteractionHandler } from '../../functions/slack-interaction/handler.js';
 import { synthesizeTemplate } from '../../infra/synth.js';
-import { createArgoCdClient } from '../../shared/adapters/argocd/client.js';
 import { type CommitQueue, deduplicationId, messageGroupId } from '../../shared/adapters/aws/commit-queue.js';
 import type { SecretResolver } from '../../shared/adapters/aws/secrets.js';
-import { secretsManagerInventory } from '../../shared/adapters/aws/secrets-inventory.js';
 import type { StartExecution } from '../../shared/adapters/aws/step-functions.js';
 import { RECENT_RUN_EVENTS, type TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
-import { createGitHubAncestry } from '../../shared/adapters/github/ancestry.js';
-import { connectGitHub, type GitHubConnection } from '../../shared/adapters/github/client.js';
-import { githubRepository } from '../../shared/adapters/github/repository.js';
 import { memoryReleaseClaims } from '../../shared/adapters/memory/release-claims.js';
-import { slackFromConfig } from '../../shared/adapters/slack/web-api.js';
-import { createAuthorizer } from '../../shared/approvals/authorize.js';
 import { memoryApprovalsStore } from '../../shared/approvals/memory-store.js';
-import { cachedRevisionFiles } from '../../shared/argocd/revision-files.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { CommitRequest } from '../../shared/contracts/tasks.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
-import { configuredChanges } from '../../shared/gitops/allowed-changes.js';
-import { onceAsync } from '../../shared/handler-deps.js';
 import type { Reporter } from '../../shared/notifications/reporter.js';
-import { threadSettings } from '../../shared/notifications/thread.js';
-import { logger } from '../../shared/observability/index.js';
 import type { ReleaseClaims } from '../../shared/ports/release-claims.js';
+import { argoCdHealthDeps } from '../../shared/wiring/argocd-health.js';
+import { committerDeps } from '../../shared/wiring/committer.js';
+import { onceAsync } from '../../shared/wiring/deps.js';
+import { intakeDeps } from '../../shared/wiring/intake.js';
+import { notifyDeps } from '../../shared/wiring/notify.js';
+import { requestApprovalDeps } from '../../shared/wiring/request-approval.js';
+import { secretSyncDeps } from '../../shared/wiring/secret-sync.js';
+import { slackInteractionDeps } from '../../shared/wiring/slack-interaction.js';
 import {
   createLocalEngine,
   ExecutionAlreadyExistsError,
@@ -108,26 +105,11 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
   const reporter = options.reporter ?? callbackReporter(() => undefined);
   const store = memoryApprovalsStore();
   const now = () => new Date();
-  const slack = slackFromConfig(config.slack, resolveSecret);
-  const thread = { store, slack, ...threadSettings(config), now };
-  // One GitHub client for the process, built on first use (resolving its secret then), like a warm Lambda's.
-  let github: Promise<GitHubConnection> | undefined;
-  const connect = () => {
-    github ??= connectGitHub(config.gitops.github, {
-      resolveSecret,
-      minWriteIntervalMs: options.githubWriteIntervalMs ?? 1000,
-      log: {
-        debug: () => undefined,
-        info: () => undefined,
-        warn: (m) => reporter.warn(m),
-        error: () => undefined,
-      },
-    }).catch((error: unknown) => {
-      github = undefined;
-      throw error;
-    });
-    return github;
-  };
+  const publishAlert = options.onAlert
+    ? async (alert: Alert) => {
+        options.onAlert?.(alert);
+      }
+    : undefined;
 
   // The engine's token registry exists once the engine does; handlers built before it reach it through this.
   let engine: LocalEngine | undefined;
@@ -140,50 +122,38 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     return engine;
   };
 
-  const committer = createCommitterHandler({
-    github: connect,
-    taskTokens,
-    commit: { backoffBaseMs: 100 },
-    // The deployed checks: the config's targets, and the run of each image change (the engine's own).
-    accept: configuredChanges(config),
-    runs: engineRunStatus(running),
-    ...(options.onAlert
-      ? {
-          alert: async (alert: Alert) => {
-            options.onAlert?.(alert);
-          },
-        }
-      : {}),
-  });
+  const committer = createCommitterHandler(
+    committerDeps({
+      config,
+      resolveSecret,
+      taskTokens,
+      // The deployed check of each image change's run, against the engine's own runs.
+      runs: engineRunStatus(running),
+      ...(publishAlert ? { alert: publishAlert } : {}),
+      githubLog: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (m) => reporter.warn(m),
+        error: () => undefined,
+      },
+      ...(options.githubWriteIntervalMs !== undefined
+        ? { githubWriteIntervalMs: options.githubWriteIntervalMs }
+        : {}),
+    }),
+  );
 
   const handlers = {
     committer: committer as LocalHandler,
-    // Built once, like a warm Lambda's: the per-revision caches last across polls.
+    // Built on the first poll, then kept like a warm Lambda's: the per-revision caches last across polls.
     'argocd-health': createArgoCdHealthHandler(
-      onceAsync(async () => {
-        const { octokit, credentials, apiUrl } = await connect();
-        return {
-          argocd: createArgoCdClient({ url: config.argocd.url, token: config.argocd.token, resolveSecret }),
-          ancestry: createGitHubAncestry({ octokit, repository: config.gitops.repository }),
-          files: cachedRevisionFiles(
-            githubRepository(octokit, config.gitops.repository, { credentials, apiUrl }),
-          ),
-          repository: config.gitops.repository,
-        };
-      }),
+      onceAsync(() => argoCdHealthDeps({ config, resolveSecret })),
     ) as LocalHandler,
-    'request-approval': createRequestApprovalHandler({ ...thread, reporter, taskTokens }) as LocalHandler,
-    notify: createNotifyHandler({
-      ...thread,
-      reporter,
-      ...(options.onAlert
-        ? {
-            publishAlert: async (alert: Alert) => {
-              options.onAlert?.(alert);
-            },
-          }
-        : {}),
-    }) as LocalHandler,
+    'request-approval': createRequestApprovalHandler(
+      requestApprovalDeps({ config, resolveSecret, store, taskTokens, reporter, now }),
+    ) as LocalHandler,
+    notify: createNotifyHandler(
+      notifyDeps({ config, resolveSecret, store, ...(publishAlert ? { publishAlert } : {}), reporter, now }),
+    ) as LocalHandler,
   };
 
   engine = createLocalEngine({
@@ -193,21 +163,18 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
   });
   const started = engine;
 
-  const interactionSlack = slackFromConfig(config.slack, resolveSecret, { retries: 0, timeoutMs: 1_500 });
-  const interaction = createSlackInteractionHandler({
-    signingSecret: () => resolveSecret(config.slack.signingSecret),
-    slack: interactionSlack,
-    store,
-    taskTokens,
-    // The engine's history, newest first, as GetExecutionHistory with reverseOrder gives it.
-    runEvents: async (execution) => running().history(execution).slice(-RECENT_RUN_EVENTS).reverse(),
-    authorize: createAuthorizer({
-      groupMembers: (group) => interactionSlack.userGroupMembers(group),
+  const interaction = createSlackInteractionHandler(
+    slackInteractionDeps({
+      config,
+      resolveSecret,
+      store,
+      taskTokens,
+      // The engine's history, newest first, as GetExecutionHistory with reverseOrder gives it.
+      runEvents: async (execution) => running().history(execution).slice(-RECENT_RUN_EVENTS).reverse(),
       reporter,
+      now,
     }),
-    now,
-    reporter,
-  });
+  );
 
   // StartExecution against the engine, with AWS's answer for a name that is taken. Each delivery
   // keeps what it started in its own async context: two pushes at once must not swap their answers.
@@ -236,7 +203,9 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       return claim;
     },
   };
-  const intake = createIntakeHandler({ config, startExecution, releaseClaims });
+  const intake = createIntakeHandler(
+    intakeDeps({ config, startExecution, releaseClaims: () => releaseClaims }),
+  );
 
   // Secret sync sends to the commit queue; locally its messages go to the same committer, in order.
   let queue: Promise<void> = Promise.resolve();
@@ -264,12 +233,9 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     },
   };
   const secretSync = options.secretsManager
-    ? createSecretSyncHandler({
-        config,
-        inventory: secretsManagerInventory(options.secretsManager),
-        queue: commitQueue,
-        logger,
-      })
+    ? createSecretSyncHandler(
+        secretSyncDeps({ config, secretsManager: options.secretsManager, queue: commitQueue }),
+      )
     : undefined;
 
   return {

@@ -4,24 +4,31 @@
  */
 import { ConfigError } from '../errors.js';
 import type { Config, ConfigInput } from './schema.js';
-import { parseConfig } from './validate.js';
 
 export const CONFIG_ENV = 'SHIPLANE_CONFIG';
 
-let cached: { raw: string; config: Config } | undefined;
+/**
+ * How a handler validates SHIPLANE_CONFIG: validate.ts's parseConfig in full (what reads tag
+ * patterns: the intake), or shape.ts's parseConfigShape (what never does). The caller picks, so a
+ * bundle carries RE2 only where it is chosen.
+ */
+export type ConfigParser = (raw: unknown, source: string) => Config;
 
-export function runtimeConfig(env: NodeJS.ProcessEnv = process.env): Config {
+let cached: { raw: string; parse: ConfigParser; config: Config } | undefined;
+
+/** The config in SHIPLANE_CONFIG, validated with `parse`; read once per value. */
+export function runtimeConfig(parse: ConfigParser, env: NodeJS.ProcessEnv = process.env): Config {
   const raw = env[CONFIG_ENV];
   if (!raw) throw new ConfigError(CONFIG_ENV, [{ path: '(env)', message: `${CONFIG_ENV} is not set` }]);
-  if (cached?.raw === raw) return cached.config;
+  if (cached?.raw === raw && cached.parse === parse) return cached.config;
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
     throw new ConfigError(CONFIG_ENV, [{ path: '(env)', message: `${CONFIG_ENV} is not JSON` }]);
   }
-  const config = parseConfig(parsed, CONFIG_ENV);
-  cached = { raw, config };
+  const config = parse(parsed, CONFIG_ENV);
+  cached = { raw, parse, config };
   return config;
 }
 

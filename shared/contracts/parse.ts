@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { formatPath } from '../config/validate.js';
+import { formatPath } from '../config/shape.js';
 import { InvalidInputError } from '../errors.js';
 
 /** Parses input at a boundary; the error names every field that is wrong. */

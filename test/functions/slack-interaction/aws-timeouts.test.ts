@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_CLIENT_CONFIG } from '../../../functions/slack-interaction/handler.js';
 import { stepFunctionsTaskTokens } from '../../../shared/adapters/aws/task-tokens.js';
+import { INTERACTION_AWS_CLIENT } from '../../../shared/wiring/slack-interaction.js';
 
 /** An endpoint that takes the request and never answers: AWS having a very bad day. */
 let server: Server;
@@ -22,7 +22,7 @@ afterAll(async () => {
 describe('the slack-interaction AWS clients', () => {
   it('give up on a hung SendTaskSuccess well inside the function timeout, so the claim can be released', async () => {
     const sfn = new SFNClient({
-      ...AWS_CLIENT_CONFIG,
+      ...INTERACTION_AWS_CLIENT,
       endpoint,
       region: 'eu-west-1',
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-a-secret' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { depsResolver, onceAsync } from '../../shared/handler-deps.js';
+import { depsResolver, onceAsync } from '../../../shared/wiring/deps.js';
 
 describe('depsResolver', () => {
   it('resolves plain adapters and adapter factories alike', async () => {

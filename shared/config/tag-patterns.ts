@@ -1,0 +1,27 @@
+/**
+ * The RE2 check of the config's tag patterns (`apps.<name>.tags`), apart from the schema so that
+ * only what reads tag patterns carries re2js: the CLI, synth and local runs (through validate.ts),
+ * and the intake.
+ */
+
+import { tagPatternProblem } from '../domain/tag-pattern.js';
+import type { ConfigProblem } from '../errors.js';
+import { formatPath } from './shape.js';
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A problem for each tag pattern RE2 cannot compile. Reads the raw input, so it reports alongside
+ * the schema's problems even when other keys are wrong; a `tags` that is not a string is the
+ * schema's to report, and an absent one defaults to `.*`.
+ */
+export function tagPatternProblems(raw: unknown): ConfigProblem[] {
+  if (!isObject(raw) || !isObject(raw.apps)) return [];
+  return Object.entries(raw.apps).flatMap(([name, app]): ConfigProblem[] => {
+    const pattern = isObject(app) ? app.tags : undefined;
+    if (typeof pattern !== 'string') return [];
+    const problem = tagPatternProblem(pattern);
+    return problem ? [{ path: formatPath(['apps', name, 'tags']), message: problem }] : [];
+  });
+}

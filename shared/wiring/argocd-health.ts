@@ -1,0 +1,64 @@
+/**
+ * argocd-health's dependencies, for Lambda and for local runs alike: the Argo CD client, and GitHub
+ * for the commit's ancestry and the stage file at a revision. Only the config and the secrets differ.
+ */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createArgoCdClient } from '../adapters/argocd/client.js';
+import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
+import { createGitHubAncestry } from '../adapters/github/ancestry.js';
+import {
+  createGitHubOctokit,
+  describeCredentials,
+  type GitHubClientOptions,
+} from '../adapters/github/client.js';
+import { githubRepository } from '../adapters/github/repository.js';
+import type { ArgoCdHealthDeps } from '../argocd/check-health.js';
+import { cachedRevisionFiles } from '../argocd/revision-files.js';
+import { runtimeConfig } from '../config/runtime.js';
+import type { Config } from '../config/schema.js';
+import { parseConfigShape } from '../config/shape.js';
+import { onceAsync } from './deps.js';
+
+/**
+ * No retries or rate-limit waits inside a poll: a GitHub hiccup reads as "progressing" and the next
+ * poll asks again, so one check never outlasts the function's timeout.
+ */
+export const ARGOCD_HEALTH_GITHUB = {
+  retries: 0,
+  rateLimitRetries: 0,
+} as const satisfies Partial<GitHubClientOptions>;
+
+/** What differs between Lambda and a local run. */
+export interface ArgoCdHealthPlatform {
+  readonly config: Config;
+  readonly resolveSecret: SecretResolver;
+}
+
+/** Build once per process and reuse: the per-revision caches last across polls. */
+export async function argoCdHealthDeps(platform: ArgoCdHealthPlatform): Promise<ArgoCdHealthDeps> {
+  const { config, resolveSecret } = platform;
+  const { github } = config.gitops;
+  const octokit = await createGitHubOctokit(github, { resolveSecret, ...ARGOCD_HEALTH_GITHUB });
+  return {
+    argocd: createArgoCdClient({ url: config.argocd.url, token: config.argocd.token, resolveSecret }),
+    ancestry: createGitHubAncestry({ octokit, repository: config.gitops.repository }),
+    files: cachedRevisionFiles(
+      githubRepository(octokit, config.gitops.repository, {
+        credentials: describeCredentials(github),
+        apiUrl: github.apiUrl,
+      }),
+    ),
+    repository: config.gitops.repository,
+  };
+}
+
+/** Lambda: the config from SHIPLANE_CONFIG, secrets from Secrets Manager; built on the first poll. */
+export function deployedArgoCdHealth(env: NodeJS.ProcessEnv = process.env): () => Promise<ArgoCdHealthDeps> {
+  return onceAsync(() =>
+    argoCdHealthDeps({
+      // This handler never reads tag patterns: the intake checks those with RE2.
+      config: runtimeConfig(parseConfigShape, env),
+      resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
+    }),
+  );
+}

@@ -1,0 +1,178 @@
+/**
+ * The committer's dependencies, for Lambda and for local runs alike: GitHub (built when a batch
+ * first needs it), the runs it answers and checks, the alert topic, and the changes the config
+ * allows. Only where the runs, the alerts and the secrets live differs.
+ */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Octokit } from '@octokit/core';
+import { stepFunctionsRunStatus } from '../adapters/aws/run-status.js';
+import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
+import { stepFunctionsTaskTokens, type TaskTokens } from '../adapters/aws/task-tokens.js';
+import {
+  connectGitHub,
+  describeCredentials,
+  type GitHubClientOptions,
+  type GitHubConnection,
+  type GitHubLog,
+} from '../adapters/github/client.js';
+import { type GitOpsRepository, githubRepository } from '../adapters/github/repository.js';
+import { runtimeConfig } from '../config/runtime.js';
+import type { Config } from '../config/schema.js';
+import { parseConfigShape } from '../config/shape.js';
+import { ENV, requireEnv } from '../contracts/environment.js';
+import type { Alert } from '../domain/release-thread.js';
+import { type AcceptChange, configuredChanges } from '../gitops/allowed-changes.js';
+import type { CommitBatchOptions } from '../gitops/commit-batch.js';
+import { snsAlertPublisher } from '../notifications/alert-topic.js';
+import type { RunStatusReader } from '../ports/run-status.js';
+import { onceAsync } from './deps.js';
+import { lambdaGitHubLog } from './lambda.js';
+
+type GitHubSource = GitHubConnection | Octokit;
+
+export interface CommitterDeps {
+  /**
+   * The GitHub client for the GitOps repository: a connection (see connectGitHub), an Octokit, or a
+   * function that returns one (called per batch; let it cache).
+   */
+  readonly github: GitHubSource | (() => Promise<GitHubSource>);
+  /** Answers the waiting runs (Step Functions, or the local engine). */
+  readonly taskTokens: TaskTokens;
+  /** With a bare Octokit: names the credentials and API URL in errors. */
+  readonly config?: Config;
+  /** Conflict retries and back-off. */
+  readonly commit?: CommitBatchOptions;
+  /** Refuses requests whose repository, branch or file the config does not name. */
+  readonly accept?: AcceptChange;
+  /** The promotion runs (Step Functions, or the local engine): an image change needs its run RUNNING. */
+  readonly runs: RunStatusReader;
+  /** Publishes refused changes to the alert topic. @default log only */
+  readonly alert?: (alert: Alert) => Promise<void>;
+  /** How long a run waits for its commit (the commit task's timeout), in ms. @default no limit */
+  readonly taskTimeoutMs?: number;
+  /** Kept free before the function's end and before a run stops waiting. @default 10_000 */
+  readonly marginMs?: number;
+}
+
+/**
+ * GitHub for the committer: 5xx retried 3 times, rate limits waited out twice for up to 60 s, writes
+ * spaced 1 s apart (GitHub's ask for content-creating requests). Every wait also fits the batch's
+ * deadline (see the GitHub client).
+ */
+export const COMMITTER_GITHUB = {
+  retries: 3,
+  rateLimitRetries: 2,
+  maxRateLimitWaitSeconds: 60,
+  minWriteIntervalMs: 1_000,
+} as const satisfies Partial<GitHubClientOptions>;
+
+/** Conflict rounds on a branch that keeps moving, and their back-off. */
+export const COMMITTER_COMMIT = {
+  maxAttempts: 5,
+  backoffBaseMs: 250,
+  backoffMaxMs: 5_000,
+} as const satisfies CommitBatchOptions;
+
+/** Kept free before the function's end and before a run stops waiting, in ms. */
+export const COMMITTER_MARGIN_MS = 10_000;
+
+/** What differs between Lambda and a local run. */
+export interface CommitterPlatform {
+  readonly config: Config;
+  readonly resolveSecret: SecretResolver;
+  readonly taskTokens: TaskTokens;
+  readonly runs: RunStatusReader;
+  readonly alert?: (alert: Alert) => Promise<void>;
+  /** How long a run waits for its commit, when the platform says (the stack does). */
+  readonly taskTimeoutMs?: number;
+  /** Where Octokit's messages go. */
+  readonly githubLog?: GitHubLog;
+  /**
+   * The GitHub endpoint's pace: a local stand-in has no secondary rate limit, so it needs no spacing
+   * between writes. @default COMMITTER_GITHUB.minWriteIntervalMs
+   */
+  readonly githubWriteIntervalMs?: number;
+}
+
+export function committerDeps(platform: CommitterPlatform): CommitterDeps {
+  const { config, resolveSecret } = platform;
+  return {
+    // Built when a batch first needs it, then kept: one client (and one write queue) per process.
+    github: onceAsync(() =>
+      connectGitHub(config.gitops.github, {
+        resolveSecret,
+        ...COMMITTER_GITHUB,
+        ...(platform.githubWriteIntervalMs !== undefined
+          ? { minWriteIntervalMs: platform.githubWriteIntervalMs }
+          : {}),
+        ...(platform.githubLog ? { log: platform.githubLog } : {}),
+      }),
+    ),
+    config,
+    taskTokens: platform.taskTokens,
+    commit: COMMITTER_COMMIT,
+    accept: configuredChanges(config),
+    runs: platform.runs,
+    ...(platform.alert ? { alert: platform.alert } : {}),
+    ...(platform.taskTimeoutMs !== undefined ? { taskTimeoutMs: platform.taskTimeoutMs } : {}),
+    marginMs: COMMITTER_MARGIN_MS,
+  };
+}
+
+/** The GitOps repositories of a batch, over the committer's GitHub client. */
+export function committerRepositories(deps: CommitterDeps): (fullName: string) => Promise<GitOpsRepository> {
+  return async (fullName) => {
+    const source = typeof deps.github === 'function' ? await deps.github() : deps.github;
+    const settings = deps.config?.gitops.github;
+    const github: GitHubConnection =
+      'octokit' in source
+        ? source
+        : {
+            octokit: source,
+            credentials: settings ? describeCredentials(settings) : 'the GitHub credentials',
+            apiUrl: settings?.apiUrl ?? 'GitHub',
+          };
+    return githubRepository(github.octokit, fullName, {
+      credentials: github.credentials,
+      apiUrl: github.apiUrl,
+    });
+  };
+}
+
+/** The commit task's timeout the stack sets (COMMIT_TASK_TIMEOUT_SECONDS), in ms. */
+function taskTimeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const seconds = Number(env[ENV.commitTaskTimeoutSeconds]);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+/**
+ * Lambda: the config from SHIPLANE_CONFIG, runs answered and checked through Step Functions, alerts
+ * to the SNS topic. Built on the first batch and kept while the environment is warm. The state
+ * machine and the topic are read when first used: a missing variable is then a logged, retried
+ * failure of that change, not a failed batch.
+ */
+export function deployedCommitter(env: NodeJS.ProcessEnv = process.env): () => Promise<CommitterDeps> {
+  return onceAsync(() => {
+    const sfn = new SFNClient({});
+    const sns = new SNSClient({});
+    let runs: RunStatusReader | undefined;
+    const taskTimeoutMs = taskTimeoutFromEnv(env);
+    return committerDeps({
+      // The committer never reads tag patterns: the intake checks those with RE2.
+      config: runtimeConfig(parseConfigShape, env),
+      resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
+      taskTokens: stepFunctionsTaskTokens(sfn),
+      runs: {
+        describe: (execution) => {
+          runs ??= stepFunctionsRunStatus(sfn, requireEnv(ENV.stateMachineArn, env));
+          return runs.describe(execution);
+        },
+      },
+      alert: (alert) => snsAlertPublisher(sns, requireEnv(ENV.alertTopicArn, env))(alert),
+      ...(taskTimeoutMs !== undefined ? { taskTimeoutMs } : {}),
+      githubLog: lambdaGitHubLog,
+    });
+  });
+}

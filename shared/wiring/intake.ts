@@ -1,0 +1,60 @@
+/**
+ * The intake's dependencies, for Lambda and for local runs alike: the config (its tag patterns
+ * checked with RE2: the intake is the one handler that matches them), where runs start, and where
+ * released tags are claimed when some stage deploys by tag alone.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { dynamoReleaseClaims } from '../adapters/aws/release-claims.js';
+import { type StartExecution, stepFunctionsStartExecution } from '../adapters/aws/step-functions.js';
+import { runtimeConfig } from '../config/runtime.js';
+import type { Config } from '../config/schema.js';
+import { parseConfig } from '../config/validate.js';
+import { ENV, requireEnv } from '../contracts/environment.js';
+import { tagOnlyStages } from '../domain/release.js';
+import type { ReleaseClaims } from '../ports/release-claims.js';
+
+export interface IntakeDeps {
+  readonly config: Config;
+  readonly startExecution: StartExecution;
+  /**
+   * Where released tags are claimed. Needed only when some stage deploys by tag alone
+   * (`pinDigest: false`); with digests pinned everywhere a new digest is simply a new run.
+   */
+  readonly releaseClaims?: ReleaseClaims;
+}
+
+/** What differs between Lambda and a local run. */
+export interface IntakePlatform {
+  /** Validated in full, tag patterns included (validate.ts's parseConfig). */
+  readonly config: Config;
+  readonly startExecution: StartExecution;
+  /** Asked for only when some stage deploys by tag alone. */
+  readonly releaseClaims: () => ReleaseClaims;
+}
+
+export function intakeDeps(platform: IntakePlatform): IntakeDeps {
+  const { config } = platform;
+  return {
+    config,
+    startExecution: platform.startExecution,
+    ...(tagOnlyStages(config).length > 0 ? { releaseClaims: platform.releaseClaims() } : {}),
+  };
+}
+
+/**
+ * Lambda: the config from SHIPLANE_CONFIG (tag patterns checked with RE2), the state machine from
+ * STATE_MACHINE_ARN and, when some stage deploys by tag alone, release claims in the APPROVALS_TABLE
+ * (the stack sets it only then). Built on the first batch and kept while the environment is warm.
+ */
+export function deployedIntake(env: NodeJS.ProcessEnv = process.env): () => IntakeDeps {
+  let deployed: IntakeDeps | undefined;
+  return () => {
+    deployed ??= intakeDeps({
+      config: runtimeConfig(parseConfig, env),
+      startExecution: stepFunctionsStartExecution(new SFNClient({}), requireEnv(ENV.stateMachineArn, env)),
+      releaseClaims: () => dynamoReleaseClaims(new DynamoDBClient({}), requireEnv(ENV.approvalsTable, env)),
+    });
+    return deployed;
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The Lambda side of the wiring: the middleware every handler runs in (Powertools logger and
+ * metrics), and where a deployed handler's reports and GitHub's messages go.
+ */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { GitHubLog } from '../adapters/github/client.js';
+import { powertoolsReporter, type Reporter } from '../notifications/reporter.js';
+import { logger, metrics, observability } from '../observability/index.js';
+
+export { logger, metrics };
+
+/** Wraps a handler in the shared middleware: context in every log line, metrics flushed. */
+export function lambdaHandler<E, R>(handler: (event: E, context: Context) => Promise<R>) {
+  return middy(handler).use(observability());
+}
+
+/** Warnings and counts of a deployed handler: Powertools log lines and metrics. */
+export function lambdaReporter(): Reporter {
+  return powertoolsReporter(logger, metrics);
+}
+
+/** Octokit's own messages in a deployed handler: request lines at debug, rate-limit waits as warnings. */
+export const lambdaGitHubLog: GitHubLog = {
+  debug: (message) => logger.debug(message),
+  info: (message) => logger.debug(message),
+  warn: (message) => logger.warn(message),
+  error: (message) => logger.debug(message),
+};

@@ -1,0 +1,70 @@
+/**
+ * notify's dependencies, for Lambda and for local runs alike: the release thread (approvals table and
+ * Slack), and the alert topic. Only where the table, the topic and the secrets live differs.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { type ApprovalsStore, dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
+import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
+import { slackFromConfig } from '../adapters/slack/web-api.js';
+import { runtimeConfig } from '../config/runtime.js';
+import type { Config } from '../config/schema.js';
+import { parseConfigShape } from '../config/shape.js';
+import { ENV, requireEnv } from '../contracts/environment.js';
+import { type AlertPublisher, snsAlertPublisher } from '../notifications/alert-topic.js';
+import type { NotifyDeps } from '../notifications/notify.js';
+import type { Reporter } from '../notifications/reporter.js';
+import { threadSettings } from '../notifications/thread.js';
+import type { AwsAccess } from './aws.js';
+import { onceAsync } from './deps.js';
+import { lambdaReporter } from './lambda.js';
+import { THREAD_SLACK } from './slack-thread.js';
+
+/** The approvals table as notify reaches it: the SDK's default attempts and timeouts. */
+export function notifyApprovalsTable(tableName: string, access: AwsAccess = {}): ApprovalsStore {
+  return dynamoApprovalsStore(new DynamoDBClient({ ...access }), tableName);
+}
+
+/** What differs between Lambda and a local run. */
+export interface NotifyPlatform {
+  readonly config: Config;
+  readonly resolveSecret: SecretResolver;
+  /** The approvals table: release threads and approvals. */
+  readonly store: ApprovalsStore;
+  /** The alert topic; without one, alerts are skipped. */
+  readonly publishAlert?: AlertPublisher;
+  readonly reporter: Reporter;
+  /** @default the system clock */
+  readonly now?: () => Date;
+}
+
+export function notifyDeps(platform: NotifyPlatform): NotifyDeps {
+  const { config } = platform;
+  return {
+    store: platform.store,
+    slack: slackFromConfig(config.slack, platform.resolveSecret, THREAD_SLACK),
+    ...(platform.publishAlert ? { publishAlert: platform.publishAlert } : {}),
+    ...threadSettings(config),
+    now: platform.now ?? (() => new Date()),
+    reporter: platform.reporter,
+  };
+}
+
+/**
+ * Lambda: the table from APPROVALS_TABLE, the topic from ALERT_TOPIC_ARN (optional), Slack from
+ * SHIPLANE_CONFIG. Built on the first notification and kept while the environment is warm.
+ */
+export function deployedNotify(env: NodeJS.ProcessEnv = process.env): () => Promise<NotifyDeps> {
+  return onceAsync(() => {
+    const topicArn = env[ENV.alertTopicArn];
+    return notifyDeps({
+      // notify never reads tag patterns: the intake checks those with RE2.
+      config: runtimeConfig(parseConfigShape, env),
+      resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
+      store: notifyApprovalsTable(requireEnv(ENV.approvalsTable, env)),
+      ...(topicArn ? { publishAlert: snsAlertPublisher(new SNSClient({}), topicArn) } : {}),
+      reporter: lambdaReporter(),
+    });
+  });
+}

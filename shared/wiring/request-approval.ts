@@ -1,0 +1,90 @@
+/**
+ * request-approval's dependencies, for Lambda and for local runs alike: the release thread
+ * (approvals table and Slack), the image's facts, and the task tokens of older runs it supersedes.
+ * Only where those live differs (a local run reads no ECR).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
+import { type ApprovalsStore, dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
+import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
+import { stepFunctionsTaskTokens, type TaskTokens } from '../adapters/aws/task-tokens.js';
+import { slackFromConfig } from '../adapters/slack/web-api.js';
+import { ecrImageFacts, type ImageFactsSource } from '../approvals/image-facts.js';
+import type { RequestApprovalDeps } from '../approvals/request.js';
+import { runtimeConfig } from '../config/runtime.js';
+import type { Config } from '../config/schema.js';
+import { parseConfigShape } from '../config/shape.js';
+import { ENV, requireEnv } from '../contracts/environment.js';
+import type { Reporter } from '../notifications/reporter.js';
+import { threadSettings } from '../notifications/thread.js';
+import type { AwsAccess } from './aws.js';
+import { onceAsync } from './deps.js';
+import { lambdaReporter } from './lambda.js';
+import { THREAD_SLACK } from './slack-thread.js';
+
+/**
+ * Step Functions, for failing a superseded run's approval task: one SendTaskFailure attempt gives up
+ * after about 3 s, because request.ts retries it with backoff inside its own budget, so the function
+ * (30 s) still has time to post the approval. Without throwOnRequestTimeout a hung call only logs a
+ * warning and keeps waiting.
+ */
+export const REQUEST_APPROVAL_SFN = {
+  maxAttempts: 1,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
+} as const satisfies SFNClientConfig;
+
+/** The approvals table as request-approval reaches it: the SDK's default attempts and timeouts. */
+export function requestApprovalTable(tableName: string, access: AwsAccess = {}): ApprovalsStore {
+  return dynamoApprovalsStore(new DynamoDBClient({ ...access }), tableName);
+}
+
+/** What differs between Lambda and a local run. */
+export interface RequestApprovalPlatform {
+  readonly config: Config;
+  readonly resolveSecret: SecretResolver;
+  /** The approvals table: release threads and approvals. */
+  readonly store: ApprovalsStore;
+  /** Fails an older run's approval task when a newer release supersedes it. */
+  readonly taskTokens: TaskTokens;
+  /** Where the image's facts come from (ECR); a local run has none. */
+  readonly images?: ImageFactsSource;
+  readonly reporter: Reporter;
+  /** @default the system clock */
+  readonly now?: () => Date;
+}
+
+export function requestApprovalDeps(platform: RequestApprovalPlatform): RequestApprovalDeps {
+  const { config } = platform;
+  return {
+    store: platform.store,
+    slack: slackFromConfig(config.slack, platform.resolveSecret, THREAD_SLACK),
+    ...(platform.images ? { images: platform.images } : {}),
+    ...threadSettings(config),
+    now: platform.now ?? (() => new Date()),
+    reporter: platform.reporter,
+    taskTokens: platform.taskTokens,
+  };
+}
+
+/**
+ * Lambda: the table from APPROVALS_TABLE, Slack from SHIPLANE_CONFIG, image facts from ECR, task
+ * tokens through Step Functions. Built on the first request and kept while the environment is warm.
+ */
+export function deployedRequestApproval(
+  env: NodeJS.ProcessEnv = process.env,
+): () => Promise<RequestApprovalDeps> {
+  return onceAsync(() => {
+    const reporter = lambdaReporter();
+    return requestApprovalDeps({
+      // request-approval never reads tag patterns: the intake checks those with RE2.
+      config: runtimeConfig(parseConfigShape, env),
+      resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
+      store: requestApprovalTable(requireEnv(ENV.approvalsTable, env)),
+      taskTokens: stepFunctionsTaskTokens(new SFNClient(REQUEST_APPROVAL_SFN)),
+      images: ecrImageFacts(new ECRClient({}), reporter),
+      reporter,
+    });
+  });
+}
