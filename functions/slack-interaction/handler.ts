@@ -6,18 +6,18 @@
  * shared/wiring/slack-interaction.ts), and the answer is an empty 200.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { handleInteraction, type InteractionDeps } from '../../shared/approvals/interaction.js';
 import { parseInput } from '../../shared/contracts/parse.js';
+import * as z from '../../shared/contracts/zod.js';
 import { type DepsSource, depsResolver } from '../../shared/wiring/deps.js';
 import { lambdaHandler } from '../../shared/wiring/lambda.js';
 import { deployedSlackInteraction } from '../../shared/wiring/slack-interaction.js';
 
 /** The parts of an HTTP API v2 event the endpoint reads. */
 const httpEventSchema = z.object({
-  headers: z.record(z.string(), z.string()).default({}),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().default(false),
+  headers: z._default(z.record(z.string(), z.string()), {}),
+  body: z.optional(z.string()),
+  isBase64Encoded: z._default(z.boolean(), false),
 });
 
 /** Builds the handler around its dependencies (shared/wiring/slack-interaction.ts builds them). */

@@ -12,10 +12,11 @@
  * are unique across workspaces, and approver groups are read from this app's own workspace. A replay
  * inside the window carries the same approval id (it is signed) and finds it decided.
  */
-import * as z from 'zod';
+
 import type { ApprovalRecord, ApprovalsStore } from '../adapters/aws/approvals-table.js';
 import type { RecentRunEvents, TaskTokens } from '../adapters/aws/task-tokens.js';
 import { type SlackApi, withOutageBreaker } from '../adapters/slack/web-api.js';
+import * as z from '../contracts/zod.js';
 import {
   APPROVE_ACTION,
   approvalMessage,
@@ -70,31 +71,31 @@ export interface InteractionDeps {
 export const blockActionsSchema = z.object({
   type: z.literal('block_actions'),
   user: z.object({
-    id: z.string().regex(/^[UW][A-Z0-9]+$/, 'expected a Slack user id'),
-    username: z.string().optional(),
-    name: z.string().optional(),
-    team_id: z.string().optional(),
+    id: z.string().check(z.regex(/^[UW][A-Z0-9]+$/, 'expected a Slack user id')),
+    username: z.optional(z.string()),
+    name: z.optional(z.string()),
+    team_id: z.optional(z.string()),
   }),
-  api_app_id: z.string().optional(),
+  api_app_id: z.optional(z.string()),
   container: z.object({
     type: z.string(),
-    message_ts: z.string().optional(),
-    channel_id: z.string().optional(),
-    thread_ts: z.string().optional(),
+    message_ts: z.optional(z.string()),
+    channel_id: z.optional(z.string()),
+    thread_ts: z.optional(z.string()),
   }),
-  channel: z.object({ id: z.string(), name: z.string().optional() }).optional(),
-  message: z.looseObject({ ts: z.string(), thread_ts: z.string().optional() }).optional(),
+  channel: z.optional(z.object({ id: z.string(), name: z.optional(z.string()) })),
+  message: z.optional(z.looseObject({ ts: z.string(), thread_ts: z.optional(z.string()) })),
   actions: z
     .array(
       z.object({
         type: z.string(),
         action_id: z.string(),
-        block_id: z.string().optional(),
-        value: z.string().optional(),
-        action_ts: z.string().optional(),
+        block_id: z.optional(z.string()),
+        value: z.optional(z.string()),
+        action_ts: z.optional(z.string()),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 export type BlockActionsPayload = z.infer<typeof blockActionsSchema>;
 

@@ -4,128 +4,128 @@
  * versions and we must not refuse an app because of one we do not read. Go's `omitempty` means
  * almost anything may be missing on a new or never-synced app, so nearly every field is optional.
  */
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 
 const healthStatus = z.looseObject({
   /** Healthy, Progressing, Degraded, Suspended, Missing or Unknown. */
-  status: z.string().optional(),
-  message: z.string().optional(),
+  status: z.optional(z.string()),
+  message: z.optional(z.string()),
 });
 
 /** One entry of `spec.source` / `spec.sources`: which repository (or chart) renders part of the app. */
 const applicationSource = z.looseObject({
-  repoURL: z.string().optional(),
-  path: z.string().optional(),
-  chart: z.string().optional(),
+  repoURL: z.optional(z.string()),
+  path: z.optional(z.string()),
+  chart: z.optional(z.string()),
   /** A source that only lends its files to others (`$values/…`) in multi-source apps. */
-  ref: z.string().optional(),
-  targetRevision: z.string().optional(),
+  ref: z.optional(z.string()),
+  targetRevision: z.optional(z.string()),
 });
 
 const resourceStatus = z.looseObject({
-  group: z.string().optional(),
-  version: z.string().optional(),
-  kind: z.string().optional(),
-  namespace: z.string().optional(),
-  name: z.string().optional(),
+  group: z.optional(z.string()),
+  version: z.optional(z.string()),
+  kind: z.optional(z.string()),
+  namespace: z.optional(z.string()),
+  name: z.optional(z.string()),
   /** The resource's sync status: Synced, OutOfSync, Unknown. */
-  status: z.string().optional(),
-  health: healthStatus.optional(),
-  hook: z.boolean().optional(),
-  requiresPruning: z.boolean().optional(),
+  status: z.optional(z.string()),
+  health: z.optional(healthStatus),
+  hook: z.optional(z.boolean()),
+  requiresPruning: z.optional(z.boolean()),
 });
 
 const syncStatus = z.looseObject({
-  status: z.string().optional(),
+  status: z.optional(z.string()),
   /** The Git revision the desired state was last compared at (single-source apps). */
-  revision: z.string().optional(),
+  revision: z.optional(z.string()),
   /** One revision per source, for multi-source apps. */
-  revisions: z.array(z.string()).optional(),
-  comparedTo: z.unknown().optional(),
+  revisions: z.optional(z.array(z.string())),
+  comparedTo: z.optional(z.unknown()),
 });
 
 const resourceResult = z.looseObject({
-  group: z.string().optional(),
-  version: z.string().optional(),
-  kind: z.string().optional(),
-  namespace: z.string().optional(),
-  name: z.string().optional(),
+  group: z.optional(z.string()),
+  version: z.optional(z.string()),
+  kind: z.optional(z.string()),
+  namespace: z.optional(z.string()),
+  name: z.optional(z.string()),
   /** Synced, SyncFailed, Pruned, PruneSkipped. */
-  status: z.string().optional(),
-  message: z.string().optional(),
-  hookType: z.string().optional(),
-  hookPhase: z.string().optional(),
-  syncPhase: z.string().optional(),
+  status: z.optional(z.string()),
+  message: z.optional(z.string()),
+  hookType: z.optional(z.string()),
+  hookPhase: z.optional(z.string()),
+  syncPhase: z.optional(z.string()),
 });
 
 const syncOperationResult = z.looseObject({
-  resources: z.array(resourceResult).optional(),
-  revision: z.string().optional(),
-  revisions: z.array(z.string()).optional(),
-  source: z.unknown().optional(),
-  sources: z.array(z.unknown()).optional(),
+  resources: z.optional(z.array(resourceResult)),
+  revision: z.optional(z.string()),
+  revisions: z.optional(z.array(z.string())),
+  source: z.optional(z.unknown()),
+  sources: z.optional(z.array(z.unknown())),
 });
 
 const operation = z.looseObject({
-  sync: z
-    .looseObject({
-      revision: z.string().optional(),
-      revisions: z.array(z.string()).optional(),
-      prune: z.boolean().optional(),
-    })
-    .optional(),
-  initiatedBy: z
-    .looseObject({
-      username: z.string().optional(),
-      automated: z.boolean().optional(),
-    })
-    .optional(),
+  sync: z.optional(
+    z.looseObject({
+      revision: z.optional(z.string()),
+      revisions: z.optional(z.array(z.string())),
+      prune: z.optional(z.boolean()),
+    }),
+  ),
+  initiatedBy: z.optional(
+    z.looseObject({
+      username: z.optional(z.string()),
+      automated: z.optional(z.boolean()),
+    }),
+  ),
 });
 
 const operationState = z.looseObject({
-  operation: operation.optional(),
+  operation: z.optional(operation),
   /** Running, Terminating, Failed, Error, Succeeded. */
-  phase: z.string().optional(),
-  message: z.string().optional(),
-  syncResult: syncOperationResult.optional(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  retryCount: z.number().optional(),
+  phase: z.optional(z.string()),
+  message: z.optional(z.string()),
+  syncResult: z.optional(syncOperationResult),
+  startedAt: z.optional(z.string()),
+  finishedAt: z.optional(z.string()),
+  retryCount: z.optional(z.number()),
 });
 
 const condition = z.looseObject({
-  type: z.string().optional(),
-  message: z.string().optional(),
-  lastTransitionTime: z.string().optional(),
+  type: z.optional(z.string()),
+  message: z.optional(z.string()),
+  lastTransitionTime: z.optional(z.string()),
 });
 
 export const applicationSchema = z.looseObject({
   metadata: z.looseObject({
     name: z.string(),
-    namespace: z.string().optional(),
+    namespace: z.optional(z.string()),
   }),
-  spec: z
-    .looseObject({
-      project: z.string().optional(),
-      source: applicationSource.nullish(),
+  spec: z.optional(
+    z.looseObject({
+      project: z.optional(z.string()),
+      source: z.nullish(applicationSource),
       /** Multi-source apps (or one entry): `status.sync.revisions` has one revision per entry, same order. */
-      sources: z.array(applicationSource).nullish(),
-      sourceHydrator: z.unknown().optional(),
-      syncPolicy: z.looseObject({ automated: z.unknown().optional() }).nullish(),
-    })
-    .optional(),
-  status: z
-    .looseObject({
-      resources: z.array(resourceStatus).optional(),
-      sync: syncStatus.optional(),
-      health: healthStatus.optional(),
-      conditions: z.array(condition).optional(),
-      reconciledAt: z.string().optional(),
-      operationState: operationState.optional(),
-    })
-    .optional(),
+      sources: z.nullish(z.array(applicationSource)),
+      sourceHydrator: z.optional(z.unknown()),
+      syncPolicy: z.nullish(z.looseObject({ automated: z.optional(z.unknown()) })),
+    }),
+  ),
+  status: z.optional(
+    z.looseObject({
+      resources: z.optional(z.array(resourceStatus)),
+      sync: z.optional(syncStatus),
+      health: z.optional(healthStatus),
+      conditions: z.optional(z.array(condition)),
+      reconciledAt: z.optional(z.string()),
+      operationState: z.optional(operationState),
+    }),
+  ),
   /** Present while an operation is requested or running; cleared by the controller when it ends. */
-  operation: operation.optional(),
+  operation: z.optional(operation),
 });
 
 export type Application = z.infer<typeof applicationSchema>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import { parseDuration } from '../domain/duration.js';
 import { parseSecretRef, type SecretRef } from './secret-ref.js';
 
@@ -10,42 +10,47 @@ import { parseSecretRef, type SecretRef } from './secret-ref.js';
 export const HISTORY_EVENTS_PER_POLL = 12;
 export const HISTORY_EVENT_BUDGET = 20_000;
 
-const duration = (fallback: string) =>
-  z
-    .string({ error: 'expected a duration like 15m' })
-    .default(fallback)
-    .transform((text, ctx) => {
-      const seconds = parseDuration(text);
-      if (seconds === undefined || seconds <= 0) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration like 90s, 15m or 24h, got "${text}"` });
-        return z.NEVER;
-      }
-      return seconds;
-    });
+const nonEmpty = z.string().check(z.minLength(1));
 
-const secretRef = z
-  .string({ error: 'expected a secret reference like secret:NAME' })
-  .transform((text, ctx) => {
-    const parsed = parseSecretRef(text);
-    if (typeof parsed === 'string') {
-      ctx.addIssue({ code: 'custom', message: parsed });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+const durationSeconds = (text: string) => parseDuration(text) ?? 0;
+
+/** A duration as written (`15m`), in seconds. */
+const duration = (fallback: string) =>
+  z.pipe(
+    z._default(
+      z.string({ error: 'expected a duration like 15m' }).check(
+        z.refine((text) => durationSeconds(text) > 0, {
+          error: (issue) => `expected a duration like 90s, 15m or 24h, got "${String(issue.input)}"`,
+        }),
+      ),
+      fallback,
+    ),
+    z.transform(durationSeconds),
+  );
+
+/** `secret:NAME` or `env:VAR`, parsed. */
+const secretRef = z.pipe(
+  z.string({ error: 'expected a secret reference like secret:NAME' }).check(
+    z.superRefine((text, ctx) => {
+      const parsed = parseSecretRef(text);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed, input: text });
+    }),
+  ),
+  z.transform((text) => parseSecretRef(text) as SecretRef),
+);
 
 /** No `user:password@`: the URL is written to SHIPLANE_CONFIG and error messages, credentials are not. */
-const httpUrl = z
-  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-  .refine((text) => {
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).check(
+  z.refine((text) => {
     // Zod runs this even after the URL check failed; that check has already said what is wrong.
     const url = URL.canParse(text) ? new URL(text) : undefined;
     return !url || (url.username === '' && url.password === '');
-  }, 'expected a URL without credentials (user:password@); give them as a secret: reference instead')
-  .refine(
+  }, 'expected a URL without credentials (user:password@); give them as a secret: reference instead'),
+  z.refine(
     (text) => !URL.canParse(text) || new URL(text).protocol !== 'http:' || isLoopbackHost(new URL(text)),
     'expected an https:// URL: Shiplane sends its token there, so plain http:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1)',
-  );
+  ),
+);
 
 /** This machine (the sandbox and tests); the WHATWG parser has already normalised `127.1` and `[0:…:1]`. */
 function isLoopbackHost(url: URL): boolean {
@@ -54,12 +59,13 @@ function isLoopbackHost(url: URL): boolean {
 }
 
 const numericId = (what: string) =>
-  z
-    .union([
-      z.number().int(`expected the numeric ${what}`).positive(`expected the numeric ${what}`),
-      z.string().regex(/^\d+$/, `expected the numeric ${what}`),
-    ])
-    .transform(String);
+  z.pipe(
+    z.union([
+      z.int(`expected the numeric ${what}`).check(z.positive(`expected the numeric ${what}`)),
+      z.string().check(z.regex(/^\d+$/, `expected the numeric ${what}`)),
+    ]),
+    z.transform(String),
+  );
 
 const githubApp = z.strictObject({
   appId: numericId('GitHub App id'),
@@ -69,19 +75,21 @@ const githubApp = z.strictObject({
 
 const github = z
   .strictObject({
-    apiUrl: httpUrl.default('https://api.github.com'),
-    token: secretRef.optional(),
-    app: githubApp.optional(),
+    apiUrl: z._default(httpUrl, 'https://api.github.com'),
+    token: z.optional(secretRef),
+    app: z.optional(githubApp),
   })
-  .superRefine((value, ctx) => {
-    if (!value.token === !value.app) {
-      ctx.addIssue({ code: 'custom', message: 'set exactly one of token or app' });
-    }
-  });
+  .check(
+    z.superRefine((value, ctx) => {
+      if (!value.token === !value.app) {
+        ctx.addIssue({ code: 'custom', message: 'set exactly one of token or app', input: value });
+      }
+    }),
+  );
 
 const gitops = z.strictObject({
-  repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected owner/name'),
-  branch: z.string().min(1).default('main'),
+  repository: z.string().check(z.regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected owner/name')),
+  branch: z._default(nonEmpty, 'main'),
   github,
 });
 
@@ -91,54 +99,58 @@ const argocd = z.strictObject({
 });
 
 const slack = z.strictObject({
-  apiUrl: httpUrl.default('https://slack.com/api/'),
-  channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'expected a Slack channel id like C0DEPLOYS1'),
+  apiUrl: z._default(httpUrl, 'https://slack.com/api/'),
+  channel: z.string().check(z.regex(/^[CGD][A-Z0-9]{2,}$/, 'expected a Slack channel id like C0DEPLOYS1')),
   botToken: secretRef,
   signingSecret: secretRef,
 });
 
 const alerts = z.strictObject({
-  email: z.array(z.email({ error: 'expected an email address' })).default([]),
+  email: z._default(z.array(z.email({ error: 'expected an email address' })), []),
 });
 
 const app = z.strictObject({
-  ecrRepository: z.string().regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, 'expected an ECR repository name'),
+  ecrRepository: z
+    .string()
+    .check(z.regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, 'expected an ECR repository name')),
   /**
    * Which pushed tags are releases: a pattern in RE2 syntax (matched in linear time). RE2 checks it in
    * config/tag-patterns.ts, not here, so handlers that never read it carry no RE2.
    */
-  tags: z.string().default('.*'),
-  image: z.string().min(1),
-  newName: z.string().min(1).optional(),
+  tags: z._default(z.string(), '.*'),
+  image: nonEmpty,
+  newName: z.optional(nonEmpty),
 });
 
 const approval = z.strictObject({
   approvers: z
-    .array(z.string().regex(/^[USW][A-Z0-9]{2,}$/, 'expected a Slack user id (U…) or user-group id (S…)'))
-    .min(1, 'list at least one approver'),
+    .array(
+      z.string().check(z.regex(/^[USW][A-Z0-9]{2,}$/, 'expected a Slack user id (U…) or user-group id (S…)')),
+    )
+    .check(z.minLength(1, 'list at least one approver')),
   timeout: duration('24h'),
 });
 
 const STAGE_NAME = /^[a-z][a-z0-9-]{0,29}$/;
 
 const stage = z.strictObject({
-  name: z.string().regex(STAGE_NAME, 'expected a lower-case name like staging'),
-  file: z.string().min(1),
+  name: z.string().check(z.regex(STAGE_NAME, 'expected a lower-case name like staging')),
+  file: nonEmpty,
   /** Helm values files: the key path of the tag; `{app}` stands for the app's name. */
-  valuesPath: z.string().min(1).optional(),
-  digestPath: z.string().min(1).optional(),
+  valuesPath: z.optional(nonEmpty),
+  digestPath: z.optional(nonEmpty),
   /** Default: see pinDigestDefault (it depends on the stage's kind, so the transform below fills it in). */
-  pinDigest: z.boolean().optional(),
-  createIfMissing: z.boolean().default(false),
-  argocdApp: z.string().min(1),
-  argocdProject: z.string().min(1).optional(),
-  appNamespace: z.string().min(1).optional(),
-  sync: z.boolean().default(false),
+  pinDigest: z.optional(z.boolean()),
+  createIfMissing: z._default(z.boolean(), false),
+  argocdApp: nonEmpty,
+  argocdProject: z.optional(nonEmpty),
+  appNamespace: z.optional(nonEmpty),
+  sync: z._default(z.boolean(), false),
   healthTimeout: duration('15m'),
   pollInterval: duration('10s'),
-  approval: approval.optional(),
+  approval: z.optional(approval),
   /** `auto`: a stage that turns Degraded at the run's commit is rolled back to the entry it pinned before. */
-  rollback: z.enum(['auto', 'off'], { error: 'expected auto or off' }).default('auto'),
+  rollback: z._default(z.enum(['auto', 'off'], { error: 'expected auto or off' }), 'auto'),
 });
 
 /**
@@ -152,139 +164,157 @@ export function pinDigestDefault(stage: {
   return stage.valuesPath === undefined || stage.digestPath !== undefined;
 }
 
-const stageWithDefaults = stage.transform(({ pinDigest, ...rest }) => ({
-  ...rest,
-  pinDigest: pinDigest ?? pinDigestDefault(rest),
-}));
+const stageWithDefaults = z.pipe(
+  stage,
+  z.transform(({ pinDigest, ...rest }) => ({
+    ...rest,
+    pinDigest: pinDigest ?? pinDigestDefault(rest),
+  })),
+);
 
 const secretStore = z.strictObject({
   kind: z.enum(['SecretStore', 'ClusterSecretStore']),
-  name: z.string().min(1),
+  name: nonEmpty,
 });
 
 const secretSelection = z
   .strictObject({
-    match: z.string().min(1).optional(),
-    tags: z
-      .strictObject({
-        environment: z.string().min(1).optional(),
-        namespace: z.string().min(1).optional(),
-      })
-      .optional(),
-    file: z.string().min(1),
+    match: z.optional(nonEmpty),
+    tags: z.optional(
+      z.strictObject({
+        environment: z.optional(nonEmpty),
+        namespace: z.optional(nonEmpty),
+      }),
+    ),
+    file: nonEmpty,
     secretStore,
-    refreshInterval: z
-      .string()
-      .regex(/^\d+[smh]$/, 'expected a Kubernetes duration like 1h')
-      .default('1h'),
+    refreshInterval: z._default(
+      z.string().check(z.regex(/^\d+[smh]$/, 'expected a Kubernetes duration like 1h')),
+      '1h',
+    ),
     /** Namespaces a secret's `shiplane:namespace` tag may put its ExternalSecret in; others (all, when absent) are ignored. */
-    namespaces: z
-      .array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace name'))
-      .optional(),
+    namespaces: z.optional(
+      z.array(
+        z
+          .string()
+          .check(z.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a Kubernetes namespace name')),
+      ),
+    ),
     /** JSON keys to list in `spec.data`; without it a JSON secret is extracted whole (no key names in git). */
-    keys: z
-      .array(z.string().min(1, 'expected a key name'))
-      .min(1, 'list at least one key, or leave keys out')
-      .optional(),
+    keys: z.optional(
+      z
+        .array(z.string().check(z.minLength(1, 'expected a key name')))
+        .check(z.minLength(1, 'list at least one key, or leave keys out')),
+    ),
   })
-  .superRefine((value, ctx) => {
-    if (!value.match && !value.tags) ctx.addIssue({ code: 'custom', message: 'set match, tags, or both' });
-  });
+  .check(
+    z.superRefine((value, ctx) => {
+      if (!value.match && !value.tags) {
+        ctx.addIssue({ code: 'custom', message: 'set match, tags, or both', input: value });
+      }
+    }),
+  );
 
 export const configSchema = z
   .strictObject({
     gitops,
     argocd,
     slack,
-    alerts: alerts.default({ email: [] }),
+    alerts: z._default(alerts, { email: [] }),
     apps: z
-      .record(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'expected a lower-case app name'), app)
-      .refine((apps) => Object.keys(apps).length > 0, 'configure at least one app'),
-    stages: z.array(stageWithDefaults).min(1, 'configure at least one stage'),
-    secrets: z.array(secretSelection).default([]),
-    secretSync: z.strictObject({ interval: duration('15m') }).default({ interval: 900 }),
+      .record(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,39}$/, 'expected a lower-case app name')), app)
+      .check(z.refine((apps) => Object.keys(apps).length > 0, 'configure at least one app')),
+    stages: z.array(stageWithDefaults).check(z.minLength(1, 'configure at least one stage')),
+    secrets: z._default(z.array(secretSelection), []),
+    secretSync: z._default(z.strictObject({ interval: duration('15m') }), { interval: 900 }),
     /**
      * `logExecutionData`: the state machine's CloudWatch log carries each state's input and output. Off
      * by default: those hold task tokens and approval payloads, which the execution history (guarded
      * by IAM) keeps anyway.
      */
-    observability: z
-      .strictObject({ logExecutionData: z.boolean().default(false) })
-      .default({ logExecutionData: false }),
+    observability: z._default(z.strictObject({ logExecutionData: z._default(z.boolean(), false) }), {
+      logExecutionData: false,
+    }),
   })
-  // Uniqueness runs even when other fields are wrong, so one run of `shiplane validate` lists every problem;
-  // it reads only plain strings, which are there (or not) whatever else failed.
-  .superRefine(
-    (config, ctx) => {
-      const raw: unknown = config;
-      if (!isObject(raw)) return;
-      const byRepository = new Map<string, string>();
-      for (const [name, entry] of Object.entries(isObject(raw.apps) ? raw.apps : {})) {
-        const repository = isObject(entry) ? entry.ecrRepository : undefined;
-        if (typeof repository !== 'string') continue;
-        const other = byRepository.get(repository);
-        if (other) {
+  .check(
+    // Uniqueness runs even when other fields are wrong, so one run of `shiplane validate` lists every
+    // problem; it reads only plain strings, which are there (or not) whatever else failed.
+    z.superRefine(
+      (config, ctx) => {
+        const raw: unknown = config;
+        if (!isObject(raw)) return;
+        const byRepository = new Map<string, string>();
+        for (const [name, entry] of Object.entries(isObject(raw.apps) ? raw.apps : {})) {
+          const repository = isObject(entry) ? entry.ecrRepository : undefined;
+          if (typeof repository !== 'string') continue;
+          const other = byRepository.get(repository);
+          if (other) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['apps', name, 'ecrRepository'],
+              message: `${repository} is already the repository of app ${other}; apps need distinct ECR repositories`,
+            });
+          } else {
+            byRepository.set(repository, name);
+          }
+        }
+        const seen = new Set<string>();
+        (Array.isArray(raw.stages) ? raw.stages : []).forEach((entry: unknown, index) => {
+          const name = isObject(entry) ? entry.name : undefined;
+          if (typeof name !== 'string') return;
+          if (seen.has(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['stages', index, 'name'],
+              message: `duplicate stage name ${name}`,
+            });
+          }
+          seen.add(name);
+        });
+      },
+      { when: () => true },
+    ),
+    z.superRefine((config, ctx) => {
+      let historyEvents = 0;
+      // A run rolls back one stage at most, and that stage's rollback waits for Argo CD once more.
+      let rollbackEvents = 0;
+      config.stages.forEach((entry, index) => {
+        if (entry.pollInterval > entry.healthTimeout) {
           ctx.addIssue({
             code: 'custom',
-            path: ['apps', name, 'ecrRepository'],
-            message: `${repository} is already the repository of app ${other}; apps need distinct ECR repositories`,
+            path: ['stages', index, 'pollInterval'],
+            message: 'must not be longer than healthTimeout',
           });
-        } else {
-          byRepository.set(repository, name);
         }
-      }
-      const seen = new Set<string>();
-      (Array.isArray(raw.stages) ? raw.stages : []).forEach((entry: unknown, index) => {
-        const name = isObject(entry) ? entry.name : undefined;
-        if (typeof name !== 'string') return;
-        if (seen.has(name)) {
+        if (entry.digestPath && !entry.valuesPath) {
           ctx.addIssue({
             code: 'custom',
-            path: ['stages', index, 'name'],
-            message: `duplicate stage name ${name}`,
+            path: ['stages', index, 'digestPath'],
+            message: 'needs valuesPath',
           });
         }
-        seen.add(name);
+        if (entry.valuesPath && !entry.digestPath && entry.pinDigest) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', index, 'pinDigest'],
+            message:
+              'a Helm stage (valuesPath) pins the digest at its digestPath; set digestPath (e.g. {app}.image.digest) or pinDigest: false',
+          });
+        }
+        const waitEvents = Math.ceil(entry.healthTimeout / entry.pollInterval) * HISTORY_EVENTS_PER_POLL;
+        historyEvents += waitEvents;
+        if (entry.rollback === 'auto') rollbackEvents = Math.max(rollbackEvents, waitEvents);
       });
-    },
-    { when: () => true },
-  )
-  .superRefine((config, ctx) => {
-    let historyEvents = 0;
-    // A run rolls back one stage at most, and that stage's rollback waits for Argo CD once more.
-    let rollbackEvents = 0;
-    config.stages.forEach((entry, index) => {
-      if (entry.pollInterval > entry.healthTimeout) {
+      historyEvents += rollbackEvents;
+      if (historyEvents > HISTORY_EVENT_BUDGET) {
         ctx.addIssue({
           code: 'custom',
-          path: ['stages', index, 'pollInterval'],
-          message: 'must not be longer than healthTimeout',
+          path: ['stages'],
+          message: `healthTimeout / pollInterval allow about ${historyEvents} history events across stages; Shiplane keeps a run under ${HISTORY_EVENT_BUDGET} (Step Functions stops at 25,000) — raise pollInterval or lower healthTimeout`,
         });
       }
-      if (entry.digestPath && !entry.valuesPath) {
-        ctx.addIssue({ code: 'custom', path: ['stages', index, 'digestPath'], message: 'needs valuesPath' });
-      }
-      if (entry.valuesPath && !entry.digestPath && entry.pinDigest) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['stages', index, 'pinDigest'],
-          message:
-            'a Helm stage (valuesPath) pins the digest at its digestPath; set digestPath (e.g. {app}.image.digest) or pinDigest: false',
-        });
-      }
-      const waitEvents = Math.ceil(entry.healthTimeout / entry.pollInterval) * HISTORY_EVENTS_PER_POLL;
-      historyEvents += waitEvents;
-      if (entry.rollback === 'auto') rollbackEvents = Math.max(rollbackEvents, waitEvents);
-    });
-    historyEvents += rollbackEvents;
-    if (historyEvents > HISTORY_EVENT_BUDGET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['stages'],
-        message: `healthTimeout / pollInterval allow about ${historyEvents} history events across stages; Shiplane keeps a run under ${HISTORY_EVENT_BUDGET} (Step Functions stops at 25,000) — raise pollInterval or lower healthTimeout`,
-      });
-    }
-  });
+    }),
+  );
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -4,7 +4,7 @@
  * re2js stays out of their bundles; that config was checked in full (tag patterns included) at synth,
  * and the intake, the one handler that matches tags, checks them again (validate.ts).
  */
-import type * as z from 'zod';
+import type * as z from '../contracts/zod.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { type Config, configSchema } from './schema.js';
 
@@ -28,7 +28,7 @@ function isMissing(raw: unknown, path: ReadonlyArray<PropertyKey>): boolean {
   return value === undefined;
 }
 
-function problemsOf(error: z.ZodError, raw: unknown): ConfigProblem[] {
+function problemsOf(error: z.core.$ZodError, raw: unknown): ConfigProblem[] {
   return error.issues.flatMap((issue): ConfigProblem[] => {
     if (issue.code === 'unrecognized_keys') {
       // Name the key itself, so the path is where the typo is.

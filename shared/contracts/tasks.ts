@@ -3,26 +3,28 @@
  * their input with these schemas; the state machine, its tests and the local engine build and read
  * the same shapes. Field names are what a person sees in the Step Functions console.
  */
-import * as z from 'zod';
+import * as z from './zod.js';
 
-const sha = z.string().regex(/^[0-9a-f]{40}$/, 'expected a 40-character commit SHA');
+const sha = z.string().check(z.regex(/^[0-9a-f]{40}$/, 'expected a 40-character commit SHA'));
 /** The digests ECR reports: sha256 in lower-case hex. */
 export const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
-const digest = z.string().regex(IMAGE_DIGEST, 'expected an image digest sha256:<64 hex>');
+const digest = z.string().check(z.regex(IMAGE_DIGEST, 'expected an image digest sha256:<64 hex>'));
 const isoTime = z.iso.datetime({ offset: true });
+const nonEmpty = z.string().check(z.minLength(1));
+const positiveInt = z.int().check(z.positive());
 
 /** What was pushed: the run's input, written by the intake Lambda. */
 export const releaseSchema = z.strictObject({
-  app: z.string().min(1),
-  ecrRepository: z.string().min(1),
+  app: nonEmpty,
+  ecrRepository: nonEmpty,
   /** The kustomize `images[].name` the tag is written to. */
-  image: z.string().min(1),
+  image: nonEmpty,
   /** Kustomize `newName`, set only when the app configures one. */
-  newName: z.string().min(1).optional(),
-  tag: z.string().min(1),
+  newName: z.optional(nonEmpty),
+  tag: nonEmpty,
   digest,
-  registryId: z.string().regex(/^\d{12}$/),
-  region: z.string().min(1),
+  registryId: z.string().check(z.regex(/^\d{12}$/)),
+  region: nonEmpty,
   pushedAt: isoTime,
 });
 export type Release = z.infer<typeof releaseSchema>;
@@ -31,10 +33,7 @@ export type Release = z.infer<typeof releaseSchema>;
 export const runInputSchema = z.strictObject({
   release: releaseSchema,
   /** Set by `shiplane retry`: the execution this run retries (the release's first run). */
-  retryOf: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,80}$/, 'expected an execution name')
-    .optional(),
+  retryOf: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,80}$/, 'expected an execution name'))),
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 
@@ -44,11 +43,11 @@ export type RunInput = z.infer<typeof runInputSchema>;
  * committer admits this one move to an older version only while the stage still pins that entry.
  */
 export const rollbackOfSchema = z.strictObject({
-  of: z.string().min(1),
-  fromTag: z.string().min(1),
+  of: nonEmpty,
+  fromTag: nonEmpty,
   fromDigest: digest,
   /** Why, in one line: the health verdict that started the rollback. */
-  reason: z.string().min(1),
+  reason: nonEmpty,
 });
 export type RollbackOf = z.infer<typeof rollbackOfSchema>;
 
@@ -64,15 +63,15 @@ export type RollbackOf = z.infer<typeof rollbackOfSchema>;
  */
 export const imageChangeSchema = z.strictObject({
   kind: z.literal('image'),
-  stage: z.string().min(1),
-  file: z.string().min(1),
+  stage: nonEmpty,
+  file: nonEmpty,
   release: releaseSchema,
   pinDigest: z.boolean(),
   createIfMissing: z.boolean(),
   /** Helm values key paths; absent for a kustomization. */
-  valuesPath: z.string().min(1).optional(),
-  digestPath: z.string().min(1).optional(),
-  rollback: rollbackOfSchema.optional(),
+  valuesPath: z.optional(nonEmpty),
+  digestPath: z.optional(nonEmpty),
+  rollback: z.optional(rollbackOfSchema),
 });
 export type ImageChange = z.infer<typeof imageChangeSchema>;
 /** An image change that rolls a stage back to the entry it pinned before a run. */
@@ -97,11 +96,11 @@ export function runEntryOf(change: ImageChange): { app: string; tag: string; dig
 /** Replace (or, with `content: null`, delete) a whole file: how secret sync writes manifests. */
 export const fileChangeSchema = z.strictObject({
   kind: z.literal('file'),
-  stage: z.string().min(1),
-  file: z.string().min(1),
-  content: z.string().nullable(),
+  stage: nonEmpty,
+  file: nonEmpty,
+  content: z.nullable(z.string()),
   /** One line for the commit message, e.g. `Sync external secrets for production (2 changed)`. */
-  summary: z.string().min(1),
+  summary: nonEmpty,
 });
 export type FileChange = z.infer<typeof fileChangeSchema>;
 
@@ -116,57 +115,59 @@ export type CommitChange = z.infer<typeof commitChangeSchema>;
 export const commitRequestSchema = z
   .strictObject({
     /** Present when a run waits for the result (`sqs:sendMessage.waitForTaskToken`). */
-    taskToken: z.string().min(1).optional(),
-    execution: z.string().min(1).optional(),
-    repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/),
-    branch: z.string().min(1),
+    taskToken: z.optional(nonEmpty),
+    execution: z.optional(nonEmpty),
+    repository: z.string().check(z.regex(/^[^/\s]+\/[^/\s]+$/)),
+    branch: nonEmpty,
     change: commitChangeSchema,
   })
-  .superRefine((request, ctx) => {
-    if (request.change.kind !== 'image') return;
-    for (const field of ['taskToken', 'execution'] as const) {
-      if (request[field] === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [field],
-          message: `an image change needs the ${field === 'taskToken' ? 'task token' : 'execution name'} of the run that waits for it`,
-        });
+  .check(
+    z.superRefine((request, ctx) => {
+      if (request.change.kind !== 'image') return;
+      for (const field of ['taskToken', 'execution'] as const) {
+        if (request[field] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `an image change needs the ${field === 'taskToken' ? 'task token' : 'execution name'} of the run that waits for it`,
+          });
+        }
       }
-    }
-  });
+    }),
+  );
 export type CommitRequest = z.infer<typeof commitRequestSchema>;
 
 /** What the committer sends back through the task token. */
 export const commitResultSchema = z.strictObject({
   commit: sha,
   status: z.enum(['committed', 'unchanged']),
-  previousTag: z.string().nullable(),
+  previousTag: z.nullable(z.string()),
   /**
    * The digest the entry pinned before, or null when it pinned none (what a rollback restores).
    * The committer always sets it; results written before it existed (older runs' history) lack it.
    */
-  previousDigest: digest.nullable().optional(),
+  previousDigest: z.optional(z.nullable(digest)),
 });
 export type CommitResult = z.infer<typeof commitResultSchema>;
 
 /** Input of the Argo CD check task, once per poll. */
 export const healthCheckInputSchema = z.strictObject({
-  execution: z.string().min(1),
-  stage: z.string().min(1),
-  argocdApp: z.string().min(1),
-  argocdProject: z.string().min(1).optional(),
-  appNamespace: z.string().min(1).optional(),
+  execution: nonEmpty,
+  stage: nonEmpty,
+  argocdApp: nonEmpty,
+  argocdProject: z.optional(nonEmpty),
+  appNamespace: z.optional(nonEmpty),
   sync: z.boolean(),
   commit: sha,
   /** What the stage's file must still pin at the revision Argo CD reports (the commit's settings). */
   release: releaseSchema,
-  file: z.string().min(1),
+  file: nonEmpty,
   pinDigest: z.boolean(),
-  valuesPath: z.string().min(1).optional(),
-  digestPath: z.string().min(1).optional(),
+  valuesPath: z.optional(nonEmpty),
+  digestPath: z.optional(nonEmpty),
   /** Poll number, starting at 1; the state machine stops at `maxAttempts`. */
-  attempt: z.number().int().positive(),
-  maxAttempts: z.number().int().positive(),
+  attempt: positiveInt,
+  maxAttempts: positiveInt,
 });
 export type HealthCheckInput = z.infer<typeof healthCheckInputSchema>;
 
@@ -181,22 +182,22 @@ export const healthCheckResultSchema = z.strictObject({
   status: healthVerdictSchema,
   /** One line a person can act on: `Deployment backend 1/3 ready`. */
   message: z.string(),
-  revision: z.string().nullable(),
+  revision: z.nullable(z.string()),
   syncStatus: z.string(),
   healthStatus: z.string(),
   checkedAt: isoTime,
-  attempt: z.number().int().positive(),
+  attempt: positiveInt,
 });
 export type HealthCheckResult = z.infer<typeof healthCheckResultSchema>;
 
 /** Input of the approval task (`lambda:invoke.waitForTaskToken`). */
 export const approvalRequestSchema = z.strictObject({
-  taskToken: z.string().min(1),
-  execution: z.string().min(1),
-  stage: z.string().min(1),
+  taskToken: nonEmpty,
+  execution: nonEmpty,
+  stage: nonEmpty,
   release: releaseSchema,
-  approvers: z.array(z.string().min(1)).min(1),
-  timeoutSeconds: z.number().int().positive(),
+  approvers: z.array(nonEmpty).check(z.minLength(1)),
+  timeoutSeconds: positiveInt,
   /** Results of the stages so far, keyed by stage name (commit, health). */
   stages: z.record(z.string(), z.unknown()),
 });
@@ -205,11 +206,11 @@ export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 /** Sent with SendTaskSuccess when someone approves; a rejection is SendTaskFailure(Shiplane.Rejected). */
 export const approvalDecisionSchema = z.strictObject({
   decision: z.literal('approved'),
-  approvalId: z.string().min(1),
-  by: z.string().min(1),
-  byName: z.string().optional(),
+  approvalId: nonEmpty,
+  by: nonEmpty,
+  byName: z.optional(z.string()),
   at: isoTime,
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   via: z.enum(['slack', 'cli']),
 });
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
@@ -251,11 +252,11 @@ export type NotificationEvent = z.infer<typeof notificationEventSchema>;
 /** Input of the notify task. Notify never fails a run: Slack or SNS errors are logged and counted. */
 export const notificationSchema = z.strictObject({
   event: notificationEventSchema,
-  execution: z.string().min(1),
+  execution: nonEmpty,
   release: releaseSchema,
-  stage: z.string().min(1).optional(),
+  stage: z.optional(nonEmpty),
   /** Whatever the event is about: a commit result, a health result, a decision, an error. */
-  detail: z.unknown().optional(),
+  detail: z.optional(z.unknown()),
 });
 export type Notification = z.infer<typeof notificationSchema>;
 
@@ -272,14 +273,14 @@ export type NotificationResult = z.infer<typeof notificationResultSchema>;
  */
 export const rollbackProgressSchema = z.object({
   /** The entry put back: the tag, and the digest when the earlier entry pinned one. */
-  target: z.object({ tag: z.string().min(1), digest: digest.optional() }),
+  target: z.object({ tag: nonEmpty, digest: z.optional(digest) }),
   /** Whether the digest is written with the tag. */
   pinDigest: z.boolean(),
   /** The error the stage failed with (`Shiplane.Degraded`, `Shiplane.HealthTimeout`) and its cause. */
-  error: z.string().min(1),
+  error: nonEmpty,
   reason: z.string(),
-  commit: commitResultSchema.optional(),
-  health: healthCheckResultSchema.optional(),
+  commit: z.optional(commitResultSchema),
+  health: z.optional(healthCheckResultSchema),
 });
 export type RollbackProgress = z.infer<typeof rollbackProgressSchema>;
 

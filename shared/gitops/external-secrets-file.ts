@@ -11,7 +11,7 @@
  * both, into a Secret of the same name it owns. Empty documents (the header alone) are fine.
  */
 import { parseAllDocuments } from 'yaml';
-import * as z from 'zod';
+import * as z from '../contracts/zod.js';
 import {
   EXTERNAL_SECRET_API_VERSION,
   FORCE_SYNC_ANNOTATION,
@@ -27,44 +27,43 @@ export interface SecretStoreTarget {
 
 const dnsLabel = z
   .string()
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a DNS-1123 label');
-const secretKey = z
-  .string()
-  .max(253)
-  .regex(/^[-._a-zA-Z0-9]+$/, 'expected a Secret key');
-const remoteKey = z.string().min(1).max(2048);
+  .check(z.maxLength(63), z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a DNS-1123 label'));
+const secretKey = z.string().check(z.maxLength(253), z.regex(/^[-._a-zA-Z0-9]+$/, 'expected a Secret key'));
+const remoteKey = z.string().check(z.minLength(1), z.maxLength(2048));
 
 const externalSecretSchema = z.strictObject({
   apiVersion: z.literal(EXTERNAL_SECRET_API_VERSION),
   kind: z.literal('ExternalSecret'),
   metadata: z.strictObject({
     name: dnsLabel,
-    namespace: dnsLabel.optional(),
-    labels: z.strictObject({ [MANAGED_BY_LABEL]: z.literal('shiplane') }).optional(),
-    annotations: z
-      .strictObject({
-        [FORCE_SYNC_ANNOTATION]: z.string().min(1).max(256).optional(),
+    namespace: z.optional(dnsLabel),
+    labels: z.optional(z.strictObject({ [MANAGED_BY_LABEL]: z.literal('shiplane') })),
+    annotations: z.optional(
+      z.strictObject({
+        [FORCE_SYNC_ANNOTATION]: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
         [SOURCE_ANNOTATION]: remoteKey,
-      })
-      .optional(),
+      }),
+    ),
   }),
   spec: z.strictObject({
-    refreshInterval: z.string().regex(/^\d+[smh]$/, 'expected a duration like 1h'),
+    refreshInterval: z.string().check(z.regex(/^\d+[smh]$/, 'expected a duration like 1h')),
     secretStoreRef: z.strictObject({
       kind: z.enum(['SecretStore', 'ClusterSecretStore']),
-      name: z.string().min(1),
+      name: z.string().check(z.minLength(1)),
     }),
     target: z.strictObject({ name: dnsLabel, creationPolicy: z.literal('Owner') }),
-    data: z
-      .array(
+    data: z.optional(
+      z.array(
         z.strictObject({
           secretKey,
-          remoteRef: z.strictObject({ key: remoteKey, property: z.string().min(1).optional() }),
+          remoteRef: z.strictObject({
+            key: remoteKey,
+            property: z.optional(z.string().check(z.minLength(1))),
+          }),
         }),
-      )
-      .optional(),
-    dataFrom: z.array(z.strictObject({ extract: z.strictObject({ key: remoteKey }) })).optional(),
+      ),
+    ),
+    dataFrom: z.optional(z.array(z.strictObject({ extract: z.strictObject({ key: remoteKey }) }))),
   }),
 });
 type ExternalSecretDocument = z.infer<typeof externalSecretSchema>;

@@ -3,8 +3,9 @@
  * rotations recorded by CloudTrail, and the schedule that reconciles everything in case an event
  * was missed. Parsing turns one into a trigger naming the secret concerned.
  */
-import * as z from 'zod';
+
 import { parseInput } from '../contracts/parse.js';
+import * as z from '../contracts/zod.js';
 import { nameFromSecretId } from '../domain/secret-selection.js';
 import { InvalidInputError } from '../errors.js';
 
@@ -53,17 +54,17 @@ const cloudTrailEvent = z.looseObject({
   source: z.literal('aws.secretsmanager'),
   'detail-type': z.enum(CLOUDTRAIL_DETAIL_TYPES),
   time: z.iso.datetime({ offset: true }),
-  resources: z.array(z.string()).optional(),
+  resources: z.optional(z.array(z.string())),
   detail: z.looseObject({
     eventSource: z.literal('secretsmanager.amazonaws.com'),
-    eventName: z.string().min(1),
-    eventTime: z.iso.datetime({ offset: true }).optional(),
+    eventName: z.string().check(z.minLength(1)),
+    eventTime: z.optional(z.iso.datetime({ offset: true })),
     // null on service events (RotationSucceeded) and on some failed calls.
-    requestParameters: record.nullish(),
-    responseElements: record.nullish(),
-    additionalEventData: record.nullish(),
-    serviceEventDetails: record.nullish(),
-    errorCode: z.string().optional(),
+    requestParameters: z.nullish(record),
+    responseElements: z.nullish(record),
+    additionalEventData: z.nullish(record),
+    serviceEventDetails: z.nullish(record),
+    errorCode: z.optional(z.string()),
   }),
 });
 
