@@ -9,6 +9,7 @@
  * deployed bundle.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
@@ -27,8 +28,18 @@ export const GOAL_KB = 500;
 export const GOAL_MS = 150;
 /** Fresh processes per bundle; `BENCH_RUNS` overrides. */
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-/** Inside the project, so an external import resolves from node_modules as it would from the runtime's copy. */
-const OUT_DIR = join(PROJECT_ROOT, 'node_modules', '.cache', 'shiplane-bench', 'cold-start');
+/**
+ * Inside the project, so an external import resolves from node_modules as it would from the runtime's
+ * copy; one folder per checkout, since worktrees may share one node_modules.
+ */
+const OUT_DIR = join(
+  PROJECT_ROOT,
+  'node_modules',
+  '.cache',
+  'shiplane-bench',
+  createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12),
+  'cold-start',
+);
 
 /** What HandlerFunction deploys, and the alternative: the AWS SDK from the Lambda runtime (CDK's default). */
 const VARIANTS = {
