@@ -25,6 +25,7 @@ import { RECENT_RUN_EVENTS, type TaskTokens } from '../../shared/adapters/aws/ta
 import { memoryReleaseClaims } from '../../shared/adapters/memory/release-claims.js';
 import { memoryApprovalsStore } from '../../shared/approvals/memory-store.js';
 import type { Config } from '../../shared/config/schema.js';
+import type { HandlerName } from '../../shared/contracts/handlers.js';
 import type { CommitRequest } from '../../shared/contracts/tasks.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
 import type { Reporter } from '../../shared/notifications/reporter.js';
@@ -44,9 +45,10 @@ import {
   type LocalEngine,
   type LocalHandler,
   type LocalTiming,
+  lambdaContext,
+  loadDefinition,
 } from '../engine/index.js';
 import { sqsEventOf } from './ecr-push.js';
-import { lambdaContext } from './http-api.js';
 
 export interface LocalRuntimeOptions {
   readonly config: Config;
@@ -156,12 +158,21 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     ) as LocalHandler,
   };
 
+  const template = synthesizeTemplate(config);
   engine = createLocalEngine({
-    template: synthesizeTemplate(config),
+    template,
     handlers,
     ...(options.timing ? { timing: options.timing } : {}),
   });
   const started = engine;
+  // Handlers called outside the engine get the context the engine gives: the deployed function's
+  // timeout and memory, from the same template.
+  const functions = loadDefinition(template).functions;
+  const contextFor = (name: HandlerName) => {
+    const fn = functions.find((candidate) => candidate.handler === name);
+    if (!fn) throw new Error(`the synthesized stack has no ${name} function`);
+    return lambdaContext(fn);
+  };
 
   const interaction = createSlackInteractionHandler(
     slackInteractionDeps({
@@ -223,7 +234,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       }
       const messageId = record?.messageId ?? randomUUID();
       queue = queue.then(async () => {
-        const result = (await committer(event, lambdaContext('committer'))) as SQSBatchResponse | undefined;
+        const result = (await committer(event, contextFor('committer'))) as SQSBatchResponse | undefined;
         if (result?.batchItemFailures?.length) {
           reporter.warn(`the committer could not commit ${request.change.file}; see its log`);
         }
@@ -244,13 +255,13 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     interaction,
     async deliver(event) {
       const current: { outcome?: PushOutcome } = {};
-      const response = await delivery.run(current, () => intake(event, lambdaContext('intake')));
+      const response = await delivery.run(current, () => intake(event, contextFor('intake')));
       if (response.batchItemFailures.length > 0) return { result: 'failed' };
       return current.outcome ?? { result: 'ignored' };
     },
     async syncSecrets(event) {
       if (!secretSync) throw new Error('no Secrets Manager: secret sync is off');
-      return secretSync(event, lambdaContext('secret-sync'));
+      return secretSync(event, contextFor('secret-sync'));
     },
     commitsSettled: () => queue,
     async stop() {
