@@ -12,7 +12,13 @@
  * pending commit task really waits on is answered (failed with the reason).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { type CommitRequest, type Release, runEntryOf, runInputSchema } from '../contracts/tasks.js';
+import {
+  type CommitRequest,
+  type ImageChange,
+  type Release,
+  runEntryOf,
+  runInputSchema,
+} from '../contracts/tasks.js';
 import { describeChange } from '../domain/commit-message.js';
 import { isValidExecutionName } from '../domain/execution-name.js';
 import type { PendingCommit, RunFacts, RunStatusReader } from '../ports/run-status.js';
@@ -32,8 +38,6 @@ export type RunCheck =
 
 /** Checks one request; throws when the run could not be looked up now (ask again later). */
 export type CheckRun = (request: CommitRequest) => Promise<RunCheck>;
-
-type ImageRequest = CommitRequest & { readonly change: Extract<CommitRequest['change'], { kind: 'image' }> };
 
 const ALLOWED: RunCheck = { verdict: 'allowed' };
 const refused = (reason: string, finished: boolean): RunCheck => ({ verdict: 'refused', reason, finished });
@@ -90,17 +94,16 @@ export function runChecker(runs: RunStatusReader): CheckRun {
     const pending = await pendingCommitOf(execution);
     // Whether the run's pending commit task waits on this very token: only then may it be failed.
     const waitsOnToken = pending?.kind === 'rendered' && pending.request.taskToken === taskToken;
-    const otherRelease = releaseMismatch(execution, run, request as ImageRequest);
+    const otherRelease = releaseMismatch(execution, run, change);
     if (otherRelease) return refused(otherRelease, !waitsOnToken);
-    const notPending = pendingMismatch(execution, request as ImageRequest, pending);
+    const notPending = pendingMismatch(execution, request, change, pending);
     if (notPending) return refused(notPending, !waitsOnToken);
     return ALLOWED;
   };
 }
 
 /** Why the change does not write the release the run started with; undefined when it does. */
-function releaseMismatch(execution: string, run: RunFacts, request: ImageRequest): string | undefined {
-  const { change } = request;
+function releaseMismatch(execution: string, run: RunFacts, change: ImageChange): string | undefined {
   const input = runInputSchema.safeParse(run.input);
   if (!input.success) return `the input of run ${execution} is not a release`;
   const started = input.data.release;
@@ -121,7 +124,8 @@ function releaseMismatch(execution: string, run: RunFacts, request: ImageRequest
  */
 function pendingMismatch(
   execution: string,
-  request: ImageRequest,
+  request: CommitRequest,
+  change: ImageChange,
   pending: PendingCommit | undefined,
 ): string | undefined {
   if (!pending) {
@@ -139,7 +143,7 @@ function pendingMismatch(
   const { taskToken: _received, ...received } = request;
   const differs = differingFields(expected, received);
   if (differs.length === 0) return undefined;
-  return `run ${execution} waits for ${waitsFor}, but the message asks to ${describeChange(request.change)} (${request.change.file}) (${differs.join(', ')} differ)`;
+  return `run ${execution} waits for ${waitsFor}, but the message asks to ${describeChange(change)} (${change.file}) (${differs.join(', ')} differ)`;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
