@@ -3,7 +3,8 @@
  * repository#branch) becomes one commit per branch; each waiting run is answered through its task
  * token. Malformed messages and GitHub outages are reported as batch item failures so SQS
  * redelivers them (then the DLQ); nothing is half-written. An image change is written only for a run
- * that is RUNNING and promotes that release (DescribeExecution); others are refused and alerted.
+ * that is RUNNING, promotes that release (DescribeExecution) and waits for exactly that change (its
+ * pending commit task in GetExecutionHistory, same task token); others are refused and alerted.
  * Every wait fits in the function's remaining time and the waiting run's task timeout.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -52,7 +53,7 @@ export interface CommitterDeps {
   readonly commit?: CommitBatchOptions;
   /** Refuses requests whose repository, branch or file the config does not name. */
   readonly accept?: AcceptChange;
-  /** The promotion runs (Step Functions, or the local engine): an image change needs its run RUNNING. */
+  /** The promotion runs (Step Functions, or the local engine): an image change needs its run waiting for it. */
   readonly runs: RunStatusReader;
   /** Publishes refused changes to the alert topic. @default log only */
   readonly alert?: (alert: Alert) => Promise<void>;
@@ -144,6 +145,12 @@ function taskTimeoutFromEnv(): number | undefined {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
+/** The promotion runs of the stack's state machine, built on first use. */
+function deployedRuns(): RunStatusReader {
+  runs ??= stepFunctionsRunStatus(sfnClient, requireEnv(ENV.stateMachineArn));
+  return runs;
+}
+
 /** The deployed handler: GitHub settings and credentials from SHIPLANE_CONFIG, answers via Step Functions. */
 export const handler = createCommitterHandler({
   github: onceAsync(() =>
@@ -159,10 +166,8 @@ export const handler = createCommitterHandler({
   },
   // Read on first use: a missing variable is then a logged, retried failure, not a crashed cold start.
   runs: {
-    describe: (execution) => {
-      runs ??= stepFunctionsRunStatus(sfnClient, requireEnv(ENV.stateMachineArn));
-      return runs.describe(execution);
-    },
+    describe: (execution) => deployedRuns().describe(execution),
+    pendingCommit: (execution) => deployedRuns().pendingCommit(execution),
   },
   alert: (alert) => snsAlertPublisher(snsClient, requireEnv(ENV.alertTopicArn))(alert),
   ...(taskTimeoutFromEnv() !== undefined ? { taskTimeoutMs: taskTimeoutFromEnv()! } : {}),

@@ -97,6 +97,29 @@ export interface DeadLetter {
   readonly message: QueuedMessage;
 }
 
+/**
+ * A `.waitForTaskToken` task an execution waits on now (its token is parked), with the parameters it
+ * was scheduled with: the same text as its TaskScheduled event. Known from the moment the token is
+ * parked, before the task's message is sent; the history gets the event when the interpreter's event
+ * log is read, and keeps it after the task ended.
+ */
+export interface WaitingTask {
+  readonly state: string;
+  /** As in history events: `sqs`, `lambda`. */
+  readonly resourceType: string;
+  /** As in history events: `sendMessage.waitForTaskToken`, `invoke.waitForTaskToken`. */
+  readonly resource: string;
+  /** The resolved Parameters as JSON text, the task token included. */
+  readonly parameters: string;
+}
+
+/** A message for one of the engine's queues from outside the state machine. */
+export interface OutsideMessage {
+  readonly body: string;
+  readonly groupId?: string;
+  readonly deduplicationId?: string;
+}
+
 export interface EngineEvents {
   event: EngineHistoryEvent;
   queue: QueueActivity;
@@ -118,6 +141,13 @@ export interface LocalEngine {
   ): Promise<ExecutionDescription>;
   describeExecution(nameOrArn: string): ExecutionDescription;
   history(nameOrArn: string): LocalHistoryEvent[];
+  /** The tasks whose token the execution waits on now (empty when it waits on none). */
+  waitingTasks(nameOrArn: string): WaitingTask[];
+  /**
+   * SendMessage to one of the engine's queues (by name, URL or `shiplane:queue` role) from another
+   * sender than the state machine: delivered to the queue's consumer like the state machine's own.
+   */
+  sendMessage(queue: string, message: OutsideMessage): { messageId: string; sequenceNumber: string };
   listExecutions(filter?: { status?: ExecutionStatus }): ExecutionListItem[];
   /** Messages the commit queue gave up on. */
   deadLetters(): DeadLetter[];
@@ -141,6 +171,8 @@ interface Execution {
   cause?: string;
   stopDetails: { error?: string; cause?: string };
   readonly history: ExecutionHistory;
+  /** The `.waitForTaskToken` tasks parked now, by token. */
+  readonly waiting: Map<string, WaitingTask>;
   abort: () => void;
   done: Promise<ExecutionDescription>;
 }
@@ -263,13 +295,14 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       const params = (
         typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}
       ) as Record<string, unknown>;
+      const parameters = JSON.stringify(input);
       attempt.add({
         type: 'TaskScheduled',
         taskScheduledEventDetails: {
           resourceType,
           resource,
           region: LOCAL_AWS.region,
-          parameters: JSON.stringify(input),
+          parameters,
           ...(typeof declared === 'number' ? { timeoutInSeconds: declared } : {}),
         },
       });
@@ -287,6 +320,14 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       const parked = token
         ? tokens.park(token, execution.name, binding.state, timeout ?? MAX_TIMER_MS)
         : undefined;
+      if (token && parked) {
+        // Known before the message is sent: its consumer may ask what the run waits for.
+        execution.waiting.set(token, { state: binding.state, resourceType, resource, parameters });
+        parked.then(
+          () => execution.waiting.delete(token),
+          () => execution.waiting.delete(token),
+        );
+      }
 
       let submitted: unknown;
       if (binding.kind === 'sqs-send') {
@@ -411,6 +452,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         (event) => emit('event', { executionArn: arn, name, event }),
         () => execution.stopDetails,
       ),
+      waiting: new Map(),
       abort: () => undefined,
       done: Promise.resolve(undefined as never),
     };
@@ -516,6 +558,19 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     },
     describeExecution: (nameOrArn) => describe(find(nameOrArn)),
     history: (nameOrArn) => [...find(nameOrArn).history.events],
+    waitingTasks(nameOrArn) {
+      const { waiting } = find(nameOrArn);
+      // A token that timed out or was closed is never answered (its promise stays pending): drop it.
+      for (const token of waiting.keys()) if (!tokens.isWaiting(token)) waiting.delete(token);
+      return [...waiting.values()];
+    },
+    sendMessage(queueId, message) {
+      const named = loaded.queues.find((q) => q.name === queueId || q.url === queueId || q.role === queueId);
+      const queue = named ? queues.get(named.url) : undefined;
+      if (!queue) throw new Error(`the local engine has no queue ${queueId} with a consumer`);
+      const sent = queue.send(message);
+      return { messageId: sent.MessageId, sequenceNumber: sent.SequenceNumber };
+    },
     listExecutions(filter = {}) {
       return [...executions.values()]
         .filter((e) => !filter.status || e.status === filter.status)

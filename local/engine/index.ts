@@ -16,7 +16,9 @@ export type {
   LocalEngine,
   LocalEngineOptions,
   LocalTiming,
+  OutsideMessage,
   StartedExecution,
+  WaitingTask,
 } from './engine.js';
 export { createLocalEngine } from './engine.js';
 export {

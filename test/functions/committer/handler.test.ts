@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
@@ -20,9 +21,11 @@ import { renderExternalSecretsFile } from '../../../shared/domain/external-secre
 import type { Alert } from '../../../shared/domain/release-thread.js';
 import { type AcceptChange, configuredChanges } from '../../../shared/gitops/allowed-changes.js';
 import { snsAlertPublisher } from '../../../shared/notifications/alert-topic.js';
+import { RunHistory, serveHistory } from '../../shared/adapters/aws/sfn-history.js';
 import {
   connect,
   imageRequest,
+  PRODUCTION,
   REPOSITORY,
   type RecordedAnswer,
   type RecordingRuns,
@@ -437,6 +440,15 @@ describe('committer handler', () => {
         status: 'RUNNING',
         input: JSON.stringify({ release: request.change.kind === 'image' ? request.change.release : null }),
       });
+    serveHistory(
+      sfn,
+      new Map([
+        [
+          `${EXECUTION_PREFIX}${request.execution}`,
+          new RunHistory(release('backend', 'v2.1.6')).commit('Staging · Commit new tag', request).events(),
+        ],
+      ]),
+    );
     process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
     process.env[CONFIG_ENV] = serializeConfigInput({
       gitops: {
@@ -460,6 +472,11 @@ describe('committer handler', () => {
       expect(response).toEqual({ batchItemFailures: [] });
       expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
         executionArn: `${EXECUTION_PREFIX}${request.execution}`,
+      });
+      expect(sfn.commandCalls(GetExecutionHistoryCommand)[0]?.args[0].input).toMatchObject({
+        executionArn: `${EXECUTION_PREFIX}${request.execution}`,
+        reverseOrder: true,
+        includeExecutionData: true,
       });
       const calls = sfn.commandCalls(SendTaskSuccessCommand);
       expect(calls).toHaveLength(1);
@@ -580,42 +597,64 @@ describe('committer handler: only real runs write', () => {
     expect(await server.head()).toBe(before);
   });
 
-  it('describes each run once per batch through Step Functions, however many changes name it', async () => {
+  it('describes each run and reads its history once per batch through Step Functions, however many changes name it', async () => {
     server = await startItdoGitHub();
+    const before = await server.head();
     const sfn = mockClient(SFNClient);
     const taskTokens = recordingTaskTokens();
+    const alerts: Alert[] = [];
     const staging = imageRequest('backend', 'v2.1.6', { token: 't-staging' });
-    const production = imageRequest('backend', 'v2.1.6', { token: 't-production', stage: 'production' });
     const frontend = imageRequest('frontend', 'v1.8.3', { token: 't-frontend' });
+    // Names backend's run, which waits for its staging commit, not for production.
+    const production = imageRequest('backend', 'v2.1.6', { token: 't-production', stage: 'production' });
     sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
       const app = executionArn.includes(':backend-') ? 'backend' : 'frontend';
       const tag = app === 'backend' ? 'v2.1.6' : 'v1.8.3';
       return { status: 'RUNNING', input: JSON.stringify({ release: release(app, tag) }) };
     });
+    serveHistory(
+      sfn,
+      new Map(
+        [staging, frontend].map((request) => [
+          `${EXECUTION_PREFIX}${request.execution}`,
+          new RunHistory(request.change.kind === 'image' ? request.change.release : release('x', 'v0'))
+            .commit('Staging · Commit new tag', request)
+            .events(),
+        ]),
+      ),
+    );
     try {
       const committer = createCommitterHandler({
         github: await connect(server),
         taskTokens,
         runs: stepFunctionsRunStatus(new SFNClient({}), STATE_MACHINE_ARN),
         commit: { sleep: async () => undefined },
+        alert: async (alert) => {
+          alerts.push(alert);
+        },
       });
 
-      const response = await committer(sqsEvent([staging, frontend, production]), context);
+      const response = await committer(sqsEvent([staging, production, frontend]), context);
 
       expect(response).toEqual({ batchItemFailures: [] });
-      expect(
-        sfn
-          .commandCalls(DescribeExecutionCommand)
-          .map((call) => call.args[0].input.executionArn)
-          .sort(),
-      ).toEqual(
-        [`${EXECUTION_PREFIX}${staging.execution}`, `${EXECUTION_PREFIX}${frontend.execution}`].sort(),
-      );
-      expect(taskTokens.answers.map((answer) => answer.output)).toEqual([
-        expect.objectContaining({ status: 'committed' }),
-        expect.objectContaining({ status: 'committed' }),
-        expect.objectContaining({ status: 'committed' }),
-      ]);
+      const arns = [
+        `${EXECUTION_PREFIX}${staging.execution}`,
+        `${EXECUTION_PREFIX}${frontend.execution}`,
+      ].sort();
+      const arnsOf = (calls: { args: [{ input: { executionArn?: string | undefined } }] }[]) =>
+        calls.map((call) => call.args[0].input.executionArn).sort();
+      expect(arnsOf(sfn.commandCalls(DescribeExecutionCommand))).toEqual(arns);
+      expect(arnsOf(sfn.commandCalls(GetExecutionHistoryCommand))).toEqual(arns);
+      expect(byToken(taskTokens.answers)).toEqual({
+        't-staging': { token: 't-staging', output: expect.objectContaining({ status: 'committed' }) },
+        't-frontend': { token: 't-frontend', output: expect.objectContaining({ status: 'committed' }) },
+      });
+      expect((await server.git('rev-list', '--count', `${before}..main`)).trim()).toBe('1');
+      expect(await server.readFile(PRODUCTION)).toBe(await server.readFile(PRODUCTION, before));
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]?.message).toContain('Promote backend v2.1.6 to production');
+      expect(alerts[0]?.message).toContain(`the task token is not the one run ${staging.execution} waits on`);
+      expect(JSON.stringify(alerts)).not.toContain('t-production');
     } finally {
       sfn.restore();
     }

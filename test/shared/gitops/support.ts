@@ -18,7 +18,7 @@ import {
 } from '../../../shared/adapters/github/client.js';
 import type { SecretRef } from '../../../shared/config/schema.js';
 import type { CommitRequest, Release } from '../../../shared/contracts/tasks.js';
-import type { RunFacts, RunStatusReader } from '../../../shared/ports/run-status.js';
+import type { PendingCommit, RunFacts, RunStatusReader } from '../../../shared/ports/run-status.js';
 
 export const OWNER = 'itdo-erp';
 export const REPO = 'itdo-erp-infrastructure';
@@ -170,28 +170,49 @@ export function recordingTaskTokens(
   };
 }
 
-/** Promotion runs by execution name, as DescribeExecution would answer; remembers every lookup. */
+/**
+ * Promotion runs by execution name, as DescribeExecution and GetExecutionHistory would answer:
+ * status and input, and the commit each run's pending commit task was scheduled with. Remembers
+ * every lookup.
+ */
 export interface RecordingRuns extends RunStatusReader {
   readonly runs: Map<string, RunFacts>;
+  /** The pending commit of each run; a run missing here waits for no commit. */
+  readonly pending: Map<string, PendingCommit>;
   readonly lookups: string[];
-  /** Registers the runs of these requests as RUNNING with their release, unless already registered. */
+  readonly pendingLookups: string[];
+  /**
+   * Registers the runs of these requests as RUNNING with their release (unless already registered),
+   * each waiting for the last of them that names it: a run waits for the commit it sent last.
+   */
   running(...requests: readonly CommitRequest[]): void;
 }
 
 export function recordingRuns(): RecordingRuns {
   const runs = new Map<string, RunFacts>();
+  const pending = new Map<string, PendingCommit>();
   const lookups: string[] = [];
+  const pendingLookups: string[] = [];
   return {
     runs,
+    pending,
     lookups,
+    pendingLookups,
     async describe(execution) {
       lookups.push(execution);
       return runs.get(execution);
     },
+    async pendingCommit(execution) {
+      pendingLookups.push(execution);
+      return pending.get(execution);
+    },
     running(...requests) {
       for (const request of requests) {
-        if (request.change.kind !== 'image' || !request.execution || runs.has(request.execution)) continue;
-        runs.set(request.execution, { status: 'RUNNING', input: { release: request.change.release } });
+        if (request.change.kind !== 'image' || !request.execution) continue;
+        if (!runs.has(request.execution)) {
+          runs.set(request.execution, { status: 'RUNNING', input: { release: request.change.release } });
+        }
+        pending.set(request.execution, { kind: 'rendered', request });
       }
     },
   };
