@@ -30,14 +30,15 @@ export async function runLocalPromotion(
 ): Promise<RunSummaryJson> {
   const { config } = validated;
   const { io } = options;
-  const runtime = createLocalRuntime({
+  // Before the runtime starts: a missing secret must not leave its local DynamoDB listening.
+  const signingSecret = await createSecretResolver({ env: options.env })(config.slack.signingSecret);
+  const runtime = await createLocalRuntime({
     config,
     resolveSecret: createSecretResolver({ env: options.env }),
     ...(options.pollSeconds !== undefined ? { timing: { waitSeconds: options.pollSeconds } } : {}),
     reporter: callbackReporter((message) => io.err(`! ${message}`)),
     onAlert: (alert) => io.err(`alert (SNS topic, not sent locally): ${alert.subject}`),
   });
-  const signingSecret = await createSecretResolver({ env: options.env })(config.slack.signingSecret);
   let server: Awaited<ReturnType<typeof startSandboxServer>> | undefined;
   const off = runtime.engine.on(
     'event',

@@ -238,7 +238,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const resolveSecret = createSecretResolver({ env });
     const secretsClient = new SecretsManagerClient(localClientConfig(secretsManager));
     closers.push(async () => secretsClient.destroy());
-    const runtime = createLocalRuntime({
+    const runtime = await createLocalRuntime({
       config,
       resolveSecret,
       secretsManager: secretsClient,

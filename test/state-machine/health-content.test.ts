@@ -105,7 +105,7 @@ beforeAll(async () => {
     ),
     'test config',
   );
-  runtime = createLocalRuntime({
+  runtime = await createLocalRuntime({
     config,
     resolveSecret: createSecretResolver({ env }),
     timing: { waitSeconds: 0, retryIntervalMs: 0 },

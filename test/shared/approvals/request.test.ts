@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
 import type { TaskTokens } from '../../../shared/adapters/aws/task-tokens.js';
 import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
-import { memoryApprovalsStore } from '../../../shared/approvals/memory-store.js';
 import {
   APPROVAL_RETENTION_SECONDS,
   approvalIdFor,
@@ -21,7 +20,9 @@ import {
   recordingReporter,
   testConfig,
 } from '../../fixtures/slack/context.js';
+import { useLocalApprovalsTable } from '../../support/local-dynamo.js';
 
+const approvalsTable = useLocalApprovalsTable();
 let slack: SlackServer;
 beforeEach(async () => {
   slack = await startSlackServer({ botToken: BOT_TOKEN, channels: [CHANNEL] });
@@ -33,7 +34,7 @@ afterEach(async () => {
 function deps(overrides: Partial<RequestApprovalDeps> = {}) {
   const clock = manualClock();
   const reporter = recordingReporter();
-  const store = memoryApprovalsStore();
+  const store = approvalsTable.store();
   const value: RequestApprovalDeps = {
     store,
     slack: slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
@@ -313,7 +314,8 @@ describe('requestApproval', () => {
       const broken = deps({
         taskTokens: recordingTokens().tokens,
         store: {
-          ...memoryApprovalsStore(),
+          // A table of its own: the newer approval is not in it yet.
+          ...approvalsTable.store(await approvalsTable.newTable()),
           pointToPendingApproval: async () => Promise.reject(new Error('ProvisionedThroughputExceeded')),
         },
       });
@@ -335,7 +337,7 @@ describe('requestApproval', () => {
   });
 
   it('fails when the approval cannot be stored: nobody could decide it', async () => {
-    const store = memoryApprovalsStore();
+    const store = approvalsTable.store();
     const failing = {
       ...store,
       createApproval: async () => Promise.reject(new Error('ResourceNotFoundException')),

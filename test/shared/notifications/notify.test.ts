@@ -4,7 +4,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
 import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
 import { decideApproval } from '../../../shared/approvals/decide.js';
-import { memoryApprovalsStore } from '../../../shared/approvals/memory-store.js';
 import { requestApproval } from '../../../shared/approvals/request.js';
 import type { Notification } from '../../../shared/contracts/tasks.js';
 import { snsAlertPublisher } from '../../../shared/notifications/alert-topic.js';
@@ -19,7 +18,9 @@ import {
   recordingReporter,
   testConfig,
 } from '../../fixtures/slack/context.js';
+import { useLocalApprovalsTable } from '../../support/local-dynamo.js';
 
+const approvalsTable = useLocalApprovalsTable();
 const sns = mockClient(SNSClient);
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:shiplane-alerts';
 const SHA = '9b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c';
@@ -39,7 +40,7 @@ function deps() {
   const clock = manualClock('2026-11-26T14:00:00Z');
   const reporter = recordingReporter();
   const value: NotifyDeps = {
-    store: memoryApprovalsStore(),
+    store: approvalsTable.store(),
     slack: slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
     publishAlert: snsAlertPublisher(new SNSClient({}), TOPIC),
     ...threadSettings(testConfig(slack.apiUrl)),
