@@ -6,10 +6,10 @@
 import type {
   ApprovalRecord,
   ApprovalsStore,
-  DeployedTag,
   PendingPointer,
   ThreadRecord,
 } from '../adapters/aws/approvals-table.js';
+import { EMPTY_STAGE_TAGS, type StageTags, withHealthy, withPinned } from '../domain/stage-tags.js';
 
 /** Deep copy, so callers cannot change stored items by mutating what they got (DynamoDB returns copies). */
 const copy = <T>(value: T): T => structuredClone(value);
@@ -22,7 +22,7 @@ export function memoryApprovalsStore(): ApprovalsStore & {
   const approvals = new Map<string, ApprovalRecord>();
   const pointers = new Map<string, string>();
   const threads = new Map<string, ThreadRecord>();
-  const deployed = new Map<string, DeployedTag>();
+  const deployed = new Map<string, StageTags>();
   const pending = new Map<string, PendingPointer>();
   return {
     approvals: () => [...approvals.values()].map(copy),
@@ -120,11 +120,20 @@ export function memoryApprovalsStore(): ApprovalsStore & {
       threads.set(execution, { ...thread, state: copy(state) });
     },
     async recordDeployedTag(app, stage, tag) {
-      deployed.set(`${app}#${stage}`, copy(tag));
+      const key = `${app}#${stage}`;
+      deployed.set(key, withHealthy(deployed.get(key) ?? EMPTY_STAGE_TAGS, copy(tag)));
     },
     async deployedTag(app, stage) {
-      const tag = deployed.get(`${app}#${stage}`);
-      return tag ? copy(tag) : undefined;
+      const newest = deployed.get(`${app}#${stage}`)?.healthy.at(-1);
+      return newest ? copy(newest) : undefined;
+    },
+    async recordPinnedTag(app, stage, pinned) {
+      const key = `${app}#${stage}`;
+      deployed.set(key, withPinned(deployed.get(key) ?? EMPTY_STAGE_TAGS, copy(pinned)));
+    },
+    async stageTags(app, stage) {
+      const tags = deployed.get(`${app}#${stage}`);
+      return tags ? copy(tags) : undefined;
     },
   };
 }

@@ -87,5 +87,20 @@ describe('memoryApprovalsStore', () => {
       at: 't',
     });
     expect((await store.deployedTag('backend', 'production'))?.tag).toBe('v1');
+    await store.recordDeployedTag('backend', 'production', {
+      tag: 'v2',
+      digest: 'd2',
+      execution: 'run2',
+      at: 't2',
+    });
+    await store.recordPinnedTag('backend', 'production', { tag: 'v3-bad', execution: 'run3', at: 't3' });
+    expect(await store.stageTags('backend', 'production')).toEqual({
+      healthy: [
+        { tag: 'v1', digest: 'd', execution: 'run', at: 't' },
+        { tag: 'v2', digest: 'd2', execution: 'run2', at: 't2' },
+      ],
+      pinned: { tag: 'v3-bad', execution: 'run3', at: 't3' },
+    });
+    expect(await store.stageTags('backend', 'staging')).toBeUndefined();
   });
 });
