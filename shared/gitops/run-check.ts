@@ -8,6 +8,7 @@
 import { type CommitRequest, type Release, runEntryOf, runInputSchema } from '../contracts/tasks.js';
 import { isValidExecutionName } from '../domain/execution-name.js';
 import type { RunFacts, RunStatusReader } from '../ports/run-status.js';
+import { manualRollbackMismatch } from './manual-rollback-check.js';
 
 export type RunCheck =
   | { readonly verdict: 'allowed' }
@@ -73,6 +74,8 @@ export function runChecker(runs: RunStatusReader): CheckRun {
     if (change.rollback && change.rollback.of !== execution) {
       return refused(`run ${execution} sent the rollback of another run (${change.rollback.of})`, false);
     }
+    const mismatch = manualRollbackMismatch(change, input.data);
+    if (mismatch) return refused(`run ${execution} ${mismatch}`, false);
     // A rollback writes the stage's earlier entry; the entry it undoes must be the run's own release.
     const entry = runEntryOf(change);
     const written = { ...change.release, tag: entry.tag, digest: entry.digest };
