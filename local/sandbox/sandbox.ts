@@ -11,8 +11,11 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse } from 'yaml';
+import { manualRollbackStateNames, stageStateNames } from '../../infra/constructs/promotion-state-machine.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
+import type { StartExecutionResult } from '../../shared/adapters/aws/step-functions.js';
 import type { Config } from '../../shared/config/schema.js';
+import type { RunInput } from '../../shared/contracts/tasks.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../shared/domain/approval-message.js';
 import {
   buildTimeline,
@@ -23,7 +26,8 @@ import {
 } from '../../shared/domain/execution-timeline.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
 import { TerminalError } from '../../shared/errors.js';
-import { retryRun } from '../../shared/recovery/retry-run.js';
+import { type RunRecord, retryRun } from '../../shared/recovery/retry-run.js';
+import { rollbackRun } from '../../shared/recovery/rollback-run.js';
 import { type ArgoCdServer, type StandInApp, startArgoCdServer } from '../argocd-server/server.js';
 import { ExecutionAlreadyExistsError, type ExecutionDescription } from '../engine/index.js';
 import { type GitHubServer, startGitHubServer } from '../github-server/server.js';
@@ -406,6 +410,30 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
     };
 
+    // DescribeExecution and StartExecution against the engine, as `retry` and `rollback` ask them.
+    const findRun = async (execution: string): Promise<RunRecord | undefined> => {
+      let description: ExecutionDescription;
+      try {
+        description = runtime.engine.describeExecution(execution);
+      } catch {
+        return undefined;
+      }
+      return {
+        name: description.name,
+        status: description.status,
+        input: description.input ? JSON.parse(description.input) : undefined,
+        output: description.output ? JSON.parse(description.output) : undefined,
+      };
+    };
+    const startRun = async (execution: string, input: RunInput): Promise<StartExecutionResult> => {
+      try {
+        return { status: 'started', executionArn: runtime.engine.start(input, execution).executionArn };
+      } catch (error) {
+        if (error instanceof ExecutionAlreadyExistsError) return { status: 'already-exists' };
+        throw error;
+      }
+    };
+
     const backend: ConsoleBackend = {
       info: () => ({
         repository: SANDBOX_REPOSITORY,
@@ -467,35 +495,35 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       argocd: async () => [...argoView.values()],
       push,
       retry: async (name) => {
-        const answer = await retryRun(name, {
-          where: 'in the sandbox',
-          find: async (execution) => {
-            let description: ExecutionDescription;
-            try {
-              description = runtime.engine.describeExecution(execution);
-            } catch {
-              return undefined;
-            }
-            return {
-              name: description.name,
-              status: description.status,
-              input: description.input ? JSON.parse(description.input) : undefined,
-              output: description.output ? JSON.parse(description.output) : undefined,
-            };
-          },
-          start: async (execution, input) => {
-            try {
-              return { status: 'started', executionArn: runtime.engine.start(input, execution).executionArn };
-            } catch (error) {
-              if (error instanceof ExecutionAlreadyExistsError) return { status: 'already-exists' };
-              throw error;
-            }
-          },
-        });
+        const answer = await retryRun(name, { where: 'in the sandbox', find: findRun, start: startRun });
         write(
           answer.result === 'started'
             ? `retry of ${answer.retryOf}: started ${answer.execution}`
             : `retry of ${name} refused: ${answer.message}`,
+        );
+        return answer;
+      },
+      rollback: async (request) => {
+        const answer = await rollbackRun(
+          { ...request, by: 'the sandbox (shiplane rollback --sandbox)' },
+          {
+            apps: Object.keys(config.apps),
+            stages: config.stages.map((stage) => ({
+              name: stage.name,
+              approval: stage.approval !== undefined,
+            })),
+          },
+          {
+            where: 'in the sandbox',
+            stageTags: (app, stage) => runtime.store.stageTags(app, stage),
+            find: findRun,
+            start: startRun,
+          },
+        );
+        write(
+          answer.result === 'started'
+            ? `rollback of ${answer.app} in ${answer.stage} to ${answer.to}: started ${answer.execution}`
+            : `rollback of ${request.app} in ${request.stage} refused: ${answer.message}`,
         );
         return answer;
       },
@@ -511,13 +539,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // The approval clicks `--approve auto|reject` makes: through the console's endpoint, signed like Slack.
     const approve = options.approve ?? 'manual';
     if (approve !== 'manual') {
+      // A promotion's approval and a manual rollback's (`shiplane rollback --sandbox`) alike.
+      const awaiting = new Map(
+        config.stages.flatMap((s) => [
+          [stageStateNames(s.name).awaitApproval, s.name],
+          [manualRollbackStateNames(s.name).awaitApproval, s.name],
+        ]),
+      );
       const unsubscribeClicks = runtime.engine.on('event', ({ name, event }) => {
         const state = event.stateEnteredEventDetails?.name;
-        if (!event.type?.endsWith('StateEntered') || !state?.endsWith(' · Await approval')) return;
-        const stage = config.stages.find(
-          (s) => `${s.name.charAt(0).toUpperCase()}${s.name.slice(1)} · Await approval` === state,
-        );
-        if (stage) void clickWhenAsked(name, stage.name);
+        const stage = state && event.type?.endsWith('StateEntered') ? awaiting.get(state) : undefined;
+        if (stage) void clickWhenAsked(name, stage);
       });
       closers.push(async () => unsubscribeClicks());
     }

@@ -10,6 +10,8 @@
  *                                      (`?history=false` leaves the raw events out)
  * - `POST /api/executions/{name}/retry`  `shiplane retry`: starts the run again as `{name}-r2`, …
  *                                      (200 started, 409 refused, 404 no such run)
+ * - `POST /api/rollback` `{app, stage, to?, reason?}`  `shiplane rollback`: starts a manual
+ *                                      rollback run (200 started, 409 refused, 400 unknown app or stage)
  * - `POST /api/push`    `{app, tag}`   simulates an ECR push through the intake handler
  * - `POST /api/slack/click` `{ts, actionId, value?, user}`  clicks a message button: the server
  *                                      plays Slack, signs a `block_actions` request and posts it
@@ -32,6 +34,7 @@ import type { ExecutionDetail, ExecutionListItem } from '../../shared/adapters/a
 import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
 import { nextStep, runEndingOf } from '../../shared/domain/next-step.js';
 import type { RetryResult } from '../../shared/recovery/retry-run.js';
+import type { RollbackRequest, RollbackResult } from '../../shared/recovery/rollback-run.js';
 import { lambdaContext, readBody, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
 import { type ClickResult, type SlackMessageLike, type SlackUser, sendClick } from './slack-click.js';
 
@@ -103,6 +106,8 @@ export interface ConsoleBackend {
   push(app: string, tag: string): Promise<PushAnswer>;
   /** `shiplane retry --sandbox`: starts a failed, rejected or expired run again. */
   retry?(name: string): Promise<RetryResult>;
+  /** `shiplane rollback --sandbox`: starts a manual rollback of one app's stage. */
+  rollback?(request: RollbackRequest): Promise<RollbackResult>;
 }
 
 export interface SandboxServerOptions {
@@ -145,6 +150,11 @@ const CONSOLE_DIR = new URL('../console/', import.meta.url);
 const EXECUTION_PATH = /^\/api\/executions\/([^/]+)$/;
 const RETRY_PATH = /^\/api\/executions\/([^/]+)\/retry$/;
 const RETRY_STATUS: Record<RetryResult['result'], number> = { started: 200, refused: 409, 'not-found': 404 };
+const ROLLBACK_STATUS: Record<RollbackResult['result'], number> = {
+  started: 200,
+  refused: 409,
+  invalid: 400,
+};
 
 /** The `Host` values that name this machine on `port`. */
 export function consoleHosts(port: number, host = '127.0.0.1'): Set<string> {
@@ -355,6 +365,23 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       await jsonBody(request);
       const answer = await backend.retry(decodeURIComponent(retry[1] ?? ''));
       sendJson(response, RETRY_STATUS[answer.result], answer);
+      return;
+    }
+    if (pathname === '/api/rollback' && method === 'POST' && backend.rollback) {
+      const body = await jsonBody(request);
+      const optional = (name: string) => {
+        const value = body[name];
+        if (value === undefined) return undefined;
+        if (typeof value !== 'string') throw new HttpError(400, `${name} must be a string`);
+        return value;
+      };
+      const answer = await backend.rollback({
+        app: field(body, 'app'),
+        stage: field(body, 'stage'),
+        to: optional('to'),
+        reason: optional('reason'),
+      });
+      sendJson(response, ROLLBACK_STATUS[answer.result], answer);
       return;
     }
     if (pathname === '/api/push' && method === 'POST') {

@@ -22,6 +22,7 @@ import {
 import { describeChange } from '../domain/commit-message.js';
 import { isValidExecutionName } from '../domain/execution-name.js';
 import type { PendingCommit, RunFacts, RunStatusReader } from '../ports/run-status.js';
+import { manualRollbackMismatch } from './manual-rollback-check.js';
 
 export type RunCheck =
   | { readonly verdict: 'allowed' }
@@ -110,6 +111,8 @@ function releaseMismatch(execution: string, run: RunFacts, change: ImageChange):
   if (change.rollback && change.rollback.of !== execution) {
     return `run ${execution} sent the rollback of another run (${change.rollback.of})`;
   }
+  const manual = manualRollbackMismatch(change, input.data);
+  if (manual) return `run ${execution} ${manual}`;
   // A rollback writes the stage's earlier entry; the entry it undoes must be the run's own release.
   const entry = runEntryOf(change);
   const written = { ...change.release, tag: entry.tag, digest: entry.digest };

@@ -25,6 +25,7 @@ import { RunHistory, serveHistory } from '../../shared/adapters/aws/sfn-history.
 import {
   connect,
   imageRequest,
+  manualRollbackRequest,
   PRODUCTION,
   REPOSITORY,
   type RecordedAnswer,
@@ -707,6 +708,109 @@ describe('committer handler: only real runs write', () => {
     expect(await server.head()).toBe(before);
     expect(taskTokens.answers).toEqual([]);
     expect(runs.lookups).toEqual([]);
+  });
+});
+
+describe('committer handler: a manual rollback moves a stage back only for the run that asks for it', () => {
+  const tagOf = async (git: GitHubServer, app: string) =>
+    (parse((await git.readFile(STAGING))!).images as { name: string; newTag: string }[]).find(
+      (image) => image.name === `itdo-erp/${app}`,
+    )?.newTag;
+
+  it("commits the rollback run's change back to an older tag, with who and why in the trailers", async () => {
+    // Prepare: staging runs backend v2.1.5; the rollback run goes back to v2.1.4.
+    const { server, taskTokens, committer, runs } = await setUp();
+    const { request, input } = manualRollbackRequest('backend', 'v2.1.4', {
+      hex: '4',
+      from: { tag: 'v2.1.5' },
+      reason: 'login loops since v2.1.5',
+    });
+    const event = sqsEvent([request]);
+    runs.runs.set(request.execution!, { status: 'RUNNING', input });
+
+    // Act
+    const response = await committer(event, context);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await tagOf(server, 'backend')).toBe('v2.1.4');
+    expect(taskTokens.answers[0]?.output).toMatchObject({ status: 'committed', previousTag: 'v2.1.5' });
+    expect(await server.git('log', '-1', '--format=%B', 'main')).toBe(
+      [
+        'Roll back backend v2.1.5 → v2.1.4 in staging',
+        '',
+        `Shiplane-Execution: ${request.execution}`,
+        'Shiplane-Rollback: manual',
+        'Shiplane-Rollback-Reason: login loops since v2.1.5',
+        'Shiplane-Rollback-By: arn:aws:iam::123456789012:user/aiko',
+        '',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses a rollback-marked change from a normal run: nothing written, run failed, alerted', async () => {
+    // Prepare: a promotion run of backend v2.1.4 (its input has no rollback) sends a change marked as a manual rollback.
+    const { server, taskTokens, committer, alerts } = await setUp();
+    const before = await server.head();
+    const { request: forged } = manualRollbackRequest('backend', 'v2.1.4', { from: { tag: 'v2.1.5' } });
+    const normal = { ...forged, execution: 'backend-v2.1.4-444444444444', taskToken: 't-forged' };
+    const event = sqsEvent([normal]);
+
+    // Act
+    const response = await committer(event, context);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await server.head()).toBe(before);
+    expect(taskTokens.answers).toEqual([
+      {
+        token: 't-forged',
+        error: 'Shiplane.CommitFailed',
+        cause:
+          'the commit request was refused: run backend-v2.1.4-444444444444 is not a manual rollback, but sent a change marked as one (backend v2.1.4 in staging)',
+      },
+    ]);
+    expect(alerts.map((alert) => alert.subject)).toEqual(['Shiplane refused a commit request']);
+  });
+
+  it("refuses a rollback run's change that is not the rollback its input asks for: another stage, another reason or no mark", async () => {
+    const { server, taskTokens, committer, runs } = await setUp();
+    const before = await server.head();
+    const { request, input } = manualRollbackRequest('backend', 'v2.1.4', { from: { tag: 'v2.1.5' } });
+    if (request.change.kind !== 'image') throw new Error('image change');
+    const { manualRollback: _mark, ...unmarkedChange } = request.change;
+    const variants: CommitRequest[] = [
+      {
+        ...request,
+        taskToken: 't-production',
+        change: {
+          ...request.change,
+          stage: 'production',
+          file: 'environments/production/kustomization.yaml',
+        },
+      },
+      {
+        ...request,
+        taskToken: 't-reason',
+        change: { ...request.change, manualRollback: { ...input.rollback!, reason: 'something else' } },
+      },
+      { ...request, taskToken: 't-unmarked', change: unmarkedChange },
+    ];
+    const event = sqsEvent(variants);
+    runs.runs.set(request.execution!, { status: 'RUNNING', input });
+
+    await committer(event, context);
+
+    expect(await server.head()).toBe(before);
+    const causes = Object.fromEntries(taskTokens.answers.map((answer) => [answer.token, answer.cause]));
+    expect(causes['t-production']).toContain(
+      'is the manual rollback of staging and may change nothing else, but sent a change to production',
+    );
+    expect(causes['t-reason']).toContain('the change carries another rollback');
+    expect(causes['t-unmarked']).toContain(
+      'may write only that rollback, but sent a change not marked as it',
+    );
   });
 });
 

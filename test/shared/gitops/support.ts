@@ -17,7 +17,7 @@ import {
   type GitHubConnection,
 } from '../../../shared/adapters/github/client.js';
 import type { SecretRef } from '../../../shared/config/schema.js';
-import type { CommitRequest, Release } from '../../../shared/contracts/tasks.js';
+import type { CommitRequest, ManualRollback, Release, RunInput } from '../../../shared/contracts/tasks.js';
 import type { PendingCommit, RunFacts, RunStatusReader } from '../../../shared/ports/run-status.js';
 
 export const OWNER = 'itdo-erp';
@@ -138,6 +138,47 @@ export function rollbackRequest(
         reason,
       },
     },
+  };
+}
+
+/**
+ * A manual rollback's commit request (`shiplane rollback`) and the input its run was started with:
+ * the stage goes back to `tag` (a release with `hex` digest) from `from`.
+ */
+export function manualRollbackRequest(
+  app: string,
+  tag: string,
+  options: {
+    stage?: string;
+    hex?: string;
+    from?: { tag: string; digest?: string } | null;
+    pinDigest?: boolean;
+    reason?: string;
+  } = {},
+): { request: CommitRequest; input: RunInput } {
+  const stage = options.stage ?? 'staging';
+  const rollback: ManualRollback = {
+    stage,
+    from:
+      options.from === undefined ? { tag: 'v2.1.7-bad', digest: `sha256:${'b'.repeat(64)}` } : options.from,
+    reason: options.reason ?? 'checkout errors since v2.1.7-bad',
+    by: 'arn:aws:iam::123456789012:user/aiko',
+  };
+  const promotion = imageRequest(app, tag, {
+    stage,
+    ...(options.hex ? { hex: options.hex } : {}),
+    ...(options.pinDigest !== undefined ? { pinDigest: options.pinDigest } : {}),
+  });
+  if (promotion.change.kind !== 'image') throw new Error('an image change');
+  const execution = `${app}-${stage}-rollback-${tag}-1`;
+  return {
+    request: {
+      ...promotion,
+      taskToken: `token-${execution}`,
+      execution,
+      change: { ...promotion.change, createIfMissing: false, manualRollback: rollback },
+    },
+    input: { release: promotion.change.release, rollback },
   };
 }
 

@@ -121,6 +121,66 @@ describe('notify', () => {
     expect(await d.store.deployedTag('backend', 'production')).toMatchObject({ tag: 'v1.4.2' });
   });
 
+  it("keeps the stage's record for shiplane rollback: what a commit pins, each healthy tag with its release, an automatic rollback's entry", async () => {
+    // Prepare
+    const d = deps();
+    const earlier = { ...notification('healthy').release, tag: 'v1.4.1', digest: `sha256:${'1'.repeat(64)}` };
+
+    // Act: v1.4.1 healthy, v1.4.2 committed, degraded and rolled back to v1.4.1.
+    await notify(
+      notification('healthy', {
+        execution: 'backend-v1.4.1-run',
+        release: earlier,
+        stage: 'staging',
+        detail: health(PROD_SHA, 1),
+      }),
+      d,
+    );
+    await notify(
+      notification('committed', {
+        stage: 'staging',
+        detail: { commit: SHA, status: 'committed', previousTag: 'v1.4.1' },
+      }),
+      d,
+    );
+    const pinnedAfterCommit = (await d.store.stageTags('backend', 'staging'))?.pinned;
+    await notify(
+      notification('rolled-back', {
+        stage: 'staging',
+        detail: {
+          target: { tag: 'v1.4.1', digest: earlier.digest },
+          pinDigest: true,
+          error: 'Shiplane.Degraded',
+          reason: 'staging is Degraded',
+          commit: { commit: 'c'.repeat(40), status: 'committed', previousTag: 'v1.4.2' },
+          health: { ...health('d'.repeat(40), 1) },
+        },
+      }),
+      d,
+    );
+
+    // Assess
+    expect(pinnedAfterCommit).toEqual({
+      tag: 'v1.4.2',
+      digest: notification('healthy').release.digest,
+      execution: notification('healthy').execution,
+      at: '2026-11-26T14:00:00.000Z',
+      commit: SHA,
+    });
+    const tags = await d.store.stageTags('backend', 'staging');
+    expect(tags?.healthy).toEqual([
+      {
+        tag: 'v1.4.1',
+        digest: earlier.digest,
+        execution: notification('healthy').execution,
+        at: '2026-11-26T14:00:00.000Z',
+        commit: 'd'.repeat(40),
+        release: earlier,
+      },
+    ]);
+    expect(tags?.pinned).toMatchObject({ tag: 'v1.4.1', commit: 'd'.repeat(40) });
+  });
+
   it('starts the thread on a later event when the start was missed', async () => {
     const d = deps();
     await notify(
