@@ -24,12 +24,12 @@ import {
 import type { Alert } from '../../shared/domain/release-thread.js';
 import { TerminalError } from '../../shared/errors.js';
 import { retryRun } from '../../shared/recovery/retry-run.js';
-import { type ArgoCdServer, type StandInApp, startArgoCdServer } from '../argocd-server/server.js';
 import { ExecutionAlreadyExistsError, type ExecutionDescription } from '../engine/index.js';
-import { type GitHubServer, startGitHubServer } from '../github-server/server.js';
-import { ITDO_ERP_EXAMPLE_SECRETS } from '../secrets-manager-server/examples.js';
-import { localClientConfig, startSecretsManagerServer } from '../secrets-manager-server/server.js';
-import { type SlackServer, startSlackServer } from '../slack-server/server.js';
+import { type ArgoCdServer, type StandInApp, startArgoCdServer } from '../stand-ins/argocd/server.js';
+import { type GitHubServer, startGitHubServer } from '../stand-ins/github/server.js';
+import { ITDO_ERP_EXAMPLE_SECRETS } from '../stand-ins/secrets-manager/examples.js';
+import { localClientConfig, startSecretsManagerServer } from '../stand-ins/secrets-manager/server.js';
+import { type SlackServer, startSlackServer } from '../stand-ins/slack/server.js';
 import { ecrPushEvent, imageTagProblem, sqsEventOf } from './ecr-push.js';
 import { commitLog, currentTags, ENVIRONMENTS, git, headOf, seedGitopsRepository } from './gitops-repo.js';
 import { DEFAULT_PORT, DEFAULT_WORKDIR, SANDBOX_STATE_FILE } from './paths.js';

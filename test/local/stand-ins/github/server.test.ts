@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type GitHubServer, startGitHubServer } from '../../../local/github-server/index.js';
+import { type GitHubServer, startGitHubServer } from '../../../../local/stand-ins/github/index.js';
 
 const OWNER = 'itdo-erp';
 const REPO = 'itdo-erp-infrastructure';

@@ -3,7 +3,7 @@ import {
   type ArgoCdServer,
   type StandInApp,
   startArgoCdServer,
-} from '../../../local/argocd-server/server.js';
+} from '../../../../local/stand-ins/argocd/server.js';
 
 const TOKEN = 'argocd-test-token';
 const FIRST = '1111111111111111111111111111111111111111';

@@ -15,13 +15,13 @@ import {
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ITDO_ERP_EXAMPLE_SECRETS } from '../../../local/secrets-manager-server/examples.js';
+import { ITDO_ERP_EXAMPLE_SECRETS } from '../../../../local/stand-ins/secrets-manager/examples.js';
 import {
   localClientConfig,
   type SecretsManagerServer,
   startSecretsManagerServer,
-} from '../../../local/secrets-manager-server/server.js';
-import { parseSecretSyncEvent } from '../../../shared/secret-sync/events.js';
+} from '../../../../local/stand-ins/secrets-manager/server.js';
+import { parseSecretSyncEvent } from '../../../../shared/secret-sync/events.js';
 
 let server: SecretsManagerServer;
 let client: SecretsManagerClient;
