@@ -301,6 +301,35 @@ describe('GitHub stand-in', () => {
     expect(data.commit.sha).toBe(await server.head());
   });
 
+  it('answers a body that is not JSON with 400 Problems parsing JSON, and another repository with 404', async () => {
+    const { server } = await start();
+    const post = (path: string, body: string) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' },
+        body,
+      });
+
+    const badJson = await post(`/repos/${OWNER}/${REPO}/git/blobs`, '{"content":');
+    const otherRepo = await post(`/repos/${OWNER}/another-repo/git/blobs`, '{"content":"x"}');
+    const sameRepoOtherCase = await fetch(`${server.url}/repos/${OWNER.toUpperCase()}/${REPO}`, {
+      headers: { authorization: `token ${TOKEN}` },
+    });
+
+    expect(badJson.status).toBe(400);
+    expect(await badJson.json()).toEqual({
+      message: 'Problems parsing JSON',
+      documentation_url: 'https://docs.github.com/rest',
+      status: '400',
+    });
+    expect(otherRepo.status).toBe(404);
+    expect(sameRepoOtherCase.status).toBe(200);
+    expect(server.stats.byRoute).toMatchObject({
+      'POST /repos/{owner}/{repo}/git/blobs': 1,
+      [`POST /repos/${OWNER}/another-repo/git/blobs`]: 1,
+    });
+  });
+
   it('serves an existing repository in place', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'shiplane-repo-'));
     try {
