@@ -137,6 +137,35 @@ describe('Argo CD stand-in', () => {
     expect((await get('/api/v1/applications/shop-staging?appNamespace=team-a')).status).toBe(404);
   });
 
+  it('answers a sync body that is not JSON 400, an unknown route 404 and a wrong method 405, in grpc-gateway form', async () => {
+    await start([staging]);
+    const post = (path: string, body: string) =>
+      fetch(`${server!.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body,
+      });
+
+    const badJson = await post('/api/v1/applications/shop-staging/sync', '{"revision":');
+    const wrongMethod = await post('/api/v1/applications/shop-staging', '{}');
+
+    expect({ status: badJson.status, body: await badJson.json() }).toEqual({
+      status: 400,
+      body: { error: 'request body is not JSON', code: 3, message: 'request body is not JSON' },
+    });
+    expect(wrongMethod.status).toBe(405);
+    expect(await get('/api/v1/projects')).toEqual({
+      status: 404,
+      body: { error: 'Not Found: /api/v1/projects', code: 5, message: 'Not Found: /api/v1/projects' },
+    });
+    // The bad body never reached the app: nothing was recorded for it, and no operation started.
+    expect(server!.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /api/v1/applications/shop-staging',
+      'GET /api/v1/projects',
+    ]);
+    expect((await app('shop-staging')).status.operationState?.phase).toBe('Succeeded');
+  });
+
   it('notices a new commit only on refresh', async () => {
     const repo = gitops();
     await start([staging], repo);
