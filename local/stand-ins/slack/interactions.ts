@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { signSlackRequest } from '../../../shared/domain/slack-signature.js';
-import type { StoredMessage } from './server.js';
+import type { StoredMessage } from './workspace.js';
 
 export interface Clicker {
   readonly id: string;

@@ -141,6 +141,32 @@ describe('the Slack stand-in', () => {
     });
   });
 
+  it('answers a JSON body that is not JSON invalid_json, a path outside /api/ 404, a body over 1 MiB 413', async () => {
+    const post = (path: string, body: string) =>
+      fetch(new URL(path, slack.apiUrl), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body,
+      });
+
+    const badJson = await post('chat.postMessage', '{"channel":');
+    const outside = await post('/hooks/T0/B0/x', '{}');
+    const tooLarge = await post(
+      'chat.postMessage',
+      JSON.stringify({ channel: 'C0DEPLOYS1', text: 'x'.repeat(1_100_000) }),
+    );
+    const prototypeName = await post('constructor', '{}');
+
+    expect({ status: badJson.status, json: await badJson.json() }).toEqual({
+      status: 200,
+      json: { ok: false, error: 'invalid_json' },
+    });
+    expect(outside.status).toBe(404);
+    expect(tooLarge.status).toBe(413);
+    expect(await prototypeName.json()).toEqual({ ok: false, error: 'unknown_method' });
+    expect(slack.messages()).toEqual([]);
+  });
+
   it('fails every call with HTTP 503 while down, and records the calls', async () => {
     slack.setDown(true);
     expect((await call('auth.test', {})).status).toBe(503);
