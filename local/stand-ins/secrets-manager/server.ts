@@ -6,26 +6,25 @@
  * secret-sync handler exactly what AWS would. Requests are not signature-checked.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  BodyTooLargeError,
+  parseJson,
+  readBody,
+  send as sendBody,
+  startHttpServer,
+} from '../../http/index.js';
+import {
+  type Caller,
+  CloudTrailRecorder,
+  type SecretsManagerEvent,
+  type SecretsManagerEventListener,
+} from './cloudtrail.js';
 import { SecretsManagerError, SecretsStore, type SecretsStoreOptions } from './store.js';
 
+export type { SecretsManagerEvent, SecretsManagerEventListener } from './cloudtrail.js';
+
 type Json = Record<string, unknown>;
-
-/** An EventBridge event carrying a CloudTrail record, as the secret-sync rule receives it. */
-export interface SecretsManagerEvent {
-  readonly version: '0';
-  readonly id: string;
-  readonly 'detail-type': 'AWS API Call via CloudTrail' | 'AWS Service Event via CloudTrail';
-  readonly source: 'aws.secretsmanager';
-  readonly account: string;
-  readonly time: string;
-  readonly region: string;
-  readonly resources: string[];
-  readonly detail: Json;
-}
-
-export type SecretsManagerEventListener = (event: SecretsManagerEvent) => void | Promise<void>;
 
 /** A secret to start with. An object value is stored as its JSON text. */
 export interface SeedSecret {
@@ -69,52 +68,46 @@ const OPERATIONS: Record<string, (store: SecretsStore, input: Json) => Json> = {
 };
 
 const READ_ONLY = new Set(['DescribeSecret', 'GetSecretValue', 'ListSecrets']);
-/** CloudTrail never records secret values. */
-const UNLOGGED = new Set(['SecretString', 'SecretBinary']);
 
-const camel = (key: string) => key.charAt(0).toLowerCase() + key.slice(1);
-
-/** API fields as CloudTrail writes them: camelCase keys, tags as {key, value}, no values. */
-function cloudTrailShape(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(cloudTrailShape);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([key]) => !UNLOGGED.has(key))
-      .map(([key, inner]) => [camel(key), cloudTrailShape(inner)]),
-  );
+/** The operation an `X-Amz-Target: secretsmanager.<Operation>` header names, when the stand-in has it. */
+function operationOf(request: IncomingMessage) {
+  const target = String(request.headers['x-amz-target'] ?? '');
+  const name = target.startsWith('secretsmanager.') ? target.slice('secretsmanager.'.length) : '';
+  return { target, name, run: Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined };
 }
 
-/** CloudTrail writes DeleteSecret's deletionDate the Java way: `Nov 27, 2025, 9:14:03 AM`. */
-const javaDate = (epochSeconds: number) =>
-  new Intl.DateTimeFormat('en-US', {
-    month: 'short',
-    day: 'numeric',
-    year: 'numeric',
-    hour: 'numeric',
-    minute: '2-digit',
-    second: '2-digit',
-    hour12: true,
-    timeZone: 'UTC',
-  }).format(new Date(epochSeconds * 1000));
+type InputRead =
+  | { readonly ok: true; readonly input: Json }
+  | { readonly ok: false; readonly status: number; readonly error: Json };
 
-const isoSeconds = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** The operation's input: the JSON body (`{}` when empty), or the error AWS answers when it cannot be read. */
+async function inputOf(request: IncomingMessage): Promise<InputRead> {
+  try {
+    return { ok: true, input: (parseJson(await readBody(request)) ?? {}) as Json };
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      return {
+        ok: false,
+        status: 413,
+        error: { __type: 'RequestEntityTooLargeException', message: error.message },
+      };
+    }
+    return {
+      ok: false,
+      status: 400,
+      error: { __type: 'SerializationException', message: 'The request body is not JSON' },
+    };
+  }
 }
 
 function send(response: ServerResponse, status: number, body: Json, requestId: string): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, {
+  sendBody(response, status, text, {
     'content-type': 'application/x-amz-json-1.1',
     'content-length': Buffer.byteLength(text),
     'x-amzn-requestid': requestId,
     ...(status >= 400 ? { 'x-amzn-errortype': String(body.__type) } : {}),
   });
-  response.end(text);
 }
 
 /** Starts the stand-in on 127.0.0.1, seeded with `options.secrets` (seeding records no events). */
@@ -122,7 +115,6 @@ export async function startSecretsManagerServer(
   options: SecretsManagerServerOptions = {},
 ): Promise<SecretsManagerServer> {
   const store = new SecretsStore(options);
-  const now = options.now ?? (() => new Date());
   for (const seed of options.secrets ?? []) {
     store.createSecret({
       Name: seed.name,
@@ -131,110 +123,30 @@ export async function startSecretsManagerServer(
       Tags: Object.entries(seed.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
     });
   }
+  const trail = new CloudTrailRecorder(store, options.now ?? (() => new Date()));
 
-  const events: SecretsManagerEvent[] = [];
-  const listeners = new Set<SecretsManagerEventListener>();
-
-  const publish = (event: SecretsManagerEvent) => {
-    events.push(event);
-    for (const listener of listeners) {
-      // EventBridge delivers asynchronously; a failing target does not fail the API call.
-      Promise.resolve()
-        .then(() => listener(event))
-        .catch((error: unknown) => {
-          console.error(
-            `secrets-manager-server: event listener failed: ${(error as Error).name}: ${(error as Error).message}`,
-          );
-        });
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    const requestId = randomUUID();
+    const operation = operationOf(request);
+    if (request.method !== 'POST' || !operation.run) {
+      const message = `Unknown operation ${operation.target}`;
+      send(response, 400, { __type: 'UnknownOperationException', message }, requestId);
+      return;
     }
-  };
-
-  const envelope = (detailType: SecretsManagerEvent['detail-type'], detail: Json): SecretsManagerEvent => {
-    const time = isoSeconds(now());
-    return {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': detailType,
-      source: 'aws.secretsmanager',
-      account: store.accountId,
-      time,
-      region: store.region,
-      resources: [],
-      detail: {
-        eventVersion: '1.11',
-        eventTime: time,
-        eventSource: 'secretsmanager.amazonaws.com',
-        awsRegion: store.region,
-        eventID: randomUUID(),
-        readOnly: false,
-        managementEvent: true,
-        recipientAccountId: store.accountId,
-        eventCategory: 'Management',
-        ...detail,
-      },
-    };
-  };
-
-  const recordCall = (
-    operation: string,
-    input: Json,
-    output: Json,
-    request: IncomingMessage,
-    requestId: string,
-  ) => {
-    const response = cloudTrailShape(output) as Json;
-    if (typeof output.DeletionDate === 'number') response.deletionDate = javaDate(output.DeletionDate);
-    const tagging = operation === 'TagResource' || operation === 'UntagResource';
-    publish(
-      envelope('AWS API Call via CloudTrail', {
-        eventName: operation,
-        userIdentity: {
-          type: 'AssumedRole',
-          principalId: 'AROALOCALSANDBOX:shiplane',
-          arn: `arn:aws:sts::${store.accountId}:assumed-role/ShiplaneSandbox/shiplane`,
-          accountId: store.accountId,
-        },
+    const read = await inputOf(request);
+    if (!read.ok) {
+      send(response, read.status, read.error, requestId);
+      return;
+    }
+    const { input } = read;
+    try {
+      const output = operation.run(store, input);
+      send(response, 200, output, requestId);
+      const caller: Caller = {
         sourceIPAddress: request.socket.remoteAddress ?? '127.0.0.1',
         userAgent: request.headers['user-agent'] ?? 'unknown',
-        requestParameters: cloudTrailShape(input),
-        responseElements: tagging ? null : response,
-        requestID: requestId,
-        eventType: 'AwsApiCall',
-      }),
-    );
-  };
-
-  const server = createServer(async (request, response) => {
-    const requestId = randomUUID();
-    const target = String(request.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith('secretsmanager.') ? target.slice('secretsmanager.'.length) : '';
-    const run = OPERATIONS[operation];
-    if (request.method !== 'POST' || !run) {
-      send(
-        response,
-        400,
-        { __type: 'UnknownOperationException', message: `Unknown operation ${target}` },
-        requestId,
-      );
-      return;
-    }
-    let input: Json;
-    try {
-      const text = await readBody(request);
-      input = text ? (JSON.parse(text) as Json) : {};
-    } catch {
-      send(
-        response,
-        400,
-        { __type: 'SerializationException', message: 'The request body is not JSON' },
-        requestId,
-      );
-      return;
-    }
-    try {
-      const output = run(store, input);
-      send(response, 200, output, requestId);
-      if (!READ_ONLY.has(operation)) recordCall(operation, input, output, request, requestId);
+      };
+      if (!READ_ONLY.has(operation.name)) trail.apiCall(operation.name, input, output, caller, requestId);
     } catch (error) {
       if (error instanceof SecretsManagerError) {
         send(response, 400, { __type: error.type, message: error.message }, requestId);
@@ -242,45 +154,21 @@ export async function startSecretsManagerServer(
         send(response, 500, { __type: 'InternalServiceError', message: (error as Error).message }, requestId);
       }
     }
-  });
+  };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const http = await startHttpServer({ handle, port: options.port });
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: http.url,
     region: store.region,
     store,
-    events,
-    onEvent(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    events: trail.events,
+    onEvent: (listener) => trail.onEvent(listener),
     rotate(secretId, value) {
       const output = store.rotate(secretId, { secretString: value });
-      const event = envelope('AWS Service Event via CloudTrail', {
-        eventName: 'RotationSucceeded',
-        userIdentity: { accountId: store.accountId, invokedBy: 'secretsmanager.amazonaws.com' },
-        sourceIPAddress: 'secretsmanager.amazonaws.com',
-        userAgent: 'secretsmanager.amazonaws.com',
-        requestParameters: null,
-        responseElements: null,
-        additionalEventData: { SecretId: output.ARN },
-        requestID: `Rotation-${String(output.ARN)}-${randomUUID()}`,
-        eventType: 'AwsServiceEvent',
-      });
-      publish(event);
-      return event;
+      return trail.rotationSucceeded(output.ARN);
     },
-    close() {
-      return new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      });
-    },
+    close: () => http.close(),
   };
 }
 

@@ -240,4 +240,34 @@ describe('the Secrets Manager stand-in', () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });
   });
+
+  it('answers a body that is not JSON SerializationException, one over 1 MiB 413, and changes nothing', async () => {
+    const call = (target: string, body: string) =>
+      fetch(server.endpoint, {
+        method: 'POST',
+        headers: { 'x-amz-target': `secretsmanager.${target}`, 'content-type': 'application/x-amz-json-1.1' },
+        body,
+      });
+
+    const badJson = await call('CreateSecret', '{"Name":');
+    const tooLarge = await call(
+      'CreateSecret',
+      JSON.stringify({ Name: 'itdo-erp/huge', SecretString: 'x'.repeat(1_100_000) }),
+    );
+    const prototypeName = await call('constructor', '{}');
+
+    expect(badJson.status).toBe(400);
+    expect(badJson.headers.get('x-amzn-errortype')).toBe('SerializationException');
+    expect(await badJson.json()).toEqual({
+      __type: 'SerializationException',
+      message: 'The request body is not JSON',
+    });
+    expect(tooLarge.status).toBe(413);
+    expect(prototypeName.status).toBe(400);
+    expect(await prototypeName.json()).toMatchObject({ __type: 'UnknownOperationException' });
+    expect(server.events).toEqual([]);
+    await expect(
+      client.send(new DescribeSecretCommand({ SecretId: 'itdo-erp/huge' })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
 });
