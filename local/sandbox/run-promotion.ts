@@ -11,8 +11,8 @@ import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timel
 import type { Io } from '../io.js';
 import { sqsEventOf } from './ecr-push.js';
 import { callbackReporter, createLocalRuntime } from './runtime.js';
-import { settled } from './sandbox.js';
 import { startSandboxServer } from './server.js';
+import { settled } from './settled.js';
 import { createTimelinePrinter } from './terminal.js';
 
 /** A run the CLI has checked: a valid config and the ECR event to promote. */

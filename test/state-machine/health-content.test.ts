@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ecrPushEvent, sqsEventOf } from '../../local/sandbox/ecr-push.js';
 import { seedGitopsRepository } from '../../local/sandbox/gitops-repo.js';
 import { createLocalRuntime, type LocalRuntime } from '../../local/sandbox/runtime.js';
-import { settled } from '../../local/sandbox/sandbox.js';
 import {
   SANDBOX_CHANNEL,
   SANDBOX_REPOSITORY,
@@ -21,6 +20,7 @@ import {
   SANDBOX_USERS,
   sandboxConfigText,
 } from '../../local/sandbox/sandbox-config.js';
+import { settled } from '../../local/sandbox/settled.js';
 import {
   type ArgoCdServer,
   type StandInApp,
