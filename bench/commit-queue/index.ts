@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import { parse } from 'yaml';
-import { type GitHubServer, startGitHubServer } from '../../local/github-server/index.js';
+import { type GitHubServer, startGitHubServer } from '../../local/stand-ins/github/index.js';
 import type { TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
 import { createGitHubOctokit, type GitHubClientOptions } from '../../shared/adapters/github/client.js';
 import type { CommitRequest, Release } from '../../shared/contracts/tasks.js';

@@ -27,15 +27,15 @@
  * `Sec-Fetch-Site`), this very origin. Clients outside a browser (the CLI, tests) send neither.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { ExecutionDetail, ExecutionListItem } from '../../shared/adapters/aws/executions.js';
 import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
 import { nextStep, runEndingOf } from '../../shared/domain/next-step.js';
 import type { RetryResult } from '../../shared/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/recovery/rollback-run.js';
-import { lambdaContext, readBody, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
+import { HttpError, readBody, sendJson as sendJsonReply, startHttpServer } from '../http/index.js';
+import { lambdaContext, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
 import { type ClickResult, type SlackMessageLike, type SlackUser, sendClick } from './slack-click.js';
 
 export const INTERACTION_PATH = '/slack/interactions';
@@ -130,15 +130,6 @@ export interface SandboxServer {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const CONSOLE_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -186,10 +177,9 @@ export function refusalOf(
   return undefined;
 }
 
+/** The console polls; nothing it reads may come from a cache. */
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response
-    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
-    .end(JSON.stringify(body));
+  sendJsonReply(response, status, body, { 'cache-control': 'no-store' });
 }
 
 async function jsonBody(request: IncomingMessage): Promise<Record<string, unknown>> {
@@ -394,31 +384,22 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     throw new HttpError(404, `no route ${method} ${pathname}`);
   }
 
-  const server = createServer((request, response) => {
-    route(request, response).catch((error: unknown) => {
-      const status = error instanceof HttpError ? error.status : 500;
-      if (!response.headersSent) sendJson(response, status, { message: (error as Error).message });
-      else response.end();
-    });
+  const http = await startHttpServer({
+    handle: route,
+    onError: (error, _request, response) => {
+      sendJson(response, error instanceof HttpError ? error.status : 500, {
+        message: (error as Error).message,
+      });
+    },
+    host: options.host,
+    port: options.port,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  url = `http://127.0.0.1:${port}`;
-  hosts = consoleHosts(port, options.host);
+  url = `http://127.0.0.1:${http.port}`;
+  hosts = consoleHosts(http.port, options.host);
   return {
     url,
     interactionUrl: `${url}${INTERACTION_PATH}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    server: http.server,
+    close: () => http.close(),
   };
 }

@@ -13,7 +13,7 @@ import type { CfnTemplate } from '../../local/engine/definition.js';
 import { createLocalEngine, type LocalEngine } from '../../local/engine/engine.js';
 import type { LocalHandler } from '../../local/engine/lambda.js';
 import { engineRunStatus } from '../../local/engine/run-status.js';
-import type { GitHubServer } from '../../local/github-server/index.js';
+import type { GitHubServer } from '../../local/stand-ins/github/index.js';
 import { loadConfig } from '../../shared/config/load.js';
 import type { Config } from '../../shared/config/schema.js';
 import { type CommitRequest, ERRORS, type RunInput, runInputSchema } from '../../shared/contracts/tasks.js';

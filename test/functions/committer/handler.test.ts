@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createCommitterHandler, handler } from '../../../functions/committer/handler.js';
-import type { GitHubServer } from '../../../local/github-server/index.js';
+import type { GitHubServer } from '../../../local/stand-ins/github/index.js';
 import { stepFunctionsRunStatus } from '../../../shared/adapters/aws/run-status.js';
 import { CONFIG_ENV, serializeConfigInput } from '../../../shared/config/runtime.js';
 import { type CommitRequest, commitResultSchema } from '../../../shared/contracts/tasks.js';

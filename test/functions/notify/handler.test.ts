@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/notify/handler.js';
-import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
+import { type SlackServer, startSlackServer } from '../../../local/stand-ins/slack/server.js';
 import { InvalidInputError } from '../../../shared/errors.js';
 import {
   BOT_TOKEN,

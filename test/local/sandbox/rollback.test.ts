@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollbackStage } from '../../../cli/commands/rollback.js';
-import { quietHandlers } from '../../../cli/commands/sandbox.js';
 import { showRun } from '../../../cli/commands/show.js';
 import type { Io } from '../../../cli/io.js';
+import { quietHandlers } from '../../../local/quiet-handlers.js';
 import { currentTags } from '../../../local/sandbox/gitops-repo.js';
 import type { Sandbox } from '../../../local/sandbox/sandbox.js';
 

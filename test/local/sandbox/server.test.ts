@@ -266,6 +266,30 @@ describe('the sandbox server', () => {
       body: { message: 'tag is required' },
     });
   });
+
+  it('answers a console post over 64 KiB 413 and one that is not a JSON object 400, and pushes nothing', async () => {
+    backend.pushes.length = 0;
+    const send = (body: string) =>
+      fetch(`${server.url}/api/push`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+
+    const tooLarge = await send(
+      JSON.stringify({ app: 'backend', tag: 'v2.1.7', padding: 'x'.repeat(70_000) }),
+    );
+    const notJson = await send('{"app":');
+    const notObject = await send('["backend","v2.1.7"]');
+
+    expect({ status: tooLarge.status, body: await tooLarge.json() }).toEqual({
+      status: 413,
+      body: { message: `request body over ${64 * 1024} bytes` },
+    });
+    expect(notJson.status).toBe(400);
+    expect(await notObject.json()).toEqual({ message: 'expected a JSON object body' });
+    expect(backend.pushes).toEqual([]);
+  });
 });
 
 /** A request with exactly the headers given (fetch would not send another Host). */

@@ -12,12 +12,12 @@ import {
   blockActionsPayload,
   type Clicker,
   signedInteraction,
-} from '../../../local/slack-server/interactions.js';
+} from '../../../local/stand-ins/slack/interactions.js';
 import {
   type SlackServer,
   type StoredMessage,
   startSlackServer,
-} from '../../../local/slack-server/server.js';
+} from '../../../local/stand-ins/slack/server.js';
 import {
   stepFunctionsRecentRunEvents,
   stepFunctionsTaskTokens,

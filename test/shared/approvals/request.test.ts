@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
+import { type SlackServer, startSlackServer } from '../../../local/stand-ins/slack/server.js';
 import type { TaskTokens } from '../../../shared/adapters/aws/task-tokens.js';
 import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
 import {

@@ -9,7 +9,7 @@ import {
   type GitHubServerOptions,
   seedFromDirectory,
   startGitHubServer,
-} from '../../../local/github-server/index.js';
+} from '../../../local/stand-ins/github/index.js';
 import type { TaskTokens } from '../../../shared/adapters/aws/task-tokens.js';
 import {
   connectGitHub,

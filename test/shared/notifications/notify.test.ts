@@ -1,7 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
+import { type SlackServer, startSlackServer } from '../../../local/stand-ins/slack/server.js';
 import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
 import { decideApproval } from '../../../shared/approvals/decide.js';
 import { requestApproval } from '../../../shared/approvals/request.js';
