@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { TerminalError } from '../shared/errors.js';
 import { registerApprove } from './commands/approve.js';
 import { registerRetry } from './commands/retry.js';
+import { registerRollback } from './commands/rollback.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSandbox } from './commands/sandbox.js';
@@ -33,6 +34,7 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   (program) => registerShow(program),
   (program) => registerApprove(program),
   (program) => registerRetry(program),
+  (program) => registerRollback(program),
 ];
 
 /** Builds the program with every command registered. */

@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import { parse } from 'yaml';
-import { type GitHubServer, startGitHubServer } from '../../local/github-server/index.js';
+import { type GitHubServer, startGitHubServer } from '../../local/stand-ins/github/index.js';
 import type { TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
 import { createGitHubOctokit, type GitHubClientOptions } from '../../shared/adapters/github/client.js';
 import type { CommitRequest, Release } from '../../shared/contracts/tasks.js';
@@ -143,12 +143,22 @@ async function viaCommitter(server: GitHubServer): Promise<Set<string>> {
       throw new Error(`${token}: ${error}: ${cause}`);
     },
   };
-  // Every run is RUNNING and promotes what its message writes (the committer's run check passes).
-  const runs = new Map<string, unknown>();
+  // Every run is RUNNING, promotes what its message writes and waits for exactly that message (the
+  // committer's run check passes).
+  const runs = new Map<string, CommitRequest>();
   const committer = createCommitterHandler({
     github: octokit,
     taskTokens: tokens,
-    runs: { describe: async (execution) => ({ status: 'RUNNING', input: runs.get(execution) }) },
+    runs: {
+      describe: async (execution) => {
+        const change = runs.get(execution)?.change;
+        return { status: 'RUNNING', input: change?.kind === 'image' ? { release: change.release } : {} };
+      },
+      pendingCommit: async (execution) => {
+        const request = runs.get(execution);
+        return request ? { kind: 'rendered', request } : undefined;
+      },
+    },
   });
 
   const queue = apps.map((app, index) => {
@@ -166,8 +176,7 @@ async function viaCommitter(server: GitHubServer): Promise<Set<string>> {
         createIfMissing: false,
       },
     };
-    if (request.change.kind === 'image')
-      runs.set(request.execution ?? '', { release: request.change.release });
+    runs.set(request.execution ?? '', request);
     return { messageId: randomUUID(), body: JSON.stringify(request) };
   });
   const context = { functionName: 'shiplane-committer', awsRequestId: randomUUID() } as never;

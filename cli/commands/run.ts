@@ -11,11 +11,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ecrImageActionEventSchema } from '../../functions/intake/schema.js';
+import { quietHandlers } from '../../local/quiet-handlers.js';
+import type { RunSummaryJson } from '../../local/sandbox/run-promotion.js';
 import { loadConfig } from '../../shared/config/load.js';
 import type { Config } from '../../shared/config/schema.js';
 import { formatSecretRef, type SecretRef } from '../../shared/config/secret-ref.js';
 import { parseInput } from '../../shared/contracts/parse.js';
-import type { RunOutcome } from '../../shared/contracts/tasks.js';
 import { decideRelease } from '../../shared/domain/release.js';
 import { ConfigError, InvalidInputError } from '../../shared/errors.js';
 import { parsePort, parseSeconds } from '../arguments.js';
@@ -31,14 +32,6 @@ export interface RunOptions {
   /** Seconds every Wait state waits (the Argo CD poll interval). @default the config's */
   readonly poll?: number;
   readonly json?: boolean;
-}
-
-/** The last line of `--json` output. */
-export interface RunSummaryJson {
-  readonly execution: string | null;
-  readonly status: string | null;
-  readonly outcome: RunOutcome | 'ignored';
-  readonly stages: ReadonlyArray<{ readonly name: string; readonly commit: string | null }>;
 }
 
 /** A problem with the command's input: exit 2, nothing called. */
@@ -162,9 +155,8 @@ export async function runPromotion(
     if (options.json) io.out(JSON.stringify(summary));
     return 0;
   }
-  // Loaded only now: synthesis and the engine are heavy, and a bad input must not wait for them.
-  const { quietHandlers } = await import('./sandbox.js');
   quietHandlers();
+  // Loaded only now: synthesis and the engine are heavy, and a bad input must not wait for them.
   const { runLocalPromotion } = await import('../../local/sandbox/run-promotion.js');
   const summary = await runLocalPromotion(validated, {
     port: options.port ?? DEFAULT_RUN_PORT,

@@ -10,7 +10,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_WORKDIR, SANDBOX_STATE_FILE } from '../../local/sandbox/paths.js';
 import type { ExecutionDescription, ExecutionReader } from '../../shared/adapters/aws/executions.js';
 import { failedRunOutcome, runOutcomeSchema } from '../../shared/contracts/tasks.js';
-import { formatElapsed } from '../../shared/domain/execution-timeline.js';
+import { formatElapsed, manualRollbackOf } from '../../shared/domain/execution-timeline.js';
 import { TerminalError } from '../../shared/errors.js';
 import { type Io, processIo } from '../io.js';
 
@@ -97,13 +97,17 @@ export function describeRelease(description: ExecutionDescription): {
   app: string | undefined;
   tag: string | undefined;
   outcome: string | undefined;
+  /** The stage a manual rollback run puts back on `tag`. */
+  rollback?: string;
 } {
   const release =
     isObject(description.input) && isObject(description.input.release) ? description.input.release : {};
   const outcome = isObject(description.output) ? description.output.outcome : undefined;
+  const rollback = isObject(description.input) ? manualRollbackOf(description.input) : undefined;
   return {
     app: typeof release.app === 'string' ? release.app : undefined,
     tag: typeof release.tag === 'string' ? release.tag : undefined,
+    ...(rollback ? { rollback: rollback.stage } : {}),
     outcome:
       typeof outcome === 'string'
         ? outcome
@@ -124,6 +128,8 @@ export interface RunRow {
   readonly execution: string;
   readonly app: string | undefined;
   readonly tag: string | undefined;
+  /** Set for a manual rollback run: the stage it puts back on `tag`. */
+  readonly rollback?: string;
   readonly status: string;
   readonly outcome: string | undefined;
   readonly startDate: string | undefined;
@@ -170,6 +176,7 @@ export async function listRuns(
         execution: item.name,
         app: release.app,
         tag: release.tag,
+        ...(release.rollback ? { rollback: release.rollback } : {}),
         status: item.status,
         outcome: release.outcome,
         startDate: item.startDate?.toISOString(),
@@ -189,7 +196,8 @@ export async function listRuns(
       ...rows.map((row) => [
         row.execution,
         row.app ?? '-',
-        row.tag ?? '-',
+        // A manual rollback run deploys an earlier tag to one stage: say so where the tag is.
+        row.rollback ? `${row.tag ?? '-'} (${row.rollback} rollback)` : (row.tag ?? '-'),
         row.status,
         row.outcome ?? '-',
         stamp(row.startDate ? new Date(row.startDate) : undefined),

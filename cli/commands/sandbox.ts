@@ -7,6 +7,7 @@
  * path, waits for the end and prints a JSON summary on stdout (the timeline goes to stderr).
  */
 import { type Command, Option } from 'commander';
+import { quietHandlers } from '../../local/quiet-handlers.js';
 import { imageTagProblem } from '../../local/sandbox/ecr-push.js';
 import { DEFAULT_PORT, DEFAULT_WORKDIR } from '../../local/sandbox/paths.js';
 import { TerminalError } from '../../shared/errors.js';
@@ -29,18 +30,6 @@ export interface SandboxCommandDeps {
   /** Resolves when the sandbox should stop (Ctrl-C); the CLI wires SIGINT/SIGTERM. */
   readonly stopSignal?: Promise<void>;
   readonly color?: boolean;
-}
-
-/**
- * Makes the handlers' Powertools output quiet: the terminal shows the timeline, not JSON logs. Call
- * it before the handlers are imported (Powertools reads its settings then).
- */
-export function quietHandlers(env: NodeJS.ProcessEnv = process.env): void {
-  env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-  env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  env.POWERTOOLS_TRACE_ENABLED ??= 'false';
-  // Nothing here calls AWS; the SDK's notice about future Node versions would only be noise.
-  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
 /** Runs the sandbox; returns the exit code. */

@@ -81,6 +81,14 @@ export function renderRun(detail: ExecutionDetail, now = new Date()): string[] {
   lines.push(`${detail.name}  ${detail.status}${summary.outcome ? ` · ${summary.outcome}` : ''}`);
   if (summary.app)
     lines.push(`release   ${summary.app} ${summary.tag ?? ''}  ${summary.digest ?? ''}`.trimEnd());
+  const rollback = summary.manualRollback;
+  if (rollback) {
+    const from = rollback.fromTag ? `${rollback.fromTag} → ` : 'to ';
+    const by = rollback.by ? `, asked by ${rollback.by}` : '';
+    lines.push(
+      `rollback  manual rollback of ${rollback.stage}: ${from}${summary.tag ?? '?'}${by}${rollback.reason ? `: ${rollback.reason}` : ''}`,
+    );
+  }
   if (detail.startDate) {
     lines.push(
       `started   ${detail.startDate.toISOString()}${detail.stopDate ? `  took ${took}` : `  running for ${took}`}`,
@@ -106,10 +114,15 @@ export function renderRun(detail: ExecutionDetail, now = new Date()): string[] {
 }
 
 function renderStages(summary: RunSummary): string[] {
-  if (summary.stages.length === 0) return [];
+  // A manual rollback touches its own stage only.
+  const rollbackStage = summary.manualRollback?.stage;
+  const stages = rollbackStage
+    ? summary.stages.filter((stage) => stage.name === rollbackStage)
+    : summary.stages;
+  if (stages.length === 0) return [];
   const lines = ['', 'Stages'];
-  const width = Math.max(...summary.stages.map((stage) => stage.name.length));
-  for (const stage of summary.stages) {
+  const width = Math.max(...stages.map((stage) => stage.name.length));
+  for (const stage of stages) {
     const parts: string[] = [];
     if (stage.approval) {
       const who = stage.approval.byName

@@ -3,7 +3,8 @@
  * repository#branch) becomes one commit per branch; each waiting run is answered through its task
  * token. Malformed messages and GitHub outages are reported as batch item failures so SQS
  * redelivers them (then the DLQ); nothing is half-written. An image change is written only for a run
- * that is RUNNING and promotes that release (DescribeExecution); others are refused and alerted.
+ * that is RUNNING, promotes that release (DescribeExecution) and waits for exactly that change (its
+ * pending commit task in GetExecutionHistory, same task token); others are refused and alerted.
  * Every wait fits in the function's remaining time and the waiting run's task timeout.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';

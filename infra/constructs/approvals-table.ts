@@ -1,10 +1,7 @@
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-
-/** The approvals table's key and TTL attribute; the handlers read and write these names. */
-export const APPROVALS_PARTITION_KEY = 'pk';
-export const APPROVALS_TTL_ATTRIBUTE = 'expiresAt';
+import { APPROVALS_PARTITION_KEY, APPROVALS_TTL_ATTRIBUTE } from '../../shared/contracts/approvals-table.js';
 
 /**
  * Pending approvals (the task token kept server-side, keyed by a short approval id) and each

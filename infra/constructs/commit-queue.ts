@@ -79,8 +79,9 @@ export class CommitQueue extends Construct {
 
   /**
    * Lets the committer answer the runs of this state machine (SendTaskSuccess / SendTaskFailure) and
-   * check, before writing, that the run a change names is running and promotes that release
-   * (DescribeExecution on this state machine's executions only). No dependency cycle: the state
+   * check, before writing, that the run a change names is running, promotes that release
+   * (DescribeExecution) and waits for exactly that change (GetExecutionHistory: its pending commit
+   * task's parameters) — on this state machine's executions only. No dependency cycle: the state
    * machine depends on the queue, never on the committer or its policy.
    */
   allowTaskResponses(stateMachine: StateMachine): void {
@@ -92,7 +93,7 @@ export class CommitQueue extends Construct {
     );
     this.committer.addToRolePolicy(
       new PolicyStatement({
-        actions: ['states:DescribeExecution'],
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
         resources: [
           Stack.of(this).formatArn({
             service: 'states',
@@ -107,7 +108,7 @@ export class CommitQueue extends Construct {
     Validations.of(this.committer.executionRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${this.logicalIdOf(stateMachine)}.Name>:*]`,
       reason:
-        'states:DescribeExecution on the executions of the promotion state machine only: execution names are only known at run time.',
+        'states:DescribeExecution and states:GetExecutionHistory on the executions of the promotion state machine only: execution names are only known at run time.',
     });
   }
 

@@ -79,10 +79,48 @@ export function stageStateNames(stage: string) {
   } as const;
 }
 
+/** A stage's state names, for its promotion or for its manual rollback. */
+export type StageStateNames = Readonly<Record<keyof ReturnType<typeof stageStateNames>, string>>;
+
+/**
+ * The names of the states a manual rollback (`shiplane rollback`) of a stage runs through: the same
+ * approval, commit and Argo CD wait as the stage's promotion, named apart so the console shows a
+ * rollback run's path for what it is.
+ */
+export function manualRollbackStateNames(stage: string): StageStateNames {
+  const t = stageTitle(stage);
+  return {
+    awaitApproval: `${t} · Await manual rollback approval`,
+    notifyRejected: `${t} · Notify manual rollback rejected`,
+    notifyExpired: `${t} · Notify manual rollback expired`,
+    notifyApproved: `${t} · Notify manual rollback approved`,
+    approvalValid: `${t} · Manual rollback approved?`,
+    notApproved: `${t} · Manual rollback not approved`,
+    noApprover: `${t} · Manual rollback has no approver`,
+    commit: `${t} · Commit manual rollback`,
+    notifySuperseded: `${t} · Notify manual rollback superseded`,
+    notifyCommitted: `${t} · Notify manual rollback committed`,
+    startWait: `${t} · Start manual rollback wait`,
+    waitForArgo: `${t} · Wait for manual rollback`,
+    healthy: `${t} · Manual rollback healthy?`,
+    pollAgain: `${t} · Poll manual rollback again`,
+    countPoll: `${t} · Count manual rollback poll`,
+    degraded: `${t} · Manual rollback degraded`,
+    notifyDegraded: `${t} · Notify manual rollback degraded`,
+    timedOut: `${t} · Manual rollback timed out`,
+    notifyTimedOut: `${t} · Notify manual rollback timed out`,
+    notifyHealthy: `${t} · Notify manual rollback healthy`,
+    newerRelease: `${t} · Newer release over manual rollback`,
+    replaced: `${t} · Manual rollback replaced`,
+  };
+}
+
 /** The states every run has, whatever its stages. */
 export const RUN_STATE_NAMES = {
   prepare: 'Prepare',
   notifyStarted: 'Notify release started',
+  releaseOrRollback: 'Release or manual rollback?',
+  unknownRollbackStage: 'Manual rollback of an unknown stage',
   notifyDeployed: 'Notify deployed',
   notifyFailed: 'Notify failed',
   deployed: 'Deployed',
@@ -235,6 +273,18 @@ interface PromotionDefinitionProps {
   readonly requestApproval: IFunction | undefined;
 }
 
+/** Which path of a stage a set of states is: its promotion, or its manual rollback. */
+interface StagePath {
+  readonly names: StageStateNames;
+  /** Prefix of the construct ids (unique per path). */
+  readonly id: string;
+  /**
+   * The manual rollback: the commit and the approval carry the run's `$.rollback`, and a Degraded
+   * stage is left degraded and alerted, never rolled back again.
+   */
+  readonly manualRollback: boolean;
+}
+
 interface NotifyOptions {
   readonly stage?: string;
   /** Where the notification's `detail` comes from. @default no detail */
@@ -300,16 +350,49 @@ class PromotionDefinition extends Construct {
         detailPath: '$.stages',
       },
     );
+    const notifyDeployed = next;
     for (const stage of [...props.config.stages].reverse()) {
-      next = this.stageStates(stage, next);
+      next = this.stageStates(stage, next, {
+        names: stageStateNames(stage.name),
+        id: stage.name,
+        manualRollback: false,
+      });
     }
+
+    // A run started by `shiplane rollback` takes its stage's manual rollback path and no other stage.
+    const unknownStage = new Pass(this, 'unknown-rollback-stage', {
+      stateName: RUN_STATE_NAMES.unknownRollbackStage,
+      parameters: {
+        Error: ERRORS.rollbackInvalid,
+        Cause: `the run asks to roll back a stage this state machine does not have (it has ${props.config.stages.map((stage) => stage.name).join(', ')}); nothing was changed`,
+      },
+      resultPath: '$.error',
+    });
+    unknownStage.next(this.notifyFailed);
+    // Rules run in order, so no rule compares a field an earlier one found missing or not a string.
+    // `Not IsPresent`, not `IsPresent: false`: aws-local-stepfunctions 3.0.0 never matches the latter.
+    const route = new Choice(this, 'release-or-rollback', { stateName: RUN_STATE_NAMES.releaseOrRollback })
+      .when(Condition.not(Condition.isPresent('$.rollback')), next)
+      .when(Condition.not(Condition.isPresent('$.rollback.stage')), unknownStage)
+      .when(Condition.not(Condition.isString('$.rollback.stage')), unknownStage);
+    for (const stage of props.config.stages) {
+      route.when(
+        Condition.stringEquals('$.rollback.stage', stage.name),
+        this.stageStates(stage, notifyDeployed, {
+          names: manualRollbackStateNames(stage.name),
+          id: `${stage.name}-manual-rollback`,
+          manualRollback: true,
+        }),
+      );
+    }
+    route.otherwise(unknownStage);
 
     const notifyStarted = this.notifyTask(
       'notify-started',
       RUN_STATE_NAMES.notifyStarted,
       'started',
-      next,
-      // The run's input: the thread says when the run is a retry (`retryOf`, absent otherwise).
+      route,
+      // The run's input: the thread says when the run is a retry (`retryOf`) or a manual rollback (`rollback`).
       { detailPath: '$' },
     );
     const prepare = new Pass(this, 'prepare', {
@@ -322,26 +405,32 @@ class PromotionDefinition extends Construct {
     this.start = prepare;
   }
 
-  /** One stage: optional approval, commit, Argo CD wait loop; returns its first state. */
-  private stageStates(stage: StageConfig, onHealthy: State): State {
+  /**
+   * One stage's path: optional approval, commit, Argo CD wait loop; returns its first state. The
+   * promotion path and the manual rollback path of a stage share this shape (the same commit queue,
+   * approval rules and health verdict) and differ only as `path` says.
+   */
+  private stageStates(stage: StageConfig, onHealthy: State, path: StagePath): State {
     const s = stage.name;
-    const names = stageStateNames(s);
+    const { names, id } = path;
     const at = `$.stages.${s}`;
     const maxAttempts = maxPollAttempts(stage);
 
-    const notifyHealthy = this.notifyTask(`${s}-notify-healthy`, names.notifyHealthy, 'healthy', onHealthy, {
+    const notifyHealthy = this.notifyTask(`${id}-notify-healthy`, names.notifyHealthy, 'healthy', onHealthy, {
       stage: s,
       detailPath: `${at}.health`,
     });
-    // With rollback: auto, a Degraded stage goes back to its earlier entry instead of failing here.
-    const rollback = stage.rollback === 'auto' ? this.rollbacks.forStage(stage) : undefined;
+    // With rollback: auto, a Degraded stage goes back to its earlier entry instead of failing here;
+    // a manual rollback that turns Degraded stays, alerted (rolling back a rollback would loop).
+    const rollback =
+      stage.rollback === 'auto' && !path.manualRollback ? this.rollbacks.forStage(stage) : undefined;
     const afterDegraded =
       rollback?.start ??
-      this.notifyTask(`${s}-notify-degraded`, names.notifyDegraded, 'degraded', this.failed, {
+      this.notifyTask(`${id}-notify-degraded`, names.notifyDegraded, 'degraded', this.failed, {
         stage: s,
         detailPath: '$.error',
       });
-    const degraded = new Pass(this, `${s}-degraded`, {
+    const degraded = new Pass(this, `${id}-degraded`, {
       stateName: names.degraded,
       parameters: {
         Error: ERRORS.degraded,
@@ -355,7 +444,7 @@ class PromotionDefinition extends Construct {
     });
     degraded.next(afterDegraded);
     const notifyTimedOut = this.notifyTask(
-      `${s}-notify-timed-out`,
+      `${id}-notify-timed-out`,
       names.notifyTimedOut,
       'timed-out',
       this.failed,
@@ -364,7 +453,7 @@ class PromotionDefinition extends Construct {
         detailPath: '$.error',
       },
     );
-    const timedOut = new Pass(this, `${s}-timed-out`, {
+    const timedOut = new Pass(this, `${id}-timed-out`, {
       stateName: names.timedOut,
       parameters: {
         Error: ERRORS.healthTimeout,
@@ -378,7 +467,7 @@ class PromotionDefinition extends Construct {
     });
     timedOut.next(rollback?.afterTimeout(notifyTimedOut) ?? notifyTimedOut);
 
-    const check = argoCdCheckTask(this, `${s}-wait-for-argocd`, {
+    const check = argoCdCheckTask(this, `${id}-wait-for-argocd`, {
       stage,
       stateName: names.waitForArgo,
       argocdHealth: this.props.argocdHealth,
@@ -393,7 +482,7 @@ class PromotionDefinition extends Construct {
     });
     check.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
 
-    const countPoll = new Pass(this, `${s}-count-poll`, {
+    const countPoll = new Pass(this, `${id}-count-poll`, {
       stateName: names.countPoll,
       parameters: {
         attempt: JsonPath.mathAdd(JsonPath.numberAt(`${at}.poll.attempt`), 1),
@@ -402,25 +491,25 @@ class PromotionDefinition extends Construct {
       resultPath: `${at}.poll`,
     });
     countPoll.next(check);
-    const pollAgain = new Wait(this, `${s}-poll-again`, {
+    const pollAgain = new Wait(this, `${id}-poll-again`, {
       stateName: names.pollAgain,
       time: WaitTime.duration(Duration.seconds(stage.pollInterval)),
     });
     pollAgain.next(countPoll);
     // The stage's file no longer pins our release at the revision Argo CD reports (see check-health):
     // a newer release supersedes the run; anything else (a revert, a hand edit) fails it.
-    const newerRelease = new Pass(this, `${s}-newer-release`, {
+    const newerRelease = new Pass(this, `${id}-newer-release`, {
       stateName: names.newerRelease,
       parameters: { Error: ERRORS.superseded, Cause: JsonPath.stringAt(`${at}.health.message`) },
       resultPath: '$.error',
     });
-    const replaced = new Pass(this, `${s}-replaced`, {
+    const replaced = new Pass(this, `${id}-replaced`, {
       stateName: names.replaced,
       parameters: { Error: ERRORS.replaced, Cause: JsonPath.stringAt(`${at}.health.message`) },
       resultPath: '$.error',
     });
     replaced.next(this.notifyFailed);
-    const healthy = new Choice(this, `${s}-healthy`, { stateName: names.healthy })
+    const healthy = new Choice(this, `${id}-healthy`, { stateName: names.healthy })
       .when(Condition.stringEquals(`${at}.health.status`, 'healthy'), notifyHealthy)
       .when(Condition.stringEquals(`${at}.health.status`, 'degraded'), degraded)
       .when(Condition.stringEquals(`${at}.health.status`, 'superseded'), newerRelease)
@@ -432,14 +521,14 @@ class PromotionDefinition extends Construct {
       .otherwise(pollAgain);
     check.next(healthy);
 
-    const startWait = new Pass(this, `${s}-start-wait`, {
+    const startWait = new Pass(this, `${id}-start-wait`, {
       stateName: names.startWait,
       result: Result.fromObject({ attempt: 1, maxAttempts }),
       resultPath: `${at}.poll`,
     });
     startWait.next(check);
     const notifyCommitted = this.notifyTask(
-      `${s}-notify-committed`,
+      `${id}-notify-committed`,
       names.notifyCommitted,
       'committed',
       startWait,
@@ -450,7 +539,7 @@ class PromotionDefinition extends Construct {
     );
 
     const { repository, branch } = this.props.config.gitops;
-    const commit = new SqsSendMessage(this, `${s}-commit`, {
+    const commit = new SqsSendMessage(this, `${id}-commit`, {
       stateName: names.commit,
       queue: this.props.commitQueue,
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
@@ -470,6 +559,8 @@ class PromotionDefinition extends Construct {
           createIfMissing: stage.createIfMissing,
           ...(stage.valuesPath ? { valuesPath: stage.valuesPath } : {}),
           ...(stage.digestPath ? { digestPath: stage.digestPath } : {}),
+          // The committer admits this move back only because the run's input asks for exactly it.
+          ...(path.manualRollback ? { manualRollback: JsonPath.objectAt('$.rollback') } : {}),
         },
       }),
       taskTimeout: Timeout.duration(Duration.seconds(COMMIT_TIMEOUT_SECONDS)),
@@ -483,7 +574,7 @@ class PromotionDefinition extends Construct {
     });
     // A newer release already in the stage is not a failure: the run ends Superseded, no alarm.
     const notifySuperseded = this.notifyTask(
-      `${s}-notify-superseded`,
+      `${id}-notify-superseded`,
       names.notifySuperseded,
       'superseded',
       this.supersededState(),
@@ -500,19 +591,25 @@ class PromotionDefinition extends Construct {
     if (!requestApproval) {
       throw new Error(`stage ${s} has an approval but the stack created no request-approval function`);
     }
-    const notifyApproved = this.notifyTask(`${s}-notify-approved`, names.notifyApproved, 'approved', commit, {
-      stage: s,
-      detailPath: `${at}.approval`,
-    });
+    const notifyApproved = this.notifyTask(
+      `${id}-notify-approved`,
+      names.notifyApproved,
+      'approved',
+      commit,
+      {
+        stage: s,
+        detailPath: `${at}.approval`,
+      },
+    );
     const notifyRejected = this.notifyTask(
-      `${s}-notify-rejected`,
+      `${id}-notify-rejected`,
       names.notifyRejected,
       'rejected',
       this.rejectedState(),
       { stage: s, detailPath: '$.error' },
     );
     const notifyExpired = this.notifyTask(
-      `${s}-notify-expired`,
+      `${id}-notify-expired`,
       names.notifyExpired,
       'expired',
       this.expiredState(),
@@ -521,7 +618,7 @@ class PromotionDefinition extends Construct {
         detailPath: '$.error',
       },
     );
-    const awaitApproval = new LambdaInvoke(this, `${s}-await-approval`, {
+    const awaitApproval = new LambdaInvoke(this, `${id}-await-approval`, {
       stateName: names.awaitApproval,
       lambdaFunction: requestApproval,
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
@@ -533,6 +630,8 @@ class PromotionDefinition extends Construct {
         approvers: approval.approvers,
         timeoutSeconds: approval.timeout,
         stages: JsonPath.objectAt('$.stages'),
+        // The approval message asks to roll back, naming from → to and the reason.
+        ...(path.manualRollback ? { rollback: JsonPath.objectAt('$.rollback') } : {}),
       }),
       taskTimeout: Timeout.duration(Duration.seconds(approval.timeout)),
       resultPath: `${at}.approval`,
@@ -549,7 +648,7 @@ class PromotionDefinition extends Construct {
     // request-approval of a newer release of the app fails this older run's approval task.
     awaitApproval.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
     awaitApproval.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    awaitApproval.next(this.approvalCheck(s, notifyApproved));
+    awaitApproval.next(this.approvalCheck(s, notifyApproved, path));
     return awaitApproval;
   }
 
@@ -561,8 +660,8 @@ class PromotionDefinition extends Construct {
    * a missing field is a States.Runtime error, which no Catch would turn into an alert); only the
    * one positive rule leads on, so a case not listed fails closed.
    */
-  private approvalCheck(s: string, onApproved: State): State {
-    const names = stageStateNames(s);
+  private approvalCheck(s: string, onApproved: State, path: StagePath): State {
+    const { names, id } = path;
     const decision = `$.stages.${s}.approval.decision`;
     const by = `$.stages.${s}.approval.by`;
     const invalid = (id: string, stateName: string, cause: string) =>
@@ -572,16 +671,16 @@ class PromotionDefinition extends Construct {
         resultPath: '$.error',
       }).next(this.notifyFailed);
     const notApproved = invalid(
-      `${s}-not-approved`,
+      `${id}-not-approved`,
       names.notApproved,
       `${names.awaitApproval} answered without decision: approved; ${s} was not changed`,
     );
     const noApprover = invalid(
-      `${s}-no-approver`,
+      `${id}-no-approver`,
       names.noApprover,
       `${names.awaitApproval} answered approved without an approver (by); ${s} was not changed`,
     );
-    return new Choice(this, `${s}-approval-valid`, { stateName: names.approvalValid })
+    return new Choice(this, `${id}-approval-valid`, { stateName: names.approvalValid })
       .when(Condition.not(Condition.isPresent(decision)), notApproved)
       .when(Condition.not(Condition.isString(decision)), notApproved)
       .when(Condition.not(Condition.stringEquals(decision, 'approved')), notApproved)

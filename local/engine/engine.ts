@@ -11,14 +11,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
 import type { HandlerName } from '../../shared/contracts/handlers.js';
-import {
-  type CfnTemplate,
-  LOCAL_AWS,
-  type LocalDefinition,
-  loadDefinition,
-  statesOf,
-  type TaskBinding,
-} from './definition.js';
+import { type CfnTemplate, LOCAL_AWS, type LocalDefinition, loadDefinition, statesOf } from './definition.js';
 import {
   ExecutionAlreadyExistsError,
   ExecutionDoesNotExistError,
@@ -26,36 +19,20 @@ import {
   InvalidExecutionInputError,
   InvalidNameError,
   LocalDefinitionError,
-  TaskFailure,
 } from './errors.js';
 import { LocalFifoQueue, type QueueActivity, type QueuedMessage } from './fifo-queue.js';
-import { ExecutionHistory, type LocalHistoryEvent, type TaskAttempt } from './history.js';
-import type { JsonValue, RunOptions } from './interpreter-events.js';
-import {
-  type InvokeOutcome,
-  invokeInProcess,
-  type LocalHandler,
-  type LocalHandlers,
-  lambdaErrorCause,
-} from './lambda.js';
+import { ExecutionHistory, type LocalHistoryEvent } from './history.js';
+import type { EventLog, JsonValue, RunOptions } from './interpreter-events.js';
+import { invokeInProcess, type LocalHandler, type LocalHandlers } from './lambda.js';
 import { prepareForRun } from './run-definition.js';
-import { MAX_TIMER_MS, TokenRegistry } from './token-registry.js';
+import { createTaskRunner, type TaskRunnerDeps, type WaitingTask } from './task-runner.js';
 
-/** How long things take in a local run. Leave a field out for AWS's timing. */
-export interface LocalTiming {
-  /** Every Wait state waits this long instead (0 in tests, a second or two in the sandbox). */
-  readonly waitSeconds?: number;
-  /** Every Retry waits this long between attempts instead of IntervalSeconds × BackoffRate. */
-  readonly retryIntervalMs?: number;
-  /** Multiplies every Task's TimeoutSeconds (e.g. 1/3600 makes a 24 h approval expire in 24 s). @default 1 */
-  readonly taskTimeoutScale?: number;
-  /** A Task's timeout in milliseconds, by state name; wins over the scale. */
-  readonly taskTimeoutsMs?: Readonly<Record<string, number>>;
-  /** How long a failed queue message stays invisible before it is received again. @default 0 */
-  readonly redeliveryDelayMs?: number;
-  /** Receives before a failed queue message is dead-lettered. @default the queue's redrive policy, else 5 */
-  readonly maxReceiveCount?: number;
-}
+export type { WaitingTask } from './task-runner.js';
+
+import { type LocalTiming, timeoutMs, timingOverrides } from './timing.js';
+import { TokenRegistry } from './token-registry.js';
+
+export type { LocalTiming } from './timing.js';
 
 export interface LocalEngineOptions {
   /** The synthesized CloudFormation template (`synthesizeTemplate(config)`). */
@@ -97,6 +74,13 @@ export interface DeadLetter {
   readonly message: QueuedMessage;
 }
 
+/** A message for one of the engine's queues from outside the state machine. */
+export interface OutsideMessage {
+  readonly body: string;
+  readonly groupId?: string;
+  readonly deduplicationId?: string;
+}
+
 export interface EngineEvents {
   event: EngineHistoryEvent;
   queue: QueueActivity;
@@ -118,6 +102,13 @@ export interface LocalEngine {
   ): Promise<ExecutionDescription>;
   describeExecution(nameOrArn: string): ExecutionDescription;
   history(nameOrArn: string): LocalHistoryEvent[];
+  /** The tasks whose token the execution waits on now (empty when it waits on none). */
+  waitingTasks(nameOrArn: string): WaitingTask[];
+  /**
+   * SendMessage to one of the engine's queues (by name, URL or `shiplane:queue` role) from another
+   * sender than the state machine: delivered to the queue's consumer like the state machine's own.
+   */
+  sendMessage(queue: string, message: OutsideMessage): { messageId: string; sequenceNumber: string };
   listExecutions(filter?: { status?: ExecutionStatus }): ExecutionListItem[];
   /** Messages the commit queue gave up on. */
   deadLetters(): DeadLetter[];
@@ -141,6 +132,8 @@ interface Execution {
   cause?: string;
   stopDetails: { error?: string; cause?: string };
   readonly history: ExecutionHistory;
+  /** The `.waitForTaskToken` tasks parked now, by token. */
+  readonly waiting: Map<string, WaitingTask>;
   abort: () => void;
   done: Promise<ExecutionDescription>;
 }
@@ -191,33 +184,18 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   };
 
   let stopped = false;
-  const queues = new Map<string, LocalFifoQueue>();
-  for (const binding of loaded.tasks.values()) {
-    if (binding.kind !== 'sqs-send' || queues.has(binding.queue.url)) continue;
-    const { consumer } = binding.queue;
-    const handler = handlerFor(consumer.function.handler as HandlerName);
-    queues.set(
-      binding.queue.url,
-      new LocalFifoQueue({
-        queue: binding.queue,
-        consumer,
-        invoke: (event: SQSEvent) => invokeInProcess(handler, consumer.function, event),
-        ...(timing.redeliveryDelayMs !== undefined ? { redeliveryDelayMs: timing.redeliveryDelayMs } : {}),
-        ...(timing.maxReceiveCount !== undefined ? { maxReceiveCount: timing.maxReceiveCount } : {}),
-        onActivity: (activity) => emit('queue', activity),
-      }),
-    );
-  }
-
-  const waitTimeOverrides: Record<string, number> = {};
-  const retryIntervalOverrides: Record<string, number> = {};
-  for (const [name, state] of states) {
-    if (state.Type === 'Wait' && timing.waitSeconds !== undefined)
-      waitTimeOverrides[name] = timing.waitSeconds * 1000;
-    if (Array.isArray(state.Retry) && timing.retryIntervalMs !== undefined) {
-      retryIntervalOverrides[name] = timing.retryIntervalMs;
-    }
-  }
+  const queues = createQueues(loaded, handlerFor, timing, (activity) => emit('queue', activity));
+  const { waitTimeOverrides, retryIntervalOverrides } = timingOverrides(states, timing);
+  const taskDeps: TaskRunnerDeps = {
+    tokens,
+    queues,
+    handlerFor,
+    timing,
+    declaredTimeout: (state) => {
+      const declared = states.get(state)?.TimeoutSeconds;
+      return typeof declared === 'number' ? declared : undefined;
+    },
+  };
 
   function find(nameOrArn: string): Execution {
     const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':').pop() ?? '') : nameOrArn;
@@ -226,149 +204,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     return execution;
   }
 
-  function describe(execution: Execution): ExecutionDescription {
-    return {
-      executionArn: execution.arn,
-      stateMachineArn: loaded.stateMachine.arn,
-      name: execution.name,
-      status: execution.status,
-      startDate: execution.startDate,
-      input: execution.inputText,
-      inputDetails: { included: true },
-      ...(execution.stopDate ? { stopDate: execution.stopDate } : {}),
-      ...(execution.output !== undefined
-        ? { output: execution.output, outputDetails: { included: true } }
-        : {}),
-      ...(execution.error !== undefined ? { error: execution.error } : {}),
-      ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
-      redriveCount: 0,
-    };
-  }
-
-  /** The Task wrapper the interpreter calls for `binding`, bound to one execution. */
-  function taskRunner(binding: TaskBinding, execution: Execution) {
-    const resourceType = binding.kind === 'sqs-send' ? 'sqs' : 'lambda';
-    const resource =
-      binding.kind === 'lambda-arn'
-        ? binding.resource
-        : binding.resource.replace(/^arn:aws:states:::[^:]+:/, '');
-    const declared = states.get(binding.state)?.TimeoutSeconds;
-    const timeout = timeoutMs(timing, binding.state, typeof declared === 'number' ? declared : undefined);
-
-    // Runs synchronously up to its first await: the interpreter calls it right after building the input,
-    // so the token claimed here is the one that input read.
-    return async (input: JsonValue): Promise<JsonValue> => {
-      if (execution.stopping) throw new ExecutionStoppedSignal();
-      const attempt = execution.history.beginAttempt(binding.state, resourceType, resource);
-      const params = (
-        typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}
-      ) as Record<string, unknown>;
-      attempt.add({
-        type: 'TaskScheduled',
-        taskScheduledEventDetails: {
-          resourceType,
-          resource,
-          region: LOCAL_AWS.region,
-          parameters: JSON.stringify(input),
-          ...(typeof declared === 'number' ? { timeoutInSeconds: declared } : {}),
-        },
-      });
-      attempt.add({ type: 'TaskStarted', taskStartedEventDetails: { resourceType, resource } });
-      // Claimed by every Task, so a token a task without .waitForTaskToken read is never handed on.
-      const claimed = tokens.claim(execution.name);
-      const token = binding.waitForTaskToken ? claimed : undefined;
-      if (binding.waitForTaskToken && !token) {
-        return fail(
-          attempt,
-          'States.Runtime',
-          `state "${binding.state}" waits for a task token but never passes $$.Task.Token`,
-        );
-      }
-      const parked = token
-        ? tokens.park(token, execution.name, binding.state, timeout ?? MAX_TIMER_MS)
-        : undefined;
-
-      let submitted: unknown;
-      if (binding.kind === 'sqs-send') {
-        const queue = queues.get(binding.queue.url)!;
-        const body =
-          typeof params.MessageBody === 'string'
-            ? params.MessageBody
-            : JSON.stringify(params.MessageBody ?? null);
-        try {
-          const sent = queue.send({
-            body,
-            groupId: typeof params.MessageGroupId === 'string' ? params.MessageGroupId : undefined,
-            deduplicationId:
-              typeof params.MessageDeduplicationId === 'string' ? params.MessageDeduplicationId : undefined,
-          });
-          submitted = {
-            ...sent,
-            SdkHttpMetadata: { HttpStatusCode: 200 },
-            SdkResponseMetadata: { RequestId: randomUUID() },
-          };
-        } catch (error) {
-          if (token) tokens.close(token);
-          return fail(attempt, (error as Error).name, (error as Error).message);
-        }
-      } else {
-        const handler = handlerFor(binding.function.handler);
-        const event = binding.kind === 'lambda-invoke' ? (params.Payload ?? null) : input;
-        const outcome: InvokeOutcome = await invokeInProcess(handler, binding.function, event);
-        if (execution.stopping) throw new ExecutionStoppedSignal();
-        if (!outcome.ok) {
-          // The function failed before anyone answered the token: the task fails with the function's error.
-          if (!token || tokens.isWaiting(token)) {
-            if (token) tokens.close(token);
-            return fail(attempt, outcome.errorType, lambdaErrorCause(outcome));
-          }
-        }
-        if (binding.kind === 'lambda-arn' && outcome.ok) {
-          attempt.add({
-            type: 'TaskSucceeded',
-            taskSucceededEventDetails: { resourceType, resource, output: JSON.stringify(outcome.payload) },
-          });
-          return outcome.payload as JsonValue;
-        }
-        submitted = {
-          ExecutedVersion: '$LATEST',
-          Payload: outcome.ok ? outcome.payload : null,
-          SdkHttpMetadata: { HttpStatusCode: 200 },
-          SdkResponseMetadata: { RequestId: outcome.requestId },
-          StatusCode: 200,
-        };
-      }
-
-      if (!parked) {
-        attempt.add({
-          type: 'TaskSucceeded',
-          taskSucceededEventDetails: { resourceType, resource, output: JSON.stringify(submitted) },
-        });
-        return submitted as JsonValue;
-      }
-      attempt.add({
-        type: 'TaskSubmitted',
-        taskSubmittedEventDetails: { resourceType, resource, output: JSON.stringify(submitted) },
-      });
-      try {
-        const output = await parked;
-        attempt.add({
-          type: 'TaskSucceeded',
-          taskSucceededEventDetails: { resourceType, resource, output: JSON.stringify(output) },
-        });
-        return output as JsonValue;
-      } catch (error) {
-        if (error instanceof ExecutionStoppedSignal) throw error;
-        const failure = error as TaskFailure;
-        return fail(attempt, failure.name, failure.message);
-      }
-    };
-
-    function fail(attempt: TaskAttempt, error: string, cause: string): never {
-      attempt.add({ type: 'TaskFailed', taskFailedEventDetails: { resourceType, resource, error, cause } });
-      throw new TaskFailure(error, cause);
-    }
-  }
+  const describe = (execution: Execution) => describeExecution(execution, loaded.stateMachine.arn);
 
   function start(input: unknown, requestedName?: string): StartedExecution {
     if (stopped) throw new Error('the local engine has stopped; create a new one to start executions');
@@ -378,14 +214,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         `execution name ${JSON.stringify(name)} must be 1–80 characters without whitespace or special ones`,
       );
     }
-    let inputText: string;
-    let inputJson: JsonValue;
-    try {
-      inputText = input === undefined ? '{}' : JSON.stringify(input);
-      inputJson = JSON.parse(inputText) as JsonValue;
-    } catch (error) {
-      throw new InvalidExecutionInputError(`execution input is not JSON: ${(error as Error).message}`);
-    }
+    const { inputText, inputJson } = executionInput(input);
     const existing = executions.get(name);
     if (existing) {
       // Step Functions: same name and input while running is the same execution; anything else is an error.
@@ -411,6 +240,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         (event) => emit('event', { executionArn: arn, name, event }),
         () => execution.stopDetails,
       ),
+      waiting: new Map(),
       abort: () => undefined,
       done: Promise.resolve(undefined as never),
     };
@@ -418,24 +248,15 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
 
     const taskResourceLocalHandlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
     for (const binding of loaded.tasks.values()) {
-      taskResourceLocalHandlers[binding.state] = taskRunner(binding, execution);
+      taskResourceLocalHandlers[binding.state] = createTaskRunner(binding, execution, taskDeps);
     }
-    const context = {
-      Execution: { Id: arn, Name: name, RoleArn: roleArn, RedriveCount: 0 },
-      StateMachine: { Id: loaded.stateMachine.arn, Name: loaded.stateMachine.name },
-      // Read while the state builds its input, which is when it was entered; RetryCount stays 0.
-      State: {
-        get EnteredTime() {
-          return new Date().toISOString();
-        },
-        RetryCount: 0,
-      },
-      Task: {
-        get Token() {
-          return tokens.mint(name);
-        },
-      },
-    };
+    const context = contextObject({
+      arn,
+      name,
+      roleArn,
+      stateMachine: loaded.stateMachine,
+      taskToken: () => tokens.mint(name),
+    });
     const runOptions: RunOptions = {
       overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
       context,
@@ -444,28 +265,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     execution.abort = run.abort;
     // The outcome is read from the event log; the result promise only needs a handler.
     run.result.catch(() => undefined);
-    execution.done = (async () => {
-      for await (const event of run.eventLogs) {
-        execution.history.consume(event);
-        switch (event.type) {
-          case 'ExecutionSucceeded':
-            close(execution, 'SUCCEEDED', { output: JSON.stringify(event.output ?? null) });
-            break;
-          case 'ExecutionFailed': {
-            const failed = execution.history.events.at(-1)?.executionFailedEventDetails;
-            close(execution, 'FAILED', { error: failed?.error ?? event.Error, cause: failed?.cause ?? '' });
-            break;
-          }
-          case 'ExecutionAborted':
-            close(execution, 'ABORTED', execution.stopDetails);
-            break;
-          case 'ExecutionTimeout':
-            close(execution, 'TIMED_OUT', {});
-            break;
-        }
-      }
-      return describe(execution);
-    })();
+    execution.done = followEventLog(execution, run.eventLogs, close).then(() => describe(execution));
     return handleOf(execution);
   }
 
@@ -481,15 +281,6 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     if (details.cause !== undefined) execution.cause = details.cause;
     execution.stopping = true;
     tokens.closeExecution(execution.name, new ExecutionStoppedSignal());
-  }
-
-  function handleOf(execution: Execution): StartedExecution {
-    return {
-      executionArn: execution.arn,
-      name: execution.name,
-      startDate: execution.startDate,
-      done: execution.done,
-    };
   }
 
   const engine: LocalEngine = {
@@ -516,6 +307,19 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     },
     describeExecution: (nameOrArn) => describe(find(nameOrArn)),
     history: (nameOrArn) => [...find(nameOrArn).history.events],
+    waitingTasks(nameOrArn) {
+      const { waiting } = find(nameOrArn);
+      // A token that timed out or was closed is never answered (its promise stays pending): drop it.
+      for (const token of waiting.keys()) if (!tokens.isWaiting(token)) waiting.delete(token);
+      return [...waiting.values()];
+    },
+    sendMessage(queueId, message) {
+      const named = loaded.queues.find((q) => q.name === queueId || q.url === queueId || q.role === queueId);
+      const queue = named ? queues.get(named.url) : undefined;
+      if (!queue) throw new Error(`the local engine has no queue ${queueId} with a consumer`);
+      const sent = queue.send(message);
+      return { messageId: sent.MessageId, sequenceNumber: sent.SequenceNumber };
+    },
     listExecutions(filter = {}) {
       return [...executions.values()]
         .filter((e) => !filter.status || e.status === filter.status)
@@ -550,16 +354,103 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   return engine;
 }
 
-/** A Task's effective timeout: an override, the declared one scaled, or none (AWS has no default). */
-function timeoutMs(
-  timing: LocalTiming,
-  state: string,
-  declaredSeconds: number | undefined,
-): number | undefined {
-  const override = timing.taskTimeoutsMs?.[state];
-  if (override !== undefined) return override;
-  if (declaredSeconds === undefined) return undefined;
-  return declaredSeconds * 1000 * (timing.taskTimeoutScale ?? 1);
+function handleOf(execution: Execution): StartedExecution {
+  return {
+    executionArn: execution.arn,
+    name: execution.name,
+    startDate: execution.startDate,
+    done: execution.done,
+  };
+}
+
+/** DescribeExecution's answer for an execution. */
+function describeExecution(execution: Execution, stateMachineArn: string): ExecutionDescription {
+  return {
+    executionArn: execution.arn,
+    stateMachineArn,
+    name: execution.name,
+    status: execution.status,
+    startDate: execution.startDate,
+    input: execution.inputText,
+    inputDetails: { included: true },
+    ...(execution.stopDate ? { stopDate: execution.stopDate } : {}),
+    ...(execution.output !== undefined
+      ? { output: execution.output, outputDetails: { included: true } }
+      : {}),
+    ...(execution.error !== undefined ? { error: execution.error } : {}),
+    ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
+    redriveCount: 0,
+  };
+}
+
+/** The input as JSON text (as DescribeExecution shows it) and as the value the interpreter runs on. */
+function executionInput(input: unknown): { inputText: string; inputJson: JsonValue } {
+  try {
+    const inputText = input === undefined ? '{}' : JSON.stringify(input);
+    return { inputText, inputJson: JSON.parse(inputText) as JsonValue };
+  } catch (error) {
+    throw new InvalidExecutionInputError(`execution input is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** The context object (`$$`) of one execution. */
+function contextObject(of: {
+  readonly arn: string;
+  readonly name: string;
+  readonly roleArn: string;
+  readonly stateMachine: { readonly arn: string; readonly name: string };
+  /** `$$.Task.Token`: read while a state builds its input. */
+  readonly taskToken: () => string;
+}) {
+  return {
+    Execution: { Id: of.arn, Name: of.name, RoleArn: of.roleArn, RedriveCount: 0 },
+    StateMachine: { Id: of.stateMachine.arn, Name: of.stateMachine.name },
+    // Read while the state builds its input, which is when it was entered; RetryCount stays 0.
+    State: {
+      get EnteredTime() {
+        return new Date().toISOString();
+      },
+      RetryCount: 0,
+    },
+    Task: {
+      get Token() {
+        return of.taskToken();
+      },
+    },
+  };
+}
+
+type CloseExecution = (
+  execution: Execution,
+  status: ExecutionStatus,
+  details: { output?: string; error?: string; cause?: string },
+) => void;
+
+/** Records the interpreter's events in the execution's history and closes it on the final one. */
+async function followEventLog(
+  execution: Execution,
+  eventLogs: AsyncIterable<EventLog>,
+  close: CloseExecution,
+): Promise<void> {
+  for await (const event of eventLogs) {
+    execution.history.consume(event);
+    switch (event.type) {
+      case 'ExecutionSucceeded':
+        close(execution, 'SUCCEEDED', { output: JSON.stringify(event.output ?? null) });
+        break;
+      case 'ExecutionFailed': {
+        const failed = execution.history.events.at(-1)?.executionFailedEventDetails;
+        close(execution, 'FAILED', { error: failed?.error ?? event.Error, cause: failed?.cause ?? '' });
+        break;
+      }
+      case 'ExecutionAborted':
+        close(execution, 'ABORTED', execution.stopDetails);
+        break;
+      case 'ExecutionTimeout':
+        close(execution, 'TIMED_OUT', {});
+        break;
+    }
+  }
 }
 
 /** Definitions already validated in this process; validation compiles JSON schemas and takes ~200 ms. */
@@ -603,4 +494,31 @@ function requireHandlers(
     if (!handler) throw new LocalDefinitionError(`no local handler ${name}`);
     return handler;
   };
+}
+
+/** One local FIFO queue per queue the definition sends to, consumed by its handler in-process. */
+function createQueues(
+  loaded: LocalDefinition,
+  handlerFor: (name: HandlerName) => LocalHandler,
+  timing: LocalTiming,
+  onActivity: (activity: QueueActivity) => void,
+): Map<string, LocalFifoQueue> {
+  const queues = new Map<string, LocalFifoQueue>();
+  for (const binding of loaded.tasks.values()) {
+    if (binding.kind !== 'sqs-send' || queues.has(binding.queue.url)) continue;
+    const { consumer } = binding.queue;
+    const handler = handlerFor(consumer.function.handler as HandlerName);
+    queues.set(
+      binding.queue.url,
+      new LocalFifoQueue({
+        queue: binding.queue,
+        consumer,
+        invoke: (event: SQSEvent) => invokeInProcess(handler, consumer.function, event),
+        ...(timing.redeliveryDelayMs !== undefined ? { redeliveryDelayMs: timing.redeliveryDelayMs } : {}),
+        ...(timing.maxReceiveCount !== undefined ? { maxReceiveCount: timing.maxReceiveCount } : {}),
+        onActivity,
+      }),
+    );
+  }
+  return queues;
 }

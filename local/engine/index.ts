@@ -15,8 +15,9 @@ export type {
   ExecutionDescription,
   LocalEngine,
   LocalEngineOptions,
-  LocalTiming,
+  OutsideMessage,
   StartedExecution,
+  WaitingTask,
 } from './engine.js';
 export { createLocalEngine } from './engine.js';
 export {
@@ -33,3 +34,4 @@ export type { LocalHistoryEvent } from './history.js';
 export type { LocalHandler, LocalHandlers } from './lambda.js';
 export { lambdaContext } from './lambda.js';
 export { engineRunStatus } from './run-status.js';
+export type { LocalTiming } from './timing.js';

@@ -1,7 +1,8 @@
 /**
  * Reads runs from a running sandbox through its JSON API, answering the same questions as the
  * Step Functions reader, so `shiplane runs --sandbox URL` and `shiplane show --sandbox URL` print
- * exactly what they print for a deployed stack; `shiplane retry --sandbox URL` retries a run there.
+ * exactly what they print for a deployed stack; `shiplane retry --sandbox URL` retries a run there
+ * and `shiplane rollback --sandbox URL` starts a manual rollback there.
  */
 import {
   type ExecutionDetail,
@@ -11,6 +12,7 @@ import {
 } from '../../shared/adapters/aws/executions.js';
 import { TerminalError } from '../../shared/errors.js';
 import type { RetryResult } from '../../shared/recovery/retry-run.js';
+import type { RollbackRequest, RollbackResult } from '../../shared/recovery/rollback-run.js';
 
 export class SandboxUnreachableError extends TerminalError {
   override name = 'SandboxUnreachableError';
@@ -96,20 +98,22 @@ export function sandboxExecutions(baseUrl: string): ExecutionReader {
   };
 }
 
-/**
- * `shiplane retry --sandbox`: asks the sandbox at `baseUrl` to retry a run
- * (`POST /api/executions/{name}/retry`); the sandbox answers with the same result a deployed stack gives.
- */
-export async function sandboxRetry(baseUrl: string, name: string): Promise<RetryResult> {
+/** POSTs JSON to the sandbox; answers the parsed body when its `result` is one of `results`. */
+async function postToSandbox<T extends { result: string }>(
+  baseUrl: string,
+  path: string,
+  payload: unknown,
+  results: readonly T['result'][],
+  what: string,
+): Promise<T> {
   const base = baseUrl.replace(/\/+$/, '');
-  const path = `/api/executions/${encodeURIComponent(name)}/retry`;
   let response: Response;
   try {
     // A JSON body and type: the sandbox's POST endpoints take nothing else.
     response = await fetch(`${base}${path}`, {
       method: 'POST',
       headers: { accept: 'application/json', 'content-type': 'application/json' },
-      body: '{}',
+      body: JSON.stringify(payload),
     });
   } catch (error) {
     throw new SandboxUnreachableError(
@@ -120,7 +124,7 @@ export async function sandboxRetry(baseUrl: string, name: string): Promise<Retry
     );
   }
   const text = await response.text();
-  let body: Partial<RetryResult> & { message?: unknown };
+  let body: { result?: unknown; message?: unknown };
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
@@ -128,10 +132,41 @@ export async function sandboxRetry(baseUrl: string, name: string): Promise<Retry
       `${base}${path} did not answer JSON (HTTP ${response.status}); is it a sandbox?`,
     );
   }
-  if (body.result === 'started' || body.result === 'refused' || body.result === 'not-found') {
-    return body as RetryResult;
-  }
+  if ((results as readonly unknown[]).includes(body.result)) return body as T;
   throw new SandboxUnreachableError(
-    `the sandbox at ${base} could not retry ${name} (HTTP ${response.status}): ${typeof body.message === 'string' ? body.message : text.slice(0, 200)}`,
+    `the sandbox at ${base} could not ${what} (HTTP ${response.status}): ${typeof body.message === 'string' ? body.message : text.slice(0, 200)}`,
+  );
+}
+
+/**
+ * `shiplane retry --sandbox`: asks the sandbox at `baseUrl` to retry a run
+ * (`POST /api/executions/{name}/retry`); the sandbox answers with the same result a deployed stack gives.
+ */
+export function sandboxRetry(baseUrl: string, name: string): Promise<RetryResult> {
+  return postToSandbox<RetryResult>(
+    baseUrl,
+    `/api/executions/${encodeURIComponent(name)}/retry`,
+    {},
+    ['started', 'refused', 'not-found'],
+    `retry ${name}`,
+  );
+}
+
+/**
+ * `shiplane rollback --sandbox`: asks the sandbox at `baseUrl` to start a manual rollback
+ * (`POST /api/rollback`); it answers with the same result a deployed stack gives.
+ */
+export function sandboxRollback(baseUrl: string, request: RollbackRequest): Promise<RollbackResult> {
+  return postToSandbox<RollbackResult>(
+    baseUrl,
+    '/api/rollback',
+    {
+      app: request.app,
+      stage: request.stage,
+      ...(request.to !== undefined ? { to: request.to } : {}),
+      ...(request.reason !== undefined ? { reason: request.reason } : {}),
+    },
+    ['started', 'refused', 'invalid'],
+    `roll back ${request.app} in ${request.stage}`,
   );
 }

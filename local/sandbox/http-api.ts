@@ -21,19 +21,6 @@ function requestTime(date: Date): string {
   )}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-/** Reads a request body completely, as bytes (the Slack signature is over the raw body). */
-export async function readBody(request: IncomingMessage, limit = 1_000_000): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    size += buffer.length;
-    if (size > limit) throw new Error(`request body over ${limit} bytes`);
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 export interface HttpApiEventOptions {
   /** The route the API maps to the function, e.g. `POST /slack/interactions`. */
   readonly routeKey: string;

@@ -3,15 +3,31 @@
  * the real handlers, against the endpoints the config names, with the Slack interaction endpoint
  * served on 127.0.0.1 while the run waits for a decision.
  */
-import type { RunSummaryJson, ValidatedRun } from '../../cli/commands/run.js';
-import type { Io } from '../../cli/io.js';
+import type { EcrImageActionEvent } from '../../functions/intake/schema.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
+import type { Config } from '../../shared/config/schema.js';
+import type { RunOutcome } from '../../shared/contracts/tasks.js';
 import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
+import type { Io } from '../io.js';
 import { sqsEventOf } from './ecr-push.js';
 import { callbackReporter, createLocalRuntime } from './runtime.js';
-import { settled } from './sandbox.js';
 import { startSandboxServer } from './server.js';
+import { settled } from './settled.js';
 import { createTimelinePrinter } from './terminal.js';
+
+/** A run the CLI has checked: a valid config and the ECR event to promote. */
+export interface LocalPromotionRequest {
+  readonly config: Config;
+  readonly event: EcrImageActionEvent;
+}
+
+/** The last line of `shiplane run --json`. */
+export interface RunSummaryJson {
+  readonly execution: string | null;
+  readonly status: string | null;
+  readonly outcome: RunOutcome | 'ignored';
+  readonly stages: ReadonlyArray<{ readonly name: string; readonly commit: string | null }>;
+}
 
 export interface LocalPromotionOptions {
   readonly port: number;
@@ -25,19 +41,20 @@ export interface LocalPromotionOptions {
 
 /** Runs the promotion the event asks for and returns the summary `--json` prints. */
 export async function runLocalPromotion(
-  validated: ValidatedRun,
+  validated: LocalPromotionRequest,
   options: LocalPromotionOptions,
 ): Promise<RunSummaryJson> {
   const { config } = validated;
   const { io } = options;
-  const runtime = createLocalRuntime({
+  // Before the runtime starts: a missing secret must not leave its local DynamoDB listening.
+  const signingSecret = await createSecretResolver({ env: options.env })(config.slack.signingSecret);
+  const runtime = await createLocalRuntime({
     config,
     resolveSecret: createSecretResolver({ env: options.env }),
     ...(options.pollSeconds !== undefined ? { timing: { waitSeconds: options.pollSeconds } } : {}),
     reporter: callbackReporter((message) => io.err(`! ${message}`)),
     onAlert: (alert) => io.err(`alert (SNS topic, not sent locally): ${alert.subject}`),
   });
-  const signingSecret = await createSecretResolver({ env: options.env })(config.slack.signingSecret);
   let server: Awaited<ReturnType<typeof startSandboxServer>> | undefined;
   const off = runtime.engine.on(
     'event',

@@ -2,9 +2,10 @@
  * Shiplane on one machine: the synthesized state machine in the local engine, with the REAL handlers
  * and their dependencies built by the same wiring as in Lambda (shared/wiring: the same clients,
  * timeouts and retries), against the endpoints a config names (stand-ins in the sandbox; real
- * services for `shiplane run`). Only what has no local equivalent changes: the approvals table and
- * the release claims are in memory, task tokens and runs go to the engine, the SNS alert topic is a
- * callback, and nothing reads ECR.
+ * services for `shiplane run`). The approvals table (approvals, threads, release claims) is the
+ * deployed DynamoDB adapter against a local DynamoDB (dynalite on 127.0.0.1). Only what has no local
+ * equivalent changes: task tokens and runs go to the engine, the SNS alert topic is a callback, and
+ * nothing reads ECR.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
@@ -18,12 +19,12 @@ import { createRequestApprovalHandler } from '../../functions/request-approval/h
 import { createSecretSyncHandler } from '../../functions/secret-sync/handler.js';
 import { createSlackInteractionHandler } from '../../functions/slack-interaction/handler.js';
 import { synthesizeTemplate } from '../../infra/synth.js';
+import { type ApprovalsStore, dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { type CommitQueue, deduplicationId, messageGroupId } from '../../shared/adapters/aws/commit-queue.js';
+import { dynamoReleaseClaims } from '../../shared/adapters/aws/release-claims.js';
 import type { SecretResolver } from '../../shared/adapters/aws/secrets.js';
 import type { StartExecution } from '../../shared/adapters/aws/step-functions.js';
 import { RECENT_RUN_EVENTS, type TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
-import { memoryReleaseClaims } from '../../shared/adapters/memory/release-claims.js';
-import { memoryApprovalsStore } from '../../shared/approvals/memory-store.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { HandlerName } from '../../shared/contracts/handlers.js';
 import type { CommitRequest } from '../../shared/contracts/tasks.js';
@@ -38,6 +39,7 @@ import { notifyDeps } from '../../shared/wiring/notify.js';
 import { requestApprovalDeps } from '../../shared/wiring/request-approval.js';
 import { secretSyncDeps } from '../../shared/wiring/secret-sync.js';
 import { slackInteractionDeps } from '../../shared/wiring/slack-interaction.js';
+import { type LocalDynamo, startLocalDynamo } from '../dynamodb/local-dynamo.js';
 import {
   createLocalEngine,
   ExecutionAlreadyExistsError,
@@ -76,7 +78,7 @@ export interface PushOutcome {
 
 export interface LocalRuntime {
   readonly engine: LocalEngine;
-  readonly store: ReturnType<typeof memoryApprovalsStore>;
+  readonly store: ApprovalsStore;
   /** The Slack interaction endpoint's handler (API Gateway HTTP API v2 events). */
   readonly interaction: ReturnType<typeof createSlackInteractionHandler>;
   /**
@@ -101,11 +103,24 @@ export function callbackReporter(warn: (message: string) => void): Reporter {
   };
 }
 
-/** Builds the engine around the real handlers. Synthesizes the stack: takes a few seconds. */
-export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
+/**
+ * Builds the engine around the real handlers, with the approvals table in a local DynamoDB that
+ * `stop()` closes. Synthesizes the stack: takes a few seconds.
+ */
+export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const dynamo = await startLocalDynamo();
+  try {
+    return localRuntime(options, dynamo);
+  } catch (error) {
+    await dynamo.close();
+    throw error;
+  }
+}
+
+function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalRuntime {
   const { config, resolveSecret } = options;
   const reporter = options.reporter ?? callbackReporter(() => undefined);
-  const store = memoryApprovalsStore();
+  const store = dynamoApprovalsStore(dynamo.client, dynamo.tableName);
   const now = () => new Date();
   const publishAlert = options.onAlert
     ? async (alert: Alert) => {
@@ -204,8 +219,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       throw error;
     }
   };
-  // No DynamoDB locally: released tags are claimed in memory, under the same first-digest-wins rule.
-  const claims = memoryReleaseClaims();
+  const claims = dynamoReleaseClaims(dynamo.client, dynamo.tableName);
   const releaseClaims: ReleaseClaims = {
     async claim(request) {
       const claim = await claims.claim(request);
@@ -265,8 +279,12 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     },
     commitsSettled: () => queue,
     async stop() {
-      await started.stop();
-      await queue;
+      try {
+        await started.stop();
+        await queue;
+      } finally {
+        await dynamo.close();
+      }
     },
   };
 }

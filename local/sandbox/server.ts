@@ -10,6 +10,8 @@
  *                                      (`?history=false` leaves the raw events out)
  * - `POST /api/executions/{name}/retry`  `shiplane retry`: starts the run again as `{name}-r2`, …
  *                                      (200 started, 409 refused, 404 no such run)
+ * - `POST /api/rollback` `{app, stage, to?, reason?}`  `shiplane rollback`: starts a manual
+ *                                      rollback run (200 started, 409 refused, 400 unknown app or stage)
  * - `POST /api/push`    `{app, tag}`   simulates an ECR push through the intake handler
  * - `POST /api/slack/click` `{ts, actionId, value?, user}`  clicks a message button: the server
  *                                      plays Slack, signs a `block_actions` request and posts it
@@ -25,14 +27,15 @@
  * `Sec-Fetch-Site`), this very origin. Clients outside a browser (the CLI, tests) send neither.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { ExecutionDetail, ExecutionListItem } from '../../shared/adapters/aws/executions.js';
 import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
 import { nextStep, runEndingOf } from '../../shared/domain/next-step.js';
 import type { RetryResult } from '../../shared/recovery/retry-run.js';
-import { lambdaContext, readBody, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
+import type { RollbackRequest, RollbackResult } from '../../shared/recovery/rollback-run.js';
+import { HttpError, readBody, sendJson as sendJsonReply, startHttpServer } from '../http/index.js';
+import { lambdaContext, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
 import { type ClickResult, type SlackMessageLike, type SlackUser, sendClick } from './slack-click.js';
 
 export const INTERACTION_PATH = '/slack/interactions';
@@ -103,6 +106,8 @@ export interface ConsoleBackend {
   push(app: string, tag: string): Promise<PushAnswer>;
   /** `shiplane retry --sandbox`: starts a failed, rejected or expired run again. */
   retry?(name: string): Promise<RetryResult>;
+  /** `shiplane rollback --sandbox`: starts a manual rollback of one app's stage. */
+  rollback?(request: RollbackRequest): Promise<RollbackResult>;
 }
 
 export interface SandboxServerOptions {
@@ -125,15 +130,6 @@ export interface SandboxServer {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const CONSOLE_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -145,6 +141,11 @@ const CONSOLE_DIR = new URL('../console/', import.meta.url);
 const EXECUTION_PATH = /^\/api\/executions\/([^/]+)$/;
 const RETRY_PATH = /^\/api\/executions\/([^/]+)\/retry$/;
 const RETRY_STATUS: Record<RetryResult['result'], number> = { started: 200, refused: 409, 'not-found': 404 };
+const ROLLBACK_STATUS: Record<RollbackResult['result'], number> = {
+  started: 200,
+  refused: 409,
+  invalid: 400,
+};
 
 /** The `Host` values that name this machine on `port`. */
 export function consoleHosts(port: number, host = '127.0.0.1'): Set<string> {
@@ -176,10 +177,9 @@ export function refusalOf(
   return undefined;
 }
 
+/** The console polls; nothing it reads may come from a cache. */
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response
-    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
-    .end(JSON.stringify(body));
+  sendJsonReply(response, status, body, { 'cache-control': 'no-store' });
 }
 
 async function jsonBody(request: IncomingMessage): Promise<Record<string, unknown>> {
@@ -357,6 +357,23 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       sendJson(response, RETRY_STATUS[answer.result], answer);
       return;
     }
+    if (pathname === '/api/rollback' && method === 'POST' && backend.rollback) {
+      const body = await jsonBody(request);
+      const optional = (name: string) => {
+        const value = body[name];
+        if (value === undefined) return undefined;
+        if (typeof value !== 'string') throw new HttpError(400, `${name} must be a string`);
+        return value;
+      };
+      const answer = await backend.rollback({
+        app: field(body, 'app'),
+        stage: field(body, 'stage'),
+        to: optional('to'),
+        reason: optional('reason'),
+      });
+      sendJson(response, ROLLBACK_STATUS[answer.result], answer);
+      return;
+    }
     if (pathname === '/api/push' && method === 'POST') {
       const body = await jsonBody(request);
       const answer = await backend.push(field(body, 'app'), field(body, 'tag'));
@@ -367,31 +384,22 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     throw new HttpError(404, `no route ${method} ${pathname}`);
   }
 
-  const server = createServer((request, response) => {
-    route(request, response).catch((error: unknown) => {
-      const status = error instanceof HttpError ? error.status : 500;
-      if (!response.headersSent) sendJson(response, status, { message: (error as Error).message });
-      else response.end();
-    });
+  const http = await startHttpServer({
+    handle: route,
+    onError: (error, _request, response) => {
+      sendJson(response, error instanceof HttpError ? error.status : 500, {
+        message: (error as Error).message,
+      });
+    },
+    host: options.host,
+    port: options.port,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  url = `http://127.0.0.1:${port}`;
-  hosts = consoleHosts(port, options.host);
+  url = `http://127.0.0.1:${http.port}`;
+  hosts = consoleHosts(http.port, options.host);
   return {
     url,
     interactionUrl: `${url}${INTERACTION_PATH}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    server: http.server,
+    close: () => http.close(),
   };
 }

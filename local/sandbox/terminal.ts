@@ -38,7 +38,12 @@ function stageData(stateName: string, document: unknown): [string, Record<string
 export function describeExit(stateName: string, output: unknown): string | undefined {
   const stage = stageData(stateName, output);
   const data = stage?.[1] ?? {};
-  if (stateName.endsWith(' · Commit new tag') && isObject(data.commit)) {
+  // A manual rollback (`shiplane rollback`) commits and waits in the stage's own slots, as a promotion does.
+  const manual = stateName.includes(' manual rollback');
+  if (
+    (stateName.endsWith(' · Commit new tag') || stateName.endsWith(' · Commit manual rollback')) &&
+    isObject(data.commit)
+  ) {
     const { commit, status, previousTag } = data.commit;
     const was = str(previousTag) ? `, was ${previousTag}` : '';
     return `commit ${String(commit).slice(0, 7)} (${String(status)}${was})`;
@@ -52,13 +57,19 @@ export function describeExit(stateName: string, output: unknown): string | undef
     const { status, message, attempt } = rollback.health;
     return `${String(status)}: ${String(message)} (check ${String(attempt)})`;
   }
-  if (stateName.endsWith(' · Wait for Argo CD') && isObject(data.health)) {
+  if (
+    (stateName.endsWith(' · Wait for Argo CD') || stateName.endsWith(' · Wait for manual rollback')) &&
+    isObject(data.health)
+  ) {
     const { status, message, attempt } = data.health;
     return `${String(status)}: ${String(message)} (check ${String(attempt)})`;
   }
-  if (stateName.endsWith(' · Await approval') && isObject(data.approval)) {
+  if (
+    (stateName.endsWith(' · Await approval') || stateName.endsWith(' · Await manual rollback approval')) &&
+    isObject(data.approval)
+  ) {
     const who = str(data.approval.byName) ?? str(data.approval.by) ?? 'someone';
-    return `approved by ${who}${str(data.approval.via) ? ` via ${data.approval.via}` : ''}`;
+    return `${manual ? 'rollback ' : ''}approved by ${who}${str(data.approval.via) ? ` via ${data.approval.via}` : ''}`;
   }
   return undefined;
 }
@@ -72,6 +83,11 @@ const WORTH_A_LINE = [
   ' · Timed out',
   ' · Commit rollback',
   ' · Wait for rollback',
+  ' · Await manual rollback approval',
+  ' · Commit manual rollback',
+  ' · Wait for manual rollback',
+  ' · Manual rollback degraded',
+  ' · Manual rollback timed out',
 ];
 const TERMINAL = new Set(['Deployed', 'Rejected', 'Approval expired', 'Superseded', 'Failed']);
 
@@ -97,11 +113,17 @@ export function createTimelinePrinter(
       const input = parseJson(event.executionStartedEventDetails?.input);
       const release = isObject(input) && isObject(input.release) ? input.release : {};
       write('');
-      write(`${paint('bold', name)}  ${paint('dim', `${str(release.app) ?? ''} ${str(release.tag) ?? ''}`)}`);
+      const rollback = isObject(input) && isObject(input.rollback) ? str(input.rollback.stage) : undefined;
+      const what = `${str(release.app) ?? ''} ${str(release.tag) ?? ''}${rollback ? ` (manual rollback of ${rollback})` : ''}`;
+      write(`${paint('bold', name)}  ${paint('dim', what)}`);
       return;
     }
     const enteredName = event.stateEnteredEventDetails?.name;
-    if (type.endsWith('StateEntered') && enteredName?.endsWith(' · Await approval')) {
+    if (
+      type.endsWith('StateEntered') &&
+      (enteredName?.endsWith(' · Await approval') ||
+        enteredName?.endsWith(' · Await manual rollback approval'))
+    ) {
       line(
         name,
         event,
@@ -128,6 +150,8 @@ export function createTimelinePrinter(
       const degraded =
         exitedName.endsWith(' · Degraded') ||
         exitedName.endsWith(' · Timed out') ||
+        exitedName.endsWith(' · Manual rollback degraded') ||
+        exitedName.endsWith(' · Manual rollback timed out') ||
         detail?.startsWith('degraded') ||
         // The stage's file no longer pins the release: a revert or a hand edit fails the run.
         detail?.startsWith('replaced');

@@ -10,6 +10,8 @@
  * `Shiplane.Superseded` (its state machine ends SUCCEEDED, outcome superseded) and its Slack message
  * loses its buttons. "Older" is by version (`compareReleaseTags`); for tags without a version order,
  * by when the approval was requested. The same version (e.g. a rebuilt tag) supersedes nothing.
+ * A manual rollback's approval (`request.rollback`) asks to roll back, names from → to and the
+ * reason, and takes no part in superseding.
  */
 import { createHash } from 'node:crypto';
 import type { ApprovalRecord, PendingPointer } from '../adapters/aws/approvals-table.js';
@@ -70,14 +72,17 @@ async function gatherFacts(
   approvalId: string,
   deps: RequestApprovalDeps,
 ): Promise<ApprovalFacts> {
-  const { release, stage } = request;
+  const { release, stage, rollback } = request;
   const now = deps.now();
   const [image, previous] = await Promise.all([
     deps.images ? deps.images(release).catch(() => undefined) : Promise.resolve(undefined),
-    deps.store.deployedTag(release.app, stage).catch((error: unknown) => {
-      deps.reporter.warn('could not read the tag last deployed to the stage', errorAttributes(error));
-      return undefined;
-    }),
+    // A manual rollback names what it moves the stage from.
+    rollback
+      ? Promise.resolve(rollback.from ?? undefined)
+      : deps.store.deployedTag(release.app, stage).catch((error: unknown) => {
+          deps.reporter.warn('could not read the tag last deployed to the stage', errorAttributes(error));
+          return undefined;
+        }),
   ]);
   return {
     approvalId,
@@ -86,6 +91,9 @@ async function gatherFacts(
     app: release.app,
     tag: release.tag,
     ...(previous && previous.tag !== release.tag ? { previousTag: previous.tag } : {}),
+    ...(rollback
+      ? { rollback: { reason: rollback.reason, ...(rollback.by ? { by: rollback.by } : {}) } }
+      : {}),
     digest: release.digest,
     ecrRepository: release.ecrRepository,
     approvers: request.approvers,
@@ -286,8 +294,12 @@ export async function requestApproval(
     record.expiresAt,
   );
   if (previousId && previousId !== approvalId) await supersede(previousId, deps);
-  await supersedeOtherRun(request, record, deps);
-  await finishSuperseding(record, deps);
+  // A manual rollback stands apart from the release order: it neither supersedes a release awaiting
+  // approval nor can a newer release's request supersede it.
+  if (!request.rollback) {
+    await supersedeOtherRun(request, record, deps);
+    await finishSuperseding(record, deps);
+  }
 
   const context = { approvalId, execution: request.execution, stage: request.stage };
   let thread: Awaited<ReturnType<typeof ensureThread>>;

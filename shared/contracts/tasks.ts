@@ -29,11 +29,31 @@ export const releaseSchema = z.strictObject({
 });
 export type Release = z.infer<typeof releaseSchema>;
 
+/**
+ * What `shiplane rollback` asks for, set in the run's input at StartExecution: put `stage` back on
+ * the run's `release` (a tag the stage ran healthy before). The rollback run touches that stage
+ * only, and its commit carries this object unchanged (`manualRollback`), so the committer admits the
+ * move to an older version only for the run whose input asks for exactly this (see run-check).
+ */
+export const manualRollbackSchema = z.strictObject({
+  stage: nonEmpty,
+  /** What the stage ran when the rollback was asked (Shiplane's record of it); null when unknown. */
+  from: z.nullable(z.strictObject({ tag: nonEmpty, digest: z.optional(digest) })),
+  /** Why, in one line (`--reason`). */
+  reason: z.string().check(z.minLength(1), z.maxLength(500)),
+  /** Who asked: the AWS caller identity, or the sandbox. */
+  by: z.optional(z.string().check(z.minLength(1), z.maxLength(300))),
+});
+export type ManualRollback = z.infer<typeof manualRollbackSchema>;
+
 /** Input of every promotion execution. */
 export const runInputSchema = z.strictObject({
+  /** The release to deploy; for a manual rollback, the earlier release the stage goes back to. */
   release: releaseSchema,
   /** Set by `shiplane retry`: the execution this run retries (the release's first run). */
   retryOf: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,80}$/, 'expected an execution name'))),
+  /** Set by `shiplane rollback`: this run puts one stage back on `release` and touches nothing else. */
+  rollback: z.optional(manualRollbackSchema),
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 
@@ -55,11 +75,15 @@ export type RollbackOf = z.infer<typeof rollbackOfSchema>;
  * One image change the committer applies to the GitOps repository. The state machine builds it from
  * the stage's config and the run's release; `{app}` in a Helm key path stands for `release.app`.
  *
- * Two kinds share this shape (see imageChangeKind):
- * - a promotion (no `rollback`): `release` is the run's own release, moving the stage forward;
+ * Three kinds share this shape (see imageChangeKind):
+ * - a promotion (neither `rollback` nor `manualRollback`): `release` is the run's own release,
+ *   moving the stage forward;
  * - a rollback (`rollback` set): `release` is the entry the stage pinned before the run, and
  *   `rollback` names the run's entry it replaces. When that earlier entry had no digest, `pinDigest`
- *   is false and only the tag is restored (`release.digest` is then the run's and is not written).
+ *   is false and only the tag is restored (`release.digest` is then the run's and is not written);
+ * - a manual rollback (`manualRollback` set, by a `shiplane rollback` run): `release` is the run's
+ *   own release, an earlier one the stage ran healthy, and `manualRollback` is the run's input
+ *   `rollback`, which lets the change move the stage back.
  */
 export const imageChangeSchema = z.strictObject({
   kind: z.literal('image'),
@@ -72,14 +96,20 @@ export const imageChangeSchema = z.strictObject({
   valuesPath: z.optional(nonEmpty),
   digestPath: z.optional(nonEmpty),
   rollback: z.optional(rollbackOfSchema),
+  /** A manual rollback run's change: its input's `rollback`, copied by the state machine. */
+  manualRollback: z.optional(manualRollbackSchema),
 });
 export type ImageChange = z.infer<typeof imageChangeSchema>;
 /** An image change that rolls a stage back to the entry it pinned before a run. */
 export type RollbackChange = ImageChange & { readonly rollback: RollbackOf };
 
-/** Whether an image change moves the stage forward to a run's release or rolls the run's entry back. */
-export function imageChangeKind(change: ImageChange): 'promotion' | 'rollback' {
-  return change.rollback ? 'rollback' : 'promotion';
+/**
+ * Whether an image change moves the stage forward to a run's release, rolls the run's entry back, or
+ * puts the stage back on the release a manual rollback run was started with.
+ */
+export function imageChangeKind(change: ImageChange): 'promotion' | 'rollback' | 'manual-rollback' {
+  if (change.rollback) return 'rollback';
+  return change.manualRollback ? 'manual-rollback' : 'promotion';
 }
 
 /**
@@ -200,6 +230,8 @@ export const approvalRequestSchema = z.strictObject({
   timeoutSeconds: positiveInt,
   /** Results of the stages so far, keyed by stage name (commit, health). */
   stages: z.record(z.string(), z.unknown()),
+  /** Set when the run is a manual rollback: the message asks to roll back, not to promote. */
+  rollback: z.optional(manualRollbackSchema),
 });
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 
@@ -229,6 +261,8 @@ export const ERRORS = {
   approvalInvalid: 'Shiplane.ApprovalInvalid',
   /** The stage turned Degraded and was rolled back to its earlier entry: a failed change, counted by the alarm. */
   rolledBack: 'Shiplane.RolledBack',
+  /** A manual rollback run names a stage the state machine does not have: nothing was changed. */
+  rollbackInvalid: 'Shiplane.RollbackInvalid',
 } as const;
 
 export const notificationEventSchema = z.enum([

@@ -205,6 +205,11 @@ export interface ApprovalFacts {
   readonly deadline: string;
   readonly history: readonly StageHistory[];
   readonly image?: ImageFacts;
+  /**
+   * Set when the run is a manual rollback (`shiplane rollback`): the message asks to roll the stage
+   * back to `tag` (from `previousTag`), and says why and who asked.
+   */
+  readonly rollback?: { readonly reason: string; readonly by?: string };
 }
 
 export type ApprovalState =
@@ -338,7 +343,9 @@ function stateLine(facts: ApprovalFacts, state: Exclude<ApprovalState, { status:
       return `${verb} by ${deciderLabel(state)} at ${time}${reason}`;
     }
     case 'expired':
-      return `:hourglass: Expired ${when}: nobody decided in time, so ${code(facts.tag)} did not go to *${esc(facts.stage)}*.`;
+      return facts.rollback
+        ? `:hourglass: Expired ${when}: nobody decided in time, so *${esc(facts.stage)}* was not rolled back to ${code(facts.tag)}.`
+        : `:hourglass: Expired ${when}: nobody decided in time, so ${code(facts.tag)} did not go to *${esc(facts.stage)}*.`;
     case 'superseded':
       return state.by
         ? `:leftwards_arrow_with_hook: Superseded by ${code(state.by)} ${when}: the newer release awaits approval for *${esc(facts.stage)}*, so ${code(facts.tag)} will not go there.`
@@ -352,24 +359,40 @@ function stateLine(facts: ApprovalFacts, state: Exclude<ApprovalState, { status:
  */
 export function approvalMessage(facts: ApprovalFacts, state: ApprovalState): SlackMessage {
   const L = SLACK_LIMITS;
+  const { rollback } = facts;
   const version = facts.previousTag
     ? `${code(facts.previousTag)} → ${code(facts.tag)}`
     : `${code(facts.tag)} (previous version not recorded)`;
   const blocks: SlackBlock[] = [
     {
       type: 'header',
-      text: plain(`Promote ${esc(facts.app)} ${esc(facts.tag)} to ${esc(facts.stage)}?`, L.headerText),
+      text: plain(
+        rollback
+          ? `Roll back ${esc(facts.app)} in ${esc(facts.stage)} to ${esc(facts.tag)}?`
+          : `Promote ${esc(facts.app)} ${esc(facts.tag)} to ${esc(facts.stage)}?`,
+        L.headerText,
+      ),
     },
     {
       type: 'section',
       fields: [
         mrkdwn(`*App*\n${esc(facts.app)}`, L.sectionField),
-        mrkdwn(`*Version*\n${version}`, L.sectionField),
+        mrkdwn(`*${rollback ? 'Roll back' : 'Version'}*\n${version}`, L.sectionField),
         mrkdwn(`*Stage*\n${esc(facts.stage)}`, L.sectionField),
         mrkdwn(`*Image*\n${code(`${facts.ecrRepository}@${facts.digest}`)}`, L.sectionField),
       ],
     },
   ];
+  if (rollback) {
+    const by = rollback.by ? `, asked by ${code(rollback.by)}` : '';
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        `:rewind: *Manual rollback*${by}: it puts *${esc(facts.stage)}* back on ${code(facts.tag)}, a tag it ran healthy before.\n*Reason*: ${esc(rollback.reason)}`,
+        L.sectionText,
+      ),
+    });
+  }
   const history = historyLines(facts);
   if (history.length > 0) {
     blocks.push({
@@ -401,9 +424,11 @@ export function approvalMessage(facts: ApprovalFacts, state: ApprovalState): Sla
           style: 'primary',
           value: clip(facts.approvalId, L.buttonValue),
           confirm: {
-            title: plain(`Promote to ${esc(facts.stage)}?`, L.confirmTitle),
+            title: plain(`${rollback ? 'Roll back' : 'Promote to'} ${esc(facts.stage)}?`, L.confirmTitle),
             text: plain(
-              `${esc(facts.app)} ${esc(facts.tag)} will be committed to ${esc(facts.stage)}.`,
+              rollback
+                ? `${esc(facts.stage)} will be rolled back to ${esc(facts.app)} ${esc(facts.tag)}.`
+                : `${esc(facts.app)} ${esc(facts.tag)} will be committed to ${esc(facts.stage)}.`,
               L.confirmText,
             ),
             confirm: plain('Approve', L.confirmButton),
@@ -423,7 +448,9 @@ export function approvalMessage(facts: ApprovalFacts, state: ApprovalState): Sla
   } else {
     blocks.push({ type: 'section', text: mrkdwn(stateLine(facts, state), L.sectionText) });
   }
-  const release = `${esc(facts.app)} ${esc(facts.tag)} → ${esc(facts.stage)}`;
+  const release = rollback
+    ? `roll back ${esc(facts.app)} in ${esc(facts.stage)} ${facts.previousTag ? `${esc(facts.previousTag)} → ` : 'to '}${esc(facts.tag)}`
+    : `${esc(facts.app)} ${esc(facts.tag)} → ${esc(facts.stage)}`;
   const text = {
     pending: `Approval needed: ${release}`,
     approved: `Approved: ${release}`,

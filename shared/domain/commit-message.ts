@@ -19,6 +19,10 @@ export function describeChange(change: CommitChange): string {
   if (change.kind === 'file') return change.summary;
   const { app, tag } = change.release;
   if (change.rollback) return `Roll back ${app} ${change.rollback.fromTag} → ${tag} in ${change.stage}`;
+  if (change.manualRollback) {
+    const from = change.manualRollback.from;
+    return `Roll back ${app} ${from ? `${from.tag} → ${tag}` : `to ${tag}`} in ${change.stage}`;
+  }
   return `Promote ${app} ${tag} to ${change.stage}`;
 }
 
@@ -32,6 +36,18 @@ const oneLine = (text: string, max = 300) => {
 function trailersOf({ change, execution }: CommittedChange): string[] {
   const run = execution ? [`Shiplane-Execution: ${execution}`] : [];
   if (change.kind === 'file') return run;
+  const manual = change.manualRollback;
+  if (manual) {
+    // Asked for with `shiplane rollback`: who and why, and the digest it took out when known.
+    return [
+      ...run,
+      'Shiplane-Rollback: manual',
+      `Shiplane-Rollback-Reason: ${oneLine(manual.reason)}`,
+      ...(manual.by ? [`Shiplane-Rollback-By: ${oneLine(manual.by)}`] : []),
+      ...(manual.from?.digest ? [`Rolled-Back-Digest: ${manual.from.digest}`] : []),
+      ...(change.pinDigest ? [`Image-Digest: ${change.release.digest}`] : []),
+    ];
+  }
   if (!change.rollback) return [...run, `Image-Digest: ${change.release.digest}`];
   // A rollback names what it undid and why; the digest it restores only when the entry pinned one.
   return [
@@ -50,8 +66,10 @@ const distinct = (items: readonly string[]) => [...new Set(items)];
 
 /** The subject line for several changes. */
 function summary(changes: readonly CommitChange[]): string {
-  const images = changes.filter((change) => change.kind === 'image' && !change.rollback);
-  const rollbacks = changes.filter((change) => change.kind === 'image' && change.rollback);
+  const isRollback = (change: CommitChange) =>
+    change.kind === 'image' && (change.rollback !== undefined || change.manualRollback !== undefined);
+  const images = changes.filter((change) => change.kind === 'image' && !isRollback(change));
+  const rollbacks = changes.filter(isRollback);
   const files = changes.filter((change) => change.kind === 'file');
   const parts: string[] = [];
   if (rollbacks.length > 0) {
@@ -77,7 +95,8 @@ function summary(changes: readonly CommitChange[]): string {
  * Builds the message: the change's own line for one change; a summary line and one line per change
  * for several. Trailers follow, per change in order: `Shiplane-Execution:` (when a run asked for
  * it) and, for images, `Image-Digest:`; a rollback adds `Shiplane-Rollback-Of:` (the run),
- * `Shiplane-Rollback-Reason:` and `Rolled-Back-Digest:` (the digest it took out).
+ * `Shiplane-Rollback-Reason:` and `Rolled-Back-Digest:` (the digest it took out); a manual rollback
+ * `Shiplane-Rollback: manual`, the reason, `Shiplane-Rollback-By:` and the digest it took out.
  */
 export function commitMessage(changes: readonly CommittedChange[]): string {
   const first = changes[0];

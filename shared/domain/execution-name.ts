@@ -72,3 +72,27 @@ export function retryExecutionName(name: string, attempt: number): string {
   const fitted = base.length <= room ? base : `${base.slice(0, room - KEPT_TAIL)}${base.slice(-KEPT_TAIL)}`;
   return `${fitted}${suffix}`;
 }
+
+/** The room a rollback name keeps for `-<attempt>` (two digits at most: see MAX_ROLLBACK_ATTEMPT). */
+const ROLLBACK_SUFFIX_MAX = 3;
+
+/**
+ * The name of a manual rollback run (`shiplane rollback`): `<app>-<stage>-rollback-<tag>-<attempt>`.
+ * Deterministic, so the same rollback asked twice finds the run it already started; `attempt`
+ * counts rollbacks of the app's stage to that tag (1, 2, …). Like a release's name, an app, stage
+ * or tag with characters Step Functions refuses, or too long to fit, is cleaned or shortened and a
+ * short hash of the original added; the attempt is never cut.
+ */
+export function rollbackExecutionName(app: string, stage: string, tag: string, attempt: number): string {
+  if (!Number.isInteger(attempt) || attempt < 1 || String(attempt).length > ROLLBACK_SUFFIX_MAX - 1) {
+    throw new RangeError(`a rollback attempt is a whole number from 1 to 99, got ${attempt}`);
+  }
+  const head = `${app}-${stage}-rollback-${tag}`;
+  const clean = head.replace(UNSAFE, '_');
+  const room = EXECUTION_NAME_MAX - ROLLBACK_SUFFIX_MAX;
+  const readable =
+    clean === head && clean.length <= room
+      ? clean
+      : `${clean.slice(0, room - 1 - HASH_HEX)}_${createHash('sha256').update(head).digest('hex').slice(0, HASH_HEX)}`;
+  return `${readable}-${attempt}`;
+}

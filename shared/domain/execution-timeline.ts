@@ -238,10 +238,21 @@ export interface StageSummary {
 
 export type RunOutcomeName = RunOutcome;
 
+/** A manual rollback run (`shiplane rollback`), from its input. */
+export interface ManualRollbackSummary {
+  readonly stage: string;
+  /** The tag the stage ran when the rollback was asked, when Shiplane knew it. */
+  readonly fromTag: string | undefined;
+  readonly reason: string | undefined;
+  readonly by: string | undefined;
+}
+
 export interface RunSummary {
   readonly app: string | undefined;
   readonly tag: string | undefined;
   readonly digest: string | undefined;
+  /** Set when the run is a manual rollback: `tag` is then the tag the stage goes back to. */
+  readonly manualRollback?: ManualRollbackSummary;
   readonly outcome: RunOutcomeName | undefined;
   /** The state the run is in now, or the terminal state it ended in. */
   readonly currentState: string | undefined;
@@ -325,13 +336,29 @@ export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
       approval,
     };
   });
+  const rollback = isObject(timeline.input) ? manualRollbackOf(timeline.input) : undefined;
   return {
     app: str(release.app),
     tag: str(release.tag),
     digest: str(release.digest),
+    ...(rollback ? { manualRollback: rollback } : {}),
     outcome,
     currentState: timeline.steps.at(-1)?.name,
     stages,
+  };
+}
+
+/** The manual rollback a run's input asks for (`rollback`), if any. */
+export function manualRollbackOf(input: Record<string, unknown>): ManualRollbackSummary | undefined {
+  const rollback = input.rollback;
+  if (!isObject(rollback)) return undefined;
+  const stage = str(rollback.stage);
+  if (!stage) return undefined;
+  return {
+    stage,
+    fromTag: isObject(rollback.from) ? str(rollback.from.tag) : undefined,
+    reason: str(rollback.reason),
+    by: str(rollback.by),
   };
 }
 

@@ -78,6 +78,8 @@ export function nextStep(ending: RunEnding): NextStep | undefined {
   if (FINE.has(outcome)) return undefined;
   const retry = `shiplane retry ${execution}`;
   const where = ending.stage ?? 'the stage';
+  // `shiplane rollback` puts the stage back on the newest tag it ran healthy before this one.
+  const rollbackCommand = `shiplane rollback ${app} --stage ${ending.stage ?? '<stage>'}`;
   const error = effectiveErrorName(ending.error, ending.cause);
 
   if (outcome === 'rejected') {
@@ -116,7 +118,7 @@ export function nextStep(ending: RunEnding): NextStep | undefined {
     };
   }
   if (error === 'Shiplane.Degraded') {
-    const rollback = `shiplane rollback ${app} --stage ${where}`;
+    const rollback = rollbackCommand;
     return {
       kind: 'rollback',
       summary: `${where} is Degraded at this release and was left that way.`,
@@ -125,7 +127,7 @@ export function nextStep(ending: RunEnding): NextStep | undefined {
     };
   }
   if (error === 'Shiplane.HealthTimeout') {
-    const rollback = `shiplane rollback ${app} --stage ${where}`;
+    const rollback = rollbackCommand;
     return {
       kind: 'retry',
       summary: `${where} did not become Synced and Healthy in time.`,

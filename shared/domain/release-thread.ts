@@ -7,6 +7,7 @@ import {
   approvalDecisionSchema,
   commitResultSchema,
   healthCheckResultSchema,
+  manualRollbackSchema,
   type Notification,
   type NotificationEvent,
   type Release,
@@ -58,6 +59,16 @@ export interface ThreadState {
   readonly outcome?: RunOutcome;
   /** The run this one retries (`shiplane retry`). */
   readonly retryOf?: string;
+  /** Set for a manual rollback run (`shiplane rollback`): its thread is about that one stage. */
+  readonly rollback?: ThreadRollback;
+}
+
+/** A manual rollback as its thread shows it: the stage, what it moves from, why and who asked. */
+export interface ThreadRollback {
+  readonly stage: string;
+  readonly fromTag?: string;
+  readonly reason: string;
+  readonly by?: string;
 }
 
 /** Who decided an approval, as far as notify knows (from the approvals table or the event's detail). */
@@ -122,6 +133,8 @@ export function stageOfEvent(
 ): string | undefined {
   if (notification.stage) return notification.stage;
   if (notification.event !== 'failed') return undefined;
+  // A manual rollback run touches one stage.
+  if (state.rollback) return state.rollback.stage;
   for (let i = order.length - 1; i >= 0; i -= 1) {
     const name = order[i]!;
     const progress = state.stages[name];
@@ -192,6 +205,20 @@ function retryOfDetail(detail: unknown): string | undefined {
   return typeof retryOf === 'string' ? retryOf : undefined;
 }
 
+/** `started` carries the run's input; a manual rollback's has `rollback`. */
+function rollbackOfDetail(detail: unknown): ThreadRollback | undefined {
+  const rollback =
+    typeof detail === 'object' && detail !== null ? (detail as { rollback?: unknown }).rollback : undefined;
+  const parsed = manualRollbackSchema.safeParse(rollback).data;
+  if (!parsed) return undefined;
+  return {
+    stage: parsed.stage,
+    ...(parsed.from ? { fromTag: parsed.from.tag } : {}),
+    reason: parsed.reason,
+    ...(parsed.by ? { by: parsed.by } : {}),
+  };
+}
+
 /** The thread's state after an event. Events without a stage only move the outcome. */
 export function applyNotification(
   state: ThreadState,
@@ -222,8 +249,16 @@ export function applyNotification(
     };
   }
   const outcome = OUTCOME_OF[notification.event] ?? state.outcome;
-  const retryOf = notification.event === 'started' ? retryOfDetail(notification.detail) : undefined;
-  return { ...state, stages, ...(outcome ? { outcome } : {}), ...(retryOf ? { retryOf } : {}) };
+  const started = notification.event === 'started';
+  const retryOf = started ? retryOfDetail(notification.detail) : undefined;
+  const rollback = started ? rollbackOfDetail(notification.detail) : undefined;
+  return {
+    ...state,
+    stages,
+    ...(outcome ? { outcome } : {}),
+    ...(retryOf ? { retryOf } : {}),
+    ...(rollback ? { rollback } : {}),
+  };
 }
 
 const STATUS_LABEL: Record<StageStatus, string> = {
@@ -251,6 +286,17 @@ const OUTCOME_TITLE: Record<RunOutcome | 'running', string> = {
   failed: ':red_circle: Failed to release',
 };
 
+/** A manual rollback's parent title: it deployed an earlier tag, so `deployed` reads as rolled back. */
+const ROLLBACK_TITLE: Record<RunOutcome | 'running', string> = {
+  running: ':rewind: Rolling back',
+  deployed: ':rewind: Rolled back',
+  rejected: ':no_entry: Rollback rejected:',
+  expired: ':hourglass: Rollback approval expired:',
+  superseded: ':fast_forward: Rollback superseded:',
+  'rolled-back': ':rewind: Rolled back',
+  failed: ':red_circle: Rollback failed:',
+};
+
 const shortSha = (sha: string) => sha.slice(0, 7);
 
 export type CommitLink = (sha: string) => string | undefined;
@@ -262,9 +308,12 @@ export function releaseParentMessage(
   commitUrl: CommitLink,
 ): SlackMessage {
   const L = SLACK_LIMITS;
-  const { release } = state;
-  const title = `${OUTCOME_TITLE[state.outcome ?? 'running']} ${release.app} ${release.tag}`;
-  const lines = order.map((name) => {
+  const { release, rollback } = state;
+  const title = rollback
+    ? `${ROLLBACK_TITLE[state.outcome ?? 'running']} ${release.app} in ${rollback.stage}: ${rollback.fromTag ? `${rollback.fromTag} → ` : 'to '}${release.tag}`
+    : `${OUTCOME_TITLE[state.outcome ?? 'running']} ${release.app} ${release.tag}`;
+  // A manual rollback touches its stage only.
+  const lines = (rollback ? [rollback.stage] : order).map((name) => {
     const progress = state.stages[name];
     if (!progress) return `*${escapeSlackText(name)}*  :white_circle: not started`;
     const at = new Date(progress.at);
@@ -277,6 +326,17 @@ export function releaseParentMessage(
   const started = new Date(state.startedAt);
   const blocks: SlackBlock[] = [
     { type: 'section', text: mrkdwn(`*${escapeSlackText(title)}*`, L.sectionText) },
+    ...(rollback
+      ? [
+          {
+            type: 'section' as const,
+            text: mrkdwn(
+              `Manual rollback${rollback.by ? ` asked by ${code(rollback.by)}` : ''}: ${escapeSlackText(rollback.reason)}`,
+              L.sectionText,
+            ),
+          },
+        ]
+      : []),
     { type: 'section', text: mrkdwn(lines.join('\n'), L.sectionText) },
     {
       type: 'context',
@@ -299,8 +359,8 @@ export function eventReply(
   commitUrl: CommitLink,
   decision?: DecisionView,
 ): string | undefined {
-  const { release } = state;
-  const stage = stageOfEvent(state, notification, order);
+  const { release, rollback } = state;
+  const stage = stageOfEvent(state, notification, order) ?? rollback?.stage;
   const where = stage ? `*${escapeSlackText(stage)}*` : 'the release';
   const tag = code(release.tag);
   const detail = notification.detail;
@@ -310,8 +370,17 @@ export function eventReply(
   switch (notification.event) {
     case 'started': {
       const retryOf = retryOfDetail(detail);
-      if (!retryOf) return undefined;
-      text = `:repeat: This run is a retry of ${code(retryOf)}.`;
+      const asked = rollbackOfDetail(detail);
+      if (!retryOf && !asked) return undefined;
+      const lines = [
+        ...(asked
+          ? [
+              `:rewind: Manual rollback of *${escapeSlackText(asked.stage)}* ${asked.fromTag ? `from ${code(asked.fromTag)} ` : ''}to ${tag}${asked.by ? `, asked by ${code(asked.by)}` : ''}: ${escapeSlackText(clip(asked.reason, 2_000))}. Only ${escapeSlackText(asked.stage)} changes.`,
+            ]
+          : []),
+        ...(retryOf ? [`:repeat: This run is a retry of ${code(retryOf)}.`] : []),
+      ];
+      text = lines.join('\n');
       break;
     }
     case 'committed': {
@@ -337,14 +406,18 @@ export function eventReply(
       break;
     }
     case 'approval-requested':
-      text = `:raised_hand: Approval requested to promote ${tag} to ${where}.`;
+      text = rollback
+        ? `:raised_hand: Approval requested to roll back ${where} to ${tag}.`
+        : `:raised_hand: Approval requested to promote ${tag} to ${where}.`;
       break;
     case 'approved': {
       const fromDetail = approvalDecisionSchema.safeParse(detail).data;
       const who = decision ?? fromDetail;
       const by = who ? ` by ${who.via === 'slack' ? mention(who.by) : code(who.byName ?? who.by)}` : '';
       const why = who?.reason ? `: ${escapeSlackText(who.reason)}` : '';
-      text = `:+1: Promotion of ${tag} to ${where} approved${by}${why}.`;
+      text = rollback
+        ? `:+1: Rollback of ${where} to ${tag} approved${by}${why}.`
+        : `:+1: Promotion of ${tag} to ${where} approved${by}${why}.`;
       break;
     }
     case 'rejected': {
@@ -352,11 +425,13 @@ export function eventReply(
         ? ` by ${decision.via === 'slack' ? mention(decision.by) : code(decision.byName ?? decision.by)}`
         : '';
       const why = decision?.reason ? `: ${escapeSlackText(decision.reason)}` : error ? `: ${reason('')}` : '';
-      text = `:no_entry: Promotion of ${tag} to ${where} rejected${by}${why}. The run ended \`Rejected\`.`;
+      text = `:no_entry: ${rollback ? `Rollback of ${where} to ${tag}` : `Promotion of ${tag} to ${where}`} rejected${by}${why}. The run ended \`Rejected\`.`;
       break;
     }
     case 'expired':
-      text = `:hourglass: Nobody approved ${tag} for ${where} in time; the approval expired and the run ended \`Approval expired\`.`;
+      text = rollback
+        ? `:hourglass: Nobody approved the rollback of ${where} to ${tag} in time; the approval expired and the run ended \`Approval expired\`.`
+        : `:hourglass: Nobody approved ${tag} for ${where} in time; the approval expired and the run ended \`Approval expired\`.`;
       break;
     case 'superseded': {
       const newer = supersededBy(error?.cause ?? '');
@@ -364,7 +439,9 @@ export function eventReply(
       break;
     }
     case 'deployed':
-      text = `:tada: ${tag} is deployed to ${order.map((s) => `*${escapeSlackText(s)}*`).join(', ')}.`;
+      text = rollback
+        ? `:rewind: ${where} is rolled back to ${tag}, Synced and Healthy. Nothing else changed.`
+        : `:tada: ${tag} is deployed to ${order.map((s) => `*${escapeSlackText(s)}*`).join(', ')}.`;
       break;
     case 'degraded':
       text = `:red_circle: ${where} is Degraded: ${reason(healthCheckResultSchema.safeParse(detail).data?.message ?? 'no message')}`;
@@ -449,11 +526,16 @@ export function alertFor(
       ? rollbackProgressSchema.safeParse(notification.detail).data
       : undefined;
   const line = ascii(
-    `Shiplane: ${release.app} ${release.tag} ${what[notification.event]}${stage ? ` in ${stage}` : ''}`,
+    `Shiplane: ${state.rollback ? 'rollback of ' : ''}${release.app} ${release.tag} ${what[notification.event]}${stage ? ` in ${stage}` : ''}`,
   ).replace(/\s+/g, ' ');
   const subject = line.length <= 100 ? line : `${line.slice(0, 97)}...`;
   const lines = [
     `Release: ${release.app} ${release.tag} (${release.ecrRepository}@${release.digest})`,
+    ...(state.rollback
+      ? [
+          `Manual rollback of ${state.rollback.stage}${state.rollback.fromTag ? ` from ${state.rollback.fromTag}` : ''} to ${release.tag}${state.rollback.by ? `, asked by ${state.rollback.by}` : ''}: ${state.rollback.reason}`,
+        ]
+      : []),
     `Event: ${notification.event}${stage ? ` in ${stage}` : ''}`,
     ...(error ? [`Error: ${error.error}`, `Cause: ${error.cause}`] : []),
     ...(health && !error ? [`Argo CD: ${health.syncStatus}/${health.healthStatus}: ${health.message}`] : []),

@@ -2,7 +2,7 @@
  * Applies one requested change to a file's text, choosing the edit by the change: a Kustomize image
  * entry, a Helm values key path, or a whole-file write (secret sync). Pure: no I/O.
  */
-import type { CommitChange, ImageChange, RollbackOf } from '../contracts/tasks.js';
+import type { CommitChange, ImageChange, ManualRollback, RollbackOf } from '../contracts/tasks.js';
 import { resolveKeyPath, setHelmValues } from '../domain/helm-values.js';
 import { setKustomizeImage } from '../domain/kustomize-image.js';
 import { compareReleaseTags } from '../domain/tag-order.js';
@@ -115,8 +115,20 @@ export function applyChange(content: string | null, change: CommitChange): Appli
         createIfMissing: change.createIfMissing,
       });
   const { previousTag } = result;
+  if (change.rollback && change.manualRollback) {
+    throw new RollbackRefusedError(
+      change.file,
+      `a change to ${change.file} cannot be both the automatic rollback of run ${change.rollback.of} and a manual rollback`,
+    );
+  }
   if (change.rollback) {
     const refusal = rollbackRefusal(change, change.rollback, result);
+    if (refusal) throw refusal;
+    return result;
+  }
+  // The run check admitted it only for the run whose input asks for exactly this rollback.
+  if (change.manualRollback) {
+    const refusal = manualRollbackRefusal(change, change.manualRollback, result);
     if (refusal) throw refusal;
     return result;
   }
@@ -170,4 +182,37 @@ function rollbackRefusal(
     change.file,
     `${pins}; Shiplane rolls back only the entry a run wrote, so ${change.stage} is not rolled back to ${change.release.tag}`,
   );
+}
+
+/**
+ * Why a manual rollback (`shiplane rollback`) may not be written, or undefined when it may. It may
+ * move the stage to an older version: that is what it was asked (and, where the stage needs it,
+ * approved) for. It may not undo a release that reached the stage after the rollback was asked:
+ * when the stage pins a newer tag than the one the rollback named as `from`, the run is superseded.
+ */
+function manualRollbackRefusal(
+  change: ImageChange,
+  rollback: ManualRollback,
+  result: EditResult,
+): ManifestEditError | undefined {
+  if (change.stage !== rollback.stage) {
+    return new RollbackRefusedError(
+      change.file,
+      `a manual rollback of ${rollback.stage} cannot change ${change.stage}`,
+    );
+  }
+  const { from } = rollback;
+  const { previousTag, previousDigest } = result;
+  if (result.status === 'unchanged' || !from || previousTag === null || previousTag === from.tag) {
+    return undefined;
+  }
+  // A tag with no version order counts as newer: Shiplane moves stages forward only.
+  if ((compareReleaseTags(previousTag, from.tag) ?? 1) > 0) {
+    return new RollbackSupersededError(
+      change.file,
+      `${change.file} pins ${change.release.image} ${entry(previousTag, previousDigest)}, newer than ${from.tag} the rollback was asked to replace; a newer release reached ${change.stage} since, so it is not rolled back to ${change.release.tag}`,
+      previousTag,
+    );
+  }
+  return undefined;
 }

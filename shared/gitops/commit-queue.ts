@@ -11,10 +11,11 @@
  * - GitHub unavailable (after the client's retries) or a branch that keeps moving: the group's
  *   messages are batch item failures, so SQS redelivers them; the branch was not touched.
  * - Credentials or repository wrong (terminal): each waiting run fails with the reason.
- * - Only real runs write: an image change whose run is not RUNNING, or whose run promotes another
- *   release, is refused alone (logged, alerted, nothing written) and its message is deleted: asking
- *   again would get the same answer. A message someone forged, and one redelivered after its run
- *   failed, never reach the branch.
+ * - Only the change a run waits for is written: an image change whose run is not RUNNING, promotes
+ *   another release, or is not waiting for exactly this change (its pending commit task, with this
+ *   task token, as the state machine rendered it; see run-check.ts) is refused alone (logged,
+ *   alerted, nothing written) and its message is deleted: asking again would get the same answer. A
+ *   message someone forged, and one redelivered after its run failed, never reach the branch.
  * - Time: every wait (GitHub rate limits, conflict back-off) fits before the function's deadline and
  *   before each waiting run's task times out; what does not fit goes back to SQS untouched. A message
  *   whose run already stopped waiting for it (task timed out) is skipped.
@@ -92,7 +93,7 @@ export interface CommitQueueDeps {
    * like a malformed message, so it never reaches GitHub.
    */
   readonly accept?: AcceptChange;
-  /** Looks up the run an image change names (one lookup per run per batch). */
+  /** Looks up the run an image change names and its pending commit (once per run per batch). */
   readonly runs: RunStatusReader;
   /** Tells people about a refused change (the SNS alert topic). A failure to alert is logged only. */
   readonly alert?: (alert: Alert) => Promise<void>;
@@ -182,8 +183,8 @@ export async function processCommitQueue(
   }
 
   /**
-   * Whether a parsed change may be written: its run still waits for it and is the run that
-   * promotes this release. Refused and expired changes are handled here (never redelivered); a run
+   * Whether a parsed change may be written: its run is RUNNING, promotes this release and waits for
+   * exactly this change. Refused and expired changes are handled here (never redelivered); a run
    * that could not be looked up sends the message back.
    */
   async function admit(parsed: Parsed): Promise<Parsed | undefined> {
@@ -232,7 +233,7 @@ export async function processCommitQueue(
     );
     await alert(record, request, check.reason);
     if (!check.finished && request.taskToken) {
-      // The run may be real and waiting: tell it now rather than let it time out.
+      // The run's pending commit task waits on this very token: tell it now rather than let it time out.
       await deps.taskTokens
         .fail(request.taskToken, ERRORS.commitFailed, `the commit request was refused: ${check.reason}`)
         .catch((error: Error) =>

@@ -18,6 +18,7 @@ import {
 } from '../domain/release-thread.js';
 import type { AlertPublisher } from './alert-topic.js';
 import { errorAttributes, type Reporter } from './reporter.js';
+import { recordStageTags } from './stage-tags.js';
 import { advanceThread, ensureThread, type ThreadDeps } from './thread.js';
 
 export interface NotifyDeps extends ThreadDeps {
@@ -108,18 +109,11 @@ export async function notify(notification: Notification, given: NotifyDeps): Pro
     slackFailed('updating the release thread', error);
   }
 
-  if (event === 'healthy' && stage) {
-    try {
-      await deps.store.recordDeployedTag(release.app, stage, {
-        tag: release.tag,
-        digest: release.digest,
-        execution,
-        at: now.toISOString(),
-      });
-    } catch (error) {
-      deps.reporter.warn('could not record the healthy tag', { ...context, ...errorAttributes(error) });
-      deps.reporter.count('ApprovalsTableFailed');
-    }
+  try {
+    await recordStageTags(notification, deps.store, now);
+  } catch (error) {
+    deps.reporter.warn('could not record the stage tag', { ...context, ...errorAttributes(error) });
+    deps.reporter.count('ApprovalsTableFailed');
   }
 
   let alert: NotificationResult['alert'] = 'skipped';

@@ -58,7 +58,12 @@ export async function retryRun(name: string, target: RetryTarget): Promise<Retry
   }
   // Every retry names the release's first run, so `retry X-r2` continues X's numbering.
   const original = parsed.data.retryOf ?? name;
-  const input: RunInput = { release: parsed.data.release, retryOf: original };
+  // A manual rollback's retry is the same rollback again (the committer still checks its `from`).
+  const input: RunInput = {
+    release: parsed.data.release,
+    retryOf: original,
+    ...(parsed.data.rollback ? { rollback: parsed.data.rollback } : {}),
+  };
   for (let attempt = 2; attempt <= MAX_RETRY_ATTEMPT; attempt++) {
     const candidate = retryExecutionName(original, attempt);
     if (candidate !== name) {

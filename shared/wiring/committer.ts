@@ -158,6 +158,11 @@ export function deployedCommitter(env: NodeJS.ProcessEnv = process.env): () => P
     const sfn = new SFNClient({});
     const sns = new SNSClient({});
     let runs: RunStatusReader | undefined;
+    // Read on first use: a missing variable is then a logged, retried failure, not a crashed cold start.
+    const deployedRuns = () => {
+      runs ??= stepFunctionsRunStatus(sfn, requireEnv(ENV.stateMachineArn, env));
+      return runs;
+    };
     const taskTimeoutMs = taskTimeoutFromEnv(env);
     return committerDeps({
       // The committer never reads tag patterns: the intake checks those with RE2.
@@ -165,10 +170,8 @@ export function deployedCommitter(env: NodeJS.ProcessEnv = process.env): () => P
       resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
       taskTokens: stepFunctionsTaskTokens(sfn),
       runs: {
-        describe: (execution) => {
-          runs ??= stepFunctionsRunStatus(sfn, requireEnv(ENV.stateMachineArn, env));
-          return runs.describe(execution);
-        },
+        describe: (execution) => deployedRuns().describe(execution),
+        pendingCommit: (execution) => deployedRuns().pendingCommit(execution),
       },
       alert: (alert) => snsAlertPublisher(sns, requireEnv(ENV.alertTopicArn, env))(alert),
       ...(taskTimeoutMs !== undefined ? { taskTimeoutMs } : {}),

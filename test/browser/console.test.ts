@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quietHandlers } from '../../cli/commands/sandbox.js';
+import { quietHandlers } from '../../local/quiet-handlers.js';
 import type { Sandbox } from '../../local/sandbox/sandbox.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

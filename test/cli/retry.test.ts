@@ -78,6 +78,29 @@ describe('shiplane retry against a deployed stack', () => {
     ]);
   });
 
+  it('retries a manual rollback as the same rollback (its input keeps rollback)', async () => {
+    const name = 'backend-production-rollback-v2.1.7-1';
+    const rollback = { stage: 'production', from: { tag: 'v2.1.8' }, reason: 'checkout errors' };
+    sfnMock.on(DescribeExecutionCommand, { executionArn: execArn(name) }).resolves({
+      executionArn: execArn(name),
+      name,
+      status: 'SUCCEEDED',
+      input: JSON.stringify({ release: RELEASE, rollback }),
+      output: JSON.stringify({ outcome: 'expired' }),
+    });
+
+    const code = await retryExecution(name, { stateMachine: MACHINE }, capture(), { sfn });
+
+    expect(code).toBe(0);
+    expect(started()).toEqual([
+      {
+        stateMachineArn: MACHINE,
+        name: `${name}-r2`,
+        input: JSON.stringify({ release: RELEASE, retryOf: name, rollback }),
+      },
+    ]);
+  });
+
   it('takes the next free suffix: -r3 when -r2 exists and failed too', async () => {
     run(NAME, 'FAILED');
     run(`${NAME}-r2`, 'FAILED', { retryOf: NAME });

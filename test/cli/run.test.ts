@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeOf, parseEventText, runPromotion } from '../../cli/commands/run.js';
-import { quietHandlers } from '../../cli/commands/sandbox.js';
 import type { Io } from '../../cli/io.js';
-import { startArgoCdServer } from '../../local/argocd-server/server.js';
-import { startGitHubServer } from '../../local/github-server/server.js';
+import { quietHandlers } from '../../local/quiet-handlers.js';
 import { ecrPushEvent } from '../../local/sandbox/ecr-push.js';
 import { git, headOf, seedGitopsRepository } from '../../local/sandbox/gitops-repo.js';
 import { sendClick } from '../../local/sandbox/slack-click.js';
-import { type SlackServer, startSlackServer } from '../../local/slack-server/server.js';
+import { startArgoCdServer } from '../../local/stand-ins/argocd/server.js';
+import { startGitHubServer } from '../../local/stand-ins/github/server.js';
+import { type SlackServer, startSlackServer } from '../../local/stand-ins/slack/server.js';
 import { APPROVE_ACTION } from '../../shared/domain/approval-message.js';
 
 function capture(): Io & { lines: string[]; errors: string[] } {

@@ -98,6 +98,40 @@ describe('shiplane runs against a deployed stack', () => {
     expect(io.lines[3]).toMatch(/backend\s+v2\.1\.6\s+SUCCEEDED\s+deployed\s+.*12m15s$/);
   });
 
+  it('shows a manual rollback run with the stage it rolled back', async () => {
+    const name = 'backend-staging-rollback-v2.1.5-1';
+    sfnMock.on(ListExecutionsCommand).resolves({
+      executions: [
+        {
+          name,
+          executionArn: execArn(name),
+          stateMachineArn: MACHINE,
+          status: 'SUCCEEDED',
+          startDate: new Date('2026-11-26T15:00:00Z'),
+          stopDate: new Date('2026-11-26T15:02:00Z'),
+        },
+      ],
+    });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: execArn(name) }).resolves({
+      status: 'SUCCEEDED',
+      input: JSON.stringify({
+        release: { app: 'backend', tag: 'v2.1.5' },
+        rollback: { stage: 'staging', from: { tag: 'v2.1.6' }, reason: 'checkout errors' },
+      }),
+      output: JSON.stringify({ outcome: 'deployed' }),
+    });
+    const io = capture();
+    const json = capture();
+
+    await listRuns({ stateMachine: MACHINE }, io, { sfn });
+    await listRuns({ stateMachine: MACHINE, json: true }, json, { sfn });
+
+    expect(io.lines[1]).toMatch(
+      /^backend-staging-rollback-v2\.1\.5-1\s+backend\s+v2\.1\.5 \(staging rollback\)\s+SUCCEEDED\s+deployed/,
+    );
+    expect(JSON.parse(json.lines[0] ?? '{}').runs[0]).toMatchObject({ tag: 'v2.1.5', rollback: 'staging' });
+  });
+
   it('filters by app using the execution name prefix and the run input', async () => {
     const io = capture();
 

@@ -249,6 +249,48 @@ describe('renderRun', () => {
     );
   });
 
+  it('shows a manual rollback run as such: from → to, who asked and why, and its one stage', () => {
+    const run = ended('backend-staging-rollback-v2.1.5-1', 'SUCCEEDED', [
+      passed('Staging · Commit manual rollback'),
+      passed('Deployed'),
+      succeeded({
+        outcome: 'deployed',
+        stages: {
+          staging: {
+            commit: { commit: 'a3'.repeat(20), status: 'committed', previousTag: 'v2.1.6' },
+            health: { status: 'healthy', message: 'Synced and Healthy' },
+          },
+          production: {},
+        },
+      }),
+    ]);
+    const rollbackInput = JSON.stringify({
+      release: { app: 'backend', tag: 'v2.1.5' },
+      rollback: {
+        stage: 'staging',
+        from: { tag: 'v2.1.6' },
+        reason: 'checkout errors',
+        by: 'arn:aws:iam::1:user/aiko',
+      },
+    });
+    const events = run.events.map((event) =>
+      event.type === 'ExecutionStarted'
+        ? { ...event, executionStartedEventDetails: { input: rollbackInput } }
+        : event,
+    );
+
+    const lines = renderRun({ ...run, events }, at(60));
+
+    expect(lines[0]).toBe('backend-staging-rollback-v2.1.5-1  SUCCEEDED · deployed');
+    expect(lines).toContain(
+      'rollback  manual rollback of staging: v2.1.6 → v2.1.5, asked by arn:aws:iam::1:user/aiko: checkout errors',
+    );
+    expect(lines.slice(lines.indexOf('Stages'))).toEqual([
+      'Stages',
+      '  staging  commit a3a3a3a (committed, was v2.1.6); healthy: Synced and Healthy',
+    ]);
+  });
+
   it('gives no advice for a deployed run', () => {
     const lines = renderRun(
       ended('backend-v2.1.7-9c1d2e3f4a5b', 'SUCCEEDED', [

@@ -314,14 +314,17 @@ describe('the Shiplane stack of the example config', () => {
         else expect(answers, name).toEqual([]);
       }
       // slack-interaction reads the history of this state machine's executions only, to see whether an
-      // ambiguously answered approval landed; nothing else reads executions.
-      expect(resourcesFor('slack-interaction', 'states:GetExecutionHistory')).toEqual([
-        expect.stringMatching(
-          /^arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*promotionstatemachine.*:\*$/,
-        ),
-      ]);
+      // ambiguously answered approval landed; the committer, to check a change against the run's
+      // pending commit task; nothing else reads executions.
+      for (const name of ['slack-interaction', 'committer'] as const) {
+        expect(resourcesFor(name, 'states:GetExecutionHistory'), name).toEqual([
+          expect.stringMatching(
+            /^arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*promotionstatemachine.*:\*$/,
+          ),
+        ]);
+      }
       for (const name of HANDLER_NAMES) {
-        if (name === 'slack-interaction') continue;
+        if (name === 'slack-interaction' || name === 'committer') continue;
         expect(
           actionsOf(name).filter((a) => a.startsWith('states:GetExecution')),
           name,

@@ -10,12 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ArgoCdServer, type StandInApp, startArgoCdServer } from '../../local/argocd-server/server.js';
-import { type GitHubServer, startGitHubServer } from '../../local/github-server/index.js';
 import { ecrPushEvent, sqsEventOf } from '../../local/sandbox/ecr-push.js';
 import { seedGitopsRepository } from '../../local/sandbox/gitops-repo.js';
 import { createLocalRuntime, type LocalRuntime } from '../../local/sandbox/runtime.js';
-import { settled } from '../../local/sandbox/sandbox.js';
 import {
   SANDBOX_CHANNEL,
   SANDBOX_REPOSITORY,
@@ -23,7 +20,14 @@ import {
   SANDBOX_USERS,
   sandboxConfigText,
 } from '../../local/sandbox/sandbox-config.js';
-import { type SlackServer, startSlackServer } from '../../local/slack-server/server.js';
+import { settled } from '../../local/sandbox/settled.js';
+import {
+  type ArgoCdServer,
+  type StandInApp,
+  startArgoCdServer,
+} from '../../local/stand-ins/argocd/server.js';
+import { type GitHubServer, startGitHubServer } from '../../local/stand-ins/github/index.js';
+import { type SlackServer, startSlackServer } from '../../local/stand-ins/slack/server.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { parseConfigText } from '../../shared/config/load.js';
 import { readKustomizeImage, setKustomizeImage } from '../../shared/domain/kustomize-image.js';
@@ -105,7 +109,7 @@ beforeAll(async () => {
     ),
     'test config',
   );
-  runtime = createLocalRuntime({
+  runtime = await createLocalRuntime({
     config,
     resolveSecret: createSecretResolver({ env }),
     timing: { waitSeconds: 0, retryIntervalMs: 0 },

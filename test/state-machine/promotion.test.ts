@@ -112,6 +112,7 @@ describe('the synthesized promotion state machine', () => {
     expect(entered(engine, execution.name)).toEqual([
       'Prepare',
       'Notify release started',
+      'Release or manual rollback?',
       ...stageStates('Staging', 3),
       'Production · Await approval',
       'Production · Approved?',

@@ -6,7 +6,11 @@
  *   conditional update from `pending`.
  * - `execution#<name>#<stage>`: the approval id of a run's stage, for the CLI and for `expired`.
  * - `thread#<execution>`: the release's Slack thread (channel, parent ts) and its per-stage status.
- * - `deployed#<app>#<stage>`: the tag last seen healthy in a stage, shown as "from" in approvals.
+ * - `deployed#<app>#<stage>`: the tag last seen healthy in a stage (top-level, shown as "from" in
+ *   approvals), the last few tags seen healthy there (`history`, newest last, capped) and the entry
+ *   Shiplane last committed there (`pinned`): what `shiplane rollback` chooses from. Written with
+ *   a read, then a put conditional on the item's `revision`, so concurrent notifications never drop
+ *   each other's entries.
  * - `pending#<app>#<stage>`: the approval an app's stage was last asked for (any run), so a newer
  *   release's request can close an older run's approval as superseded.
  * - `release#<app>#<tag>`: the digest a tag was released with (release-claims.ts; the intake's only items).
@@ -15,6 +19,16 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalFacts, ApprovalState } from '../../domain/approval-message.js';
 import type { ThreadState } from '../../domain/release-thread.js';
+import {
+  type DeployedTag,
+  EMPTY_STAGE_TAGS,
+  type PinnedTag,
+  type StageTags,
+  withHealthy,
+  withPinned,
+} from '../../domain/stage-tags.js';
+
+export type { DeployedTag, PinnedTag, StageTags };
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded';
 
@@ -56,13 +70,6 @@ export interface ThreadRecord {
   readonly channel: string;
   readonly ts: string;
   readonly state: ThreadState;
-}
-
-export interface DeployedTag {
-  readonly tag: string;
-  readonly digest: string;
-  readonly execution: string;
-  readonly at: string;
 }
 
 /** The latest approval requested for an app's stage, across runs (`pending#<app>#<stage>`). */
@@ -125,9 +132,18 @@ export interface ApprovalsStore {
   /** Stores a new thread; returns the stored one when another writer got there first. */
   createThread(thread: ThreadRecord, expiresAt: number): Promise<ThreadRecord>;
   saveThreadState(execution: string, state: ThreadState): Promise<void>;
+  /** Records a tag seen healthy: the newest of the stage's history (capped), and what it pins. */
   recordDeployedTag(app: string, stage: string, tag: DeployedTag): Promise<void>;
+  /** The tag last seen healthy in the stage. */
   deployedTag(app: string, stage: string): Promise<DeployedTag | undefined>;
+  /** Records what a commit put in the stage (healthy or not yet). */
+  recordPinnedTag(app: string, stage: string, pinned: PinnedTag): Promise<void>;
+  /** The stage's healthy history and pin; undefined when Shiplane has recorded nothing there. */
+  stageTags(app: string, stage: string): Promise<StageTags | undefined>;
 }
+
+/** How often a history write re-reads and tries again when another writer got in between. */
+const STAGE_TAGS_ATTEMPTS = 5;
 
 export const approvalKey = (approvalId: string) => `approval#${approvalId}`;
 export const pointerKey = (execution: string, stage: string) => `execution#${execution}#${stage}`;
@@ -382,14 +398,12 @@ export function dynamoApprovalsStore(client: DynamoDBClient, tableName: string):
     },
 
     async recordDeployedTag(app, stage, tag) {
-      await doc.send(
-        new PutCommand({ TableName, Item: { pk: deployedKey(app, stage), kind: 'deployed', ...tag } }),
-      );
+      await updateStageTags(app, stage, (tags) => withHealthy(tags, tag));
     },
 
     async deployedTag(app, stage) {
       const item = await get(deployedKey(app, stage));
-      if (item?.kind !== 'deployed') return undefined;
+      if (item?.kind !== 'deployed' || typeof item.tag !== 'string') return undefined;
       return {
         tag: String(item.tag),
         digest: String(item.digest),
@@ -397,5 +411,89 @@ export function dynamoApprovalsStore(client: DynamoDBClient, tableName: string):
         at: String(item.at),
       };
     },
+
+    async recordPinnedTag(app, stage, pinned) {
+      await updateStageTags(app, stage, (tags) => withPinned(tags, pinned));
+    },
+
+    async stageTags(app, stage) {
+      const item = await get(deployedKey(app, stage));
+      return item?.kind === 'deployed' ? stageTagsOf(item) : undefined;
+    },
   };
+
+  /**
+   * Read, change, put back only if nobody wrote in between (`revision`); else read again. The
+   * top-level fields stay the newest healthy tag, as readers of the item before the history expect.
+   */
+  async function updateStageTags(app: string, stage: string, change: (tags: StageTags) => StageTags) {
+    const pk = deployedKey(app, stage);
+    for (let attempt = 1; ; attempt++) {
+      const item = await get(pk);
+      const current = item?.kind === 'deployed' ? stageTagsOf(item) : EMPTY_STAGE_TAGS;
+      const next = change(current);
+      const revision = typeof item?.revision === 'number' ? item.revision : undefined;
+      const newest = next.healthy.at(-1);
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: {
+              pk,
+              kind: 'deployed',
+              ...(newest ? flatTag(newest) : {}),
+              history: next.healthy,
+              ...(next.pinned ? { pinned: next.pinned } : {}),
+              revision: (revision ?? 0) + 1,
+            },
+            ...(item === undefined
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : revision === undefined
+                ? {
+                    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#revision)',
+                    ExpressionAttributeNames: { '#revision': 'revision' },
+                  }
+                : {
+                    ConditionExpression: '#revision = :revision',
+                    ExpressionAttributeNames: { '#revision': 'revision' },
+                    ExpressionAttributeValues: { ':revision': revision },
+                  }),
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error) || attempt >= STAGE_TAGS_ATTEMPTS) throw error;
+      }
+    }
+  }
+}
+
+/** The newest healthy tag as the item's top-level fields (what `deployedTag` reads). */
+function flatTag(tag: DeployedTag): Record<string, unknown> {
+  return {
+    tag: tag.tag,
+    digest: tag.digest,
+    execution: tag.execution,
+    at: tag.at,
+    ...(tag.commit ? { commit: tag.commit } : {}),
+  };
+}
+
+/** The history of a `deployed#` item; an item written before the history has its one tag. */
+function stageTagsOf(item: Record<string, unknown>): StageTags {
+  const history = Array.isArray(item.history)
+    ? (item.history as DeployedTag[])
+    : typeof item.tag === 'string'
+      ? [
+          {
+            tag: item.tag,
+            digest: String(item.digest),
+            execution: String(item.execution),
+            at: String(item.at),
+          },
+        ]
+      : [];
+  const pinned =
+    typeof item.pinned === 'object' && item.pinned !== null ? (item.pinned as PinnedTag) : undefined;
+  return { healthy: history, ...(pinned ? { pinned } : {}) };
 }

@@ -2,6 +2,7 @@
  * Reads promotion runs from a deployed stack: ListExecutions, DescribeExecution and
  * GetExecutionHistory on the promotion state machine. `shiplane runs` and `shiplane show` use it;
  * a running sandbox answers the same questions through its JSON API (local/sandbox/api-client.ts).
+ * The committer reads a run's newest history events (historyNewestFirst) for its pending commit.
  */
 import {
   DescribeExecutionCommand,
@@ -155,6 +156,50 @@ export function stepFunctionsExecutions(client: SFNClient, stateMachineArn: stri
       throw error;
     }
   }
+}
+
+/** How many events one newest-first history page holds: a waiting run's current task is in the first. */
+export const NEWEST_FIRST_PAGE_SIZE = 100;
+
+/**
+ * An execution's history, newest event first, with execution data (inputs, outputs, task
+ * parameters): GetExecutionHistory with reverseOrder, one page at a time as the caller reads on, so
+ * a caller that stops early fetches no further page.
+ * @throws ExecutionNotFoundError when the state machine has no such execution
+ */
+export async function* historyNewestFirst(
+  client: SFNClient,
+  stateMachineArn: string,
+  nameOrArn: string,
+  pageSize = NEWEST_FIRST_PAGE_SIZE,
+): AsyncGenerator<HistoryEvent, void, undefined> {
+  const arn = executionArn(stateMachineArn, nameOrArn);
+  let nextToken: string | undefined;
+  do {
+    let page: Awaited<ReturnType<typeof sendHistory>>;
+    try {
+      page = await sendHistory(client, arn, pageSize, nextToken);
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) {
+        throw new ExecutionNotFoundError(`no execution ${nameOrArn} on ${stateMachineArn}`, { cause: error });
+      }
+      throw error;
+    }
+    yield* page.events ?? [];
+    nextToken = page.nextToken;
+  } while (nextToken);
+}
+
+function sendHistory(client: SFNClient, arn: string, pageSize: number, nextToken: string | undefined) {
+  return client.send(
+    new GetExecutionHistoryCommand({
+      executionArn: arn,
+      reverseOrder: true,
+      maxResults: pageSize,
+      includeExecutionData: true,
+      ...(nextToken ? { nextToken } : {}),
+    }),
+  );
 }
 
 /**

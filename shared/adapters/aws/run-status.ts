@@ -1,10 +1,11 @@
 /**
- * RunStatusReader over Step Functions: DescribeExecution on the promotion state machine (the
- * committer's role may describe that state machine's executions and no others).
+ * RunStatusReader over Step Functions: DescribeExecution and GetExecutionHistory on the promotion
+ * state machine (the committer's role may read that state machine's executions and no others).
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { findPendingCommit } from '../../domain/pending-commit.js';
 import type { RunStatusReader } from '../../ports/run-status.js';
-import { ExecutionNotFoundError, stepFunctionsExecutions } from './executions.js';
+import { ExecutionNotFoundError, historyNewestFirst, stepFunctionsExecutions } from './executions.js';
 
 /** Reads runs of `stateMachineArn` by execution name. */
 export function stepFunctionsRunStatus(client: SFNClient, stateMachineArn: string): RunStatusReader {
@@ -16,6 +17,17 @@ export function stepFunctionsRunStatus(client: SFNClient, stateMachineArn: strin
       try {
         const { status, input } = await executions.describe(execution);
         return { status, input };
+      } catch (error) {
+        if (error instanceof ExecutionNotFoundError) return undefined;
+        throw error;
+      }
+    },
+
+    async pendingCommit(execution) {
+      if (execution.startsWith('arn:')) return undefined;
+      try {
+        // Newest first: a run that waits for a commit has its TaskScheduled in the first page.
+        return await findPendingCommit(historyNewestFirst(client, stateMachineArn, execution));
       } catch (error) {
         if (error instanceof ExecutionNotFoundError) return undefined;
         throw error;

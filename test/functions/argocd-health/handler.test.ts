@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createArgoCdHealthHandler, handler } from '../../../functions/argocd-health/handler.js';
-import { type ArgoCdServer, startArgoCdServer } from '../../../local/argocd-server/server.js';
+import { type ArgoCdServer, startArgoCdServer } from '../../../local/stand-ins/argocd/server.js';
 import { createArgoCdClient } from '../../../shared/adapters/argocd/client.js';
 import { createSecretResolver } from '../../../shared/adapters/aws/secrets.js';
 import { CONFIG_ENV, serializeConfigInput } from '../../../shared/config/runtime.js';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
@@ -12,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createCommitterHandler, handler } from '../../../functions/committer/handler.js';
-import type { GitHubServer } from '../../../local/github-server/index.js';
+import type { GitHubServer } from '../../../local/stand-ins/github/index.js';
 import { stepFunctionsRunStatus } from '../../../shared/adapters/aws/run-status.js';
 import { CONFIG_ENV, serializeConfigInput } from '../../../shared/config/runtime.js';
 import { type CommitRequest, commitResultSchema } from '../../../shared/contracts/tasks.js';
@@ -20,9 +21,12 @@ import { renderExternalSecretsFile } from '../../../shared/domain/external-secre
 import type { Alert } from '../../../shared/domain/release-thread.js';
 import { type AcceptChange, configuredChanges } from '../../../shared/gitops/allowed-changes.js';
 import { snsAlertPublisher } from '../../../shared/notifications/alert-topic.js';
+import { RunHistory, serveHistory } from '../../shared/adapters/aws/sfn-history.js';
 import {
   connect,
   imageRequest,
+  manualRollbackRequest,
+  PRODUCTION,
   REPOSITORY,
   type RecordedAnswer,
   type RecordingRuns,
@@ -437,6 +441,15 @@ describe('committer handler', () => {
         status: 'RUNNING',
         input: JSON.stringify({ release: request.change.kind === 'image' ? request.change.release : null }),
       });
+    serveHistory(
+      sfn,
+      new Map([
+        [
+          `${EXECUTION_PREFIX}${request.execution}`,
+          new RunHistory(release('backend', 'v2.1.6')).commit('Staging · Commit new tag', request).events(),
+        ],
+      ]),
+    );
     process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
     process.env[CONFIG_ENV] = serializeConfigInput({
       gitops: {
@@ -460,6 +473,11 @@ describe('committer handler', () => {
       expect(response).toEqual({ batchItemFailures: [] });
       expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
         executionArn: `${EXECUTION_PREFIX}${request.execution}`,
+      });
+      expect(sfn.commandCalls(GetExecutionHistoryCommand)[0]?.args[0].input).toMatchObject({
+        executionArn: `${EXECUTION_PREFIX}${request.execution}`,
+        reverseOrder: true,
+        includeExecutionData: true,
       });
       const calls = sfn.commandCalls(SendTaskSuccessCommand);
       expect(calls).toHaveLength(1);
@@ -580,42 +598,64 @@ describe('committer handler: only real runs write', () => {
     expect(await server.head()).toBe(before);
   });
 
-  it('describes each run once per batch through Step Functions, however many changes name it', async () => {
+  it('describes each run and reads its history once per batch through Step Functions, however many changes name it', async () => {
     server = await startItdoGitHub();
+    const before = await server.head();
     const sfn = mockClient(SFNClient);
     const taskTokens = recordingTaskTokens();
+    const alerts: Alert[] = [];
     const staging = imageRequest('backend', 'v2.1.6', { token: 't-staging' });
-    const production = imageRequest('backend', 'v2.1.6', { token: 't-production', stage: 'production' });
     const frontend = imageRequest('frontend', 'v1.8.3', { token: 't-frontend' });
+    // Names backend's run, which waits for its staging commit, not for production.
+    const production = imageRequest('backend', 'v2.1.6', { token: 't-production', stage: 'production' });
     sfn.on(DescribeExecutionCommand).callsFake(({ executionArn }: { executionArn: string }) => {
       const app = executionArn.includes(':backend-') ? 'backend' : 'frontend';
       const tag = app === 'backend' ? 'v2.1.6' : 'v1.8.3';
       return { status: 'RUNNING', input: JSON.stringify({ release: release(app, tag) }) };
     });
+    serveHistory(
+      sfn,
+      new Map(
+        [staging, frontend].map((request) => [
+          `${EXECUTION_PREFIX}${request.execution}`,
+          new RunHistory(request.change.kind === 'image' ? request.change.release : release('x', 'v0'))
+            .commit('Staging · Commit new tag', request)
+            .events(),
+        ]),
+      ),
+    );
     try {
       const committer = createCommitterHandler({
         github: await connect(server),
         taskTokens,
         runs: stepFunctionsRunStatus(new SFNClient({}), STATE_MACHINE_ARN),
         commit: { sleep: async () => undefined },
+        alert: async (alert) => {
+          alerts.push(alert);
+        },
       });
 
-      const response = await committer(sqsEvent([staging, frontend, production]), context);
+      const response = await committer(sqsEvent([staging, production, frontend]), context);
 
       expect(response).toEqual({ batchItemFailures: [] });
-      expect(
-        sfn
-          .commandCalls(DescribeExecutionCommand)
-          .map((call) => call.args[0].input.executionArn)
-          .sort(),
-      ).toEqual(
-        [`${EXECUTION_PREFIX}${staging.execution}`, `${EXECUTION_PREFIX}${frontend.execution}`].sort(),
-      );
-      expect(taskTokens.answers.map((answer) => answer.output)).toEqual([
-        expect.objectContaining({ status: 'committed' }),
-        expect.objectContaining({ status: 'committed' }),
-        expect.objectContaining({ status: 'committed' }),
-      ]);
+      const arns = [
+        `${EXECUTION_PREFIX}${staging.execution}`,
+        `${EXECUTION_PREFIX}${frontend.execution}`,
+      ].sort();
+      const arnsOf = (calls: { args: [{ input: { executionArn?: string | undefined } }] }[]) =>
+        calls.map((call) => call.args[0].input.executionArn).sort();
+      expect(arnsOf(sfn.commandCalls(DescribeExecutionCommand))).toEqual(arns);
+      expect(arnsOf(sfn.commandCalls(GetExecutionHistoryCommand))).toEqual(arns);
+      expect(byToken(taskTokens.answers)).toEqual({
+        't-staging': { token: 't-staging', output: expect.objectContaining({ status: 'committed' }) },
+        't-frontend': { token: 't-frontend', output: expect.objectContaining({ status: 'committed' }) },
+      });
+      expect((await server.git('rev-list', '--count', `${before}..main`)).trim()).toBe('1');
+      expect(await server.readFile(PRODUCTION)).toBe(await server.readFile(PRODUCTION, before));
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]?.message).toContain('Promote backend v2.1.6 to production');
+      expect(alerts[0]?.message).toContain(`the task token is not the one run ${staging.execution} waits on`);
+      expect(JSON.stringify(alerts)).not.toContain('t-production');
     } finally {
       sfn.restore();
     }
@@ -668,6 +708,107 @@ describe('committer handler: only real runs write', () => {
     expect(await server.head()).toBe(before);
     expect(taskTokens.answers).toEqual([]);
     expect(runs.lookups).toEqual([]);
+  });
+});
+
+describe('committer handler: a manual rollback moves a stage back only for the run that asks for it', () => {
+  const tagOf = async (git: GitHubServer, app: string) =>
+    (parse((await git.readFile(STAGING))!).images as { name: string; newTag: string }[]).find(
+      (image) => image.name === `itdo-erp/${app}`,
+    )?.newTag;
+
+  it("commits the rollback run's change back to an older tag, with who and why in the trailers", async () => {
+    // Prepare: staging runs backend v2.1.5; the rollback run goes back to v2.1.4.
+    const { server, taskTokens, committer, runs } = await setUp();
+    const { request, input } = manualRollbackRequest('backend', 'v2.1.4', {
+      hex: '4',
+      from: { tag: 'v2.1.5' },
+      reason: 'login loops since v2.1.5',
+    });
+    const event = sqsEvent([request]);
+    runs.runs.set(request.execution!, { status: 'RUNNING', input });
+
+    // Act
+    const response = await committer(event, context);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await tagOf(server, 'backend')).toBe('v2.1.4');
+    expect(taskTokens.answers[0]?.output).toMatchObject({ status: 'committed', previousTag: 'v2.1.5' });
+    expect(await server.git('log', '-1', '--format=%B', 'main')).toBe(
+      [
+        'Roll back backend v2.1.5 → v2.1.4 in staging',
+        '',
+        `Shiplane-Execution: ${request.execution}`,
+        'Shiplane-Rollback: manual',
+        'Shiplane-Rollback-Reason: login loops since v2.1.5',
+        'Shiplane-Rollback-By: arn:aws:iam::123456789012:user/aiko',
+        '',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses a rollback-marked change from a normal run: nothing written, run failed, alerted', async () => {
+    // Prepare: a promotion run of backend v2.1.4 (its input has no rollback) sends a change marked as a manual rollback.
+    const { server, taskTokens, committer, alerts } = await setUp();
+    const before = await server.head();
+    const { request: forged } = manualRollbackRequest('backend', 'v2.1.4', { from: { tag: 'v2.1.5' } });
+    const normal = { ...forged, execution: 'backend-v2.1.4-444444444444', taskToken: 't-forged' };
+    const event = sqsEvent([normal]);
+
+    // Act
+    const response = await committer(event, context);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await server.head()).toBe(before);
+    expect(taskTokens.answers).toEqual([
+      {
+        token: 't-forged',
+        error: 'Shiplane.CommitFailed',
+        cause:
+          'the commit request was refused: run backend-v2.1.4-444444444444 is not a manual rollback, but sent a change marked as one (backend v2.1.4 in staging)',
+      },
+    ]);
+    expect(alerts.map((alert) => alert.subject)).toEqual(['Shiplane refused a commit request']);
+  });
+
+  it("refuses a rollback run's change that is not the rollback its input asks for: another stage, another reason or no mark", async () => {
+    const { server, taskTokens, committer, runs } = await setUp();
+    const before = await server.head();
+    const { request, input } = manualRollbackRequest('backend', 'v2.1.4', { from: { tag: 'v2.1.5' } });
+    if (request.change.kind !== 'image') throw new Error('image change');
+    const { manualRollback: _mark, ...unmarkedChange } = request.change;
+    // Each variant carries the token the run really waits on, so the refusal is answered to the run.
+    const variants: CommitRequest[] = [
+      {
+        ...request,
+        change: {
+          ...request.change,
+          stage: 'production',
+          file: 'environments/production/kustomization.yaml',
+        },
+      },
+      {
+        ...request,
+        change: { ...request.change, manualRollback: { ...input.rollback!, reason: 'something else' } },
+      },
+      { ...request, change: unmarkedChange },
+    ];
+    runs.runs.set(request.execution!, { status: 'RUNNING', input });
+    runs.pending.set(request.execution!, { kind: 'rendered', request });
+
+    for (const variant of variants) await committer(sqsEvent([variant]), context);
+
+    expect(await server.head()).toBe(before);
+    const causes = taskTokens.answers.map((answer) => answer.cause);
+    expect(causes).toHaveLength(3);
+    expect(causes[0]).toContain(
+      'is the manual rollback of staging and may change nothing else, but sent a change to production',
+    );
+    expect(causes[1]).toContain('the change carries another rollback');
+    expect(causes[2]).toContain('may write only that rollback, but sent a change not marked as it');
   });
 });
 

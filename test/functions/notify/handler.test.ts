@@ -2,20 +2,15 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createNotifyHandler, handler } from '../../../functions/notify/handler.js';
-import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
-import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
-import { memoryApprovalsStore } from '../../../shared/approvals/memory-store.js';
+import { handler } from '../../../functions/notify/handler.js';
+import { type SlackServer, startSlackServer } from '../../../local/stand-ins/slack/server.js';
 import { InvalidInputError } from '../../../shared/errors.js';
-import { threadSettings } from '../../../shared/notifications/thread.js';
 import {
   BOT_TOKEN,
   CHANNEL,
   deployedEnv,
   lambdaContext,
   notification,
-  recordingReporter,
-  testConfig,
 } from '../../fixtures/slack/context.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -75,18 +70,5 @@ describe('notify handler (deployed wiring)', () => {
     expect((error as Error).message).toContain('event');
     expect(slack.calls()).toHaveLength(before);
     expect(ddb.calls()).toHaveLength(0);
-  });
-});
-
-describe('createNotifyHandler', () => {
-  it('runs with deps of your own and no alert topic', async () => {
-    const local = createNotifyHandler({
-      store: memoryApprovalsStore(),
-      slack: slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
-      ...threadSettings(testConfig(slack.apiUrl)),
-      now: () => new Date('2026-11-26T14:00:00Z'),
-      reporter: recordingReporter(),
-    });
-    expect(await local(failed(), context)).toEqual({ slack: 'posted', alert: 'skipped' });
   });
 });

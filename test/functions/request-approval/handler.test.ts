@@ -3,20 +3,15 @@ import { SendTaskFailureCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRequestApprovalHandler, handler } from '../../../functions/request-approval/handler.js';
-import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
-import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
-import { memoryApprovalsStore } from '../../../shared/approvals/memory-store.js';
+import { handler } from '../../../functions/request-approval/handler.js';
+import { type SlackServer, startSlackServer } from '../../../local/stand-ins/slack/server.js';
 import { InvalidInputError } from '../../../shared/errors.js';
-import { threadSettings } from '../../../shared/notifications/thread.js';
 import {
   approvalRequest,
   BOT_TOKEN,
   CHANNEL,
   deployedEnv,
   lambdaContext,
-  recordingReporter,
-  testConfig,
 } from '../../fixtures/slack/context.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -136,24 +131,5 @@ describe('request-approval handler (deployed wiring)', () => {
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).message).toContain('taskToken');
     expect(ddb.calls()).toHaveLength(0);
-  });
-});
-
-describe('createRequestApprovalHandler', () => {
-  it('runs the same path with deps of your own (the local engine)', async () => {
-    const store = memoryApprovalsStore();
-    const local = createRequestApprovalHandler({
-      store,
-      slack: slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
-      ...threadSettings(testConfig(slack.apiUrl)),
-      now: () => new Date('2026-11-26T14:00:00Z'),
-      reporter: recordingReporter(),
-    });
-    const request = approvalRequest({ execution: 'backend-v1.4.2-local' });
-    const { approvalId } = await local(request, context);
-    expect(await store.getApproval(approvalId)).toMatchObject({
-      taskToken: request.taskToken,
-      status: 'pending',
-    });
   });
 });

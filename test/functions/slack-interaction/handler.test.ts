@@ -9,12 +9,12 @@ import {
   blockActionsPayload,
   type Clicker,
   signedInteraction,
-} from '../../../local/slack-server/interactions.js';
+} from '../../../local/stand-ins/slack/interactions.js';
 import {
   type SlackServer,
   type StoredMessage,
   startSlackServer,
-} from '../../../local/slack-server/server.js';
+} from '../../../local/stand-ins/slack/server.js';
 import type { ApprovalRecord } from '../../../shared/adapters/aws/approvals-table.js';
 import { approvalMessage } from '../../../shared/domain/approval-message.js';
 import { InvalidInputError } from '../../../shared/errors.js';

@@ -85,7 +85,7 @@ describe('the commit queue', () => {
     );
   });
 
-  it('lets the committer describe executions of the promotion state machine only, and alert', () => {
+  it('lets the committer describe and read the history of executions of the promotion state machine only, and alert', () => {
     const machine = idOf(template, 'AWS::StepFunctions::StateMachine', /^promotionstatemachine/);
     const committer = resourcesOf(template, 'AWS::Lambda::Function').find(
       ([, fn]) => fn.Metadata?.['shiplane:handler'] === 'committer',
@@ -95,9 +95,12 @@ describe('the commit queue', () => {
       .filter(([, policy]) => ((policy.Properties?.Roles ?? []) as Json[]).some((ref) => ref.Ref === roleId))
       .flatMap(([, policy]) => policy.Properties?.PolicyDocument.Statement as Json[]);
 
-    const describe = statements.filter((s) => [s.Action].flat().includes('states:DescribeExecution'));
-    expect(describe).toHaveLength(1);
-    expect(describe[0].Resource).toEqual({
+    const reads = statements.filter((s) =>
+      [s.Action].flat().some((action: string) => /^states:(Describe|Get|List)/.test(action)),
+    );
+    expect(reads).toHaveLength(1);
+    expect(reads[0].Action).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory']);
+    expect(reads[0].Resource).toEqual({
       'Fn::Join': [
         '',
         [

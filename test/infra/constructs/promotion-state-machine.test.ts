@@ -1,6 +1,9 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_TRANSIENT_ERRORS } from '../../../infra/constructs/promotion-state-machine.js';
+import {
+  LAMBDA_TRANSIENT_ERRORS,
+  manualRollbackStateNames,
+} from '../../../infra/constructs/promotion-state-machine.js';
 import { rollbackStateNames } from '../../../infra/constructs/rollback-states.js';
 import { type CloudFormationTemplate, synthesizeTemplate } from '../../../infra/synth.js';
 import {
@@ -47,9 +50,16 @@ const PRODUCTION_APPROVAL = [
   'Production · Not approved',
   'Production · No approver',
 ];
+/** A stage's manual rollback path (`shiplane rollback`): all its states, or those without the approval. */
+const manualRollback = (stage: string, approval: boolean) =>
+  Object.entries(manualRollbackStateNames(stage))
+    .filter(([key]) => approval || !/approv|rejected|expired/i.test(key))
+    .map(([, name]) => name);
 const RUN = [
   'Prepare',
   'Notify release started',
+  'Release or manual rollback?',
+  'Manual rollback of an unknown stage',
   'Notify deployed',
   'Deployed',
   'Superseded',
@@ -88,6 +98,8 @@ describe('the promotion state machine of the example config', () => {
       ...STAGING,
       ...PRODUCTION_APPROVAL,
       ...production,
+      ...manualRollback('staging', false),
+      ...manualRollback('production', true),
       'Rejected',
       'Approval expired',
     ];
@@ -107,10 +119,129 @@ describe('the promotion state machine of the example config', () => {
       event: 'started',
       'execution.$': '$$.Execution.Name',
       'release.$': '$.release',
-      // The whole input, so the thread can say a run is a retry (`retryOf`) without a state reading a path that may be absent.
+      // The whole input, so the thread can say a run is a retry (`retryOf`) or a manual rollback
+      // (`rollback`) without a state reading a path that may be absent.
       'detail.$': '$',
     });
-    expect(state('Notify release started').Next).toBe('Staging · Commit new tag');
+    expect(state('Notify release started').Next).toBe('Release or manual rollback?');
+  });
+
+  it("routes a release to the first stage and a manual rollback to its own stage's path only", () => {
+    expect(state('Release or manual rollback?')).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Not: { Variable: '$.rollback', IsPresent: true }, Next: 'Staging · Commit new tag' },
+        {
+          Not: { Variable: '$.rollback.stage', IsPresent: true },
+          Next: 'Manual rollback of an unknown stage',
+        },
+        {
+          Not: { Variable: '$.rollback.stage', IsString: true },
+          Next: 'Manual rollback of an unknown stage',
+        },
+        { Variable: '$.rollback.stage', StringEquals: 'staging', Next: 'Staging · Commit manual rollback' },
+        {
+          Variable: '$.rollback.stage',
+          StringEquals: 'production',
+          Next: 'Production · Await manual rollback approval',
+        },
+      ],
+      Default: 'Manual rollback of an unknown stage',
+    });
+    expect(state('Manual rollback of an unknown stage')).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        Error: 'Shiplane.RollbackInvalid',
+        Cause:
+          'the run asks to roll back a stage this state machine does not have (it has staging, production); nothing was changed',
+      },
+      ResultPath: '$.error',
+      Next: 'Notify failed',
+    });
+  });
+
+  it('commits a manual rollback through the same queue, marked with the run input it was asked with', () => {
+    const commit = state('Staging · Commit manual rollback');
+    expect(commit.Resource).toBe('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
+    expect(commit.Parameters?.MessageGroupId).toBe('itdo-erp/itdo-erp-infrastructure#main');
+    expect(commit.Parameters?.QueueUrl).toEqual(state('Staging · Commit new tag').Parameters?.QueueUrl);
+    expect(commit.Parameters?.MessageBody.change).toEqual({
+      kind: 'image',
+      stage: 'staging',
+      file: 'environments/staging/kustomization.yaml',
+      'release.$': '$.release',
+      pinDigest: true,
+      createIfMissing: false,
+      'manualRollback.$': '$.rollback',
+    });
+    expect(commit.ResultPath).toBe('$.stages.staging.commit');
+    expect(commit.Catch).toEqual([
+      {
+        ErrorEquals: ['Shiplane.Superseded'],
+        ResultPath: '$.error',
+        Next: 'Staging · Notify manual rollback superseded',
+      },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Notify failed' },
+    ]);
+    expect(commit.Next).toBe('Staging · Notify manual rollback committed');
+    expect(state('Staging · Notify manual rollback committed').Next).toBe(
+      'Staging · Start manual rollback wait',
+    );
+    expect(state('Staging · Wait for manual rollback').Parameters?.Payload).toMatchObject({
+      stage: 'staging',
+      'commit.$': '$.stages.staging.commit.commit',
+      'release.$': '$.release',
+      pinDigest: true,
+    });
+  });
+
+  it('asks for approval before a production rollback, marked as a rollback, with the same rules as a promotion', () => {
+    const approval = state('Production · Await manual rollback approval');
+    expect(approval.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(handlerOfArn(template, approval.Parameters?.FunctionName)).toBe('request-approval');
+    expect(approval.TimeoutSeconds).toBe(24 * 3600);
+    expect(approval.Parameters?.Payload).toEqual({
+      'taskToken.$': '$$.Task.Token',
+      'execution.$': '$$.Execution.Name',
+      stage: 'production',
+      'release.$': '$.release',
+      approvers: ['U0PLATFORM1', 'S0PLATFORMGRP'],
+      timeoutSeconds: 86400,
+      'stages.$': '$.stages',
+      'rollback.$': '$.rollback',
+    });
+    expect(approval.Catch?.map((c) => [c.ErrorEquals[0], c.Next])).toEqual([
+      ['Shiplane.Rejected', 'Production · Notify manual rollback rejected'],
+      ['States.Timeout', 'Production · Notify manual rollback expired'],
+      ['Shiplane.Superseded', 'Production · Notify manual rollback superseded'],
+      ['States.ALL', 'Notify failed'],
+    ]);
+    expect(approval.Next).toBe('Production · Manual rollback approved?');
+    expect(state('Production · Manual rollback approved?').Choices?.at(-1)?.Next).toBe(
+      'Production · Notify manual rollback approved',
+    );
+    expect(state('Production · Notify manual rollback approved').Next).toBe(
+      'Production · Commit manual rollback',
+    );
+    expect(state('Production · Notify manual rollback rejected').Next).toBe('Rejected');
+    expect(state('Production · Notify manual rollback expired').Next).toBe('Approval expired');
+  });
+
+  it('ends a healthy manual rollback Deployed without touching another stage, and a degraded one Failed, never rolling back again', () => {
+    expect(state('Staging · Notify manual rollback healthy').Next).toBe('Notify deployed');
+    expect(state('Production · Notify manual rollback healthy').Next).toBe('Notify deployed');
+    expect(state('Staging · Manual rollback degraded').Next).toBe(
+      'Staging · Notify manual rollback degraded',
+    );
+    expect(state('Staging · Notify manual rollback degraded').Next).toBe('Failed');
+    expect(state('Staging · Manual rollback timed out').Next).toBe(
+      'Staging · Notify manual rollback timed out',
+    );
+    expect(state('Staging · Notify manual rollback timed out').Next).toBe('Failed');
+    expect(state('Staging · Newer release over manual rollback').Next).toBe(
+      'Staging · Notify manual rollback superseded',
+    );
+    expect(state('Staging · Manual rollback replaced').Next).toBe('Notify failed');
   });
 
   it('puts a Catch on every Task', () => {
@@ -618,8 +749,9 @@ describe('the promotion state machine of the example config', () => {
 
   it('never lets a notification change the data or fail the run', () => {
     const notifies = Object.entries(states()).filter(([name]) => /Notify /.test(name));
-    // Per stage: committed, superseded, healthy, timed out, and four for the rollback.
-    expect(notifies.length).toBe(3 + 2 * 8 + 3);
+    // Per stage: committed, superseded, healthy, timed out, and four for the rollback; per stage's
+    // manual rollback: committed, superseded, healthy, degraded, timed out; three per approval.
+    expect(notifies.length).toBe(3 + 2 * 8 + 3 + 2 * 5 + 3);
     for (const [name, task] of notifies) {
       expect(handlerOfArn(template, task.Parameters?.FunctionName), name).toBe('notify');
       expect(task.Resource, name).toBe('arn:aws:states:::lambda:invoke');
@@ -684,6 +816,10 @@ describe('a config without an approval stage', () => {
     const names = Object.keys(definition.States);
     expect(names.filter((name) => /approv|Rejected|rejected|expired/i.test(name))).toEqual([]);
     expect(definition.States['Staging · Notify healthy']?.Next).toBe('Production · Commit new tag');
+    // A production rollback is committed without asking, as a promotion is.
+    expect(definition.States['Release or manual rollback?']?.Choices?.at(-1)?.Next).toBe(
+      'Production · Commit manual rollback',
+    );
     const handlers = Object.values(template.Resources).map((r: Json) => r.Metadata?.['shiplane:handler']);
     expect(handlers).not.toContain('request-approval');
     expect(aslValidator(definition).isValid).toBe(true);
@@ -721,7 +857,8 @@ describe('a config with three stages', () => {
 
   it('chains the stages in config order, each with its own approval timeout', () => {
     expect(definition.States.Prepare?.Result).toEqual({ dev: {}, staging: {}, production: {} });
-    expect(definition.States['Notify release started']?.Next).toBe('Dev · Commit new tag');
+    expect(definition.States['Notify release started']?.Next).toBe('Release or manual rollback?');
+    expect(definition.States['Release or manual rollback?']?.Choices?.[0]?.Next).toBe('Dev · Commit new tag');
     expect(definition.States['Dev · Notify healthy']?.Next).toBe('Staging · Await approval');
     expect(definition.States['Staging · Notify healthy']?.Next).toBe('Production · Await approval');
     expect(definition.States['Production · Notify healthy']?.Next).toBe('Notify deployed');
@@ -729,8 +866,18 @@ describe('a config with three stages', () => {
     expect(definition.States['Production · Await approval']?.TimeoutSeconds).toBe(86400);
     expect(definition.States['Staging · Notify rejected']?.Next).toBe('Rejected');
     expect(definition.States['Production · Notify rejected']?.Next).toBe('Rejected');
-    // Per stage: 15 states, less Notify degraded, plus 21 rollback states; 7 per approval; one Rolled back for all.
-    expect(Object.keys(definition.States)).toHaveLength(8 + 3 * (15 - 1 + 21) + 2 * 7 + 2);
+    // Per stage: 15 states, less Notify degraded, plus 21 rollback states, and 15 of its manual
+    // rollback; 7 per approval, twice; one Rolled back for all; the route and the unknown stage.
+    expect(Object.keys(definition.States)).toHaveLength(
+      8 + 3 * (15 - 1 + 21) + 2 * 7 + 2 + 3 * 15 + 2 * 7 + 2,
+    );
+    expect(
+      definition.States['Release or manual rollback?']?.Choices?.slice(3).map((c: Json) => c.Next),
+    ).toEqual([
+      'Dev · Commit manual rollback',
+      'Staging · Await manual rollback approval',
+      'Production · Await manual rollback approval',
+    ]);
   });
 
   it('passes the Helm paths and Argo CD options of a stage through literally', () => {
@@ -782,7 +929,13 @@ describe('a config with rollback: off', () => {
     expect(definition.States['Staging · Degraded']?.Next).toBe('Staging · Notify degraded');
     expect(definition.States['Staging · Notify degraded']?.Next).toBe('Failed');
     expect(definition.States['Staging · Timed out']?.Next).toBe('Staging · Notify timed out');
-    expect(Object.keys(definition.States).filter((name) => /roll/i.test(name))).toEqual([]);
+    // `rollback: off` turns off the automatic rollback only; `shiplane rollback` still has its path.
+    expect(
+      Object.keys(definition.States).filter((name) => /roll/i.test(name) && !/manual rollback/i.test(name)),
+    ).toEqual([]);
+    expect(definition.States['Staging · Manual rollback degraded']?.Next).toBe(
+      'Staging · Notify manual rollback degraded',
+    );
     expect(aslValidator(definition).isValid).toBe(true);
   });
 });

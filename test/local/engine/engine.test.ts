@@ -564,6 +564,42 @@ describe('sqs:sendMessage.waitForTaskToken tasks', () => {
   });
 });
 
+describe('sendMessage', () => {
+  it("puts another sender's message on a queue by name, URL or role, delivered like the state machine's", async () => {
+    const batches = new Inbox<SQSEvent>();
+    const engine = engineFor(
+      { StartAt: 'Commit', States: { Commit: commitTask({ End: true }) } },
+      {
+        committer: async (event: SQSEvent) => {
+          batches.push(event);
+          return { batchItemFailures: [] };
+        },
+      },
+    );
+
+    const sent = engine.sendMessage('commit', {
+      body: '{"forged":true}',
+      groupId: 'itdo-erp/itdo-erp-infrastructure#main',
+    });
+    engine.sendMessage('shiplane-commit.fifo', { body: '{"forged":2}', groupId: 'other#main' });
+
+    const [record] = (await batches.next()).Records;
+    expect(record).toMatchObject({
+      messageId: sent.messageId,
+      body: '{"forged":true}',
+      attributes: {
+        MessageGroupId: 'itdo-erp/itdo-erp-infrastructure#main',
+        SequenceNumber: sent.sequenceNumber,
+      },
+    });
+    expect((await batches.next()).Records[0]?.body).toBe('{"forged":2}');
+    expect(() => engine.sendMessage('shiplane-intake', { body: '{}' })).toThrow(
+      'the local engine has no queue shiplane-intake with a consumer',
+    );
+    expect(() => engine.sendMessage('commit', { body: '{}' })).toThrow('MessageGroupId');
+  });
+});
+
 describe('start', () => {
   it('returns the same execution for the same name and input while it runs, like StartExecution', async () => {
     // Prepare

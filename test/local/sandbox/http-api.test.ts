@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { readBody, toHttpApiEvent, writeHttpApiResult } from '../../../local/sandbox/http-api.js';
+import { readBody } from '../../../local/http/index.js';
+import { toHttpApiEvent, writeHttpApiResult } from '../../../local/sandbox/http-api.js';
 
 /** Serves one request through toHttpApiEvent → `result` → writeHttpApiResult. */
 async function roundTrip(

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sandboxExecutions, sandboxRetry } from '../../../local/sandbox/api-client.js';
+import { sandboxExecutions, sandboxRetry, sandboxRollback } from '../../../local/sandbox/api-client.js';
 import {
   type ConsoleBackend,
   type ConsoleMessage,
@@ -56,9 +56,10 @@ const detail: ExecutionDetail = {
   events,
 };
 
-const backend: ConsoleBackend & { pushes: string[]; responses: unknown[] } = {
+const backend: ConsoleBackend & { pushes: string[]; responses: unknown[]; rollbacks: unknown[] } = {
   pushes: [],
   responses: [],
+  rollbacks: [],
   info: () => ({
     repository: 'itdo-erp/itdo-erp-infrastructure',
     branch: 'main',
@@ -99,6 +100,23 @@ const backend: ConsoleBackend & { pushes: string[]; responses: unknown[] } = {
       };
     }
     return { result: 'not-found', message: `no execution ${name} in the sandbox` };
+  },
+  async rollback(request) {
+    this.rollbacks.push(request);
+    if (request.app !== 'backend') return { result: 'invalid', message: `unknown app ${request.app}` };
+    if (request.to === 'v9.9.9') return { result: 'refused', message: 'staging never ran backend v9.9.9' };
+    return {
+      result: 'started',
+      execution: 'backend-staging-rollback-v2.1.5-1',
+      executionArn:
+        'arn:aws:states:us-east-1:123456789012:execution:promotion:backend-staging-rollback-v2.1.5-1',
+      app: 'backend',
+      stage: request.stage,
+      from: 'v2.1.6',
+      to: 'v2.1.5',
+      digest: `sha256:${'5'.repeat(64)}`,
+      approval: false,
+    };
   },
 };
 
@@ -248,6 +266,30 @@ describe('the sandbox server', () => {
       body: { message: 'tag is required' },
     });
   });
+
+  it('answers a console post over 64 KiB 413 and one that is not a JSON object 400, and pushes nothing', async () => {
+    backend.pushes.length = 0;
+    const send = (body: string) =>
+      fetch(`${server.url}/api/push`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+
+    const tooLarge = await send(
+      JSON.stringify({ app: 'backend', tag: 'v2.1.7', padding: 'x'.repeat(70_000) }),
+    );
+    const notJson = await send('{"app":');
+    const notObject = await send('["backend","v2.1.7"]');
+
+    expect({ status: tooLarge.status, body: await tooLarge.json() }).toEqual({
+      status: 413,
+      body: { message: `request body over ${64 * 1024} bytes` },
+    });
+    expect(notJson.status).toBe(400);
+    expect(await notObject.json()).toEqual({ message: 'expected a JSON object body' });
+    expect(backend.pushes).toEqual([]);
+  });
 });
 
 /** A request with exactly the headers given (fetch would not send another Host). */
@@ -364,6 +406,49 @@ describe('the sandbox server refuses what a page from elsewhere may send', () =>
       });
       expect(answer.status).toBe(200);
     }
+  });
+});
+
+describe('the rollback endpoint', () => {
+  it('answers 200 started, 409 refused and 400 invalid, and the client reads each', async () => {
+    const started = await post('/api/rollback', {
+      app: 'backend',
+      stage: 'staging',
+      reason: 'checkout errors',
+    });
+    const refused = await post('/api/rollback', { app: 'backend', stage: 'staging', to: 'v9.9.9' });
+    const invalid = await post('/api/rollback', { app: 'billing', stage: 'staging' });
+
+    expect(started).toMatchObject({ status: 200, body: { result: 'started', to: 'v2.1.5' } });
+    expect(refused).toEqual({
+      status: 409,
+      body: { result: 'refused', message: 'staging never ran backend v9.9.9' },
+    });
+    expect(invalid).toEqual({ status: 400, body: { result: 'invalid', message: 'unknown app billing' } });
+    expect(backend.rollbacks[0]).toEqual({
+      app: 'backend',
+      stage: 'staging',
+      to: undefined,
+      reason: 'checkout errors',
+    });
+    expect(await sandboxRollback(server.url, { app: 'backend', stage: 'staging', to: 'v9.9.9' })).toEqual({
+      result: 'refused',
+      message: 'staging never ran backend v9.9.9',
+    });
+  });
+
+  it('refuses a request without app or stage, or with a --to that is not text, and asks the backend nothing', async () => {
+    const asked = backend.rollbacks.length;
+
+    const noStage = await post('/api/rollback', { app: 'backend' });
+    const badTo = await post('/api/rollback', { app: 'backend', stage: 'staging', to: 5 });
+
+    expect(noStage).toEqual({ status: 400, body: { message: 'stage is required' } });
+    expect(badTo).toEqual({ status: 400, body: { message: 'to must be a string' } });
+    expect(backend.rollbacks).toHaveLength(asked);
+    await expect(sandboxRollback(server.url, { app: 'backend', stage: '' })).rejects.toThrow(
+      /could not roll back backend in {2}\(HTTP 400\): stage is required/,
+    );
   });
 });
 

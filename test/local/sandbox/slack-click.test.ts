@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { readBody } from '../../../local/sandbox/http-api.js';
+import { readBody } from '../../../local/http/index.js';
 import {
   blockActionsPayload,
   sendClick,

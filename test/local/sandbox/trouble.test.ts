@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quietHandlers } from '../../../cli/commands/sandbox.js';
+import { quietHandlers } from '../../../local/quiet-handlers.js';
 import { currentTags } from '../../../local/sandbox/gitops-repo.js';
 import type { Sandbox, SandboxOptions } from '../../../local/sandbox/sandbox.js';
 import { SANDBOX_USERS } from '../../../local/sandbox/sandbox-config.js';

@@ -4,10 +4,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalRecord } from '../../../shared/adapters/aws/approvals-table.js';
 import { stepFunctionsTaskTokens } from '../../../shared/adapters/aws/task-tokens.js';
 import { decideApproval } from '../../../shared/approvals/decide.js';
-import { memoryApprovalsStore } from '../../../shared/approvals/memory-store.js';
 import { approvalDecisionSchema } from '../../../shared/contracts/tasks.js';
 import { manualClock, recordingReporter } from '../../fixtures/slack/context.js';
+import { useLocalApprovalsTable } from '../../support/local-dynamo.js';
 
+const approvalsTable = useLocalApprovalsTable();
 const sfn = mockClient(SFNClient);
 const clock = manualClock('2026-11-26T14:02:00Z');
 const NOW = Math.floor(clock.now().getTime() / 1000);
@@ -26,7 +27,7 @@ const pending = {
 } as unknown as ApprovalRecord;
 
 async function setUp(record: ApprovalRecord = pending) {
-  const store = memoryApprovalsStore();
+  const store = approvalsTable.store();
   await store.createApproval(record);
   const reporter = recordingReporter();
   const deps = { store, taskTokens: stepFunctionsTaskTokens(new SFNClient({})), now: clock.now, reporter };

@@ -12,12 +12,12 @@ import {
   blockActionsPayload,
   type Clicker,
   signedInteraction,
-} from '../../../local/slack-server/interactions.js';
+} from '../../../local/stand-ins/slack/interactions.js';
 import {
   type SlackServer,
   type StoredMessage,
   startSlackServer,
-} from '../../../local/slack-server/server.js';
+} from '../../../local/stand-ins/slack/server.js';
 import {
   stepFunctionsRecentRunEvents,
   stepFunctionsTaskTokens,
@@ -29,7 +29,6 @@ import {
   handleInteraction,
   type InteractionDeps,
 } from '../../../shared/approvals/interaction.js';
-import { memoryApprovalsStore } from '../../../shared/approvals/memory-store.js';
 import { requestApproval } from '../../../shared/approvals/request.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../../shared/domain/approval-message.js';
 import { signSlackRequest } from '../../../shared/domain/slack-signature.js';
@@ -48,7 +47,9 @@ import {
   SIGNING_SECRET,
   testConfig,
 } from '../../fixtures/slack/context.js';
+import { useLocalApprovalsTable } from '../../support/local-dynamo.js';
 
+const approvalsTable = useLocalApprovalsTable();
 const sfn = mockClient(SFNClient);
 let slack: SlackServer;
 
@@ -70,7 +71,7 @@ afterEach(async () => {
 async function waitingRun() {
   const clock = manualClock('2026-11-26T14:00:00Z');
   const reporter = recordingReporter();
-  const store = memoryApprovalsStore();
+  const store = approvalsTable.store();
   const api = slackWebApi({
     apiUrl: slack.apiUrl,
     token: async () => BOT_TOKEN,

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
+import { type SlackServer, startSlackServer } from '../../../local/stand-ins/slack/server.js';
 import type { TaskTokens } from '../../../shared/adapters/aws/task-tokens.js';
 import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
-import { memoryApprovalsStore } from '../../../shared/approvals/memory-store.js';
 import {
   APPROVAL_RETENTION_SECONDS,
   approvalIdFor,
@@ -21,7 +20,9 @@ import {
   recordingReporter,
   testConfig,
 } from '../../fixtures/slack/context.js';
+import { useLocalApprovalsTable } from '../../support/local-dynamo.js';
 
+const approvalsTable = useLocalApprovalsTable();
 let slack: SlackServer;
 beforeEach(async () => {
   slack = await startSlackServer({ botToken: BOT_TOKEN, channels: [CHANNEL] });
@@ -33,7 +34,7 @@ afterEach(async () => {
 function deps(overrides: Partial<RequestApprovalDeps> = {}) {
   const clock = manualClock();
   const reporter = recordingReporter();
-  const store = memoryApprovalsStore();
+  const store = approvalsTable.store();
   const value: RequestApprovalDeps = {
     store,
     slack: slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
@@ -121,6 +122,39 @@ describe('requestApproval', () => {
     );
   });
 
+  it('asks to roll back for a manual rollback run: from → to, why and who asked, in place of the last deployed tag', async () => {
+    const d = deps();
+    await d.store.recordDeployedTag('backend', 'production', {
+      tag: 'v1.4.2',
+      digest: 'sha256:new',
+      execution: 'backend-v1.4.2-0000',
+      at: '2026-11-25T10:00:00Z',
+    });
+    const request = approvalRequest({
+      release: { ...approvalRequest().release, tag: 'v1.4.0' },
+      rollback: {
+        stage: 'production',
+        from: { tag: 'v1.4.2-bad' },
+        reason: 'checkout errors since v1.4.2-bad',
+        by: 'arn:aws:iam::123456789012:user/aiko',
+      },
+    });
+
+    const { approvalId } = await requestApproval(request, d);
+
+    const approval = slack.messages(CHANNEL)[1];
+    expect(approval?.text).toBe('Approval needed: roll back backend in production v1.4.2-bad → v1.4.0');
+    const text = JSON.stringify(approval?.blocks);
+    expect(text).toContain('Roll back backend in production to v1.4.0?');
+    expect(text).toContain('`v1.4.2-bad` → `v1.4.0`');
+    expect(text).toContain('checkout errors since v1.4.2-bad');
+    expect(text).toContain('asked by `arn:aws:iam::123456789012:user/aiko`');
+    expect((await d.store.getApproval(approvalId))?.facts).toMatchObject({
+      previousTag: 'v1.4.2-bad',
+      rollback: { reason: 'checkout errors since v1.4.2-bad', by: 'arn:aws:iam::123456789012:user/aiko' },
+    });
+  });
+
   it('does not post twice when the task is retried with the same token', async () => {
     const d = deps();
     const first = await requestApproval(approvalRequest(), d);
@@ -188,6 +222,24 @@ describe('requestApproval', () => {
       expect(buttonsOf(old?.blocks)).toEqual([]);
       expect(JSON.stringify(old?.blocks)).toContain('Superseded by `v2.1.7`');
       expect(buttonsOf(messageWith('Approval needed: backend v2.1.7 → production')?.blocks)).toHaveLength(2);
+    });
+
+    it('keeps a manual rollback apart: it supersedes no release awaiting approval, and none supersedes it', async () => {
+      const { tokens, failed } = recordingTokens();
+      const d = deps({ taskTokens: tokens });
+      const rollback = approvalRequest({
+        execution: 'backend-production-rollback-v2.1.5-1',
+        taskToken: 'token-of-the-rollback',
+        release: { ...approvalRequest().release, tag: 'v2.1.5' },
+        rollback: { stage: 'production', from: { tag: 'v2.1.6' }, reason: 'checkout errors' },
+      });
+      const pending = await requestApproval(withTags(older(), 'v2.1.4'), d);
+      const asked = await requestApproval(rollback, d);
+      await requestApproval(newer(), d);
+
+      expect((await d.store.getApproval(asked.approvalId))?.status).toBe('pending');
+      expect(failed.map((f) => f.token)).toEqual(['token-of-the-v2.1.6-run']);
+      expect((await d.store.getApproval(pending.approvalId))?.status).toBe('superseded');
     });
 
     it('leaves a newer release awaiting approval alone when an older one asks after it', async () => {
@@ -313,7 +365,8 @@ describe('requestApproval', () => {
       const broken = deps({
         taskTokens: recordingTokens().tokens,
         store: {
-          ...memoryApprovalsStore(),
+          // A table of its own: the newer approval is not in it yet.
+          ...approvalsTable.store(await approvalsTable.newTable()),
           pointToPendingApproval: async () => Promise.reject(new Error('ProvisionedThroughputExceeded')),
         },
       });
@@ -335,7 +388,7 @@ describe('requestApproval', () => {
   });
 
   it('fails when the approval cannot be stored: nobody could decide it', async () => {
-    const store = memoryApprovalsStore();
+    const store = approvalsTable.store();
     const failing = {
       ...store,
       createApproval: async () => Promise.reject(new Error('ResourceNotFoundException')),

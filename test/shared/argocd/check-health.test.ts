@@ -5,8 +5,8 @@ import {
   type ArgoCdServer,
   type StandInApp,
   startArgoCdServer,
-} from '../../../local/argocd-server/server.js';
-import type { GitHubServer } from '../../../local/github-server/index.js';
+} from '../../../local/stand-ins/argocd/server.js';
+import type { GitHubServer } from '../../../local/stand-ins/github/index.js';
 import { type ArgoCdClient, createArgoCdClient } from '../../../shared/adapters/argocd/client.js';
 import { ArgoCdAppNotFoundError, ArgoCdAuthenticationError } from '../../../shared/adapters/argocd/errors.js';
 import { createSecretResolver } from '../../../shared/adapters/aws/secrets.js';

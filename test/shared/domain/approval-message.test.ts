@@ -158,6 +158,35 @@ describe('approvalMessage (after the decision)', () => {
   });
 });
 
+describe('approvalMessage for a manual rollback', () => {
+  const rollback = facts({
+    tag: 'v1.4.0',
+    previousTag: 'v1.4.2',
+    rollback: { reason: 'checkout <errors> since v1.4.2', by: 'arn:aws:iam::123456789012:user/aiko' },
+  });
+
+  it('asks to roll back, names from → to, why and who asked, and confirms the rollback', () => {
+    const message = approvalMessage(rollback, { status: 'pending' });
+    const text = allText(message);
+    expect(message.blocks[0]).toMatchObject({ text: { text: 'Roll back backend in production to v1.4.0?' } });
+    expect(text).toContain('*Roll back*\\n`v1.4.2` → `v1.4.0`');
+    expect(text).toContain(':rewind: *Manual rollback*, asked by `arn:aws:iam::123456789012:user/aiko`');
+    expect(text).toContain('*Reason*: checkout &lt;errors&gt; since v1.4.2');
+    expect(buttons(message)[0]?.confirm).toMatchObject({
+      title: { text: 'Roll back production?' },
+      text: { text: 'production will be rolled back to backend v1.4.0.' },
+    });
+    expect(message.text).toBe('Approval needed: roll back backend in production v1.4.2 → v1.4.0');
+    expect(slackLimitViolations(message)).toEqual([]);
+  });
+
+  it('says an expired rollback approval left the stage where it was', () => {
+    const message = approvalMessage(rollback, { status: 'expired', at: '2026-11-27T14:00:00.000Z' });
+    expect(allText(message)).toContain('so *production* was not rolled back to `v1.4.0`');
+    expect(message.text).toBe('Approval expired: roll back backend in production v1.4.2 → v1.4.0');
+  });
+});
+
 describe('approvalMessage within Slack limits, whatever the names', () => {
   it('keeps every field within its limit for long and odd inputs', () => {
     const text = fc.string({ minLength: 1, maxLength: 400 });

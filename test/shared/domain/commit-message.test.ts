@@ -143,3 +143,53 @@ describe('commitMessage for a rollback', () => {
     ]);
   });
 });
+
+describe('commitMessage for a manual rollback (shiplane rollback)', () => {
+  const manual = (from: { tag: string; digest?: string } | null, pinDigest = true): CommitChange => ({
+    kind: 'image',
+    stage: 'production',
+    file: 'environments/production/kustomization.yaml',
+    release: release('backend', 'v2.1.5', '5'),
+    pinDigest,
+    createIfMissing: false,
+    manualRollback: {
+      stage: 'production',
+      from,
+      reason: 'checkout errors\nsince the last release',
+      by: 'arn:aws:iam::123456789012:user/aiko',
+    },
+  });
+
+  it('names both tags, marks it manual, and says why, who asked and which digest it took out', () => {
+    const message = commitMessage([
+      {
+        change: manual({ tag: 'v2.1.6', digest: `sha256:${'6'.repeat(64)}` }),
+        execution: 'backend-production-rollback-v2.1.5-1',
+      },
+    ]);
+
+    expect(message).toBe(
+      [
+        'Roll back backend v2.1.6 → v2.1.5 in production',
+        '',
+        'Shiplane-Execution: backend-production-rollback-v2.1.5-1',
+        'Shiplane-Rollback: manual',
+        'Shiplane-Rollback-Reason: checkout errors since the last release',
+        'Shiplane-Rollback-By: arn:aws:iam::123456789012:user/aiko',
+        `Rolled-Back-Digest: sha256:${'6'.repeat(64)}`,
+        `Image-Digest: sha256:${'5'.repeat(64)}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says "to" when Shiplane had no record of what the stage ran, and counts it as a rollback among others', () => {
+    expect(describeChange(manual(null))).toBe('Roll back backend to v2.1.5 in production');
+    const message = commitMessage([
+      { change: manual(null, false) },
+      { change: image('frontend', 'v1.8.3', 'f', 'staging') },
+    ]);
+    expect(message.split('\n')[0]).toBe('Roll back 1 image in production, promote 1 image to staging');
+    expect(message).not.toContain('Image-Digest: sha256:5');
+  });
+});

@@ -7,6 +7,7 @@ import {
   retryAttemptOf,
   retryBaseName,
   retryExecutionName,
+  rollbackExecutionName,
 } from '../../../shared/domain/execution-name.js';
 
 const DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd12345678';
@@ -159,6 +160,45 @@ describe('retryExecutionName', () => {
         fc.pre(a.slice(-13) !== b.slice(-13));
         expect(retryExecutionName(a, attempt)).not.toBe(retryExecutionName(b, attempt));
       }),
+    );
+  });
+});
+
+describe('rollbackExecutionName', () => {
+  it('names app, stage, the tag it goes back to and the attempt', () => {
+    expect(rollbackExecutionName('backend', 'production', 'v2.1.5', 1)).toBe(
+      'backend-production-rollback-v2.1.5-1',
+    );
+    expect(rollbackExecutionName('backend', 'production', 'v2.1.5', 12)).toBe(
+      'backend-production-rollback-v2.1.5-12',
+    );
+  });
+
+  it('never looks like a release name (12 hex) or a retry (-rN), and retries of it keep their own names', () => {
+    const name = rollbackExecutionName('backend', 'staging', 'v2.1.5', 2);
+    expect(retryAttemptOf(name)).toBe(1);
+    expect(retryExecutionName(name, 2)).toBe(`${name}-r2`);
+  });
+
+  it('refuses an attempt outside 1 to 99', () => {
+    expect(() => rollbackExecutionName('backend', 'staging', 'v2.1.5', 0)).toThrow(/1 to 99, got 0/);
+    expect(() => rollbackExecutionName('backend', 'staging', 'v2.1.5', 100)).toThrow(/1 to 99, got 100/);
+  });
+
+  it('is always a valid name of at most 80 characters ending in its attempt, distinct per app, stage and tag', () => {
+    fc.assert(
+      fc.property(
+        anyText,
+        anyText,
+        dockerTag,
+        fc.integer({ min: 1, max: 99 }),
+        (app, stage, tag, attempt) => {
+          const name = rollbackExecutionName(app, stage, tag, attempt);
+          expect(isValidExecutionName(name)).toBe(true);
+          expect(name.endsWith(`-${attempt}`)).toBe(true);
+          expect(rollbackExecutionName(app, stage, `${tag}x`, attempt)).not.toBe(name);
+        },
+      ),
     );
   });
 });

@@ -52,6 +52,10 @@ describe('nextStep', () => {
 
     expect(step).toMatchObject({ kind: 'rollback', command: 'shiplane rollback backend --stage staging' });
     expect(step?.summary).toBe('staging is Degraded at this release and was left that way.');
+    // Without the stage, the command names the option to fill in rather than a broken one.
+    expect(nextStep(ending({ error: 'Shiplane.Degraded', stage: undefined }))?.command).toBe(
+      'shiplane rollback backend --stage <stage>',
+    );
   });
 
   it('offers a retry after a health timeout, and names the rollback if it stays unhealthy', () => {

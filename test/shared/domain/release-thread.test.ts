@@ -346,3 +346,88 @@ describe('a rollback in the release thread', () => {
     expect(alert?.message).toContain(`Reason: ${reason}`);
   });
 });
+
+describe('the thread of a manual rollback run', () => {
+  const back = { ...release(), tag: 'v1.4.0' };
+  const asked = {
+    stage: 'production',
+    from: { tag: 'v1.4.2' },
+    reason: 'checkout errors since v1.4.2',
+    by: 'arn:aws:iam::123456789012:user/aiko',
+  };
+  const ev = (event: Notification['event'], extra: Partial<Notification> = {}) =>
+    notification(event, { execution: 'backend-production-rollback-v1.4.0-1', release: back, ...extra });
+  const started = ev('started', { detail: { release: back, rollback: asked, stages: {} } });
+  const replay = (events: Notification[]) =>
+    events.reduce(
+      (state, event) => applyNotification(state, event, order, at),
+      newThreadState('backend-production-rollback-v1.4.0-1', back, at),
+    );
+
+  it('is about the one stage: from → to, why and who asked', () => {
+    const state = replay([started]);
+    expect(state.rollback).toEqual({
+      stage: 'production',
+      fromTag: 'v1.4.2',
+      reason: 'checkout errors since v1.4.2',
+      by: 'arn:aws:iam::123456789012:user/aiko',
+    });
+    const parent = releaseParentMessage(state, order, commitUrl);
+    expect(parent.text).toBe('Rolling back backend in production: v1.4.2 → v1.4.0');
+    const text = JSON.stringify(parent.blocks);
+    expect(text).toContain(
+      'Manual rollback asked by `arn:aws:iam::123456789012:user/aiko`: checkout errors since v1.4.2',
+    );
+    expect(text).toContain('*production*  :white_circle: not started');
+    expect(text).not.toContain('*staging*');
+    expect(eventReply(state, started, order, commitUrl)).toBe(
+      ':rewind: Manual rollback of *production* from `v1.4.2` to `v1.4.0`, asked by `arn:aws:iam::123456789012:user/aiko`: checkout errors since v1.4.2. Only production changes.',
+    );
+    expect(slackLimitViolations(parent)).toEqual([]);
+  });
+
+  it('asks, approves and ends in words of a rollback', () => {
+    const events = [
+      started,
+      ev('approval-requested', { stage: 'production' }),
+      ev('approved', {
+        stage: 'production',
+        detail: {
+          decision: 'approved',
+          approvalId: 'a1',
+          by: 'U0PLATFORM1',
+          at: at.toISOString(),
+          via: 'slack',
+        },
+      }),
+      ev('committed', {
+        stage: 'production',
+        detail: { commit: SHA, status: 'committed', previousTag: 'v1.4.2' },
+      }),
+      ev('deployed', { detail: {} }),
+    ];
+    const state = replay(events);
+    const replies = events.map((event, i) =>
+      eventReply(replay(events.slice(0, i + 1)), event, order, commitUrl),
+    );
+    expect(replies[1]).toBe(':raised_hand: Approval requested to roll back *production* to `v1.4.0`.');
+    expect(replies[2]).toBe(':+1: Rollback of *production* to `v1.4.0` approved by <@U0PLATFORM1>.');
+    expect(replies[4]).toBe(
+      ':rewind: *production* is rolled back to `v1.4.0`, Synced and Healthy. Nothing else changed.',
+    );
+    expect(releaseParentMessage(state, order, commitUrl).text).toBe(
+      'Rolled back backend in production: v1.4.2 → v1.4.0',
+    );
+  });
+
+  it('alerts on a failed rollback as a rollback, on the stage it rolls back', () => {
+    const failed = ev('failed', { detail: { Error: 'Shiplane.CommitFailed', Cause: 'GitHub said no' } });
+    const state = replay([started, failed]);
+    expect(stageOfEvent(state, failed, order)).toBe('production');
+    const alert = alertFor(state, failed, order);
+    expect(alert?.subject).toBe('Shiplane: rollback of backend v1.4.0 failed in production');
+    expect(alert?.message).toContain(
+      'Manual rollback of production from v1.4.2 to v1.4.0, asked by arn:aws:iam::123456789012:user/aiko: checkout errors since v1.4.2',
+    );
+  });
+});

@@ -7,7 +7,7 @@ import {
   RollbackRefusedError,
   RollbackSupersededError,
 } from '../../../shared/gitops/apply-change.js';
-import { imageRequest, rollbackRequest } from './support.js';
+import { imageRequest, manualRollbackRequest, rollbackRequest } from './support.js';
 
 describe('normalisePath', () => {
   it('normalises a relative path inside the repository', () => {
@@ -147,5 +147,83 @@ describe('applyChange with a rollback', () => {
     const { change } = imageRequest('backend', 'v2.1.5', { hex: '5', pinDigest: true });
 
     expect(() => applyChange(promoted, change)).toThrow(OlderReleaseError);
+  });
+});
+
+describe('applyChange with a manual rollback (shiplane rollback)', () => {
+  const bad = `images:
+  # API server (Go)
+  - name: itdo-erp/backend
+    newTag: v2.1.7-bad # promoted 2025-01-15
+    digest: sha256:${'b'.repeat(64)}
+  - name: itdo-erp/frontend
+    newTag: "v1.8.2"
+`;
+
+  it('moves the stage back to the tag and digest its run was started with, keeping every other byte', () => {
+    const { request } = manualRollbackRequest('backend', 'v2.1.5', { hex: '5', pinDigest: true });
+
+    const result = applyChange(bad, request.change);
+
+    expect(result).toEqual({
+      status: 'changed',
+      content: bad.replace('v2.1.7-bad #', 'v2.1.5 #').replace('b'.repeat(64), '5'.repeat(64)),
+      previousTag: 'v2.1.7-bad',
+      previousDigest: `sha256:${'b'.repeat(64)}`,
+    });
+  });
+
+  it('moves back from a stage whose entry Shiplane had no record of, and from an older one a person put there', () => {
+    const { request: unknownFrom } = manualRollbackRequest('backend', 'v2.1.5', { from: null });
+    const reverted = bad.replace('v2.1.7-bad #', 'v2.1.4 #');
+    const { request } = manualRollbackRequest('backend', 'v2.1.5');
+
+    expect(applyChange(bad, unknownFrom.change).content).toContain('newTag: v2.1.5 #');
+    expect(applyChange(reverted, request.change).content).toContain('newTag: v2.1.5 #');
+  });
+
+  it('is superseded when a newer release reached the stage after the rollback was asked', () => {
+    const newer = bad.replace('v2.1.7-bad #', 'v2.1.8 #');
+    const { request } = manualRollbackRequest('backend', 'v2.1.5');
+
+    const refuse = () => applyChange(newer, request.change);
+
+    expect(refuse).toThrow(RollbackSupersededError);
+    expect(refuse).toThrow(expect.objectContaining({ newerTag: 'v2.1.8' }));
+    expect(refuse).toThrow(
+      `environments/staging/kustomization.yaml pins itdo-erp/backend v2.1.8@sha256:${'b'.repeat(64)}, newer than v2.1.7-bad the rollback was asked to replace; a newer release reached staging since, so it is not rolled back to v2.1.5`,
+    );
+  });
+
+  it('is unchanged when the stage already runs the tag (a redelivered message)', () => {
+    const { request } = manualRollbackRequest('backend', 'v2.1.5');
+    const back = bad
+      .replace('v2.1.7-bad #', 'v2.1.5 #')
+      .replace(`    digest: sha256:${'b'.repeat(64)}\n`, '');
+
+    expect(applyChange(back, request.change)).toMatchObject({ status: 'unchanged', content: back });
+  });
+
+  it('refuses a manual rollback of another stage than the change writes, and one also marked as an automatic rollback', () => {
+    const { request } = manualRollbackRequest('backend', 'v2.1.5');
+    if (request.change.kind !== 'image') throw new Error('image change');
+    const otherStage = {
+      ...request.change,
+      manualRollback: { ...request.change.manualRollback!, stage: 'production' },
+    };
+    const both = {
+      ...request.change,
+      rollback: {
+        of: request.execution ?? '',
+        fromTag: 'v2.1.7-bad',
+        fromDigest: `sha256:${'b'.repeat(64)}`,
+        reason: 'x',
+      },
+    };
+
+    expect(() => applyChange(bad, otherStage)).toThrow(
+      'a manual rollback of production cannot change staging',
+    );
+    expect(() => applyChange(bad, both)).toThrow(RollbackRefusedError);
   });
 });

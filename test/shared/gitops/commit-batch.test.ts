@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { GitHubServer } from '../../../local/github-server/index.js';
+import type { GitHubServer } from '../../../local/stand-ins/github/index.js';
 import { githubRepository } from '../../../shared/adapters/github/repository.js';
 import { ImageEntryMissingError } from '../../../shared/domain/kustomize-image.js';
 import { YamlSyntaxError } from '../../../shared/domain/yaml-edit.js';

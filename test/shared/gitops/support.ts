@@ -9,7 +9,7 @@ import {
   type GitHubServerOptions,
   seedFromDirectory,
   startGitHubServer,
-} from '../../../local/github-server/index.js';
+} from '../../../local/stand-ins/github/index.js';
 import type { TaskTokens } from '../../../shared/adapters/aws/task-tokens.js';
 import {
   connectGitHub,
@@ -17,8 +17,8 @@ import {
   type GitHubConnection,
 } from '../../../shared/adapters/github/client.js';
 import type { SecretRef } from '../../../shared/config/schema.js';
-import type { CommitRequest, Release } from '../../../shared/contracts/tasks.js';
-import type { RunFacts, RunStatusReader } from '../../../shared/ports/run-status.js';
+import type { CommitRequest, ManualRollback, Release, RunInput } from '../../../shared/contracts/tasks.js';
+import type { PendingCommit, RunFacts, RunStatusReader } from '../../../shared/ports/run-status.js';
 
 export const OWNER = 'itdo-erp';
 export const REPO = 'itdo-erp-infrastructure';
@@ -141,6 +141,47 @@ export function rollbackRequest(
   };
 }
 
+/**
+ * A manual rollback's commit request (`shiplane rollback`) and the input its run was started with:
+ * the stage goes back to `tag` (a release with `hex` digest) from `from`.
+ */
+export function manualRollbackRequest(
+  app: string,
+  tag: string,
+  options: {
+    stage?: string;
+    hex?: string;
+    from?: { tag: string; digest?: string } | null;
+    pinDigest?: boolean;
+    reason?: string;
+  } = {},
+): { request: CommitRequest; input: RunInput } {
+  const stage = options.stage ?? 'staging';
+  const rollback: ManualRollback = {
+    stage,
+    from:
+      options.from === undefined ? { tag: 'v2.1.7-bad', digest: `sha256:${'b'.repeat(64)}` } : options.from,
+    reason: options.reason ?? 'checkout errors since v2.1.7-bad',
+    by: 'arn:aws:iam::123456789012:user/aiko',
+  };
+  const promotion = imageRequest(app, tag, {
+    stage,
+    ...(options.hex ? { hex: options.hex } : {}),
+    ...(options.pinDigest !== undefined ? { pinDigest: options.pinDigest } : {}),
+  });
+  if (promotion.change.kind !== 'image') throw new Error('an image change');
+  const execution = `${app}-${stage}-rollback-${tag}-1`;
+  return {
+    request: {
+      ...promotion,
+      taskToken: `token-${execution}`,
+      execution,
+      change: { ...promotion.change, createIfMissing: false, manualRollback: rollback },
+    },
+    input: { release: promotion.change.release, rollback },
+  };
+}
+
 export interface RecordedAnswer {
   readonly token: string;
   readonly output?: unknown;
@@ -170,28 +211,49 @@ export function recordingTaskTokens(
   };
 }
 
-/** Promotion runs by execution name, as DescribeExecution would answer; remembers every lookup. */
+/**
+ * Promotion runs by execution name, as DescribeExecution and GetExecutionHistory would answer:
+ * status and input, and the commit each run's pending commit task was scheduled with. Remembers
+ * every lookup.
+ */
 export interface RecordingRuns extends RunStatusReader {
   readonly runs: Map<string, RunFacts>;
+  /** The pending commit of each run; a run missing here waits for no commit. */
+  readonly pending: Map<string, PendingCommit>;
   readonly lookups: string[];
-  /** Registers the runs of these requests as RUNNING with their release, unless already registered. */
+  readonly pendingLookups: string[];
+  /**
+   * Registers the runs of these requests as RUNNING with their release (unless already registered),
+   * each waiting for the last of them that names it: a run waits for the commit it sent last.
+   */
   running(...requests: readonly CommitRequest[]): void;
 }
 
 export function recordingRuns(): RecordingRuns {
   const runs = new Map<string, RunFacts>();
+  const pending = new Map<string, PendingCommit>();
   const lookups: string[] = [];
+  const pendingLookups: string[] = [];
   return {
     runs,
+    pending,
     lookups,
+    pendingLookups,
     async describe(execution) {
       lookups.push(execution);
       return runs.get(execution);
     },
+    async pendingCommit(execution) {
+      pendingLookups.push(execution);
+      return pending.get(execution);
+    },
     running(...requests) {
       for (const request of requests) {
-        if (request.change.kind !== 'image' || !request.execution || runs.has(request.execution)) continue;
-        runs.set(request.execution, { status: 'RUNNING', input: { release: request.change.release } });
+        if (request.change.kind !== 'image' || !request.execution) continue;
+        if (!runs.has(request.execution)) {
+          runs.set(request.execution, { status: 'RUNNING', input: { release: request.change.release } });
+        }
+        pending.set(request.execution, { kind: 'rendered', request });
       }
     },
   };

@@ -1,10 +1,9 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type SlackServer, startSlackServer } from '../../../local/slack-server/server.js';
+import { type SlackServer, startSlackServer } from '../../../local/stand-ins/slack/server.js';
 import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
 import { decideApproval } from '../../../shared/approvals/decide.js';
-import { memoryApprovalsStore } from '../../../shared/approvals/memory-store.js';
 import { requestApproval } from '../../../shared/approvals/request.js';
 import type { Notification } from '../../../shared/contracts/tasks.js';
 import { snsAlertPublisher } from '../../../shared/notifications/alert-topic.js';
@@ -19,7 +18,9 @@ import {
   recordingReporter,
   testConfig,
 } from '../../fixtures/slack/context.js';
+import { useLocalApprovalsTable } from '../../support/local-dynamo.js';
 
+const approvalsTable = useLocalApprovalsTable();
 const sns = mockClient(SNSClient);
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:shiplane-alerts';
 const SHA = '9b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c';
@@ -39,7 +40,7 @@ function deps() {
   const clock = manualClock('2026-11-26T14:00:00Z');
   const reporter = recordingReporter();
   const value: NotifyDeps = {
-    store: memoryApprovalsStore(),
+    store: approvalsTable.store(),
     slack: slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
     publishAlert: snsAlertPublisher(new SNSClient({}), TOPIC),
     ...threadSettings(testConfig(slack.apiUrl)),
@@ -118,6 +119,66 @@ describe('notify', () => {
     const d = deps();
     await notify(notification('healthy', { stage: 'production', detail: health(PROD_SHA, 2) }), d);
     expect(await d.store.deployedTag('backend', 'production')).toMatchObject({ tag: 'v1.4.2' });
+  });
+
+  it("keeps the stage's record for shiplane rollback: what a commit pins, each healthy tag with its release, an automatic rollback's entry", async () => {
+    // Prepare
+    const d = deps();
+    const earlier = { ...notification('healthy').release, tag: 'v1.4.1', digest: `sha256:${'1'.repeat(64)}` };
+
+    // Act: v1.4.1 healthy, v1.4.2 committed, degraded and rolled back to v1.4.1.
+    await notify(
+      notification('healthy', {
+        execution: 'backend-v1.4.1-run',
+        release: earlier,
+        stage: 'staging',
+        detail: health(PROD_SHA, 1),
+      }),
+      d,
+    );
+    await notify(
+      notification('committed', {
+        stage: 'staging',
+        detail: { commit: SHA, status: 'committed', previousTag: 'v1.4.1' },
+      }),
+      d,
+    );
+    const pinnedAfterCommit = (await d.store.stageTags('backend', 'staging'))?.pinned;
+    await notify(
+      notification('rolled-back', {
+        stage: 'staging',
+        detail: {
+          target: { tag: 'v1.4.1', digest: earlier.digest },
+          pinDigest: true,
+          error: 'Shiplane.Degraded',
+          reason: 'staging is Degraded',
+          commit: { commit: 'c'.repeat(40), status: 'committed', previousTag: 'v1.4.2' },
+          health: { ...health('d'.repeat(40), 1) },
+        },
+      }),
+      d,
+    );
+
+    // Assess
+    expect(pinnedAfterCommit).toEqual({
+      tag: 'v1.4.2',
+      digest: notification('healthy').release.digest,
+      execution: notification('healthy').execution,
+      at: '2026-11-26T14:00:00.000Z',
+      commit: SHA,
+    });
+    const tags = await d.store.stageTags('backend', 'staging');
+    expect(tags?.healthy).toEqual([
+      {
+        tag: 'v1.4.1',
+        digest: earlier.digest,
+        execution: notification('healthy').execution,
+        at: '2026-11-26T14:00:00.000Z',
+        commit: 'd'.repeat(40),
+        release: earlier,
+      },
+    ]);
+    expect(tags?.pinned).toMatchObject({ tag: 'v1.4.1', commit: 'd'.repeat(40) });
   });
 
   it('starts the thread on a later event when the start was missed', async () => {

@@ -8,12 +8,12 @@ import {
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ITDO_ERP_EXAMPLE_SECRETS } from '../../../local/secrets-manager-server/examples.js';
+import { ITDO_ERP_EXAMPLE_SECRETS } from '../../../local/stand-ins/secrets-manager/examples.js';
 import {
   localClientConfig,
   type SecretsManagerServer,
   startSecretsManagerServer,
-} from '../../../local/secrets-manager-server/server.js';
+} from '../../../local/stand-ins/secrets-manager/server.js';
 import { sqsCommitQueue } from '../../../shared/adapters/aws/commit-queue.js';
 import { secretsManagerInventory } from '../../../shared/adapters/aws/secrets-inventory.js';
 import type { FileChange } from '../../../shared/contracts/tasks.js';

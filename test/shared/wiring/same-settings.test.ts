@@ -137,7 +137,7 @@ beforeAll(async () => {
   building.platform = 'local';
   // Local, as `shiplane run` builds it: everything at start, but argocd-health and the committer's
   // GitHub client on first use, like a cold Lambda.
-  runtime = createLocalRuntime({ config, resolveSecret: createSecretResolver({ env: {} }) });
+  runtime = await createLocalRuntime({ config, resolveSecret: createSecretResolver({ env: {} }) });
   await resolve(lazy.argocdHealth);
   const local = await resolve(lazy.committer);
   if (typeof local.github === 'function') await local.github();

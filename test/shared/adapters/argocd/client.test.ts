@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ArgoCdServer, startArgoCdServer } from '../../../../local/argocd-server/server.js';
+import { type ArgoCdServer, startArgoCdServer } from '../../../../local/stand-ins/argocd/server.js';
 import { createArgoCdClient } from '../../../../shared/adapters/argocd/client.js';
 import {
   ArgoCdAppNotFoundError,

@@ -1,95 +1,74 @@
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { dynamoReleaseClaims, releaseKey } from '../../../../shared/adapters/aws/release-claims.js';
+/**
+ * Release claims against a local DynamoDB (dynalite): the first digest of a tag wins by a real
+ * conditional put, and the refusal names the digest and run that hold the tag. What only the request
+ * can show (one PutItem, no read) is in release-claims.requests.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { dynamoReleaseClaims } from '../../../../shared/adapters/aws/release-claims.js';
+import { useLocalApprovalsTable } from '../../../support/local-dynamo.js';
 
-const ddb = mockClient(DynamoDBClient);
-const TABLE = 'shiplane-approvals';
-const claims = () => dynamoReleaseClaims(new DynamoDBClient({}), TABLE);
-const FIRST = `sha256:${'1'.repeat(64)}`;
-const SECOND = `sha256:${'2'.repeat(64)}`;
-const request = (digest: string) => ({
-  app: 'backend',
-  tag: 'v1.4.2',
-  digest,
-  execution: `backend-v1.4.2-${digest.slice(7, 19)}`,
+const approvalsTable = useLocalApprovalsTable();
+
+const digest = (hex: string) => `sha256:${hex.repeat(64)}`;
+const request = (app: string, tag: string, hex: string) => ({
+  app,
+  tag,
+  digest: digest(hex),
+  execution: `${app}-${tag}-${hex.repeat(12)}`,
   at: '2026-11-26T14:00:00.000Z',
 });
-/** What DynamoDB answers a failed condition with ReturnValuesOnConditionCheckFailure: ALL_OLD. */
-const taken = (digest: string) =>
-  new ConditionalCheckFailedException({
-    message: 'The conditional request failed',
-    $metadata: {},
-    Item: {
-      pk: { S: 'release#backend#v1.4.2' },
-      kind: { S: 'release' },
-      digest: { S: digest },
-      execution: { S: 'backend-v1.4.2-111111111111' },
-    },
-  });
 
-beforeEach(() => {
-  ddb.reset();
-});
+describe('dynamoReleaseClaims against a local DynamoDB', () => {
+  it('claims a tag once, answers same for its digest again, and refuses another digest for it', async () => {
+    const claims = approvalsTable.claims();
 
-describe('dynamoReleaseClaims', () => {
-  it('claims a new tag with one conditional put of its release# item that returns the old item on failure', async () => {
-    ddb.on(PutItemCommand).resolves({});
-
-    const claim = await claims().claim(request(FIRST));
-
-    expect(claim).toEqual({ status: 'claimed' });
-    const calls = ddb.commandCalls(PutItemCommand);
-    expect(calls).toHaveLength(1);
-    expect(calls[0]?.args[0].input).toEqual({
-      TableName: TABLE,
-      Item: {
-        pk: { S: 'release#backend#v1.4.2' },
-        kind: { S: 'release' },
-        app: { S: 'backend' },
-        tag: { S: 'v1.4.2' },
-        digest: { S: FIRST },
-        execution: { S: 'backend-v1.4.2-111111111111' },
-        at: { S: '2026-11-26T14:00:00.000Z' },
-      },
-      ConditionExpression: 'attribute_not_exists(pk)',
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    });
-    expect(releaseKey('backend', 'v1.4.2')).toBe('release#backend#v1.4.2');
-  });
-
-  it('answers same when the tag was claimed with this digest (a repeated event)', async () => {
-    ddb.on(PutItemCommand).rejects(taken(FIRST));
-
-    expect(await claims().claim(request(FIRST))).toEqual({ status: 'same' });
-    expect(ddb.calls()).toHaveLength(1);
-  });
-
-  it('answers conflict with the released digest and run when the tag was claimed with another digest', async () => {
-    ddb.on(PutItemCommand).rejects(taken(FIRST));
-
-    expect(await claims().claim(request(SECOND))).toEqual({
+    expect(await claims.claim(request('backend', 'v1.4.2', '1'))).toEqual({ status: 'claimed' });
+    expect(await claims.claim(request('backend', 'v1.4.2', '1'))).toEqual({ status: 'same' });
+    expect(await claims.claim(request('backend', 'v1.4.2', '2'))).toEqual({
       status: 'conflict',
-      claimedDigest: FIRST,
-      execution: 'backend-v1.4.2-111111111111',
+      claimedDigest: digest('1'),
+      execution: `backend-v1.4.2-${'1'.repeat(12)}`,
     });
+  });
+
+  it('lets exactly one of two pushes of the same tag with different digests claim it', async () => {
+    const claims = approvalsTable.claims();
+
+    const answers = await Promise.all([
+      claims.claim(request('backend', 'v1.4.2', 'a')),
+      claims.claim(request('backend', 'v1.4.2', 'b')),
+    ]);
+
+    expect(answers.map((answer) => answer.status).sort()).toEqual(['claimed', 'conflict']);
+    const winner = answers[0]?.status === 'claimed' ? 'a' : 'b';
+    expect(answers.find((answer) => answer.status === 'conflict')).toMatchObject({
+      claimedDigest: digest(winner),
+    });
+    // The tag stays with the winner's digest.
+    expect(await claims.claim(request('backend', 'v1.4.2', winner))).toEqual({ status: 'same' });
+  });
+
+  it("claims each app's tags apart, next to the approvals in the same table", async () => {
+    const claims = approvalsTable.claims();
+    const store = approvalsTable.store();
+    await claims.claim(request('backend', 'v1.4.2', 'a'));
+    await store.recordDeployedTag('backend', 'production', {
+      tag: 'v1.4.2',
+      digest: digest('a'),
+      execution: 'run',
+      at: '2026-11-26T14:30:00.000Z',
+    });
+
+    expect(await claims.claim(request('frontend', 'v1.4.2', 'b'))).toEqual({ status: 'claimed' });
+    expect(await claims.claim(request('backend', 'v1.4.3', 'b'))).toEqual({ status: 'claimed' });
+    expect((await store.deployedTag('backend', 'production'))?.digest).toBe(digest('a'));
   });
 
   it('passes on any other error, so the message is retried', async () => {
-    ddb
-      .on(PutItemCommand)
-      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const claims = dynamoReleaseClaims(approvalsTable.client, 'no-such-table');
 
-    await expect(claims().claim(request(FIRST))).rejects.toThrow('Rate exceeded');
-  });
-
-  it('fails when a condition failure carries no old item, rather than guessing', async () => {
-    ddb
-      .on(PutItemCommand)
-      .rejects(
-        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
-      );
-
-    await expect(claims().claim(request(FIRST))).rejects.toThrow(/release#backend#v1\.4\.2 exists but/);
+    await expect(claims.claim(request('backend', 'v1.4.2', '1'))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
   });
 });

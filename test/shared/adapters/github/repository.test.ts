@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GitHubServer } from '../../../../local/github-server/index.js';
+import type { GitHubServer } from '../../../../local/stand-ins/github/index.js';
 import { connectGitHub } from '../../../../shared/adapters/github/client.js';
 import {
   GitHubAuthError,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type SlackServer, startSlackServer } from '../../../../local/slack-server/server.js';
+import { type SlackServer, startSlackServer } from '../../../../local/stand-ins/slack/server.js';
 import {
   isSlackOutage,
   SlackApiError,

@@ -1,0 +1,114 @@
+/**
+ * The approvals table on this machine: dynalite (DynamoDB's JSON API implemented in Node, kept in
+ * memory) on 127.0.0.1, with a real `DynamoDBClient` pointed at it. The sandbox, `shiplane run` and
+ * the tests use it so the deployed DynamoDB adapters run unchanged: their conditional writes decide
+ * racing clicks, expiry, supersession and release claims, as they do in AWS.
+ *
+ * TTL is not switched on: dynalite has no UpdateTimeToLive, and nothing depends on it (DynamoDB
+ * deletes expired items up to days late, so every deadline is checked in a condition instead).
+ */
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { APPROVALS_PARTITION_KEY } from '../../shared/contracts/approvals-table.js';
+
+/** The table the sandbox and `shiplane run` use (in AWS the stack names it). */
+export const LOCAL_APPROVALS_TABLE = 'shiplane-approvals';
+
+/** Its region is only a label: dynalite serves one store whatever the request says. */
+const LOCAL_REGION = 'eu-west-1';
+
+export interface LocalDynamo {
+  /** `http://127.0.0.1:<port>`. */
+  readonly endpoint: string;
+  /** A real DynamoDB client for the local endpoint (throwaway credentials). */
+  readonly client: DynamoDBClient;
+  /** The approvals table created at start. */
+  readonly tableName: string;
+  /** Creates another, empty approvals table (the tests take a fresh one per test). */
+  createApprovalsTable(tableName: string): Promise<void>;
+  /** Closes the client and the server; the data goes with them. */
+  close(): Promise<void>;
+}
+
+/** Starts dynalite on an ephemeral port and creates the approvals table. */
+export async function startLocalDynamo(options: { tableName?: string } = {}): Promise<LocalDynamo> {
+  returnItemOnConditionFailure();
+  // Tables are ACTIVE at once: dynalite's default keeps a new table CREATING for 500 ms.
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const close = async () => {
+    client.destroy();
+    await new Promise<void>((resolve, reject) =>
+      server.close((error) => (error ? reject(error) : resolve())),
+    );
+  };
+  const createApprovalsTable = async (tableName: string) => {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: APPROVALS_PARTITION_KEY, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: APPROVALS_PARTITION_KEY, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  };
+  const tableName = options.tableName ?? LOCAL_APPROVALS_TABLE;
+  try {
+    await createApprovalsTable(tableName);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { endpoint, client, tableName, createApprovalsTable, close };
+}
+
+type CheckConditional = (data: Record<string, unknown>, existingItem: unknown) => unknown;
+let conditionFailuresCarryItem = false;
+
+/** The write operations that take `ReturnValuesOnConditionCheckFailure` in DynamoDB. */
+const CONDITIONAL_WRITES = ['putItem', 'updateItem', 'deleteItem'] as const;
+
+/**
+ * dynalite 4 drops `ReturnValuesOnConditionCheckFailure` (architect/dynalite#182), and the release
+ * claim learns from it which digest a tag was released with. Two small additions teach it: the
+ * parameter joins the write operations' accepted fields (dynalite discards fields it does not know),
+ * and a failed condition carries the stored item. dynalite checks a condition inside the item's
+ * lock with that item in hand, so the failure returns what DynamoDB returns — not a read after the
+ * fact that another writer could race. Fails loudly if dynalite's internals are not the ones known.
+ */
+function returnItemOnConditionFailure(): void {
+  if (conditionFailuresCarryItem) return;
+  const load = createRequire(import.meta.url);
+  const unknownDynalite = (what: string) =>
+    new Error(`${what}: this dynalite is not the 4.x the local DynamoDB was written for`);
+  for (const operation of CONDITIONAL_WRITES) {
+    const validation = load(`dynalite/validations/${operation}`) as { types?: Record<string, unknown> };
+    if (!validation.types) throw unknownDynalite(`dynalite/validations/${operation} has no types`);
+    validation.types.ReturnValuesOnConditionCheckFailure = { type: 'String', enum: ['ALL_OLD', 'NONE'] };
+  }
+  const db = load('dynalite/db') as { checkConditional?: CheckConditional };
+  const check = db.checkConditional;
+  if (typeof check !== 'function') throw unknownDynalite('dynalite/db exports no checkConditional');
+  db.checkConditional = (data, existingItem) => {
+    const failure = check(data, existingItem) as { body?: Record<string, unknown> } | null | undefined;
+    if (failure?.body && existingItem && data.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') {
+      failure.body.Item = existingItem;
+    }
+    return failure;
+  };
+  conditionFailuresCarryItem = true;
+}

@@ -1,0 +1,72 @@
+/**
+ * `--approve auto|reject`: as soon as a run awaits approval and its Slack message is there, the
+ * sandbox clicks Approve (or Reject) as its approver — through the console's click endpoint, which
+ * signs the request like Slack, so the decision takes the production path.
+ */
+import { manualRollbackStateNames, stageStateNames } from '../../infra/constructs/promotion-state-machine.js';
+import type { Config } from '../../shared/config/schema.js';
+import { APPROVE_ACTION, REJECT_ACTION } from '../../shared/domain/approval-message.js';
+import type { SlackServer } from '../stand-ins/slack/server.js';
+import type { LocalRuntime } from './runtime.js';
+import { SANDBOX_CHANNEL, SANDBOX_USERS } from './sandbox-config.js';
+
+/** How long to look for the approval message: 600 × 100 ms. */
+const ATTEMPTS = 600;
+const PAUSE_MS = 100;
+
+/** Clicks every approval the runs ask for; returns the unsubscribe. */
+export function approveWhenAsked(options: {
+  readonly decision: 'approve' | 'reject';
+  readonly runtime: LocalRuntime;
+  readonly config: Config;
+  readonly slack: SlackServer;
+  /** The sandbox server's URL (its `/api/slack/click` plays Slack). */
+  readonly serverUrl: string;
+  readonly write: (line: string) => void;
+}): () => void {
+  const { runtime, config, slack, write } = options;
+  const actionId = options.decision === 'reject' ? REJECT_ACTION : APPROVE_ACTION;
+
+  const clickWhenAsked = async (execution: string, stage: string): Promise<void> => {
+    for (let i = 0; i < ATTEMPTS; i++) {
+      const approvalId = await runtime.store.approvalIdFor(execution, stage);
+      const message = approvalId
+        ? slack
+            .messages(SANDBOX_CHANNEL)
+            .find((m) => JSON.stringify(m.blocks ?? []).includes(`"value":"${approvalId}"`))
+        : undefined;
+      if (message) {
+        const response = await fetch(`${options.serverUrl}/api/slack/click`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            ts: message.ts,
+            actionId,
+            value: approvalId,
+            user: SANDBOX_USERS.approver.id,
+          }),
+        });
+        const answer = (await response.json()) as { status?: number };
+        write(
+          `  ${options.decision === 'reject' ? 'rejected' : 'approved'} as ${SANDBOX_USERS.approver.name}: signed block_actions → HTTP ${answer.status ?? response.status}`,
+        );
+        return;
+      }
+      await new Promise((done) => setTimeout(done, PAUSE_MS));
+    }
+    write(`  ! no approval message for ${execution} appeared in Slack`);
+  };
+
+  // A promotion's approval and a manual rollback's (`shiplane rollback --sandbox`) alike.
+  const awaiting = new Map(
+    config.stages.flatMap((s) => [
+      [stageStateNames(s.name).awaitApproval, s.name],
+      [manualRollbackStateNames(s.name).awaitApproval, s.name],
+    ]),
+  );
+  return runtime.engine.on('event', ({ name, event }) => {
+    const state = event.stateEnteredEventDetails?.name;
+    const stage = state && event.type?.endsWith('StateEntered') ? awaiting.get(state) : undefined;
+    if (stage) void clickWhenAsked(name, stage);
+  });
+}

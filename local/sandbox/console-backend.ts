@@ -1,0 +1,198 @@
+/**
+ * What the sandbox's console and JSON API read and do, wired to the engine and the stand-ins: the
+ * runs, the Slack channel as people would see it (threads, ephemerals, answers to a click's
+ * `response_url`), the GitOps repository, Argo CD, pushes, retries and manual rollbacks.
+ */
+import type { StartExecutionResult } from '../../shared/adapters/aws/step-functions.js';
+import type { Config } from '../../shared/config/schema.js';
+import type { RunInput } from '../../shared/contracts/tasks.js';
+import { type RunRecord, retryRun } from '../../shared/recovery/retry-run.js';
+import { rollbackRun } from '../../shared/recovery/rollback-run.js';
+import { ExecutionAlreadyExistsError, type ExecutionDescription, type LocalEngine } from '../engine/index.js';
+import type { SlackServer } from '../stand-ins/slack/server.js';
+import { commitLog, currentTags, headOf } from './gitops-repo.js';
+import { pushImage, SANDBOX_APPS } from './push.js';
+import type { LocalRuntime } from './runtime.js';
+import { SANDBOX_CHANNEL, SANDBOX_REPOSITORY, SANDBOX_USERS } from './sandbox-config.js';
+import type { ArgoAppView, ConsoleBackend, ConsoleMessage } from './server.js';
+
+export interface ConsoleBackendOptions {
+  readonly runtime: LocalRuntime;
+  readonly config: Config;
+  readonly configFile: string;
+  readonly slack: SlackServer;
+  readonly repoDir: string;
+  readonly branch: string;
+  readonly argocd: () => ArgoAppView[];
+  /** Status lines for the terminal. */
+  readonly write: (line: string) => void;
+}
+
+export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBackend {
+  const { runtime, config, repoDir, branch } = options;
+  const users = [
+    { ...SANDBOX_USERS.approver, approver: true },
+    { ...SANDBOX_USERS.outsider, approver: false },
+  ];
+  const responses: ConsoleMessage[] = [];
+  // DescribeExecution and StartExecution against the engine, as `retry` and `rollback` ask them.
+  const findRun = async (execution: string): Promise<RunRecord | undefined> => {
+    const description = describe(runtime.engine, execution);
+    if (!description) return undefined;
+    return {
+      name: description.name,
+      status: description.status,
+      input: parsed(description.input),
+      output: parsed(description.output),
+    };
+  };
+  const startRun = async (execution: string, input: RunInput): Promise<StartExecutionResult> => {
+    try {
+      return { status: 'started', executionArn: runtime.engine.start(input, execution).executionArn };
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExistsError) return { status: 'already-exists' };
+      throw error;
+    }
+  };
+  return {
+    info: () => ({
+      repository: SANDBOX_REPOSITORY,
+      branch,
+      channel: SANDBOX_CHANNEL,
+      channelName: 'deploys',
+      configFile: options.configFile,
+      apps: Object.keys(config.apps),
+      stages: config.stages.map((stage) => stage.name),
+      users,
+      startedAt: new Date().toISOString(),
+    }),
+    listExecutions: async () =>
+      runtime.engine.listExecutions().map((item) => ({
+        name: item.name ?? '',
+        arn: item.executionArn ?? '',
+        status: item.status ?? 'RUNNING',
+        startDate: item.startDate,
+        stopDate: item.stopDate,
+      })),
+    getExecution: async (name) => {
+      const description = describe(runtime.engine, name);
+      if (!description) return undefined;
+      return {
+        name: description.name,
+        arn: description.executionArn,
+        status: description.status,
+        startDate: description.startDate,
+        stopDate: description.stopDate,
+        input: parsed(description.input),
+        output: parsed(description.output),
+        error: description.error,
+        cause: description.cause,
+        events: runtime.engine.history(name),
+      };
+    },
+    slackMessages: async () => channelView(options.slack, responses),
+    respond: (user, message, body) => {
+      // What an app posts to response_url: shown only to the user who clicked, like an ephemeral.
+      if (typeof body.text !== 'string' || body.response_type === 'in_channel') return;
+      responses.push({
+        ts: `${Date.now() / 1000}`,
+        text: body.text,
+        username: 'Shiplane',
+        ephemeral: { user },
+        ...(message?.thread_ts ? { thread_ts: message.thread_ts } : {}),
+      });
+    },
+    repo: async () => ({
+      branch,
+      head: await headOf(repoDir, branch),
+      tags: await currentTags(repoDir, branch, SANDBOX_APPS),
+      log: await commitLog(repoDir, branch, 25),
+    }),
+    argocd: async () => options.argocd(),
+    push: (app, tag) => pushImage(runtime, app, tag),
+    retry: async (name) => {
+      const answer = await retryRun(name, { where: 'in the sandbox', find: findRun, start: startRun });
+      options.write(
+        answer.result === 'started'
+          ? `retry of ${answer.retryOf}: started ${answer.execution}`
+          : `retry of ${name} refused: ${answer.message}`,
+      );
+      return answer;
+    },
+    rollback: async (request) => {
+      const answer = await rollbackRun(
+        { ...request, by: 'the sandbox (shiplane rollback --sandbox)' },
+        {
+          apps: Object.keys(config.apps),
+          stages: config.stages.map((stage) => ({
+            name: stage.name,
+            approval: stage.approval !== undefined,
+          })),
+        },
+        {
+          where: 'in the sandbox',
+          stageTags: (app, stage) => runtime.store.stageTags(app, stage),
+          find: findRun,
+          start: startRun,
+        },
+      );
+      options.write(
+        answer.result === 'started'
+          ? `rollback of ${answer.app} in ${answer.stage} to ${answer.to}: started ${answer.execution}`
+          : `rollback of ${request.app} in ${request.stage} refused: ${answer.message}`,
+      );
+      return answer;
+    },
+  };
+}
+
+/** The run's description, or undefined when there is no such run. */
+function describe(engine: LocalEngine, name: string): ExecutionDescription | undefined {
+  try {
+    return engine.describeExecution(name);
+  } catch {
+    return undefined;
+  }
+}
+
+const parsed = (text: string | undefined): unknown => (text ? JSON.parse(text) : undefined);
+
+const byTs = (a: ConsoleMessage, b: ConsoleMessage) => Number(a.ts) - Number(b.ts);
+
+/**
+ * The channel as people see it: top-level messages with their replies nested, ephemerals and
+ * response_url answers where they belong, oldest first.
+ */
+function channelView(slack: SlackServer, responses: readonly ConsoleMessage[]): ConsoleMessage[] {
+  const all = slack.messages(SANDBOX_CHANNEL);
+  const ephemerals = slack.ephemerals();
+  const view = (m: (typeof all)[number]): ConsoleMessage => ({
+    ts: m.ts,
+    text: m.text,
+    blocks: m.blocks,
+    bot_id: m.bot_id,
+    user: m.user,
+    username: 'Shiplane',
+    edited: m.edited !== undefined,
+    ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+  });
+  const ephemeralView = (e: (typeof ephemerals)[number]): ConsoleMessage => ({
+    ts: e.message_ts,
+    text: e.text,
+    username: 'Shiplane',
+    ephemeral: { user: e.user },
+  });
+  const replies = (ts: string): ConsoleMessage[] =>
+    [
+      ...all.filter((m) => m.thread_ts === ts && m.ts !== ts).map(view),
+      ...ephemerals.filter((e) => e.thread_ts === ts).map((e) => ({ ...ephemeralView(e), thread_ts: ts })),
+      ...responses.filter((r) => r.thread_ts === ts),
+    ].sort(byTs);
+  return [
+    ...all
+      .filter((m) => !m.thread_ts || m.thread_ts === m.ts)
+      .map((m) => ({ ...view(m), replies: replies(m.ts) })),
+    ...ephemerals.filter((e) => !e.thread_ts).map(ephemeralView),
+    ...responses.filter((r) => !r.thread_ts),
+  ].sort(byTs);
+}
