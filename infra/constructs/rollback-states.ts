@@ -348,12 +348,16 @@ export class RollbackStates {
     const previousTag = `${at}.commit.previousTag`;
     const previousDigest = `${at}.commit.previousDigest`;
     const planTag = plan(`${s}-plan-rollback-tag`, names.planTag, false);
-    // Rules run in order, so no rule reads a field an earlier one found missing or null.
+    // Rules run in order, so no rule reads a field an earlier one found missing or null. `Not IsPresent`,
+    // not `IsPresent: false`: aws-local-stepfunctions 3.0.0 never matches the latter (AWS does).
     const canRollBack = new Choice(scope, `${s}-can-roll-back`, { stateName: names.canRollBack })
-      .when(Condition.or(Condition.isNotPresent(previousTag), Condition.isNull(previousTag)), nothingBefore)
+      .when(
+        Condition.or(Condition.not(Condition.isPresent(previousTag)), Condition.isNull(previousTag)),
+        nothingBefore,
+      )
       // The stage already pinned this release before the run: there is no earlier entry to go to.
       .when(Condition.stringEqualsJsonPath(previousTag, '$.release.tag'), nothingBefore)
-      .when(Condition.isNotPresent(previousDigest), planTag)
+      .when(Condition.not(Condition.isPresent(previousDigest)), planTag)
       .when(Condition.isString(previousDigest), plan(`${s}-plan-rollback-digest`, names.planWithDigest, true))
       .otherwise(planTag);
 

@@ -32,13 +32,14 @@ import type { Alert } from '../../shared/domain/release-thread.js';
 import type { Reporter } from '../../shared/notifications/reporter.js';
 import type { ReleaseClaims } from '../../shared/ports/release-claims.js';
 import { argoCdHealthDeps } from '../../shared/wiring/argocd-health.js';
+import type { AwsAccess } from '../../shared/wiring/aws.js';
 import { committerDeps } from '../../shared/wiring/committer.js';
 import { onceAsync } from '../../shared/wiring/deps.js';
-import { intakeDeps } from '../../shared/wiring/intake.js';
-import { notifyDeps } from '../../shared/wiring/notify.js';
-import { requestApprovalDeps } from '../../shared/wiring/request-approval.js';
+import { intakeDeps, intakeDynamoDB } from '../../shared/wiring/intake.js';
+import { notifyDeps, notifyDynamoDB } from '../../shared/wiring/notify.js';
+import { requestApprovalDeps, requestApprovalDynamoDB } from '../../shared/wiring/request-approval.js';
 import { secretSyncDeps } from '../../shared/wiring/secret-sync.js';
-import { slackInteractionDeps } from '../../shared/wiring/slack-interaction.js';
+import { interactionDynamoDB, slackInteractionDeps } from '../../shared/wiring/slack-interaction.js';
 import { type LocalDynamo, startLocalDynamo } from '../dynamodb/local-dynamo.js';
 import {
   createLocalEngine,
@@ -121,6 +122,18 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
   const { config, resolveSecret } = options;
   const reporter = options.reporter ?? callbackReporter(() => undefined);
   const store = dynamoApprovalsStore(dynamo.client, dynamo.tableName);
+  // Each handler reaches the table with its own client, built by its wiring (attempts, timeouts) as
+  // in Lambda; only the endpoint is the local one. dynalite takes any region and credentials.
+  const tables: AwsAccess = {
+    endpoint: dynamo.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const clients: Array<{ destroy(): void }> = [];
+  const tableOf = (client: ReturnType<typeof notifyDynamoDB>) => {
+    clients.push(client);
+    return dynamoApprovalsStore(client, dynamo.tableName);
+  };
   const now = () => new Date();
   const publishAlert = options.onAlert
     ? async (alert: Alert) => {
@@ -166,10 +179,24 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
       onceAsync(() => argoCdHealthDeps({ config, resolveSecret })),
     ) as LocalHandler,
     'request-approval': createRequestApprovalHandler(
-      requestApprovalDeps({ config, resolveSecret, store, taskTokens, reporter, now }),
+      requestApprovalDeps({
+        config,
+        resolveSecret,
+        store: tableOf(requestApprovalDynamoDB(tables)),
+        taskTokens,
+        reporter,
+        now,
+      }),
     ) as LocalHandler,
     notify: createNotifyHandler(
-      notifyDeps({ config, resolveSecret, store, ...(publishAlert ? { publishAlert } : {}), reporter, now }),
+      notifyDeps({
+        config,
+        resolveSecret,
+        store: tableOf(notifyDynamoDB(tables)),
+        ...(publishAlert ? { publishAlert } : {}),
+        reporter,
+        now,
+      }),
     ) as LocalHandler,
   };
 
@@ -193,7 +220,7 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
     slackInteractionDeps({
       config,
       resolveSecret,
-      store,
+      store: tableOf(interactionDynamoDB(tables)),
       taskTokens,
       // The engine's history, newest first, as GetExecutionHistory with reverseOrder gives it.
       runEvents: async (execution) => running().history(execution).slice(-RECENT_RUN_EVENTS).reverse(),
@@ -219,18 +246,21 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
       throw error;
     }
   };
-  const claims = dynamoReleaseClaims(dynamo.client, dynamo.tableName);
-  const releaseClaims: ReleaseClaims = {
-    async claim(request) {
-      const claim = await claims.claim(request);
-      const current = delivery.getStore();
-      if (claim.status === 'conflict' && current) current.outcome = { result: 'refused' };
-      return claim;
-    },
+  // Built only when some stage deploys by tag alone, as in Lambda.
+  const releaseClaims = (): ReleaseClaims => {
+    const client = intakeDynamoDB(tables);
+    clients.push(client);
+    const claims = dynamoReleaseClaims(client, dynamo.tableName);
+    return {
+      async claim(request) {
+        const claim = await claims.claim(request);
+        const current = delivery.getStore();
+        if (claim.status === 'conflict' && current) current.outcome = { result: 'refused' };
+        return claim;
+      },
+    };
   };
-  const intake = createIntakeHandler(
-    intakeDeps({ config, startExecution, releaseClaims: () => releaseClaims }),
-  );
+  const intake = createIntakeHandler(intakeDeps({ config, startExecution, releaseClaims }));
 
   // Secret sync sends to the commit queue; locally its messages go to the same committer, in order.
   let queue: Promise<void> = Promise.resolve();
@@ -283,6 +313,7 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
         await started.stop();
         await queue;
       } finally {
+        for (const client of clients) client.destroy();
         await dynamo.close();
       }
     },

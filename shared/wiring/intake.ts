@@ -13,6 +13,7 @@ import { parseConfig } from '../config/validate.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
 import { tagOnlyStages } from '../domain/release.js';
 import type { ReleaseClaims } from '../ports/release-claims.js';
+import type { AwsAccess } from './aws.js';
 
 export interface IntakeDeps {
   readonly config: Config;
@@ -22,6 +23,11 @@ export interface IntakeDeps {
    * (`pinDigest: false`); with digests pinned everywhere a new digest is simply a new run.
    */
   readonly releaseClaims?: ReleaseClaims;
+}
+
+/** DynamoDB (the release claims) as the intake reaches it: the SDK's default attempts and timeouts. */
+export function intakeDynamoDB(access: AwsAccess = {}): DynamoDBClient {
+  return new DynamoDBClient({ ...access });
 }
 
 /** What differs between Lambda and a local run. */
@@ -53,7 +59,7 @@ export function deployedIntake(env: NodeJS.ProcessEnv = process.env): () => Inta
     deployed ??= intakeDeps({
       config: runtimeConfig(parseConfig, env),
       startExecution: stepFunctionsStartExecution(new SFNClient({}), requireEnv(ENV.stateMachineArn, env)),
-      releaseClaims: () => dynamoReleaseClaims(new DynamoDBClient({}), requireEnv(ENV.approvalsTable, env)),
+      releaseClaims: () => dynamoReleaseClaims(intakeDynamoDB(), requireEnv(ENV.approvalsTable, env)),
     });
     return deployed;
   };

@@ -21,9 +21,9 @@ import { onceAsync } from './deps.js';
 import { lambdaReporter } from './lambda.js';
 import { THREAD_SLACK } from './slack-thread.js';
 
-/** The approvals table as notify reaches it: the SDK's default attempts and timeouts. */
-export function notifyApprovalsTable(tableName: string, access: AwsAccess = {}): ApprovalsStore {
-  return dynamoApprovalsStore(new DynamoDBClient({ ...access }), tableName);
+/** DynamoDB (the approvals table) as notify reaches it: the SDK's default attempts and timeouts. */
+export function notifyDynamoDB(access: AwsAccess = {}): DynamoDBClient {
+  return new DynamoDBClient({ ...access });
 }
 
 /** What differs between Lambda and a local run. */
@@ -62,7 +62,7 @@ export function deployedNotify(env: NodeJS.ProcessEnv = process.env): () => Prom
       // notify never reads tag patterns: the intake checks those with RE2.
       config: runtimeConfig(parseConfigShape, env),
       resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
-      store: notifyApprovalsTable(requireEnv(ENV.approvalsTable, env)),
+      store: dynamoApprovalsStore(notifyDynamoDB(), requireEnv(ENV.approvalsTable, env)),
       ...(topicArn ? { publishAlert: snsAlertPublisher(new SNSClient({}), topicArn) } : {}),
       reporter: lambdaReporter(),
     });

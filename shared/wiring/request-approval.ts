@@ -35,9 +35,9 @@ export const REQUEST_APPROVAL_SFN = {
   requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
 } as const satisfies SFNClientConfig;
 
-/** The approvals table as request-approval reaches it: the SDK's default attempts and timeouts. */
-export function requestApprovalTable(tableName: string, access: AwsAccess = {}): ApprovalsStore {
-  return dynamoApprovalsStore(new DynamoDBClient({ ...access }), tableName);
+/** DynamoDB (the approvals table) as request-approval reaches it: the SDK's default attempts and timeouts. */
+export function requestApprovalDynamoDB(access: AwsAccess = {}): DynamoDBClient {
+  return new DynamoDBClient({ ...access });
 }
 
 /** What differs between Lambda and a local run. */
@@ -81,7 +81,7 @@ export function deployedRequestApproval(
       // request-approval never reads tag patterns: the intake checks those with RE2.
       config: runtimeConfig(parseConfigShape, env),
       resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
-      store: requestApprovalTable(requireEnv(ENV.approvalsTable, env)),
+      store: dynamoApprovalsStore(requestApprovalDynamoDB(), requireEnv(ENV.approvalsTable, env)),
       taskTokens: stepFunctionsTaskTokens(new SFNClient(REQUEST_APPROVAL_SFN)),
       images: ecrImageFacts(new ECRClient({}), reporter),
       reporter,

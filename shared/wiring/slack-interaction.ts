@@ -44,9 +44,9 @@ export const INTERACTION_AWS_CLIENT = {
   requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
 } as const satisfies DynamoDBClientConfig;
 
-/** The approvals table as the endpoint reaches it: with INTERACTION_AWS_CLIENT's attempts and timeouts. */
-export function interactionApprovalsTable(tableName: string, access: AwsAccess = {}): ApprovalsStore {
-  return dynamoApprovalsStore(new DynamoDBClient({ ...INTERACTION_AWS_CLIENT, ...access }), tableName);
+/** DynamoDB (the approvals table) as the endpoint reaches it: INTERACTION_AWS_CLIENT's attempts and timeouts. */
+export function interactionDynamoDB(access: AwsAccess = {}): DynamoDBClient {
+  return new DynamoDBClient({ ...INTERACTION_AWS_CLIENT, ...access });
 }
 
 /** What differs between Lambda and a local run. */
@@ -99,7 +99,7 @@ export function deployedSlackInteraction(
       // The endpoint never reads tag patterns: the intake checks those with RE2.
       config: runtimeConfig(parseConfigShape, env),
       resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
-      store: interactionApprovalsTable(requireEnv(ENV.approvalsTable, env)),
+      store: dynamoApprovalsStore(interactionDynamoDB(), requireEnv(ENV.approvalsTable, env)),
       taskTokens: stepFunctionsTaskTokens(sfn),
       runEvents: stepFunctionsRecentRunEvents(sfn, requireEnv(ENV.stateMachineArn, env)),
       reporter: lambdaReporter(),

@@ -514,7 +514,7 @@ describe('the promotion state machine of the example config', () => {
       Choices: [
         {
           Or: [
-            { Variable: `${commit}.previousTag`, IsPresent: false },
+            { Not: { Variable: `${commit}.previousTag`, IsPresent: true } },
             { Variable: `${commit}.previousTag`, IsNull: true },
           ],
           Next: 'Staging · Nothing to roll back to',
@@ -524,7 +524,10 @@ describe('the promotion state machine of the example config', () => {
           StringEqualsPath: '$.release.tag',
           Next: 'Staging · Nothing to roll back to',
         },
-        { Variable: `${commit}.previousDigest`, IsPresent: false, Next: 'Staging · Plan rollback to tag' },
+        {
+          Not: { Variable: `${commit}.previousDigest`, IsPresent: true },
+          Next: 'Staging · Plan rollback to tag',
+        },
         {
           Variable: `${commit}.previousDigest`,
           IsString: true,
