@@ -87,7 +87,7 @@ describe('the sandbox console', () => {
     await page.getByTestId('push-form').getByRole('button', { name: 'Push' }).click();
 
     // Assess
-    await page.getByTestId('run-status').getByText('FAILED').waitFor({ timeout: 60_000 });
+    await page.getByTestId('run-status').getByText('FAILED').waitFor({ timeout: 150_000 });
     expect(await page.getByTestId('execution').textContent()).toMatch(
       /Shiplane\.RolledBack: staging was rolled back from v2\.1\.7-bad to v2\.1\.6/,
     );
@@ -99,5 +99,5 @@ describe('the sandbox console', () => {
       .poll(() => page.getByTestId('tag-staging-backend').textContent(), { timeout: 10_000 })
       .toBe('v2.1.6');
     expect(await page.getByTestId('tag-production-backend').textContent()).toBe('v2.1.6');
-  }, 120_000);
+  }, 240_000);
 });
