@@ -30,7 +30,7 @@ function synthApp(env: Record<string, string>) {
 // Each test spawns a full CDK app under tsx: seconds alone, much longer on a shared, loaded machine.
 const SYNTH_TIMEOUT_MS = 120_000;
 
-describe('the CDK app', () => {
+describe('the CDK app', { timeout: SYNTH_TIMEOUT_MS }, () => {
   it('synthesizes the config named by SHIPLANE_CONFIG_FILE, with the nag packs and no findings', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shiplane-config-'));
     const file = join(dir, 'shiplane.config.yaml');
@@ -48,7 +48,7 @@ describe('the CDK app', () => {
     );
     expect(JSON.stringify(machine)).toContain('Staging · Commit new tag');
     expect(JSON.stringify(machine)).not.toContain('Await approval');
-  }, SYNTH_TIMEOUT_MS);
+  });
 
   it('reports every problem of a bad config and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shiplane-config-'));
@@ -63,5 +63,5 @@ describe('the CDK app', () => {
     expect(failure?.stderr).toContain('gitops.repository');
     expect(failure?.stderr).toContain('stages');
     expect(failure?.stderr).not.toMatch(/at .*\.ts:\d+/);
-  }, SYNTH_TIMEOUT_MS);
+  });
 });
