@@ -13,9 +13,9 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import type { ApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
-import type { DecisionOutcome } from '../../shared/approvals/decide.js';
 import { DEFAULT_CONFIG_FILE } from '../../shared/config/load.js';
 import { TerminalError } from '../../shared/errors.js';
+import type { DecisionOutcome } from '../../shared/steps/approval/decide.js';
 import { type Io, processIo } from '../io.js';
 
 export class ApprovalNotFoundError extends TerminalError {
@@ -148,7 +148,7 @@ export async function decideFromCli(
   ]);
   const { dynamoApprovalsStore } = await import('../../shared/adapters/aws/approvals-table.js');
   const { stepFunctionsTaskTokens } = await import('../../shared/adapters/aws/task-tokens.js');
-  const { decideApproval } = await import('../../shared/approvals/decide.js');
+  const { decideApproval } = await import('../../shared/steps/approval/decide.js');
 
   const dynamo = deps.dynamo ?? new DynamoDBClient(region);
   const sts = deps.sts ?? new STSClient(region);

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { isValidExecutionName } from '../../shared/domain/execution-name.js';
-import type { RetryResult, RetryTarget } from '../../shared/recovery/retry-run.js';
+import type { RetryResult, RetryTarget } from '../../shared/steps/recovery/retry-run.js';
 import { type Io, processIo } from '../io.js';
 import {
   addSourceOptions,
@@ -68,7 +68,7 @@ export async function retryExecution(
       const { sandboxRetry } = await import('../../local/sandbox/api-client.js');
       result = await sandboxRetry(sandboxUrl, name);
     } else {
-      const { retryRun } = await import('../../shared/recovery/retry-run.js');
+      const { retryRun } = await import('../../shared/steps/recovery/retry-run.js');
       result = await retryRun(name, await stepFunctionsTarget(options, deps));
     }
   } catch (error) {

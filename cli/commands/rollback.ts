@@ -21,7 +21,7 @@ import type {
   RollbackResult,
   RollbackScope,
   RollbackTarget,
-} from '../../shared/recovery/rollback-run.js';
+} from '../../shared/steps/recovery/rollback-run.js';
 import { type Io, processIo } from '../io.js';
 import { approvalsTableName } from './approve.js';
 import {
@@ -71,7 +71,7 @@ async function awsRollback(
   deps: RollbackCliDeps,
 ): Promise<RollbackResult> {
   const scope = await scopeOf(options.config ?? DEFAULT_CONFIG_FILE);
-  const { invalidRollbackRequest, rollbackRun } = await import('../../shared/recovery/rollback-run.js');
+  const { invalidRollbackRequest, rollbackRun } = await import('../../shared/steps/recovery/rollback-run.js');
   // An app or stage the config does not have is said before any AWS call.
   const invalid = invalidRollbackRequest(request, scope);
   if (invalid) return invalid;

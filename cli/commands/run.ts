@@ -10,7 +10,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ecrImageActionEventSchema } from '../../functions/intake/schema.js';
 import { quietHandlers } from '../../local/quiet-handlers.js';
 import type { RunSummaryJson } from '../../local/sandbox/run-promotion.js';
 import { loadConfig } from '../../shared/config/load.js';
@@ -19,6 +18,7 @@ import { formatSecretRef, type SecretRef } from '../../shared/config/secret-ref.
 import { parseInput } from '../../shared/contracts/parse.js';
 import { decideRelease } from '../../shared/domain/release.js';
 import { ConfigError, InvalidInputError } from '../../shared/errors.js';
+import { ecrImageActionEventSchema } from '../../shared/steps/intake/ecr-event.js';
 import { parsePort, parseSeconds } from '../arguments.js';
 import { type Io, processIo } from '../io.js';
 

@@ -5,9 +5,9 @@
  * multi-source app with no source in the GitOps repository) fails the run.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type ArgoCdHealthDeps, checkArgoCdHealth } from '../../shared/argocd/check-health.js';
 import { parseInput } from '../../shared/contracts/parse.js';
 import { type HealthCheckResult, healthCheckInputSchema } from '../../shared/contracts/tasks.js';
+import { type ArgoCdHealthDeps, checkArgoCdHealth } from '../../shared/steps/argocd-health/check-health.js';
 import { deployedArgoCdHealth } from '../../shared/wiring/argocd-health.js';
 import { type DepsSource, depsResolver } from '../../shared/wiring/deps.js';
 import { lambdaHandler, logger, metrics } from '../../shared/wiring/lambda.js';

@@ -10,7 +10,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { InvalidInputError } from '../../shared/errors.js';
-import { processCommitQueue, type QueueLog } from '../../shared/gitops/commit-queue.js';
+import { processCommitQueue, type QueueLog } from '../../shared/steps/commit/process-commit-queue.js';
 import {
   COMMITTER_MARGIN_MS,
   type CommitterDeps,

@@ -16,9 +16,9 @@ import { parseInput } from '../../shared/contracts/parse.js';
 import { runInputSchema } from '../../shared/contracts/tasks.js';
 import { decideRelease, repushRefusal, tagOnlyStages } from '../../shared/domain/release.js';
 import { InvalidInputError } from '../../shared/errors.js';
+import { ecrImageActionEventSchema } from '../../shared/steps/intake/ecr-event.js';
 import { deployedIntake, type IntakeDeps } from '../../shared/wiring/intake.js';
 import { lambdaHandler, logger, metrics } from '../../shared/wiring/lambda.js';
-import { ecrImageActionEventSchema } from './schema.js';
 
 export type { IntakeDeps };
 

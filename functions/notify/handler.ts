@@ -5,7 +5,7 @@
  */
 import { parseInput } from '../../shared/contracts/parse.js';
 import { type NotificationResult, notificationSchema } from '../../shared/contracts/tasks.js';
-import { type NotifyDeps, notify } from '../../shared/notifications/notify.js';
+import { type NotifyDeps, notify } from '../../shared/steps/notify/notify.js';
 import { type DepsSource, depsResolver } from '../../shared/wiring/deps.js';
 import { lambdaHandler, logger } from '../../shared/wiring/lambda.js';
 import { deployedNotify } from '../../shared/wiring/notify.js';

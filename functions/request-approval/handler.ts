@@ -3,13 +3,14 @@
  * a short approval id and posts the approval message in the release's Slack thread; the run then
  * waits until someone decides (slack-interaction or the CLI) or the stage's approval timeout.
  */
+
+import { parseInput } from '../../shared/contracts/parse.js';
+import { approvalRequestSchema } from '../../shared/contracts/tasks.js';
 import {
   type RequestApprovalDeps,
   type RequestApprovalResult,
   requestApproval,
-} from '../../shared/approvals/request.js';
-import { parseInput } from '../../shared/contracts/parse.js';
-import { approvalRequestSchema } from '../../shared/contracts/tasks.js';
+} from '../../shared/steps/approval/request.js';
 import { type DepsSource, depsResolver } from '../../shared/wiring/deps.js';
 import { lambdaHandler, logger } from '../../shared/wiring/lambda.js';
 import { deployedRequestApproval } from '../../shared/wiring/request-approval.js';

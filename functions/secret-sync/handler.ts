@@ -2,8 +2,8 @@
  * secret-sync: EventBridge delivers Secrets Manager events (via CloudTrail) and a schedule; each
  * run renders the affected ExternalSecret files and queues them for the committer.
  */
-import { parseSecretSyncEvent } from '../../shared/secret-sync/events.js';
-import { type SecretSyncResult, syncSecrets } from '../../shared/secret-sync/sync.js';
+import { parseSecretSyncEvent } from '../../shared/steps/secret-sync/events.js';
+import { type SecretSyncResult, syncSecrets } from '../../shared/steps/secret-sync/sync.js';
 import { lambdaHandler, logger } from '../../shared/wiring/lambda.js';
 import { deployedSecretSync, type SecretSyncHandlerDeps } from '../../shared/wiring/secret-sync.js';
 

@@ -6,9 +6,9 @@
  * shared/wiring/slack-interaction.ts), and the answer is an empty 200.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { handleInteraction, type InteractionDeps } from '../../shared/approvals/interaction.js';
 import { parseInput } from '../../shared/contracts/parse.js';
 import * as z from '../../shared/contracts/zod.js';
+import { handleInteraction, type InteractionDeps } from '../../shared/steps/approval/interaction.js';
 import { type DepsSource, depsResolver } from '../../shared/wiring/deps.js';
 import { lambdaHandler } from '../../shared/wiring/lambda.js';
 import { deployedSlackInteraction } from '../../shared/wiring/slack-interaction.js';

@@ -24,10 +24,10 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { formatDuration } from '../../shared/config/duration.js';
 import type { Config, StageConfig } from '../../shared/config/schema.js';
 import { ENV } from '../../shared/contracts/environment.js';
 import { ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
-import { formatDuration } from '../../shared/domain/duration.js';
 import type { Alerting } from './alerting.js';
 import type { ApprovalsTable } from './approvals-table.js';
 import { argoCdCheckTask } from './argocd-check-task.js';

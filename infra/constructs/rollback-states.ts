@@ -29,9 +29,9 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { formatDuration } from '../../shared/config/duration.js';
 import type { Config, StageConfig } from '../../shared/config/schema.js';
 import { ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
-import { formatDuration } from '../../shared/domain/duration.js';
 import { argoCdCheckTask } from './argocd-check-task.js';
 
 /** The terminal state of a rolled-back run. */

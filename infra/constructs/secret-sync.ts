@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { Config, SecretSelection } from '../../shared/config/schema.js';
 import { ENV } from '../../shared/contracts/environment.js';
 import { SECRET_TAGS } from '../../shared/domain/secret-selection.js';
-import { SECRET_EVENT_NAMES } from '../../shared/secret-sync/events.js';
+import { SECRET_EVENT_NAMES } from '../../shared/steps/secret-sync/events.js';
 import { HandlerFunction, secretArnPattern } from './handler-function.js';
 
 /** Secrets Manager API calls (seen through CloudTrail) that change what a manifest should say. */

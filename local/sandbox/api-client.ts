@@ -11,8 +11,8 @@ import {
   type ExecutionReader,
 } from '../../shared/adapters/aws/executions.js';
 import { TerminalError } from '../../shared/errors.js';
-import type { RetryResult } from '../../shared/recovery/retry-run.js';
-import type { RollbackRequest, RollbackResult } from '../../shared/recovery/rollback-run.js';
+import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
+import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
 
 export class SandboxUnreachableError extends TerminalError {
   override name = 'SandboxUnreachableError';

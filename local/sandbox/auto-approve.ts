@@ -4,8 +4,8 @@
  * signs the request like Slack, so the decision takes the production path.
  */
 import { manualRollbackStateNames, stageStateNames } from '../../infra/constructs/promotion-state-machine.js';
+import { APPROVE_ACTION, REJECT_ACTION } from '../../shared/adapters/slack/approval-message.js';
 import type { Config } from '../../shared/config/schema.js';
-import { APPROVE_ACTION, REJECT_ACTION } from '../../shared/domain/approval-message.js';
 import type { SlackServer } from '../stand-ins/slack/server.js';
 import type { LocalRuntime } from './runtime.js';
 import { SANDBOX_CHANNEL, SANDBOX_USERS } from './sandbox-config.js';

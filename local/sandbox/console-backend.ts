@@ -6,8 +6,8 @@
 import type { StartExecutionResult } from '../../shared/adapters/aws/step-functions.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { RunInput } from '../../shared/contracts/tasks.js';
-import { type RunRecord, retryRun } from '../../shared/recovery/retry-run.js';
-import { rollbackRun } from '../../shared/recovery/rollback-run.js';
+import { type RunRecord, retryRun } from '../../shared/steps/recovery/retry-run.js';
+import { rollbackRun } from '../../shared/steps/recovery/rollback-run.js';
 import { ExecutionAlreadyExistsError, type ExecutionDescription, type LocalEngine } from '../engine/index.js';
 import type { SlackServer } from '../stand-ins/slack/server.js';
 import { commitLog, currentTags, headOf } from './gitops-repo.js';

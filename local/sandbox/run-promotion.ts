@@ -3,11 +3,12 @@
  * the real handlers, against the endpoints the config names, with the Slack interaction endpoint
  * served on 127.0.0.1 while the run waits for a decision.
  */
-import type { EcrImageActionEvent } from '../../functions/intake/schema.js';
+
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { RunOutcome } from '../../shared/contracts/tasks.js';
 import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
+import type { EcrImageActionEvent } from '../../shared/steps/intake/ecr-event.js';
 import type { Io } from '../io.js';
 import { sqsEventOf } from './ecr-push.js';
 import { callbackReporter, createLocalRuntime } from './runtime.js';

@@ -32,8 +32,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import type { ExecutionDetail, ExecutionListItem } from '../../shared/adapters/aws/executions.js';
 import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
 import { nextStep, runEndingOf } from '../../shared/domain/next-step.js';
-import type { RetryResult } from '../../shared/recovery/retry-run.js';
-import type { RollbackRequest, RollbackResult } from '../../shared/recovery/rollback-run.js';
+import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
+import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
 import { HttpError, readBody, sendJson as sendJsonReply, startHttpServer } from '../http/index.js';
 import { lambdaContext, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
 import { type ClickResult, type SlackMessageLike, type SlackUser, sendClick } from './slack-click.js';

@@ -1,5 +1,5 @@
 import * as z from '../contracts/zod.js';
-import { parseDuration } from '../domain/duration.js';
+import { parseDuration } from './duration.js';
 import { parseSecretRef, type SecretRef } from './secret-ref.js';
 
 /**

@@ -4,9 +4,9 @@
  * and the intake.
  */
 
-import { tagPatternProblem } from '../domain/tag-pattern.js';
 import type { ConfigProblem } from '../errors.js';
 import { formatPath } from './shape.js';
+import { tagPatternProblem } from './tag-pattern.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

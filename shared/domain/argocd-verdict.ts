@@ -8,9 +8,10 @@
  * condition (ComparisonError…) is never healthy: its sync and health may be stale. Multi-source apps
  * are judged on the source in the GitOps repository.
  */
-import type { Application, ApplicationResourceStatus } from '../argocd/application.js';
+
 import type { HealthVerdict } from '../contracts/tasks.js';
 import { TerminalError } from '../errors.js';
+import type { Application, ApplicationResourceStatus } from './argocd-application.js';
 import { isRepositoryUrl } from './repo-url.js';
 
 /** No source of a multi-source app is the GitOps repository: none of its revisions can be our commit. */

@@ -3,7 +3,7 @@
  * `sqs:sendMessage.waitForTaskToken` states send to the commit queue; while one of them waits, its
  * TaskScheduled event holds (in `parameters`) the MessageBody the state machine rendered, with the
  * resolved task token. The committer writes an image change only when the message it received is
- * that body (shared/gitops/run-check.ts), so a message the run did not send is never written.
+ * that body (shared/steps/commit/run-check.ts), so a message the run did not send is never written.
  *
  * Everything here is pure: the AWS adapter feeds it GetExecutionHistory pages, newest first; the
  * local engine the parameters of the task it really scheduled.

@@ -3,6 +3,16 @@
  * stage (updated in place), a reply per event, and the alert a bad event raises. Pure: the thread's
  * state goes in, the next state and the messages come out.
  */
+
+import {
+  mrkdwn,
+  SLACK_LIMITS,
+  type SlackBlock,
+  type SlackMessage,
+  utcDateTime,
+  utcTime,
+} from '../adapters/slack/approval-message.js';
+import { clip, code, escapeSlackText, link, mention, slackDate } from '../adapters/slack/slack-text.js';
 import {
   approvalDecisionSchema,
   commitResultSchema,
@@ -15,16 +25,7 @@ import {
   type RunOutcome,
   rollbackProgressSchema,
 } from '../contracts/tasks.js';
-import {
-  mrkdwn,
-  SLACK_LIMITS,
-  type SlackBlock,
-  type SlackMessage,
-  utcDateTime,
-  utcTime,
-} from './approval-message.js';
 import { nextStep } from './next-step.js';
-import { clip, code, escapeSlackText, link, mention, slackDate } from './slack-text.js';
 import { supersededBy } from './superseded.js';
 
 export type StageStatus =

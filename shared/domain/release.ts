@@ -3,10 +3,10 @@
  * event and the config, and decides.
  */
 import type { AppConfig, Config } from '../config/schema.js';
+import { compileTagPattern } from '../config/tag-pattern.js';
 import { IMAGE_DIGEST, type Release } from '../contracts/tasks.js';
 import { InvalidInputError } from '../errors.js';
 import { executionName } from './execution-name.js';
-import { compileTagPattern } from './tag-pattern.js';
 
 /** ECR's image tag grammar (PutImage `imageTag`): anything else did not come from ECR. */
 export const ECR_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;

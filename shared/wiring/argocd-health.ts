@@ -12,11 +12,11 @@ import {
   type GitHubClientOptions,
 } from '../adapters/github/client.js';
 import { githubRepository } from '../adapters/github/repository.js';
-import type { ArgoCdHealthDeps } from '../argocd/check-health.js';
-import { cachedRevisionFiles } from '../argocd/revision-files.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
+import type { ArgoCdHealthDeps } from '../steps/argocd-health/check-health.js';
+import { cachedRevisionFiles } from '../steps/argocd-health/revision-files.js';
 import { onceAsync } from './deps.js';
 
 /**

@@ -9,6 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Octokit } from '@octokit/core';
 import { stepFunctionsRunStatus } from '../adapters/aws/run-status.js';
 import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
+import { snsAlertPublisher } from '../adapters/aws/sns-alert-topic.js';
 import { stepFunctionsTaskTokens, type TaskTokens } from '../adapters/aws/task-tokens.js';
 import {
   connectGitHub,
@@ -22,11 +23,10 @@ import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
+import { type AcceptChange, configuredChanges } from '../domain/allowed-changes.js';
 import type { Alert } from '../domain/release-thread.js';
-import { type AcceptChange, configuredChanges } from '../gitops/allowed-changes.js';
-import type { CommitBatchOptions } from '../gitops/commit-batch.js';
-import { snsAlertPublisher } from '../notifications/alert-topic.js';
 import type { RunStatusReader } from '../ports/run-status.js';
+import type { CommitBatchOptions } from '../steps/commit/commit-batch.js';
 import { onceAsync } from './deps.js';
 import { lambdaGitHubLog } from './lambda.js';
 

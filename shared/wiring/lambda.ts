@@ -5,8 +5,8 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { GitHubLog } from '../adapters/github/client.js';
-import { powertoolsReporter, type Reporter } from '../notifications/reporter.js';
 import { logger, metrics, observability } from '../observability/index.js';
+import { powertoolsReporter, type Reporter } from '../ports/reporter.js';
 
 export { logger, metrics };
 

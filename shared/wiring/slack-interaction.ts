@@ -15,13 +15,13 @@ import {
   type TaskTokens,
 } from '../adapters/aws/task-tokens.js';
 import { type SlackWebApiOptions, slackFromConfig } from '../adapters/slack/web-api.js';
-import { createAuthorizer } from '../approvals/authorize.js';
-import type { InteractionDeps } from '../approvals/interaction.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
-import type { Reporter } from '../notifications/reporter.js';
+import type { Reporter } from '../ports/reporter.js';
+import { createAuthorizer } from '../steps/approval/authorize.js';
+import type { InteractionDeps } from '../steps/approval/interaction.js';
 import type { AwsAccess } from './aws.js';
 import { onceAsync } from './deps.js';
 import { lambdaReporter } from './lambda.js';

@@ -12,7 +12,7 @@ import { sendClick } from '../../local/sandbox/slack-click.js';
 import { startArgoCdServer } from '../../local/stand-ins/argocd/server.js';
 import { startGitHubServer } from '../../local/stand-ins/github/server.js';
 import { type SlackServer, startSlackServer } from '../../local/stand-ins/slack/server.js';
-import { APPROVE_ACTION } from '../../shared/domain/approval-message.js';
+import { APPROVE_ACTION } from '../../shared/adapters/slack/approval-message.js';
 
 function capture(): Io & { lines: string[]; errors: string[] } {
   const lines: string[] = [];

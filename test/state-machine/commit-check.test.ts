@@ -17,11 +17,11 @@ import type { GitHubServer } from '../../local/stand-ins/github/index.js';
 import { loadConfig } from '../../shared/config/load.js';
 import type { Config } from '../../shared/config/schema.js';
 import { type CommitRequest, ERRORS, type RunInput, runInputSchema } from '../../shared/contracts/tasks.js';
+import { configuredChanges } from '../../shared/domain/allowed-changes.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
-import { configuredChanges } from '../../shared/gitops/allowed-changes.js';
 import { logger } from '../../shared/observability/index.js';
 import { Inbox } from '../local/engine/inbox.js';
-import { connect, PRODUCTION, STAGING, startItdoGitHub } from '../shared/gitops/support.js';
+import { connect, PRODUCTION, STAGING, startItdoGitHub } from '../shared/steps/commit/support.js';
 import { approval, type HealthAnswer, type Recorded, scriptedHandlers } from './scripted-handlers.js';
 
 const input = runInputSchema.parse(

@@ -5,7 +5,7 @@
  * verifies and parses exactly what Slack would send.
  */
 import { randomBytes } from 'node:crypto';
-import { signSlackRequest } from '../../../shared/domain/slack-signature.js';
+import { signSlackRequest } from '../../../shared/adapters/slack/signature.js';
 import type { StoredMessage } from './workspace.js';
 
 export interface Clicker {

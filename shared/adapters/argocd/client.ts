@@ -6,10 +6,9 @@
  * secret resolver, which caches it.
  */
 
-import { type Application, applicationSchema } from '../../argocd/application.js';
 import type { SecretRef } from '../../config/secret-ref.js';
 import { formatSecretRef } from '../../config/secret-ref.js';
-import type { SecretResolver } from '../aws/secrets.js';
+import { type Application, applicationSchema } from '../../domain/argocd-application.js';
 import {
   ArgoCdAppNotFoundError,
   ArgoCdAuthenticationError,
@@ -17,7 +16,8 @@ import {
   ArgoCdPermissionError,
   ArgoCdRequestError,
   ArgoCdUnreachableError,
-} from './errors.js';
+} from '../../ports/argocd.js';
+import type { SecretResolver } from '../aws/secrets.js';
 
 export interface AppLocator {
   /** Only return the app when it belongs to this project (Argo CD answers 403 otherwise). */

@@ -17,7 +17,6 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalFacts, ApprovalState } from '../../domain/approval-message.js';
 import type { ThreadState } from '../../domain/release-thread.js';
 import {
   type DeployedTag,
@@ -27,6 +26,7 @@ import {
   withHealthy,
   withPinned,
 } from '../../domain/stage-tags.js';
+import type { ApprovalFacts, ApprovalState } from '../slack/approval-message.js';
 
 export type { DeployedTag, PinnedTag, StageTags };
 

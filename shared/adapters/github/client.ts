@@ -25,8 +25,8 @@ import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck/light.js';
 import type { Config } from '../../config/schema.js';
 import { formatSecretRef } from '../../config/secret-ref.js';
+import { currentGitHubDeadline, GitHubDeadlineError } from '../../ports/deadline.js';
 import type { SecretResolver } from '../aws/secrets.js';
-import { currentGitHubDeadline, GitHubDeadlineError } from './deadline.js';
 
 /** Where a request's deadline rides in its `request` options, from the outermost hook to the inner ones. */
 const DEADLINE = 'shiplaneDeadline';

@@ -5,8 +5,8 @@
  */
 import { LogLevel, type RetryOptions, WebClient } from '@slack/web-api';
 import type { Config } from '../../config/schema.js';
-import type { SlackBlock } from '../../domain/approval-message.js';
 import type { SecretResolver } from '../aws/secrets.js';
+import type { SlackBlock } from './approval-message.js';
 
 /** A Slack call that failed; `code` is Slack's `error` (e.g. `channel_not_found`) or the transport failure. */
 export class SlackApiError extends Error {

@@ -15,12 +15,12 @@ import { parse } from 'yaml';
 import { createCommitterHandler, handler } from '../../../functions/committer/handler.js';
 import type { GitHubServer } from '../../../local/stand-ins/github/index.js';
 import { stepFunctionsRunStatus } from '../../../shared/adapters/aws/run-status.js';
+import { snsAlertPublisher } from '../../../shared/adapters/aws/sns-alert-topic.js';
 import { CONFIG_ENV, serializeConfigInput } from '../../../shared/config/runtime.js';
 import { type CommitRequest, commitResultSchema } from '../../../shared/contracts/tasks.js';
+import { type AcceptChange, configuredChanges } from '../../../shared/domain/allowed-changes.js';
 import { renderExternalSecretsFile } from '../../../shared/domain/external-secret.js';
 import type { Alert } from '../../../shared/domain/release-thread.js';
-import { type AcceptChange, configuredChanges } from '../../../shared/gitops/allowed-changes.js';
-import { snsAlertPublisher } from '../../../shared/notifications/alert-topic.js';
 import { RunHistory, serveHistory } from '../../shared/adapters/aws/sfn-history.js';
 import {
   connect,
@@ -35,7 +35,7 @@ import {
   release,
   STAGING,
   startItdoGitHub,
-} from '../../shared/gitops/support.js';
+} from '../../shared/steps/commit/support.js';
 
 const RECORD = JSON.parse(
   readFileSync(new URL('../../fixtures/gitops/sqs-fifo-record.json', import.meta.url), 'utf8'),

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifyHandler } from '../../../functions/notify/handler.js';
 import { type SlackServer, startSlackServer } from '../../../local/stand-ins/slack/server.js';
 import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
-import { threadSettings } from '../../../shared/notifications/thread.js';
+import { threadSettings } from '../../../shared/steps/notify/thread.js';
 import {
   BOT_TOKEN,
   CHANNEL,

@@ -4,8 +4,8 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSecretSyncHandler, handler } from '../../../functions/secret-sync/handler.js';
-import { sqsCommitQueue } from '../../../shared/adapters/aws/commit-queue.js';
 import { secretsManagerInventory } from '../../../shared/adapters/aws/secrets-inventory.js';
+import { sqsCommitQueue } from '../../../shared/adapters/aws/sqs-commit-queue.js';
 import { serializeConfigInput } from '../../../shared/config/runtime.js';
 import { InvalidInputError } from '../../../shared/errors.js';
 import {
@@ -14,8 +14,8 @@ import {
   serveSecrets,
   sm,
   sqs,
-} from '../../shared/secret-sync/fake-secrets.js';
-import { config, configInput } from '../../shared/secret-sync/sync-fixtures.js';
+} from '../../shared/steps/secret-sync/fake-secrets.js';
+import { config, configInput } from '../../shared/steps/secret-sync/sync-fixtures.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/shiplane-commits.fifo';
 

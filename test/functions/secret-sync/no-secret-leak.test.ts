@@ -15,11 +15,11 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSecretSyncHandler } from '../../../functions/secret-sync/handler.js';
-import { sqsCommitQueue } from '../../../shared/adapters/aws/commit-queue.js';
 import { secretsManagerInventory } from '../../../shared/adapters/aws/secrets-inventory.js';
+import { sqsCommitQueue } from '../../../shared/adapters/aws/sqs-commit-queue.js';
 import { logger } from '../../../shared/observability/index.js';
-import { type FakeSecret, serveSecrets, sm, sqs } from '../../shared/secret-sync/fake-secrets.js';
-import { config } from '../../shared/secret-sync/sync-fixtures.js';
+import { type FakeSecret, serveSecrets, sm, sqs } from '../../shared/steps/secret-sync/fake-secrets.js';
+import { config } from '../../shared/steps/secret-sync/sync-fixtures.js';
 
 /** Random-looking values: any 6 characters of one in the output mean (part of) it leaked. */
 const MARKERS = {

@@ -16,7 +16,7 @@ import {
   startSlackServer,
 } from '../../../local/stand-ins/slack/server.js';
 import type { ApprovalRecord } from '../../../shared/adapters/aws/approvals-table.js';
-import { approvalMessage } from '../../../shared/domain/approval-message.js';
+import { approvalMessage } from '../../../shared/adapters/slack/approval-message.js';
 import { InvalidInputError } from '../../../shared/errors.js';
 import {
   ALICE,

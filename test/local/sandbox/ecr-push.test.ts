@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ecrImageActionEventSchema } from '../../../functions/intake/schema.js';
 import { digestFor, ecrPushEvent, imageTagProblem, sqsEventOf } from '../../../local/sandbox/ecr-push.js';
+import { ecrImageActionEventSchema } from '../../../shared/steps/intake/ecr-event.js';
 
 describe('the simulated ECR push', () => {
   it('is an EventBridge ECR Image Action event the intake schema accepts', () => {

@@ -18,7 +18,7 @@ import { digestFor } from '../../../local/sandbox/ecr-push.js';
 import { commitLog, currentTags } from '../../../local/sandbox/gitops-repo.js';
 import type { Sandbox } from '../../../local/sandbox/sandbox.js';
 import { SANDBOX_USERS } from '../../../local/sandbox/sandbox-config.js';
-import { APPROVE_ACTION, REJECT_ACTION } from '../../../shared/domain/approval-message.js';
+import { APPROVE_ACTION, REJECT_ACTION } from '../../../shared/adapters/slack/approval-message.js';
 
 function capture(): Io & { lines: string[]; errors: string[] } {
   const lines: string[] = [];

@@ -10,7 +10,7 @@ import { quietHandlers } from '../../../local/quiet-handlers.js';
 import { currentTags } from '../../../local/sandbox/gitops-repo.js';
 import type { Sandbox, SandboxOptions } from '../../../local/sandbox/sandbox.js';
 import { SANDBOX_USERS } from '../../../local/sandbox/sandbox-config.js';
-import { APPROVE_ACTION } from '../../../shared/domain/approval-message.js';
+import { APPROVE_ACTION } from '../../../shared/adapters/slack/approval-message.js';
 
 /** Starts a sandbox for the describe it is called in, without the scenario push. */
 function useSandbox(options: SandboxOptions = {}): () => Sandbox {

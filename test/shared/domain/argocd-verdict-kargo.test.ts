@@ -9,8 +9,8 @@
  * config (`waitFor` options, no desired revisions, label selectors) have no counterpart here.
  */
 import { describe, expect, it } from 'vitest';
-import type { Application } from '../../../shared/argocd/application.js';
 import type { HealthVerdict } from '../../../shared/contracts/tasks.js';
+import type { Application } from '../../../shared/domain/argocd-application.js';
 import { judgeApplication } from '../../../shared/domain/argocd-verdict.js';
 import {
   type ApplicationFixture,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Application } from '../../../shared/argocd/application.js';
+import type { Application } from '../../../shared/domain/argocd-application.js';
 import {
   GitOpsSourceNotFoundError,
   judgeApplication,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { gitopsCommitUrl, slackLimitViolations } from '../../../shared/adapters/slack/approval-message.js';
 import type { Notification } from '../../../shared/contracts/tasks.js';
-import { gitopsCommitUrl, slackLimitViolations } from '../../../shared/domain/approval-message.js';
 import {
   ALERT_EVENTS,
   alertFor,

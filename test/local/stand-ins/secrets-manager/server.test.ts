@@ -21,7 +21,7 @@ import {
   type SecretsManagerServer,
   startSecretsManagerServer,
 } from '../../../../local/stand-ins/secrets-manager/server.js';
-import { parseSecretSyncEvent } from '../../../../shared/secret-sync/events.js';
+import { parseSecretSyncEvent } from '../../../../shared/steps/secret-sync/events.js';
 
 let server: SecretsManagerServer;
 let client: SecretsManagerClient;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { blockActionsPayload, signedInteraction } from '../../../../local/stand-ins/slack/interactions.js';
 import { type SlackServer, startSlackServer } from '../../../../local/stand-ins/slack/server.js';
-import { verifySlackSignature } from '../../../../shared/domain/slack-signature.js';
+import { verifySlackSignature } from '../../../../shared/adapters/slack/signature.js';
 
 const TOKEN = 'xoxb-stand-in';
 let slack: SlackServer;

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ArgoCdServer, startArgoCdServer } from '../../../../local/stand-ins/argocd/server.js';
 import { createArgoCdClient } from '../../../../shared/adapters/argocd/client.js';
+import { createSecretResolver } from '../../../../shared/adapters/aws/secrets.js';
+import { TerminalError } from '../../../../shared/errors.js';
 import {
   ArgoCdAppNotFoundError,
   ArgoCdAuthenticationError,
@@ -10,9 +12,7 @@ import {
   ArgoCdPermissionError,
   ArgoCdRequestError,
   ArgoCdUnreachableError,
-} from '../../../../shared/adapters/argocd/errors.js';
-import { createSecretResolver } from '../../../../shared/adapters/aws/secrets.js';
-import { TerminalError } from '../../../../shared/errors.js';
+} from '../../../../shared/ports/argocd.js';
 import { fixtureText, OURS } from '../../../fixtures/argocd/load.js';
 
 const TOKEN = 'argocd-test-token';

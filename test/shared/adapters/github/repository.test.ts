@@ -10,7 +10,7 @@ import {
   NonFastForwardError,
 } from '../../../../shared/adapters/github/repository.js';
 import { TerminalError } from '../../../../shared/errors.js';
-import { connect, REPO, REPOSITORY, STAGING, startItdoGitHub } from '../../gitops/support.js';
+import { connect, REPO, REPOSITORY, STAGING, startItdoGitHub } from '../../steps/commit/support.js';
 
 let server: GitHubServer | undefined;
 afterEach(async () => {

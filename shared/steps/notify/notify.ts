@@ -1,0 +1,133 @@
+/**
+ * The notify task: moves the release's Slack thread (parent updated in place, a reply per event),
+ * keeps the approval message in step with decisions and expiry, and sends failures, degraded health
+ * and timeouts to the alert topic. A notification never fails a run: Slack, SNS and table errors are
+ * logged and counted, and the result says what happened.
+ */
+import type { ApprovalRecord } from '../../adapters/aws/approvals-table.js';
+import type { AlertPublisher } from '../../adapters/aws/sns-alert-topic.js';
+import { type ApprovalState, approvalMessage } from '../../adapters/slack/approval-message.js';
+import { withOutageBreaker } from '../../adapters/slack/web-api.js';
+import { approvalDecisionSchema, type Notification, type NotificationResult } from '../../contracts/tasks.js';
+import {
+  ALERT_EVENTS,
+  alertFor,
+  type DecisionView,
+  eventReply,
+  newThreadState,
+  type ThreadState,
+} from '../../domain/release-thread.js';
+import { errorAttributes, type Reporter } from '../../ports/reporter.js';
+import { recordStageTags } from './stage-tags.js';
+import { advanceThread, ensureThread, type ThreadDeps } from './thread.js';
+
+export interface NotifyDeps extends ThreadDeps {
+  /** Absent when the stack has no alert topic. */
+  readonly publishAlert?: AlertPublisher;
+  readonly reporter: Reporter;
+}
+
+/** The approval message's state for a record, once it is no longer pending. */
+export function approvalStateOf(record: ApprovalRecord): ApprovalState | undefined {
+  if ((record.status === 'approved' || record.status === 'rejected') && record.decision) {
+    return { ...record.decision, status: record.status };
+  }
+  if (record.status === 'expired' || record.status === 'superseded') {
+    return { status: record.status, at: record.closedAt ?? new Date(record.deadline * 1000).toISOString() };
+  }
+  return undefined;
+}
+
+const DECISION_EVENTS = new Set(['approved', 'rejected', 'expired']);
+
+export async function notify(notification: Notification, given: NotifyDeps): Promise<NotificationResult> {
+  // Once Slack is found down, the remaining calls of this notification fail at once.
+  const deps: NotifyDeps = { ...given, slack: withOutageBreaker(given.slack) };
+  const { event, execution, release, stage } = notification;
+  const context = { event, execution, ...(stage ? { stage } : {}) };
+  const now = deps.now();
+  let slack: NotificationResult['slack'] = 'posted';
+  const slackFailed = (what: string, error: unknown) => {
+    slack = 'failed';
+    deps.reporter.error(`Slack notification failed: ${what}`, { ...context, ...errorAttributes(error) });
+    deps.reporter.count('SlackNotificationFailed');
+  };
+
+  // The approval behind a decision event: the table knows who decided and where the message is.
+  let approval: ApprovalRecord | undefined;
+  if (stage && DECISION_EVENTS.has(event)) {
+    try {
+      const id = await deps.store.approvalIdFor(execution, stage);
+      approval = id ? await deps.store.getApproval(id) : undefined;
+      if (approval && event === 'expired' && approval.status === 'pending') {
+        const at = now.toISOString();
+        if (await deps.store.closeApproval(approval.approvalId, ['pending'], 'expired', at)) {
+          approval = { ...approval, status: 'expired', closedAt: at };
+        }
+      }
+    } catch (error) {
+      deps.reporter.warn('could not read the approval for a decision event', {
+        ...context,
+        ...errorAttributes(error),
+      });
+      deps.reporter.count('ApprovalsTableFailed');
+    }
+  }
+  const fromDetail = approvalDecisionSchema.safeParse(notification.detail).data;
+  const decision: DecisionView | undefined =
+    approval?.decision ??
+    (fromDetail
+      ? {
+          by: fromDetail.by,
+          via: fromDetail.via,
+          ...(fromDetail.byName ? { byName: fromDetail.byName } : {}),
+          ...(fromDetail.reason ? { reason: fromDetail.reason } : {}),
+        }
+      : undefined);
+
+  // Keep the approval message in step (a CLI decision or expiry reaches Slack this way).
+  const approvalState = approval ? approvalStateOf(approval) : undefined;
+  if (approval?.message && approvalState) {
+    try {
+      await deps.slack.updateMessage({
+        ...approval.message,
+        ...approvalMessage(approval.facts, approvalState),
+      });
+    } catch (error) {
+      slackFailed('updating the approval message', error);
+    }
+  }
+
+  let state: ThreadState = newThreadState(execution, release, now);
+  try {
+    const thread = await ensureThread(execution, release, deps);
+    const reply = eventReply(thread.state, notification, deps.stageOrder, deps.commitUrl, decision);
+    const advanced = await advanceThread(thread, notification, deps, decision);
+    state = advanced.state;
+    if (reply) await deps.slack.postMessage({ channel: thread.channel, threadTs: thread.ts, text: reply });
+  } catch (error) {
+    slackFailed('updating the release thread', error);
+  }
+
+  try {
+    await recordStageTags(notification, deps.store, now);
+  } catch (error) {
+    deps.reporter.warn('could not record the stage tag', { ...context, ...errorAttributes(error) });
+    deps.reporter.count('ApprovalsTableFailed');
+  }
+
+  let alert: NotificationResult['alert'] = 'skipped';
+  const message = ALERT_EVENTS.has(event) ? alertFor(state, notification, deps.stageOrder) : undefined;
+  if (message && deps.publishAlert) {
+    try {
+      await deps.publishAlert(message);
+      alert = 'published';
+    } catch (error) {
+      alert = 'failed';
+      deps.reporter.error('alert publish failed', { ...context, ...errorAttributes(error) });
+      deps.reporter.count('AlertPublishFailed');
+    }
+  }
+  deps.reporter.info('notified', { ...context, slack, alert });
+  return { slack, alert };
+}

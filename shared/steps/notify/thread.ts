@@ -1,0 +1,73 @@
+/**
+ * The release's Slack thread: found in the approvals table, or started (parent message posted
+ * top-level, record created) by whichever step needs it first. The parent is rebuilt from the stored
+ * state and updated in place on every event.
+ */
+import type { ApprovalsStore, ThreadRecord } from '../../adapters/aws/approvals-table.js';
+import { gitopsCommitUrl } from '../../adapters/slack/approval-message.js';
+import type { SlackApi } from '../../adapters/slack/web-api.js';
+import type { Config } from '../../config/schema.js';
+import type { Notification, Release } from '../../contracts/tasks.js';
+import {
+  applyNotification,
+  type CommitLink,
+  type DecisionView,
+  newThreadState,
+  releaseParentMessage,
+} from '../../domain/release-thread.js';
+
+/** How long a thread record is kept: longer than any run (Standard workflows run up to a year). */
+export const THREAD_RETENTION_SECONDS = 400 * 86_400;
+
+export interface ThreadDeps {
+  readonly store: ApprovalsStore;
+  readonly slack: SlackApi;
+  /** `slack.channel` from the config. */
+  readonly channel: string;
+  /** The configured stage names, in order. */
+  readonly stageOrder: readonly string[];
+  readonly commitUrl: CommitLink;
+  readonly now: () => Date;
+}
+
+/** The thread settings a config gives: channel, stage order, commit links into the GitOps repository. */
+export function threadSettings(config: Config): Pick<ThreadDeps, 'channel' | 'stageOrder' | 'commitUrl'> {
+  const { apiUrl } = config.gitops.github;
+  return {
+    channel: config.slack.channel,
+    stageOrder: config.stages.map((stage) => stage.name),
+    commitUrl: (sha) => gitopsCommitUrl(apiUrl, config.gitops.repository, sha),
+  };
+}
+
+/** The run's thread; posts the parent message and records it when there is none yet. */
+export async function ensureThread(
+  execution: string,
+  release: Release,
+  deps: ThreadDeps,
+): Promise<ThreadRecord> {
+  const existing = await deps.store.getThread(execution);
+  if (existing) return existing;
+  const now = deps.now();
+  const state = newThreadState(execution, release, now);
+  const message = releaseParentMessage(state, deps.stageOrder, deps.commitUrl);
+  const posted = await deps.slack.postMessage({ channel: deps.channel, ...message });
+  return deps.store.createThread(
+    { execution, channel: posted.channel, ts: posted.ts, state },
+    Math.floor(now.getTime() / 1000) + THREAD_RETENTION_SECONDS,
+  );
+}
+
+/** Applies an event to the thread's state, stores it and updates the parent message in place. */
+export async function advanceThread(
+  thread: ThreadRecord,
+  notification: Notification,
+  deps: ThreadDeps,
+  decision?: DecisionView,
+): Promise<ThreadRecord> {
+  const state = applyNotification(thread.state, notification, deps.stageOrder, deps.now(), decision);
+  await deps.store.saveThreadState(thread.execution, state);
+  const message = releaseParentMessage(state, deps.stageOrder, deps.commitUrl);
+  await deps.slack.updateMessage({ channel: thread.channel, ts: thread.ts, ...message });
+  return { ...thread, state };
+}
