@@ -17,10 +17,10 @@ import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import { parse } from 'yaml';
 import { type GitHubServer, startGitHubServer } from '../../local/stand-ins/github/index.js';
-import type { TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
 import { createGitHubOctokit, type GitHubClientOptions } from '../../shared/adapters/github/client.js';
 import type { CommitRequest, Release } from '../../shared/contracts/tasks.js';
 import { setKustomizeImage } from '../../shared/domain/kustomize-image.js';
+import type { TaskTokens } from '../../shared/ports/task-tokens.js';
 import { type BenchReport, writeResults } from '../report.js';
 
 const APPS = Number(process.env.BENCH_APPS ?? 50);

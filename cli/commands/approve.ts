@@ -12,9 +12,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
-import type { ApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { DEFAULT_CONFIG_FILE } from '../../shared/config/load.js';
 import { TerminalError } from '../../shared/errors.js';
+import type { ApprovalsStore } from '../../shared/ports/approvals-store.js';
 import type { DecisionOutcome } from '../../shared/steps/approval/decide.js';
 import { type Io, processIo } from '../io.js';
 

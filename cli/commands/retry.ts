@@ -22,9 +22,8 @@ export interface RetryOptions extends SourceOptions {
 /** The Step Functions side of a retry: DescribeExecution to read the run, StartExecution to start the next. */
 async function stepFunctionsTarget(options: RetryOptions, deps: SourceDeps): Promise<RetryTarget> {
   const { sfn, arn } = await openStateMachine(options, deps);
-  const { ExecutionNotFoundError, stepFunctionsExecutions } = await import(
-    '../../shared/adapters/aws/executions.js'
-  );
+  const { stepFunctionsExecutions } = await import('../../shared/adapters/aws/executions.js');
+  const { ExecutionNotFoundError } = await import('../../shared/ports/executions.js');
   const { stepFunctionsStartExecution } = await import('../../shared/adapters/aws/step-functions.js');
   const reader = stepFunctionsExecutions(sfn, arn);
   const start = stepFunctionsStartExecution(sfn, arn);

@@ -82,9 +82,8 @@ async function awsRollback(
     import('@aws-sdk/client-sts'),
   ]);
   const { dynamoApprovalsStore } = await import('../../shared/adapters/aws/approvals-table.js');
-  const { ExecutionNotFoundError, stepFunctionsExecutions } = await import(
-    '../../shared/adapters/aws/executions.js'
-  );
+  const { stepFunctionsExecutions } = await import('../../shared/adapters/aws/executions.js');
+  const { ExecutionNotFoundError } = await import('../../shared/ports/executions.js');
   const { stepFunctionsStartExecution } = await import('../../shared/adapters/aws/step-functions.js');
 
   const env = deps.env ?? process.env;

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_WORKDIR, SANDBOX_STATE_FILE } from '../../local/sandbox/paths.js';
-import type { ExecutionDescription, ExecutionReader } from '../../shared/adapters/aws/executions.js';
 import { failedRunOutcome, runOutcomeSchema } from '../../shared/contracts/tasks.js';
 import { formatElapsed, manualRollbackOf } from '../../shared/domain/execution-timeline.js';
 import { TerminalError } from '../../shared/errors.js';
+import type { ExecutionDescription, ExecutionReader } from '../../shared/ports/executions.js';
 import { type Io, processIo } from '../io.js';
 
 export interface SourceOptions {

@@ -4,7 +4,6 @@
  * decision — from a deployed stack or a running sandbox.
  */
 import type { Command } from 'commander';
-import type { ExecutionDetail } from '../../shared/adapters/aws/executions.js';
 import {
   buildTimeline,
   type ExecutionTimeline,
@@ -14,6 +13,7 @@ import {
   type TimelineStep,
 } from '../../shared/domain/execution-timeline.js';
 import { type NextStep, nextStep, nextStepText, runEndingOf } from '../../shared/domain/next-step.js';
+import type { ExecutionDetail } from '../../shared/ports/executions.js';
 import { type Io, processIo } from '../io.js';
 import { addSourceOptions, openReader, type SourceDeps, type SourceOptions } from './runs.js';
 

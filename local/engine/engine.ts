@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { DescribeExecutionOutput, ExecutionListItem, ExecutionStatus } from '@aws-sdk/client-sfn';
 import type { SQSEvent } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
 import type { HandlerName } from '../../shared/contracts/handlers.js';
+import type { TaskTokens } from '../../shared/ports/task-tokens.js';
 import { type CfnTemplate, LOCAL_AWS, type LocalDefinition, loadDefinition, statesOf } from './definition.js';
 import {
   ExecutionAlreadyExistsError,

@@ -4,13 +4,14 @@
  * exactly what they print for a deployed stack; `shiplane retry --sandbox URL` retries a run there
  * and `shiplane rollback --sandbox URL` starts a manual rollback there.
  */
+
+import { TerminalError } from '../../shared/errors.js';
 import {
   type ExecutionDetail,
   type ExecutionListItem,
   ExecutionNotFoundError,
   type ExecutionReader,
-} from '../../shared/adapters/aws/executions.js';
-import { TerminalError } from '../../shared/errors.js';
+} from '../../shared/ports/executions.js';
 import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
 

@@ -3,9 +3,10 @@
  * runs, the Slack channel as people would see it (threads, ephemerals, answers to a click's
  * `response_url`), the GitOps repository, Argo CD, pushes, retries and manual rollbacks.
  */
-import type { StartExecutionResult } from '../../shared/adapters/aws/step-functions.js';
+
 import type { Config } from '../../shared/config/schema.js';
 import type { RunInput } from '../../shared/contracts/tasks.js';
+import type { StartExecutionResult } from '../../shared/ports/executions.js';
 import { type RunRecord, retryRun } from '../../shared/steps/recovery/retry-run.js';
 import { rollbackRun } from '../../shared/steps/recovery/rollback-run.js';
 import { ExecutionAlreadyExistsError, type ExecutionDescription, type LocalEngine } from '../engine/index.js';

@@ -19,22 +19,21 @@ import { createRequestApprovalHandler } from '../../functions/request-approval/h
 import { createSecretSyncHandler } from '../../functions/secret-sync/handler.js';
 import { createSlackInteractionHandler } from '../../functions/slack-interaction/handler.js';
 import { synthesizeTemplate } from '../../infra/synth.js';
-import { type ApprovalsStore, dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
+import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { dynamoReleaseClaims } from '../../shared/adapters/aws/release-claims.js';
 import type { SecretResolver } from '../../shared/adapters/aws/secrets.js';
-import {
-  type CommitQueue,
-  deduplicationId,
-  messageGroupId,
-} from '../../shared/adapters/aws/sqs-commit-queue.js';
-import type { StartExecution } from '../../shared/adapters/aws/step-functions.js';
-import { RECENT_RUN_EVENTS, type TaskTokens } from '../../shared/adapters/aws/task-tokens.js';
+import { deduplicationId, messageGroupId } from '../../shared/adapters/aws/sqs-commit-queue.js';
+import { RECENT_RUN_EVENTS } from '../../shared/adapters/aws/task-tokens.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { HandlerName } from '../../shared/contracts/handlers.js';
 import type { CommitRequest } from '../../shared/contracts/tasks.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
+import type { ApprovalsStore } from '../../shared/ports/approvals-store.js';
+import type { CommitQueue } from '../../shared/ports/commit-queue.js';
+import type { StartExecution } from '../../shared/ports/executions.js';
 import type { ReleaseClaims } from '../../shared/ports/release-claims.js';
 import type { Reporter } from '../../shared/ports/reporter.js';
+import type { TaskTokens } from '../../shared/ports/task-tokens.js';
 import { argoCdHealthDeps } from '../../shared/wiring/argocd-health.js';
 import type { AwsAccess } from '../../shared/wiring/aws.js';
 import { committerDeps } from '../../shared/wiring/committer.js';

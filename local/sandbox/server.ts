@@ -29,9 +29,9 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import type { ExecutionDetail, ExecutionListItem } from '../../shared/adapters/aws/executions.js';
 import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
 import { nextStep, runEndingOf } from '../../shared/domain/next-step.js';
+import type { ExecutionDetail, ExecutionListItem } from '../../shared/ports/executions.js';
 import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
 import { HttpError, readBody, sendJson as sendJsonReply, startHttpServer } from '../http/index.js';

@@ -1,8 +1,9 @@
 /**
- * Whether an Argo CD source's `repoURL` points at a GitHub repository given as `owner/name`. Argo CD
- * accepts the same repository in several spellings (https with or without `.git`, scp-like ssh,
- * `ssh://` URLs, GitHub Enterprise hosts, a trailing slash), and GitHub treats owner and name
- * case-insensitively, so a plain string comparison would miss our own source.
+ * Repository URLs. Whether an Argo CD source's `repoURL` points at a GitHub repository given as
+ * `owner/name`: Argo CD accepts the same repository in several spellings (https with or without
+ * `.git`, scp-like ssh, `ssh://` URLs, GitHub Enterprise hosts, a trailing slash), and GitHub treats
+ * owner and name case-insensitively, so a plain string comparison would miss our own source. And the
+ * web URL of a commit, for the links people follow from the approval and the release thread.
  */
 
 /**
@@ -37,4 +38,19 @@ export function repositoryOfUrl(repoURL: string): string | undefined {
 /** True when `repoURL` is the repository `owner/name` on any host (github.com or an Enterprise host). */
 export function isRepositoryUrl(repoURL: string, repository: string): boolean {
   return repositoryOfUrl(repoURL) === repository.replace(/\.git$/i, '').toLowerCase();
+}
+
+/** The web URL of a commit in the GitOps repository (github.com or GitHub Enterprise). */
+export function gitopsCommitUrl(apiUrl: string, repository: string, sha: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(apiUrl);
+  } catch {
+    return undefined;
+  }
+  const web =
+    url.hostname === 'api.github.com'
+      ? 'https://github.com'
+      : `${url.protocol}//${url.host}${url.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/$/, '')}`;
+  return `${web}/${repository}/commit/${sha}`;
 }

@@ -10,7 +10,7 @@ import type { Octokit } from '@octokit/core';
 import { stepFunctionsRunStatus } from '../adapters/aws/run-status.js';
 import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
 import { snsAlertPublisher } from '../adapters/aws/sns-alert-topic.js';
-import { stepFunctionsTaskTokens, type TaskTokens } from '../adapters/aws/task-tokens.js';
+import { stepFunctionsTaskTokens } from '../adapters/aws/task-tokens.js';
 import {
   connectGitHub,
   describeCredentials,
@@ -18,14 +18,16 @@ import {
   type GitHubConnection,
   type GitHubLog,
 } from '../adapters/github/client.js';
-import { type GitOpsRepository, githubRepository } from '../adapters/github/repository.js';
+import { githubRepository } from '../adapters/github/repository.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
 import { type AcceptChange, configuredChanges } from '../domain/allowed-changes.js';
 import type { Alert } from '../domain/release-thread.js';
+import type { GitOpsRepository } from '../ports/gitops-repository.js';
 import type { RunStatusReader } from '../ports/run-status.js';
+import type { TaskTokens } from '../ports/task-tokens.js';
 import type { CommitBatchOptions } from '../steps/commit/commit-batch.js';
 import { onceAsync } from './deps.js';
 import { lambdaGitHubLog } from './lambda.js';

@@ -6,12 +6,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { dynamoReleaseClaims } from '../adapters/aws/release-claims.js';
-import { type StartExecution, stepFunctionsStartExecution } from '../adapters/aws/step-functions.js';
+import { stepFunctionsStartExecution } from '../adapters/aws/step-functions.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfig } from '../config/validate.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
 import { tagOnlyStages } from '../domain/release.js';
+import type { StartExecution } from '../ports/executions.js';
 import type { ReleaseClaims } from '../ports/release-claims.js';
 import type { AwsAccess } from './aws.js';
 

@@ -6,7 +6,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { GitHubLog } from '../adapters/github/client.js';
 import { logger, metrics, observability } from '../observability/index.js';
-import { powertoolsReporter, type Reporter } from '../ports/reporter.js';
+import { powertoolsReporter } from '../observability/reporter.js';
+import type { Reporter } from '../ports/reporter.js';
 
 export { logger, metrics };
 

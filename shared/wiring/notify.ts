@@ -5,14 +5,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { type ApprovalsStore, dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
+import { dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
 import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
-import { type AlertPublisher, snsAlertPublisher } from '../adapters/aws/sns-alert-topic.js';
+import { snsAlertPublisher } from '../adapters/aws/sns-alert-topic.js';
 import { slackFromConfig } from '../adapters/slack/web-api.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
+import type { AlertPublisher } from '../ports/alerts.js';
+import type { ApprovalsStore } from '../ports/approvals-store.js';
 import type { Reporter } from '../ports/reporter.js';
 import type { NotifyDeps } from '../steps/notify/notify.js';
 import { threadSettings } from '../steps/notify/thread.js';

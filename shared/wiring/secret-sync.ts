@@ -5,11 +5,12 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { secretsManagerInventory } from '../adapters/aws/secrets-inventory.js';
-import { type CommitQueue, sqsCommitQueue } from '../adapters/aws/sqs-commit-queue.js';
+import { sqsCommitQueue } from '../adapters/aws/sqs-commit-queue.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
+import type { CommitQueue } from '../ports/commit-queue.js';
 import type { SecretSyncDeps } from '../steps/secret-sync/sync.js';
 import { logger } from './lambda.js';
 

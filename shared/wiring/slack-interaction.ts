@@ -6,20 +6,17 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { type ApprovalsStore, dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
+import { dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
 import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
-import {
-  type RecentRunEvents,
-  stepFunctionsRecentRunEvents,
-  stepFunctionsTaskTokens,
-  type TaskTokens,
-} from '../adapters/aws/task-tokens.js';
+import { stepFunctionsRecentRunEvents, stepFunctionsTaskTokens } from '../adapters/aws/task-tokens.js';
 import { type SlackWebApiOptions, slackFromConfig } from '../adapters/slack/web-api.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
+import type { ApprovalsStore } from '../ports/approvals-store.js';
 import type { Reporter } from '../ports/reporter.js';
+import type { RecentRunEvents, TaskTokens } from '../ports/task-tokens.js';
 import { createAuthorizer } from '../steps/approval/authorize.js';
 import type { InteractionDeps } from '../steps/approval/interaction.js';
 import type { AwsAccess } from './aws.js';

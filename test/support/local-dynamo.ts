@@ -9,8 +9,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../local/dynamodb/local-dynamo.js';
-import { type ApprovalsStore, dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
+import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { dynamoReleaseClaims } from '../../shared/adapters/aws/release-claims.js';
+import type { ApprovalsStore } from '../../shared/ports/approvals-store.js';
 import type { ReleaseClaims } from '../../shared/ports/release-claims.js';
 
 export interface LocalApprovalsTable {

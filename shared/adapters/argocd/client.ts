@@ -9,6 +9,7 @@
 import type { SecretRef } from '../../config/secret-ref.js';
 import { formatSecretRef } from '../../config/secret-ref.js';
 import { type Application, applicationSchema } from '../../domain/argocd-application.js';
+import type { AppLocator, ArgoCdClient } from '../../ports/argocd.js';
 import {
   ArgoCdAppNotFoundError,
   ArgoCdAuthenticationError,
@@ -18,34 +19,6 @@ import {
   ArgoCdUnreachableError,
 } from '../../ports/argocd.js';
 import type { SecretResolver } from '../aws/secrets.js';
-
-export interface AppLocator {
-  /** Only return the app when it belongs to this project (Argo CD answers 403 otherwise). */
-  readonly project?: string;
-  /** The namespace the Application lives in, for apps outside the control plane's namespace. */
-  readonly appNamespace?: string;
-}
-
-export interface GetApplicationOptions extends AppLocator {
-  /** `normal` re-reads Git now; `hard` also drops the manifest cache. @default no refresh */
-  readonly refresh?: 'normal' | 'hard';
-}
-
-export interface SyncApplicationOptions extends AppLocator {
-  /** The Git revision to sync to. */
-  readonly revision: string;
-  /** Delete resources no longer in Git. @default false */
-  readonly prune?: boolean;
-}
-
-/** What the health check needs from Argo CD. */
-export interface ArgoCdClient {
-  /** The server this client talks to, for messages. */
-  readonly url: string;
-  getApplication(name: string, options?: GetApplicationOptions): Promise<Application>;
-  /** Starts a sync operation; throws ArgoCdOperationInProgressError when one is already running. */
-  syncApplication(name: string, options: SyncApplicationOptions): Promise<Application>;
-}
 
 export interface ArgoCdClientOptions {
   /** Argo CD server URL, e.g. https://argocd.example.com (a path prefix is kept). */

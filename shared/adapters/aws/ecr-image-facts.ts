@@ -9,11 +9,9 @@ import {
   type ECRClient,
   type ImageDetail,
 } from '@aws-sdk/client-ecr';
-import type { Release } from '../../contracts/tasks.js';
+import type { ImageFacts } from '../../domain/approval.js';
+import type { ImageFactsSource } from '../../ports/image-facts.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
-import type { ImageFacts } from '../slack/approval-message.js';
-
-export type ImageFactsSource = (release: Release) => Promise<ImageFacts | undefined>;
 
 /** Scan states whose finding counts are meaningful (basic scanning: COMPLETE; enhanced: ACTIVE). */
 const SCANNED = new Set(['COMPLETE', 'ACTIVE']);

@@ -14,54 +14,17 @@ import {
   ListStateMachinesCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import type { HistoryEventLike } from '../../domain/execution-timeline.js';
 import { parseJson } from '../../domain/execution-timeline.js';
 import { TerminalError } from '../../errors.js';
-
-export class ExecutionNotFoundError extends TerminalError {
-  override name = 'ExecutionNotFoundError';
-}
+import {
+  type ExecutionDescription,
+  type ExecutionListItem,
+  ExecutionNotFoundError,
+  type ExecutionReader,
+} from '../../ports/executions.js';
 
 export class StateMachineNotFoundError extends TerminalError {
   override name = 'StateMachineNotFoundError';
-}
-
-/** One line of `shiplane runs`. */
-export interface ExecutionListItem {
-  readonly name: string;
-  readonly arn: string;
-  readonly status: string;
-  readonly startDate: Date | undefined;
-  readonly stopDate: Date | undefined;
-}
-
-/** DescribeExecution: a run's input, output and, when it failed, its error. */
-export interface ExecutionDescription extends ExecutionListItem {
-  readonly input: unknown;
-  readonly output: unknown;
-  readonly error: string | undefined;
-  readonly cause: string | undefined;
-}
-
-/** Everything `shiplane show` prints about one run: the description and the whole history. */
-export interface ExecutionDetail extends ExecutionDescription {
-  readonly events: readonly HistoryEventLike[];
-}
-
-export interface ExecutionFilter {
-  /** A Step Functions status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED). */
-  readonly status?: string;
-  /** Keep executions whose name starts with this (an app's runs start with `<app>-`). */
-  readonly namePrefix?: string;
-  /** Stop after this many matches. @default 50 */
-  readonly max?: number;
-}
-
-/** What both the AWS reader and the sandbox client answer. */
-export interface ExecutionReader {
-  list(filter?: ExecutionFilter): Promise<ExecutionListItem[]>;
-  describe(nameOrArn: string): Promise<ExecutionDescription>;
-  get(nameOrArn: string): Promise<ExecutionDetail>;
 }
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];

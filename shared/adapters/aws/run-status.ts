@@ -4,8 +4,9 @@
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { findPendingCommit } from '../../domain/pending-commit.js';
+import { ExecutionNotFoundError } from '../../ports/executions.js';
 import type { RunStatusReader } from '../../ports/run-status.js';
-import { ExecutionNotFoundError, historyNewestFirst, stepFunctionsExecutions } from './executions.js';
+import { historyNewestFirst, stepFunctionsExecutions } from './executions.js';
 
 /** Reads runs of `stateMachineArn` by execution name. */
 export function stepFunctionsRunStatus(client: SFNClient, stateMachineArn: string): RunStatusReader {

@@ -1,8 +1,6 @@
 /** Publishes alerts to the SNS alert topic (people subscribe by email; alarms share the topic). */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { Alert } from '../../domain/release-thread.js';
-
-export type AlertPublisher = (alert: Alert) => Promise<void>;
+import type { AlertPublisher } from '../../ports/alerts.js';
 
 export function snsAlertPublisher(client: SNSClient, topicArn: string): AlertPublisher {
   return async (alert) => {

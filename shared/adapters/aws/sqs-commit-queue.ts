@@ -6,24 +6,11 @@
 import { createHash } from 'node:crypto';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseInput } from '../../contracts/parse.js';
-import { type CommitChange, type CommitRequest, commitRequestSchema } from '../../contracts/tasks.js';
+import { type CommitChange, commitRequestSchema } from '../../contracts/tasks.js';
+import { type CommitQueue, CommitRequestTooLargeError } from '../../ports/commit-queue.js';
 
 /** SQS's message size limit (256 KiB). */
 export const MAX_MESSAGE_BYTES = 262_144;
-
-/** A change too large for one SQS message: nothing was sent. */
-export class CommitRequestTooLargeError extends Error {
-  override name = 'CommitRequestTooLargeError';
-}
-
-export interface QueuedCommit {
-  readonly messageId: string;
-  readonly deduplicationId: string;
-}
-
-export interface CommitQueue {
-  send(request: CommitRequest): Promise<QueuedCommit>;
-}
 
 /** `<repository>#<branch>`: the committer handles one group at a time, in order. */
 export function messageGroupId(repository: string, branch: string): string {

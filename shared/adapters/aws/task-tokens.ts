@@ -1,6 +1,6 @@
 /**
- * Answers a run that waits on a task token. In AWS this is SendTaskSuccess / SendTaskFailure; the local
- * engine passes its own implementation, so handlers never know which one they talk to.
+ * Task tokens in AWS: SendTaskSuccess / SendTaskFailure, and a run's newest history events through
+ * GetExecutionHistory (the port is shared/ports/task-tokens.ts).
  */
 import {
   GetExecutionHistoryCommand,
@@ -8,22 +8,8 @@ import {
   SendTaskSuccessCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import type { HistoryEventLike } from '../../domain/execution-timeline.js';
+import type { RecentRunEvents, RunEvent, TaskTokens } from '../../ports/task-tokens.js';
 import { executionArn } from './executions.js';
-
-/** A GetExecutionHistory event, with the task-result details the decision path reads. */
-export interface RunEvent extends HistoryEventLike {
-  readonly taskSucceededEventDetails?: { readonly output?: string | undefined } | undefined;
-}
-
-/** A run's newest history events first (GetExecutionHistory with reverseOrder). */
-export type RecentRunEvents = (execution: string, signal?: AbortSignal) => Promise<readonly RunEvent[]>;
-
-export interface TaskTokens {
-  succeed(token: string, output: unknown): Promise<void>;
-  /** `error` is the name the state machine's Catch/Retry matches; `cause` says what to fix. */
-  fail(token: string, error: string, cause: string): Promise<void>;
-}
 
 /** Step Functions limits: error ≤ 256 characters, cause ≤ 32768. */
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);

@@ -5,16 +5,7 @@
  */
 import type { Octokit } from '@octokit/core';
 import { TerminalError } from '../../errors.js';
-
-export interface Ancestry {
-  /** True when `head` is `commit` or a descendant of it. */
-  contains(head: string, commit: string): Promise<boolean>;
-}
-
-/** GitHub could not answer now (network, 5xx, rate limit): the caller may try again later. */
-export class AncestryUnavailableError extends Error {
-  override name = 'AncestryUnavailableError';
-}
+import { type Ancestry, AncestryUnavailableError } from '../../ports/gitops-repository.js';
 
 /** GitHub refused the question (bad credentials, no access): no retry fixes it. */
 export class AncestryAccessError extends TerminalError {

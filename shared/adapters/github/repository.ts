@@ -10,38 +10,11 @@
 
 import type { Octokit } from '@octokit/core';
 import { TerminalError } from '../../errors.js';
-
-export interface BranchHead {
-  /** The commit the branch points at. */
-  readonly commit: string;
-  /** That commit's tree. */
-  readonly tree: string;
-}
-
-/** A whole-file write; `content: null` deletes the file. */
-export interface FileWrite {
-  readonly path: string;
-  readonly content: string | null;
-}
-
-export interface GitOpsRepository {
-  /** `owner/name`. */
-  readonly fullName: string;
-  branchHead(branch: string): Promise<BranchHead>;
-  /** A file's text at a commit; null when there is no such file. */
-  readFile(path: string, commit: string): Promise<string | null>;
-  /** Writes a commit on top of `parent` (on no branch yet); returns its sha. */
-  createCommit(parent: BranchHead, files: readonly FileWrite[], message: string): Promise<string>;
-  /** Moves the branch to `commit` if that is a fast-forward; NonFastForwardError when it moved meanwhile. */
-  updateBranch(branch: string, commit: string): Promise<void>;
-  /** The last commit at or before `commit` that changed `path`; null when none did. */
-  lastCommitTouching(path: string, commit: string): Promise<string | null>;
-}
-
-/** The branch moved since it was read: re-read and re-apply. */
-export class NonFastForwardError extends Error {
-  override name = 'NonFastForwardError';
-}
+import {
+  GitHubUnavailableError,
+  type GitOpsRepository,
+  NonFastForwardError,
+} from '../../ports/gitops-repository.js';
 
 /** GitHub refused the credentials (401) or their permissions (403): fix the token or the app installation. */
 export class GitHubAuthError extends TerminalError {
@@ -56,11 +29,6 @@ export class GitHubNotFoundError extends TerminalError {
 /** GitHub refused the request as invalid (4xx other than the above). */
 export class GitHubRequestError extends TerminalError {
   override name = 'GitHubRequestError';
-}
-
-/** GitHub could not answer now (5xx, network, rate limit) after the client's retries. Worth trying later. */
-export class GitHubUnavailableError extends Error {
-  override name = 'GitHubUnavailableError';
 }
 
 export interface GitHubRepositoryOptions {

@@ -11,10 +11,12 @@
  * is recorded and reported (this one, or an earlier click's that looked lost), and only a run that
  * really stopped waiting makes the approval expired.
  */
-import type { ApprovalRecord, ApprovalsStore, Decision } from '../../adapters/aws/approvals-table.js';
-import type { RecentRunEvents, TaskTokens } from '../../adapters/aws/task-tokens.js';
+
 import { type ApprovalDecision, ERRORS } from '../../contracts/tasks.js';
+import type { Decision } from '../../domain/approval.js';
+import type { ApprovalRecord, ApprovalsStore } from '../../ports/approvals-store.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
+import type { RecentRunEvents, TaskTokens } from '../../ports/task-tokens.js';
 import { type RunAnswer, runAnswer } from './run-answer.js';
 
 export interface DecisionRequest {

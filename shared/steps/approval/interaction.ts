@@ -13,8 +13,6 @@
  * inside the window carries the same approval id (it is signed) and finds it decided.
  */
 
-import type { ApprovalRecord, ApprovalsStore } from '../../adapters/aws/approvals-table.js';
-import type { RecentRunEvents, TaskTokens } from '../../adapters/aws/task-tokens.js';
 import {
   APPROVE_ACTION,
   approvalMessage,
@@ -27,7 +25,9 @@ import { verifySlackSignature } from '../../adapters/slack/signature.js';
 import { escapeSlackText } from '../../adapters/slack/slack-text.js';
 import { type SlackApi, withOutageBreaker } from '../../adapters/slack/web-api.js';
 import * as z from '../../contracts/zod.js';
+import type { ApprovalRecord, ApprovalsStore } from '../../ports/approvals-store.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
+import type { RecentRunEvents, TaskTokens } from '../../ports/task-tokens.js';
 import { approvalStateOf } from '../notify/notify.js';
 import type { Authorize } from './authorize.js';
 import { decideApproval } from './decide.js';

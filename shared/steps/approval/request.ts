@@ -14,14 +14,15 @@
  * reason, and takes no part in superseding.
  */
 import { createHash } from 'node:crypto';
-import type { ApprovalRecord, PendingPointer } from '../../adapters/aws/approvals-table.js';
-import type { ImageFactsSource } from '../../adapters/aws/ecr-image-facts.js';
-import type { TaskTokens } from '../../adapters/aws/task-tokens.js';
-import { type ApprovalFacts, approvalMessage, stageHistory } from '../../adapters/slack/approval-message.js';
+import { approvalMessage } from '../../adapters/slack/approval-message.js';
 import { withOutageBreaker } from '../../adapters/slack/web-api.js';
 import { type ApprovalRequest, ERRORS } from '../../contracts/tasks.js';
+import { type ApprovalFacts, stageHistory } from '../../domain/approval.js';
 import { compareReleaseTags } from '../../domain/tag-order.js';
+import type { ApprovalRecord, PendingPointer } from '../../ports/approvals-store.js';
+import type { ImageFactsSource } from '../../ports/image-facts.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
+import type { TaskTokens } from '../../ports/task-tokens.js';
 import { advanceThread, ensureThread, type ThreadDeps } from '../notify/thread.js';
 
 /** How long a decided or expired approval stays in the table after its deadline (an audit trail). */

@@ -6,9 +6,10 @@
  * later state, so the newest event that carries data answers the question; task events in between
  * (TaskSucceeded, TaskFailed, TaskTimedOut) answer it before the next state has started.
  */
-import type { RunEvent } from '../../adapters/aws/task-tokens.js';
+
 import { type ApprovalDecision, approvalDecisionSchema, ERRORS } from '../../contracts/tasks.js';
 import { parseJson } from '../../domain/execution-timeline.js';
+import type { RunEvent } from '../../ports/task-tokens.js';
 
 export type RunAnswer =
   /** The approval task succeeded with this approval's decision. */

@@ -7,14 +7,17 @@
  * source in the GitOps repository) is thrown and ends the run.
  */
 
-import type { ArgoCdClient } from '../../adapters/argocd/client.js';
-import { type Ancestry, AncestryUnavailableError } from '../../adapters/github/ancestry.js';
-import { GitHubUnavailableError } from '../../adapters/github/repository.js';
 import type { HealthCheckInput, HealthCheckResult } from '../../contracts/tasks.js';
 import { type ArgoCdVerdict, judgeApplication, revisionsToCheck } from '../../domain/argocd-verdict.js';
 import { judgeStageContent, replacedMessage } from '../../domain/stage-content.js';
 import { supersededCause } from '../../domain/superseded.js';
+import type { ArgoCdClient } from '../../ports/argocd.js';
 import { ArgoCdOperationInProgressError, ArgoCdUnreachableError } from '../../ports/argocd.js';
+import {
+  type Ancestry,
+  AncestryUnavailableError,
+  GitHubUnavailableError,
+} from '../../ports/gitops-repository.js';
 import type { RevisionFiles } from './revision-files.js';
 
 export interface ArgoCdHealthDeps {

@@ -3,7 +3,7 @@
  * the history behind that commit never change, so answers are kept for the life of the process (a
  * warm Lambda container): polling the same revision asks GitHub once, not once per poll.
  */
-import type { GitOpsRepository } from '../../adapters/github/repository.js';
+import type { GitOpsRepository } from '../../ports/gitops-repository.js';
 
 export interface RevisionFiles {
   /** A file's text at a commit; null when there is no such file there. */

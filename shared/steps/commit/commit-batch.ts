@@ -8,12 +8,12 @@
  * still commit. Nothing is half-written: the branch moves once, or not at all.
  */
 
-import type { BranchHead, FileWrite, GitOpsRepository } from '../../adapters/github/repository.js';
-import { NonFastForwardError } from '../../adapters/github/repository.js';
 import type { CommitChange } from '../../contracts/tasks.js';
 import { applyChange, normalisePath, RollbackRefusedError } from '../../domain/apply-change.js';
 import { commitMessage } from '../../domain/commit-message.js';
 import { ManifestEditError } from '../../domain/yaml-edit.js';
+import type { BranchHead, FileWrite, GitOpsRepository } from '../../ports/gitops-repository.js';
+import { NonFastForwardError } from '../../ports/gitops-repository.js';
 
 export interface CommitItem {
   /** Identifies the item in the outcome (the SQS message id). */

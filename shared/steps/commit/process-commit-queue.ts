@@ -22,8 +22,6 @@
  * Redelivery is safe: re-applying a change that is already in the file is `unchanged`.
  */
 
-import type { TaskTokens } from '../../adapters/aws/task-tokens.js';
-import type { GitOpsRepository } from '../../adapters/github/repository.js';
 import { type CommitRequest, type CommitResult, commitRequestSchema, ERRORS } from '../../contracts/tasks.js';
 import type { AcceptChange } from '../../domain/allowed-changes.js';
 import { OlderReleaseError } from '../../domain/apply-change.js';
@@ -33,7 +31,9 @@ import type { Alert } from '../../domain/release-thread.js';
 import { supersededCause } from '../../domain/superseded.js';
 import { TerminalError } from '../../errors.js';
 import { withGitHubDeadline } from '../../ports/deadline.js';
+import type { GitOpsRepository } from '../../ports/gitops-repository.js';
 import type { RunStatusReader } from '../../ports/run-status.js';
+import type { TaskTokens } from '../../ports/task-tokens.js';
 import {
   type CommitBatchOptions,
   type CommitItem,

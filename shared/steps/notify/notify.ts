@@ -4,11 +4,11 @@
  * and timeouts to the alert topic. A notification never fails a run: Slack, SNS and table errors are
  * logged and counted, and the result says what happened.
  */
-import type { ApprovalRecord } from '../../adapters/aws/approvals-table.js';
-import type { AlertPublisher } from '../../adapters/aws/sns-alert-topic.js';
-import { type ApprovalState, approvalMessage } from '../../adapters/slack/approval-message.js';
+
+import { approvalMessage } from '../../adapters/slack/approval-message.js';
 import { withOutageBreaker } from '../../adapters/slack/web-api.js';
 import { approvalDecisionSchema, type Notification, type NotificationResult } from '../../contracts/tasks.js';
+import type { ApprovalState } from '../../domain/approval.js';
 import {
   ALERT_EVENTS,
   alertFor,
@@ -17,6 +17,8 @@ import {
   newThreadState,
   type ThreadState,
 } from '../../domain/release-thread.js';
+import type { AlertPublisher } from '../../ports/alerts.js';
+import type { ApprovalRecord } from '../../ports/approvals-store.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
 import { recordStageTags } from './stage-tags.js';
 import { advanceThread, ensureThread, type ThreadDeps } from './thread.js';

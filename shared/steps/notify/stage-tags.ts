@@ -4,13 +4,14 @@
  * to the stage's healthy history, and an automatic rollback that got healthy puts its entry back on
  * top. `shiplane rollback` chooses "the previous healthy tag" from this record.
  */
-import type { ApprovalsStore } from '../../adapters/aws/approvals-table.js';
+
 import {
   commitResultSchema,
   healthCheckResultSchema,
   type Notification,
   rollbackProgressSchema,
 } from '../../contracts/tasks.js';
+import type { ApprovalsStore } from '../../ports/approvals-store.js';
 
 export async function recordStageTags(
   notification: Notification,

@@ -3,8 +3,7 @@
  * top-level, record created) by whichever step needs it first. The parent is rebuilt from the stored
  * state and updated in place on every event.
  */
-import type { ApprovalsStore, ThreadRecord } from '../../adapters/aws/approvals-table.js';
-import { gitopsCommitUrl } from '../../adapters/slack/approval-message.js';
+
 import type { SlackApi } from '../../adapters/slack/web-api.js';
 import type { Config } from '../../config/schema.js';
 import type { Notification, Release } from '../../contracts/tasks.js';
@@ -15,6 +14,8 @@ import {
   newThreadState,
   releaseParentMessage,
 } from '../../domain/release-thread.js';
+import { gitopsCommitUrl } from '../../domain/repo-url.js';
+import type { ApprovalsStore, ThreadRecord } from '../../ports/approvals-store.js';
 
 /** How long a thread record is kept: longer than any run (Standard workflows run up to a year). */
 export const THREAD_RETENTION_SECONDS = 400 * 86_400;

@@ -4,10 +4,11 @@
  * original (`retryOf` in the run input). The same function serves a deployed stack (Step Functions)
  * and the sandbox (the local engine); only the `RetryTarget` differs.
  */
-import type { StartExecutionResult } from '../../adapters/aws/step-functions.js';
+
 import { type RunInput, runInputSchema } from '../../contracts/tasks.js';
 import { retryExecutionName } from '../../domain/execution-name.js';
 import { retryRefusal } from '../../domain/retry.js';
+import type { StartExecutionResult } from '../../ports/executions.js';
 
 /** One run as the retry needs it: DescribeExecution's status, input and output. */
 export interface RunRecord {

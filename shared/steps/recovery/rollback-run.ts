@@ -9,10 +9,11 @@
  * The run is named `<app>-<stage>-rollback-<tag>-<n>`: the first `n` no run has taken. While a run
  * of that name is still going, the same rollback is not started twice.
  */
-import type { StartExecutionResult } from '../../adapters/aws/step-functions.js';
+
 import { type RunInput, runInputSchema } from '../../contracts/tasks.js';
 import { rollbackExecutionName } from '../../domain/execution-name.js';
 import { chooseRollbackTarget, EMPTY_STAGE_TAGS, type StageTags } from '../../domain/stage-tags.js';
+import type { StartExecutionResult } from '../../ports/executions.js';
 import type { RunRecord } from './retry-run.js';
 
 /** What the config says a rollback may name. */

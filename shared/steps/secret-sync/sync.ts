@@ -6,8 +6,6 @@
  * deduplication id collapses identical renders sent close together.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SecretAccessDeniedError, type SecretsInventory } from '../../adapters/aws/secrets-inventory.js';
-import type { CommitQueue } from '../../adapters/aws/sqs-commit-queue.js';
 import type { SecretSelection, StageConfig } from '../../config/schema.js';
 import {
   type ExternalSecretSource,
@@ -23,6 +21,8 @@ import {
   selectionFor,
   syncTargets,
 } from '../../domain/secret-selection.js';
+import type { CommitQueue } from '../../ports/commit-queue.js';
+import { SecretAccessDeniedError, type SecretsInventory } from '../../ports/secrets-inventory.js';
 import type { SecretEventName, SyncTrigger } from './events.js';
 
 /** The part of the config secret sync reads. */

@@ -15,9 +15,9 @@ import {
   type StoredMessage,
   startSlackServer,
 } from '../../../local/stand-ins/slack/server.js';
-import type { ApprovalRecord } from '../../../shared/adapters/aws/approvals-table.js';
 import { approvalMessage } from '../../../shared/adapters/slack/approval-message.js';
 import { InvalidInputError } from '../../../shared/errors.js';
+import type { ApprovalRecord } from '../../../shared/ports/approvals-store.js';
 import {
   ALICE,
   approvalRequest,

@@ -10,8 +10,8 @@ import {
   type SandboxServer,
   startSandboxServer,
 } from '../../../local/sandbox/server.js';
-import type { ExecutionDetail } from '../../../shared/adapters/aws/executions.js';
 import type { HistoryEventLike } from '../../../shared/domain/execution-timeline.js';
+import type { ExecutionDetail } from '../../../shared/ports/executions.js';
 
 const SECRET = 'test-signing-secret';
 const NAME = 'backend-v2.1.6-4c1f5e2b8a9d';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gitopsCommitUrl, slackLimitViolations } from '../../../shared/adapters/slack/approval-message.js';
+import { slackLimitViolations } from '../../../shared/adapters/slack/approval-message.js';
 import type { Notification } from '../../../shared/contracts/tasks.js';
 import {
   ALERT_EVENTS,
@@ -12,6 +12,7 @@ import {
   stageOfEvent,
   type ThreadState,
 } from '../../../shared/domain/release-thread.js';
+import { gitopsCommitUrl } from '../../../shared/domain/repo-url.js';
 import { approvalRequest, notification, release } from '../../fixtures/slack/context.js';
 
 const order = ['staging', 'production'];

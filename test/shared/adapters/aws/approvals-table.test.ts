@@ -5,12 +5,10 @@
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import {
-  type ApprovalRecord,
-  type Decision,
-  dynamoApprovalsStore,
-} from '../../../../shared/adapters/aws/approvals-table.js';
+import { dynamoApprovalsStore } from '../../../../shared/adapters/aws/approvals-table.js';
+import type { Decision } from '../../../../shared/domain/approval.js';
 import { newThreadState } from '../../../../shared/domain/release-thread.js';
+import type { ApprovalRecord } from '../../../../shared/ports/approvals-store.js';
 import { approvalRequest, release } from '../../../fixtures/slack/context.js';
 import { useLocalApprovalsTable } from '../../../support/local-dynamo.js';
 

@@ -8,12 +8,11 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { secretsManagerInventory, shapeOf } from '../../../../shared/adapters/aws/secrets-inventory.js';
 import {
   SecretAccessDeniedError,
   SecretsInventoryError,
-  secretsManagerInventory,
-  shapeOf,
-} from '../../../../shared/adapters/aws/secrets-inventory.js';
+} from '../../../../shared/ports/secrets-inventory.js';
 
 const sm = mockClient(SecretsManagerClient);
 afterEach(() => sm.reset());

@@ -2,7 +2,6 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  CommitRequestTooLargeError,
   deduplicationId,
   MAX_MESSAGE_BYTES,
   messageGroupId,
@@ -10,6 +9,7 @@ import {
 } from '../../../../shared/adapters/aws/sqs-commit-queue.js';
 import type { CommitRequest } from '../../../../shared/contracts/tasks.js';
 import { InvalidInputError } from '../../../../shared/errors.js';
+import { CommitRequestTooLargeError } from '../../../../shared/ports/commit-queue.js';
 
 const sqs = mockClient(SQSClient);
 afterEach(() => sqs.reset());

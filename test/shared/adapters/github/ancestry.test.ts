@@ -2,12 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Octokit } from '@octokit/rest';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AncestryAccessError,
-  AncestryUnavailableError,
-  createGitHubAncestry,
-} from '../../../../shared/adapters/github/ancestry.js';
+import { AncestryAccessError, createGitHubAncestry } from '../../../../shared/adapters/github/ancestry.js';
 import { TerminalError } from '../../../../shared/errors.js';
+import { AncestryUnavailableError } from '../../../../shared/ports/gitops-repository.js';
 
 const BASE = '9f8e7d6c5b4a39281706f5e4d3c2b1a098765432';
 const LATER = '5e6f7a8b9c0d1e2f3a4b5c6d7e8f901234567890';

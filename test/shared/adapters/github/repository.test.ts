@@ -5,11 +5,10 @@ import { connectGitHub } from '../../../../shared/adapters/github/client.js';
 import {
   GitHubAuthError,
   GitHubNotFoundError,
-  GitHubUnavailableError,
   githubRepository,
-  NonFastForwardError,
 } from '../../../../shared/adapters/github/repository.js';
 import { TerminalError } from '../../../../shared/errors.js';
+import { GitHubUnavailableError, NonFastForwardError } from '../../../../shared/ports/gitops-repository.js';
 import { connect, REPO, REPOSITORY, STAGING, startItdoGitHub } from '../../steps/commit/support.js';
 
 let server: GitHubServer | undefined;

@@ -2,19 +2,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   APPROVE_ACTION,
-  type ApprovalFacts,
   approvalMessage,
   type ButtonElement,
   formatBytes,
-  gitopsCommitUrl,
   REJECT_ACTION,
   SLACK_LIMITS,
   type SlackBlock,
   type SlackMessage,
   scanSummary,
   slackLimitViolations,
-  stageHistory,
 } from '../../../../shared/adapters/slack/approval-message.js';
+import { type ApprovalFacts, stageHistory } from '../../../../shared/domain/approval.js';
+import { gitopsCommitUrl } from '../../../../shared/domain/repo-url.js';
 import { approvalRequest } from '../../../fixtures/slack/context.js';
 
 const commitUrl = (sha: string) =>

@@ -1,9 +1,9 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ApprovalRecord } from '../../../../shared/adapters/aws/approvals-table.js';
 import { stepFunctionsTaskTokens } from '../../../../shared/adapters/aws/task-tokens.js';
 import { approvalDecisionSchema } from '../../../../shared/contracts/tasks.js';
+import type { ApprovalRecord } from '../../../../shared/ports/approvals-store.js';
 import { decideApproval } from '../../../../shared/steps/approval/decide.js';
 import { manualClock, recordingReporter } from '../../../fixtures/slack/context.js';
 import { useLocalApprovalsTable } from '../../../support/local-dynamo.js';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SlackServer, startSlackServer } from '../../../../local/stand-ins/slack/server.js';
-import type { TaskTokens } from '../../../../shared/adapters/aws/task-tokens.js';
 import { slackLimitViolations } from '../../../../shared/adapters/slack/approval-message.js';
 import { slackWebApi } from '../../../../shared/adapters/slack/web-api.js';
+import type { TaskTokens } from '../../../../shared/ports/task-tokens.js';
 import {
   APPROVAL_RETENTION_SECONDS,
   approvalIdFor,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../../../shared/adapters/aws/task-tokens.js';
+import type { RunEvent } from '../../../../shared/ports/task-tokens.js';
 import { decisionFromRejection, rejectionCause } from '../../../../shared/steps/approval/decide.js';
 import { runAnswer } from '../../../../shared/steps/approval/run-answer.js';
 

@@ -7,13 +7,9 @@ import {
   startArgoCdServer,
 } from '../../../../local/stand-ins/argocd/server.js';
 import type { GitHubServer } from '../../../../local/stand-ins/github/index.js';
-import { type ArgoCdClient, createArgoCdClient } from '../../../../shared/adapters/argocd/client.js';
+import { createArgoCdClient } from '../../../../shared/adapters/argocd/client.js';
 import { createSecretResolver } from '../../../../shared/adapters/aws/secrets.js';
-import {
-  type Ancestry,
-  AncestryUnavailableError,
-  createGitHubAncestry,
-} from '../../../../shared/adapters/github/ancestry.js';
+import { createGitHubAncestry } from '../../../../shared/adapters/github/ancestry.js';
 import { githubRepository } from '../../../../shared/adapters/github/repository.js';
 import {
   type HealthCheckInput,
@@ -23,7 +19,9 @@ import {
 import { GitOpsSourceNotFoundError } from '../../../../shared/domain/argocd-verdict.js';
 import { readKustomizeImage, setKustomizeImage } from '../../../../shared/domain/kustomize-image.js';
 import { supersededBy } from '../../../../shared/domain/superseded.js';
+import type { ArgoCdClient } from '../../../../shared/ports/argocd.js';
 import { ArgoCdAppNotFoundError, ArgoCdAuthenticationError } from '../../../../shared/ports/argocd.js';
+import { type Ancestry, AncestryUnavailableError } from '../../../../shared/ports/gitops-repository.js';
 import {
   type ArgoCdHealthDeps,
   checkArgoCdHealth,

@@ -10,7 +10,6 @@ import {
   seedFromDirectory,
   startGitHubServer,
 } from '../../../../local/stand-ins/github/index.js';
-import type { TaskTokens } from '../../../../shared/adapters/aws/task-tokens.js';
 import {
   connectGitHub,
   type GitHubClientOptions,
@@ -19,6 +18,7 @@ import {
 import type { SecretRef } from '../../../../shared/config/schema.js';
 import type { CommitRequest, ManualRollback, Release, RunInput } from '../../../../shared/contracts/tasks.js';
 import type { PendingCommit, RunFacts, RunStatusReader } from '../../../../shared/ports/run-status.js';
+import type { TaskTokens } from '../../../../shared/ports/task-tokens.js';
 
 export const OWNER = 'itdo-erp';
 export const REPO = 'itdo-erp-infrastructure';

@@ -1,0 +1,108 @@
+/**
+ * An approval as a person decides it: the facts shown with the request (stored with the approval so
+ * every later update can show them again) and the states it can be in. How a chat renders them is
+ * the chat adapter's business (shared/adapters/slack/approval-message.ts for Slack).
+ */
+
+import {
+  type CommitResult,
+  commitResultSchema,
+  type HealthCheckResult,
+  healthCheckResultSchema,
+} from '../contracts/tasks.js';
+
+/** Who decided, when and how: the approved or rejected state. */
+export type Decision = Extract<ApprovalState, { readonly status: 'approved' | 'rejected' }>;
+
+/** The image as ECR describes it; every part is optional because ECR may not know it yet. */
+export interface ImageFacts {
+  readonly pushedAt?: string;
+  readonly sizeBytes?: number;
+  readonly scan?: {
+    /** ECR's scan status, e.g. COMPLETE, ACTIVE. */
+    readonly status: string;
+    /** Finding counts by severity (CRITICAL, HIGH, …). */
+    readonly counts: Readonly<Record<string, number>>;
+    readonly completedAt?: string;
+  };
+}
+
+/** Where the release has been before this stage. */
+export interface StageHistory {
+  readonly stage: string;
+  readonly commit?: string;
+  readonly commitUrl?: string;
+  readonly previousTag?: string | null;
+  /** When the stage was last seen Synced and Healthy at the commit. */
+  readonly healthyAt?: string;
+  readonly checks?: number;
+}
+
+/** Everything the approval message says; stored with the approval so every later update can rebuild it. */
+export interface ApprovalFacts {
+  readonly approvalId: string;
+  readonly execution: string;
+  readonly stage: string;
+  readonly app: string;
+  readonly tag: string;
+  /** The tag the stage ran when it was last seen healthy; absent when Shiplane has not seen one. */
+  readonly previousTag?: string;
+  readonly digest: string;
+  readonly ecrRepository: string;
+  readonly approvers: readonly string[];
+  readonly requestedAt: string;
+  /** When the run stops waiting: the approval task's timeout. */
+  readonly deadline: string;
+  readonly history: readonly StageHistory[];
+  readonly image?: ImageFacts;
+  /**
+   * Set when the run is a manual rollback (`shiplane rollback`): the message asks to roll the stage
+   * back to `tag` (from `previousTag`), and says why and who asked.
+   */
+  readonly rollback?: { readonly reason: string; readonly by?: string };
+}
+
+export type ApprovalState =
+  | { readonly status: 'pending' }
+  | {
+      readonly status: 'approved' | 'rejected';
+      /** A Slack user id, or the AWS caller ARN for the CLI. */
+      readonly by: string;
+      readonly byName?: string;
+      readonly at: string;
+      readonly reason?: string;
+      readonly via: 'slack' | 'cli';
+    }
+  | { readonly status: 'expired'; readonly at: string }
+  /** `by`: the newer tag of the same app that now awaits approval here (another run's request). */
+  | { readonly status: 'superseded'; readonly at: string; readonly by?: string };
+
+/**
+ * Reads the earlier stages' results out of the run's `$.stages` (as the approval task receives them).
+ * Only stages listed in `order` before `stage` count; anything that does not match a contract is skipped.
+ */
+export function stageHistory(
+  stages: Readonly<Record<string, unknown>>,
+  order: readonly string[],
+  stage: string,
+  commitUrl: (sha: string) => string | undefined,
+): StageHistory[] {
+  const before = order.includes(stage) ? order.slice(0, order.indexOf(stage)) : order;
+  const history: StageHistory[] = [];
+  for (const name of before) {
+    const entry = stages[name];
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { commit: rawCommit, health: rawHealth } = entry as { commit?: unknown; health?: unknown };
+    const commit: CommitResult | undefined = commitResultSchema.safeParse(rawCommit).data;
+    const health: HealthCheckResult | undefined = healthCheckResultSchema.safeParse(rawHealth).data;
+    if (!commit && !health) continue;
+    const url = commit ? commitUrl(commit.commit) : undefined;
+    history.push({
+      stage: name,
+      ...(commit ? { commit: commit.commit, previousTag: commit.previousTag } : {}),
+      ...(url ? { commitUrl: url } : {}),
+      ...(health?.status === 'healthy' ? { healthyAt: health.checkedAt, checks: health.attempt } : {}),
+    });
+  }
+  return history;
+}
