@@ -7,7 +7,8 @@
  */
 
 import type { ApprovalFacts, ApprovalState, ImageFacts } from '../../domain/approval.js';
-import { clip, code, escapeSlackText, link, mention, slackDate } from './slack-text.js';
+import { clip } from '../../domain/text.js';
+import { code, escapeSlackText, link, mention, slackDate } from './slack-text.js';
 
 /** The Slack text helpers, where the approval and thread code has always imported them from. */
 export { clip, code, mention, slackDate };

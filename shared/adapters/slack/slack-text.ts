@@ -12,16 +12,6 @@ export function escapeSlackText(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-/** Shortens text to at most `max` characters, marking the cut; never cuts an `&…;` entity in half. */
-export function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let head = text.slice(0, max - 1);
-  // An escaped value cut inside `&amp;` would show a stray `&am`; drop the partial entity instead.
-  const partial = /&[a-z]{0,4}$/.exec(head);
-  if (partial) head = head.slice(0, partial.index);
-  return `${head}…`;
-}
-
 /** Inline code in mrkdwn; backticks inside would end it early. */
 export const code = (text: string): string => `\`${escapeSlackText(text.replaceAll('`', "'"))}\``;
 

@@ -6,6 +6,7 @@
  */
 
 import { approvalMessage } from '../../adapters/slack/approval-message.js';
+import { eventReply } from '../../adapters/slack/release-thread-message.js';
 import { withOutageBreaker } from '../../adapters/slack/web-api.js';
 import { approvalDecisionSchema, type Notification, type NotificationResult } from '../../contracts/tasks.js';
 import type { ApprovalState } from '../../domain/approval.js';
@@ -13,7 +14,6 @@ import {
   ALERT_EVENTS,
   alertFor,
   type DecisionView,
-  eventReply,
   newThreadState,
   type ThreadState,
 } from '../../domain/release-thread.js';

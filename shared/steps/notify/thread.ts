@@ -4,6 +4,7 @@
  * state and updated in place on every event.
  */
 
+import { releaseParentMessage } from '../../adapters/slack/release-thread-message.js';
 import type { SlackApi } from '../../adapters/slack/web-api.js';
 import type { Config } from '../../config/schema.js';
 import type { Notification, Release } from '../../contracts/tasks.js';
@@ -12,7 +13,6 @@ import {
   type CommitLink,
   type DecisionView,
   newThreadState,
-  releaseParentMessage,
 } from '../../domain/release-thread.js';
 import { gitopsCommitUrl } from '../../domain/repo-url.js';
 import type { ApprovalsStore, ThreadRecord } from '../../ports/approvals-store.js';

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { slackLimitViolations } from '../../../shared/adapters/slack/approval-message.js';
+import { eventReply, releaseParentMessage } from '../../../shared/adapters/slack/release-thread-message.js';
 import type { Notification } from '../../../shared/contracts/tasks.js';
 import {
   ALERT_EVENTS,
   alertFor,
   applyNotification,
-  eventReply,
   newThreadState,
-  releaseParentMessage,
   runErrorOf,
   stageOfEvent,
   type ThreadState,

@@ -1,17 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { approvalMessage, type SlackMessage } from '../../../../shared/adapters/slack/approval-message.js';
-import { clip, code, escapeSlackText, link, mention } from '../../../../shared/adapters/slack/slack-text.js';
+import {
+  eventReply,
+  releaseParentMessage,
+} from '../../../../shared/adapters/slack/release-thread-message.js';
+import { code, escapeSlackText, link, mention } from '../../../../shared/adapters/slack/slack-text.js';
 import type { Notification, NotificationEvent } from '../../../../shared/contracts/tasks.js';
 import type { ApprovalFacts, ApprovalState } from '../../../../shared/domain/approval.js';
 import {
   applyNotification,
   type DecisionView,
-  eventReply,
   newThreadState,
-  releaseParentMessage,
 } from '../../../../shared/domain/release-thread.js';
 import { gitopsCommitUrl } from '../../../../shared/domain/repo-url.js';
+import { clip } from '../../../../shared/domain/text.js';
 import { approvalRequest, release } from '../../../fixtures/slack/context.js';
 
 const REPO = 'itdo-erp/itdo-erp-infrastructure';
