@@ -97,6 +97,7 @@ const STATUS_OF: Partial<Record<NotificationEvent, StageStatus>> = {
   'rolled-back': 'rolled-back',
 };
 
+/** The run outcome an event settles, if any. */
 export const OUTCOME_OF: Partial<Record<NotificationEvent, RunOutcome>> = {
   deployed: 'deployed',
   rejected: 'rejected',
@@ -252,6 +253,7 @@ export function applyNotification(
   };
 }
 
+/** Makes a link to a commit in the GitOps repository; undefined when there is no web URL for it. */
 export type CommitLink = (sha: string) => string | undefined;
 
 /** An SNS message: Subject is ASCII, one line, at most 100 characters. */

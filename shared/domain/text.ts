@@ -2,6 +2,7 @@
  * Text that people read: the thread's stage notes, messages and alerts are clipped to fit. The cut
  * never splits an `&…;` entity, so text that was escaped for a chat (Slack's `&amp;`) stays valid.
  */
+
 /** Shortens text to at most `max` characters, marking the cut; never cuts an `&…;` entity in half. */
 export function clip(text: string, max: number): string {
   if (text.length <= max) return text;

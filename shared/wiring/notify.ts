@@ -8,7 +8,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
 import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
 import { snsAlertPublisher } from '../adapters/aws/sns-alert-topic.js';
-import { slackFromConfig } from '../adapters/slack/web-api.js';
+import { slackFromConfig } from '../adapters/slack/chat.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
@@ -45,7 +45,7 @@ export function notifyDeps(platform: NotifyPlatform): NotifyDeps {
   const { config } = platform;
   return {
     store: platform.store,
-    slack: slackFromConfig(config.slack, platform.resolveSecret, THREAD_SLACK),
+    chat: slackFromConfig(config.slack, platform.resolveSecret, THREAD_SLACK),
     ...(platform.publishAlert ? { publishAlert: platform.publishAlert } : {}),
     ...threadSettings(config),
     now: platform.now ?? (() => new Date()),

@@ -11,7 +11,7 @@ import { dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
 import { ecrImageFacts } from '../adapters/aws/ecr-image-facts.js';
 import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
 import { stepFunctionsTaskTokens } from '../adapters/aws/task-tokens.js';
-import { slackFromConfig } from '../adapters/slack/web-api.js';
+import { slackFromConfig } from '../adapters/slack/chat.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
@@ -62,7 +62,7 @@ export function requestApprovalDeps(platform: RequestApprovalPlatform): RequestA
   const { config } = platform;
   return {
     store: platform.store,
-    slack: slackFromConfig(config.slack, platform.resolveSecret, THREAD_SLACK),
+    chat: slackFromConfig(config.slack, platform.resolveSecret, THREAD_SLACK),
     ...(platform.images ? { images: platform.images } : {}),
     ...threadSettings(config),
     now: platform.now ?? (() => new Date()),

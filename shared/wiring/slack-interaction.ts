@@ -9,7 +9,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
 import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
 import { stepFunctionsRecentRunEvents, stepFunctionsTaskTokens } from '../adapters/aws/task-tokens.js';
-import { type SlackWebApiOptions, slackFromConfig } from '../adapters/slack/web-api.js';
+import { slackFromConfig } from '../adapters/slack/chat.js';
+import { slackInteractions } from '../adapters/slack/interactions.js';
+import type { SlackWebApiOptions } from '../adapters/slack/web-api.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
@@ -64,15 +66,15 @@ export interface SlackInteractionPlatform {
 /** Build once per process: the approver groups are looked up right away and cached. */
 export function slackInteractionDeps(platform: SlackInteractionPlatform): InteractionDeps {
   const { config, resolveSecret, reporter } = platform;
-  const slack = slackFromConfig(config.slack, resolveSecret, INTERACTION_SLACK);
+  const chat = slackFromConfig(config.slack, resolveSecret, INTERACTION_SLACK);
   return {
-    signingSecret: () => resolveSecret(config.slack.signingSecret),
-    slack,
+    interactions: slackInteractions({ signingSecret: () => resolveSecret(config.slack.signingSecret) }),
+    chat,
     store: platform.store,
     taskTokens: platform.taskTokens,
     runEvents: platform.runEvents,
     authorize: createAuthorizer({
-      groupMembers: (group) => slack.userGroupMembers(group),
+      groupMembers: (group) => chat.groupMembers(group),
       reporter,
       // Looked up while the function reads its secrets, so the first click does not wait for Slack.
       warm: config.stages.flatMap((stage) => stage.approval?.approvers ?? []),

@@ -5,13 +5,9 @@
  * limits (kept here, not @slack/types, so the builders stay plain data and every message can be
  * checked against the limits in tests).
  */
-
 import type { ApprovalFacts, ApprovalState, ImageFacts } from '../../domain/approval.js';
 import { clip } from '../../domain/text.js';
 import { code, escapeSlackText, link, mention, slackDate } from './slack-text.js';
-
-/** The Slack text helpers, where the approval and thread code has always imported them from. */
-export { clip, code, mention, slackDate };
 
 export interface PlainText {
   readonly type: 'plain_text';

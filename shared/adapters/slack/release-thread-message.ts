@@ -3,7 +3,6 @@
  * stage (updated in place) and a reply per event, drawn from the thread's state
  * (shared/domain/release-thread.ts). Every value Shiplane did not write itself is escaped.
  */
-
 import {
   approvalDecisionSchema,
   commitResultSchema,

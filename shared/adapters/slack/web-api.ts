@@ -4,8 +4,6 @@
  * stand-in. The bot token is read from its secret reference on first use and never logged.
  */
 import { LogLevel, type RetryOptions, WebClient } from '@slack/web-api';
-import type { Config } from '../../config/schema.js';
-import type { SecretResolver } from '../aws/secrets.js';
 import type { SlackBlock } from './approval-message.js';
 
 /** A Slack call that failed; `code` is Slack's `error` (e.g. `channel_not_found`) or the transport failure. */
@@ -25,7 +23,7 @@ export interface PostedMessage {
   readonly ts: string;
 }
 
-/** The small surface the approvals and notifications need. */
+/** The Web API calls the Slack chat (chat.ts) makes. */
 export interface SlackApi {
   postMessage(input: {
     channel: string;
@@ -65,15 +63,6 @@ function describe(error: unknown): string {
   if (e.code === 'slack_webapi_rate_limited_error') return 'ratelimited';
   if (e.original) return `request_error: ${e.original.message}`;
   return (error as Error).name ?? 'unknown_error';
-}
-
-/** The Slack API the config names, with the bot token read through its secret reference on each call. */
-export function slackFromConfig(
-  slack: Config['slack'],
-  resolveSecret: SecretResolver,
-  tuning: Pick<SlackWebApiOptions, 'retries' | 'timeoutMs'> = {},
-): SlackApi {
-  return slackWebApi({ apiUrl: slack.apiUrl, token: () => resolveSecret(slack.botToken), ...tuning });
 }
 
 /** The real Slack API over WebClient. */

@@ -14,8 +14,6 @@
  * reason, and takes no part in superseding.
  */
 import { createHash } from 'node:crypto';
-import { approvalMessage } from '../../adapters/slack/approval-message.js';
-import { withOutageBreaker } from '../../adapters/slack/web-api.js';
 import { type ApprovalRequest, ERRORS } from '../../contracts/tasks.js';
 import { type ApprovalFacts, stageHistory } from '../../domain/approval.js';
 import { compareReleaseTags } from '../../domain/tag-order.js';
@@ -112,9 +110,10 @@ async function supersede(previousId: string, deps: RequestApprovalDeps): Promise
     if (!(await deps.store.closeApproval(previousId, ['pending'], 'superseded', at))) return;
     const previous = await deps.store.getApproval(previousId);
     if (previous?.message) {
-      await deps.slack.updateMessage({
+      await deps.chat.updateApproval({
         ...previous.message,
-        ...approvalMessage(previous.facts, { status: 'superseded', at }),
+        facts: previous.facts,
+        state: { status: 'superseded', at },
       });
     }
   } catch (error) {
@@ -206,9 +205,10 @@ async function supersedeOlderRelease(
       tag: previous.facts.tag,
     });
     if (previous.message) {
-      await deps.slack.updateMessage({
+      await deps.chat.updateApproval({
         ...previous.message,
-        ...approvalMessage(previous.facts, { status: 'superseded', at, by: tag }),
+        facts: previous.facts,
+        state: { status: 'superseded', at, by: tag },
       });
     }
   } catch (error) {
@@ -255,8 +255,8 @@ export async function requestApproval(
   request: ApprovalRequest,
   given: RequestApprovalDeps,
 ): Promise<RequestApprovalResult> {
-  // Once Slack is found down, the remaining calls of this request fail at once.
-  const deps: RequestApprovalDeps = { ...given, slack: withOutageBreaker(given.slack) };
+  // Once the chat is found down, the remaining calls of this request fail at once.
+  const deps: RequestApprovalDeps = { ...given, chat: given.chat.session() };
   const approvalId = approvalIdFor(request.taskToken);
   let record = await deps.store.getApproval(approvalId);
   if (record?.message) {
@@ -306,10 +306,11 @@ export async function requestApproval(
   let thread: Awaited<ReturnType<typeof ensureThread>>;
   try {
     thread = await ensureThread(request.execution, request.release, deps);
-    const posted = await deps.slack.postMessage({
+    const posted = await deps.chat.postApproval({
       channel: thread.channel,
       threadTs: thread.ts,
-      ...approvalMessage(record.facts, { status: 'pending' }),
+      facts: record.facts,
+      state: { status: 'pending' },
     });
     await deps.store.setApprovalMessage(approvalId, posted);
   } catch (error) {

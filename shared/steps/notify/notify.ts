@@ -1,13 +1,10 @@
 /**
- * The notify task: moves the release's Slack thread (parent updated in place, a reply per event),
+ * The notify task: moves the release's chat thread (parent updated in place, a reply per event),
  * keeps the approval message in step with decisions and expiry, and sends failures, degraded health
  * and timeouts to the alert topic. A notification never fails a run: Slack, SNS and table errors are
  * logged and counted, and the result says what happened.
  */
 
-import { approvalMessage } from '../../adapters/slack/approval-message.js';
-import { eventReply } from '../../adapters/slack/release-thread-message.js';
-import { withOutageBreaker } from '../../adapters/slack/web-api.js';
 import { approvalDecisionSchema, type Notification, type NotificationResult } from '../../contracts/tasks.js';
 import type { ApprovalState } from '../../domain/approval.js';
 import {
@@ -21,7 +18,7 @@ import type { AlertPublisher } from '../../ports/alerts.js';
 import type { ApprovalRecord } from '../../ports/approvals-store.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
 import { recordStageTags } from './stage-tags.js';
-import { advanceThread, ensureThread, type ThreadDeps } from './thread.js';
+import { advanceThread, ensureThread, type ThreadDeps, threadView } from './thread.js';
 
 export interface NotifyDeps extends ThreadDeps {
   /** Absent when the stack has no alert topic. */
@@ -43,8 +40,8 @@ export function approvalStateOf(record: ApprovalRecord): ApprovalState | undefin
 const DECISION_EVENTS = new Set(['approved', 'rejected', 'expired']);
 
 export async function notify(notification: Notification, given: NotifyDeps): Promise<NotificationResult> {
-  // Once Slack is found down, the remaining calls of this notification fail at once.
-  const deps: NotifyDeps = { ...given, slack: withOutageBreaker(given.slack) };
+  // Once the chat is found down, the remaining calls of this notification fail at once.
+  const deps: NotifyDeps = { ...given, chat: given.chat.session() };
   const { event, execution, release, stage } = notification;
   const context = { event, execution, ...(stage ? { stage } : {}) };
   const now = deps.now();
@@ -91,10 +88,7 @@ export async function notify(notification: Notification, given: NotifyDeps): Pro
   const approvalState = approval ? approvalStateOf(approval) : undefined;
   if (approval?.message && approvalState) {
     try {
-      await deps.slack.updateMessage({
-        ...approval.message,
-        ...approvalMessage(approval.facts, approvalState),
-      });
+      await deps.chat.updateApproval({ ...approval.message, facts: approval.facts, state: approvalState });
     } catch (error) {
       slackFailed('updating the approval message', error);
     }
@@ -103,10 +97,16 @@ export async function notify(notification: Notification, given: NotifyDeps): Pro
   let state: ThreadState = newThreadState(execution, release, now);
   try {
     const thread = await ensureThread(execution, release, deps);
-    const reply = eventReply(thread.state, notification, deps.stageOrder, deps.commitUrl, decision);
     const advanced = await advanceThread(thread, notification, deps, decision);
     state = advanced.state;
-    if (reply) await deps.slack.postMessage({ channel: thread.channel, threadTs: thread.ts, text: reply });
+    // The reply is drawn from the thread as it was before this event.
+    await deps.chat.replyInThread({
+      channel: thread.channel,
+      threadTs: thread.ts,
+      view: threadView(thread.state, deps),
+      notification,
+      ...(decision ? { decision } : {}),
+    });
   } catch (error) {
     slackFailed('updating the release thread', error);
   }

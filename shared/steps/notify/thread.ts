@@ -1,11 +1,9 @@
 /**
- * The release's Slack thread: found in the approvals table, or started (parent message posted
- * top-level, record created) by whichever step needs it first. The parent is rebuilt from the stored
+ * The release's chat thread: found in the approvals table, or started (parent message posted
+ * top-level, record created) by whichever step needs it first. The parent is redrawn from the stored
  * state and updated in place on every event.
  */
 
-import { releaseParentMessage } from '../../adapters/slack/release-thread-message.js';
-import type { SlackApi } from '../../adapters/slack/web-api.js';
 import type { Config } from '../../config/schema.js';
 import type { Notification, Release } from '../../contracts/tasks.js';
 import {
@@ -13,16 +11,18 @@ import {
   type CommitLink,
   type DecisionView,
   newThreadState,
+  type ThreadState,
 } from '../../domain/release-thread.js';
 import { gitopsCommitUrl } from '../../domain/repo-url.js';
 import type { ApprovalsStore, ThreadRecord } from '../../ports/approvals-store.js';
+import type { Chat, ThreadView } from '../../ports/chat.js';
 
 /** How long a thread record is kept: longer than any run (Standard workflows run up to a year). */
 export const THREAD_RETENTION_SECONDS = 400 * 86_400;
 
 export interface ThreadDeps {
   readonly store: ApprovalsStore;
-  readonly slack: SlackApi;
+  readonly chat: Chat;
   /** `slack.channel` from the config. */
   readonly channel: string;
   /** The configured stage names, in order. */
@@ -41,6 +41,14 @@ export function threadSettings(config: Config): Pick<ThreadDeps, 'channel' | 'st
   };
 }
 
+/** The thread as the chat draws it. */
+export function threadView(
+  state: ThreadState,
+  deps: Pick<ThreadDeps, 'stageOrder' | 'commitUrl'>,
+): ThreadView {
+  return { state, stageOrder: deps.stageOrder, commitUrl: deps.commitUrl };
+}
+
 /** The run's thread; posts the parent message and records it when there is none yet. */
 export async function ensureThread(
   execution: string,
@@ -51,8 +59,7 @@ export async function ensureThread(
   if (existing) return existing;
   const now = deps.now();
   const state = newThreadState(execution, release, now);
-  const message = releaseParentMessage(state, deps.stageOrder, deps.commitUrl);
-  const posted = await deps.slack.postMessage({ channel: deps.channel, ...message });
+  const posted = await deps.chat.postThread({ channel: deps.channel, view: threadView(state, deps) });
   return deps.store.createThread(
     { execution, channel: posted.channel, ts: posted.ts, state },
     Math.floor(now.getTime() / 1000) + THREAD_RETENTION_SECONDS,
@@ -68,7 +75,6 @@ export async function advanceThread(
 ): Promise<ThreadRecord> {
   const state = applyNotification(thread.state, notification, deps.stageOrder, deps.now(), decision);
   await deps.store.saveThreadState(thread.execution, state);
-  const message = releaseParentMessage(state, deps.stageOrder, deps.commitUrl);
-  await deps.slack.updateMessage({ channel: thread.channel, ts: thread.ts, ...message });
+  await deps.chat.updateThread({ channel: thread.channel, ts: thread.ts, view: threadView(state, deps) });
   return { ...thread, state };
 }

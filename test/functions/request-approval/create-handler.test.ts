@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequestApprovalHandler } from '../../../functions/request-approval/handler.js';
 import { type SlackServer, startSlackServer } from '../../../local/stand-ins/slack/server.js';
+import { slackChat } from '../../../shared/adapters/slack/chat.js';
 import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
 import { threadSettings } from '../../../shared/steps/notify/thread.js';
 import {
@@ -33,7 +34,7 @@ describe('createRequestApprovalHandler', () => {
     const store = approvalsTable.store();
     const local = createRequestApprovalHandler({
       store,
-      slack: slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
+      chat: slackChat(slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 })),
       ...threadSettings(testConfig(slack.apiUrl)),
       now: () => new Date('2026-11-26T14:00:00Z'),
       reporter: recordingReporter(),

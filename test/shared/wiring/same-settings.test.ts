@@ -46,8 +46,8 @@ const { built, record, building } = vi.hoisted(() => {
   return { built, record, building };
 });
 
-vi.mock('../../../shared/adapters/slack/web-api.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../shared/adapters/slack/web-api.js')>();
+vi.mock('../../../shared/adapters/slack/chat.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../shared/adapters/slack/chat.js')>();
   return {
     ...real,
     slackFromConfig: (...args: Parameters<typeof real.slackFromConfig>) => {

@@ -23,14 +23,12 @@ import {
   stepFunctionsTaskTokens,
 } from '../../../../shared/adapters/aws/task-tokens.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../../../shared/adapters/slack/approval-message.js';
+import { slackChat } from '../../../../shared/adapters/slack/chat.js';
+import { slackInteractions } from '../../../../shared/adapters/slack/interactions.js';
 import { signSlackRequest } from '../../../../shared/adapters/slack/signature.js';
 import { slackWebApi } from '../../../../shared/adapters/slack/web-api.js';
 import { createAuthorizer } from '../../../../shared/steps/approval/authorize.js';
-import {
-  blockActionsSchema,
-  handleInteraction,
-  type InteractionDeps,
-} from '../../../../shared/steps/approval/interaction.js';
+import { handleInteraction, type InteractionDeps } from '../../../../shared/steps/approval/interaction.js';
 import { requestApproval } from '../../../../shared/steps/approval/request.js';
 import { threadSettings } from '../../../../shared/steps/notify/thread.js';
 import {
@@ -38,7 +36,6 @@ import {
   approvalRequest,
   BOB,
   BOT_TOKEN,
-  blockActionsFixture,
   CHANNEL,
   GROUP,
   MALLORY,
@@ -81,7 +78,7 @@ async function waitingRun() {
   const request = approvalRequest();
   const { approvalId } = await requestApproval(request, {
     store,
-    slack: api,
+    chat: slackChat(api),
     ...threadSettings(testConfig(slack.apiUrl)),
     now: clock.now,
     reporter,
@@ -89,8 +86,8 @@ async function waitingRun() {
   const message = slack.messages(CHANNEL).find((m) => m.text.startsWith('Approval needed')) as StoredMessage;
   clock.advance(120);
   const deps: InteractionDeps = {
-    signingSecret: async () => SIGNING_SECRET,
-    slack: api,
+    interactions: slackInteractions({ signingSecret: async () => SIGNING_SECRET }),
+    chat: slackChat(api),
     store,
     taskTokens: stepFunctionsTaskTokens(new SFNClient({})),
     authorize: createAuthorizer({ groupMembers: (g) => api.userGroupMembers(g) }),
@@ -487,23 +484,5 @@ describe('handleInteraction: requests not signed by Slack', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       }),
     ).toBe('missing-signature');
-  });
-});
-
-describe('blockActionsSchema', () => {
-  it("parses Slack's block_actions payload", () => {
-    const payload = blockActionsSchema.parse(blockActionsFixture());
-    expect(payload.user.id).toBe('U0ALICE01');
-    expect(payload.actions[0]).toMatchObject({
-      action_id: APPROVE_ACTION,
-      value: '3f2a9c1d0b7e4a6c8d5e1f02',
-    });
-    expect(payload.message?.thread_ts).toBe('1764165600.000100');
-  });
-
-  it('names what is wrong in a payload that is not one', () => {
-    const result = blockActionsSchema.safeParse({ ...blockActionsFixture(), user: { id: 'not-a-user' } });
-    expect(result.success).toBe(false);
-    expect(result.error?.issues[0]?.path).toEqual(['user', 'id']);
   });
 });

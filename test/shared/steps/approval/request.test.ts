@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SlackServer, startSlackServer } from '../../../../local/stand-ins/slack/server.js';
 import { slackLimitViolations } from '../../../../shared/adapters/slack/approval-message.js';
+import { slackChat } from '../../../../shared/adapters/slack/chat.js';
 import { slackWebApi } from '../../../../shared/adapters/slack/web-api.js';
 import type { TaskTokens } from '../../../../shared/ports/task-tokens.js';
 import {
@@ -37,7 +38,7 @@ function deps(overrides: Partial<RequestApprovalDeps> = {}) {
   const store = approvalsTable.store();
   const value: RequestApprovalDeps = {
     store,
-    slack: slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
+    chat: slackChat(slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 })),
     images: async () => ({ pushedAt: '2026-11-26T13:40:00.000Z', sizeBytes: 52_000_000 }),
     ...threadSettings(testConfig(slack.apiUrl)),
     now: clock.now,

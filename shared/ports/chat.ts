@@ -1,0 +1,129 @@
+/**
+ * The chat where people follow a release and decide its approvals. The steps say what to show (an
+ * approval's facts and state, the release thread's state, an event, a notice for one person); the
+ * adapter decides how it looks. Slack implements it with Block Kit (shared/adapters/slack/chat.ts,
+ * interactions.ts); another chat (Teams, say) implements the same two interfaces.
+ */
+import type { Notification } from '../contracts/tasks.js';
+import type { ApprovalFacts, ApprovalState, Decision } from '../domain/approval.js';
+import type { CommitLink, DecisionView, ThreadState } from '../domain/release-thread.js';
+import type { ApprovalStatus } from './approvals-store.js';
+
+/** Where a posted message is, to update it or reply under it later. */
+export interface PostedMessage {
+  readonly channel: string;
+  readonly ts: string;
+}
+
+/** A release thread as it is drawn: its state, the stages in order, links to GitOps commits. */
+export interface ThreadView {
+  readonly state: ThreadState;
+  readonly stageOrder: readonly string[];
+  readonly commitUrl: CommitLink;
+}
+
+/** What one person is told, only them, after a click that did not (or no longer could) decide. */
+export type ChatNotice =
+  | { readonly kind: 'already-decided'; readonly status?: ApprovalStatus; readonly decision?: Decision }
+  | { readonly kind: 'expired'; readonly closedAt?: string }
+  | { readonly kind: 'superseded' }
+  /** Step Functions could not be reached to record the decision. */
+  | { readonly kind: 'unavailable' }
+  /** The run no longer waits, and whether it got this decision could not be confirmed in time. */
+  | { readonly kind: 'unconfirmed' }
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'not-an-approver'; readonly stage: string }
+  | { readonly kind: 'approvers-unavailable'; readonly stage: string }
+  /** The decision is recorded, but the approval message could not be updated to show it. */
+  | { readonly kind: 'recorded'; readonly status: ApprovalStatus }
+  | { readonly kind: 'click-failed' };
+
+export interface Chat {
+  /** Posts an approval request (in the release thread when `threadTs` is given). */
+  postApproval(input: {
+    readonly channel: string;
+    readonly threadTs?: string;
+    readonly facts: ApprovalFacts;
+    readonly state: ApprovalState;
+  }): Promise<PostedMessage>;
+  /** Redraws an approval message for its new state (decided, expired, superseded). */
+  updateApproval(input: {
+    readonly channel: string;
+    readonly ts: string;
+    readonly facts: ApprovalFacts;
+    readonly state: ApprovalState;
+  }): Promise<void>;
+  /** Posts a release thread's parent message. */
+  postThread(input: { readonly channel: string; readonly view: ThreadView }): Promise<PostedMessage>;
+  /** Redraws a release thread's parent message in place. */
+  updateThread(input: {
+    readonly channel: string;
+    readonly ts: string;
+    readonly view: ThreadView;
+  }): Promise<void>;
+  /**
+   * Replies in a release thread about an event, drawn from the thread as it was before the event;
+   * false when the event has nothing to add to the parent message (a run starting).
+   */
+  replyInThread(input: {
+    readonly channel: string;
+    readonly threadTs: string;
+    readonly view: ThreadView;
+    readonly notification: Notification;
+    readonly decision?: DecisionView;
+  }): Promise<boolean>;
+  /** Tells one person something in the channel (and thread) given, where only they see it. */
+  tell(input: {
+    readonly channel: string;
+    readonly user: string;
+    readonly threadTs?: string;
+    readonly notice: ChatNotice;
+  }): Promise<void>;
+  /** The members of an approver group. */
+  groupMembers(groupId: string): Promise<string[]>;
+  /**
+   * The same chat for one piece of work (a notification, a click): after one failure that says the
+   * chat service is down, every further call fails at once instead of waiting out its own timeouts
+   * and retries. Create one per invocation.
+   */
+  session(): Chat;
+}
+
+/** The HTTP request a chat's interaction endpoint receives (API Gateway HTTP API, payload 2.0). */
+export interface InteractionRequest {
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string | undefined;
+  readonly isBase64Encoded: boolean;
+}
+
+/** A person's click on Approve or Reject, as the chat reports it. */
+export interface ApprovalClick {
+  readonly approvalId: string;
+  readonly decision: 'approved' | 'rejected';
+  readonly user: { readonly id: string; readonly name?: string };
+  /** Where the click happened: for notices, and the message to redraw when the record has none. */
+  readonly channel?: string;
+  readonly threadTs?: string;
+  readonly messageTs?: string;
+}
+
+/** What an interaction request turned out to be. */
+export type InteractionReading =
+  | { readonly kind: 'click'; readonly click: ApprovalClick }
+  /** Authentic, but nothing to decide (another kind of interaction, another button). */
+  | { readonly kind: 'ignored'; readonly type?: string }
+  /** Not from the chat: nothing else happens. `timestamp` only when it is well-formed. */
+  | {
+      readonly kind: 'unauthenticated';
+      readonly reason: string;
+      readonly timestamp: string | null;
+      readonly bodyBytes: number;
+    }
+  /** Authentic, but not a payload the chat sends for a click. */
+  | { readonly kind: 'malformed'; readonly error: string };
+
+/** Reads the chat's interaction requests: authenticates them, then says what was clicked. */
+export interface ChatInteractions {
+  read(request: InteractionRequest, now: Date): Promise<InteractionReading>;
+}
