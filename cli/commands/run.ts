@@ -16,6 +16,7 @@ import { loadConfig } from '../../shared/config/load.js';
 import type { Config } from '../../shared/config/schema.js';
 import { formatSecretRef, type SecretRef } from '../../shared/config/secret-ref.js';
 import { parseInput } from '../../shared/contracts/parse.js';
+import { isSettledOutcome } from '../../shared/contracts/tasks.js';
 import { decideRelease } from '../../shared/domain/release.js';
 import { ConfigError, InvalidInputError } from '../../shared/errors.js';
 import { ecrImageActionEventSchema } from '../../shared/steps/intake/ecr-event.js';
@@ -125,7 +126,7 @@ export async function validateRun(
 /** Exit code of a finished run. */
 export function exitCodeOf(outcome: RunSummaryJson['outcome']): number {
   // Superseded: a newer release is already in the stage; nothing failed.
-  return outcome === 'deployed' || outcome === 'superseded' || outcome === 'ignored' ? 0 : 1;
+  return outcome === 'ignored' || isSettledOutcome(outcome) ? 0 : 1;
 }
 
 export interface RunDeps {

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_WORKDIR, SANDBOX_STATE_FILE } from '../../local/sandbox/paths.js';
-import { failedRunOutcome, runOutcomeSchema } from '../../shared/contracts/tasks.js';
+import {
+  asRunOutcome,
+  failedRunOutcome,
+  RUN_OUTCOMES,
+  runOutcomeSchema,
+} from '../../shared/contracts/tasks.js';
 import { formatElapsed, manualRollbackOf } from '../../shared/domain/execution-timeline.js';
 import { TerminalError } from '../../shared/errors.js';
 import type { ExecutionDescription, ExecutionReader } from '../../shared/ports/executions.js';
@@ -73,15 +78,12 @@ export async function openStateMachine(
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 const OUTCOMES: readonly string[] = runOutcomeSchema.options;
-/** Outcomes of runs that end FAILED; the others end SUCCEEDED. */
-const FAILED_OUTCOMES = new Set(['failed', 'rolled-back']);
 
 /** `--status` takes a Step Functions status or a run outcome; this says which and what to ask SFN. */
 export function parseStatusFilter(text: string): { sfnStatus?: string; outcome?: string } {
   const lower = text.toLowerCase();
-  if (OUTCOMES.includes(lower)) {
-    return { sfnStatus: FAILED_OUTCOMES.has(lower) ? 'FAILED' : 'SUCCEEDED', outcome: lower };
-  }
+  const outcome = asRunOutcome(lower);
+  if (outcome) return { sfnStatus: RUN_OUTCOMES[outcome].ends, outcome };
   const upper = text.toUpperCase().replace(/-/g, '_');
   if (STATUSES.includes(upper)) return { sfnStatus: upper };
   throw new InvalidArgumentError(

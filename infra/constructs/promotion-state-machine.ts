@@ -27,12 +27,15 @@ import { Construct } from 'constructs';
 import { formatDuration } from '../../shared/config/duration.js';
 import type { Config, StageConfig } from '../../shared/config/schema.js';
 import { ENV } from '../../shared/contracts/environment.js';
-import { ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
+import { ERRORS, type NotificationEvent, type RunOutcome } from '../../shared/contracts/tasks.js';
 import type { Alerting } from './alerting.js';
 import type { ApprovalsTable } from './approvals-table.js';
 import { argoCdCheckTask } from './argocd-check-task.js';
 import { HandlerFunction } from './handler-function.js';
 import { RollbackStates } from './rollback-states.js';
+
+/** The result of a Pass state that ends a run with this outcome (`$.outcome`, read by the CLI and the sandbox). */
+const outcomeResult = (outcome: RunOutcome) => Result.fromString(outcome);
 
 /** Lambda errors worth a retry: the service or the SDK hiccuped, the function never ran to an answer. */
 export const LAMBDA_TRANSIENT_ERRORS = [
@@ -338,7 +341,7 @@ class PromotionDefinition extends Construct {
 
     const deployed = new Pass(this, 'deployed', {
       stateName: RUN_STATE_NAMES.deployed,
-      result: Result.fromString('deployed'),
+      result: outcomeResult('deployed'),
       resultPath: '$.outcome',
     });
     let next: State = this.notifyTask(
@@ -732,7 +735,7 @@ class PromotionDefinition extends Construct {
   private rejectedState(): State {
     this.rejected ??= new Pass(this, 'rejected', {
       stateName: RUN_STATE_NAMES.rejected,
-      result: Result.fromString('rejected'),
+      result: outcomeResult('rejected'),
       resultPath: '$.outcome',
     });
     return this.rejected;
@@ -742,7 +745,7 @@ class PromotionDefinition extends Construct {
   private expiredState(): State {
     this.expired ??= new Pass(this, 'expired', {
       stateName: RUN_STATE_NAMES.expired,
-      result: Result.fromString('expired'),
+      result: outcomeResult('expired'),
       resultPath: '$.outcome',
     });
     return this.expired;
@@ -752,7 +755,7 @@ class PromotionDefinition extends Construct {
   private supersededState(): State {
     this.superseded ??= new Pass(this, 'superseded', {
       stateName: RUN_STATE_NAMES.superseded,
-      result: Result.fromString('superseded'),
+      result: outcomeResult('superseded'),
       resultPath: '$.outcome',
     });
     return this.superseded;

@@ -1,9 +1,9 @@
 /** What `shiplane sandbox --exit --json` prints about a run: outcome, commits, approval, tags. */
 import type { Config } from '../../shared/config/schema.js';
+import type { RunOutcome } from '../../shared/contracts/tasks.js';
 import {
   buildTimeline,
   type Recovery,
-  type RunOutcomeName,
   recoveryOf,
   summarizeRun,
 } from '../../shared/domain/execution-timeline.js';
@@ -20,7 +20,7 @@ export interface StageResult {
 export interface SandboxRunSummary {
   readonly execution: string;
   readonly status: string;
-  readonly outcome: RunOutcomeName | null;
+  readonly outcome: RunOutcome | null;
   readonly stages: readonly StageResult[];
   readonly approval: { readonly decision: string; readonly by: string | undefined } | null;
   readonly tags: Record<string, Record<string, string | null>>;

@@ -318,16 +318,37 @@ export const rollbackProgressSchema = z.object({
 });
 export type RollbackProgress = z.infer<typeof rollbackProgressSchema>;
 
+/**
+ * Every outcome a run can end with, and what it means. `ends`: how Step Functions ends the run (the
+ * state machine's Pass states write the SUCCEEDED ones into `$.outcome`; a Fail state has no output,
+ * so the FAILED ones are read from the error, see failedRunOutcome). `settled`: nothing needs doing,
+ * the release is in the stage or a newer one already is (`shiplane run` exits 0, no next step).
+ * The one list of outcomes: the schema, the CLI's filters and exit codes, the retry rule, the next-step
+ * advice and the state machine's outcome states all read it.
+ */
+export const RUN_OUTCOMES = {
+  deployed: { ends: 'SUCCEEDED', settled: true },
+  rejected: { ends: 'SUCCEEDED', settled: false },
+  expired: { ends: 'SUCCEEDED', settled: false },
+  superseded: { ends: 'SUCCEEDED', settled: true },
+  'rolled-back': { ends: 'FAILED', settled: false },
+  failed: { ends: 'FAILED', settled: false },
+} as const satisfies Record<string, { readonly ends: 'SUCCEEDED' | 'FAILED'; readonly settled: boolean }>;
+export type RunOutcome = keyof typeof RUN_OUTCOMES;
+
 /** What a finished run's output says, read by the CLI and the sandbox. */
-export const runOutcomeSchema = z.enum([
-  'deployed',
-  'rejected',
-  'expired',
-  'superseded',
-  'rolled-back',
-  'failed',
-]);
-export type RunOutcome = z.infer<typeof runOutcomeSchema>;
+export const runOutcomeSchema = z.enum(Object.keys(RUN_OUTCOMES) as [RunOutcome, ...RunOutcome[]]);
+
+/** The outcome a text names, if it names one (a run's output, a `--status` filter). */
+export function asRunOutcome(text: unknown): RunOutcome | undefined {
+  return typeof text === 'string' && Object.hasOwn(RUN_OUTCOMES, text) ? (text as RunOutcome) : undefined;
+}
+
+/** True when the run's release needs nothing more: deployed, or a newer release is already there. */
+export function isSettledOutcome(outcome: string | undefined): boolean {
+  const known = asRunOutcome(outcome);
+  return known !== undefined && RUN_OUTCOMES[known].settled;
+}
 
 /**
  * The outcome of a run that ended FAILED (a Fail state has no output to carry one): `rolled-back`

@@ -6,7 +6,7 @@
  * running sandbox, so `shiplane show` and the console page agree.
  */
 
-import { failedRunOutcome, type RunOutcome, runOutcomeSchema } from '../contracts/tasks.js';
+import { asRunOutcome, failedRunOutcome, type RunOutcome } from '../contracts/tasks.js';
 
 /** The fields of a GetExecutionHistory event this module reads (the SDK's HistoryEvent fits). */
 export interface HistoryEventLike {
@@ -236,8 +236,6 @@ export interface StageSummary {
     | undefined;
 }
 
-export type RunOutcomeName = RunOutcome;
-
 /** A manual rollback run (`shiplane rollback`), from its input. */
 export interface ManualRollbackSummary {
   readonly stage: string;
@@ -253,7 +251,7 @@ export interface RunSummary {
   readonly digest: string | undefined;
   /** Set when the run is a manual rollback: `tag` is then the tag the stage goes back to. */
   readonly manualRollback?: ManualRollbackSummary;
-  readonly outcome: RunOutcomeName | undefined;
+  readonly outcome: RunOutcome | undefined;
   /** The state the run is in now, or the terminal state it ended in. */
   readonly currentState: string | undefined;
   readonly stages: readonly StageSummary[];
@@ -274,13 +272,11 @@ function latestStages(timeline: ExecutionTimeline): Record<string, unknown> | un
   return undefined;
 }
 
-const OUTCOMES: readonly RunOutcomeName[] = runOutcomeSchema.options;
-
 /** Summarizes a run: its release, outcome, and per stage the commit, health and approval decision. */
 export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
   const release = isObject(timeline.input) && isObject(timeline.input.release) ? timeline.input.release : {};
   const rawOutcome = isObject(timeline.output) ? timeline.output.outcome : undefined;
-  let outcome = OUTCOMES.find((o) => o === rawOutcome);
+  let outcome = asRunOutcome(rawOutcome);
   if (!outcome && (timeline.status === 'FAILED' || timeline.status === 'TIMED_OUT')) {
     outcome = failedRunOutcome(timeline.error?.error);
   }

@@ -3,6 +3,7 @@
  * ended with, so the Slack thread, the console and `shiplane show` give the same advice. Pure: the
  * callers read outcome, error and stage from wherever they have them.
  */
+import { isSettledOutcome } from '../contracts/tasks.js';
 import { type ExecutionTimeline, parseJson, summarizeRun } from './execution-timeline.js';
 
 /** How a run ended, as far as the advice needs it. */
@@ -33,9 +34,6 @@ export interface NextStep {
   /** The command the advice names first, to copy. */
   readonly command?: string;
 }
-
-/** Outcomes that need nothing done. */
-const FINE = new Set(['deployed', 'superseded']);
 
 /** The error a rolled-back run ends with (the run's own Fail state). */
 export const ROLLED_BACK_ERROR = 'Shiplane.RolledBack';
@@ -75,7 +73,7 @@ export function effectiveErrorName(error: string | undefined, cause: string | un
 /** The advice for a run that ended; `undefined` when it deployed, was superseded or still runs. */
 export function nextStep(ending: RunEnding): NextStep | undefined {
   const { execution, app, outcome } = ending;
-  if (FINE.has(outcome)) return undefined;
+  if (isSettledOutcome(outcome)) return undefined;
   const retry = `shiplane retry ${execution}`;
   const where = ending.stage ?? 'the stage';
   // `shiplane rollback` puts the stage back on the newest tag it ran healthy before this one.

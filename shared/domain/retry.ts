@@ -3,6 +3,7 @@
  * failure, a rejection, an expired approval. A run that is still going, that deployed, or that a newer
  * release superseded has nothing to retry.
  */
+import { asRunOutcome, RUN_OUTCOMES } from '../contracts/tasks.js';
 
 /** What the rule needs of a run: its Step Functions status and its output (`outcome`). */
 export interface RunState {
@@ -20,9 +21,6 @@ export function outcomeOfRun(run: RunState): string | undefined {
   return ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(run.status) ? 'failed' : undefined;
 }
 
-/** Outcomes of a run that ended SUCCEEDED and still left its release undeployed. */
-const RETRYABLE_SUCCEEDED = new Set(['rejected', 'expired']);
-
 /**
  * Why the run may not be retried, as the end of a sentence about it (`… is still running`);
  * `undefined` when it may.
@@ -33,7 +31,9 @@ export function retryRefusal(run: RunState): string | undefined {
   }
   if (run.status !== 'SUCCEEDED') return undefined;
   const outcome = outcomeOfRun(run);
-  if (outcome && RETRYABLE_SUCCEEDED.has(outcome)) return undefined;
+  // A run that ended SUCCEEDED and still left its release undeployed: rejected, expired.
+  const known = asRunOutcome(outcome);
+  if (known && RUN_OUTCOMES[known].ends === 'SUCCEEDED' && !RUN_OUTCOMES[known].settled) return undefined;
   if (outcome === 'deployed') return 'deployed its release; push a new tag to release again';
   if (outcome === 'superseded') {
     return 'was superseded: a newer release is already in the stage, so a retry would not deploy it';
