@@ -14,17 +14,8 @@ import { ENV, requireEnv } from '../contracts/environment.js';
 import { tagOnlyStages } from '../domain/release.js';
 import type { StartExecution } from '../ports/executions.js';
 import type { ReleaseClaims } from '../ports/release-claims.js';
+import type { IntakeDeps } from '../steps/intake/intake.js';
 import type { AwsAccess } from './aws.js';
-
-export interface IntakeDeps {
-  readonly config: Config;
-  readonly startExecution: StartExecution;
-  /**
-   * Where released tags are claimed. Needed only when some stage deploys by tag alone
-   * (`pinDigest: false`); with digests pinned everywhere a new digest is simply a new run.
-   */
-  readonly releaseClaims?: ReleaseClaims;
-}
 
 /** DynamoDB (the release claims) as the intake reaches it: the SDK's default attempts and timeouts. */
 export function intakeDynamoDB(access: AwsAccess = {}): DynamoDBClient {
