@@ -2,7 +2,7 @@
  * The chat where people follow a release and decide its approvals. The steps say what to show (an
  * approval's facts and state, the release thread's state, an event, a notice for one person); the
  * adapter decides how it looks. Slack implements it with Block Kit (shared/adapters/slack/chat.ts,
- * interactions.ts); another chat (Teams, say) implements the same two interfaces.
+ * interactions.ts); another chat (Teams, say) implements the same interfaces.
  */
 import type { Notification } from '../contracts/tasks.js';
 import type { ApprovalFacts, ApprovalState, Decision } from '../domain/approval.js';
@@ -61,17 +61,6 @@ export interface Chat {
     readonly ts: string;
     readonly view: ThreadView;
   }): Promise<void>;
-  /**
-   * Replies in a release thread about an event, drawn from the thread as it was before the event;
-   * false when the event has nothing to add to the parent message (a run starting).
-   */
-  replyInThread(input: {
-    readonly channel: string;
-    readonly threadTs: string;
-    readonly view: ThreadView;
-    readonly notification: Notification;
-    readonly decision?: DecisionView;
-  }): Promise<boolean>;
   /** Tells one person something in the channel (and thread) given, where only they see it. */
   tell(input: {
     readonly channel: string;
@@ -87,6 +76,25 @@ export interface Chat {
    * and retries. Create one per invocation.
    */
   session(): Chat;
+}
+
+/**
+ * A chat that also replies in the release thread about each event: what notify needs. Kept apart
+ * so a handler that never replies does not carry the replies' rendering in its bundle.
+ */
+export interface NotifyChat extends Chat {
+  /**
+   * Replies in a release thread about an event, drawn from the thread as it was before the event;
+   * false when the event has nothing to add to the parent message (a run starting).
+   */
+  replyInThread(input: {
+    readonly channel: string;
+    readonly threadTs: string;
+    readonly view: ThreadView;
+    readonly notification: Notification;
+    readonly decision?: DecisionView;
+  }): Promise<boolean>;
+  session(): NotifyChat;
 }
 
 /** The HTTP request a chat's interaction endpoint receives (API Gateway HTTP API, payload 2.0). */

@@ -9,6 +9,7 @@ import { dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
 import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
 import { snsAlertPublisher } from '../adapters/aws/sns-alert-topic.js';
 import { slackFromConfig } from '../adapters/slack/chat.js';
+import { eventReply } from '../adapters/slack/release-thread-message.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
@@ -45,7 +46,8 @@ export function notifyDeps(platform: NotifyPlatform): NotifyDeps {
   const { config } = platform;
   return {
     store: platform.store,
-    chat: slackFromConfig(config.slack, platform.resolveSecret, THREAD_SLACK),
+    // Notify replies in the thread: the one handler that carries the replies' rendering.
+    chat: slackFromConfig(config.slack, platform.resolveSecret, THREAD_SLACK, eventReply),
     ...(platform.publishAlert ? { publishAlert: platform.publishAlert } : {}),
     ...threadSettings(config),
     now: platform.now ?? (() => new Date()),

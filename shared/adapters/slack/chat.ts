@@ -4,10 +4,10 @@
  * notices to one person are ephemeral messages.
  */
 import type { Config } from '../../config/schema.js';
-import type { Chat, ChatNotice } from '../../ports/chat.js';
+import type { Chat, ChatNotice, NotifyChat } from '../../ports/chat.js';
 import type { SecretResolver } from '../aws/secrets.js';
 import { approvalMessage, deciderLabel, utcDateTime } from './approval-message.js';
-import { eventReply, releaseParentMessage } from './release-thread-message.js';
+import { type eventReply, releaseParentMessage } from './release-thread-message.js';
 import { escapeSlackText, slackDate } from './slack-text.js';
 import { type SlackApi, type SlackWebApiOptions, slackWebApi, withOutageBreaker } from './web-api.js';
 
@@ -45,9 +45,17 @@ export function noticeText(notice: ChatNotice): string {
   }
 }
 
-/** The chat over a Slack Web API. */
-export function slackChat(api: SlackApi): Chat {
-  return {
+/** How a reply about an event is drawn: release-thread-message.ts's eventReply. */
+export type ThreadReplies = typeof eventReply;
+
+/**
+ * The chat over a Slack Web API. With `replies` it also replies in the release thread (notify);
+ * without, the handler's bundle does not carry the replies' rendering.
+ */
+export function slackChat(api: SlackApi): Chat;
+export function slackChat(api: SlackApi, replies: ThreadReplies): NotifyChat;
+export function slackChat(api: SlackApi, replies?: ThreadReplies): Chat | NotifyChat {
+  const chat: Chat = {
     postApproval: ({ channel, threadTs, facts, state }) =>
       api.postMessage({ channel, ...(threadTs ? { threadTs } : {}), ...approvalMessage(facts, state) }),
     updateApproval: ({ channel, ts, facts, state }) =>
@@ -60,26 +68,45 @@ export function slackChat(api: SlackApi): Chat {
         ts,
         ...releaseParentMessage(view.state, view.stageOrder, view.commitUrl),
       }),
-    replyInThread: async ({ channel, threadTs, view, notification, decision }) => {
-      const text = eventReply(view.state, notification, view.stageOrder, view.commitUrl, decision);
-      if (!text) return false;
-      await api.postMessage({ channel, threadTs, text });
-      return true;
-    },
     tell: ({ channel, user, threadTs, notice }) =>
       api.postEphemeral({ channel, user, text: noticeText(notice), ...(threadTs ? { threadTs } : {}) }),
     groupMembers: (groupId) => api.userGroupMembers(groupId),
     session: () => slackChat(withOutageBreaker(api)),
   };
+  if (!replies) return chat;
+  return {
+    ...chat,
+    replyInThread: async ({ channel, threadTs, view, notification, decision }) => {
+      const text = replies(view.state, notification, view.stageOrder, view.commitUrl, decision);
+      if (!text) return false;
+      await api.postMessage({ channel, threadTs, text });
+      return true;
+    },
+    session: () => slackChat(withOutageBreaker(api), replies),
+  };
 }
 
-/** The Slack chat the config names, with the bot token read through its secret reference on each call. */
+/**
+ * The Slack chat the config names, with the bot token read through its secret reference on each
+ * call; `replies` as for slackChat.
+ */
+export function slackFromConfig(
+  slack: Config['slack'],
+  resolveSecret: SecretResolver,
+  tuning?: Pick<SlackWebApiOptions, 'retries' | 'timeoutMs'>,
+): Chat;
+export function slackFromConfig(
+  slack: Config['slack'],
+  resolveSecret: SecretResolver,
+  tuning: Pick<SlackWebApiOptions, 'retries' | 'timeoutMs'>,
+  replies: ThreadReplies,
+): NotifyChat;
 export function slackFromConfig(
   slack: Config['slack'],
   resolveSecret: SecretResolver,
   tuning: Pick<SlackWebApiOptions, 'retries' | 'timeoutMs'> = {},
-): Chat {
-  return slackChat(
-    slackWebApi({ apiUrl: slack.apiUrl, token: () => resolveSecret(slack.botToken), ...tuning }),
-  );
+  replies?: ThreadReplies,
+): Chat | NotifyChat {
+  const api = slackWebApi({ apiUrl: slack.apiUrl, token: () => resolveSecret(slack.botToken), ...tuning });
+  return replies ? slackChat(api, replies) : slackChat(api);
 }

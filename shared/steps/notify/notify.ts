@@ -16,11 +16,14 @@ import {
 } from '../../domain/release-thread.js';
 import type { AlertPublisher } from '../../ports/alerts.js';
 import type { ApprovalRecord } from '../../ports/approvals-store.js';
+import type { NotifyChat } from '../../ports/chat.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
 import { recordStageTags } from './stage-tags.js';
 import { advanceThread, ensureThread, type ThreadDeps, threadView } from './thread.js';
 
 export interface NotifyDeps extends ThreadDeps {
+  /** The chat, replies in the thread included. */
+  readonly chat: NotifyChat;
   /** Absent when the stack has no alert topic. */
   readonly publishAlert?: AlertPublisher;
   readonly reporter: Reporter;

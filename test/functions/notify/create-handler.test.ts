@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifyHandler } from '../../../functions/notify/handler.js';
 import { type SlackServer, startSlackServer } from '../../../local/stand-ins/slack/server.js';
 import { slackChat } from '../../../shared/adapters/slack/chat.js';
+import { eventReply } from '../../../shared/adapters/slack/release-thread-message.js';
 import { slackWebApi } from '../../../shared/adapters/slack/web-api.js';
 import { threadSettings } from '../../../shared/steps/notify/thread.js';
 import {
@@ -34,7 +35,10 @@ describe('createNotifyHandler', () => {
     const store = approvalsTable.store();
     const local = createNotifyHandler({
       store,
-      chat: slackChat(slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 })),
+      chat: slackChat(
+        slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
+        eventReply,
+      ),
       ...threadSettings(testConfig(slack.apiUrl)),
       now: () => new Date('2026-11-26T14:00:00Z'),
       reporter: recordingReporter(),

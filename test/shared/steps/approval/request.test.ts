@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SlackServer, startSlackServer } from '../../../../local/stand-ins/slack/server.js';
 import { slackLimitViolations } from '../../../../shared/adapters/slack/approval-message.js';
 import { slackChat } from '../../../../shared/adapters/slack/chat.js';
+import { eventReply } from '../../../../shared/adapters/slack/release-thread-message.js';
 import { slackWebApi } from '../../../../shared/adapters/slack/web-api.js';
 import type { TaskTokens } from '../../../../shared/ports/task-tokens.js';
 import {
@@ -10,7 +11,7 @@ import {
   type RequestApprovalDeps,
   requestApproval,
 } from '../../../../shared/steps/approval/request.js';
-import { notify } from '../../../../shared/steps/notify/notify.js';
+import { type NotifyDeps, notify } from '../../../../shared/steps/notify/notify.js';
 import { threadSettings } from '../../../../shared/steps/notify/thread.js';
 import {
   approvalRequest,
@@ -32,13 +33,17 @@ afterEach(async () => {
   await slack.close();
 });
 
-function deps(overrides: Partial<RequestApprovalDeps> = {}) {
+/** Deps for requestApproval, and for notify too (its chat also replies in the thread). */
+function deps(overrides: Partial<RequestApprovalDeps & Pick<NotifyDeps, 'chat'>> = {}) {
   const clock = manualClock();
   const reporter = recordingReporter();
   const store = approvalsTable.store();
-  const value: RequestApprovalDeps = {
+  const value: RequestApprovalDeps & Pick<NotifyDeps, 'chat'> = {
     store,
-    chat: slackChat(slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 })),
+    chat: slackChat(
+      slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
+      eventReply,
+    ),
     images: async () => ({ pushedAt: '2026-11-26T13:40:00.000Z', sizeBytes: 52_000_000 }),
     ...threadSettings(testConfig(slack.apiUrl)),
     now: clock.now,

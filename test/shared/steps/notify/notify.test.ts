@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SlackServer, startSlackServer } from '../../../../local/stand-ins/slack/server.js';
 import { snsAlertPublisher } from '../../../../shared/adapters/aws/sns-alert-topic.js';
 import { slackChat } from '../../../../shared/adapters/slack/chat.js';
+import { eventReply } from '../../../../shared/adapters/slack/release-thread-message.js';
 import { slackWebApi } from '../../../../shared/adapters/slack/web-api.js';
 import type { Notification } from '../../../../shared/contracts/tasks.js';
 import { decideApproval } from '../../../../shared/steps/approval/decide.js';
@@ -42,7 +43,10 @@ function deps() {
   const reporter = recordingReporter();
   const value: NotifyDeps = {
     store: approvalsTable.store(),
-    chat: slackChat(slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 })),
+    chat: slackChat(
+      slackWebApi({ apiUrl: slack.apiUrl, token: async () => BOT_TOKEN, retries: 0 }),
+      eventReply,
+    ),
     publishAlert: snsAlertPublisher(new SNSClient({}), TOPIC),
     ...threadSettings(testConfig(slack.apiUrl)),
     now: clock.now,
