@@ -10,9 +10,9 @@ import { type Io, processIo } from '../io.js';
 import {
   addSourceOptions,
   openStateMachine,
-  runningSandboxUrl,
   type SourceDeps,
   type SourceOptions,
+  sandboxUrl as sandboxUrlOf,
 } from './runs.js';
 
 export interface RetryOptions extends SourceOptions {
@@ -60,10 +60,7 @@ export async function retryExecution(
   let sandboxUrl: string | undefined;
   try {
     if (options.sandbox) {
-      sandboxUrl =
-        typeof options.sandbox === 'string'
-          ? options.sandbox
-          : await runningSandboxUrl(deps.cwd ?? process.cwd());
+      sandboxUrl = await sandboxUrlOf(options.sandbox, deps);
       const { sandboxRetry } = await import('../../local/sandbox/api-client.js');
       result = await sandboxRetry(sandboxUrl, name);
     } else {

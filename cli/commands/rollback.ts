@@ -27,9 +27,9 @@ import { approvalsTableName } from './approve.js';
 import {
   addSourceOptions,
   openStateMachine,
-  runningSandboxUrl,
   type SourceDeps,
   type SourceOptions,
+  sandboxUrl as sandboxUrlOf,
 } from './runs.js';
 
 export interface RollbackOptions extends SourceOptions {
@@ -129,10 +129,7 @@ export async function rollbackStage(
   let sandboxUrl: string | undefined;
   try {
     if (options.sandbox) {
-      sandboxUrl =
-        typeof options.sandbox === 'string'
-          ? options.sandbox
-          : await runningSandboxUrl(deps.cwd ?? process.cwd());
+      sandboxUrl = await sandboxUrlOf(options.sandbox, deps);
       const { sandboxRollback } = await import('../../local/sandbox/api-client.js');
       result = await sandboxRollback(sandboxUrl, request);
     } else {

@@ -33,6 +33,14 @@ export interface SourceDeps {
   readonly cwd?: string;
 }
 
+/**
+ * The sandbox `--sandbox` names: its URL when given one, else the sandbox started from `cwd` (see
+ * runningSandboxUrl).
+ */
+export async function sandboxUrl(sandbox: string | true, deps: Pick<SourceDeps, 'cwd'>): Promise<string> {
+  return typeof sandbox === 'string' ? sandbox : runningSandboxUrl(deps.cwd ?? process.cwd());
+}
+
 /** The URL of the sandbox started from `cwd`, read from the state file it writes while it runs. */
 export async function runningSandboxUrl(cwd: string): Promise<string> {
   const file = join(cwd, DEFAULT_WORKDIR, SANDBOX_STATE_FILE);
@@ -50,10 +58,7 @@ export async function runningSandboxUrl(cwd: string): Promise<string> {
 /** Opens the reader the options ask for: a sandbox, or the promotion state machine in AWS. */
 export async function openReader(options: SourceOptions, deps: SourceDeps = {}): Promise<ExecutionReader> {
   if (options.sandbox) {
-    const url =
-      typeof options.sandbox === 'string'
-        ? options.sandbox
-        : await runningSandboxUrl(deps.cwd ?? process.cwd());
+    const url = await sandboxUrl(options.sandbox, deps);
     const { sandboxExecutions } = await import('../../local/sandbox/api-client.js');
     return sandboxExecutions(url);
   }

@@ -25,14 +25,13 @@ import { ExecutionHistory, type LocalHistoryEvent } from './history.js';
 import type { EventLog, JsonValue, RunOptions } from './interpreter-events.js';
 import { invokeInProcess, type LocalHandler, type LocalHandlers } from './lambda.js';
 import { prepareForRun } from './run-definition.js';
-import { createTaskRunner, type TaskRunnerDeps, type WaitingTask } from './task-runner.js';
-
-export type { WaitingTask } from './task-runner.js';
+import { createTaskRunner, type TaskRunnerDeps } from './task-runner.js';
 
 import { type LocalTiming, timeoutMs, timingOverrides } from './timing.js';
-import { TokenRegistry } from './token-registry.js';
+import { TokenRegistry, type WaitingTask } from './token-registry.js';
 
 export type { LocalTiming } from './timing.js';
+export type { WaitingTask } from './token-registry.js';
 
 export interface LocalEngineOptions {
   /** The synthesized CloudFormation template (`synthesizeTemplate(config)`). */
@@ -132,8 +131,6 @@ interface Execution {
   cause?: string;
   stopDetails: { error?: string; cause?: string };
   readonly history: ExecutionHistory;
-  /** The `.waitForTaskToken` tasks parked now, by token. */
-  readonly waiting: Map<string, WaitingTask>;
   abort: () => void;
   done: Promise<ExecutionDescription>;
 }
@@ -240,7 +237,6 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         (event) => emit('event', { executionArn: arn, name, event }),
         () => execution.stopDetails,
       ),
-      waiting: new Map(),
       abort: () => undefined,
       done: Promise.resolve(undefined as never),
     };
@@ -307,12 +303,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     },
     describeExecution: (nameOrArn) => describe(find(nameOrArn)),
     history: (nameOrArn) => [...find(nameOrArn).history.events],
-    waitingTasks(nameOrArn) {
-      const { waiting } = find(nameOrArn);
-      // A token that timed out or was closed is never answered (its promise stays pending): drop it.
-      for (const token of waiting.keys()) if (!tokens.isWaiting(token)) waiting.delete(token);
-      return [...waiting.values()];
-    },
+    waitingTasks: (nameOrArn) => tokens.waitingTasks(find(nameOrArn).name),
     sendMessage(queueId, message) {
       const named = loaded.queues.find((q) => q.name === queueId || q.url === queueId || q.role === queueId);
       const queue = named ? queues.get(named.url) : undefined;

@@ -15,29 +15,11 @@ import { type InvokeOutcome, invokeInProcess, type LocalHandler, lambdaErrorCaus
 import { type LocalTiming, timeoutMs } from './timing.js';
 import { MAX_TIMER_MS, type TokenRegistry } from './token-registry.js';
 
-/**
- * A `.waitForTaskToken` task an execution waits on now (its token is parked), with the parameters it
- * was scheduled with: the same text as its TaskScheduled event. Known from the moment the token is
- * parked, before the task's message is sent; the history gets the event when the interpreter's event
- * log is read, and keeps it after the task ended.
- */
-export interface WaitingTask {
-  readonly state: string;
-  /** As in history events: `sqs`, `lambda`. */
-  readonly resourceType: string;
-  /** As in history events: `sendMessage.waitForTaskToken`, `invoke.waitForTaskToken`. */
-  readonly resource: string;
-  /** The resolved Parameters as JSON text, the task token included. */
-  readonly parameters: string;
-}
-
 /** The execution a task runs in: set `stopping` and the task ends without a result. */
 export interface TaskExecution {
   readonly name: string;
   readonly stopping: boolean;
   readonly history: ExecutionHistory;
-  /** The `.waitForTaskToken` tasks parked now, by token. */
-  readonly waiting: Map<string, WaitingTask>;
 }
 
 export interface TaskRunnerDeps {
@@ -179,17 +161,16 @@ export function createTaskRunner(
         `state "${binding.state}" waits for a task token but never passes $$.Task.Token`,
       );
     }
+    // Parked before the message is sent, with what it was scheduled with: its consumer may ask what
+    // the run waits for.
     const parked = token
-      ? tokens.park(token, execution.name, binding.state, timeout ?? MAX_TIMER_MS)
+      ? tokens.park(
+          token,
+          execution.name,
+          { state: binding.state, resourceType, resource, parameters },
+          timeout ?? MAX_TIMER_MS,
+        )
       : undefined;
-    if (token && parked) {
-      // Known before the message is sent: its consumer may ask what the run waits for.
-      execution.waiting.set(token, { state: binding.state, resourceType, resource, parameters });
-      parked.then(
-        () => execution.waiting.delete(token),
-        () => execution.waiting.delete(token),
-      );
-    }
 
     let submitted: unknown;
     if (binding.kind === 'sqs-send') {

@@ -9,9 +9,24 @@ import { InvalidTokenError, TaskFailure, TaskTimedOutError } from './errors.js';
 /** setTimeout's ceiling (about 24.8 days); longer timeouts would fire at once. */
 export const MAX_TIMER_MS = 2_147_483_647;
 
+/**
+ * A `.waitForTaskToken` task an execution waits on now (its token is parked), with the parameters it
+ * was scheduled with: the same text as its TaskScheduled event. Known from the moment the token is
+ * parked, before the task's message is sent.
+ */
+export interface WaitingTask {
+  readonly state: string;
+  /** As in history events: `sqs`, `lambda`. */
+  readonly resourceType: string;
+  /** As in history events: `sendMessage.waitForTaskToken`, `invoke.waitForTaskToken`. */
+  readonly resource: string;
+  /** The resolved Parameters as JSON text, the task token included. */
+  readonly parameters: string;
+}
+
 interface Parked {
   readonly execution: string;
-  readonly state: string;
+  readonly task: WaitingTask;
   readonly resolve: (output: unknown) => void;
   readonly reject: (failure: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -48,9 +63,9 @@ export class TokenRegistry {
    * Waits for the answer to `token`. After `timeoutMs` the token closes (the interpreter's own timer,
    * set with the same duration right after, fails the task with States.Timeout).
    */
-  park(token: string, execution: string, state: string, timeoutMs: number): Promise<unknown> {
+  park(token: string, execution: string, task: WaitingTask, timeoutMs: number): Promise<unknown> {
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-    const entry: Parked = { execution, state, resolve, reject, timer: undefined };
+    const entry: Parked = { execution, task, resolve, reject, timer: undefined };
     if (timeoutMs < MAX_TIMER_MS) entry.timer = setTimeout(() => this.close(token), timeoutMs);
     this.parked.set(token, entry);
     // The task may time out before anyone awaits a rejection.
@@ -65,7 +80,14 @@ export class TokenRegistry {
   /** Which execution and state wait on `token`, if any. */
   waiter(token: string): { execution: string; state: string } | undefined {
     const entry = this.parked.get(token);
-    return entry ? { execution: entry.execution, state: entry.state } : undefined;
+    return entry ? { execution: entry.execution, state: entry.task.state } : undefined;
+  }
+
+  /** The tasks `execution` waits on now, oldest first: answered, timed-out and closed tokens are gone. */
+  waitingTasks(execution: string): WaitingTask[] {
+    return [...this.parked.values()]
+      .filter((entry) => entry.execution === execution)
+      .map((entry) => entry.task);
   }
 
   succeed(token: string, output: unknown): void {
