@@ -1,9 +1,9 @@
 /**
  * One wiring: the deployed handlers and the local runtime (sandbox, `shiplane run`) build their
- * clients through shared/wiring, so they get the same timeouts and retries. Every Slack and GitHub
- * client built is recorded with the wiring module that built it (read from the call stack) and the
- * platform it was built for; the local runtime building one itself, or with settings of its own,
- * fails here — as the sandbox's 1.5 s Slack timeout against the deployed 1.2 s once did.
+ * clients through shared/wiring, so they get the same timeouts and retries. Every Slack, GitHub and
+ * DynamoDB client built is recorded with the wiring module that built it (read from the call stack)
+ * and the platform it was built for; the local runtime building one itself, or with settings of its
+ * own, fails here — as the sandbox's 1.5 s Slack timeout against the deployed 1.2 s once did.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CommitterDeps } from '../../../functions/committer/handler.js';
@@ -19,12 +19,19 @@ import { COMMITTER_GITHUB, deployedCommitter } from '../../../shared/wiring/comm
 import type { DepsSource } from '../../../shared/wiring/deps.js';
 import { deployedNotify } from '../../../shared/wiring/notify.js';
 import { deployedRequestApproval } from '../../../shared/wiring/request-approval.js';
-import { deployedSlackInteraction, INTERACTION_SLACK } from '../../../shared/wiring/slack-interaction.js';
+import {
+  deployedSlackInteraction,
+  INTERACTION_AWS_CLIENT,
+  INTERACTION_SLACK,
+} from '../../../shared/wiring/slack-interaction.js';
 import { THREAD_SLACK } from '../../../shared/wiring/slack-thread.js';
 
 interface Built {
-  readonly client: 'slack' | 'github';
-  /** The wiring module that built it (`notify`, `committer`, …), or `outside the wiring`. */
+  readonly client: 'slack' | 'github' | 'dynamodb';
+  /**
+   * The wiring module that built it (`notify`, `committer`, …), `local DynamoDB` for the local
+   * table's own client (it creates the table; no handler uses it), or `outside the wiring`.
+   */
   readonly wiring: string;
   readonly platform: 'lambda' | 'local';
   readonly settings: Record<string, unknown>;
@@ -38,7 +45,9 @@ const { built, record, building } = vi.hoisted(() => {
     const stack = new Error().stack ?? '';
     built.push({
       client,
-      wiring: /shared\/wiring\/([\w-]+)\.ts/.exec(stack)?.[1] ?? 'outside the wiring',
+      wiring:
+        /shared\/wiring\/([\w-]+)\.ts/.exec(stack)?.[1] ??
+        (stack.includes('local/dynamodb/local-dynamo.ts') ? 'local DynamoDB' : 'outside the wiring'),
       platform: building.platform,
       settings,
     });
@@ -73,6 +82,19 @@ vi.mock('../../../shared/adapters/github/client.js', async (importOriginal) => {
       return real.createGitHubOctokit(...args);
     },
   };
+});
+
+vi.mock('@aws-sdk/client-dynamodb', async (importOriginal) => {
+  const real = await importOriginal<typeof import('@aws-sdk/client-dynamodb')>();
+  class RecordedDynamoDBClient extends real.DynamoDBClient {
+    constructor(...[config = {}]: ConstructorParameters<typeof real.DynamoDBClient>) {
+      // Where the table is (endpoint, region, credentials) differs by platform; the rest is settings.
+      const { endpoint: _endpoint, region: _region, credentials: _credentials, ...settings } = config;
+      record('dynamodb', settings);
+      super(config);
+    }
+  }
+  return { ...real, DynamoDBClient: RecordedDynamoDBClient };
 });
 
 // The local runtime's lazily built dependencies, taken from the factories it hands them to.
@@ -149,12 +171,12 @@ afterAll(async () => {
 
 const settingsOf = (platform: Built['platform']) =>
   built
-    .filter((entry) => entry.platform === platform)
+    .filter((entry) => entry.platform === platform && entry.wiring !== 'local DynamoDB')
     .map(({ client, wiring, settings }) => ({ client, wiring, settings }))
     .sort((a, b) => `${a.wiring}:${a.client}`.localeCompare(`${b.wiring}:${b.client}`));
 
 describe('the wiring Lambda and local runs share', () => {
-  it('builds every Slack and GitHub client of a local run in shared/wiring', () => {
+  it('builds every Slack, GitHub and DynamoDB client of a local run in shared/wiring', () => {
     expect(settingsOf('local').length).toBeGreaterThan(0);
     expect(built.filter((entry) => entry.wiring === 'outside the wiring')).toEqual([]);
   });
@@ -163,12 +185,15 @@ describe('the wiring Lambda and local runs share', () => {
     expect(settingsOf('local')).toEqual(settingsOf('lambda'));
   });
 
-  it('sets each handler’s Slack and GitHub settings in one place', () => {
+  it('sets each handler’s Slack, GitHub and DynamoDB settings in one place', () => {
     expect(settingsOf('lambda')).toEqual([
       { client: 'github', wiring: 'argocd-health', settings: { retries: 0, rateLimitRetries: 0 } },
       { client: 'github', wiring: 'committer', settings: { ...COMMITTER_GITHUB } },
+      { client: 'dynamodb', wiring: 'notify', settings: {} },
       { client: 'slack', wiring: 'notify', settings: { ...THREAD_SLACK } },
+      { client: 'dynamodb', wiring: 'request-approval', settings: {} },
       { client: 'slack', wiring: 'request-approval', settings: { ...THREAD_SLACK } },
+      { client: 'dynamodb', wiring: 'slack-interaction', settings: { ...INTERACTION_AWS_CLIENT } },
       { client: 'slack', wiring: 'slack-interaction', settings: { ...INTERACTION_SLACK } },
     ]);
     // Slack waits 3 s for the interaction endpoint's answer.
