@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
-    testTimeout: 30_000,
+    // Generous: a 2-core CI machine synthesizes the stack and runs sandboxes in parallel forks.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // CI also keeps a JSON report, from which .ci/run prints the plain `N passed, N failed` line.

@@ -49,7 +49,7 @@ describe('shiplane sandbox --approve auto --exit --json', () => {
           '--poll',
           '0.2',
         ],
-        { env: userEnv(), timeout: 100_000 },
+        { env: userEnv(), timeout: 200_000 },
         (error, stdout, stderr) => {
           if (error && typeof error.code !== 'number') reject(error);
           else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
@@ -71,7 +71,7 @@ describe('shiplane sandbox --approve auto --exit --json', () => {
     expect(result.stderr).toContain('Console  →  http://127.0.0.1:');
     expect(result.stderr).toMatch(/approved as aiko\.tanaka: signed block_actions → HTTP 200/);
     expect(result.stderr).not.toMatch(/NodeVersionSupportWarning|No application metrics|"level":/);
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('shiplane sandbox options', () => {
