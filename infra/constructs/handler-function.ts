@@ -82,9 +82,11 @@ export const HANDLER_BUNDLING = {
   mainFields: ['module', 'main'],
   banner: ESM_REQUIRE_BANNER,
   externalModules: [...LAZY_CREDENTIAL_PROVIDERS, ...LAZY_SDK_SUBMODULES],
-  // NodejsFunction passes these on to esbuild as `--alias:yaml=…`.
+  // NodejsFunction passes these on to esbuild as `--alias:yaml=…`. The third-party license notices
+  // go to index.mjs.LEGAL.txt beside the bundle, in the same asset, instead of its last 2 KB.
   esbuildArgs: {
     '--alias': Object.entries(HANDLER_ALIASES).map(([name, path]) => `${name}=${path}`),
+    '--legal-comments': 'external',
   },
 } as const satisfies BundlingOptions;
 
@@ -116,6 +118,7 @@ export function handlerEsbuildOptions(
     banner: { js: HANDLER_BUNDLING.banner },
     mainFields: [...HANDLER_BUNDLING.mainFields],
     alias: { ...HANDLER_ALIASES },
+    legalComments: HANDLER_BUNDLING.esbuildArgs['--legal-comments'],
   };
 }
 
