@@ -1,7 +1,8 @@
 /**
  * What each deployed handler bundle carries, built exactly as HandlerFunction builds it. The sizes
  * and load times are bench/cold-start's; this keeps the choices that made them: RE2 only where tags
- * are matched, `yaml` only where YAML is read or written, zod's small build, no X-Ray SDK.
+ * are matched, `yaml` only where YAML is read or written (from its tree-shakable ESM build), zod's
+ * small build, no X-Ray SDK, no event-stream codec, one copy of Powertools' commons.
  */
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,11 @@ async function packagesIn(name: HandlerName): Promise<Set<string>> {
       const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1];
       if (pkg) packages.add(pkg);
       if (file.includes('node_modules/zod/v4/classic/')) packages.add('zod (classic)');
+      if (file.includes('node_modules/yaml/dist/')) packages.add('yaml (CommonJS)');
+      if (file.includes('@smithy/core/dist-es/submodules/event-streams/')) packages.add('event streams');
+      if (/node_modules\/.*node_modules\/@aws-lambda-powertools\/commons\//.test(file)) {
+        packages.add('commons (second copy)');
+      }
     }
   }
   return packages;
@@ -58,6 +64,19 @@ describe('the deployed handler bundles', () => {
         classic: false,
       });
       expect({ name, xray: packages.has('aws-xray-sdk-core') }).toEqual({ name, xray: false });
+    }
+  });
+
+  it("take yaml's ESM build, which esbuild can tree-shake, never its CommonJS one", () => {
+    expect(
+      [...bundles].filter(([, packages]) => packages.has('yaml (CommonJS)')).map(([name]) => name),
+    ).toEqual([]);
+  });
+
+  it("leave the SDK's event-stream support to its lazy import, and carry one Powertools commons", () => {
+    for (const [name, packages] of bundles) {
+      expect({ name, eventStreams: packages.has('event streams') }).toEqual({ name, eventStreams: false });
+      expect({ name, second: packages.has('commons (second copy)') }).toEqual({ name, second: false });
     }
   });
 });

@@ -17,7 +17,6 @@
  * - Secrets are references: the token is resolved on every request through the (caching) secret
  *   resolver, so a rotated token is picked up without a cold start.
  */
-import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/core';
 import { requestLog } from '@octokit/plugin-request-log';
 import { retry } from '@octokit/plugin-retry';
@@ -27,6 +26,7 @@ import type { Config } from '../../config/schema.js';
 import { formatSecretRef } from '../../config/secret-ref.js';
 import { currentGitHubDeadline, GitHubDeadlineError } from '../../ports/deadline.js';
 import type { SecretResolver } from '../aws/secrets.js';
+import { authenticateAsInstallation } from './app-installation-auth.js';
 
 /** Where a request's deadline rides in its `request` options, from the outermost hook to the inner ones. */
 const DEADLINE = 'shiplaneDeadline';
@@ -162,13 +162,9 @@ export async function createGitHubOctokit(
 
   if (settings.app) {
     const privateKey = await options.resolveSecret(settings.app.privateKey);
-    return carryDeadline(
-      new ShiplaneOctokit({
-        ...common,
-        authStrategy: createAppAuth,
-        auth: { appId: settings.app.appId, installationId: settings.app.installationId, privateKey },
-      }),
-    );
+    const octokit = new ShiplaneOctokit(common);
+    authenticateAsInstallation(octokit, { ...settings.app, privateKey });
+    return carryDeadline(octokit);
   }
   const tokenRef = settings.token;
   if (!tokenRef) throw new Error('gitops.github needs a token or an app');
