@@ -115,9 +115,10 @@ const app = z.strictObject({
     .check(z.regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, 'expected an ECR repository name')),
   /**
    * Which pushed tags are releases: a pattern in RE2 syntax (matched in linear time). RE2 checks it in
-   * config/tag-patterns.ts, not here, so handlers that never read it carry no RE2.
+   * config/tag-patterns.ts, not here, so handlers that never read it carry no RE2. Absent: version
+   * tags only (domain/default-tags.ts).
    */
-  tags: z._default(z.string(), '.*'),
+  tags: z.optional(z.string({ error: 'expected a tag pattern (RE2 regular expression) as a string' })),
   image: nonEmpty,
   newName: z.optional(nonEmpty),
 });

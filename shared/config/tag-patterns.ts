@@ -14,7 +14,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /**
  * A problem for each tag pattern RE2 cannot compile. Reads the raw input, so it reports alongside
  * the schema's problems even when other keys are wrong; a `tags` that is not a string is the
- * schema's to report, and an absent one defaults to `.*`.
+ * schema's to report, and an absent one means version tags only (domain/default-tags.ts).
  */
 export function tagPatternProblems(raw: unknown): ConfigProblem[] {
   if (!isObject(raw) || !isObject(raw.apps)) return [];

@@ -174,6 +174,11 @@ const badConfigs: Array<[string, (raw: RawConfig) => void, { path: string; messa
     { path: 'apps.backend.tags', message: /^not a pattern .*: error parsing regexp: missing closing \)/ },
   ],
   [
+    'a tag pattern that is not a string',
+    (raw) => (raw.apps.backend.tags = ['v1']),
+    { path: 'apps.backend.tags', message: /expected a tag pattern \(RE2 regular expression\) as a string/ },
+  ],
+  [
     'a tag pattern with a backreference (RE2 has none)',
     (raw) => (raw.apps.backend.tags = '^(v\\d+)-\\1$'),
     {
