@@ -1,7 +1,7 @@
 /**
  * The RE2 check of the config's tag patterns (`apps.<name>.tags`), apart from the schema so that
  * only what reads tag patterns carries re2js: the CLI, synth and local runs (through validate.ts),
- * and the intake.
+ * and the handlers that match tags (the intake and the sweep).
  */
 
 import type { ConfigProblem } from '../errors.js';
