@@ -6,6 +6,7 @@ import { ApprovalsTable } from './constructs/approvals-table.js';
 import { CommitQueue } from './constructs/commit-queue.js';
 import { HandlerFunction } from './constructs/handler-function.js';
 import { ImagePushIntake } from './constructs/image-push-intake.js';
+import { ImageSweep } from './constructs/image-sweep.js';
 import { PromotionStateMachine } from './constructs/promotion-state-machine.js';
 import { SecretSync } from './constructs/secret-sync.js';
 import { SlackInteractionEndpoint } from './constructs/slack-interaction-endpoint.js';
@@ -19,6 +20,8 @@ export interface ShiplaneStackProps extends StackProps {
 export class ShiplaneStack extends Stack {
   readonly promotion: PromotionStateMachine;
   readonly intake: ImagePushIntake;
+  /** Absent when `intake.sweep` is off. */
+  readonly sweep: ImageSweep | undefined;
   readonly commitQueue: CommitQueue;
   readonly approvals: ApprovalsTable;
   readonly slack: SlackInteractionEndpoint;
@@ -48,6 +51,10 @@ export class ShiplaneStack extends Stack {
       stateMachine,
       approvals: this.approvals,
     });
+    this.sweep =
+      config.intake.sweep === 'off'
+        ? undefined
+        : new ImageSweep(this, 'image-sweep', { config, stateMachine, approvals: this.approvals });
     this.slack = new SlackInteractionEndpoint(this, 'slack-interaction', {
       config,
       approvals: this.approvals,
@@ -66,6 +73,7 @@ export class ShiplaneStack extends Stack {
     this.alerting.alarmOnDeadLetterQueue('intake', this.intake.deadLetterQueue);
     this.alerting.alarmOnDeadLetterQueue('commit', this.commitQueue.deadLetterQueue);
     if (this.secretSync) this.alerting.alarmOnDeadLetterQueue('secret-sync', this.secretSync.deadLetterQueue);
+    if (this.sweep) this.alerting.alarmOnDeadLetterQueue('sweep', this.sweep.deadLetterQueue);
     for (const fn of this.node.findAll()) {
       if (fn instanceof HandlerFunction) this.alerting.alarmOnFunction(fn.handlerName, fn);
     }

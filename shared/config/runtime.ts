@@ -70,6 +70,7 @@ export function toConfigInput(config: Config): ConfigInput {
     })),
     secrets: config.secrets,
     secretSync: { interval: seconds(config.secretSync.interval) },
+    intake: { sweep: config.intake.sweep === 'off' ? 'off' : seconds(config.intake.sweep) },
     observability: config.observability,
   };
 }

@@ -115,12 +115,29 @@ const app = z.strictObject({
     .check(z.regex(/^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, 'expected an ECR repository name')),
   /**
    * Which pushed tags are releases: a pattern in RE2 syntax (matched in linear time). RE2 checks it in
-   * config/tag-patterns.ts, not here, so handlers that never read it carry no RE2.
+   * config/tag-patterns.ts, not here, so handlers that never read it carry no RE2. Absent: version
+   * tags only (domain/default-tags.ts).
    */
-  tags: z._default(z.string(), '.*'),
+  tags: z.optional(z.string({ error: 'expected a tag pattern (RE2 regular expression) as a string' })),
   image: nonEmpty,
   newName: z.optional(nonEmpty),
 });
+
+/**
+ * `intake.sweep`: how often the sweep lists recent pushes and starts runs the intake missed (a
+ * duration, in seconds), or `off`.
+ */
+const sweepPeriod = z.pipe(
+  z._default(
+    z.string({ error: 'expected a duration like 15m, or off' }).check(
+      z.refine((text) => text === 'off' || durationSeconds(text) > 0, {
+        error: (issue) => `expected a duration like 15m, or off, got "${String(issue.input)}"`,
+      }),
+    ),
+    '15m',
+  ),
+  z.transform((text): number | 'off' => (text === 'off' ? 'off' : durationSeconds(text))),
+);
 
 const approval = z.strictObject({
   approvers: z
@@ -227,6 +244,7 @@ export const configSchema = z
     stages: z.array(stageWithDefaults).check(z.minLength(1, 'configure at least one stage')),
     secrets: z._default(z.array(secretSelection), []),
     secretSync: z._default(z.strictObject({ interval: duration('15m') }), { interval: 900 }),
+    intake: z._default(z.strictObject({ sweep: sweepPeriod }), { sweep: 900 }),
     /**
      * `logExecutionData`: the state machine's CloudWatch log carries each state's input and output. Off
      * by default: those hold task tokens and approval payloads, which the execution history (guarded

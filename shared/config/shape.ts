@@ -2,7 +2,7 @@
  * The config checked against its schema — everything but the RE2 check of tag patterns, and without
  * the YAML reader. Handlers that never read `apps.*.tags` validate SHIPLANE_CONFIG with this, so
  * re2js stays out of their bundles; that config was checked in full (tag patterns included) at synth,
- * and the intake, the one handler that matches tags, checks them again (validate.ts).
+ * and the intake and the sweep, the handlers that match tags, check them again (validate.ts).
  */
 import type * as z from '../contracts/zod.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';

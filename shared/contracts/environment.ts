@@ -5,11 +5,11 @@
 export const ENV = {
   /** The validated config as JSON (see shared/config/runtime.ts). Every function. */
   config: 'SHIPLANE_CONFIG',
-  /** intake: the promotion state machine to start; committer: the runs it checks. */
+  /** intake, sweep: the promotion state machine to start; committer: the runs it checks. */
   stateMachineArn: 'STATE_MACHINE_ARN',
   /**
    * request-approval, slack-interaction, notify: approvals and release threads (pk `pk`, TTL `expiresAt`);
-   * intake: released tags, when some stage deploys by tag alone.
+   * intake, sweep: released tags, when some stage deploys by tag alone.
    */
   approvalsTable: 'APPROVALS_TABLE',
   /** notify, committer: the SNS alert topic. */

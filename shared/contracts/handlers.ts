@@ -11,6 +11,7 @@ export const HANDLER_NAMES = [
   'slack-interaction',
   'notify',
   'secret-sync',
+  'sweep',
 ] as const;
 
 export type HandlerName = (typeof HANDLER_NAMES)[number];

@@ -6,6 +6,7 @@ import type { AppConfig, Config } from '../config/schema.js';
 import { compileTagPattern } from '../config/tag-pattern.js';
 import { IMAGE_DIGEST, type Release } from '../contracts/tasks.js';
 import { InvalidInputError } from '../errors.js';
+import { defaultTagRefusal } from './default-tags.js';
 import { executionName } from './execution-name.js';
 
 /** ECR's image tag grammar (PutImage `imageTag`): anything else did not come from ECR. */
@@ -58,10 +59,22 @@ export function appForRepository(
 }
 
 /**
- * Decides whether an ECR image action starts a promotion. The app's `tags` pattern is an RE2 regular
- * expression (linear-time matching) tested against the whole tag as written (anchor it with `^…$` to
- * match exactly).
+ * Why an app does not release `tag`, or undefined when it does. The app's `tags` pattern is an RE2
+ * regular expression (linear-time matching) tested against the whole tag as written (anchor it with
+ * `^…$` to match exactly); without one, only version tags are releases (domain/default-tags.ts).
+ * The intake and the sweep both decide through this.
  */
+export function tagRefusal(name: string, app: AppConfig, tag: string): string | undefined {
+  if (app.tags === undefined) {
+    const refusal = defaultTagRefusal(tag);
+    return refusal && `tag ${tag} is not a release of app ${name} (no tags pattern set): ${refusal}`;
+  }
+  return compileTagPattern(app.tags).test(tag)
+    ? undefined
+    : `tag ${tag} does not match ${app.tags}, the tags of app ${name}`;
+}
+
+/** Decides whether an ECR image action starts a promotion (tags: see tagRefusal). */
 export function decideRelease(event: ImageAction, config: Config): ReleaseDecision {
   const { detail } = event;
   const repository = detail['repository-name'];
@@ -90,9 +103,8 @@ export function decideRelease(event: ImageAction, config: Config): ReleaseDecisi
     return ignored('untagged', `push to ${repository} has no tag`);
   }
   const { name, app } = match;
-  if (!compileTagPattern(app.tags).test(tag)) {
-    return ignored('tag-not-a-release', `tag ${tag} does not match ${app.tags}, the tags of app ${name}`);
-  }
+  const refusal = tagRefusal(name, app, tag);
+  if (refusal) return ignored('tag-not-a-release', refusal);
   const digest = detail['image-digest'];
   // The event schema already refuses a successful push without a digest; this keeps the domain honest.
   if (!digest) throw new InvalidInputError(`push of ${repository}:${tag} carries no image digest`);

@@ -1,6 +1,6 @@
 /**
  * The intake's dependencies, for Lambda and for local runs alike: the config (its tag patterns
- * checked with RE2: the intake is the one handler that matches them), where runs start, and where
+ * checked with RE2: the intake and the sweep are the handlers that match them), where runs start, and where
  * released tags are claimed when some stage deploys by tag alone.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

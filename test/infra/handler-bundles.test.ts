@@ -41,9 +41,10 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('the deployed handler bundles', () => {
-  it('carry RE2 only in the intake, the one handler that matches tag patterns', () => {
+  it('carry RE2 only in the intake and the sweep, the handlers that match tag patterns', () => {
     expect([...bundles].filter(([, packages]) => packages.has('re2js')).map(([name]) => name)).toEqual([
       'intake',
+      'sweep',
     ]);
   });
 

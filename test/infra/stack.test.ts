@@ -163,6 +163,41 @@ describe('the Shiplane stack of the example config', () => {
     });
   });
 
+  describe('image sweep', () => {
+    it('runs the sweep every 15 minutes (intake.sweep), with a DLQ for invocations that keep failing', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(15 minutes)',
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [functions.get('sweep')?.id, 'Arn'] },
+            DeadLetterConfig: {
+              Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^imagesweepdlq'), 'Arn'] },
+            },
+          }),
+        ],
+      });
+      expect(functions.get('sweep')?.props.Environment.Variables.STATE_MACHINE_ARN).toEqual({
+        Ref: expect.stringMatching(/^promotionstatemachine/),
+      });
+    });
+
+    it('may describe images of the configured repositories only, and start the promotion state machine', () => {
+      expect(resourcesFor('sweep', 'ecr:DescribeImages')).toEqual([
+        'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/itdo-erp/backend',
+        'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/itdo-erp/frontend',
+      ]);
+      const ecr = statementsOf('sweep').filter((s) => s.actions.some((a) => a.startsWith('ecr:')));
+      expect(ecr.flatMap((s) => s.actions)).toEqual(['ecr:DescribeImages']);
+      const states = statementsOf('sweep').filter((s) => s.actions.some((a) => a.startsWith('states:')));
+      expect(states.flatMap((s) => s.actions)).toEqual(['states:StartExecution']);
+      expect(states.flatMap((s) => s.resources)).toEqual([expect.stringMatching(/^<promotionstatemachine/)]);
+      expect(
+        actionsOf('sweep').filter((a) => a.startsWith('dynamodb:') || a.startsWith('secretsmanager:')),
+      ).toEqual([]);
+    });
+  });
+
   describe('commit queue', () => {
     it('is a FIFO queue with content-based deduplication, SSE, a FIFO DLQ and the engine metadata', () => {
       const queues = template.findResources('AWS::SQS::Queue', { Metadata: { 'shiplane:queue': 'commit' } });
@@ -395,7 +430,8 @@ describe('the Shiplane stack of the example config', () => {
         .filter(([id]) => /dlq/.test(id))
         .map(([id]) => id)
         .sort();
-      expect(dlqs).toHaveLength(4);
+      // alerts, intake, commit, secret-sync, sweep
+      expect(dlqs).toHaveLength(5);
       expect(queueAlarms.map((a) => a.Dimensions[0].Value['Fn::GetAtt'][0]).sort()).toEqual(dlqs);
       const errorAlarms = alarms
         .filter((a) => a.MetricName === 'Errors')
@@ -479,6 +515,32 @@ describe('a config without secrets', () => {
     expect(handlers).not.toContain('secret-sync');
     expect(handlers).toHaveLength(HANDLER_NAMES.length - 1);
     expect(JSON.stringify(template.toJSON())).not.toMatch(/secretsmanager:ListSecrets|aws\.secretsmanager/);
+  });
+});
+
+describe('a config with intake.sweep off', () => {
+  it('has no sweep function, schedule or queue', () => {
+    const { stack } = createShiplaneApp(configWith((input) => ({ ...input, intake: { sweep: 'off' } })));
+    const template = Template.fromStack(stack);
+    const handlers = Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (r) => (r as Json).Metadata['shiplane:handler'],
+    );
+    expect(handlers).not.toContain('sweep');
+    expect(handlers).toHaveLength(HANDLER_NAMES.length - 1);
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).map(
+      (r) => (r as Json).Properties.Description as string,
+    );
+    expect(rules.filter((description) => /sweep/.test(description))).toEqual([]);
+    expect(
+      Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => /imagesweep/.test(id)),
+    ).toEqual([]);
+  });
+
+  it('rounds a sweep period up to whole minutes', () => {
+    const { stack } = createShiplaneApp(configWith((input) => ({ ...input, intake: { sweep: '90s' } })));
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(2 minutes)',
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { createShiplaneApp, synthesizeTemplate } from '../../infra/synth.js';
+import { HANDLER_NAMES } from '../../shared/contracts/handlers.js';
 import { configWith, exampleConfig, type Json, resourcesOf } from './support.js';
 
 const statementsWith = (template: Json, action: string): Json[] =>
@@ -19,7 +20,7 @@ describe('synthesizeTemplate', () => {
       'StateMachineArn',
     ]);
     // Bundling is skipped: the functions point at an asset that was never built.
-    expect(resourcesOf(template, 'AWS::Lambda::Function')).toHaveLength(7);
+    expect(resourcesOf(template, 'AWS::Lambda::Function')).toHaveLength(HANDLER_NAMES.length);
   });
 
   it('stays nag clean for GitHub App credentials, env: references and secret selections by tag', () => {

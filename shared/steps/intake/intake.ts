@@ -10,7 +10,7 @@
 import type { Config } from '../../config/schema.js';
 import { parseInput } from '../../contracts/parse.js';
 import { runInputSchema } from '../../contracts/tasks.js';
-import { decideRelease, repushRefusal, tagOnlyStages } from '../../domain/release.js';
+import { decideRelease, type ReleaseDecision, repushRefusal, tagOnlyStages } from '../../domain/release.js';
 import { InvalidInputError } from '../../errors.js';
 import type { StartExecution } from '../../ports/executions.js';
 import type { ReleaseClaims } from '../../ports/release-claims.js';
@@ -91,6 +91,27 @@ export async function intakeMessage(
     reporter.info(`ignored: ${decision.message}`, { ...at, eventId, reason: decision.reason });
     return 'ignored';
   }
+  const outcome = await startRelease(decision, deps, { ...at, eventId });
+  if (outcome === 'duplicate') reporter.count('DuplicateEvents');
+  if (outcome === 'started') reporter.count('RunsStarted');
+  return outcome;
+}
+
+/** What starting a decided release came to. */
+export type StartOutcome = 'started' | 'duplicate' | 'refused';
+
+/**
+ * Starts the run of a release decideRelease said to start: the tag claimed first when some stage
+ * deploys by tag alone, then StartExecution under the release's deterministic name. The intake and
+ * the sweep both start runs through this, so a push they both see starts one run ('duplicate' for
+ * the second). Throws when the start should be tried again; `at` goes into every log line.
+ */
+export async function startRelease(
+  decision: Extract<ReleaseDecision, { kind: 'start' }>,
+  deps: IntakeDeps & { readonly reporter: Reporter },
+  at: Record<string, unknown>,
+): Promise<StartOutcome> {
+  const { reporter } = deps;
   const { release, executionName } = decision;
   const tagOnly = tagOnlyStages(deps.config);
   if (deps.releaseClaims && tagOnly.length > 0) {
@@ -104,12 +125,15 @@ export async function intakeMessage(
         at: now(),
       })
       .catch((error: unknown) => {
-        reporter.warn('claiming the released tag failed; the message will be retried', {
-          ...at,
-          executionName,
-          error: (error as Error).name,
-          problem: (error as Error).message,
-        });
+        reporter.warn(
+          'claiming the released tag failed; the start will be tried again (message redelivered, or the next sweep)',
+          {
+            ...at,
+            executionName,
+            error: (error as Error).name,
+            problem: (error as Error).message,
+          },
+        );
         throw error;
       });
     if (claim.status === 'conflict') {
@@ -119,7 +143,6 @@ export async function intakeMessage(
         repushRefusal(release, { digest: claim.claimedDigest, execution: claim.execution }, tagOnly),
         {
           ...at,
-          eventId,
           reason: 'tag-pushed-again',
           app: release.app,
           tag: release.tag,
@@ -133,24 +156,24 @@ export async function intakeMessage(
   }
   const input = parseInput(runInputSchema, { release }, 'run input');
   const result = await deps.startExecution({ name: executionName, input }).catch((error: unknown) => {
-    reporter.warn('StartExecution failed; the message will be retried', {
-      ...at,
-      executionName,
-      error: (error as Error).name,
-      problem: (error as Error).message,
-    });
+    reporter.warn(
+      'StartExecution failed; the start will be tried again (message redelivered, or the next sweep)',
+      {
+        ...at,
+        executionName,
+        error: (error as Error).name,
+        problem: (error as Error).message,
+      },
+    );
     throw error;
   });
   if (result.status === 'already-exists') {
-    reporter.count('DuplicateEvents');
     reporter.info(`duplicate: execution ${executionName} already exists for this release`, {
       ...at,
-      eventId,
       executionName,
     });
     return 'duplicate';
   }
-  reporter.count('RunsStarted');
-  reporter.info(`started ${executionName}`, { ...at, eventId, executionArn: result.executionArn });
+  reporter.info(`started ${executionName}`, { ...at, executionArn: result.executionArn });
   return 'started';
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, parseConfigText } from '../../../shared/config/load.js';
+import { toConfigInput } from '../../../shared/config/runtime.js';
 import { HISTORY_EVENT_BUDGET } from '../../../shared/config/schema.js';
 import { problemsOf, type RawConfig, shippedConfig } from './helpers.js';
 
@@ -172,6 +173,11 @@ const badConfigs: Array<[string, (raw: RawConfig) => void, { path: string; messa
     'a tag pattern that is not a regular expression',
     (raw) => (raw.apps.backend.tags = '^v(\\d+$'),
     { path: 'apps.backend.tags', message: /^not a pattern .*: error parsing regexp: missing closing \)/ },
+  ],
+  [
+    'a tag pattern that is not a string',
+    (raw) => (raw.apps.backend.tags = ['v1']),
+    { path: 'apps.backend.tags', message: /expected a tag pattern \(RE2 regular expression\) as a string/ },
   ],
   [
     'a tag pattern with a backreference (RE2 has none)',
@@ -410,5 +416,40 @@ describe('stages[].rollback', () => {
     }
 
     expect(parseConfig(raw).stages).toHaveLength(2);
+  });
+});
+
+describe('intake.sweep', () => {
+  it('is 15m by default, and takes a duration or off', () => {
+    expect(parseConfig(shippedConfig()).intake).toEqual({ sweep: 900 });
+    const raw = shippedConfig();
+    raw.intake = { sweep: '1h' };
+    expect(parseConfig(raw).intake.sweep).toBe(3600);
+    raw.intake = { sweep: 'off' };
+    expect(parseConfig(raw).intake.sweep).toBe('off');
+  });
+
+  it('survives the round trip through SHIPLANE_CONFIG', () => {
+    const raw = shippedConfig();
+    raw.intake = { sweep: 'off' };
+    const config = parseConfig(raw);
+    expect(parseConfig(toConfigInput(config))).toEqual(config);
+    expect(parseConfig(toConfigInput(parseConfig(shippedConfig()))).intake).toEqual({ sweep: 900 });
+  });
+
+  it.each([
+    ['soon', /expected a duration like 15m, or off, got "soon"/],
+    ['0m', /expected a duration like 15m, or off, got "0m"/],
+    [false, /expected a duration like 15m, or off/],
+  ])('refuses %s, naming the key', (value, message) => {
+    const raw = shippedConfig();
+    raw.intake = { sweep: value };
+    expect(problemsOf(raw)).toEqual([{ path: 'intake.sweep', message: expect.stringMatching(message) }]);
+  });
+
+  it('refuses an unknown key under intake', () => {
+    const raw = shippedConfig();
+    raw.intake = { sweeps: '15m' };
+    expect(problemsOf(raw)).toEqual([{ path: 'intake.sweeps', message: 'unknown key' }]);
   });
 });

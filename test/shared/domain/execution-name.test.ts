@@ -32,7 +32,7 @@ describe('executionName', () => {
 
   it('replaces characters Step Functions refuses and keeps the name distinct with a hash', () => {
     const name = executionName('backend', 'v1 [rc]/2', DIGEST);
-    expect(name).toMatch(/^backend-v1__rc__2_[0-9a-f]{8}-7f5b2640fe6f$/);
+    expect(name).toMatch(/^backend-v1__rc__2-7f5b2640fe6f_[0-9a-f]{10}$/);
     expect(name).not.toBe(executionName('backend', 'v1_[rc]/2', DIGEST));
   });
 
@@ -40,8 +40,24 @@ describe('executionName', () => {
     const tag = `release-${'x'.repeat(120)}`;
     const name = executionName('backend', tag, DIGEST);
     expect(name).toHaveLength(EXECUTION_NAME_MAX);
-    expect(name.endsWith('-7f5b2640fe6f')).toBe(true);
+    expect(name).toMatch(/^backend-release-x+-7f5b2640fe6f_[0-9a-f]{10}$/);
     expect(name).not.toBe(executionName('backend', `${tag}y`, DIGEST));
+  });
+
+  it('tells apart an app with a dash from a tag with one: (my, app-v1) and (my-app, v1)', () => {
+    const mine = executionName('my', 'app-v1', DIGEST);
+    const myApp = executionName('my-app', 'v1', DIGEST);
+    expect(mine).toBe('my-app-v1-7f5b2640fe6f');
+    // An app with a dash could be read two ways, so its names carry the identity hash.
+    expect(myApp).toMatch(/^my-app-v1-7f5b2640fe6f_[0-9a-f]{10}$/);
+    expect(myApp).not.toBe(mine);
+  });
+
+  it('never gives a plain name the shape of a hashed one, even with a tag written to look like it', () => {
+    const hashed = executionName('my-app', 'v1', DIGEST);
+    const hash = hashed.slice(-10);
+    // The tag that would reproduce the hashed name in the plain form cannot: the plain form ends in digest hex.
+    expect(executionName('my', `app-v1-7f5b2640fe6f_${hash}`, DIGEST)).not.toBe(hashed);
   });
 
   it('is always a name Step Functions accepts, at most 80 characters', () => {
@@ -72,6 +88,44 @@ describe('executionName', () => {
         fc.pre(a.slice(0, 12) !== b.slice(0, 12));
         expect(executionName('backend', tag, `sha256:${a}`)).not.toBe(
           executionName('backend', tag, `sha256:${b}`),
+        );
+      }),
+    );
+  });
+
+  /** Release identities as the config and ECR produce them: app names (dashes included) and ECR tags. */
+  const configApp = fc.stringMatching(/^[a-z][a-z0-9-]{0,39}$/);
+  const identity = fc.tuple(fc.oneof(configApp, anyText), fc.oneof(dockerTag, anyText), hex64);
+
+  it('gives distinct releases distinct names, and the same release the same valid name', () => {
+    fc.assert(
+      fc.property(identity, identity, ([appA, tagA, hexA], [appB, tagB, hexB]) => {
+        const a = executionName(appA, tagA, `sha256:${hexA}`);
+        const b = executionName(appB, tagB, `sha256:${hexB}`);
+        expect(isValidExecutionName(a)).toBe(true);
+        expect(executionName(appA, tagA, `sha256:${hexA}`)).toBe(a);
+        // A digest is known by its first 12 hex (48 bits), as `docker images` shows it.
+        if (appA !== appB || tagA !== tagB || hexA.slice(0, 12) !== hexB.slice(0, 12)) {
+          expect(a).not.toBe(b);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keeps apart identities that differ only in where the app ends and the tag begins', () => {
+    const dashed = fc
+      .tuple(
+        fc.stringMatching(/^[a-z][a-z0-9]{0,10}$/),
+        fc.stringMatching(/^[a-z0-9]{1,10}$/),
+        fc.stringMatching(/^[A-Za-z0-9_.-]{1,20}$/),
+      )
+      .map(([head, middle, rest]) => ({ head, middle, rest }));
+    fc.assert(
+      fc.property(dashed, hex64, ({ head, middle, rest }, hex) => {
+        const digest = `sha256:${hex}`;
+        expect(executionName(head, `${middle}-${rest}`, digest)).not.toBe(
+          executionName(`${head}-${middle}`, rest, digest),
         );
       }),
     );
@@ -113,7 +167,7 @@ describe('retryExecutionName', () => {
 
     expect(retry).toHaveLength(EXECUTION_NAME_MAX);
     expect(retry.startsWith('backend-release-xxx')).toBe(true);
-    expect(retry.endsWith(`-${'a'.repeat(12)}-r10`)).toBe(true);
+    expect(retry).toMatch(new RegExp(`-${'a'.repeat(12)}_[0-9a-f]{10}-r10$`));
   });
 
   it('refuses an attempt below 2', () => {

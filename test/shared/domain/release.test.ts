@@ -94,6 +94,46 @@ describe('decideRelease', () => {
     });
   });
 
+  describe('without apps.<name>.tags', () => {
+    const backend = config.apps.backend!;
+    const { tags: _, ...untagged } = backend;
+    const noPattern = { ...config, apps: { ...config.apps, backend: untagged } };
+
+    it.each(['v1.4.2', '1.4', 'v2.1.7-rc.1'])('releases the version tag %s', (tag) => {
+      expect(decideRelease(withDetail({ 'image-tag': tag }), noPattern)).toMatchObject({
+        kind: 'start',
+        release: { app: 'backend', tag },
+      });
+    });
+
+    it.each([
+      ['latest', 'latest is a moving tag, never a release'],
+      [`sha256-${'a'.repeat(64)}.sig`, 'it is a signature, attestation or SBOM tag'],
+      ['buildcache', 'it is a build-cache tag'],
+      ['main-cache', 'it is a build-cache tag'],
+      ['sha-7f5b264', 'it does not look like a version (like v1.4.2 or 1.4.2-rc.1)'],
+    ])('ignores %s and says why', (tag, why) => {
+      expect(decideRelease(withDetail({ 'image-tag': tag }), noPattern)).toEqual({
+        kind: 'ignored',
+        reason: 'tag-not-a-release',
+        message: `tag ${tag} is not a release of app backend (no tags pattern set): ${why}`,
+      });
+    });
+
+    it('leaves a configured pattern alone: .* still releases latest', () => {
+      const anything = { ...config, apps: { ...config.apps, backend: { ...backend, tags: '.*' } } };
+      expect(decideRelease(withDetail({ 'image-tag': 'latest' }), anything).kind).toBe('start');
+    });
+
+    it('is what the config means when tags is left out', () => {
+      const parsed = parseConfigText(
+        readFileSync('shiplane.config.yaml', 'utf8').replace(/^ {4}tags: .*\n/m, ''),
+      );
+      expect(parsed.apps.backend?.tags).toBeUndefined();
+      expect(decideRelease(withDetail({ 'image-tag': 'latest' }), parsed)).toMatchObject({ kind: 'ignored' });
+    });
+  });
+
   it('matches the tag pattern in linear time: a catastrophic pattern answers a 34-character near miss', () => {
     const catastrophic = {
       ...config,
