@@ -110,7 +110,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   // Starting over under a running sandbox would re-seed the repository it is serving.
   const running = await runningSandbox(stateFile);
-  if (running) {
+  if (running?.alive === false) {
+    // Killed without stopping (kill -9, a crash): its lock says nothing any more.
+    await rm(stateFile, { force: true });
+    write(`cleared a stale lock: the sandbox that ran here (pid ${running.pid}) is gone`);
+  } else if (running) {
     throw new SandboxAlreadyRunningError(
       `a sandbox is already running in ${workdir} (pid ${running.pid}, ${running.url}); stop it first, or pass --workdir`,
     );
@@ -336,8 +340,13 @@ export class InvalidScenarioTagError extends TerminalError {
   override name = 'InvalidScenarioTagError';
 }
 
-/** The sandbox whose state file this is, when its process is still alive. */
-async function runningSandbox(stateFile: string): Promise<{ pid: number; url: string } | undefined> {
+/**
+ * The sandbox whose state file this is, and whether its process is still alive; undefined when
+ * there is no state file (or it is this process's own).
+ */
+async function runningSandbox(
+  stateFile: string,
+): Promise<{ pid: number; url: string; alive: boolean } | undefined> {
   let state: { pid?: unknown; url?: unknown };
   try {
     state = JSON.parse(await readFile(stateFile, 'utf8')) as typeof state;
@@ -345,13 +354,18 @@ async function runningSandbox(stateFile: string): Promise<{ pid: number; url: st
     return undefined;
   }
   if (typeof state.pid !== 'number' || state.pid === process.pid) return undefined;
+  return { pid: state.pid, url: String(state.url), alive: isAlive(state.pid) };
+}
+
+function isAlive(pid: number): boolean {
   try {
     // Signal 0 only asks whether the process exists.
-    process.kill(state.pid, 0);
-  } catch {
-    return undefined;
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return { pid: state.pid, url: String(state.url) };
 }
 
 /** Listens on the wanted port, or on a free one when it is taken (a second sandbox, another program). */
