@@ -12,7 +12,6 @@ import { join, resolve } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import type { Config } from '../../shared/config/schema.js';
-import type { Alert } from '../../shared/domain/release-thread.js';
 import { TerminalError } from '../../shared/errors.js';
 import type { ExecutionDescription } from '../engine/index.js';
 import { type ArgoCdServer, type StandInApp, startArgoCdServer } from '../stand-ins/argocd/server.js';
@@ -37,7 +36,7 @@ import {
   SANDBOX_USERS,
   writeSandboxConfig,
 } from './sandbox-config.js';
-import { type PushAnswer, type SandboxServer, startSandboxServer } from './server.js';
+import { type PushAnswer, type SandboxAlert, type SandboxServer, startSandboxServer } from './server.js';
 import { settled } from './settled.js';
 import { createTimelinePrinter } from './terminal.js';
 import { followBranch } from './working-copy.js';
@@ -173,7 +172,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       options.approvalTimeoutSeconds === undefined ? {} : { approvalTimeout: options.approvalTimeoutSeconds },
     );
 
-    const alerts: Alert[] = [];
+    const alerts: SandboxAlert[] = [];
     const resolveSecret = createSecretResolver({ env });
     const secretsClient = new SecretsManagerClient(localClientConfig(secretsManager));
     closers.push(async () => secretsClient.destroy());
@@ -186,7 +185,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       githubWriteIntervalMs: 0,
       reporter: callbackReporter((message) => write(`  ! ${message}`)),
       onAlert: (alert) => {
-        alerts.push(alert);
+        alerts.push({ at: new Date().toISOString(), subject: alert.subject, message: alert.message });
         write(`  ✉ alert (SNS): ${alert.subject}`);
       },
     });
@@ -215,6 +214,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       repoDir,
       branch: seeded.branch,
       argocd: argoWatch.apps,
+      github,
+      alerts: () => alerts,
       write,
     });
     const server = await listen(options.port ?? DEFAULT_PORT, {
