@@ -109,8 +109,6 @@ export async function runSandbox(
     write('');
     write(`Watch and approve in the console: ${sandbox.url}/   ·   Ctrl-C stops everything.`);
     await (deps.stopSignal ?? new Promise<void>(() => undefined));
-    write('');
-    write('stopping the sandbox…');
     return 0;
   } finally {
     await sandbox.stop();
@@ -140,13 +138,54 @@ export function registerSandbox(program: Command, io: Io = processIo): void {
     .option('--tag <tag>', 'push itdo-erp/backend:<tag> at start instead of v2.1.6 (e.g. v2.1.7-bad)')
     .option('--poll <seconds>', 'seconds between Argo CD checks', parseSeconds, 1)
     .action(async (options: SandboxCommandOptions) => {
-      const stopSignal = new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
-      process.exitCode = await runSandbox(options, io, {
-        stopSignal,
-        color: Boolean(process.stdout.isTTY) && !options.json,
-      });
+      const signals = stopOnSignals(io);
+      try {
+        process.exitCode = await runSandbox(options, io, {
+          stopSignal: signals.received,
+          color: Boolean(process.stdout.isTTY) && !options.json,
+        });
+      } finally {
+        signals.dispose();
+      }
+      // Everything is closed; a handle some library left open must not keep the process (and the
+      // terminal) waiting. Unref'd: a clean exit happens first.
+      setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
     });
+}
+
+/** The signals that stop the sandbox: Ctrl-C, `kill`, a closed terminal. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** How long the sandbox may take to close everything after a signal before it exits regardless. */
+const STOP_DEADLINE_MS = 20_000;
+const EXIT_GRACE_MS = 2_000;
+
+/**
+ * Resolves `received` at the first stop signal. Later signals are absorbed: Ctrl-C reaches the
+ * sandbox twice under `npm start` (from the terminal, and forwarded by npm), and the second must
+ * not kill it halfway through closing. Should closing hang, the process exits after a deadline, so
+ * no sandbox outlives the signal holding its port.
+ */
+export function stopOnSignals(io: Io): { received: Promise<void>; dispose(): void } {
+  let resolve: () => void = () => undefined;
+  const received = new Promise<void>((done) => {
+    resolve = done;
+  });
+  let first: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (first) return;
+    first = signal;
+    io.err(`${signal}: stopping the sandbox…`);
+    setTimeout(() => {
+      io.err(`shiplane sandbox: still closing ${STOP_DEADLINE_MS / 1000}s after ${signal}; exiting`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    resolve();
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  return {
+    received,
+    dispose: () => {
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    },
+  };
 }

@@ -2,7 +2,10 @@
 // renders the runs like the Step Functions console, the Slack channel with working buttons, the
 // GitOps repository and the Argo CD applications. A button click is sent to the sandbox server,
 // which signs it as Slack would and posts it to the interaction endpoint: the page never sees the
-// signing secret.
+// signing secret. Every commit hash links to the sandbox's own commit view (/commits/<sha>), and
+// every time is written in one format with its zone (time.js).
+
+import { formatTime } from '/time.js';
 
 const POLL_MS = 1000;
 
@@ -13,6 +16,11 @@ const ui = {
   last: {},
   tags: {},
   clicking: false,
+  /** How the stand-in's web URL of a commit begins; Slack links starting so open the commit view. */
+  commitUrlPrefix: undefined,
+  /** The sandbox that answered last (its start time): another one means a restart. */
+  startedAt: undefined,
+  stopped: false,
 };
 
 /** Creates an element: h('td', { class: 'x', onclick }, child, 'text'). */
@@ -60,8 +68,24 @@ function elapsed(ms) {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-const clock = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : '');
+/** A time in the console's one format, as a <time> element that keeps the exact instant. */
+const clock = (value) => {
+  const text = formatTime(value);
+  if (!text) return '';
+  return h('time', { datetime: new Date(value).toISOString() }, text);
+};
 const short = (sha) => (sha ? sha.slice(0, 7) : '');
+/** Where the console shows a commit: its message, author and diff, served by the sandbox. */
+const commitHref = (sha) => `/commits/${encodeURIComponent(sha)}`;
+/** A commit hash that opens the commit view. */
+const commitLink = (sha) =>
+  sha
+    ? h(
+        'a',
+        { class: 'sha mono', href: commitHref(sha), title: `commit ${sha}`, 'data-commit': sha },
+        short(sha),
+      )
+    : '';
 const json = (value) => (value === undefined ? '—' : JSON.stringify(value, null, 2));
 const badge = (text, kind = text) => h('span', { class: `badge ${kind}` }, text);
 
@@ -80,6 +104,7 @@ function slackEntities(html) {
 
 /** The emoji shortcodes Shiplane's messages use, as Slack shows them. */
 const EMOJI = {
+  fast_forward: '⏩',
   hourglass: '⌛',
   hourglass_flowing_sand: '⏳',
   large_blue_circle: '🔵',
@@ -89,6 +114,8 @@ const EMOJI = {
   no_entry: '⛔',
   raised_hand: '✋',
   red_circle: '🔴',
+  repeat: '🔁',
+  rewind: '⏪',
   rocket: '🚀',
   tada: '🎉',
   white_check_mark: '✅',
@@ -100,14 +127,16 @@ const EMOJI = {
 
 /** Slack mrkdwn, the subset Shiplane's messages use: *bold*, _italic_, ~strike~, `code`, links, mentions. */
 function mrkdwn(text, users) {
-  let out = escapeHtml(text).replace(/:([a-z0-9_+-]+):/g, (all, name) => EMOJI[name] ?? all);
+  // An emoji keeps its name for screen readers and as a tooltip; the words next to it carry the meaning.
+  let out = escapeHtml(text).replace(/:([a-z0-9_+-]+):/g, (all, name) =>
+    EMOJI[name]
+      ? `<span class="emoji" role="img" aria-label="${name.replace(/_/g, ' ')}" title="${name.replace(/_/g, ' ')}">${EMOJI[name]}</span>`
+      : all,
+  );
   out = out.replace(/```([\s\S]*?)```/g, '<pre>$1</pre>');
   out = out.replace(/`([^`\n]+)`/g, '<code>$1</code>');
-  out = out.replace(
-    /&#60;(https?:[^|&]+?)\|(.+?)&#62;/g,
-    '<a href="$1" target="_blank" rel="noopener">$2</a>',
-  );
-  out = out.replace(/&#60;(https?:[^&]+?)&#62;/g, '<a href="$1" target="_blank" rel="noopener">$1</a>');
+  out = out.replace(/&#60;(https?:[^|&]+?)\|(.+?)&#62;/g, (_, href, label) => link(href, label));
+  out = out.replace(/&#60;(https?:[^&]+?)&#62;/g, (_, href) => link(href, href));
   out = out.replace(
     /&#60;@(U[A-Z0-9]+)&#62;/g,
     (_, id) => `<strong>@${escapeHtml(users[id] || id)}</strong>`,
@@ -121,12 +150,25 @@ function mrkdwn(text, users) {
     (_, id, name) => `<strong>#${name || id}</strong>`,
   );
   out = out.replace(/&#60;!date\^(\d+)\^[^|]*\|([^&]+)&#62;/g, (_, epoch) =>
-    new Date(Number(epoch) * 1000).toLocaleString(),
+    escapeHtml(formatTime(Number(epoch) * 1000)),
   );
   out = out.replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/gm, '$1<strong>$2</strong>');
   out = out.replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/gm, '$1<em>$2</em>');
   out = out.replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s).,:;!?])/gm, '$1<del>$2</del>');
   return slackEntities(out);
+}
+
+/**
+ * A link in a Slack message. A commit of the GitOps repository opens the sandbox's commit view: the
+ * GitHub stand-in's web URL answers only API calls with a token. Others open in a new tab.
+ */
+function link(href, label) {
+  const prefix = ui.commitUrlPrefix ? escapeHtml(ui.commitUrlPrefix) : undefined;
+  if (prefix && href.startsWith(prefix) && /^[0-9a-f]{7,40}$/.test(href.slice(prefix.length))) {
+    const sha = href.slice(prefix.length);
+    return `<a class="sha" href="${commitHref(sha)}" data-commit="${sha}">${label}</a>`;
+  }
+  return `<a href="${href}" target="_blank" rel="noopener">${label}</a>`;
 }
 
 const textOf = (obj, users) =>
@@ -198,6 +240,14 @@ function foldSteps(steps) {
   return rows;
 }
 
+/** A step's status in words: the dot's colour repeats it, never replaces it. */
+const STEP_STATUS = {
+  succeeded: 'succeeded',
+  failed: 'failed',
+  caught: 'failed, caught',
+  running: 'running',
+};
+
 function renderStep(row, start, executionName) {
   const key = `${executionName}|${row.name}`;
   const last = row.runs[row.runs.length - 1];
@@ -214,17 +264,18 @@ function renderStep(row, start, executionName) {
     h(
       'summary',
       {},
-      h('span', { class: 'dot', title: row.status }),
+      h('span', { class: 'dot', 'aria-hidden': 'true' }),
       h(
         'span',
         { class: 'state-name' },
         row.name,
         row.runs.length > 1 ? h('span', { class: 'times' }, `×${row.runs.length}`) : null,
       ),
+      h('span', { class: 'step-status' }, STEP_STATUS[row.status] ?? row.status),
       h('span', { class: 'type' }, row.type),
       h(
         'span',
-        { class: 'time', title: clock(row.enteredAt) },
+        { class: 'time', title: formatTime(row.enteredAt) },
         `+${elapsed(Date.parse(row.enteredAt) - start)}`,
       ),
       h('span', { class: 'took' }, took),
@@ -257,7 +308,10 @@ function renderStage(stage, users) {
   if (stage.commit) {
     items.push([
       'commit',
-      `${short(stage.commit)} (${stage.commitStatus ?? ''}${stage.previousTag ? `, was ${stage.previousTag}` : ''})`,
+      [
+        commitLink(stage.commit),
+        ` (${stage.commitStatus ?? ''}${stage.previousTag ? `, was ${stage.previousTag}` : ''})`,
+      ],
     ]);
   }
   if (stage.health)
@@ -266,18 +320,20 @@ function renderStage(stage, users) {
     const { rollback } = stage;
     items.push([
       'rollback',
-      `to ${rollback.tag ?? '?'}${rollback.commit ? ` at ${short(rollback.commit)} (${rollback.commitStatus ?? ''})` : ''}${
+      [
+        `to ${rollback.tag ?? '?'}`,
+        rollback.commit ? [' at ', commitLink(rollback.commit), ` (${rollback.commitStatus ?? ''})`] : null,
         rollback.health
           ? ` — ${rollback.health}${rollback.healthMessage ? `: ${rollback.healthMessage}` : ''}`
-          : ''
-      }`,
+          : '',
+      ],
     ]);
   }
   if (stage.approval) {
     const who = stage.approval.byName || users[stage.approval.by] || stage.approval.by || '';
     items.push([
       stage.approval.decision,
-      `${who}${stage.approval.at ? ` at ${clock(stage.approval.at)}` : ''}`,
+      [who, stage.approval.at ? [' at ', clock(stage.approval.at)] : null],
     ]);
     if (stage.approval.reason) items.push(['reason', stage.approval.reason]);
   }
@@ -295,32 +351,66 @@ function renderStage(stage, users) {
   );
 }
 
-/** What to do after a run that did not deploy (the advice `shiplane show` and the Slack thread give). */
+/** Text with `commands` in backticks, the commands as code. */
+function withCode(text) {
+  return String(text)
+    .split(/`([^`]+)`/)
+    .map((part, index) => (index % 2 === 1 ? h('code', {}, part) : part));
+}
+
+/**
+ * What to do after a run that did not deploy (the advice `shiplane show` and the Slack thread give),
+ * with a button for the command it names when the console can run it: retry, or a manual rollback
+ * (which still goes through the stage's approval and the Argo CD wait).
+ */
 function renderNextStep(name, step) {
-  const result = h('span', { class: 'muted', 'data-testid': 'retry-result' });
-  const retry = async () => {
+  const result = h('span', { class: 'muted', 'data-testid': 'next-step-result' });
+  const start = (label, path, body) => async (event) => {
+    event.target.disabled = true;
     result.textContent = 'starting…';
     try {
-      const answer = await api(`/api/executions/${encodeURIComponent(name)}/retry`, {
-        method: 'POST',
-        body: '{}',
-      });
+      const answer = await api(path, { method: 'POST', body: JSON.stringify(body) });
       result.textContent = `started ${answer.execution}`;
       ui.selected = answer.execution;
       ui.follow = true;
     } catch (error) {
-      result.textContent = `retry refused: ${error.message}`;
+      result.textContent = `${label} refused: ${error.message}`;
+      event.target.disabled = false;
     }
     refresh();
   };
+  const rollback = /^shiplane rollback ([^\s<>]+) --stage ([^\s<>]+)$/.exec(step.command ?? '');
+  const action = step.command?.startsWith('shiplane retry ')
+    ? h(
+        'button',
+        {
+          type: 'button',
+          'data-testid': 'retry',
+          onclick: start('retry', `/api/executions/${encodeURIComponent(name)}/retry`, {}),
+        },
+        'Retry',
+      )
+    : rollback
+      ? h(
+          'button',
+          {
+            type: 'button',
+            'data-testid': 'rollback',
+            onclick: start('rollback', '/api/rollback', {
+              app: rollback[1],
+              stage: rollback[2],
+              reason: `after ${name}, from the sandbox console`,
+            }),
+          },
+          `Roll back ${rollback[2]}`,
+        )
+      : null;
   return h(
     'div',
     { class: 'next-step', 'data-testid': 'next-step' },
     h('strong', {}, 'Next: '),
-    `${step.summary} ${step.advice}`,
-    step.command?.startsWith('shiplane retry ')
-      ? [' ', h('button', { type: 'button', 'data-testid': 'retry', onclick: retry }, 'Retry'), ' ', result]
-      : null,
+    withCode(`${step.summary} ${step.advice}`),
+    action ? [' ', action, ' ', result] : null,
   );
 }
 
@@ -339,7 +429,7 @@ function renderExecution(detail, users) {
       h('span', { 'data-testid': 'run-status' }, badge(detail.status)),
       summary.outcome ? h('span', { 'data-testid': 'run-outcome' }, badge(summary.outcome)) : null,
       h('span', {}, `${summary.app ?? ''} ${summary.tag ?? ''}`),
-      h('span', { class: 'muted' }, `started ${clock(detail.startDate)} · ${took}`),
+      h('span', { class: 'muted' }, 'started ', clock(detail.startDate), ` · ${took}`),
       h(
         'span',
         { class: 'muted', 'data-testid': 'current-state' },
@@ -430,9 +520,7 @@ function button(element, message) {
 function renderMessage(message, users) {
   const name =
     message.username || (message.botId ? 'Shiplane' : users[message.user] || message.user || 'someone');
-  const when = message.ts
-    ? new Date(Number(message.ts.split('.')[0]) * 1000).toLocaleTimeString([], { hour12: false })
-    : '';
+  const when = message.ts ? clock(Number(message.ts.split('.')[0]) * 1000) : '';
   const blocks = message.blocks?.length
     ? message.blocks.map((block) => renderBlock(block, message, users))
     : [h('div', { class: 'text', html: mrkdwn(message.text ?? '', users) })];
@@ -515,8 +603,9 @@ async function click(message, element) {
 // ---- GitOps repository and Argo CD ------------------------------------------------------------
 
 function renderRepo(repo, sandbox) {
-  document.getElementById('repo-name').textContent =
-    `${sandbox.repository} · ${repo.branch} @ ${short(repo.head)}`;
+  document
+    .getElementById('repo-name')
+    .replaceChildren(`${sandbox.repository} · ${repo.branch} @ `, commitLink(repo.head));
   const apps = sandbox.apps;
   const table = document.getElementById('tags');
   table.replaceChildren(
@@ -559,7 +648,7 @@ function renderRepo(repo, sandbox) {
         h(
           'li',
           { 'data-sha': commit.sha },
-          h('span', { class: 'sha mono', title: commit.sha }, short(commit.sha)),
+          commitLink(commit.sha),
           h('span', { title: commit.body }, commit.subject),
           h('span', { class: 'muted' }, clock(commit.date)),
           h('span', { class: 'files' }, commit.files.join(', ')),
@@ -583,10 +672,58 @@ function renderArgo(argocd) {
           app.operationPhase === 'Running' ? h('span', { class: 'muted' }, ' syncing…') : null,
         ),
         h('td', {}, badge(app.healthStatus), app.message ? h('div', { class: 'muted' }, app.message) : null),
-        h('td', { class: 'mono' }, short(app.revision)),
+        h('td', {}, commitLink(app.revision)),
         h('td', { class: 'mono' }, (app.images ?? []).join(', ')),
       ),
     ),
+  );
+}
+
+// ---- alerts ----------------------------------------------------------------------------------
+
+/** An alert's text, its commit shas opening the commit view and its execution selecting the run. */
+function alertText(message) {
+  return String(message)
+    .split(/\b([0-9a-f]{40})\b|^(Execution: )(\S+)$/m)
+    .reduce((parts, part, index) => {
+      if (part === undefined) return parts;
+      const slot = index % 4;
+      if (slot === 1) parts.push(commitLink(part));
+      else if (slot === 3) parts.push(h('a', { href: `#${encodeURIComponent(part)}` }, part));
+      else if (slot === 2 || slot === 0) parts.push(part);
+      return parts;
+    }, []);
+}
+
+/** What the SNS alert topic got: what an on-call subscription would receive, newest first. */
+function renderAlerts(alerts) {
+  const root = document.getElementById('alerts');
+  document.getElementById('alert-count').textContent = alerts.length === 0 ? 'none' : `${alerts.length}`;
+  root.replaceChildren(
+    ...(alerts.length === 0
+      ? [
+          h(
+            'li',
+            { class: 'empty' },
+            'No alerts. Failures, degraded rollouts and expired approvals send one.',
+          ),
+        ]
+      : [...alerts]
+          .reverse()
+          .map((alert) =>
+            h(
+              'li',
+              { class: 'alert' },
+              h(
+                'div',
+                {},
+                h('strong', {}, alert.subject),
+                ' ',
+                h('span', { class: 'muted' }, clock(alert.at)),
+              ),
+              h('pre', {}, alertText(alert.message)),
+            ),
+          )),
   );
 }
 
@@ -648,15 +785,63 @@ function changed(section, data) {
   return true;
 }
 
+/**
+ * The sandbox is gone (stopped, or its process killed): say so and disable everything that would
+ * send it something. The page keeps asking; when a sandbox answers again it comes back to life.
+ */
+function setStopped(stopped, reason) {
+  const banner = document.getElementById('stopped');
+  const connection = document.getElementById('connection');
+  document.body.classList.toggle('stopped', stopped);
+  for (const control of document.querySelectorAll('main button, main input, main select')) {
+    control.disabled = stopped;
+  }
+  if (stopped) {
+    connection.textContent = 'stopped';
+    connection.classList.add('down');
+    banner.hidden = false;
+    banner.replaceChildren(
+      h('strong', {}, 'The sandbox has stopped.'),
+      ` Nothing here can be pushed, approved or retried. Start it again with `,
+      h('code', {}, 'npm start'),
+      '; this page reconnects by itself.',
+      reason ? h('span', { class: 'muted' }, ` (${reason}, last answer ${formatTime(ui.lastAnswer)})`) : null,
+    );
+  } else {
+    banner.hidden = true;
+    connection.classList.remove('down');
+  }
+  ui.stopped = stopped;
+}
+
 let refreshing = false;
 async function refresh() {
   if (refreshing) return;
   refreshing = true;
   const connection = document.getElementById('connection');
   try {
-    const state = await api('/api/state');
+    let state;
+    try {
+      state = await api('/api/state');
+    } catch (error) {
+      // fetch rejects (TypeError) only when nothing answers: the server is gone.
+      if (error instanceof TypeError) setStopped(true, 'no answer from the sandbox');
+      else {
+        connection.textContent = `sandbox error: ${error.message}`;
+        connection.classList.add('down');
+      }
+      return;
+    }
     const { sandbox } = state;
-    connection.textContent = `live · ${new Date().toLocaleTimeString([], { hour12: false })}`;
+    if (ui.stopped || (ui.startedAt && ui.startedAt !== sandbox.startedAt)) {
+      // Back, or a new sandbox on the same port: draw everything again.
+      setStopped(false);
+      ui.last = {};
+    }
+    ui.startedAt = sandbox.startedAt;
+    ui.lastAnswer = Date.now();
+    ui.commitUrlPrefix = sandbox.commitUrlPrefix;
+    connection.replaceChildren('live · ', clock(ui.lastAnswer));
     connection.classList.remove('down');
     if (changed('facts', sandbox)) {
       document
@@ -681,8 +866,9 @@ async function refresh() {
     if (!ui.clicking && changed('slack', state.slack)) renderSlack(state.slack, sandbox);
     if (changed('repo', state.repo)) renderRepo(state.repo, sandbox);
     if (changed('argocd', state.argocd)) renderArgo(state.argocd);
+    if (changed('alerts', state.alerts)) renderAlerts(state.alerts ?? []);
   } catch (error) {
-    connection.textContent = `sandbox unreachable (${error.message})`;
+    connection.textContent = `console error: ${error.message}`;
     connection.classList.add('down');
   } finally {
     refreshing = false;

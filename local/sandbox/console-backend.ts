@@ -6,16 +6,19 @@
 
 import type { Config } from '../../shared/config/schema.js';
 import type { RunInput } from '../../shared/contracts/tasks.js';
+import { gitopsCommitUrl } from '../../shared/domain/repo-url.js';
 import type { StartExecutionResult } from '../../shared/ports/executions.js';
 import { type RunRecord, retryRun } from '../../shared/steps/recovery/retry-run.js';
 import { rollbackRun } from '../../shared/steps/recovery/rollback-run.js';
 import { ExecutionAlreadyExistsError, type ExecutionDescription, type LocalEngine } from '../engine/index.js';
+import type { GitHubServer } from '../stand-ins/github/server.js';
 import type { SlackServer } from '../stand-ins/slack/server.js';
+import { type CommitView, commitView } from './commit-page.js';
 import { commitLog, currentTags, headOf } from './gitops-repo.js';
 import { pushImage, SANDBOX_APPS } from './push.js';
 import type { LocalRuntime } from './runtime.js';
 import { SANDBOX_CHANNEL, SANDBOX_REPOSITORY, SANDBOX_USERS } from './sandbox-config.js';
-import type { ArgoAppView, ConsoleBackend, ConsoleMessage } from './server.js';
+import type { ArgoAppView, ConsoleBackend, ConsoleMessage, SandboxAlert } from './server.js';
 
 export interface ConsoleBackendOptions {
   readonly runtime: LocalRuntime;
@@ -25,6 +28,10 @@ export interface ConsoleBackendOptions {
   readonly repoDir: string;
   readonly branch: string;
   readonly argocd: () => ArgoAppView[];
+  /** The GitOps repository as the GitHub stand-in serves it: the commit view reads its git store. */
+  readonly github: Pick<GitHubServer, 'commit' | 'url'>;
+  /** What the SNS alert topic got so far. */
+  readonly alerts: () => readonly SandboxAlert[];
   /** Status lines for the terminal. */
   readonly write: (line: string) => void;
 }
@@ -36,6 +43,7 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
     { ...SANDBOX_USERS.outsider, approver: false },
   ];
   const responses: ConsoleMessage[] = [];
+  const startedAt = new Date().toISOString();
   // DescribeExecution and StartExecution against the engine, as `retry` and `rollback` ask them.
   const findRun = async (execution: string): Promise<RunRecord | undefined> => {
     const description = describe(runtime.engine, execution);
@@ -65,7 +73,8 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
       apps: Object.keys(config.apps),
       stages: config.stages.map((stage) => stage.name),
       users,
-      startedAt: new Date().toISOString(),
+      startedAt,
+      commitUrlPrefix: gitopsCommitUrl(config.gitops.github.apiUrl, config.gitops.repository, ''),
     }),
     listExecutions: async () =>
       runtime.engine.listExecutions().map((item) => ({
@@ -110,6 +119,11 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
       log: await commitLog(repoDir, branch, 25),
     }),
     argocd: async () => options.argocd(),
+    alerts: () => options.alerts(),
+    commit: async (sha): Promise<CommitView | undefined> => {
+      const diff = await options.github.commit(sha);
+      return diff ? commitView(diff) : undefined;
+    },
     push: (app, tag) => pushImage(runtime, app, tag),
     retry: async (name) => {
       const answer = await retryRun(name, { where: 'in the sandbox', find: findRun, start: startRun });

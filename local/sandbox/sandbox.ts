@@ -12,7 +12,6 @@ import { join, resolve } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import type { Config } from '../../shared/config/schema.js';
-import type { Alert } from '../../shared/domain/release-thread.js';
 import { TerminalError } from '../../shared/errors.js';
 import type { ExecutionDescription } from '../engine/index.js';
 import { type ArgoCdServer, type StandInApp, startArgoCdServer } from '../stand-ins/argocd/server.js';
@@ -37,7 +36,7 @@ import {
   SANDBOX_USERS,
   writeSandboxConfig,
 } from './sandbox-config.js';
-import { type PushAnswer, type SandboxServer, startSandboxServer } from './server.js';
+import { type PushAnswer, type SandboxAlert, type SandboxServer, startSandboxServer } from './server.js';
 import { settled } from './settled.js';
 import { createTimelinePrinter } from './terminal.js';
 import { followBranch } from './working-copy.js';
@@ -110,7 +109,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   // Starting over under a running sandbox would re-seed the repository it is serving.
   const running = await runningSandbox(stateFile);
-  if (running) {
+  if (running?.alive === false) {
+    // Killed without stopping (kill -9, a crash): its lock says nothing any more.
+    await rm(stateFile, { force: true });
+    write(`cleared a stale lock: the sandbox that ran here (pid ${running.pid}) is gone`);
+  } else if (running) {
     throw new SandboxAlreadyRunningError(
       `a sandbox is already running in ${workdir} (pid ${running.pid}, ${running.url}); stop it first, or pass --workdir`,
     );
@@ -169,7 +172,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       options.approvalTimeoutSeconds === undefined ? {} : { approvalTimeout: options.approvalTimeoutSeconds },
     );
 
-    const alerts: Alert[] = [];
+    const alerts: SandboxAlert[] = [];
     const resolveSecret = createSecretResolver({ env });
     const secretsClient = new SecretsManagerClient(localClientConfig(secretsManager));
     closers.push(async () => secretsClient.destroy());
@@ -182,7 +185,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       githubWriteIntervalMs: 0,
       reporter: callbackReporter((message) => write(`  ! ${message}`)),
       onAlert: (alert) => {
-        alerts.push(alert);
+        alerts.push({ at: new Date().toISOString(), subject: alert.subject, message: alert.message });
         write(`  ✉ alert (SNS): ${alert.subject}`);
       },
     });
@@ -211,6 +214,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       repoDir,
       branch: seeded.branch,
       argocd: argoWatch.apps,
+      github,
+      alerts: () => alerts,
       write,
     });
     const server = await listen(options.port ?? DEFAULT_PORT, {
@@ -336,8 +341,13 @@ export class InvalidScenarioTagError extends TerminalError {
   override name = 'InvalidScenarioTagError';
 }
 
-/** The sandbox whose state file this is, when its process is still alive. */
-async function runningSandbox(stateFile: string): Promise<{ pid: number; url: string } | undefined> {
+/**
+ * The sandbox whose state file this is, and whether its process is still alive; undefined when
+ * there is no state file (or it is this process's own).
+ */
+async function runningSandbox(
+  stateFile: string,
+): Promise<{ pid: number; url: string; alive: boolean } | undefined> {
   let state: { pid?: unknown; url?: unknown };
   try {
     state = JSON.parse(await readFile(stateFile, 'utf8')) as typeof state;
@@ -345,13 +355,18 @@ async function runningSandbox(stateFile: string): Promise<{ pid: number; url: st
     return undefined;
   }
   if (typeof state.pid !== 'number' || state.pid === process.pid) return undefined;
+  return { pid: state.pid, url: String(state.url), alive: isAlive(state.pid) };
+}
+
+function isAlive(pid: number): boolean {
   try {
     // Signal 0 only asks whether the process exists.
-    process.kill(state.pid, 0);
-  } catch {
-    return undefined;
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return { pid: state.pid, url: String(state.url) };
 }
 
 /** Listens on the wanted port, or on a free one when it is taken (a second sandbox, another program). */

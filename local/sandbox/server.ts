@@ -4,7 +4,8 @@
  * the JSON API the console and `shiplane runs|show --sandbox` read.
  *
  * JSON API:
- * - `GET  /api/state`                  everything the console shows, in one document
+ * - `GET  /api/state`                  everything the console shows, in one document (with the alerts
+ *                                      sent to the SNS topic)
  * - `GET  /api/executions`             runs, newest first (`?status=RUNNING`, `?prefix=backend-`)
  * - `GET  /api/executions/{name}`      one run: description, history events, timeline, summary
  *                                      (`?history=false` leaves the raw events out)
@@ -12,6 +13,8 @@
  *                                      (200 started, 409 refused, 404 no such run)
  * - `POST /api/rollback` `{app, stage, to?, reason?}`  `shiplane rollback`: starts a manual
  *                                      rollback run (200 started, 409 refused, 400 unknown app or stage)
+ * - `GET  /api/commits/{sha}`          a GitOps repository commit with each file's patch
+ * - `GET  /commits/{sha}`              the same as a page: where every commit hash in the console leads
  * - `POST /api/push`    `{app, tag}`   simulates an ECR push through the intake handler
  * - `POST /api/slack/click` `{ts, actionId, value?, user}`  clicks a message button: the server
  *                                      plays Slack, signs a `block_actions` request and posts it
@@ -35,6 +38,8 @@ import type { ExecutionDetail, ExecutionListItem } from '../../shared/ports/exec
 import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
 import { HttpError, readBody, sendJson as sendJsonReply, startHttpServer } from '../http/index.js';
+import { COMMIT_SHA, type CommitView, commitPageHtml, missingCommitPageHtml } from './commit-page.js';
+import { imageTagProblem } from './ecr-push.js';
 import { lambdaContext, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
 import { type ClickResult, type SlackMessageLike, type SlackUser, sendClick } from './slack-click.js';
 
@@ -68,6 +73,11 @@ export interface SandboxInfo {
   readonly stages: readonly string[];
   readonly users: ReadonlyArray<SlackUser & { readonly approver: boolean }>;
   readonly startedAt: string;
+  /**
+   * How commit links in Slack messages begin (the GitHub stand-in's web URL of a commit, without
+   * the sha): the console opens them in its own commit view instead.
+   */
+  readonly commitUrlPrefix?: string | undefined;
 }
 
 export interface RepoView {
@@ -108,6 +118,17 @@ export interface ConsoleBackend {
   retry?(name: string): Promise<RetryResult>;
   /** `shiplane rollback --sandbox`: starts a manual rollback of one app's stage. */
   rollback?(request: RollbackRequest): Promise<RollbackResult>;
+  /** A commit of the GitOps repository with its diff (full or abbreviated sha); undefined when none. */
+  commit?(sha: string): Promise<CommitView | undefined>;
+  /** What was published to the SNS alert topic, oldest first. */
+  alerts?(): readonly SandboxAlert[];
+}
+
+/** An alert as the SNS topic got it, with when. */
+export interface SandboxAlert {
+  readonly at: string;
+  readonly subject: string;
+  readonly message: string;
 }
 
 export interface SandboxServerOptions {
@@ -135,10 +156,14 @@ const CONSOLE_FILES: Record<string, { file: string; type: string }> = {
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
   '/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
+  '/time.js': { file: 'time.js', type: 'text/javascript; charset=utf-8' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 const CONSOLE_DIR = new URL('../console/', import.meta.url);
 
 const EXECUTION_PATH = /^\/api\/executions\/([^/]+)$/;
+const COMMIT_API_PATH = /^\/api\/commits\/([^/]+)$/;
+const COMMIT_PAGE_PATH = /^\/commits\/([^/]+)$/;
 const RETRY_PATH = /^\/api\/executions\/([^/]+)\/retry$/;
 const RETRY_STATUS: Record<RetryResult['result'], number> = { started: 200, refused: 409, 'not-found': 404 };
 const ROLLBACK_STATUS: Record<RollbackResult['result'], number> = {
@@ -277,6 +302,29 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     sendJson(response, 200, { status: result.status, text: result.body.slice(0, 500) });
   }
 
+  /** A commit as JSON (`/api/commits/{sha}`) or as the page the console links to (`/commits/{sha}`). */
+  async function commit(
+    sha: string,
+    asJson: boolean,
+    response: ServerResponse,
+    api: ConsoleBackend,
+    find: (sha: string) => Promise<CommitView | undefined>,
+  ): Promise<void> {
+    const refusal = COMMIT_SHA.test(sha) ? undefined : `${JSON.stringify(sha)} is not a commit sha`;
+    const view = refusal ? undefined : await find(sha);
+    const status = refusal ? 400 : view ? 200 : 404;
+    const reason = refusal ?? `the GitOps repository has no commit ${sha}`;
+    if (asJson) {
+      if (!view) throw new HttpError(status, reason);
+      sendJson(response, 200, view);
+      return;
+    }
+    const html = view ? commitPageHtml(view, api.info().repository) : missingCommitPageHtml(sha, reason);
+    response
+      .writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+      .end(html);
+  }
+
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const target = new URL(request.url ?? '/', 'http://127.0.0.1');
     const { pathname } = target;
@@ -305,6 +353,11 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       response.writeHead(200, { 'content-type': staticFile.type, 'cache-control': 'no-store' }).end(content);
       return;
     }
+    const commitPage = COMMIT_PAGE_PATH.exec(pathname) ?? COMMIT_API_PATH.exec(pathname);
+    if (commitPage && method === 'GET' && backend.commit) {
+      const sha = decodeURIComponent(commitPage[1] ?? '');
+      return commit(sha, pathname.startsWith('/api/'), response, backend, backend.commit);
+    }
     if (pathname === '/api/state' && method === 'GET') {
       const [runs, messages, repo, apps] = await Promise.all([
         backend.listExecutions(),
@@ -329,6 +382,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
         slack: { messages },
         repo,
         argocd: { apps },
+        alerts: backend.alerts?.() ?? [],
       });
       return;
     }
@@ -376,7 +430,11 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     }
     if (pathname === '/api/push' && method === 'POST') {
       const body = await jsonBody(request);
-      const answer = await backend.push(field(body, 'app'), field(body, 'tag'));
+      const tag = field(body, 'tag');
+      // What ECR would refuse never reaches the intake (the console's form checks the same rule).
+      const problem = imageTagProblem(tag);
+      if (problem) throw new HttpError(400, problem);
+      const answer = await backend.push(field(body, 'app'), tag);
       sendJson(response, answer.result === 'failed' ? 500 : 200, answer);
       return;
     }

@@ -342,6 +342,43 @@ export class GitStore {
         return { filename, status: kind, additions, deletions };
       });
   }
+
+  /**
+   * What a commit changed against its first parent, each file with its unified diff from the first
+   * hunk on (as GitHub's `patch`; none for a binary file). Null when `revision` is no commit.
+   */
+  async commitDiff(revision: string): Promise<CommitDiff | null> {
+    const sha = await this.resolveCommit(revision);
+    if (!sha) return null;
+    const info = await this.commitInfo(sha);
+    const parent = info.parents[0] ?? null;
+    const base = parent ?? (await this.text(['hash-object', '-t', 'tree', '--stdin'], { input: '' })).trim();
+    const files = await this.changedFiles(parent, sha);
+    const withPatches = await Promise.all(
+      files.map(async (file) => {
+        const diff = await this.text([
+          'diff-tree',
+          '-p',
+          '-r',
+          '--no-renames',
+          '--no-color',
+          base,
+          sha,
+          '--',
+          file.filename,
+        ]);
+        const hunks = diff.indexOf('\n@@');
+        return hunks < 0 ? file : { ...file, patch: diff.slice(hunks + 1).replace(/\n$/, '') };
+      }),
+    );
+    return { info, files: withPatches };
+  }
+}
+
+/** A commit and its changes, each file with its patch. */
+export interface CommitDiff {
+  readonly info: CommitInfo;
+  readonly files: ReadonlyArray<FileChangeSummary & { readonly patch?: string }>;
 }
 
 function parseTreeLine(line: string): TreeEntry {

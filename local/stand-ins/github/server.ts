@@ -32,7 +32,7 @@ import { Credentials, type GitHubAppOptions } from './auth.js';
 import type { Reply, RequestContext, RouteHandler } from './context.js';
 import { errorBody, GitHubApiError } from './errors.js';
 import { type Fault, faultReply } from './faults.js';
-import { type CommitInfo, type GitIdentity, GitStore } from './git-store.js';
+import { type CommitDiff, type CommitInfo, type GitIdentity, GitStore } from './git-store.js';
 import { addAppRoutes } from './routes/app.js';
 import { addCommitRoutes } from './routes/commits.js';
 import { addContentsRoutes } from './routes/contents.js';
@@ -100,6 +100,8 @@ export interface GitHubServer {
   log(branch?: string, limit?: number): Promise<CommitInfo[]>;
   /** Runs git in the served repository. */
   git(...args: string[]): Promise<string>;
+  /** A commit (full or abbreviated sha, or a ref) with each changed file's patch; null when none. */
+  commit(revision: string): Promise<CommitDiff | null>;
   close(): Promise<void>;
 }
 
@@ -239,6 +241,7 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
     async git(...args) {
       return (await store.run(args)).toString();
     },
+    commit: (revision) => store.commitDiff(revision),
     async close() {
       await http.close();
       await repo.writesSettled();

@@ -84,6 +84,13 @@ const backend: ConsoleBackend & { pushes: string[]; responses: unknown[]; rollba
     log: [],
   }),
   argocd: async () => [],
+  alerts: () => [
+    {
+      at: '2026-11-26T13:45:10.000Z',
+      subject: 'Shiplane: backend v2.1.7-bad degraded in staging',
+      message: 'Release: backend v2.1.7-bad\nEvent: degraded in staging\nExecution: backend-v2.1.7-bad-1',
+    },
+  ],
   async push(app, tag) {
     this.pushes.push(`${app}:${tag}`);
     return { result: 'started', execution: `${app}-${tag}-000000000000`, message: 'started' };
@@ -155,6 +162,10 @@ describe('the sandbox server', () => {
     expect(await page.text()).toContain('<script type="module" src="/console.js">');
     expect((await fetch(`${server.url}/console.js`)).status).toBe(200);
     expect((await fetch(`${server.url}/console.css`)).status).toBe(200);
+    expect((await fetch(`${server.url}/time.js`)).headers.get('content-type')).toMatch(/^text\/javascript/);
+    const icon = await fetch(`${server.url}/favicon.svg`);
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await icon.text()).toMatch(/^<svg /);
   });
 
   it('answers the console state in one document with each run summarized', async () => {
@@ -175,6 +186,10 @@ describe('the sandbox server', () => {
       slack: { messages: [{ ts: '1795701100.000100' }] },
       repo: { tags: { staging: { backend: 'v2.1.6' } } },
       argocd: { apps: [] },
+      // What the SNS topic got shows in the console too, not only in the terminal.
+      alerts: [
+        { subject: 'Shiplane: backend v2.1.7-bad degraded in staging', at: '2026-11-26T13:45:10.000Z' },
+      ],
     });
   });
 
@@ -265,6 +280,21 @@ describe('the sandbox server', () => {
       status: 400,
       body: { message: 'tag is required' },
     });
+  });
+
+  it('refuses a tag ECR would refuse, saying why, and pushes nothing', async () => {
+    backend.pushes.length = 0;
+
+    const answer = await post('/api/push', { app: 'backend', tag: 'v2.1.7:bad' });
+
+    expect(answer).toEqual({
+      status: 400,
+      body: {
+        message:
+          '"v2.1.7:bad" is not an image tag: it starts with a letter, digit or "_" and holds only letters, digits, ".", "_" and "-"',
+      },
+    });
+    expect(backend.pushes).toEqual([]);
   });
 
   it('answers a console post over 64 KiB 413 and one that is not a JSON object 400, and pushes nothing', async () => {
