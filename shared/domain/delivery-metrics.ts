@@ -209,11 +209,11 @@ export function stageRunOf(run: RunRecord, stage: string): StageRun {
 }
 
 /** A promotion that wrote a new entry to the stage. */
-const isChange = (s: StageRun) =>
+export const isChange = (s: StageRun) =>
   s.run.kind === 'promotion' && s.committed !== undefined && s.committed.changed !== false;
 
 /** When a failure of the change was first seen, if it failed. */
-function failureSeenAt(s: StageRun): string | undefined {
+export function failureSeenAt(s: StageRun): string | undefined {
   if (!isChange(s)) return undefined;
   const candidates = [s.degraded, s.rollingBack, s.timedOut, s.rolledBack, s.failed].filter(
     (m): m is RunMilestone => m !== undefined,
@@ -414,4 +414,62 @@ export function deliveryReport(records: readonly RunRecord[], window: MetricsWin
     stages.map((stage) => stageFigures(app, stage, stage === production, records, { since, until, days })),
   );
   return { since, until, days, figures };
+}
+
+/** The metrics a run adds as it ends (EMF, namespace `Shiplane`, dimensions app and stage). */
+export type DeliveryMetricName =
+  | 'Changes'
+  | 'Deployments'
+  | 'LeadTime'
+  | 'ChangeFailures'
+  | 'TimeToRestore'
+  | 'ApprovalWait'
+  | 'SyncSucceeded'
+  | 'SyncFailed'
+  | 'Rollbacks'
+  | 'RollbacksSucceeded';
+
+export interface DeliveryPoint {
+  readonly name: DeliveryMetricName;
+  readonly unit: 'Count' | 'Seconds';
+  readonly value: number;
+  readonly app: string;
+  readonly stage: string;
+}
+
+/**
+ * What a sealed run adds to each stage it touched, by the report's definitions. A restore by a later
+ * release is not here (it belongs to no single run's end): `shiplane metrics` counts it.
+ */
+export function runMetricPoints(run: RunRecord, stages: readonly string[]): DeliveryPoint[] {
+  const points: DeliveryPoint[] = [];
+  for (const stage of stages) {
+    const s = stageRunOf(run, stage);
+    const add = (name: DeliveryMetricName, value: number, unit: DeliveryPoint['unit'] = 'Count') =>
+      points.push({ name, unit, value, app: run.app, stage });
+    if (isChange(s)) {
+      add('Changes', 1);
+      const failed = failureSeenAt(s);
+      if (failed) add('ChangeFailures', 1);
+      if (s.healthy) {
+        add('Deployments', 1);
+        const built = run.build?.createdAt;
+        const from = built && built <= s.healthy.at ? built : run.pushedAt;
+        add('LeadTime', seconds(from, s.healthy.at), 'Seconds');
+      }
+      if (failed && s.rolledBack) add('TimeToRestore', seconds(failed, s.rolledBack.at), 'Seconds');
+    }
+    if (s.healthy) add('SyncSucceeded', 1);
+    if (s.degraded ?? s.rollingBack ?? s.timedOut) add('SyncFailed', 1);
+    if (s.rolledBack) add('SyncSucceeded', 1);
+    const manual = run.kind === 'manual-rollback' && run.rollbackStage === stage;
+    if (s.rollingBack || manual) {
+      add('Rollbacks', 1);
+      if (s.rolledBack || (manual && s.healthy)) add('RollbacksSucceeded', 1);
+    }
+    if (s.approvalRequested && s.decided) {
+      add('ApprovalWait', seconds(s.approvalRequested.at, s.decided.at), 'Seconds');
+    }
+  }
+  return points;
 }
