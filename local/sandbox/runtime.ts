@@ -141,10 +141,9 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
     clients.push(client);
     return dynamoApprovalsStore(client, dynamo.tableName);
   };
-  const runRecordsOf = (client: ReturnType<typeof notifyDynamoDB>) => {
-    clients.push(client);
-    return dynamoRunRecords(client, dynamo.runRecordsTable);
-  };
+  // notify reaches both tables with one client, as its Lambda does.
+  const notifyDynamo = notifyDynamoDB(tables);
+  clients.push(notifyDynamo);
   const now = () => new Date();
   const publishAlert = options.onAlert
     ? async (alert: Alert) => {
@@ -203,8 +202,8 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
       notifyDeps({
         config,
         resolveSecret,
-        store: tableOf(notifyDynamoDB(tables)),
-        runs: runRecordsOf(notifyDynamoDB(tables)),
+        store: dynamoApprovalsStore(notifyDynamo, dynamo.tableName),
+        runs: dynamoRunRecords(notifyDynamo, dynamo.runRecordsTable),
         ...(publishAlert ? { publishAlert } : {}),
         reporter,
         now,

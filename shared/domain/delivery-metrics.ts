@@ -90,6 +90,8 @@ export interface MetricsWindow {
   readonly until: Date;
   /** The configured stages in order; the last one is production. */
   readonly stages: readonly string[];
+  /** The apps to report (the configured ones); default: every app with records. */
+  readonly apps?: readonly string[];
   /** Only this app / stage (`--app`, `--stage`). */
   readonly app?: string;
   readonly stage?: string;
@@ -408,7 +410,7 @@ export function deliveryReport(records: readonly RunRecord[], window: MetricsWin
   }
   const days = (window.until.getTime() - window.since.getTime()) / 1000 / DAY;
   const production = window.stages.at(-1);
-  const apps = window.app ? [window.app] : [...new Set(records.map((r) => r.app))].sort();
+  const apps = window.app ? [window.app] : (window.apps ?? [...new Set(records.map((r) => r.app))].sort());
   const stages = window.stage ? [window.stage] : window.stages;
   const figures = apps.flatMap((app) =>
     stages.map((stage) => stageFigures(app, stage, stage === production, records, { since, until, days })),
