@@ -7,6 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { TerminalError } from '../shared/errors.js';
 import { registerApprove } from './commands/approve.js';
+import { registerMetrics } from './commands/metrics.js';
+import { registerPush } from './commands/push.js';
 import { registerRetry } from './commands/retry.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerRun } from './commands/run.js';
@@ -35,6 +37,8 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   (program) => registerApprove(program),
   (program) => registerRetry(program),
   (program) => registerRollback(program),
+  (program) => registerMetrics(program),
+  (program) => registerPush(program),
 ];
 
 /** Builds the program with every command registered. */

@@ -8,6 +8,7 @@ import { HandlerFunction } from './constructs/handler-function.js';
 import { ImagePushIntake } from './constructs/image-push-intake.js';
 import { ImageSweep } from './constructs/image-sweep.js';
 import { PromotionStateMachine } from './constructs/promotion-state-machine.js';
+import { RunRecordsTable } from './constructs/run-records-table.js';
 import { SecretSync } from './constructs/secret-sync.js';
 import { SlackInteractionEndpoint } from './constructs/slack-interaction-endpoint.js';
 
@@ -24,6 +25,7 @@ export class ShiplaneStack extends Stack {
   readonly sweep: ImageSweep | undefined;
   readonly commitQueue: CommitQueue;
   readonly approvals: ApprovalsTable;
+  readonly runRecords: RunRecordsTable;
   readonly slack: SlackInteractionEndpoint;
   readonly alerting: Alerting;
   readonly secretSync: SecretSync | undefined;
@@ -45,6 +47,8 @@ export class ShiplaneStack extends Stack {
       alerting: this.alerting,
     });
     const { stateMachine } = this.promotion;
+    this.runRecords = new RunRecordsTable(this, 'run-records');
+    this.runRecords.grantRecord(this.promotion.notify);
     this.commitQueue.allowTaskResponses(stateMachine);
     this.intake = new ImagePushIntake(this, 'image-push-intake', {
       config,
@@ -87,6 +91,10 @@ export class ShiplaneStack extends Stack {
     new CfnOutput(this, 'ApprovalsTableName', {
       description: 'For shiplane approve / reject --table (or SHIPLANE_APPROVALS_TABLE)',
       value: this.approvals.table.tableName,
+    });
+    new CfnOutput(this, 'RunRecordsTableName', {
+      description: 'For shiplane metrics --table (or SHIPLANE_RUN_RECORDS_TABLE)',
+      value: this.runRecords.table.tableName,
     });
   }
 }

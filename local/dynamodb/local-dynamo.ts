@@ -12,9 +12,17 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { APPROVALS_PARTITION_KEY } from '../../shared/contracts/approvals-table.js';
+import {
+  RUN_RECORDS_END_INDEX,
+  RUN_RECORDS_END_KEY,
+  RUN_RECORDS_PARTITION_KEY,
+  RUN_RECORDS_SORT_KEY,
+} from '../../shared/contracts/run-records-table.js';
 
 /** The table the sandbox and `shiplane run` use (in AWS the stack names it). */
 export const LOCAL_APPROVALS_TABLE = 'shiplane-approvals';
+/** The run records table beside it (metrics read it). */
+export const LOCAL_RUN_RECORDS_TABLE = 'shiplane-run-records';
 
 /** Its region is only a label: dynalite serves one store whatever the request says. */
 const LOCAL_REGION = 'eu-west-1';
@@ -28,12 +36,18 @@ export interface LocalDynamo {
   readonly tableName: string;
   /** Creates another, empty approvals table (the tests take a fresh one per test). */
   createApprovalsTable(tableName: string): Promise<void>;
+  /** The run records table created at start. */
+  readonly runRecordsTable: string;
+  /** Creates another, empty run records table. */
+  createRunRecordsTable(tableName: string): Promise<void>;
   /** Closes the client and the server; the data goes with them. */
   close(): Promise<void>;
 }
 
-/** Starts dynalite on an ephemeral port and creates the approvals table. */
-export async function startLocalDynamo(options: { tableName?: string } = {}): Promise<LocalDynamo> {
+/** Starts dynalite on an ephemeral port and creates the approvals and run records tables. */
+export async function startLocalDynamo(
+  options: { tableName?: string; runRecordsTable?: string } = {},
+): Promise<LocalDynamo> {
   returnItemOnConditionFailure();
   // Tables are ACTIVE at once: dynalite's default keeps a new table CREATING for 500 ms.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -66,14 +80,44 @@ export async function startLocalDynamo(options: { tableName?: string } = {}): Pr
       }),
     );
   };
+  const createRunRecordsTable = async (tableName: string) => {
+    const key = (name: string, type: 'HASH' | 'RANGE') => ({ AttributeName: name, KeyType: type });
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [RUN_RECORDS_PARTITION_KEY, RUN_RECORDS_SORT_KEY, RUN_RECORDS_END_KEY].map(
+          (name) => ({ AttributeName: name, AttributeType: 'S' }),
+        ),
+        KeySchema: [key(RUN_RECORDS_PARTITION_KEY, 'HASH'), key(RUN_RECORDS_SORT_KEY, 'RANGE')],
+        LocalSecondaryIndexes: [
+          {
+            IndexName: RUN_RECORDS_END_INDEX,
+            KeySchema: [key(RUN_RECORDS_PARTITION_KEY, 'HASH'), key(RUN_RECORDS_END_KEY, 'RANGE')],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  };
   const tableName = options.tableName ?? LOCAL_APPROVALS_TABLE;
+  const runRecordsTable = options.runRecordsTable ?? LOCAL_RUN_RECORDS_TABLE;
   try {
     await createApprovalsTable(tableName);
+    await createRunRecordsTable(runRecordsTable);
   } catch (error) {
     await close();
     throw error;
   }
-  return { endpoint, client, tableName, createApprovalsTable, close };
+  return {
+    endpoint,
+    client,
+    tableName,
+    createApprovalsTable,
+    runRecordsTable,
+    createRunRecordsTable,
+    close,
+  };
 }
 
 type CheckConditional = (data: Record<string, unknown>, existingItem: unknown) => unknown;

@@ -5,6 +5,7 @@
  * and `shiplane rollback --sandbox URL` starts a manual rollback there.
  */
 
+import type { DeliveryReport } from '../../shared/domain/delivery-metrics.js';
 import { TerminalError } from '../../shared/errors.js';
 import {
   type ExecutionDetail,
@@ -12,8 +13,10 @@ import {
   ExecutionNotFoundError,
   type ExecutionReader,
 } from '../../shared/ports/executions.js';
+import { type MetricsQuery, MetricsQueryError } from '../../shared/steps/metrics/report.js';
 import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
+import type { PushAnswer } from './server.js';
 
 export class SandboxUnreachableError extends TerminalError {
   override name = 'SandboxUnreachableError';
@@ -169,5 +172,55 @@ export function sandboxRollback(baseUrl: string, request: RollbackRequest): Prom
     },
     ['started', 'refused', 'invalid'],
     `roll back ${request.app} in ${request.stage}`,
+  );
+}
+
+/**
+ * `shiplane metrics --sandbox`: the sandbox's delivery report (`GET /api/metrics`), computed there
+ * from its run records as a deployed stack's are.
+ */
+export async function sandboxMetrics(baseUrl: string, query: MetricsQuery): Promise<DeliveryReport> {
+  const base = baseUrl.replace(/\/+$/, '');
+  const params = new URLSearchParams({ since: `${query.sinceSeconds}s` });
+  if (query.app !== undefined) params.set('app', query.app);
+  if (query.stage !== undefined) params.set('stage', query.stage);
+  const path = `/api/metrics?${params}`;
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, { headers: { accept: 'application/json' } });
+  } catch (error) {
+    throw new SandboxUnreachableError(
+      `cannot reach the sandbox at ${base}: is \`shiplane sandbox\` running?`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const text = await response.text();
+  let body: { figures?: unknown; message?: unknown };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new SandboxUnreachableError(
+      `${base}${path} did not answer JSON (HTTP ${response.status}); is it a sandbox?`,
+    );
+  }
+  if (response.status === 400) throw new MetricsQueryError(String(body.message));
+  if (response.status !== 200 || !Array.isArray(body.figures)) {
+    throw new SandboxUnreachableError(
+      `the sandbox at ${base} could not report metrics (HTTP ${response.status}): ${typeof body.message === 'string' ? body.message : text.slice(0, 200)}`,
+    );
+  }
+  return body as DeliveryReport;
+}
+
+/** `shiplane push --sandbox`: an ECR push of `app:tag` into the sandbox (`POST /api/push`), as the console's form does. */
+export function sandboxPush(baseUrl: string, app: string, tag: string): Promise<PushAnswer> {
+  return postToSandbox<PushAnswer>(
+    baseUrl,
+    '/api/push',
+    { app, tag },
+    ['started', 'duplicate', 'ignored', 'failed'],
+    `push ${app}:${tag}`,
   );
 }

@@ -8,6 +8,7 @@ import type { Config } from '../../shared/config/schema.js';
 import type { RunInput } from '../../shared/contracts/tasks.js';
 import { gitopsCommitUrl } from '../../shared/domain/repo-url.js';
 import type { StartExecutionResult } from '../../shared/ports/executions.js';
+import { metricsReport } from '../../shared/steps/metrics/report.js';
 import { type RunRecord, retryRun } from '../../shared/steps/recovery/retry-run.js';
 import { rollbackRun } from '../../shared/steps/recovery/rollback-run.js';
 import { ExecutionAlreadyExistsError, type ExecutionDescription, type LocalEngine } from '../engine/index.js';
@@ -134,6 +135,13 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
       );
       return answer;
     },
+    metrics: (query) =>
+      metricsReport(query, {
+        runs: runtime.runRecords,
+        apps: Object.keys(config.apps),
+        stages: config.stages.map((stage) => stage.name),
+        now: () => new Date(),
+      }),
     rollback: async (request) => {
       const answer = await rollbackRun(
         { ...request, by: 'the sandbox (shiplane rollback --sandbox)' },

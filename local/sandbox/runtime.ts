@@ -21,6 +21,7 @@ import { createSlackInteractionHandler } from '../../functions/slack-interaction
 import { synthesizeTemplate } from '../../infra/synth.js';
 import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { dynamoReleaseClaims } from '../../shared/adapters/aws/release-claims.js';
+import { dynamoRunRecords } from '../../shared/adapters/aws/run-records-table.js';
 import type { SecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { deduplicationId, messageGroupId } from '../../shared/adapters/aws/sqs-commit-queue.js';
 import { RECENT_RUN_EVENTS } from '../../shared/adapters/aws/task-tokens.js';
@@ -33,6 +34,7 @@ import type { CommitQueue } from '../../shared/ports/commit-queue.js';
 import type { StartExecution } from '../../shared/ports/executions.js';
 import type { ReleaseClaims } from '../../shared/ports/release-claims.js';
 import type { Reporter } from '../../shared/ports/reporter.js';
+import type { RunRecordStore } from '../../shared/ports/run-records.js';
 import type { TaskTokens } from '../../shared/ports/task-tokens.js';
 import { argoCdHealthDeps } from '../../shared/wiring/argocd-health.js';
 import type { AwsAccess } from '../../shared/wiring/aws.js';
@@ -83,6 +85,8 @@ export interface PushOutcome {
 export interface LocalRuntime {
   readonly engine: LocalEngine;
   readonly store: ApprovalsStore;
+  /** The run records notify writes (what `shiplane metrics --sandbox` reads). */
+  readonly runRecords: RunRecordStore;
   /** The Slack interaction endpoint's handler (API Gateway HTTP API v2 events). */
   readonly interaction: ReturnType<typeof createSlackInteractionHandler>;
   /**
@@ -137,6 +141,9 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
     clients.push(client);
     return dynamoApprovalsStore(client, dynamo.tableName);
   };
+  // notify reaches both tables with one client, as its Lambda does.
+  const notifyDynamo = notifyDynamoDB(tables);
+  clients.push(notifyDynamo);
   const now = () => new Date();
   const publishAlert = options.onAlert
     ? async (alert: Alert) => {
@@ -195,7 +202,8 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
       notifyDeps({
         config,
         resolveSecret,
-        store: tableOf(notifyDynamoDB(tables)),
+        store: dynamoApprovalsStore(notifyDynamo, dynamo.tableName),
+        runs: dynamoRunRecords(notifyDynamo, dynamo.runRecordsTable),
         ...(publishAlert ? { publishAlert } : {}),
         reporter,
         now,
@@ -299,6 +307,7 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
   return {
     engine: started,
     store,
+    runRecords: dynamoRunRecords(dynamo.client, dynamo.runRecordsTable),
     interaction,
     async deliver(event) {
       const current: { outcome?: PushOutcome } = {};

@@ -16,6 +16,9 @@
  * - `GET  /api/commits/{sha}`          a GitOps repository commit with each file's patch
  * - `GET  /commits/{sha}`              the same as a page: where every commit hash in the console leads
  * - `POST /api/push`    `{app, tag}`   simulates an ECR push through the intake handler
+ * - `GET  /api/metrics?since=30d&app=A&stage=S`  `shiplane metrics --sandbox`: the delivery report
+ *                                      from the sandbox's run records (400 for an unknown app,
+ *                                      stage or duration)
  * - `POST /api/slack/click` `{ts, actionId, value?, user}`  clicks a message button: the server
  *                                      plays Slack, signs a `block_actions` request and posts it
  *                                      to `/slack/interactions`
@@ -32,9 +35,12 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { parseDuration } from '../../shared/config/duration.js';
+import type { DeliveryReport } from '../../shared/domain/delivery-metrics.js';
 import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
 import { nextStep, runEndingOf } from '../../shared/domain/next-step.js';
 import type { ExecutionDetail, ExecutionListItem } from '../../shared/ports/executions.js';
+import { type MetricsQuery, MetricsQueryError } from '../../shared/steps/metrics/report.js';
 import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
 import { HttpError, readBody, sendJson as sendJsonReply, startHttpServer } from '../http/index.js';
@@ -122,6 +128,8 @@ export interface ConsoleBackend {
   commit?(sha: string): Promise<CommitView | undefined>;
   /** What was published to the SNS alert topic, oldest first. */
   alerts?(): readonly SandboxAlert[];
+  /** `shiplane metrics --sandbox`: the delivery report of the sandbox's run records. */
+  metrics?(query: MetricsQuery): Promise<DeliveryReport>;
 }
 
 /** An alert as the SNS topic got it, with when. */
@@ -426,6 +434,31 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
         reason: optional('reason'),
       });
       sendJson(response, ROLLBACK_STATUS[answer.result], answer);
+      return;
+    }
+    if (pathname === '/api/metrics' && method === 'GET' && backend.metrics) {
+      const param = (name: string) => target.searchParams.get(name) ?? undefined;
+      const since = param('since') ?? '30d';
+      const sinceSeconds = parseDuration(since);
+      if (sinceSeconds === undefined || sinceSeconds <= 0) {
+        throw new HttpError(
+          400,
+          `since ${JSON.stringify(since)} is not a duration; write it like 30d, 12h or 90m`,
+        );
+      }
+      const app = param('app');
+      const stage = param('stage');
+      try {
+        const report = await backend.metrics({
+          sinceSeconds,
+          ...(app !== undefined ? { app } : {}),
+          ...(stage !== undefined ? { stage } : {}),
+        });
+        sendJson(response, 200, report);
+      } catch (error) {
+        if (error instanceof MetricsQueryError) throw new HttpError(400, error.message);
+        throw error;
+      }
       return;
     }
     if (pathname === '/api/push' && method === 'POST') {

@@ -12,6 +12,8 @@ export const ENV = {
    * intake, sweep: released tags, when some stage deploys by tag alone.
    */
   approvalsTable: 'APPROVALS_TABLE',
+  /** notify: the run records table (partition key `app`, sort key `execution`); optional. */
+  runRecordsTable: 'RUN_RECORDS_TABLE',
   /** notify, committer: the SNS alert topic. */
   alertTopicArn: 'ALERT_TOPIC_ARN',
   /** secret-sync: the FIFO commit queue. */

@@ -5,8 +5,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { GitHubLog } from '../adapters/github/client.js';
+import { powertoolsDeliveryMetrics } from '../observability/delivery-metrics.js';
 import { logger, metrics, observability } from '../observability/index.js';
 import { powertoolsReporter } from '../observability/reporter.js';
+import type { DeliveryMetricsSink } from '../ports/delivery-metrics.js';
 import type { Reporter } from '../ports/reporter.js';
 
 export { logger, metrics };
@@ -28,3 +30,8 @@ export const lambdaGitHubLog: GitHubLog = {
   warn: (message) => logger.warn(message),
   error: (message) => logger.debug(message),
 };
+
+/** A finished run's delivery metrics from a deployed handler: EMF lines with dimensions app and stage. */
+export function lambdaDeliveryMetrics(): DeliveryMetricsSink {
+  return powertoolsDeliveryMetrics(metrics);
+}

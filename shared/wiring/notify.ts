@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
+import { dynamoRunRecords } from '../adapters/aws/run-records-table.js';
 import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
 import { snsAlertPublisher } from '../adapters/aws/sns-alert-topic.js';
 import { slackFromConfig } from '../adapters/slack/chat.js';
@@ -16,12 +17,14 @@ import { parseConfigShape } from '../config/shape.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
 import type { AlertPublisher } from '../ports/alerts.js';
 import type { ApprovalsStore } from '../ports/approvals-store.js';
+import type { DeliveryMetricsSink } from '../ports/delivery-metrics.js';
 import type { Reporter } from '../ports/reporter.js';
+import type { RunRecordStore } from '../ports/run-records.js';
 import type { NotifyDeps } from '../steps/notify/notify.js';
 import { threadSettings } from '../steps/notify/thread.js';
 import type { AwsAccess } from './aws.js';
 import { onceAsync } from './deps.js';
-import { lambdaReporter } from './lambda.js';
+import { lambdaDeliveryMetrics, lambdaReporter } from './lambda.js';
 import { THREAD_SLACK } from './slack-thread.js';
 
 /** DynamoDB (the approvals table) as notify reaches it: the SDK's default attempts and timeouts. */
@@ -38,6 +41,10 @@ export interface NotifyPlatform {
   /** The alert topic; without one, alerts are skipped. */
   readonly publishAlert?: AlertPublisher;
   readonly reporter: Reporter;
+  /** The run records table; without one, runs are not recorded. */
+  readonly runs?: RunRecordStore;
+  /** Where a finished run's delivery metrics go. */
+  readonly deliveryMetrics?: DeliveryMetricsSink;
   /** @default the system clock */
   readonly now?: () => Date;
 }
@@ -52,21 +59,27 @@ export function notifyDeps(platform: NotifyPlatform): NotifyDeps {
     ...threadSettings(config),
     now: platform.now ?? (() => new Date()),
     reporter: platform.reporter,
+    ...(platform.runs ? { runs: platform.runs } : {}),
+    ...(platform.deliveryMetrics ? { deliveryMetrics: platform.deliveryMetrics } : {}),
   };
 }
 
 /**
- * Lambda: the table from APPROVALS_TABLE, the topic from ALERT_TOPIC_ARN (optional), Slack from
+ * Lambda: the table from APPROVALS_TABLE, run records in RUN_RECORDS_TABLE (optional), the topic from ALERT_TOPIC_ARN (optional), Slack from
  * SHIPLANE_CONFIG. Built on the first notification and kept while the environment is warm.
  */
 export function deployedNotify(env: NodeJS.ProcessEnv = process.env): () => Promise<NotifyDeps> {
   return onceAsync(() => {
     const topicArn = env[ENV.alertTopicArn];
+    const runRecordsTable = env[ENV.runRecordsTable];
+    const dynamo = notifyDynamoDB();
     return notifyDeps({
       // notify never reads tag patterns: the intake checks those with RE2.
       config: runtimeConfig(parseConfigShape, env),
       resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
-      store: dynamoApprovalsStore(notifyDynamoDB(), requireEnv(ENV.approvalsTable, env)),
+      store: dynamoApprovalsStore(dynamo, requireEnv(ENV.approvalsTable, env)),
+      ...(runRecordsTable ? { runs: dynamoRunRecords(dynamo, runRecordsTable) } : {}),
+      deliveryMetrics: lambdaDeliveryMetrics(),
       ...(topicArn ? { publishAlert: snsAlertPublisher(new SNSClient({}), topicArn) } : {}),
       reporter: lambdaReporter(),
     });

@@ -265,7 +265,9 @@ describe('the Shiplane stack of the example config', () => {
 
     it('grants single-item reads and writes to the three handlers that use it, and no scans', () => {
       for (const name of ['request-approval', 'notify'] as const) {
-        const dynamo = actionsOf(name).filter((a) => a.startsWith('dynamodb:'));
+        const dynamo = statementsOf(name)
+          .filter((s) => s.resources.some((r) => r.startsWith('<approvalstable')))
+          .flatMap((s) => s.actions);
         expect(dynamo.sort(), name).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
       }
       for (const name of ['intake', 'committer', 'argocd-health', 'secret-sync'] as const) {
@@ -274,6 +276,42 @@ describe('the Shiplane stack of the example config', () => {
           name,
         ).toEqual([]);
       }
+    });
+  });
+
+  describe('run records table', () => {
+    it('is keyed by app and execution with a sparse end-time index, expiring, on demand with point-in-time recovery', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [
+          { AttributeName: 'app', KeyType: 'HASH' },
+          { AttributeName: 'execution', KeyType: 'RANGE' },
+        ],
+        LocalSecondaryIndexes: [
+          {
+            IndexName: 'by-end',
+            KeySchema: [
+              { AttributeName: 'app', KeyType: 'HASH' },
+              { AttributeName: 'endedAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    });
+
+    it('lets notify update records and nothing else reach them; notify knows the table', () => {
+      const onRecords = (name: HandlerName) =>
+        statementsOf(name).filter((s) => s.resources.some((r) => r.startsWith('<runrecordstable')));
+      expect(onRecords('notify').flatMap((s) => s.actions)).toEqual(['dynamodb:UpdateItem']);
+      for (const name of HANDLER_NAMES.filter((n) => n !== 'notify')) {
+        expect(onRecords(name), name).toEqual([]);
+      }
+      expect(functions.get('notify')?.props.Environment.Variables.RUN_RECORDS_TABLE).toEqual({
+        Ref: expect.stringMatching(/^runrecordstable/),
+      });
     });
   });
 

@@ -17,7 +17,10 @@ import {
 import type { AlertPublisher } from '../../ports/alerts.js';
 import type { ApprovalRecord } from '../../ports/approvals-store.js';
 import type { NotifyChat } from '../../ports/chat.js';
+import type { DeliveryMetricsSink } from '../../ports/delivery-metrics.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
+import type { RunRecordStore } from '../../ports/run-records.js';
+import { recordRunEvent } from './run-record.js';
 import { recordStageTags } from './stage-tags.js';
 import { advanceThread, ensureThread, type ThreadDeps, threadView } from './thread.js';
 
@@ -27,6 +30,10 @@ export interface NotifyDeps extends ThreadDeps {
   /** Absent when the stack has no alert topic. */
   readonly publishAlert?: AlertPublisher;
   readonly reporter: Reporter;
+  /** The run records table; absent, runs are not recorded. */
+  readonly runs?: RunRecordStore;
+  /** Where a finished run's delivery metrics go. */
+  readonly deliveryMetrics?: DeliveryMetricsSink;
 }
 
 /** The approval message's state for a record, once it is no longer pending. */
@@ -119,6 +126,23 @@ export async function notify(notification: Notification, given: NotifyDeps): Pro
   } catch (error) {
     deps.reporter.warn('could not record the stage tag', { ...context, ...errorAttributes(error) });
     deps.reporter.count('ApprovalsTableFailed');
+  }
+
+  if (deps.runs) {
+    try {
+      await recordRunEvent(
+        notification,
+        {
+          runs: deps.runs,
+          stageOrder: deps.stageOrder,
+          ...(deps.deliveryMetrics ? { deliveryMetrics: deps.deliveryMetrics } : {}),
+        },
+        now,
+      );
+    } catch (error) {
+      deps.reporter.warn('could not record the run event', { ...context, ...errorAttributes(error) });
+      deps.reporter.count('RunRecordsTableFailed');
+    }
   }
 
   let alert: NotificationResult['alert'] = 'skipped';
