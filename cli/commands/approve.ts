@@ -16,6 +16,7 @@ import { DEFAULT_CONFIG_FILE } from '../../shared/config/load.js';
 import { TerminalError } from '../../shared/errors.js';
 import type { ApprovalsStore } from '../../shared/ports/approvals-store.js';
 import type { DecisionOutcome } from '../../shared/steps/approval/decide.js';
+import { reportFailure } from '../failures.js';
 import { type Io, processIo } from '../io.js';
 
 export class ApprovalNotFoundError extends TerminalError {
@@ -130,7 +131,10 @@ function explain(outcome: DecisionOutcome, decision: 'approved' | 'rejected', wh
   }
 }
 
-/** Approves or rejects a run's pending approval. Returns the exit code. */
+/**
+ * Approves or rejects a run's pending approval. Returns the exit code: 0 decided, 1 not decided
+ * (already decided, expired, no such approval), 3-7 an AWS problem (cli/failures.ts).
+ */
 export async function decideFromCli(
   decision: 'approved' | 'rejected',
   execution: string,
@@ -138,6 +142,26 @@ export async function decideFromCli(
   deps: DecideCliDeps = {},
 ): Promise<number> {
   const io = deps.io ?? processIo;
+  const env = deps.env ?? process.env;
+  const command = decision === 'approved' ? 'approve' : 'reject';
+  try {
+    return await decideInAws(decision, execution, options, deps, io);
+  } catch (error) {
+    return reportFailure(command, error, io.err, {
+      region: options.region,
+      table: options.table ?? env.SHIPLANE_APPROVALS_TABLE,
+      env,
+    });
+  }
+}
+
+async function decideInAws(
+  decision: 'approved' | 'rejected',
+  execution: string,
+  options: DecideOptions,
+  deps: DecideCliDeps,
+  io: Io,
+): Promise<number> {
   const env = deps.env ?? process.env;
   const region = options.region ? { region: options.region } : {};
   // Loaded here, not at the top: every command module loads on every run of the CLI.
@@ -179,7 +203,7 @@ export async function decideFromCli(
     io.out(message);
     return 0;
   }
-  io.err(`shiplane: ${message}`);
+  io.err(`shiplane ${decision === 'approved' ? 'approve' : 'reject'}: ${message}`);
   return 1;
 }
 
