@@ -62,8 +62,9 @@ export async function run(argv: readonly string[] = process.argv): Promise<numbe
     await createProgram().parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    // Commander has already printed its own message (usage error, --help, --version).
-    if (error instanceof CommanderError) return error.exitCode;
+    // Commander has already printed its own message (usage error, --help, --version). A usage
+    // error (a missing or bad option) is exit 2 like every other bad argument; help and version keep 0.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.usage;
     // An AWS error or a TerminalError says what to fix; anything else is a bug, so show where it happened.
     const aws = awsFailure(error);
     if (aws) {
