@@ -7,6 +7,8 @@
 import type { Config } from '../../shared/config/schema.js';
 import type { RunInput } from '../../shared/contracts/tasks.js';
 import type { StartExecutionResult } from '../../shared/ports/executions.js';
+import { decideApproval } from '../../shared/steps/approval/decide.js';
+import { ApprovalNotFoundError, pendingApproval } from '../../shared/steps/approval/pending.js';
 import { type RunRecord, retryRun } from '../../shared/steps/recovery/retry-run.js';
 import { rollbackRun } from '../../shared/steps/recovery/rollback-run.js';
 import { ExecutionAlreadyExistsError, type ExecutionDescription, type LocalEngine } from '../engine/index.js';
@@ -119,6 +121,51 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
           : `retry of ${name} refused: ${answer.message}`,
       );
       return answer;
+    },
+    decide: async (execution, request) => {
+      const stages = request.stage
+        ? [request.stage]
+        : config.stages.filter((stage) => stage.approval).map((stage) => stage.name);
+      let record: Awaited<ReturnType<typeof pendingApproval>>;
+      try {
+        record = await pendingApproval(runtime.store, execution, stages);
+      } catch (error) {
+        if (error instanceof ApprovalNotFoundError) return undefined;
+        throw error;
+      }
+      // The same exactly-once path as a click: claim in the table, then answer the run's task token.
+      const by = 'the sandbox (shiplane approve --sandbox)';
+      const outcome = await decideApproval(
+        {
+          approvalId: record.approvalId,
+          decision: request.decision,
+          by,
+          ...(request.reason ? { reason: request.reason } : {}),
+          via: 'cli',
+        },
+        {
+          store: runtime.store,
+          taskTokens: runtime.engine.taskTokens,
+          now: () => new Date(),
+          reporter: {
+            info: () => {},
+            warn: (m) => options.write(m),
+            error: (m) => options.write(m),
+            count: () => {},
+          },
+        },
+      );
+      options.write(
+        `${request.decision === 'approved' ? 'approval' : 'rejection'} of ${execution} from the CLI: ${outcome.kind}`,
+      );
+      return {
+        result: outcome.kind === 'decided' ? 'decided' : 'not-decided',
+        by,
+        outcome:
+          outcome.kind === 'unavailable'
+            ? { ...outcome, error: { message: outcome.error.message } }
+            : outcome,
+      };
     },
     rollback: async (request) => {
       const answer = await rollbackRun(
