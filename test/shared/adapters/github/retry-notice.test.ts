@@ -33,8 +33,12 @@ describe('the GitHub client against an unreachable GitHub', () => {
 
     const retries = warnings.filter((line) => line.includes('retry'));
     expect(retries).toEqual([
-      expect.stringMatching(/^GitHub GET \/repos\/\{owner\}\/\{repo\} failed \(500: .*\); retry 1 of 2 in 0\.01s$/),
-      expect.stringMatching(/^GitHub GET \/repos\/\{owner\}\/\{repo\} failed \(500: .*\); retry 2 of 2 in 0\.04s$/),
+      expect.stringMatching(
+        /^GitHub GET \/repos\/\{owner\}\/\{repo\} failed \(500: .*\); retry 1 of 2 in 0\.01s$/,
+      ),
+      expect.stringMatching(
+        /^GitHub GET \/repos\/\{owner\}\/\{repo\} failed \(500: .*\); retry 2 of 2 in 0\.04s$/,
+      ),
     ]);
   });
 });
