@@ -16,6 +16,7 @@ import { registerRuns } from './commands/runs.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerShow } from './commands/show.js';
 import { registerValidate } from './commands/validate.js';
+import { awsFailure, EXIT } from './failures.js';
 import { processIo } from './io.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -57,19 +58,29 @@ export function createProgram(): Command {
 
 /** Runs the CLI with `argv` as Node gives it (`[node, script, ...args]`). Returns the exit code. */
 export async function run(argv: readonly string[] = process.argv): Promise<number> {
+  // The AWS SDK warns on stderr, at its first client, that its releases from 2027 need Node 22: news
+  // for whoever upgrades the SDK in package.json, not for someone running a command (whose stderr
+  // is one line per failure). Set the variable yourself to see it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     await createProgram().parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    // Commander has already printed its own message (usage error, --help, --version).
-    if (error instanceof CommanderError) return error.exitCode;
-    // A TerminalError says what to fix; anything else is a bug, so show where it happened.
+    // Commander has already printed its own message (usage error, --help, --version). A usage
+    // error (a missing or bad option) is exit 2 like every other bad argument; help and version keep 0.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.usage;
+    // An AWS error or a TerminalError says what to fix; anything else is a bug, so show where it happened.
+    const aws = awsFailure(error);
+    if (aws) {
+      processIo.err(`shiplane: ${aws.message}`);
+      return aws.code;
+    }
     processIo.err(
       error instanceof TerminalError
         ? `shiplane: ${error.message}`
         : `shiplane: ${(error as Error).stack ?? String(error)}`,
     );
-    return 1;
+    return EXIT.failed;
   }
 }
 

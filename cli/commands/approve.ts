@@ -14,19 +14,19 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../shared/config/load.js';
 import { TerminalError } from '../../shared/errors.js';
-import type { ApprovalsStore } from '../../shared/ports/approvals-store.js';
 import type { DecisionOutcome } from '../../shared/steps/approval/decide.js';
+import { reportFailure } from '../failures.js';
 import { type Io, processIo } from '../io.js';
 
-export class ApprovalNotFoundError extends TerminalError {
-  override name = 'ApprovalNotFoundError';
-}
+export { ApprovalNotFoundError } from '../../shared/steps/approval/pending.js';
 
 export class ApprovalsTableNotFoundError extends TerminalError {
   override name = 'ApprovalsTableNotFoundError';
 }
 
 export interface DecideOptions {
+  /** A sandbox URL, or `true` for the sandbox started in this folder. */
+  readonly sandbox?: string | boolean;
   readonly stage?: string;
   readonly reason?: string;
   readonly table?: string;
@@ -42,6 +42,8 @@ export interface DecideCliDeps {
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: () => Date;
   readonly io?: Io;
+  /** Where `--sandbox` without a URL looks for the running sandbox. @default process.cwd() */
+  readonly cwd?: string;
 }
 
 /** Finds the approvals table: `--table`, the environment, or the single table named like the stack's. */
@@ -84,30 +86,12 @@ async function candidateStages(options: DecideOptions): Promise<string[]> {
   return config.stages.filter((stage) => stage.approval).map((stage) => stage.name);
 }
 
-/** The run's pending approval: exactly one among the candidate stages. */
-async function pendingApproval(store: ApprovalsStore, execution: string, stages: readonly string[]) {
-  const found = [];
-  for (const stage of stages) {
-    const id = await store.approvalIdFor(execution, stage);
-    const record = id ? await store.getApproval(id) : undefined;
-    if (record) found.push(record);
-  }
-  const pending = found.filter((record) => record.status === 'pending');
-  if (pending.length === 1 && pending[0]) return pending[0];
-  if (pending.length > 1) {
-    throw new TerminalError(
-      `${execution} waits for approval in several stages (${pending.map((r) => r.stage).join(', ')}); pass --stage`,
-    );
-  }
-  // Nothing pending: the latest record says why (already decided, expired), else there is none.
-  const latest = found.at(-1);
-  if (latest) return latest;
-  throw new ApprovalNotFoundError(
-    `no approval for ${execution}${stages.length === 1 ? ` in ${stages[0]}` : ''}; check the execution name (shiplane runs)`,
-  );
-}
+/** What a decision came to; a sandbox answers the same kinds (local/sandbox/api-client.ts). */
+export type ExplainedOutcome =
+  | Exclude<DecisionOutcome, { kind: 'unavailable' }>
+  | { readonly kind: 'unavailable'; readonly error: { readonly message: string } };
 
-function explain(outcome: DecisionOutcome, decision: 'approved' | 'rejected', who: string): string {
+function explain(outcome: ExplainedOutcome, decision: 'approved' | 'rejected', who: string): string {
   switch (outcome.kind) {
     case 'decided': {
       const { facts } = outcome.record;
@@ -130,7 +114,10 @@ function explain(outcome: DecisionOutcome, decision: 'approved' | 'rejected', wh
   }
 }
 
-/** Approves or rejects a run's pending approval. Returns the exit code. */
+/**
+ * Approves or rejects a run's pending approval. Returns the exit code: 0 decided, 1 not decided
+ * (already decided, expired, no such approval), 3-7 an AWS problem (cli/failures.ts).
+ */
 export async function decideFromCli(
   decision: 'approved' | 'rejected',
   execution: string,
@@ -138,6 +125,27 @@ export async function decideFromCli(
   deps: DecideCliDeps = {},
 ): Promise<number> {
   const io = deps.io ?? processIo;
+  const env = deps.env ?? process.env;
+  const command = decision === 'approved' ? 'approve' : 'reject';
+  try {
+    if (options.sandbox) return await decideInSandbox(decision, execution, options, deps, io);
+    return await decideInAws(decision, execution, options, deps, io);
+  } catch (error) {
+    return reportFailure(command, error, io.err, {
+      region: options.region,
+      table: options.table ?? env.SHIPLANE_APPROVALS_TABLE,
+      env,
+    });
+  }
+}
+
+async function decideInAws(
+  decision: 'approved' | 'rejected',
+  execution: string,
+  options: DecideOptions,
+  deps: DecideCliDeps,
+  io: Io,
+): Promise<number> {
   const env = deps.env ?? process.env;
   const region = options.region ? { region: options.region } : {};
   // Loaded here, not at the top: every command module loads on every run of the CLI.
@@ -149,6 +157,7 @@ export async function decideFromCli(
   const { dynamoApprovalsStore } = await import('../../shared/adapters/aws/approvals-table.js');
   const { stepFunctionsTaskTokens } = await import('../../shared/adapters/aws/task-tokens.js');
   const { decideApproval } = await import('../../shared/steps/approval/decide.js');
+  const { pendingApproval } = await import('../../shared/steps/approval/pending.js');
 
   const dynamo = deps.dynamo ?? new DynamoDBClient(region);
   const sts = deps.sts ?? new STSClient(region);
@@ -174,12 +183,35 @@ export async function decideFromCli(
       reporter: { info: () => {}, warn: () => {}, error: () => {}, count: () => {} },
     },
   );
-  const message = explain(outcome, decision, identity.Arn);
+  return report(outcome, decision, identity.Arn, io);
+}
+
+/** The sandbox decides on its own approvals table and engine, on the same exactly-once path. */
+async function decideInSandbox(
+  decision: 'approved' | 'rejected',
+  execution: string,
+  options: DecideOptions,
+  deps: DecideCliDeps,
+  io: Io,
+): Promise<number> {
+  const { sandboxUrl } = await import('./runs.js');
+  const url = await sandboxUrl(options.sandbox === true ? true : String(options.sandbox), deps);
+  const { sandboxDecide } = await import('../../local/sandbox/api-client.js');
+  const answer = await sandboxDecide(url, execution, {
+    decision,
+    ...(options.stage ? { stage: options.stage } : {}),
+    ...(options.reason ? { reason: options.reason } : {}),
+  });
+  return report(answer.outcome, decision, answer.by, io);
+}
+
+function report(outcome: ExplainedOutcome, decision: 'approved' | 'rejected', who: string, io: Io): number {
+  const message = explain(outcome, decision, who);
   if (outcome.kind === 'decided') {
     io.out(message);
     return 0;
   }
-  io.err(`shiplane: ${message}`);
+  io.err(`shiplane ${decision === 'approved' ? 'approve' : 'reject'}: ${message}`);
   return 1;
 }
 
@@ -192,6 +224,7 @@ export function registerApprove(program: Command, deps: DecideCliDeps = {}): voi
         '-t, --table <name>',
         'the approvals table (default: $SHIPLANE_APPROVALS_TABLE, or found by name)',
       )
+      .option('--sandbox [url]', 'decide in a running sandbox (default: the one started in this folder)')
       .option('--region <region>', 'the AWS region of the stack')
       .option(
         '-c, --config <file>',

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { isValidExecutionName } from '../../shared/domain/execution-name.js';
 import type { RetryResult, RetryTarget } from '../../shared/steps/recovery/retry-run.js';
+import { reportFailure } from '../failures.js';
 import { type Io, processIo } from '../io.js';
 import {
   addSourceOptions,
@@ -68,8 +69,7 @@ export async function retryExecution(
       result = await retryRun(name, await stepFunctionsTarget(options, deps));
     }
   } catch (error) {
-    io.err(`shiplane retry: ${(error as Error).message}`);
-    return 1;
+    return reportFailure('retry', error, io.err, { region: options.region, env: deps.env });
   }
   if (options.json) {
     io.out(JSON.stringify(result));

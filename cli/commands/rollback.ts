@@ -22,6 +22,7 @@ import type {
   RollbackScope,
   RollbackTarget,
 } from '../../shared/steps/recovery/rollback-run.js';
+import { reportFailure } from '../failures.js';
 import { type Io, processIo } from '../io.js';
 import { approvalsTableName } from './approve.js';
 import {
@@ -136,8 +137,11 @@ export async function rollbackStage(
       result = await awsRollback(request, options, deps);
     }
   } catch (error) {
-    io.err(`shiplane rollback: ${(error as Error).message}`);
-    return 1;
+    return reportFailure('rollback', error, io.err, {
+      region: options.region,
+      table: options.table,
+      env: deps.env,
+    });
   }
   const code = result.result === 'started' ? 0 : result.result === 'invalid' ? 2 : 1;
   if (options.json) {

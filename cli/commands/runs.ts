@@ -17,6 +17,7 @@ import {
 import { formatElapsed, manualRollbackOf } from '../../shared/domain/execution-timeline.js';
 import { TerminalError } from '../../shared/errors.js';
 import type { ExecutionDescription, ExecutionReader } from '../../shared/ports/executions.js';
+import { reportFailure } from '../failures.js';
 import { type Io, processIo } from '../io.js';
 
 export interface SourceOptions {
@@ -151,7 +152,7 @@ const stamp = (date: Date | undefined) =>
         .replace(/\.\d+Z$/, 'Z')
     : '-';
 
-/** Lists runs; returns the exit code (0 listed, 1 the source failed, 2 bad options). */
+/** Lists runs; returns the exit code (0 listed, 1 the source failed, 2 bad options, 3-7 AWS: cli/failures.ts). */
 export async function listRuns(
   options: RunsOptions,
   io: Io = processIo,
@@ -225,8 +226,7 @@ export async function listRuns(
     }
     return 0;
   } catch (error) {
-    io.err(`shiplane runs: ${(error as Error).message}`);
-    return 1;
+    return reportFailure('runs', error, io.err, { region: options.region, env: deps.env });
   }
 }
 

@@ -14,6 +14,7 @@ import {
 } from '../../shared/domain/execution-timeline.js';
 import { type NextStep, nextStep, nextStepText, runEndingOf } from '../../shared/domain/next-step.js';
 import type { ExecutionDetail } from '../../shared/ports/executions.js';
+import { reportFailure } from '../failures.js';
 import { type Io, processIo } from '../io.js';
 import { addSourceOptions, openReader, type SourceDeps, type SourceOptions } from './runs.js';
 
@@ -156,7 +157,7 @@ export interface ShowOptions extends SourceOptions {
   readonly json?: boolean;
 }
 
-/** Shows one run; returns the exit code (0 shown, 1 not found or the source failed). */
+/** Shows one run; returns the exit code (0 shown, 1 not found or the source failed, 3-7 AWS: cli/failures.ts). */
 export async function showRun(
   execution: string,
   options: ShowOptions,
@@ -186,8 +187,7 @@ export async function showRun(
     for (const line of renderRun(detail)) io.out(line);
     return 0;
   } catch (error) {
-    io.err(`shiplane show: ${(error as Error).message}`);
-    return 1;
+    return reportFailure('show', error, io.err, { region: options.region, env: deps.env });
   }
 }
 

@@ -2,17 +2,20 @@
  * Reads runs from a running sandbox through its JSON API, answering the same questions as the
  * Step Functions reader, so `shiplane runs --sandbox URL` and `shiplane show --sandbox URL` print
  * exactly what they print for a deployed stack; `shiplane retry --sandbox URL` retries a run there
- * and `shiplane rollback --sandbox URL` starts a manual rollback there.
+ * and `shiplane rollback --sandbox URL` starts a manual rollback there; `shiplane approve|reject
+ * --sandbox URL` decides a run's approval there.
  */
 
 import type { DeliveryReport } from '../../shared/domain/delivery-metrics.js';
 import { TerminalError } from '../../shared/errors.js';
+import type { ApprovalRecord } from '../../shared/ports/approvals-store.js';
 import {
   type ExecutionDetail,
   type ExecutionListItem,
   ExecutionNotFoundError,
   type ExecutionReader,
 } from '../../shared/ports/executions.js';
+import type { DecisionOutcome } from '../../shared/steps/approval/decide.js';
 import { type MetricsQuery, MetricsQueryError } from '../../shared/steps/metrics/report.js';
 import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
@@ -222,5 +225,42 @@ export function sandboxPush(baseUrl: string, app: string, tag: string): Promise<
     { app, tag },
     ['started', 'duplicate', 'ignored', 'failed'],
     `push ${app}:${tag}`,
+  );
+}
+
+/** What `shiplane approve|reject --sandbox` asks the sandbox to decide. */
+export interface SandboxDecisionRequest {
+  readonly decision: 'approved' | 'rejected';
+  readonly stage?: string;
+  readonly reason?: string;
+}
+
+/** The sandbox's answer: what the decision came to, and who it was recorded as. */
+export interface SandboxDecisionAnswer {
+  readonly result: 'decided' | 'not-decided';
+  readonly by: string;
+  readonly outcome: SandboxDecisionOutcome;
+}
+
+/** A DecisionOutcome as JSON carries it (an `unavailable` error keeps its message). */
+export type SandboxDecisionOutcome =
+  | Exclude<DecisionOutcome, { kind: 'unavailable' }>
+  | { readonly kind: 'unavailable'; readonly record: ApprovalRecord; readonly error: { message: string } };
+
+/**
+ * `shiplane approve|reject --sandbox`: asks the sandbox at `baseUrl` to decide the run's pending
+ * approval (`POST /api/executions/{name}/decision`), on the same exactly-once path a Slack click takes.
+ */
+export function sandboxDecide(
+  baseUrl: string,
+  execution: string,
+  request: SandboxDecisionRequest,
+): Promise<SandboxDecisionAnswer> {
+  return postToSandbox<SandboxDecisionAnswer>(
+    baseUrl,
+    `/api/executions/${encodeURIComponent(execution)}/decision`,
+    request,
+    ['decided', 'not-decided'],
+    `${request.decision === 'approved' ? 'approve' : 'reject'} ${execution}`,
   );
 }

@@ -8,6 +8,8 @@ import type { Config } from '../../shared/config/schema.js';
 import type { RunInput } from '../../shared/contracts/tasks.js';
 import { gitopsCommitUrl } from '../../shared/domain/repo-url.js';
 import type { StartExecutionResult } from '../../shared/ports/executions.js';
+import { decideApproval } from '../../shared/steps/approval/decide.js';
+import { ApprovalNotFoundError, pendingApproval } from '../../shared/steps/approval/pending.js';
 import { metricsReport } from '../../shared/steps/metrics/report.js';
 import { type RunRecord, retryRun } from '../../shared/steps/recovery/retry-run.js';
 import { rollbackRun } from '../../shared/steps/recovery/rollback-run.js';
@@ -142,6 +144,51 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
         stages: config.stages.map((stage) => stage.name),
         now: () => new Date(),
       }),
+    decide: async (execution, request) => {
+      const stages = request.stage
+        ? [request.stage]
+        : config.stages.filter((stage) => stage.approval).map((stage) => stage.name);
+      let record: Awaited<ReturnType<typeof pendingApproval>>;
+      try {
+        record = await pendingApproval(runtime.store, execution, stages);
+      } catch (error) {
+        if (error instanceof ApprovalNotFoundError) return undefined;
+        throw error;
+      }
+      // The same exactly-once path as a click: claim in the table, then answer the run's task token.
+      const by = 'the sandbox (shiplane approve --sandbox)';
+      const outcome = await decideApproval(
+        {
+          approvalId: record.approvalId,
+          decision: request.decision,
+          by,
+          ...(request.reason ? { reason: request.reason } : {}),
+          via: 'cli',
+        },
+        {
+          store: runtime.store,
+          taskTokens: runtime.engine.taskTokens,
+          now: () => new Date(),
+          reporter: {
+            info: () => {},
+            warn: (m) => options.write(m),
+            error: (m) => options.write(m),
+            count: () => {},
+          },
+        },
+      );
+      options.write(
+        `${request.decision === 'approved' ? 'approval' : 'rejection'} of ${execution} from the CLI: ${outcome.kind}`,
+      );
+      return {
+        result: outcome.kind === 'decided' ? 'decided' : 'not-decided',
+        by,
+        outcome:
+          outcome.kind === 'unavailable'
+            ? { ...outcome, error: { message: outcome.error.message } }
+            : outcome,
+      };
+    },
     rollback: async (request) => {
       const answer = await rollbackRun(
         { ...request, by: 'the sandbox (shiplane rollback --sandbox)' },

@@ -11,6 +11,9 @@
  *                                      (`?history=false` leaves the raw events out)
  * - `POST /api/executions/{name}/retry`  `shiplane retry`: starts the run again as `{name}-r2`, …
  *                                      (200 started, 409 refused, 404 no such run)
+ * - `POST /api/executions/{name}/decision` `{decision, stage?, reason?}`  `shiplane approve|reject`:
+ *                                      decides the run's pending approval (200 decided, 409 not
+ *                                      decided: already decided, expired…, 404 no approval)
  * - `POST /api/rollback` `{app, stage, to?, reason?}`  `shiplane rollback`: starts a manual
  *                                      rollback run (200 started, 409 refused, 400 unknown app or stage)
  * - `GET  /api/commits/{sha}`          a GitOps repository commit with each file's patch
@@ -44,6 +47,7 @@ import { type MetricsQuery, MetricsQueryError } from '../../shared/steps/metrics
 import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
 import { HttpError, readBody, sendJson as sendJsonReply, startHttpServer } from '../http/index.js';
+import type { SandboxDecisionAnswer, SandboxDecisionRequest } from './api-client.js';
 import { COMMIT_SHA, type CommitView, commitPageHtml, missingCommitPageHtml } from './commit-page.js';
 import { imageTagProblem } from './ecr-push.js';
 import { lambdaContext, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
@@ -130,6 +134,8 @@ export interface ConsoleBackend {
   alerts?(): readonly SandboxAlert[];
   /** `shiplane metrics --sandbox`: the delivery report of the sandbox's run records. */
   metrics?(query: MetricsQuery): Promise<DeliveryReport>;
+  /** `shiplane approve|reject --sandbox`: decides a run's pending approval. Undefined: no such approval. */
+  decide?(execution: string, request: SandboxDecisionRequest): Promise<SandboxDecisionAnswer | undefined>;
 }
 
 /** An alert as the SNS topic got it, with when. */
@@ -173,6 +179,7 @@ const EXECUTION_PATH = /^\/api\/executions\/([^/]+)$/;
 const COMMIT_API_PATH = /^\/api\/commits\/([^/]+)$/;
 const COMMIT_PAGE_PATH = /^\/commits\/([^/]+)$/;
 const RETRY_PATH = /^\/api\/executions\/([^/]+)\/retry$/;
+const DECISION_PATH = /^\/api\/executions\/([^/]+)\/decision$/;
 const RETRY_STATUS: Record<RetryResult['result'], number> = { started: 200, refused: 409, 'not-found': 404 };
 const ROLLBACK_STATUS: Record<RollbackResult['result'], number> = {
   started: 200,
@@ -417,6 +424,32 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       await jsonBody(request);
       const answer = await backend.retry(decodeURIComponent(retry[1] ?? ''));
       sendJson(response, RETRY_STATUS[answer.result], answer);
+      return;
+    }
+    const decision = DECISION_PATH.exec(pathname);
+    if (decision && method === 'POST' && backend.decide) {
+      const body = await jsonBody(request);
+      const kind = body.decision;
+      if (kind !== 'approved' && kind !== 'rejected') {
+        throw new HttpError(400, 'decision must be "approved" or "rejected"');
+      }
+      const optional = (name: string) => {
+        const value = body[name];
+        if (value === undefined) return undefined;
+        if (typeof value !== 'string' || value === '') throw new HttpError(400, `${name} must be a string`);
+        return value;
+      };
+      const stage = optional('stage');
+      const reason = optional('reason');
+      if (kind === 'rejected' && !reason) throw new HttpError(400, 'a rejection needs a reason');
+      const execution = decodeURIComponent(decision[1] ?? '');
+      const answer = await backend.decide(execution, {
+        decision: kind,
+        ...(stage ? { stage } : {}),
+        ...(reason ? { reason } : {}),
+      });
+      if (!answer) throw new HttpError(404, `no approval for ${execution}${stage ? ` in ${stage}` : ''}`);
+      sendJson(response, answer.result === 'decided' ? 200 : 409, answer);
       return;
     }
     if (pathname === '/api/rollback' && method === 'POST' && backend.rollback) {

@@ -5,12 +5,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ApprovalNotFoundError,
-  approvalsTableName,
-  decideFromCli,
-  registerApprove,
-} from '../../cli/commands/approve.js';
+import { approvalsTableName, decideFromCli, registerApprove } from '../../cli/commands/approve.js';
 import type { Io } from '../../cli/io.js';
 import { approvalDecisionSchema } from '../../shared/contracts/tasks.js';
 import { approvalRequest } from '../fixtures/slack/context.js';
@@ -133,7 +128,9 @@ describe('shiplane approve', () => {
     table('approved');
     const out = io();
     expect(await decideFromCli('approved', EXECUTION, options, deps(out))).toBe(1);
-    expect(out.err).toEqual(['shiplane: already approved by alice at 2026-11-26T14:01:00Z; nothing changed']);
+    expect(out.err).toEqual([
+      'shiplane approve: already approved by alice at 2026-11-26T14:01:00Z; nothing changed',
+    ]);
     expect(sfn.calls()).toHaveLength(0);
   });
 
@@ -154,9 +151,11 @@ describe('shiplane approve', () => {
   });
 
   it('says so when the run has no approval', async () => {
-    await expect(decideFromCli('approved', 'backend-v9-unknown', options, deps())).rejects.toBeInstanceOf(
-      ApprovalNotFoundError,
-    );
+    const out = io();
+    expect(await decideFromCli('approved', 'backend-v9-unknown', options, deps(out))).toBe(1);
+    expect(out.err).toEqual([
+      'shiplane approve: no approval for backend-v9-unknown in production; check the execution name (shiplane runs)',
+    ]);
     expect(sfn.calls()).toHaveLength(0);
   });
 });

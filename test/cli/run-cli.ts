@@ -11,12 +11,19 @@ export interface CliResult {
 }
 
 /** Runs `node bin/shiplane.js ...args` as a user would, and collects what it printed and its exit code. */
-export function runCli(args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: options.cwd ?? PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1' }, timeout: 20_000 },
+      {
+        cwd: options.cwd ?? PROJECT_ROOT,
+        env: { ...(options.env ?? process.env), NO_COLOR: '1' },
+        timeout: 20_000,
+      },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
           reject(error);

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exitCodeOf, parseEventText, runPromotion } from '../../cli/commands/run.js';
+import { exitCodeOf, parseEventText, runPromotion, validateRun } from '../../cli/commands/run.js';
 import type { Io } from '../../cli/io.js';
 import { quietHandlers } from '../../local/quiet-handlers.js';
 import { ecrPushEvent } from '../../local/sandbox/ecr-push.js';
@@ -13,6 +13,7 @@ import { startArgoCdServer } from '../../local/stand-ins/argocd/server.js';
 import { startGitHubServer } from '../../local/stand-ins/github/server.js';
 import { type SlackServer, startSlackServer } from '../../local/stand-ins/slack/server.js';
 import { APPROVE_ACTION } from '../../shared/adapters/slack/approval-message.js';
+import { runCli } from './run-cli.js';
 
 function capture(): Io & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -133,6 +134,42 @@ describe('shiplane run refuses bad input with exit code 2, naming the problem, c
     expect(code).toBe(2);
     expect(io.errors[0]).toMatch(/gitops\.github\.token refers to env:TEST_GITHUB_TOKEN, which is not set/);
     expect(calls).toBe(0);
+  });
+});
+
+describe('shiplane run as a user types it', () => {
+  it('a --config file that does not exist: exit 2, one line naming it', async () => {
+    const result = await runCli([
+      'run',
+      '--config',
+      file('missing.yaml'),
+      '--event',
+      'examples/ecr-push-backend.json',
+    ]);
+
+    expect(result.code).toBe(2);
+    // The config error's own format: the file, then the problem on the next line; no stack trace.
+    expect(result.stderr).toMatch(/^shiplane run: .*missing\.yaml.*\n.*cannot read/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('no --config at all: a usage error, exit 2', async () => {
+    const result = await runCli(['run', '--event', 'examples/ecr-push-backend.json']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/required option '-c, --config <file>' not specified/);
+  });
+});
+
+describe('the sample event under examples/', () => {
+  it("is an ECR push of the reference config's backend app, which run would promote", async () => {
+    const { decision, event } = await validateRun(
+      { config: 'shiplane.config.yaml', event: 'examples/ecr-push-backend.json' },
+      {},
+    );
+
+    expect(event.detail['repository-name']).toBe('itdo-erp/backend');
+    expect(decision).toMatchObject({ kind: 'start', release: { app: 'backend', tag: 'v2.1.6' } });
   });
 });
 
@@ -276,9 +313,8 @@ describe('shiplane run against stand-ins', () => {
   }
 
   it('promotes through staging and production, approved through its interaction endpoint: exit 0, JSON last', async () => {
-    // Prepare
-    const event = join(work, 'push.json');
-    await writeFile(event, JSON.stringify(ecrPushEvent({ repository: 'itdo-erp/backend', tag: 'v2.1.6' })));
+    // Prepare: the sample event the project ships (an ECR push of itdo-erp/backend:v2.1.6).
+    const event = 'examples/ecr-push-backend.json';
     const port = await freePort();
     const io = capture();
 

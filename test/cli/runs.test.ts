@@ -185,8 +185,9 @@ describe('shiplane runs against a deployed stack', () => {
 
     const code = await listRuns({}, io, { sfn, env: {} });
 
-    expect(code).toBe(1);
-    expect(io.errors[0]).toMatch(/no state machine.*pass --state-machine ARN/);
+    expect(code).toBe(7);
+    expect(io.errors).toHaveLength(1);
+    expect(io.errors[0]).toMatch(/no state machine.*pass --state-machine ARN.*StateMachineArn/);
   });
 
   it('refuses an unknown status with exit code 2 and calls nothing', async () => {

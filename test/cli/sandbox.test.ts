@@ -161,7 +161,8 @@ describe('shiplane sandbox options', () => {
   it('refuses an unknown approval mode', async () => {
     const result = await runCli(['sandbox', '--approve', 'maybe']);
 
-    expect(result.code).toBe(1);
+    // A usage error, exit 2 like every bad argument.
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/argument 'maybe' is invalid\. Allowed choices are manual, auto, reject/);
   });
 

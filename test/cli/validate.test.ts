@@ -114,10 +114,10 @@ describe('shiplane', () => {
     expect(result.stdout).toMatch(/validate \[options\]/);
   });
 
-  it('exits 1 on an unknown command, saying so', async () => {
+  it('exits 2 on an unknown command, saying so (a usage error, like every bad argument)', async () => {
     const result = await runCli(['promote-everything']);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown command 'promote-everything'");
   });
 

@@ -59,7 +59,42 @@ function deadlineGuard(octokit: Octokit): void {
   });
 }
 
-const ShiplaneOctokit = Octokit.plugin(deadlineGuard, requestLog, retry, throttling);
+/** The retry plugin's `retry` options, as far as the notice below reads them. */
+interface RetrySettings {
+  readonly retries?: number;
+  readonly retryAfterBaseValue?: number;
+  readonly doNotRetry?: readonly number[];
+}
+
+/**
+ * Innermost, under the deadline guard: says on `log.warn` that an attempt failed and when the retry
+ * plugin will try again (it waits (retry count + 1)² × its base, see @octokit/plugin-retry), so a
+ * GitHub that does not answer is never minutes of silence. It mirrors the plugin's rule: a status of
+ * 400 or more not in `doNotRetry` (a network error arrives as status 500), while retries remain.
+ */
+function retryNotice(octokit: Octokit, options: { retry?: RetrySettings }): void {
+  const settings = options.retry ?? {};
+  octokit.hook.wrap('request', async (request, requestOptions) => {
+    try {
+      return await request(requestOptions);
+    } catch (error) {
+      const status = (error as { status?: unknown }).status;
+      const done = Number((requestOptions.request as { retryCount?: number } | undefined)?.retryCount ?? 0);
+      const retries = settings.retries ?? 3;
+      const retryable =
+        typeof status === 'number' && status >= 400 && !(settings.doNotRetry ?? []).includes(status);
+      if (retryable && done < retries) {
+        const waitMs = (done + 1) ** 2 * (settings.retryAfterBaseValue ?? 1000);
+        octokit.log.warn(
+          `GitHub ${requestOptions.method} ${requestOptions.url} failed (${status}: ${(error as Error).message}); retry ${done + 1} of ${retries} in ${waitMs / 1000}s`,
+        );
+      }
+      throw error;
+    }
+  });
+}
+
+const ShiplaneOctokit = Octokit.plugin(retryNotice, deadlineGuard, requestLog, retry, throttling);
 /** Octokit with the request log, retry and throttling plugins. */
 export type GitHubOctokit = InstanceType<typeof ShiplaneOctokit>;
 
