@@ -8,18 +8,16 @@
 
 import type { DeliveryReport } from '../../shared/domain/delivery-metrics.js';
 import { TerminalError } from '../../shared/errors.js';
-import type { ApprovalRecord } from '../../shared/ports/approvals-store.js';
 import {
   type ExecutionDetail,
   type ExecutionListItem,
   ExecutionNotFoundError,
   type ExecutionReader,
 } from '../../shared/ports/executions.js';
-import type { DecisionOutcome } from '../../shared/steps/approval/decide.js';
 import { type MetricsQuery, MetricsQueryError } from '../../shared/steps/metrics/report.js';
 import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
-import type { PushAnswer } from './server.js';
+import type { PushAnswer, SandboxDecisionAnswer, SandboxDecisionRequest } from './server.js';
 
 export class SandboxUnreachableError extends TerminalError {
   override name = 'SandboxUnreachableError';
@@ -227,25 +225,6 @@ export function sandboxPush(baseUrl: string, app: string, tag: string): Promise<
     `push ${app}:${tag}`,
   );
 }
-
-/** What `shiplane approve|reject --sandbox` asks the sandbox to decide. */
-export interface SandboxDecisionRequest {
-  readonly decision: 'approved' | 'rejected';
-  readonly stage?: string;
-  readonly reason?: string;
-}
-
-/** The sandbox's answer: what the decision came to, and who it was recorded as. */
-export interface SandboxDecisionAnswer {
-  readonly result: 'decided' | 'not-decided';
-  readonly by: string;
-  readonly outcome: SandboxDecisionOutcome;
-}
-
-/** A DecisionOutcome as JSON carries it (an `unavailable` error keeps its message). */
-export type SandboxDecisionOutcome =
-  | Exclude<DecisionOutcome, { kind: 'unavailable' }>
-  | { readonly kind: 'unavailable'; readonly record: ApprovalRecord; readonly error: { message: string } };
 
 /**
  * `shiplane approve|reject --sandbox`: asks the sandbox at `baseUrl` to decide the run's pending

@@ -42,12 +42,13 @@ import { parseDuration } from '../../shared/config/duration.js';
 import type { DeliveryReport } from '../../shared/domain/delivery-metrics.js';
 import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
 import { nextStep, runEndingOf } from '../../shared/domain/next-step.js';
+import type { ApprovalRecord } from '../../shared/ports/approvals-store.js';
 import type { ExecutionDetail, ExecutionListItem } from '../../shared/ports/executions.js';
+import type { DecisionOutcome } from '../../shared/steps/approval/decide.js';
 import { type MetricsQuery, MetricsQueryError } from '../../shared/steps/metrics/report.js';
 import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
 import { HttpError, readBody, sendJson as sendJsonReply, startHttpServer } from '../http/index.js';
-import type { SandboxDecisionAnswer, SandboxDecisionRequest } from './api-client.js';
 import { COMMIT_SHA, type CommitView, commitPageHtml, missingCommitPageHtml } from './commit-page.js';
 import { imageTagProblem } from './ecr-push.js';
 import { lambdaContext, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
@@ -106,6 +107,25 @@ export interface ArgoAppView {
   readonly message: string | undefined;
   readonly images: readonly string[];
 }
+
+/** What `shiplane approve|reject --sandbox` asks the sandbox to decide. */
+export interface SandboxDecisionRequest {
+  readonly decision: 'approved' | 'rejected';
+  readonly stage?: string;
+  readonly reason?: string;
+}
+
+/** The sandbox's answer: what the decision came to, and who it was recorded as. */
+export interface SandboxDecisionAnswer {
+  readonly result: 'decided' | 'not-decided';
+  readonly by: string;
+  readonly outcome: SandboxDecisionOutcome;
+}
+
+/** A DecisionOutcome as JSON carries it (an `unavailable` error keeps its message). */
+export type SandboxDecisionOutcome =
+  | Exclude<DecisionOutcome, { kind: 'unavailable' }>
+  | { readonly kind: 'unavailable'; readonly record: ApprovalRecord; readonly error: { message: string } };
 
 export interface PushAnswer {
   readonly result: 'started' | 'duplicate' | 'ignored' | 'failed';
