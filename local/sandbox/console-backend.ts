@@ -56,6 +56,7 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
     }
   };
   return {
+    modals: options.slack,
     info: () => ({
       repository: SANDBOX_REPOSITORY,
       branch,
