@@ -591,6 +591,7 @@ async function click(message, element) {
     result.textContent = `${element.text?.text ?? element.action_id}: the interaction endpoint answered HTTP ${answer.status}${
       answer.text ? ` — ${answer.text}` : ''
     }`;
+    if (answer.view) playModal(answer.view, user, result);
   } catch (error) {
     result.textContent = `click failed: ${error.message}`;
   } finally {
@@ -598,6 +599,88 @@ async function click(message, element) {
     ui.last.slack = undefined;
     refresh();
   }
+}
+
+/**
+ * A modal the app opened with views.open (Reject asks for the reason), drawn as a dialog. Its
+ * submission goes back through the sandbox as a signed view_submission; errors the app answers
+ * keep it open, as Slack does.
+ */
+function playModal(view, user, result) {
+  const fields = view.inputs.map((input) => {
+    const attributes = {
+      id: `modal-${input.actionId}`,
+      'data-testid': 'slack-modal-input',
+      'data-action-id': input.actionId,
+      placeholder: input.placeholder,
+      ...(input.maxLength ? { maxlength: String(input.maxLength) } : {}),
+    };
+    const control = input.multiline ? h('textarea', { rows: '4', ...attributes }) : h('input', attributes);
+    const error = h('div', { class: 'modal-error', 'data-testid': 'slack-modal-error', role: 'alert' });
+    return { input, control, error };
+  });
+  const dialog = h('dialog', {
+    class: 'slack-modal',
+    'data-testid': 'slack-modal',
+    'aria-label': view.title,
+  });
+  const form = h('form', { method: 'dialog' });
+  const status = h('div', { class: 'modal-status' });
+  const submit = h(
+    'button',
+    { type: 'submit', class: 'slack-button danger', 'data-testid': 'slack-modal-submit' },
+    view.submit,
+  );
+  const cancel = h(
+    'button',
+    { type: 'button', class: 'slack-button', onclick: () => dialog.close() },
+    view.close,
+  );
+  form.append(
+    h('h3', {}, view.title),
+    h('p', { class: 'modal-text', html: mrkdwn(view.text, {}) }),
+    ...fields.flatMap(({ input, control, error }) => [
+      h('label', { for: control.id }, input.label),
+      control,
+      error,
+    ]),
+    status,
+    h('div', { class: 'modal-buttons' }, cancel, submit),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    status.textContent = 'sending a signed view_submission…';
+    for (const f of fields) f.error.textContent = '';
+    try {
+      const answer = await api('/api/slack/view', {
+        method: 'POST',
+        body: JSON.stringify({
+          viewId: view.id,
+          user,
+          inputs: Object.fromEntries(fields.map((f) => [f.input.actionId, f.control.value])),
+        }),
+      });
+      if (answer.closed) {
+        dialog.close();
+        result.textContent = `${view.title}: submitted, the interaction endpoint answered HTTP ${answer.status}`;
+        ui.last.slack = undefined;
+        refresh();
+        return;
+      }
+      status.textContent = '';
+      for (const f of fields) f.error.textContent = answer.errors?.[f.input.blockId] ?? '';
+    } catch (error) {
+      status.textContent = `submit failed: ${error.message}`;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  dialog.append(form);
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  fields[0]?.control.focus();
 }
 
 // ---- GitOps repository and Argo CD ------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
  * `--approve auto|reject`: as soon as a run awaits approval and its Slack message is there, the
  * sandbox clicks Approve (or Reject) as its approver — through the console's click endpoint, which
- * signs the request like Slack, so the decision takes the production path.
+ * signs the request like Slack, so the decision takes the production path. Reject opens the reason
+ * modal; the sandbox then submits it with AUTO_REJECT_REASON.
  */
 import { manualRollbackStateNames, stageStateNames } from '../../infra/constructs/promotion-state-machine.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../shared/adapters/slack/approval-message.js';
@@ -9,6 +10,9 @@ import type { Config } from '../../shared/config/schema.js';
 import type { SlackServer } from '../stand-ins/slack/server.js';
 import type { LocalRuntime } from './runtime.js';
 import { SANDBOX_CHANNEL, SANDBOX_USERS } from './sandbox-config.js';
+
+/** The reason `--approve reject` gives in the modal. */
+export const AUTO_REJECT_REASON = 'rejected by the sandbox (--approve reject)';
 
 /** How long to look for the approval message: 600 × 100 ms. */
 const ATTEMPTS = 600;
@@ -46,9 +50,29 @@ export function approveWhenAsked(options: {
             user: SANDBOX_USERS.approver.id,
           }),
         });
-        const answer = (await response.json()) as { status?: number };
+        const answer = (await response.json()) as {
+          status?: number;
+          view?: { id: string; inputs: Array<{ actionId: string }> };
+        };
+        if (options.decision === 'approve' || !answer.view) {
+          write(
+            `  ${options.decision === 'reject' ? 'rejected' : 'approved'} as ${SANDBOX_USERS.approver.name}: signed block_actions → HTTP ${answer.status ?? response.status}`,
+          );
+          return;
+        }
+        // Reject opened the reason modal: submit it, as the approver would.
+        const submitted = await fetch(`${options.serverUrl}/api/slack/view`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            viewId: answer.view.id,
+            user: SANDBOX_USERS.approver.id,
+            inputs: Object.fromEntries(answer.view.inputs.map((i) => [i.actionId, AUTO_REJECT_REASON])),
+          }),
+        });
+        const result = (await submitted.json()) as { status?: number };
         write(
-          `  ${options.decision === 'reject' ? 'rejected' : 'approved'} as ${SANDBOX_USERS.approver.name}: signed block_actions → HTTP ${answer.status ?? response.status}`,
+          `  rejected as ${SANDBOX_USERS.approver.name}: signed block_actions, then the reason modal's view_submission → HTTP ${result.status ?? submitted.status}`,
         );
         return;
       }

@@ -67,6 +67,7 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
     }
   };
   return {
+    modals: options.slack,
     info: () => ({
       repository: SANDBOX_REPOSITORY,
       branch,

@@ -25,6 +25,8 @@
  * - `POST /api/slack/click` `{ts, actionId, value?, user}`  clicks a message button: the server
  *                                      plays Slack, signs a `block_actions` request and posts it
  *                                      to `/slack/interactions`
+ * - `POST /api/slack/view` `{viewId, user, inputs}`  submits a modal the app opened (Reject's reason):
+ *                                      a signed `view_submission` to `/slack/interactions`
  * - `POST /slack/interactions`         the interaction endpoint itself
  * - `POST /slack/response/{user}/{ts}` a click's `response_url`, as Slack would take it
  *
@@ -49,10 +51,17 @@ import { type MetricsQuery, MetricsQueryError } from '../../shared/steps/metrics
 import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
 import { HttpError, readBody, sendJson as sendJsonReply, startHttpServer } from '../http/index.js';
+import type { OpenedView, SlackServer } from '../stand-ins/slack/server.js';
 import { COMMIT_SHA, type CommitView, commitPageHtml, missingCommitPageHtml } from './commit-page.js';
 import { imageTagProblem } from './ecr-push.js';
 import { lambdaContext, toHttpApiEvent, writeHttpApiResult } from './http-api.js';
-import { type ClickResult, type SlackMessageLike, type SlackUser, sendClick } from './slack-click.js';
+import {
+  type ClickResult,
+  type SlackMessageLike,
+  type SlackUser,
+  sendClick,
+  sendViewSubmission,
+} from './slack-click.js';
 
 export const INTERACTION_PATH = '/slack/interactions';
 /** Where a click's `response_url` points: the sandbox plays Slack's side of it too. */
@@ -146,6 +155,8 @@ export interface ConsoleBackend {
   push(app: string, tag: string): Promise<PushAnswer>;
   /** `shiplane retry --sandbox`: starts a failed, rejected or expired run again. */
   retry?(name: string): Promise<RetryResult>;
+  /** The Slack stand-in's modals: a click's trigger_id, and the views apps open with it. */
+  readonly modals?: Pick<SlackServer, 'issueTrigger' | 'viewOpenedBy' | 'views'>;
   /** `shiplane rollback --sandbox`: starts a manual rollback of one app's stage. */
   rollback?(request: RollbackRequest): Promise<RollbackResult>;
   /** A commit of the GitOps repository with its diff (full or abbreviated sha); undefined when none. */
@@ -279,6 +290,49 @@ function nextStepOf(name: string, timeline: ReturnType<typeof buildTimeline>) {
   return ending ? nextStep(ending) : undefined;
 }
 
+/** A modal as the console draws it: its title, buttons, text and input fields. */
+function modalJson(opened: OpenedView): Record<string, unknown> {
+  const view = opened.view as {
+    title?: { text?: string };
+    submit?: { text?: string };
+    close?: { text?: string };
+    blocks?: Array<{
+      type?: string;
+      block_id?: string;
+      text?: { text?: string };
+      label?: { text?: string };
+      element?: {
+        action_id?: string;
+        multiline?: boolean;
+        max_length?: number;
+        placeholder?: { text?: string };
+      };
+    }>;
+  };
+  const blocks = view.blocks ?? [];
+  return {
+    id: opened.id,
+    title: view.title?.text ?? '',
+    submit: view.submit?.text ?? 'Submit',
+    close: view.close?.text ?? 'Cancel',
+    text: blocks.flatMap((b) => (b.type === 'section' && b.text?.text ? [b.text.text] : [])).join('\n'),
+    inputs: blocks.flatMap((b) =>
+      b.type === 'input' && b.element?.action_id
+        ? [
+            {
+              blockId: b.block_id ?? '',
+              actionId: b.element.action_id,
+              label: b.label?.text ?? '',
+              multiline: b.element.multiline ?? false,
+              maxLength: b.element.max_length ?? null,
+              placeholder: b.element.placeholder?.text ?? '',
+            },
+          ]
+        : [],
+    ),
+  };
+}
+
 /** Flattens a message tree into the list a `ts` lookup searches. */
 function findMessage(messages: readonly ConsoleMessage[], ts: string): ConsoleMessage | undefined {
   for (const message of messages) {
@@ -322,6 +376,8 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     const message = findMessage(await api.slackMessages(), ts);
     if (!message) throw new HttpError(404, `no message ${ts} in the channel`);
     let result: ClickResult;
+    // Slack gives every click a trigger_id; the app may exchange it for a modal within 3 s.
+    const triggerId = api.modals?.issueTrigger(user.id);
     try {
       result = await sendClick(`${url}${INTERACTION_PATH}`, options.signingSecret, {
         channel: api.info().channel,
@@ -330,11 +386,42 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
         value,
         user,
         responseUrl: `${url}${RESPONSE_PATH}/${encodeURIComponent(user.id)}/${encodeURIComponent(message.ts)}`,
+        ...(triggerId ? { triggerId } : {}),
       });
     } catch (error) {
       throw new HttpError(400, (error as Error).message);
     }
-    sendJson(response, 200, { status: result.status, text: result.body.slice(0, 500) });
+    const opened = triggerId ? api.modals?.viewOpenedBy(triggerId) : undefined;
+    sendJson(response, 200, {
+      status: result.status,
+      text: result.body.slice(0, 500),
+      ...(opened ? { view: modalJson(opened) } : {}),
+    });
+  }
+
+  /** Submits a modal as its user: the console's dialog plays Slack's modal. */
+  async function submitView(request: IncomingMessage, response: ServerResponse, api: ConsoleBackend) {
+    const body = await jsonBody(request);
+    const viewId = field(body, 'viewId');
+    const userId = field(body, 'user');
+    const inputs = body.inputs;
+    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
+      throw new HttpError(400, 'inputs must be an object of action_id → text');
+    }
+    const entries = Object.entries(inputs);
+    if (entries.some(([, v]) => typeof v !== 'string')) throw new HttpError(400, 'inputs must be text');
+    const opened = api.modals?.views().find((view) => view.id === viewId);
+    if (!opened) throw new HttpError(404, `no modal ${viewId}`);
+    if (opened.closed) throw new HttpError(409, `modal ${viewId} is closed`);
+    const user = api.info().users.find((u) => u.id === userId);
+    if (!user || opened.user !== user.id)
+      throw new HttpError(403, `modal ${viewId} is not open for ${userId}`);
+    const result = await sendViewSubmission(`${url}${INTERACTION_PATH}`, options.signingSecret, {
+      opened,
+      user,
+      inputs: Object.fromEntries(entries) as Record<string, string>,
+    });
+    sendJson(response, 200, { ...result, closed: opened.closed });
   }
 
   /** A commit as JSON (`/api/commits/{sha}`) or as the page the console links to (`/commits/{sha}`). */
@@ -525,6 +612,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       return;
     }
     if (pathname === '/api/slack/click' && method === 'POST') return click(request, response, backend);
+    if (pathname === '/api/slack/view' && method === 'POST') return submitView(request, response, backend);
     throw new HttpError(404, `no route ${method} ${pathname}`);
   }
 

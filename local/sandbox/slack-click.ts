@@ -5,6 +5,8 @@
  * endpoint. The console page only says which button was clicked; the secret stays on the server.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { viewSubmissionPayload } from '../stand-ins/slack/interactions.js';
+import type { OpenedView } from '../stand-ins/slack/workspace.js';
 
 /** A message as Slack shows it in a channel (`conversations.history` shape, the fields we use). */
 export interface SlackMessageLike {
@@ -33,6 +35,8 @@ export interface ClickInput {
   readonly responseUrl: string;
   readonly teamId?: string;
   readonly now?: Date;
+  /** The click's trigger_id, issued by the Slack stand-in so the app can open a modal with it. */
+  readonly triggerId?: string;
 }
 
 interface ButtonElement {
@@ -93,7 +97,7 @@ export function blockActionsPayload(input: ClickInput): Record<string, unknown> 
       channel_id: input.channel,
       is_ephemeral: false,
     },
-    trigger_id: `${Date.now()}.${randomBytes(6).toString('hex')}`,
+    trigger_id: input.triggerId ?? `${Date.now()}.${randomBytes(6).toString('hex')}`,
     team: { id: teamId, domain: 'itdo-erp' },
     enterprise: null,
     is_enterprise_install: false,
@@ -174,4 +178,39 @@ export async function sendClick(
     body: request.body,
   });
   return { status: response.status, body: await response.text() };
+}
+
+/** What the app answered a modal submission: nothing (the modal closes) or errors to show in it. */
+export interface SubmitResult {
+  readonly status: number;
+  /** Slack's `response_action: errors`: messages by block id; the modal stays open. */
+  readonly errors?: Record<string, string>;
+}
+
+/** Submits a modal the app opened, as `user` typed `inputs`: a signed `view_submission`, as Slack sends it. */
+export async function sendViewSubmission(
+  interactionUrl: string,
+  signingSecret: string,
+  input: { opened: OpenedView; user: SlackUser; inputs: Record<string, string>; teamId?: string },
+): Promise<SubmitResult> {
+  const payload = viewSubmissionPayload({
+    opened: input.opened,
+    user: input.user,
+    inputs: input.inputs,
+    ...(input.teamId ? { teamId: input.teamId } : {}),
+  });
+  const request = signedInteractionRequest(signingSecret, payload);
+  const response = await fetch(interactionUrl, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+  });
+  const text = await response.text();
+  if (response.status === 200 && text) {
+    const answer = JSON.parse(text) as { response_action?: string; errors?: Record<string, string> };
+    if (answer.response_action === 'errors') return { status: 200, errors: answer.errors ?? {} };
+  }
+  // An empty 200 (or `response_action: clear`) closes the modal, as Slack does.
+  if (response.status === 200) input.opened.closed = true;
+  return { status: response.status };
 }

@@ -106,3 +106,26 @@ export function stageHistory(
   }
   return history;
 }
+
+/** The Cause of a rejection, as the run's history and the `rejected` notification show it. */
+export function rejectionCause(decision: Decision): string {
+  const who = decision.byName ? `${decision.byName} (${decision.by})` : decision.by;
+  return `Rejected by ${who} via ${decision.via}${decision.reason ? `: ${decision.reason}` : ''}`;
+}
+
+const REJECTION = /^Rejected by (?:(.+) \(([^()\s]+)\)|(\S+)) via (slack|cli)(?:: ([\s\S]*))?$/;
+
+/** The decision `rejectionCause` described, read back from a run's error Cause. */
+export function decisionFromRejection(cause: string, at: string): Decision | undefined {
+  const match = REJECTION.exec(cause);
+  const by = match?.[2] ?? match?.[3];
+  if (!match || !by) return undefined;
+  return {
+    status: 'rejected',
+    by,
+    ...(match[1] ? { byName: match[1] } : {}),
+    at,
+    ...(match[5] ? { reason: match[5] } : {}),
+    via: match[4] as Decision['via'],
+  };
+}

@@ -7,6 +7,7 @@
  */
 
 import { asRunOutcome, failedRunOutcome, type RunOutcome } from '../contracts/tasks.js';
+import { decisionFromRejection } from './approval.js';
 
 /** The fields of a GetExecutionHistory event this module reads (the SDK's HistoryEvent fits). */
 export interface HistoryEventLike {
@@ -302,13 +303,18 @@ export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
     } else if (rejection?.name.toLowerCase().startsWith(`${name} · `)) {
       // The interaction handler may put the decision in the cause as JSON, or a sentence.
       const cause = parseJson(rejection.error?.cause);
-      const detail = isObject(cause) ? cause : {};
+      const at = rejection.exitedAt?.toISOString();
+      // The sentence rejectionCause writes: who, how, and the reason after the colon.
+      const sentence = isObject(cause)
+        ? undefined
+        : decisionFromRejection(rejection.error?.cause ?? '', at ?? '');
+      const detail: Record<string, unknown> = isObject(cause) ? cause : (sentence ?? {});
       approval = {
         decision: 'rejected',
         by: str(detail.by),
         byName: str(detail.byName),
-        at: str(detail.at) ?? rejection.exitedAt?.toISOString(),
-        reason: isObject(cause) ? str(detail.reason) : str(cause),
+        at: str(detail.at) ?? at,
+        reason: isObject(cause) || sentence ? str(detail.reason) : str(cause),
         via: str(detail.via),
       };
     }

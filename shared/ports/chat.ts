@@ -36,7 +36,20 @@ export type ChatNotice =
   | { readonly kind: 'approvers-unavailable'; readonly stage: string }
   /** The decision is recorded, but the approval message could not be updated to show it. */
   | { readonly kind: 'recorded'; readonly status: ApprovalStatus }
-  | { readonly kind: 'click-failed' };
+  | { readonly kind: 'click-failed' }
+  /** The reason dialog for a rejection could not be opened (the click came too late, the chat failed). */
+  | { readonly kind: 'reason-dialog-failed' };
+
+/** Where the dialog asking for a rejection's reason points: which approval, and where it was clicked. */
+export interface ReasonDialogTarget {
+  readonly approvalId: string;
+  readonly channel?: string;
+  readonly threadTs?: string;
+  readonly messageTs?: string;
+}
+
+/** The most characters a rejection's reason may have. */
+export const REASON_MAX_LENGTH = 500;
 
 export interface Chat {
   /** Posts an approval request (in the release thread when `threadTs` is given). */
@@ -70,6 +83,16 @@ export interface Chat {
   }): Promise<void>;
   /** The members of an approver group. */
   groupMembers(groupId: string): Promise<string[]>;
+  /**
+   * Opens a dialog, for the person whose click gave `trigger`, that asks why they reject the
+   * approval; their answer comes back to the interaction endpoint as a `reason` reading. The target
+   * is only a pointer: the endpoint re-reads and re-checks the approval when the answer arrives.
+   */
+  askReason(input: {
+    readonly trigger: string;
+    readonly target: ReasonDialogTarget;
+    readonly facts: ApprovalFacts;
+  }): Promise<void>;
   /**
    * The same chat for one piece of work (a notification, a click): after one failure that says the
    * chat service is down, every further call fails at once instead of waiting out its own timeouts
@@ -114,11 +137,29 @@ export interface ApprovalClick {
   readonly channel?: string;
   readonly threadTs?: string;
   readonly messageTs?: string;
+  /** The chat's short-lived handle for opening a dialog in answer to this click (Slack's `trigger_id`). */
+  readonly trigger?: string;
 }
+
+/** A person's answer to the reason dialog: reject `target.approvalId`, because `reason`. */
+export interface ReasonSubmission {
+  readonly target: ReasonDialogTarget;
+  readonly user: { readonly id: string; readonly name?: string };
+  /** As typed (untrimmed; possibly empty): the endpoint checks it. */
+  readonly reason: string;
+}
+
+/** Why a reason submission was not taken; the dialog stays open with what was typed. */
+export type ReasonRefusal =
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'too-long'; readonly max: number }
+  /** Nothing was decided and trying again may work (AWS or the chat did not answer). */
+  | { readonly kind: 'retry'; readonly notice: ChatNotice };
 
 /** What an interaction request turned out to be. */
 export type InteractionReading =
   | { readonly kind: 'click'; readonly click: ApprovalClick }
+  | { readonly kind: 'reason'; readonly submission: ReasonSubmission }
   /** Authentic, but nothing to decide (another kind of interaction, another button). */
   | { readonly kind: 'ignored'; readonly type?: string }
   /** Not from the chat: nothing else happens. `timestamp` only when it is well-formed. */
@@ -134,4 +175,6 @@ export type InteractionReading =
 /** Reads the chat's interaction requests: authenticates them, then says what was clicked. */
 export interface ChatInteractions {
   read(request: InteractionRequest, now: Date): Promise<InteractionReading>;
+  /** The JSON answer to a reason submission that keeps the dialog open and says why at its field. */
+  reasonRefused(refusal: ReasonRefusal): Record<string, unknown>;
 }

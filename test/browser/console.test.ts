@@ -173,6 +173,47 @@ describe('the sandbox console', () => {
     await page.close();
   }, 400_000);
 
+  it('rejects with a reason through the Slack modal and shows the reason', async () => {
+    // Prepare: a frontend release waits for production's approval.
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+    await page.goto(sandbox.url);
+    const pushed = await fetch(`${sandbox.url}/api/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ app: 'frontend', tag: 'v1.9.1' }),
+    });
+    const { execution } = (await pushed.json()) as { execution: string };
+    const reject = page.getByTestId('slack-messages').getByRole('button', { name: 'Reject' });
+    await reject.last().waitFor({ timeout: 120_000 });
+
+    // Act: Reject opens the modal; an empty reason is refused, then a reason is given.
+    await reject.last().click();
+    const modal = page.getByTestId('slack-modal');
+    await modal.waitFor({ timeout: 30_000 });
+    await modal.getByTestId('slack-modal-submit').click();
+    await expect
+      .poll(() => modal.getByTestId('slack-modal-error').textContent(), { timeout: 30_000 })
+      .toMatch(/reason is required/);
+    await modal.getByTestId('slack-modal-input').fill('frontend v1.9.1 breaks the checkout');
+    await modal.getByTestId('slack-modal-submit').click();
+
+    // Assess: the modal closes, the run ends rejected, the reason is in the Slack thread and the run.
+    await modal.waitFor({ state: 'detached', timeout: 30_000 });
+    await expect
+      .poll(() => page.getByTestId('slack-messages').textContent(), { timeout: 60_000 })
+      .toContain('frontend v1.9.1 breaks the checkout');
+    const description = await sandbox.waitForRun(execution);
+    expect(JSON.parse(description.output ?? '{}')).toMatchObject({ outcome: 'rejected' });
+    const run = (await (await fetch(`${sandbox.url}/api/executions/${execution}`)).json()) as {
+      summary: { stages: Array<{ name: string; approval?: { decision: string; reason?: string } }> };
+    };
+    expect(run.summary.stages.find((s) => s.name === 'production')?.approval).toMatchObject({
+      decision: 'rejected',
+      reason: 'frontend v1.9.1 breaks the checkout',
+    });
+    await page.close();
+  }, 300_000);
+
   it('says the sandbox has stopped and disables every button once it is gone', async () => {
     // Prepare
     const page = await browser.newPage();

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { signSlackRequest } from '../../../shared/adapters/slack/signature.js';
-import type { StoredMessage } from './workspace.js';
+import type { OpenedView, StoredMessage } from './workspace.js';
 
 export interface Clicker {
   readonly id: string;
@@ -20,6 +20,8 @@ export interface ClickOptions {
   readonly teamId?: string;
   readonly channelName?: string;
   readonly now?: Date;
+  /** The click's trigger_id (SlackServer.issueTrigger, so the app may open a modal with it). */
+  readonly triggerId?: string;
 }
 
 interface ButtonLike {
@@ -56,7 +58,7 @@ export function blockActionsPayload(options: ClickOptions): Record<string, unkno
       is_ephemeral: false,
       ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
     },
-    trigger_id: `${Math.floor(now.getTime() / 1000)}.${randomBytes(6).toString('hex')}`,
+    trigger_id: options.triggerId ?? `${Math.floor(now.getTime() / 1000)}.${randomBytes(6).toString('hex')}`,
     team: { id: teamId, domain: 'shiplane-sandbox' },
     enterprise: null,
     is_enterprise_install: false,
@@ -84,6 +86,65 @@ export function blockActionsPayload(options: ClickOptions): Record<string, unkno
         action_ts: seconds,
       },
     ],
+  };
+}
+
+export interface SubmitOptions {
+  /** The modal as the app opened it (SlackServer.views()). */
+  readonly opened: OpenedView;
+  readonly user: Clicker;
+  /** What the user typed, by the input element's `action_id`; an empty field is sent as null. */
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly teamId?: string;
+  readonly now?: Date;
+}
+
+/** The `view_submission` payload Slack sends when someone presses a modal's submit button. */
+export function viewSubmissionPayload(options: SubmitOptions): Record<string, unknown> {
+  const { opened, user } = options;
+  const teamId = options.teamId ?? 'T0SHIPLANE';
+  const now = options.now ?? new Date();
+  const values: Record<string, Record<string, { type: string; value: string | null }>> = {};
+  for (const raw of (opened.view.blocks as unknown[] | undefined) ?? []) {
+    const block = raw as {
+      type?: string;
+      block_id?: string;
+      element?: { type?: string; action_id?: string };
+    };
+    if (block.type !== 'input' || !block.block_id || !block.element?.action_id) continue;
+    const typed = options.inputs[block.element.action_id] ?? '';
+    values[block.block_id] = {
+      [block.element.action_id]: {
+        type: block.element.type ?? 'plain_text_input',
+        value: typed === '' ? null : typed,
+      },
+    };
+  }
+  return {
+    type: 'view_submission',
+    team: { id: teamId, domain: 'shiplane-sandbox' },
+    user: { id: user.id, username: user.name, name: user.name, team_id: teamId },
+    api_app_id: 'A0SHIPLANE',
+    token: 'verification-token-unused',
+    trigger_id: `${Math.floor(now.getTime() / 1000)}.${randomBytes(6).toString('hex')}`,
+    view: {
+      ...opened.view,
+      id: opened.id,
+      team_id: teamId,
+      state: { values },
+      hash: `${Math.floor(opened.openedAt / 1000)}.${randomBytes(4).toString('hex')}`,
+      clear_on_close: false,
+      notify_on_close: false,
+      previous_view_id: null,
+      root_view_id: opened.id,
+      app_id: 'A0SHIPLANE',
+      external_id: '',
+      app_installed_team_id: teamId,
+      bot_id: 'B0SHIPLANE',
+    },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
   };
 }
 

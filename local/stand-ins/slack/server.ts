@@ -19,6 +19,7 @@ import {
 import {
   type Answer,
   type EphemeralMessage,
+  type OpenedView,
   type Params,
   SlackMethodError,
   SlackWorkspace,
@@ -27,7 +28,7 @@ import {
   type WorkspaceOptions,
 } from './workspace.js';
 
-export type { EphemeralMessage, SlackUser, StoredMessage } from './workspace.js';
+export type { EphemeralMessage, OpenedView, SlackUser, StoredMessage } from './workspace.js';
 
 export interface SlackServerOptions extends WorkspaceOptions {
   /** The bot token a caller must present. */
@@ -52,6 +53,12 @@ export interface SlackServer {
   ephemerals(): EphemeralMessage[];
   calls(): SlackCall[];
   setUserGroup(id: string, members: readonly string[]): void;
+  /** A trigger_id for an interaction by `user` (valid 3 s from `issuedAt`, for one views.open). */
+  issueTrigger(user: string, issuedAt?: number): string;
+  /** The modals apps opened, oldest first. */
+  views(): OpenedView[];
+  /** The modal opened with `triggerId`. */
+  viewOpenedBy(triggerId: string): OpenedView | undefined;
   /** While down, every request gets HTTP 503. */
   setDown(down: boolean): void;
   close(): Promise<void>;
@@ -133,6 +140,9 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
     ephemerals: () => [...workspace.ephemerals],
     calls: () => [...calls],
     setUserGroup: (id, members) => workspace.setUserGroup(id, members),
+    issueTrigger: (user, issuedAt) => workspace.issueTrigger(user, issuedAt),
+    views: () => [...workspace.views],
+    viewOpenedBy: (triggerId) => workspace.viewOpenedBy(triggerId),
     setDown: (down) => {
       outage.clear();
       if (down) outage.inject('down', { times: Number.POSITIVE_INFINITY });

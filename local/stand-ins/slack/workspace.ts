@@ -30,6 +30,22 @@ export interface EphemeralMessage {
   readonly message_ts: string;
 }
 
+/** A modal opened with `views.open`, as the stand-in keeps it. */
+export interface OpenedView {
+  readonly id: string;
+  /** Who sees it: the user whose interaction gave the trigger. */
+  readonly user: string;
+  readonly triggerId: string;
+  /** The `view` as the app sent it (callback_id, private_metadata, title, blocks, …). */
+  readonly view: Readonly<Record<string, unknown>>;
+  readonly openedAt: number;
+  /** Open until it is submitted (and the app's answer closes it) or cancelled. */
+  closed: boolean;
+}
+
+/** How long a trigger_id may be exchanged for a modal, as Slack documents it. */
+export const TRIGGER_LIFETIME_MS = 3_000;
+
 export interface WorkspaceOptions {
   /** Channels that exist; any `C…`/`G…` id is accepted when absent. */
   readonly channels?: readonly string[];
@@ -92,6 +108,47 @@ function checkBlocks(blocks: unknown[]): unknown[] {
   });
 }
 
+/**
+ * A modal view as `views.open` checks it: Slack's documented limits for the fields Shiplane sends
+ * (type, title, submit/close, callback_id, private_metadata, up to 100 blocks; an input block needs
+ * a submit button).
+ */
+function checkModal(value: unknown): Record<string, unknown> {
+  if (value === undefined || value === '') return fail('invalid_arguments');
+  const view = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>;
+  if (typeof view !== 'object' || view === null || Array.isArray(view)) return fail('invalid_arguments');
+  const text = (field: unknown, max: number, required: boolean) => {
+    if (field === undefined && !required) return;
+    const t = field as { type?: unknown; text?: unknown } | undefined;
+    if (
+      t?.type !== 'plain_text' ||
+      typeof t.text !== 'string' ||
+      t.text.length === 0 ||
+      t.text.length > max
+    ) {
+      fail('invalid_arguments');
+    }
+  };
+  if (view.type !== 'modal') fail('invalid_arguments');
+  text(view.title, 24, true);
+  text(view.submit, 24, false);
+  text(view.close, 24, false);
+  if (typeof view.callback_id === 'string' && view.callback_id.length > 255) fail('invalid_arguments');
+  if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3_000)
+    fail('invalid_arguments');
+  const blocks = view.blocks;
+  if (!Array.isArray(blocks) || blocks.length > 100) return fail('invalid_arguments');
+  for (const block of blocks as Array<{ type?: unknown; element?: { max_length?: unknown } }>) {
+    if (typeof block.type !== 'string') fail('invalid_arguments');
+    if (block.type === 'input') {
+      if (view.submit === undefined) fail('invalid_arguments');
+      const max = block.element?.max_length;
+      if (max !== undefined && (typeof max !== 'number' || max < 1 || max > 3_000)) fail('invalid_arguments');
+    }
+  }
+  return view;
+}
+
 export class SlackWorkspace {
   readonly teamId: string;
   readonly botUserId: string;
@@ -100,6 +157,8 @@ export class SlackWorkspace {
   readonly ephemerals: EphemeralMessage[] = [];
   private readonly groups: Map<string, string[]>;
   private readonly users: Map<string, SlackUser>;
+  readonly views: OpenedView[] = [];
+  private readonly triggers = new Map<string, { user: string; issuedAt: number; used: boolean }>();
   private clock = 0;
 
   constructor(private readonly options: WorkspaceOptions) {
@@ -114,6 +173,21 @@ export class SlackWorkspace {
 
   setUserGroup(id: string, members: readonly string[]): void {
     this.groups.set(id, [...members]);
+  }
+
+  /**
+   * The trigger_id Slack puts in an interaction payload for `user`: valid for 3 s from `issuedAt`,
+   * for one `views.open`.
+   */
+  issueTrigger(user: string, issuedAt = Date.now()): string {
+    const id = `${Math.floor(issuedAt / 1000)}.${randomBytes(5).readUInt32BE()}.${randomBytes(16).toString('hex')}`;
+    this.triggers.set(id, { user, issuedAt, used: false });
+    return id;
+  }
+
+  /** The view opened with `triggerId`, if any. */
+  viewOpenedBy(triggerId: string): OpenedView | undefined {
+    return this.views.find((view) => view.triggerId === triggerId);
   }
 
   /** The Web API method `name`, or undefined when Slack has no such method (here). */
@@ -213,6 +287,36 @@ export class SlackWorkspace {
       const message_ts = this.nextTs();
       this.ephemerals.push({ channel, user, text, message_ts, ...(threadTs ? { thread_ts: threadTs } : {}) });
       return { message_ts };
+    },
+    'views.open': (params) => {
+      const triggerId = str(params.trigger_id) ?? fail('invalid_arguments');
+      const trigger = this.triggers.get(triggerId) ?? fail('invalid_trigger_id');
+      if (trigger.used) fail('exchanged_trigger_id');
+      if (Date.now() - trigger.issuedAt > TRIGGER_LIFETIME_MS) fail('expired_trigger_id');
+      const view = checkModal(params.view);
+      trigger.used = true;
+      const opened: OpenedView = {
+        id: `V${randomBytes(5).toString('hex').toUpperCase()}`,
+        user: trigger.user,
+        triggerId,
+        view,
+        openedAt: Date.now(),
+        closed: false,
+      };
+      this.views.push(opened);
+      return {
+        view: {
+          ...view,
+          id: opened.id,
+          team_id: this.teamId,
+          state: { values: {} },
+          hash: `${Math.floor(opened.openedAt / 1000)}.${randomBytes(4).toString('hex')}`,
+          root_view_id: opened.id,
+          previous_view_id: null,
+          app_id: 'A0SHIPLANE',
+          bot_id: this.botId,
+        },
+      };
     },
     'usergroups.users.list': (params) => {
       const id = str(params.usergroup) ?? fail('no_such_subteam');

@@ -7,6 +7,7 @@ import type { Config } from '../../config/schema.js';
 import type { Chat, ChatNotice, NotifyChat } from '../../ports/chat.js';
 import type { SecretResolver } from '../aws/secrets.js';
 import { approvalMessage, deciderLabel, utcDateTime } from './approval-message.js';
+import { reasonModal } from './reason-modal.js';
 import { type eventReply, releaseParentMessage } from './release-thread-message.js';
 import { escapeSlackText, slackDate } from './slack-text.js';
 import { type SlackApi, type SlackWebApiOptions, slackWebApi, withOutageBreaker } from './web-api.js';
@@ -42,6 +43,8 @@ export function noticeText(notice: ChatNotice): string {
       return `Recorded: ${notice.status}. (The approval message could not be updated.)`;
     case 'click-failed':
       return 'Shiplane could not process your click, so nothing was decided. Please try again.';
+    case 'reason-dialog-failed':
+      return 'Shiplane could not open the dialog that asks for the reason of your rejection, so nothing was decided. Please click Reject again.';
   }
 }
 
@@ -71,6 +74,8 @@ export function slackChat(api: SlackApi, replies?: ThreadReplies): Chat | Notify
     tell: ({ channel, user, threadTs, notice }) =>
       api.postEphemeral({ channel, user, text: noticeText(notice), ...(threadTs ? { threadTs } : {}) }),
     groupMembers: (groupId) => api.userGroupMembers(groupId),
+    askReason: ({ trigger, target, facts }) =>
+      api.openView({ triggerId: trigger, view: reasonModal(target, facts) }),
     session: () => slackChat(withOutageBreaker(api)),
   };
   if (!replies) return chat;

@@ -12,6 +12,15 @@
 import * as z from '../../contracts/zod.js';
 import type { ChatInteractions, InteractionReading, InteractionRequest } from '../../ports/chat.js';
 import { APPROVE_ACTION, REJECT_ACTION } from './approval-message.js';
+import { noticeText } from './chat.js';
+import {
+  REASON_ACTION_ID,
+  REASON_BLOCK_ID,
+  REASON_CALLBACK_ID,
+  reasonErrors,
+  reasonMetadataSchema,
+  reasonRefusalText,
+} from './reason-modal.js';
 import { verifySlackSignature } from './signature.js';
 
 /** The parts of Slack's `block_actions` payload Shiplane reads; Slack sends more and may add fields. */
@@ -30,6 +39,7 @@ export const blockActionsSchema = z.object({
     channel_id: z.optional(z.string()),
     thread_ts: z.optional(z.string()),
   }),
+  trigger_id: z.optional(z.string().check(z.maxLength(200))),
   channel: z.optional(z.object({ id: z.string(), name: z.optional(z.string()) })),
   message: z.optional(z.looseObject({ ts: z.string(), thread_ts: z.optional(z.string()) })),
   actions: z
@@ -45,6 +55,28 @@ export const blockActionsSchema = z.object({
     .check(z.minLength(1)),
 });
 export type BlockActionsPayload = z.infer<typeof blockActionsSchema>;
+
+/**
+ * The parts of a `view_submission` Shiplane reads: who submitted which of its views, and the reason
+ * typed into it. Only the reason modal is read; `private_metadata` must be exactly what
+ * reason-modal.ts wrote (it is re-checked against the approvals table all the same).
+ */
+export const viewSubmissionSchema = z.object({
+  type: z.literal('view_submission'),
+  user: blockActionsSchema.shape.user,
+  view: z.object({
+    id: z.string(),
+    type: z.literal('modal'),
+    callback_id: z.string(),
+    private_metadata: z.string().check(z.maxLength(3_000)),
+    state: z.object({
+      values: z.record(
+        z.string(),
+        z.record(z.string(), z.object({ type: z.string(), value: z.optional(z.nullable(z.string())) })),
+      ),
+    }),
+  }),
+});
 
 function readBody(request: InteractionRequest): Buffer {
   const body = request.body ?? '';
@@ -85,9 +117,9 @@ export function slackInteractions(options: SlackInteractionsOptions): ChatIntera
       try {
         const form = new URLSearchParams(rawBody.toString('utf8'));
         const json: unknown = JSON.parse(form.get('payload') ?? '');
-        if ((json as { type?: unknown } | null)?.type !== 'block_actions') {
-          return { kind: 'ignored', type: String((json as { type?: unknown } | null)?.type) };
-        }
+        const type = (json as { type?: unknown } | null)?.type;
+        if (type === 'view_submission') return readSubmission(viewSubmissionSchema.parse(json));
+        if (type !== 'block_actions') return { kind: 'ignored', type: String(type) };
         payload = blockActionsSchema.parse(json);
       } catch (error) {
         return { kind: 'malformed', error: (error as Error).name };
@@ -110,8 +142,38 @@ export function slackInteractions(options: SlackInteractionsOptions): ChatIntera
           ...(channel ? { channel } : {}),
           ...(threadTs ? { threadTs } : {}),
           ...(messageTs ? { messageTs } : {}),
+          ...(payload.trigger_id ? { trigger: payload.trigger_id } : {}),
         },
       };
+    },
+    reasonRefused: (refusal) => reasonErrors(reasonRefusalText(refusal, noticeText)),
+  };
+}
+
+/** The reason modal's submission, or `ignored` for another view; throws when it is not well-formed. */
+function readSubmission(payload: z.infer<typeof viewSubmissionSchema>): InteractionReading {
+  const { view } = payload;
+  if (view.callback_id !== REASON_CALLBACK_ID) return { kind: 'ignored', type: 'view_submission' };
+  const { approvalId, channel, threadTs, messageTs } = reasonMetadataSchema.parse(
+    JSON.parse(view.private_metadata),
+  );
+  const target = {
+    approvalId,
+    ...(channel ? { channel } : {}),
+    ...(threadTs ? { threadTs } : {}),
+    ...(messageTs ? { messageTs } : {}),
+  };
+  const field = view.state.values[REASON_BLOCK_ID]?.[REASON_ACTION_ID];
+  if (field?.type !== 'plain_text_input') {
+    throw new SyntaxError('the reason modal was submitted without its reason field');
+  }
+  const name = payload.user.username ?? payload.user.name;
+  return {
+    kind: 'reason',
+    submission: {
+      target,
+      user: { id: payload.user.id, ...(name ? { name } : {}) },
+      reason: field.value ?? '',
     },
   };
 }

@@ -42,6 +42,8 @@ export interface SlackApi {
   postEphemeral(input: { channel: string; user: string; text: string; threadTs?: string }): Promise<void>;
   /** The user ids in a user group (`usergroups.users.list`). */
   userGroupMembers(groupId: string): Promise<string[]>;
+  /** Opens a modal for the user whose interaction gave `triggerId` (`views.open`; the trigger lasts 3 s). */
+  openView(input: { triggerId: string; view: Record<string, unknown> }): Promise<void>;
 }
 
 export interface SlackWebApiOptions {
@@ -127,6 +129,10 @@ export function slackWebApi(options: SlackWebApiOptions): SlackApi {
         const result = await web.usergroups.users.list({ usergroup: groupId });
         return result.users ?? [];
       }),
+    openView: ({ triggerId, view }) =>
+      call('views.open', async (web) => {
+        await web.views.open({ trigger_id: triggerId, view: view as never });
+      }),
   };
 }
 
@@ -159,5 +165,6 @@ export function withOutageBreaker(api: SlackApi): SlackApi {
     updateMessage: guard('chat.update', api.updateMessage),
     postEphemeral: guard('chat.postEphemeral', api.postEphemeral),
     userGroupMembers: guard('usergroups.users.list', api.userGroupMembers),
+    openView: guard('views.open', api.openView),
   };
 }

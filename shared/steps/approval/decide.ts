@@ -13,7 +13,11 @@
  */
 
 import { type ApprovalDecision, ERRORS } from '../../contracts/tasks.js';
-import type { Decision } from '../../domain/approval.js';
+import { type Decision, decisionFromRejection, rejectionCause } from '../../domain/approval.js';
+
+// The rejection's Cause is written and read in the domain (`shiplane show` reads it too).
+export { decisionFromRejection, rejectionCause };
+
 import type { ApprovalRecord, ApprovalsStore } from '../../ports/approvals-store.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
 import type { RecentRunEvents, TaskTokens } from '../../ports/task-tokens.js';
@@ -59,12 +63,6 @@ export interface DecideDeps {
 /** Step Functions' answers for a token the run no longer waits on. */
 const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
-/** The Cause of a rejection, as the run's history and the `rejected` notification show it. */
-export function rejectionCause(decision: Decision): string {
-  const who = decision.byName ? `${decision.byName} (${decision.by})` : decision.by;
-  return `Rejected by ${who} via ${decision.via}${decision.reason ? `: ${decision.reason}` : ''}`;
-}
-
 /** What the run receives on approval (its `$.stages.<stage>.approval`). */
 export function approvalOutput(approvalId: string, decision: Decision): ApprovalDecision {
   return {
@@ -75,23 +73,6 @@ export function approvalOutput(approvalId: string, decision: Decision): Approval
     at: decision.at,
     ...(decision.reason ? { reason: decision.reason } : {}),
     via: decision.via,
-  };
-}
-
-const REJECTION = /^Rejected by (?:(.+) \(([^()\s]+)\)|(\S+)) via (slack|cli)(?:: ([\s\S]*))?$/;
-
-/** The decision `rejectionCause` described, read back from a run's error Cause. */
-export function decisionFromRejection(cause: string, at: string): Decision | undefined {
-  const match = REJECTION.exec(cause);
-  const by = match?.[2] ?? match?.[3];
-  if (!match || !by) return undefined;
-  return {
-    status: 'rejected',
-    by,
-    ...(match[1] ? { byName: match[1] } : {}),
-    at,
-    ...(match[5] ? { reason: match[5] } : {}),
-    via: match[4] as Decision['via'],
   };
 }
 

@@ -5,9 +5,22 @@
  * place. Slack needs an HTTP 200 within 3 seconds; the decision itself is two small AWS calls and
  * every chat call after it runs with a short timeout and no retries, so the answer is an empty 200
  * (a `block_actions` ack has no body; `response_action` is for modals only).
+ *
+ * Approve decides on the click. Reject first asks why: the click opens a modal (its trigger lasts
+ * 3 s, so that is the click's first chat call), and the modal's submission comes back here as a
+ * `reason`. The modal only points at the approval: the submission re-reads it and authorizes the
+ * user again before the same exactly-once decision, now with the reason.
  */
 import type { ApprovalRecord, ApprovalsStore } from '../../ports/approvals-store.js';
-import type { Chat, ChatInteractions, ChatNotice, InteractionRequest } from '../../ports/chat.js';
+import {
+  type ApprovalClick,
+  type Chat,
+  type ChatInteractions,
+  type ChatNotice,
+  type InteractionRequest,
+  REASON_MAX_LENGTH,
+  type ReasonSubmission,
+} from '../../ports/chat.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
 import type { RecentRunEvents, TaskTokens } from '../../ports/task-tokens.js';
 import { approvalStateOf } from '../notify/notify.js';
@@ -88,9 +101,12 @@ export async function handleInteraction(
       deps.reporter.count('SlackSignatureRejected');
       return respond(401);
     case 'malformed':
-      deps.reporter.warn('refused a signed interaction whose payload is not a block_actions payload', {
-        error: reading.error,
-      });
+      deps.reporter.warn(
+        'refused a signed interaction whose payload is not a click or reason Shiplane reads',
+        {
+          error: reading.error,
+        },
+      );
       return respond(400);
     case 'ignored':
       if (reading.type !== undefined) {
@@ -99,10 +115,53 @@ export async function handleInteraction(
       return respond(200);
   }
 
+  if (reading.kind === 'reason') return handleReason(reading.submission, deps, clock, arrived);
   const { click } = reading;
-  const { channel, threadTs, user } = click;
-  // One chat timeout is all a click may spend; after it the other calls fail at once.
+  const where = {
+    user: click.user,
+    ...(click.channel ? { channel: click.channel } : {}),
+    ...(click.threadTs ? { threadTs: click.threadTs } : {}),
+    ...(click.messageTs ? { messageTs: click.messageTs } : {}),
+  };
+  const talk = chatFor(where, deps);
+  const context = { approvalId: click.approvalId, user: click.user.id, decision: click.decision };
+  try {
+    const record = await checkedApproval(click.approvalId, where, deps, talk, context);
+    if (!record) return respond(200);
+    if (click.decision === 'rejected') {
+      // Reject asks why first: a modal, whose submission comes back here and decides (handleReason).
+      await askReason(click, record, deps, talk);
+      return respond(200);
+    }
+    await decide(record, where, { decision: 'approved' }, deps, talk, clock, arrived);
+  } catch (error) {
+    deps.reporter.error('an approval click failed', { ...context, ...errorAttributes(error) });
+    deps.reporter.count('ApprovalInteractionFailed');
+    await talk.tell({ kind: 'click-failed' });
+  }
+  return respond(200);
+}
+
+/** Who acted and where: the notices go there, and the message there is redrawn when the record has none. */
+interface Where {
+  readonly user: { readonly id: string; readonly name?: string };
+  readonly channel?: string;
+  readonly threadTs?: string;
+  readonly messageTs?: string;
+}
+
+interface Talk {
+  /** The chat for this one interaction (Chat.session()). */
+  readonly chat: Chat;
+  tell(notice: ChatNotice): Promise<void>;
+  refresh(record: ApprovalRecord): Promise<void>;
+}
+
+/** The chat calls an interaction makes, each failure reported and swallowed (the decision stands). */
+function chatFor(where: Where, deps: InteractionDeps): Talk {
+  // One chat timeout is all an interaction may spend; after it the other calls fail at once.
   const chat = deps.chat.session();
+  const { channel, threadTs, user } = where;
   const tell = async (notice: ChatNotice) => {
     if (!channel) return;
     try {
@@ -115,7 +174,7 @@ export async function handleInteraction(
   const refresh = async (record: ApprovalRecord) => {
     const state = approvalStateOf(record);
     const target =
-      record.message ?? (channel && click.messageTs ? { channel, ts: click.messageTs } : undefined);
+      record.message ?? (channel && where.messageTs ? { channel, ts: where.messageTs } : undefined);
     if (!state || !target) return;
     try {
       await chat.updateApproval({ ...target, facts: record.facts, state });
@@ -125,61 +184,194 @@ export async function handleInteraction(
       await tell({ kind: 'recorded', status: record.status });
     }
   };
+  return { chat, tell, refresh };
+}
 
-  const { approvalId } = click;
-  const byName = user.name;
-  const context = { approvalId, user: user.id, decision: click.decision };
-  try {
-    const record = await deps.store.getApproval(approvalId);
-    if (!record) {
-      await tell({ kind: 'not-found' });
-      return respond(200);
-    }
-    const allowed = await deps.authorize(user.id, record.approvers);
-    if (!allowed.allowed) {
-      deps.reporter.warn('refused a click by someone who is not an approver', {
-        ...context,
-        reason: allowed.reason,
-      });
-      await tell({
-        kind: allowed.reason === 'not-listed' ? 'not-an-approver' : 'approvers-unavailable',
-        stage: record.stage,
-      });
-      return respond(200);
-    }
-    const budget = (deps.ackBudgetMs ?? 2_700) - (deps.replyReserveMs ?? 500);
-    const outcome = await decideApproval(
-      {
-        approvalId,
-        decision: click.decision,
-        by: user.id,
-        ...(byName ? { byName } : {}),
-        via: 'slack',
-      },
-      {
-        ...deps,
-        // The history is read only with the time left before Slack's answer is due (a click whose
-        // SendTaskSuccess timed out has little); without time the click is `unconfirmed`, not expired.
-        runEventsTimeoutMs: () => Math.floor(budget - (clock() - arrived)),
-      },
-    );
-    switch (outcome.kind) {
-      case 'decided':
-        await refresh(outcome.record);
-        break;
-      case 'already-decided':
-      case 'expired':
-      case 'superseded':
-        // Also repairs a message whose earlier update failed; the ephemeral says why nothing happened.
-        await Promise.all([refresh(outcome.record), tell(refusal(outcome))]);
-        break;
-      default:
-        await tell(refusal(outcome));
-    }
-  } catch (error) {
-    deps.reporter.error('an approval click failed', { ...context, ...errorAttributes(error) });
-    deps.reporter.count('ApprovalInteractionFailed');
-    await tell({ kind: 'click-failed' });
+/**
+ * The approval, when it exists and the user may decide it; otherwise the user is told why not and
+ * the answer is undefined. Used for a click and again for a reason submission: the modal's pointer
+ * to the approval is never trusted on its own.
+ */
+async function checkedApproval(
+  approvalId: string,
+  where: Where,
+  deps: InteractionDeps,
+  talk: Talk,
+  context: Record<string, string>,
+): Promise<ApprovalRecord | undefined> {
+  const record = await deps.store.getApproval(approvalId);
+  if (!record) {
+    await talk.tell({ kind: 'not-found' });
+    return undefined;
   }
-  return respond(200);
+  const allowed = await deps.authorize(where.user.id, record.approvers);
+  if (!allowed.allowed) {
+    deps.reporter.warn('refused a click by someone who is not an approver', {
+      ...context,
+      reason: allowed.reason,
+    });
+    await talk.tell({
+      kind: allowed.reason === 'not-listed' ? 'not-an-approver' : 'approvers-unavailable',
+      stage: record.stage,
+    });
+    return undefined;
+  }
+  return record;
+}
+
+/** Why an approval can no longer be decided, or undefined while it can. */
+function closedOutcome(
+  record: ApprovalRecord,
+  now: Date,
+): { kind: string; record: ApprovalRecord } | undefined {
+  switch (record.status) {
+    case 'approved':
+    case 'rejected':
+      return { kind: 'already-decided', record };
+    case 'expired':
+    case 'superseded':
+      return { kind: record.status, record };
+    case 'pending':
+      return record.deadline <= Math.floor(now.getTime() / 1000) ? { kind: 'expired', record } : undefined;
+  }
+}
+
+/** Opens the reason modal for a Reject click; when it cannot be opened, nothing is decided and the user is told. */
+async function askReason(
+  click: ApprovalClick,
+  record: ApprovalRecord,
+  deps: InteractionDeps,
+  talk: Talk,
+): Promise<void> {
+  const closed = closedOutcome(record, deps.now());
+  if (closed) {
+    await Promise.all([talk.refresh(record), talk.tell(refusal(closed))]);
+    return;
+  }
+  const context = { approvalId: record.approvalId, user: click.user.id };
+  if (!click.trigger) {
+    deps.reporter.warn('a Reject click came without a trigger to open the reason dialog', context);
+    await talk.tell({ kind: 'reason-dialog-failed' });
+    return;
+  }
+  try {
+    // The trigger lasts 3 seconds from the click: this is the first chat call the click makes.
+    await talk.chat.askReason({
+      trigger: click.trigger,
+      target: {
+        approvalId: record.approvalId,
+        ...(click.channel ? { channel: click.channel } : {}),
+        ...(click.threadTs ? { threadTs: click.threadTs } : {}),
+        ...(click.messageTs ? { messageTs: click.messageTs } : {}),
+      },
+      facts: record.facts,
+    });
+    deps.reporter.info('asked for the reason of a rejection', context);
+  } catch (error) {
+    deps.reporter.warn('could not open the reason dialog; nothing was decided', {
+      ...context,
+      ...errorAttributes(error),
+    });
+    deps.reporter.count('SlackNotificationFailed');
+    await talk.tell({ kind: 'reason-dialog-failed' });
+  }
+}
+
+/** Notices after which trying again may work: the modal stays open with the reason typed. */
+const RETRYABLE = new Set<ChatNotice['kind']>(['unavailable', 'approvers-unavailable', 'click-failed']);
+
+const respondJson = (body: Record<string, unknown>): InteractionResponse => ({
+  statusCode: 200,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: JSON.stringify(body),
+});
+
+/**
+ * A submitted reason: checked, then the same path as a click, with the approval re-read and the user
+ * authorized again. An empty 200 closes the modal; a refusal that may pass later keeps it open.
+ */
+async function handleReason(
+  submission: ReasonSubmission,
+  deps: InteractionDeps,
+  clock: () => number,
+  arrived: number,
+): Promise<InteractionResponse> {
+  const reason = submission.reason.trim();
+  if (!reason) return respondJson(deps.interactions.reasonRefused({ kind: 'empty' }));
+  if (reason.length > REASON_MAX_LENGTH) {
+    return respondJson(deps.interactions.reasonRefused({ kind: 'too-long', max: REASON_MAX_LENGTH }));
+  }
+  const { target, user } = submission;
+  const where: Where = {
+    user,
+    ...(target.channel ? { channel: target.channel } : {}),
+    ...(target.threadTs ? { threadTs: target.threadTs } : {}),
+    ...(target.messageTs ? { messageTs: target.messageTs } : {}),
+  };
+  const told: ChatNotice[] = [];
+  const chatTalk = chatFor(where, deps);
+  // Notices that may pass on a second try go to the modal instead of the channel.
+  const talk: Talk = {
+    ...chatTalk,
+    tell: async (notice) => {
+      if (RETRYABLE.has(notice.kind)) told.push(notice);
+      else await chatTalk.tell(notice);
+    },
+  };
+  const context = { approvalId: target.approvalId, user: user.id, decision: 'rejected' };
+  try {
+    const record = await checkedApproval(target.approvalId, where, deps, talk, context);
+    if (record) await decide(record, where, { decision: 'rejected', reason }, deps, talk, clock, arrived);
+  } catch (error) {
+    deps.reporter.error('a rejection with a reason failed', { ...context, ...errorAttributes(error) });
+    deps.reporter.count('ApprovalInteractionFailed');
+    told.push({ kind: 'click-failed' });
+  }
+  const retry = told[0];
+  return retry
+    ? respondJson(deps.interactions.reasonRefused({ kind: 'retry', notice: retry }))
+    : respond(200);
+}
+
+/** Decides on the one exactly-once path, then redraws the message or says why nothing happened. */
+async function decide(
+  record: ApprovalRecord,
+  where: Where,
+  choice: { readonly decision: 'approved' | 'rejected'; readonly reason?: string },
+  deps: InteractionDeps,
+  talk: Talk,
+  clock: () => number,
+  arrived: number,
+): Promise<void> {
+  const budget = (deps.ackBudgetMs ?? 2_700) - (deps.replyReserveMs ?? 500);
+  const byName = where.user.name;
+  const outcome = await decideApproval(
+    {
+      approvalId: record.approvalId,
+      decision: choice.decision,
+      by: where.user.id,
+      ...(byName ? { byName } : {}),
+      ...(choice.reason ? { reason: choice.reason } : {}),
+      via: 'slack',
+    },
+    {
+      ...deps,
+      // The history is read only with the time left before Slack's answer is due (a click whose
+      // SendTaskSuccess timed out has little); without time the click is `unconfirmed`, not expired.
+      runEventsTimeoutMs: () => Math.floor(budget - (clock() - arrived)),
+    },
+  );
+  switch (outcome.kind) {
+    case 'decided':
+      await talk.refresh(outcome.record);
+      break;
+    case 'already-decided':
+    case 'expired':
+    case 'superseded':
+      // Also repairs a message whose earlier update failed; the ephemeral says why nothing happened.
+      await Promise.all([talk.refresh(outcome.record), talk.tell(refusal(outcome))]);
+      break;
+    default:
+      await talk.tell(refusal(outcome));
+  }
 }

@@ -9,6 +9,7 @@ import {
   blockActionsPayload,
   type Clicker,
   signedInteraction,
+  viewSubmissionPayload,
 } from '../../../local/stand-ins/slack/interactions.js';
 import {
   type SlackServer,
@@ -110,9 +111,13 @@ beforeEach(async () => {
   });
 });
 
-const click = (user: Clicker, actionId = 'shiplane_approve', secret = SIGNING_SECRET) =>
+const click = (user: Clicker, actionId = 'shiplane_approve', secret = SIGNING_SECRET, triggerId?: string) =>
   apiGatewayEvent(
-    signedInteraction(blockActionsPayload({ message, actionId, user }), secret, { base64: true }),
+    signedInteraction(
+      blockActionsPayload({ message, actionId, user, ...(triggerId ? { triggerId } : {}) }),
+      secret,
+      { base64: true },
+    ),
   );
 
 describe('slack-interaction handler (deployed wiring, HTTP API v2 events)', () => {
@@ -139,9 +144,31 @@ describe('slack-interaction handler (deployed wiring, HTTP API v2 events)', () =
     ).toEqual([expect.stringContaining('already approved')]);
   });
 
-  it('rejects for a member of an approver group', async () => {
-    await handler(click(BOB, 'shiplane_reject'), context);
-    expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.error).toBe('Shiplane.Rejected');
+  it('rejects for a member of an approver group: Reject opens the modal, its submission decides', async () => {
+    const triggerId = slack.issueTrigger(BOB.id);
+    const clicked = await handler(click(BOB, 'shiplane_reject', SIGNING_SECRET, triggerId), context);
+    expect(clicked).toMatchObject({ statusCode: 200, body: '' });
+    expect(sfn.calls()).toHaveLength(0);
+    const opened = slack.viewOpenedBy(triggerId);
+    expect(opened?.user).toBe(BOB.id);
+    const submission = viewSubmissionPayload({
+      opened: opened as NonNullable<typeof opened>,
+      user: BOB,
+      inputs: { shiplane_reason_input: 'the migration is not reversible' },
+    });
+    const submitted = await handler(
+      apiGatewayEvent(signedInteraction(submission, SIGNING_SECRET, { base64: true })),
+      context,
+    );
+    expect(submitted).toMatchObject({ statusCode: 200, body: '' });
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
+      error: 'Shiplane.Rejected',
+      cause: `Rejected by bob (${BOB.id}) via slack: the migration is not reversible`,
+    });
+    expect(item).toMatchObject({
+      status: 'rejected',
+      decision: { reason: 'the migration is not reversible' },
+    });
   });
 
   it('answers a non-approver with an ephemeral message and changes nothing', async () => {

@@ -64,6 +64,23 @@ async function decide(execution: string, actionId: string): Promise<void> {
         }),
       });
       expect(response.status).toBe(200);
+      const answer = (await response.json()) as {
+        view?: { id: string; inputs: Array<{ actionId: string }> };
+      };
+      if (actionId === REJECT_ACTION) {
+        // Reject opened the reason modal; submit it as the approver.
+        expect(answer.view).toBeDefined();
+        const submitted = await fetch(`${sandbox.url}/api/slack/view`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            viewId: answer.view?.id,
+            user: SANDBOX_USERS.approver.id,
+            inputs: { [answer.view?.inputs[0]?.actionId ?? '']: 'error rate too high in staging' },
+          }),
+        });
+        expect(await submitted.json()).toMatchObject({ status: 200, closed: true });
+      }
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 50));

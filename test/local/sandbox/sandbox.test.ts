@@ -144,11 +144,35 @@ describe('the sandbox scenario', () => {
     const pushed = await api<{ execution: string }>('/api/push', { app: 'frontend', tag: 'v1.9.0' });
     const { ts, approvalId } = await approvalMessage(pushed.body.execution);
 
-    await click(ts, REJECT_ACTION, approvalId, SANDBOX_USERS.approver.id);
+    const clicked = await api<{ status: number; view?: { id: string; inputs: Array<{ actionId: string }> } }>(
+      '/api/slack/click',
+      { ts, actionId: REJECT_ACTION, value: approvalId, user: SANDBOX_USERS.approver.id },
+    );
+    // Reject opened the reason modal (views.open on the Slack stand-in); an empty reason is refused.
+    const view = clicked.body.view;
+    expect(view?.inputs).toEqual([
+      expect.objectContaining({ actionId: 'shiplane_reason_input', maxLength: 500 }),
+    ]);
+    const submit = (reason: string) =>
+      api<{ status: number; errors?: Record<string, string>; closed: boolean }>('/api/slack/view', {
+        viewId: view?.id,
+        user: SANDBOX_USERS.approver.id,
+        inputs: { shiplane_reason_input: reason },
+      });
+    expect((await submit('   ')).body).toMatchObject({
+      closed: false,
+      errors: { shiplane_reason: expect.any(String) },
+    });
+    expect((await submit('frontend v1.9.0 breaks the login page')).body).toMatchObject({
+      status: 200,
+      closed: true,
+    });
     const description = await sandbox.waitForRun(pushed.body.execution);
 
     expect(description.status).toBe('SUCCEEDED');
     expect(JSON.parse(description.output ?? '{}')).toMatchObject({ outcome: 'rejected' });
+    const thread = JSON.stringify(sandbox.slack.messages());
+    expect(thread).toContain('frontend v1.9.0 breaks the login page');
     const tags = await currentTags(sandbox.repoDir);
     expect(tags.staging?.frontend).toBe('v1.9.0');
     expect(tags.production?.frontend).toBe('v1.8.0');

@@ -12,8 +12,10 @@ import {
   blockActionsPayload,
   type Clicker,
   signedInteraction,
+  viewSubmissionPayload,
 } from '../../../../local/stand-ins/slack/interactions.js';
 import {
+  type OpenedView,
   type SlackServer,
   type StoredMessage,
   startSlackServer,
@@ -25,6 +27,7 @@ import {
 import { APPROVE_ACTION, REJECT_ACTION } from '../../../../shared/adapters/slack/approval-message.js';
 import { slackChat } from '../../../../shared/adapters/slack/chat.js';
 import { slackInteractions } from '../../../../shared/adapters/slack/interactions.js';
+import { REASON_ACTION_ID } from '../../../../shared/adapters/slack/reason-modal.js';
 import { signSlackRequest } from '../../../../shared/adapters/slack/signature.js';
 import { slackWebApi } from '../../../../shared/adapters/slack/web-api.js';
 import { createAuthorizer } from '../../../../shared/steps/approval/authorize.js';
@@ -100,14 +103,63 @@ async function waitingRun() {
     options: { secret?: string; base64?: boolean } = {},
   ) => {
     // Built from the message as first posted: a second click comes from a client showing the buttons.
-    const payload = blockActionsPayload({ message, actionId, user, now: clock.now() });
+    // The trigger_id is one the stand-in knows, so a Reject click can open the reason modal.
+    const triggerId = slack.issueTrigger(user.id);
+    const payload = blockActionsPayload({ message, actionId, user, now: clock.now(), triggerId });
     return signedInteraction(payload, options.secret ?? SIGNING_SECRET, {
       now: clock.now(),
       ...(options.base64 ? { base64: true } : {}),
     });
   };
+  /** Clicks Reject as `user`: the endpoint's answer and the modal it opened (if it did). */
+  const clickReject = async (user: Clicker, issuedAt?: number) => {
+    const triggerId = slack.issueTrigger(user.id, issuedAt);
+    const payload = blockActionsPayload({
+      message,
+      actionId: REJECT_ACTION,
+      user,
+      now: clock.now(),
+      triggerId,
+    });
+    const response = await handleInteraction(
+      signedInteraction(payload, SIGNING_SECRET, { now: clock.now() }),
+      deps,
+    );
+    return { response, opened: slack.viewOpenedBy(triggerId) };
+  };
+  /** The signed `view_submission` of the reason modal `opened`, as `user` typed `reason`. */
+  const submission = (
+    opened: OpenedView,
+    user: Clicker,
+    reason: string,
+    options: { secret?: string; signedAt?: Date } = {},
+  ) =>
+    signedInteraction(
+      viewSubmissionPayload({ opened, user, inputs: { [REASON_ACTION_ID]: reason }, now: clock.now() }),
+      options.secret ?? SIGNING_SECRET,
+      { now: options.signedAt ?? clock.now() },
+    );
+  /** Rejects through the modal: click Reject, then submit `reason`; the submission's answer. */
+  const reject = async (user: Clicker, reason = 'smoke tests fail on staging') => {
+    const { opened } = await clickReject(user);
+    if (!opened) throw new Error(`no reason modal opened for ${user.name}`);
+    return handleInteraction(submission(opened, user, reason), deps);
+  };
   const approvalMessage = () => slack.message(CHANNEL, message.ts) as StoredMessage;
-  return { clock, reporter, store, deps, request, approvalId, message, click, approvalMessage };
+  return {
+    clock,
+    reporter,
+    store,
+    deps,
+    request,
+    approvalId,
+    message,
+    click,
+    clickReject,
+    submission,
+    reject,
+    approvalMessage,
+  };
 }
 
 const hasButtons = (message: StoredMessage) => JSON.stringify(message.blocks).includes('"actions"');
@@ -149,15 +201,23 @@ describe('handleInteraction: a click on Approve or Reject', () => {
     expect((await run.store.getApproval(run.approvalId))?.decision).toMatchObject({ by: BOB.id });
   });
 
-  it('rejects with Shiplane.Rejected', async () => {
+  it('rejects with Shiplane.Rejected and the reason given in the modal', async () => {
     const run = await waitingRun();
-    await handleInteraction(run.click(ALICE, REJECT_ACTION), run.deps);
+    const answer = await run.reject(ALICE, 'smoke tests fail on staging');
+    expect(answer).toMatchObject({ statusCode: 200, body: '' });
     expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
       taskToken: run.request.taskToken,
       error: 'Shiplane.Rejected',
-      cause: `Rejected by alice (${ALICE.id}) via slack`,
+      cause: `Rejected by alice (${ALICE.id}) via slack: smoke tests fail on staging`,
     });
-    expect(JSON.stringify(run.approvalMessage().blocks)).toContain(`Rejected by <@${ALICE.id}>`);
+    expect(JSON.stringify(run.approvalMessage().blocks)).toContain(
+      `Rejected by <@${ALICE.id}> at <!date^1795701720^{time}|14:02 UTC>: smoke tests fail on staging`,
+    );
+    expect((await run.store.getApproval(run.approvalId))?.decision).toMatchObject({
+      status: 'rejected',
+      by: ALICE.id,
+      reason: 'smoke tests fail on staging',
+    });
   });
 
   it('tells someone who is not an approver so, and nothing else happens', async () => {
@@ -211,9 +271,10 @@ describe('handleInteraction: a click on Approve or Reject', () => {
     ]);
   });
 
-  it('decides nothing more when the same signed click is replayed inside the five minutes', async () => {
+  it('decides nothing more when the same signed submission is replayed inside the five minutes', async () => {
     const run = await waitingRun();
-    const signed = run.click(ALICE, REJECT_ACTION);
+    const { opened } = await run.clickReject(ALICE);
+    const signed = run.submission(opened as OpenedView, ALICE, 'wrong digest');
     await handleInteraction(signed, run.deps);
     run.clock.advance(60);
 
@@ -316,7 +377,8 @@ describe('handleInteraction: a click on Approve or Reject', () => {
       run.clock.advance(60);
       sfn.on(SendTaskFailureCommand).rejects(new InvalidToken({ message: 'Invalid Token', $metadata: {} }));
       sfn.on(GetExecutionHistoryCommand).resolves({ events: pastApproval(landed) as never });
-      await handleInteraction(run.click(BOB, REJECT_ACTION), run.deps);
+      const { opened } = await run.clickReject(BOB);
+      await handleInteraction(run.submission(opened as OpenedView, BOB, 'not this one'), run.deps);
 
       // Assess: the table says what the run did: approved by Alice, at her click's time.
       expect(await run.store.getApproval(run.approvalId)).toMatchObject({
@@ -404,10 +466,15 @@ describe('handleInteraction: a click on Approve or Reject', () => {
 
   it('ignores interactions that are not button clicks, and refuses a signed body that is not a payload', async () => {
     const run = await waitingRun();
-    const viewSubmission = signedInteraction({ type: 'view_submission', view: {} }, SIGNING_SECRET, {
+    const viewClosed = signedInteraction({ type: 'view_closed', view: {} }, SIGNING_SECRET, {
       now: run.clock.now(),
     });
-    expect((await handleInteraction(viewSubmission, run.deps)).statusCode).toBe(200);
+    expect((await handleInteraction(viewClosed, run.deps)).statusCode).toBe(200);
+    // A submission Slack signed but that is not the reason modal's shape is refused outright.
+    const oddSubmission = signedInteraction({ type: 'view_submission', view: {} }, SIGNING_SECRET, {
+      now: run.clock.now(),
+    });
+    expect((await handleInteraction(oddSubmission, run.deps)).statusCode).toBe(400);
     const timestamp = String(Math.floor(run.clock.now().getTime() / 1000));
     const broken = 'payload=%7Bbroken';
     const signed = {
@@ -421,6 +488,185 @@ describe('handleInteraction: a click on Approve or Reject', () => {
     expect((await handleInteraction(signed, run.deps)).statusCode).toBe(400);
     expect(sfn.calls()).toHaveLength(0);
     expect(slack.ephemerals()).toEqual([]);
+  });
+});
+
+describe('handleInteraction: Reject asks for the reason in a modal', () => {
+  const pending = async (run: Awaited<ReturnType<typeof waitingRun>>) => {
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect((await run.store.getApproval(run.approvalId))?.status).toBe('pending');
+  };
+  const errorsAnswer = (message: string) => ({
+    statusCode: 200,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({ response_action: 'errors', errors: { shiplane_reason: message } }),
+  });
+
+  it("opens the modal with views.open and the click's trigger, and decides nothing yet", async () => {
+    const run = await waitingRun();
+    const { response, opened } = await run.clickReject(ALICE);
+    expect(response).toMatchObject({ statusCode: 200, body: '' });
+    expect(opened).toBeDefined();
+    expect(opened?.user).toBe(ALICE.id);
+    expect(opened?.view).toMatchObject({
+      type: 'modal',
+      callback_id: 'shiplane_reject_reason',
+      title: { type: 'plain_text', text: 'Reject promotion' },
+      submit: { type: 'plain_text', text: 'Reject' },
+    });
+    expect(JSON.parse(String(opened?.view.private_metadata))).toEqual({
+      approvalId: run.approvalId,
+      channel: CHANNEL,
+      threadTs: run.message.thread_ts,
+      messageTs: run.message.ts,
+    });
+    const input = ((opened?.view.blocks ?? []) as Array<{ type: string; element?: unknown }>).find(
+      (b) => b.type === 'input',
+    );
+    expect(input?.element).toMatchObject({ type: 'plain_text_input', min_length: 1, max_length: 500 });
+    await pending(run);
+    expect(hasButtons(run.approvalMessage())).toBe(true);
+    expect(slack.ephemerals()).toEqual([]);
+  });
+
+  it('keeps the modal open for an empty or too long reason, and decides nothing', async () => {
+    const run = await waitingRun();
+    const { opened } = await run.clickReject(ALICE);
+    const modal = opened as OpenedView;
+    expect(await handleInteraction(run.submission(modal, ALICE, '  \n '), run.deps)).toEqual(
+      errorsAnswer('Say why you reject it: the reason is required.'),
+    );
+    expect(await handleInteraction(run.submission(modal, ALICE, 'x'.repeat(501)), run.deps)).toEqual(
+      errorsAnswer('Keep the reason to 500 characters.'),
+    );
+    await pending(run);
+    // Then a real reason goes through on the same modal.
+    expect((await handleInteraction(run.submission(modal, ALICE, 'x'.repeat(500)), run.deps)).body).toBe('');
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(1);
+  });
+
+  it('refuses a submission from someone who is not an approver, and opens no modal for them', async () => {
+    const run = await waitingRun();
+    const mallorysClick = await run.clickReject(MALLORY);
+    expect(mallorysClick.opened).toBeUndefined();
+    // A submission by Mallory of a modal opened for Alice: the user is authorized again.
+    const { opened } = await run.clickReject(ALICE);
+    const answer = await handleInteraction(run.submission(opened as OpenedView, MALLORY, 'no'), run.deps);
+    expect(answer).toMatchObject({ statusCode: 200, body: '' });
+    expect(ephemeralTexts()).toEqual([
+      `${MALLORY.id}: You are not an approver for production. Nothing changed.`,
+      `${MALLORY.id}: You are not an approver for production. Nothing changed.`,
+    ]);
+    await pending(run);
+  });
+
+  it('tells whoever submits after another approver decided that nothing changed', async () => {
+    const run = await waitingRun();
+    const { opened } = await run.clickReject(ALICE);
+    await handleInteraction(run.click(BOB), run.deps);
+    run.clock.advance(30);
+    const answer = await handleInteraction(run.submission(opened as OpenedView, ALICE, 'too late'), run.deps);
+    expect(answer).toMatchObject({ statusCode: 200, body: '' });
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect((await run.store.getApproval(run.approvalId))?.decision).toMatchObject({
+      status: 'approved',
+      by: BOB.id,
+    });
+    expect(ephemeralTexts().at(-1)).toMatch(
+      new RegExp(`^${ALICE.id}: This promotion was already approved by <@${BOB.id}>.*Nothing changed\\.$`),
+    );
+  });
+
+  it('opens no modal for an approval already decided; says so instead', async () => {
+    const run = await waitingRun();
+    await handleInteraction(run.click(ALICE), run.deps);
+    const { opened } = await run.clickReject(BOB);
+    expect(opened).toBeUndefined();
+    expect(ephemeralTexts().at(-1)).toMatch(new RegExp(`^${BOB.id}: This promotion was already approved`));
+  });
+
+  it('re-checks the approval the modal points to: another approval, or none, decides nothing', async () => {
+    const run = await waitingRun();
+    // A second approval Alice may not decide (only Bob may).
+    const other = await requestApproval(
+      approvalRequest({
+        execution: 'frontend-v9.9.9-0123456789ab',
+        approvers: [BOB.id],
+        taskToken: 'other-task-token',
+        release: { ...approvalRequest().release, app: 'frontend', tag: 'v9.9.9' },
+      }),
+      {
+        store: run.store,
+        chat: run.deps.chat,
+        ...threadSettings(testConfig(slack.apiUrl)),
+        now: run.clock.now,
+        reporter: run.reporter,
+      },
+    );
+    const { opened } = await run.clickReject(ALICE);
+    const pointing = (approvalId: string): OpenedView => {
+      const modal = opened as OpenedView;
+      const metadata = { ...JSON.parse(String(modal.view.private_metadata)), approvalId };
+      return { ...modal, view: { ...modal.view, private_metadata: JSON.stringify(metadata) } };
+    };
+    await handleInteraction(run.submission(pointing(other.approvalId), ALICE, 'not mine'), run.deps);
+    await handleInteraction(run.submission(pointing('a-approval-that-does-not-exist'), ALICE, 'x'), run.deps);
+    expect(ephemeralTexts()).toEqual([
+      `${ALICE.id}: You are not an approver for production. Nothing changed.`,
+      `${ALICE.id}: Shiplane does not know this approval (it may be too old); nothing was decided.`,
+    ]);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect((await run.store.getApproval(other.approvalId))?.status).toBe('pending');
+    await pending(run);
+  });
+
+  it('refuses a modal submission with a bad signature or a stale timestamp', async () => {
+    const run = await waitingRun();
+    const { opened } = await run.clickReject(ALICE);
+    const modal = opened as OpenedView;
+    const forged = run.submission(modal, ALICE, 'forged', { secret: 'not-the-signing-secret' });
+    const stale = run.submission(modal, ALICE, 'stale', {
+      signedAt: new Date(run.clock.now().getTime() - 301_000),
+    });
+    for (const request of [forged, stale]) {
+      expect(await handleInteraction(request, run.deps)).toMatchObject({ statusCode: 401, body: '' });
+    }
+    expect(run.reporter.counts.filter((c) => c === 'SlackSignatureRejected')).toHaveLength(2);
+    await pending(run);
+  });
+
+  it('tells the clicker when the trigger expired before views.open, and decides nothing', async () => {
+    const run = await waitingRun();
+    const { response, opened } = await run.clickReject(ALICE, Date.now() - 4_000);
+    expect(response).toMatchObject({ statusCode: 200, body: '' });
+    expect(opened).toBeUndefined();
+    expect(slack.calls().find((c) => c.method === 'views.open')).toMatchObject({
+      ok: false,
+      error: 'expired_trigger_id',
+    });
+    expect(ephemeralTexts()).toEqual([
+      `${ALICE.id}: Shiplane could not open the dialog that asks for the reason of your rejection, so nothing was decided. Please click Reject again.`,
+    ]);
+    await pending(run);
+  });
+
+  it('keeps the modal open with the reason typed when Step Functions cannot be reached', async () => {
+    const run = await waitingRun();
+    sfn
+      .on(SendTaskFailureCommand)
+      .rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    const { opened } = await run.clickReject(ALICE);
+    const answer = await handleInteraction(run.submission(opened as OpenedView, ALICE, 'later'), run.deps);
+    expect(JSON.parse(answer.body)).toEqual({
+      response_action: 'errors',
+      errors: {
+        shiplane_reason:
+          'Shiplane could not reach AWS Step Functions to record your decision, so nothing was decided. Please try again.',
+      },
+    });
+    expect((await run.store.getApproval(run.approvalId))?.status).toBe('pending');
   });
 });
 
