@@ -10,7 +10,7 @@ import { QUEUE_METADATA_KEY } from '../../shared/contracts/handlers.js';
 import type { Alerting } from './alerting.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { HandlerFunction } from './handler-function.js';
-import { COMMIT_TIMEOUT_SECONDS } from './promotion-state-machine.js';
+import { COMMIT_TIMEOUT_SECONDS } from './task-retries.js';
 
 /**
  * The committer's time limit: a batch of up to 10 changes, each a few GitHub calls with retries. The
