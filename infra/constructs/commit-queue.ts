@@ -58,6 +58,8 @@ export class CommitQueue extends Construct {
       name: 'committer',
       config: props.config,
       timeout: COMMITTER_TIMEOUT,
+      // It writes to GitHub (Enterprise), which may be reachable only from the config's aws.vpc.
+      callsGitOpsServers: true,
       environment: {
         [ENV.alertTopicArn]: props.alerting.topic.topicArn,
         // Nothing is written after the waiting run's commit task times out.

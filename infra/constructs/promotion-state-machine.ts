@@ -54,7 +54,12 @@ export class PromotionStateMachine extends Construct {
     const github = config.gitops.github;
     const stack = Stack.of(this);
 
-    this.argocdHealth = new HandlerFunction(this, { name: 'argocd-health', config });
+    // It asks Argo CD, and GitHub, which may be reachable only from the config's aws.vpc.
+    this.argocdHealth = new HandlerFunction(this, {
+      name: 'argocd-health',
+      config,
+      callsGitOpsServers: true,
+    });
     // It checks that the deployed revision contains our commit, which asks GitHub.
     this.argocdHealth.grantSecretRead(config.argocd.token, github.token, github.app?.privateKey);
 
@@ -95,6 +100,9 @@ export class PromotionStateMachine extends Construct {
     }
 
     this.logGroup = new LogGroup(this, 'logs', {
+      // Under /aws/vendedlogs/: Step Functions then needs no log resource policy of its own, whose
+      // 5,120-character limit an account with many log deliveries reaches, failing the deployment.
+      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-promotion`,
       retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
     });
     const definition = new PromotionDefinition(this, 'definition', {

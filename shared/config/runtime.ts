@@ -71,5 +71,6 @@ export function toConfigInput(config: Config): ConfigInput {
     secrets: config.secrets,
     secretSync: { interval: seconds(config.secretSync.interval) },
     observability: config.observability,
+    ...(config.aws ? { aws: config.aws } : {}),
   };
 }
