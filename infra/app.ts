@@ -6,7 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../shared/config/load.js';
 import { ConfigError } from '../shared/errors.js';
 import { ShiplaneStack } from './stack.js';
-import { addNagChecks, STACK_NAME } from './synth.js';
+import { addNagChecks, STACK_NAME, stackEnvironment } from './synth.js';
 
 const app = new App();
 const context: unknown = app.node.tryGetContext('config');
@@ -15,7 +15,7 @@ const file =
 
 try {
   const config = await loadConfig(file);
-  new ShiplaneStack(app, STACK_NAME, { config });
+  new ShiplaneStack(app, STACK_NAME, { config, env: stackEnvironment() });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type Environment, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Config } from '../shared/config/schema.js';
 import { ShiplaneStack } from './stack.js';
@@ -22,6 +22,18 @@ export interface SynthOptions {
   readonly bundling?: boolean;
   /** Run the cdk-nag AwsSolutions and Serverless packs; a finding makes synthesis throw. @default false */
   readonly nag?: boolean;
+}
+
+/**
+ * The stack's account and region, from the usual CDK environment (CDK_DEFAULT_ACCOUNT and
+ * CDK_DEFAULT_REGION, which the CDK CLI sets from the profile or --profile). Without them the stack
+ * is environment-agnostic: ARNs use the deploying account and region.
+ */
+export function stackEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
+  return {
+    ...(env.CDK_DEFAULT_ACCOUNT ? { account: env.CDK_DEFAULT_ACCOUNT } : {}),
+    ...(env.CDK_DEFAULT_REGION ? { region: env.CDK_DEFAULT_REGION } : {}),
+  };
 }
 
 /** Registers the cdk-nag packs on an app, as `npm run synth` does. */

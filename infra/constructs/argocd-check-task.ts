@@ -3,12 +3,14 @@
  * rollback's wait call the same argocd-health function with the same payload shape, so both are
  * built here and cannot drift apart.
  */
-import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { JsonPath, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
+import { JsonPath } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../../shared/config/schema.js';
+import type { HealthCheckInput, HealthCheckResult, Release } from '../../shared/contracts/tasks.js';
+import { type Rendered, taskInput } from './task-payloads.js';
+import { TASK_RETRIES } from './task-retries.js';
 
 export interface ArgoCdCheckTaskProps {
   readonly stage: StageConfig;
@@ -17,7 +19,7 @@ export interface ArgoCdCheckTaskProps {
   /** Where the commit result of the change being checked sits (`…commit`; its `.commit` is the sha). */
   readonly commitPath: string;
   /** What the stage's file must still pin at the revision Argo CD reports (a release object). */
-  readonly release: unknown;
+  readonly release: Rendered<Release>;
   /** Whether that release's digest must be pinned too: the stage's setting, or a path to it. */
   readonly pinDigest: boolean | string;
   /** Where the poll counter sits (`{attempt, maxAttempts}`). */
@@ -25,8 +27,6 @@ export interface ArgoCdCheckTaskProps {
   readonly maxAttempts: number;
   /** Where the check's result goes. */
   readonly resultPath: string;
-  /** Lambda errors worth a retry. */
-  readonly transientErrors: readonly string[];
 }
 
 /** The argocd-health invoke with its payload, result selector and retry; Catch and Next are the caller's. */
@@ -35,22 +35,23 @@ export function argoCdCheckTask(scope: Construct, id: string, props: ArgoCdCheck
   const task = new LambdaInvoke(scope, id, {
     stateName: props.stateName,
     lambdaFunction: props.argocdHealth,
-    payload: TaskInput.fromObject({
+    payload: taskInput<HealthCheckInput>({
       execution: JsonPath.stringAt('$$.Execution.Name'),
       stage: stage.name,
       argocdApp: stage.argocdApp,
-      ...(stage.argocdProject ? { argocdProject: stage.argocdProject } : {}),
-      ...(stage.appNamespace ? { appNamespace: stage.appNamespace } : {}),
+      argocdProject: stage.argocdProject,
+      appNamespace: stage.appNamespace,
       sync: stage.sync,
       commit: JsonPath.stringAt(`${props.commitPath}.commit`),
       release: props.release,
       file: stage.file,
       pinDigest: typeof props.pinDigest === 'string' ? JsonPath.stringAt(props.pinDigest) : props.pinDigest,
-      ...(stage.valuesPath ? { valuesPath: stage.valuesPath } : {}),
-      ...(stage.digestPath ? { digestPath: stage.digestPath } : {}),
+      valuesPath: stage.valuesPath,
+      digestPath: stage.digestPath,
       attempt: JsonPath.numberAt(`${props.pollPath}.attempt`),
       maxAttempts: props.maxAttempts,
     }),
+    // Every field of the check's result, picked from the Lambda's answer.
     resultSelector: {
       status: JsonPath.stringAt('$.Payload.status'),
       message: JsonPath.stringAt('$.Payload.message'),
@@ -59,15 +60,10 @@ export function argoCdCheckTask(scope: Construct, id: string, props: ArgoCdCheck
       healthStatus: JsonPath.stringAt('$.Payload.healthStatus'),
       checkedAt: JsonPath.stringAt('$.Payload.checkedAt'),
       attempt: JsonPath.numberAt('$.Payload.attempt'),
-    },
+    } satisfies Record<keyof HealthCheckResult, string | number>,
     resultPath: props.resultPath,
     retryOnServiceExceptions: false,
   });
-  task.addRetry({
-    errors: [...props.transientErrors],
-    interval: Duration.seconds(2),
-    backoffRate: 2,
-    maxAttempts: 4,
-  });
+  task.addRetry(TASK_RETRIES.lambdaTask);
   return task;
 }

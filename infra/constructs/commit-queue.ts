@@ -10,7 +10,7 @@ import { QUEUE_METADATA_KEY } from '../../shared/contracts/handlers.js';
 import type { Alerting } from './alerting.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { HandlerFunction } from './handler-function.js';
-import { COMMIT_TIMEOUT_SECONDS } from './promotion-state-machine.js';
+import { COMMIT_TIMEOUT_SECONDS } from './task-retries.js';
 
 /**
  * The committer's time limit: a batch of up to 10 changes, each a few GitHub calls with retries. The
@@ -58,6 +58,8 @@ export class CommitQueue extends Construct {
       name: 'committer',
       config: props.config,
       timeout: COMMITTER_TIMEOUT,
+      // It writes to GitHub (Enterprise), which may be reachable only from the config's aws.vpc.
+      callsGitOpsServers: true,
       environment: {
         [ENV.alertTopicArn]: props.alerting.topic.topicArn,
         // Nothing is written after the waiting run's commit task times out.

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { SecurityGroup, Subnet } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -141,6 +142,11 @@ export interface HandlerFunctionProps {
    * @default none
    */
   readonly deadLetterQueue?: IQueue;
+  /**
+   * The function calls Argo CD or GitHub, which may be reachable only from a private network: it runs
+   * in the config's `aws.vpc` when the config sets one. @default false
+   */
+  readonly callsGitOpsServers?: boolean;
 }
 
 /**
@@ -154,6 +160,8 @@ export class HandlerFunction extends NodejsFunction {
   readonly handlerName: HandlerName;
   /** The execution role; grants land in its default policy. */
   readonly executionRole: Role;
+  /** The customer-managed keys of the secrets the config names (`aws.secretsKmsKeyArns`). */
+  private readonly secretsKeyArns: readonly string[];
 
   constructor(scope: Construct, props: HandlerFunctionProps) {
     const entry = `${PROJECT_ROOT}functions/${props.name}/handler.ts`;
@@ -197,16 +205,22 @@ export class HandlerFunction extends NodejsFunction {
     });
     this.handlerName = props.name;
     this.executionRole = role;
+    this.secretsKeyArns = props.config.aws?.secretsKmsKeyArns ?? [];
     logGroup.grantWrite(role);
 
     const cfn = this.node.defaultChild as CfnFunction;
     cfn.addMetadata(HANDLER_METADATA_KEY, props.name);
+    const vpc = props.config.aws?.vpc;
+    if (props.callsGitOpsServers && vpc) this.placeInVpc(cfn, vpc);
     this.node.addValidation({ validate: () => this.checkEnvironmentSize(cfn) });
 
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions.',
+        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions' +
+        (cfn.vpcConfig
+          ? '; in a VPC, the network interface actions Lambda needs (ec2:CreateNetworkInterface and friends) neither.'
+          : '.'),
     });
     if (!props.deadLetterQueue) {
       Validations.of(this).acknowledge({
@@ -224,6 +238,39 @@ export class HandlerFunction extends NodejsFunction {
     );
     if (resources.length === 0) return;
     this.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources }));
+    const decrypt = secretsKeyDecrypt(Stack.of(this), this.secretsKeyArns);
+    if (decrypt) this.addToRolePolicy(decrypt);
+  }
+
+  /**
+   * Runs the function in the given subnets with the given security groups, imported by id: no VPC
+   * lookup, so synth stays offline. Lambda's `vpc` prop would need the VPC's id and zones, which the
+   * subnets already imply, so the ids go straight into VpcConfig; the role gets the network interface
+   * actions Lambda needs (AWSLambdaVPCAccessExecutionRole's, inline), and the function waits for them.
+   */
+  private placeInVpc(
+    cfn: CfnFunction,
+    vpc: { subnetIds: readonly string[]; securityGroupIds: readonly string[] },
+  ) {
+    const subnets = vpc.subnetIds.map((id) => Subnet.fromSubnetId(this, `subnet-${id}`, id));
+    const groups = vpc.securityGroupIds.map((id) => SecurityGroup.fromSecurityGroupId(this, `sg-${id}`, id));
+    cfn.vpcConfig = {
+      subnetIds: subnets.map((subnet) => subnet.subnetId),
+      securityGroupIds: groups.map((group) => group.securityGroupId),
+    };
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
   }
 
   private checkEnvironmentSize(cfn: CfnFunction): string[] {
@@ -244,6 +291,19 @@ export class HandlerFunction extends NodejsFunction {
         `Most of it is ${ENV.config} (the config as JSON): shorten the config (fewer apps, stages or secret selections).`,
     ];
   }
+}
+
+/**
+ * kms:Decrypt on the customer-managed keys that encrypt the config's secrets, only as Secrets Manager
+ * uses them for a GetSecretValue of this account and region; undefined when the config names none.
+ */
+export function secretsKeyDecrypt(stack: Stack, keyArns: readonly string[]): PolicyStatement | undefined {
+  if (keyArns.length === 0) return undefined;
+  return new PolicyStatement({
+    actions: ['kms:Decrypt'],
+    resources: [...keyArns],
+    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` } },
+  });
 }
 
 /**

@@ -22,7 +22,6 @@ import {
   Pass,
   Result,
   type State,
-  TaskInput,
   Timeout,
   Wait,
   WaitTime,
@@ -31,8 +30,10 @@ import { SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { formatDuration } from '../../shared/config/duration.js';
 import type { Config, StageConfig } from '../../shared/config/schema.js';
-import { ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
+import { type CommitRequest, ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
 import { argoCdCheckTask } from './argocd-check-task.js';
+import { taskInput } from './task-payloads.js';
+import { COMMIT_TIMEOUT_SECONDS, TASK_RETRIES } from './task-retries.js';
 
 /** The terminal state of a rolled-back run. */
 export const ROLLED_BACK_STATE_NAME = 'Rolled back';
@@ -82,10 +83,6 @@ export interface RollbackStatesProps {
   readonly failed: State;
   /** The run's `Superseded` state. */
   readonly superseded: () => State;
-  /** Lambda errors worth a retry. */
-  readonly transientErrors: readonly string[];
-  /** How long the commit waits for the committer's answer before sending again, in seconds. */
-  readonly commitTimeoutSeconds: number;
   /** The console prefix of a stage's states (`Staging`). */
   readonly title: (stage: string) => string;
   /** How many Argo CD polls fit in the stage's health timeout. */
@@ -219,7 +216,6 @@ export class RollbackStates {
       pollPath: `${rb}.poll`,
       maxAttempts,
       resultPath: `${rb}.health`,
-      transientErrors: props.transientErrors,
     });
     check.addCatch(failed, { errors: ['States.ALL'], resultPath: `${rb}.failure` });
     const countPoll = new Pass(scope, `${s}-count-rollback-poll`, {
@@ -283,7 +279,7 @@ export class RollbackStates {
       queue: props.commitQueue,
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       messageGroupId: `${repository}#${branch}`,
-      messageBody: TaskInput.fromObject({
+      messageBody: taskInput<CommitRequest>({
         taskToken: JsonPath.taskToken,
         execution: JsonPath.stringAt('$$.Execution.Name'),
         repository,
@@ -297,8 +293,8 @@ export class RollbackStates {
           release: rollbackRelease(rb),
           pinDigest: JsonPath.stringAt(`${rb}.pinDigest`),
           createIfMissing: false,
-          ...(stage.valuesPath ? { valuesPath: stage.valuesPath } : {}),
-          ...(stage.digestPath ? { digestPath: stage.digestPath } : {}),
+          valuesPath: stage.valuesPath,
+          digestPath: stage.digestPath,
           rollback: {
             of: JsonPath.stringAt('$$.Execution.Name'),
             fromTag: JsonPath.stringAt('$.release.tag'),
@@ -307,15 +303,10 @@ export class RollbackStates {
           },
         },
       }),
-      taskTimeout: Timeout.duration(Duration.seconds(props.commitTimeoutSeconds)),
+      taskTimeout: Timeout.duration(Duration.seconds(COMMIT_TIMEOUT_SECONDS)),
       resultPath: `${rb}.commit`,
     });
-    commit.addRetry({
-      errors: ['States.Timeout', 'SQS.SdkClientException', 'SQS.AmazonSQSException'],
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxAttempts: 3,
-    });
+    commit.addRetry(TASK_RETRIES.commitMessage);
     commit.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
     commit.addCatch(failed, { errors: ['States.ALL'], resultPath: `${rb}.failure` });
     commit.next(startWait);

@@ -8,7 +8,7 @@ import type { Config, SecretSelection } from '../../shared/config/schema.js';
 import { ENV } from '../../shared/contracts/environment.js';
 import { SECRET_TAGS } from '../../shared/domain/secret-selection.js';
 import { SECRET_EVENT_NAMES } from '../../shared/steps/secret-sync/events.js';
-import { HandlerFunction, secretArnPattern } from './handler-function.js';
+import { HandlerFunction, secretArnPattern, secretsKeyDecrypt } from './handler-function.js';
 
 /** Secrets Manager API calls (seen through CloudTrail) that change what a manifest should say. */
 export const SECRET_CHANGE_EVENT_NAMES = SECRET_EVENT_NAMES.filter((name) => name !== 'RotationSucceeded');
@@ -64,7 +64,7 @@ export class SecretSync extends Construct {
       environment: { [ENV.commitQueueUrl]: props.commitQueue.queueUrl },
     });
     props.commitQueue.grantSendMessages(this.handler);
-    this.grantSecretAccess(config.secrets);
+    this.grantSecretAccess(config.secrets, config.aws?.secretsKmsKeyArns ?? []);
 
     const target = (): IRuleTarget =>
       new LambdaFunction(this.handler, {
@@ -98,9 +98,10 @@ export class SecretSync extends Construct {
 
   /**
    * ListSecrets cannot be scoped; DescribeSecret and GetSecretValue are limited to the selected
-   * names, and values, for selections by tag, to secrets carrying those tags.
+   * names, and values, for selections by tag, to secrets carrying those tags. The secrets' own
+   * customer-managed keys (`aws.secretsKmsKeyArns`) decrypt through Secrets Manager only.
    */
-  private grantSecretAccess(selections: readonly SecretSelection[]): void {
+  private grantSecretAccess(selections: readonly SecretSelection[], keyArns: readonly string[]): void {
     const stack = Stack.of(this);
     const list = new Policy(this, 'list-secrets', {
       statements: [new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] })],
@@ -147,6 +148,8 @@ export class SecretSync extends Construct {
         });
       }
     });
+    const decrypt = secretsKeyDecrypt(stack, keyArns);
+    if (decrypt) read.addStatements(decrypt);
     this.handler.executionRole.attachInlinePolicy(read);
   }
 }

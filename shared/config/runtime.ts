@@ -72,5 +72,6 @@ export function toConfigInput(config: Config): ConfigInput {
     secretSync: { interval: seconds(config.secretSync.interval) },
     intake: { sweep: config.intake.sweep === 'off' ? 'off' : seconds(config.intake.sweep) },
     observability: config.observability,
+    ...(config.aws ? { aws: config.aws } : {}),
   };
 }

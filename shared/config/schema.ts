@@ -232,6 +232,43 @@ const secretSelection = z
     }),
   );
 
+/**
+ * Where the stack runs in the account. `vpc`: the functions that call Argo CD or GitHub (argocd-health,
+ * committer) run in these subnets with these security groups, imported by id (synth needs no
+ * lookups). `secretsKmsKeyArns`: the customer-managed keys that encrypt the secrets the config names;
+ * the functions that read those secrets may decrypt with them (through Secrets Manager only).
+ */
+const aws = z.strictObject({
+  vpc: z.optional(
+    z.strictObject({
+      subnetIds: z
+        .array(
+          z.string().check(z.regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id like subnet-0123abcd')),
+        )
+        .check(z.minLength(1, 'list at least one subnet')),
+      securityGroupIds: z
+        .array(
+          z.string().check(z.regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id like sg-0123abcd')),
+        )
+        .check(z.minLength(1, 'list at least one security group')),
+    }),
+  ),
+  secretsKmsKeyArns: z.optional(
+    z
+      .array(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
+              'expected a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<key id> (not an alias)',
+            ),
+          ),
+      )
+      .check(z.minLength(1, 'list at least one key ARN, or leave secretsKmsKeyArns out')),
+  ),
+});
+
 export const configSchema = z
   .strictObject({
     gitops,
@@ -253,6 +290,7 @@ export const configSchema = z
     observability: z._default(z.strictObject({ logExecutionData: z._default(z.boolean(), false) }), {
       logExecutionData: false,
     }),
+    aws: z.optional(aws),
   })
   .check(
     // Uniqueness runs even when other fields are wrong, so one run of `shiplane validate` lists every

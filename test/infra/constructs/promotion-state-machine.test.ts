@@ -1,10 +1,8 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  LAMBDA_TRANSIENT_ERRORS,
-  manualRollbackStateNames,
-} from '../../../infra/constructs/promotion-state-machine.js';
+import { manualRollbackStateNames } from '../../../infra/constructs/promotion-definition.js';
 import { rollbackStateNames } from '../../../infra/constructs/rollback-states.js';
+import { LAMBDA_TRANSIENT_ERRORS } from '../../../infra/constructs/task-retries.js';
 import { type CloudFormationTemplate, synthesizeTemplate } from '../../../infra/synth.js';
 import {
   type AslDefinition,

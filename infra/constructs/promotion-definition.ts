@@ -1,0 +1,608 @@
+/**
+ * The promotion workflow's definition (Standard, JSONPath only): its states, generated from the
+ * config's stages as notes/state-machine.md specifies, the payloads its tasks send (typed against
+ * shared/contracts/tasks.ts, see task-payloads) and their retries (task-retries). The functions, their
+ * grants, the log group and the StateMachine resource are promotion-state-machine's.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import {
+  Choice,
+  Condition,
+  Fail,
+  type IChainable,
+  IntegrationPattern,
+  JsonPath,
+  Pass,
+  Result,
+  type State,
+  Timeout,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { formatDuration } from '../../shared/config/duration.js';
+import type { Config, StageConfig } from '../../shared/config/schema.js';
+import {
+  type ApprovalRequest,
+  type CommitRequest,
+  ERRORS,
+  type Notification,
+  type NotificationEvent,
+  type RunOutcome,
+} from '../../shared/contracts/tasks.js';
+import { argoCdCheckTask } from './argocd-check-task.js';
+import { RollbackStates } from './rollback-states.js';
+import { taskInput } from './task-payloads.js';
+import { COMMIT_TIMEOUT_SECONDS, TASK_RETRIES } from './task-retries.js';
+
+/** The result of a Pass state that ends a run with this outcome (`$.outcome`, read by the CLI and the sandbox). */
+const outcomeResult = (outcome: RunOutcome) => Result.fromString(outcome);
+
+/** `staging` → `Staging`: the prefix of a stage's state names. */
+export function stageTitle(stage: string): string {
+  return stage.charAt(0).toUpperCase() + stage.slice(1);
+}
+
+/** The names of a stage's states, as people read them in the console. */
+export function stageStateNames(stage: string) {
+  const t = stageTitle(stage);
+  return {
+    awaitApproval: `${t} · Await approval`,
+    notifyRejected: `${t} · Notify rejected`,
+    notifyExpired: `${t} · Notify expired`,
+    notifyApproved: `${t} · Notify approved`,
+    approvalValid: `${t} · Approved?`,
+    notApproved: `${t} · Not approved`,
+    noApprover: `${t} · No approver`,
+    commit: `${t} · Commit new tag`,
+    notifySuperseded: `${t} · Notify superseded`,
+    notifyCommitted: `${t} · Notify committed`,
+    startWait: `${t} · Start Argo CD wait`,
+    waitForArgo: `${t} · Wait for Argo CD`,
+    healthy: `${t} · Healthy?`,
+    pollAgain: `${t} · Poll again`,
+    countPoll: `${t} · Count poll`,
+    degraded: `${t} · Degraded`,
+    notifyDegraded: `${t} · Notify degraded`,
+    timedOut: `${t} · Timed out`,
+    notifyTimedOut: `${t} · Notify timed out`,
+    notifyHealthy: `${t} · Notify healthy`,
+    newerRelease: `${t} · Newer release there`,
+    replaced: `${t} · Release replaced`,
+  } as const;
+}
+
+/** A stage's state names, for its promotion or for its manual rollback. */
+export type StageStateNames = Readonly<Record<keyof ReturnType<typeof stageStateNames>, string>>;
+
+/**
+ * The names of the states a manual rollback (`shiplane rollback`) of a stage runs through: the same
+ * approval, commit and Argo CD wait as the stage's promotion, named apart so the console shows a
+ * rollback run's path for what it is.
+ */
+export function manualRollbackStateNames(stage: string): StageStateNames {
+  const t = stageTitle(stage);
+  return {
+    awaitApproval: `${t} · Await manual rollback approval`,
+    notifyRejected: `${t} · Notify manual rollback rejected`,
+    notifyExpired: `${t} · Notify manual rollback expired`,
+    notifyApproved: `${t} · Notify manual rollback approved`,
+    approvalValid: `${t} · Manual rollback approved?`,
+    notApproved: `${t} · Manual rollback not approved`,
+    noApprover: `${t} · Manual rollback has no approver`,
+    commit: `${t} · Commit manual rollback`,
+    notifySuperseded: `${t} · Notify manual rollback superseded`,
+    notifyCommitted: `${t} · Notify manual rollback committed`,
+    startWait: `${t} · Start manual rollback wait`,
+    waitForArgo: `${t} · Wait for manual rollback`,
+    healthy: `${t} · Manual rollback healthy?`,
+    pollAgain: `${t} · Poll manual rollback again`,
+    countPoll: `${t} · Count manual rollback poll`,
+    degraded: `${t} · Manual rollback degraded`,
+    notifyDegraded: `${t} · Notify manual rollback degraded`,
+    timedOut: `${t} · Manual rollback timed out`,
+    notifyTimedOut: `${t} · Notify manual rollback timed out`,
+    notifyHealthy: `${t} · Notify manual rollback healthy`,
+    newerRelease: `${t} · Newer release over manual rollback`,
+    replaced: `${t} · Manual rollback replaced`,
+  };
+}
+
+/** The states every run has, whatever its stages. */
+export const RUN_STATE_NAMES = {
+  prepare: 'Prepare',
+  notifyStarted: 'Notify release started',
+  releaseOrRollback: 'Release or manual rollback?',
+  unknownRollbackStage: 'Manual rollback of an unknown stage',
+  notifyDeployed: 'Notify deployed',
+  notifyFailed: 'Notify failed',
+  deployed: 'Deployed',
+  rejected: 'Rejected',
+  expired: 'Approval expired',
+  superseded: 'Superseded',
+  failed: 'Failed',
+} as const;
+
+/** How many Argo CD polls fit in a stage's health timeout. */
+export function maxPollAttempts(stage: StageConfig): number {
+  return Math.max(1, Math.ceil(stage.healthTimeout / stage.pollInterval));
+}
+
+export interface PromotionDefinitionProps {
+  readonly config: Config;
+  readonly commitQueue: IQueue;
+  readonly argocdHealth: IFunction;
+  readonly notify: IFunction;
+  readonly requestApproval: IFunction | undefined;
+}
+
+/** Which path of a stage a set of states is: its promotion, or its manual rollback. */
+interface StagePath {
+  readonly names: StageStateNames;
+  /** Prefix of the construct ids (unique per path). */
+  readonly id: string;
+  /**
+   * The manual rollback: the commit and the approval carry the run's `$.rollback`, and a Degraded
+   * stage is left degraded and alerted, never rolled back again.
+   */
+  readonly manualRollback: boolean;
+}
+
+interface NotifyOptions {
+  readonly stage?: string;
+  /** Where the notification's `detail` comes from. @default no detail */
+  readonly detailPath?: string;
+}
+
+/**
+ * Builds the states. Stages are built last to first, so each stage's `Notify healthy` can point at
+ * the next stage's first state.
+ */
+export class PromotionDefinition extends Construct {
+  readonly start: State;
+  private readonly props: PromotionDefinitionProps;
+  private readonly failed: Fail;
+  private readonly notifyFailed: State;
+  private rejected: State | undefined;
+  private expired: State | undefined;
+  private superseded: State | undefined;
+  private readonly rollbacks: RollbackStates;
+
+  constructor(scope: Construct, id: string, props: PromotionDefinitionProps) {
+    super(scope, id);
+    this.props = props;
+
+    this.failed = new Fail(this, 'failed', {
+      stateName: RUN_STATE_NAMES.failed,
+      errorPath: '$.error.Error',
+      causePath: '$.error.Cause',
+    });
+    this.notifyFailed = this.notifyTask(
+      'notify-failed',
+      RUN_STATE_NAMES.notifyFailed,
+      'failed',
+      this.failed,
+      {
+        detailPath: '$.error',
+      },
+    );
+    this.rollbacks = new RollbackStates(this, {
+      config: props.config,
+      commitQueue: props.commitQueue,
+      argocdHealth: props.argocdHealth,
+      notifyTask: (...args) => this.notifyTask(...args),
+      failed: this.failed,
+      superseded: () => this.supersededState(),
+      title: stageTitle,
+      maxPollAttempts,
+    });
+
+    const deployed = new Pass(this, 'deployed', {
+      stateName: RUN_STATE_NAMES.deployed,
+      result: outcomeResult('deployed'),
+      resultPath: '$.outcome',
+    });
+    let next: State = this.notifyTask(
+      'notify-deployed',
+      RUN_STATE_NAMES.notifyDeployed,
+      'deployed',
+      deployed,
+      {
+        detailPath: '$.stages',
+      },
+    );
+    const notifyDeployed = next;
+    for (const stage of [...props.config.stages].reverse()) {
+      next = this.stageStates(stage, next, {
+        names: stageStateNames(stage.name),
+        id: stage.name,
+        manualRollback: false,
+      });
+    }
+
+    // A run started by `shiplane rollback` takes its stage's manual rollback path and no other stage.
+    const unknownStage = new Pass(this, 'unknown-rollback-stage', {
+      stateName: RUN_STATE_NAMES.unknownRollbackStage,
+      parameters: {
+        Error: ERRORS.rollbackInvalid,
+        Cause: `the run asks to roll back a stage this state machine does not have (it has ${props.config.stages.map((stage) => stage.name).join(', ')}); nothing was changed`,
+      },
+      resultPath: '$.error',
+    });
+    unknownStage.next(this.notifyFailed);
+    // Rules run in order, so no rule compares a field an earlier one found missing or not a string.
+    // `Not IsPresent`, not `IsPresent: false`: aws-local-stepfunctions 3.0.0 never matches the latter.
+    const route = new Choice(this, 'release-or-rollback', { stateName: RUN_STATE_NAMES.releaseOrRollback })
+      .when(Condition.not(Condition.isPresent('$.rollback')), next)
+      .when(Condition.not(Condition.isPresent('$.rollback.stage')), unknownStage)
+      .when(Condition.not(Condition.isString('$.rollback.stage')), unknownStage);
+    for (const stage of props.config.stages) {
+      route.when(
+        Condition.stringEquals('$.rollback.stage', stage.name),
+        this.stageStates(stage, notifyDeployed, {
+          names: manualRollbackStateNames(stage.name),
+          id: `${stage.name}-manual-rollback`,
+          manualRollback: true,
+        }),
+      );
+    }
+    route.otherwise(unknownStage);
+
+    const notifyStarted = this.notifyTask(
+      'notify-started',
+      RUN_STATE_NAMES.notifyStarted,
+      'started',
+      route,
+      // The run's input: the thread says when the run is a retry (`retryOf`) or a manual rollback (`rollback`).
+      { detailPath: '$' },
+    );
+    const prepare = new Pass(this, 'prepare', {
+      stateName: RUN_STATE_NAMES.prepare,
+      // Every stage gets an empty object so later ResultPaths like $.stages.staging.commit have a parent.
+      result: Result.fromObject(Object.fromEntries(props.config.stages.map((stage) => [stage.name, {}]))),
+      resultPath: '$.stages',
+    });
+    prepare.next(notifyStarted);
+    this.start = prepare;
+  }
+
+  /**
+   * One stage's path: optional approval, commit, Argo CD wait loop; returns its first state. The
+   * promotion path and the manual rollback path of a stage share this shape (the same commit queue,
+   * approval rules and health verdict) and differ only as `path` says.
+   */
+  private stageStates(stage: StageConfig, onHealthy: State, path: StagePath): State {
+    const s = stage.name;
+    const { names, id } = path;
+    const at = `$.stages.${s}`;
+    const maxAttempts = maxPollAttempts(stage);
+
+    const notifyHealthy = this.notifyTask(`${id}-notify-healthy`, names.notifyHealthy, 'healthy', onHealthy, {
+      stage: s,
+      detailPath: `${at}.health`,
+    });
+    // With rollback: auto, a Degraded stage goes back to its earlier entry instead of failing here;
+    // a manual rollback that turns Degraded stays, alerted (rolling back a rollback would loop).
+    const rollback =
+      stage.rollback === 'auto' && !path.manualRollback ? this.rollbacks.forStage(stage) : undefined;
+    const afterDegraded =
+      rollback?.start ??
+      this.notifyTask(`${id}-notify-degraded`, names.notifyDegraded, 'degraded', this.failed, {
+        stage: s,
+        detailPath: '$.error',
+      });
+    const degraded = new Pass(this, `${id}-degraded`, {
+      stateName: names.degraded,
+      parameters: {
+        Error: ERRORS.degraded,
+        Cause: JsonPath.format(
+          `${s} is Degraded at {}: {}`,
+          JsonPath.stringAt(`${at}.health.revision`),
+          JsonPath.stringAt(`${at}.health.message`),
+        ),
+      },
+      resultPath: '$.error',
+    });
+    degraded.next(afterDegraded);
+    const notifyTimedOut = this.notifyTask(
+      `${id}-notify-timed-out`,
+      names.notifyTimedOut,
+      'timed-out',
+      this.failed,
+      {
+        stage: s,
+        detailPath: '$.error',
+      },
+    );
+    const timedOut = new Pass(this, `${id}-timed-out`, {
+      stateName: names.timedOut,
+      parameters: {
+        Error: ERRORS.healthTimeout,
+        Cause: JsonPath.format(
+          `${s} still {} after ${formatDuration(stage.healthTimeout)}: {}`,
+          JsonPath.stringAt(`${at}.health.healthStatus`),
+          JsonPath.stringAt(`${at}.health.message`),
+        ),
+      },
+      resultPath: '$.error',
+    });
+    timedOut.next(rollback?.afterTimeout(notifyTimedOut) ?? notifyTimedOut);
+
+    const check = argoCdCheckTask(this, `${id}-wait-for-argocd`, {
+      stage,
+      stateName: names.waitForArgo,
+      argocdHealth: this.props.argocdHealth,
+      commitPath: `${at}.commit`,
+      // What the stage's file must still pin at the revision Argo CD reports.
+      release: JsonPath.objectAt('$.release'),
+      pinDigest: stage.pinDigest,
+      pollPath: `${at}.poll`,
+      maxAttempts,
+      resultPath: `${at}.health`,
+    });
+    check.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const countPoll = new Pass(this, `${id}-count-poll`, {
+      stateName: names.countPoll,
+      parameters: {
+        attempt: JsonPath.mathAdd(JsonPath.numberAt(`${at}.poll.attempt`), 1),
+        maxAttempts,
+      },
+      resultPath: `${at}.poll`,
+    });
+    countPoll.next(check);
+    const pollAgain = new Wait(this, `${id}-poll-again`, {
+      stateName: names.pollAgain,
+      time: WaitTime.duration(Duration.seconds(stage.pollInterval)),
+    });
+    pollAgain.next(countPoll);
+    // The stage's file no longer pins our release at the revision Argo CD reports (see check-health):
+    // a newer release supersedes the run; anything else (a revert, a hand edit) fails it.
+    const newerRelease = new Pass(this, `${id}-newer-release`, {
+      stateName: names.newerRelease,
+      parameters: { Error: ERRORS.superseded, Cause: JsonPath.stringAt(`${at}.health.message`) },
+      resultPath: '$.error',
+    });
+    const replaced = new Pass(this, `${id}-replaced`, {
+      stateName: names.replaced,
+      parameters: { Error: ERRORS.replaced, Cause: JsonPath.stringAt(`${at}.health.message`) },
+      resultPath: '$.error',
+    });
+    replaced.next(this.notifyFailed);
+    const healthy = new Choice(this, `${id}-healthy`, { stateName: names.healthy })
+      .when(Condition.stringEquals(`${at}.health.status`, 'healthy'), notifyHealthy)
+      .when(Condition.stringEquals(`${at}.health.status`, 'degraded'), degraded)
+      .when(Condition.stringEquals(`${at}.health.status`, 'superseded'), newerRelease)
+      .when(Condition.stringEquals(`${at}.health.status`, 'replaced'), replaced)
+      .when(
+        Condition.numberGreaterThanEqualsJsonPath(`${at}.poll.attempt`, `${at}.poll.maxAttempts`),
+        timedOut,
+      )
+      .otherwise(pollAgain);
+    check.next(healthy);
+
+    const startWait = new Pass(this, `${id}-start-wait`, {
+      stateName: names.startWait,
+      result: Result.fromObject({ attempt: 1, maxAttempts }),
+      resultPath: `${at}.poll`,
+    });
+    startWait.next(check);
+    const notifyCommitted = this.notifyTask(
+      `${id}-notify-committed`,
+      names.notifyCommitted,
+      'committed',
+      startWait,
+      {
+        stage: s,
+        detailPath: `${at}.commit`,
+      },
+    );
+
+    const { repository, branch } = this.props.config.gitops;
+    const commit = new SqsSendMessage(this, `${id}-commit`, {
+      stateName: names.commit,
+      queue: this.props.commitQueue,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      // One writer per branch: the FIFO group serializes commits to the same branch.
+      messageGroupId: `${repository}#${branch}`,
+      messageBody: taskInput<CommitRequest>({
+        taskToken: JsonPath.taskToken,
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        repository,
+        branch,
+        change: {
+          kind: 'image',
+          stage: s,
+          file: stage.file,
+          release: JsonPath.objectAt('$.release'),
+          pinDigest: stage.pinDigest,
+          createIfMissing: stage.createIfMissing,
+          valuesPath: stage.valuesPath,
+          digestPath: stage.digestPath,
+          // The committer admits this move back only because the run's input asks for exactly it.
+          manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
+        },
+      }),
+      taskTimeout: Timeout.duration(Duration.seconds(COMMIT_TIMEOUT_SECONDS)),
+      resultPath: `${at}.commit`,
+    });
+    commit.addRetry(TASK_RETRIES.commitMessage);
+    // A newer release already in the stage is not a failure: the run ends Superseded, no alarm.
+    const notifySuperseded = this.notifyTask(
+      `${id}-notify-superseded`,
+      names.notifySuperseded,
+      'superseded',
+      this.supersededState(),
+      { stage: s, detailPath: '$.error' },
+    );
+    commit.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
+    newerRelease.next(notifySuperseded);
+    commit.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    commit.next(notifyCommitted);
+
+    const { approval } = stage;
+    if (!approval) return commit;
+    const requestApproval = this.props.requestApproval;
+    if (!requestApproval) {
+      throw new Error(`stage ${s} has an approval but the stack created no request-approval function`);
+    }
+    const notifyApproved = this.notifyTask(
+      `${id}-notify-approved`,
+      names.notifyApproved,
+      'approved',
+      commit,
+      {
+        stage: s,
+        detailPath: `${at}.approval`,
+      },
+    );
+    const notifyRejected = this.notifyTask(
+      `${id}-notify-rejected`,
+      names.notifyRejected,
+      'rejected',
+      this.rejectedState(),
+      { stage: s, detailPath: '$.error' },
+    );
+    const notifyExpired = this.notifyTask(
+      `${id}-notify-expired`,
+      names.notifyExpired,
+      'expired',
+      this.expiredState(),
+      {
+        stage: s,
+        detailPath: '$.error',
+      },
+    );
+    const awaitApproval = new LambdaInvoke(this, `${id}-await-approval`, {
+      stateName: names.awaitApproval,
+      lambdaFunction: requestApproval,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: taskInput<ApprovalRequest>({
+        taskToken: JsonPath.taskToken,
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        stage: s,
+        release: JsonPath.objectAt('$.release'),
+        approvers: approval.approvers,
+        timeoutSeconds: approval.timeout,
+        stages: JsonPath.objectAt('$.stages'),
+        // The approval message asks to roll back, naming from → to and the reason.
+        rollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
+      }),
+      taskTimeout: Timeout.duration(Duration.seconds(approval.timeout)),
+      resultPath: `${at}.approval`,
+      retryOnServiceExceptions: false,
+    });
+    awaitApproval.addRetry(TASK_RETRIES.lambdaTask);
+    awaitApproval.addCatch(notifyRejected, { errors: [ERRORS.rejected], resultPath: '$.error' });
+    awaitApproval.addCatch(notifyExpired, { errors: ['States.Timeout'], resultPath: '$.error' });
+    // request-approval of a newer release of the app fails this older run's approval task.
+    awaitApproval.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
+    awaitApproval.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    awaitApproval.next(this.approvalCheck(s, notifyApproved, path));
+    return awaitApproval;
+  }
+
+  /**
+   * Production moves only on an answer that says `decision: approved` and who approved: anything
+   * else a token holder sends with SendTaskSuccess (`{}`, a commit result, a hand-written answer)
+   * fails the run with an alert. Choice rules are tried in order, so each comparison runs only
+   * after the rules before it established that its field is present and a string (a comparison on
+   * a missing field is a States.Runtime error, which no Catch would turn into an alert); only the
+   * one positive rule leads on, so a case not listed fails closed.
+   */
+  private approvalCheck(s: string, onApproved: State, path: StagePath): State {
+    const { names, id } = path;
+    const decision = `$.stages.${s}.approval.decision`;
+    const by = `$.stages.${s}.approval.by`;
+    const invalid = (id: string, stateName: string, cause: string) =>
+      new Pass(this, id, {
+        stateName,
+        parameters: { Error: ERRORS.approvalInvalid, Cause: cause },
+        resultPath: '$.error',
+      }).next(this.notifyFailed);
+    const notApproved = invalid(
+      `${id}-not-approved`,
+      names.notApproved,
+      `${names.awaitApproval} answered without decision: approved; ${s} was not changed`,
+    );
+    const noApprover = invalid(
+      `${id}-no-approver`,
+      names.noApprover,
+      `${names.awaitApproval} answered approved without an approver (by); ${s} was not changed`,
+    );
+    return new Choice(this, `${id}-approval-valid`, { stateName: names.approvalValid })
+      .when(Condition.not(Condition.isPresent(decision)), notApproved)
+      .when(Condition.not(Condition.isString(decision)), notApproved)
+      .when(Condition.not(Condition.stringEquals(decision, 'approved')), notApproved)
+      .when(Condition.not(Condition.isPresent(by)), noApprover)
+      .when(Condition.not(Condition.isString(by)), noApprover)
+      .when(
+        Condition.and(
+          Condition.stringEquals(decision, 'approved'),
+          Condition.not(Condition.stringEquals(by, '')),
+        ),
+        onApproved,
+      )
+      .otherwise(noApprover);
+  }
+
+  /** A notify task: never changes the run's data and never fails it (the Catch goes on to `next`). */
+  private notifyTask(
+    id: string,
+    stateName: string,
+    event: NotificationEvent,
+    next: IChainable,
+    options: NotifyOptions,
+  ): State {
+    const task = new LambdaInvoke(this, id, {
+      stateName,
+      lambdaFunction: this.props.notify,
+      payload: taskInput<Notification>({
+        event,
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        release: JsonPath.objectAt('$.release'),
+        stage: options.stage,
+        detail: options.detailPath ? JsonPath.objectAt(options.detailPath) : undefined,
+      }),
+      resultPath: JsonPath.DISCARD,
+      retryOnServiceExceptions: false,
+    });
+    task.addRetry(TASK_RETRIES.notify);
+    task.addCatch(next, { errors: ['States.ALL'], resultPath: JsonPath.DISCARD });
+    task.next(next);
+    return task;
+  }
+
+  /** A rejection ends the run successfully: it is a decision, not a pipeline failure. */
+  private rejectedState(): State {
+    this.rejected ??= new Pass(this, 'rejected', {
+      stateName: RUN_STATE_NAMES.rejected,
+      result: outcomeResult('rejected'),
+      resultPath: '$.outcome',
+    });
+    return this.rejected;
+  }
+
+  /** An approval nobody gave in time ends the run successfully too. */
+  private expiredState(): State {
+    this.expired ??= new Pass(this, 'expired', {
+      stateName: RUN_STATE_NAMES.expired,
+      result: outcomeResult('expired'),
+      resultPath: '$.outcome',
+    });
+    return this.expired;
+  }
+
+  /** A change a newer release superseded ends the run successfully: nothing went wrong. */
+  private supersededState(): State {
+    this.superseded ??= new Pass(this, 'superseded', {
+      stateName: RUN_STATE_NAMES.superseded,
+      result: outcomeResult('superseded'),
+      resultPath: '$.outcome',
+    });
+    return this.superseded;
+  }
+}
