@@ -193,7 +193,10 @@ export class HandlerFunction extends NodejsFunction {
       bundling: {
         ...HANDLER_BUNDLING,
         externalModules: [...HANDLER_BUNDLING.externalModules],
-        esbuildArgs: { '--alias': [...HANDLER_BUNDLING.esbuildArgs['--alias']] },
+        esbuildArgs: {
+          ...HANDLER_BUNDLING.esbuildArgs,
+          '--alias': [...HANDLER_BUNDLING.esbuildArgs['--alias']],
+        },
       },
       environment: {
         [ENV.config]: JSON.stringify(toConfigInput(props.config)),

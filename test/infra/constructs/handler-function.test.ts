@@ -77,7 +77,9 @@ describe('HandlerFunction', () => {
 
   it('bundles the handler as an ESM module with a require shim and a source map, carrying the AWS SDK', () => {
     const { code, files } = deployedBundle();
-    expect(files).toEqual(['index.mjs', 'index.mjs.map']);
+    // The third-party license notices ship beside the code, in the same asset.
+    expect(files).toEqual(['index.mjs', 'index.mjs.LEGAL.txt', 'index.mjs.map']);
+    expect(code).not.toContain('Bundled license information');
     expect(code.startsWith("import { createRequire as __shiplaneCreateRequire } from 'node:module';")).toBe(
       true,
     );
