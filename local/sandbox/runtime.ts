@@ -186,7 +186,9 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
     committer: committer as LocalHandler,
     // Built on the first poll, then kept like a warm Lambda's: the per-revision caches last across polls.
     'argocd-health': createArgoCdHealthHandler(
-      onceAsync(() => argoCdHealthDeps({ config, resolveSecret })),
+      onceAsync(() =>
+        argoCdHealthDeps({ config, resolveSecret, argocdRetryNotice: (notice) => reporter.warn(notice) }),
+      ),
     ) as LocalHandler,
     'request-approval': createRequestApprovalHandler(
       requestApprovalDeps({

@@ -18,6 +18,7 @@ import { parseConfigShape } from '../config/shape.js';
 import type { ArgoCdHealthDeps } from '../steps/argocd-health/check-health.js';
 import { cachedRevisionFiles } from '../steps/argocd-health/revision-files.js';
 import { onceAsync } from './deps.js';
+import { lambdaRetryNotice } from './lambda.js';
 
 /**
  * No retries or rate-limit waits inside a poll: a GitHub hiccup reads as "progressing" and the next
@@ -32,6 +33,8 @@ export const ARGOCD_HEALTH_GITHUB = {
 export interface ArgoCdHealthPlatform {
   readonly config: Config;
   readonly resolveSecret: SecretResolver;
+  /** Where each Argo CD retry and its wait is said (the handler's warn). */
+  readonly argocdRetryNotice?: (notice: string) => void;
 }
 
 /** Build once per process and reuse: the per-revision caches last across polls. */
@@ -40,7 +43,12 @@ export async function argoCdHealthDeps(platform: ArgoCdHealthPlatform): Promise<
   const { github } = config.gitops;
   const octokit = await createGitHubOctokit(github, { resolveSecret, ...ARGOCD_HEALTH_GITHUB });
   return {
-    argocd: createArgoCdClient({ url: config.argocd.url, token: config.argocd.token, resolveSecret }),
+    argocd: createArgoCdClient({
+      url: config.argocd.url,
+      token: config.argocd.token,
+      resolveSecret,
+      ...(platform.argocdRetryNotice ? { onRetry: platform.argocdRetryNotice } : {}),
+    }),
     ancestry: createGitHubAncestry({ octokit, repository: config.gitops.repository }),
     files: cachedRevisionFiles(
       githubRepository(octokit, config.gitops.repository, {
@@ -59,6 +67,7 @@ export function deployedArgoCdHealth(env: NodeJS.ProcessEnv = process.env): () =
       // This handler never reads tag patterns: the intake checks those with RE2.
       config: runtimeConfig(parseConfigShape, env),
       resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
+      argocdRetryNotice: lambdaRetryNotice,
     }),
   );
 }

@@ -31,6 +31,9 @@ export const lambdaGitHubLog: GitHubLog = {
   error: (message) => logger.debug(message),
 };
 
+/** A client's notice of a retry and its wait, in a deployed handler: a warning in its log. */
+export const lambdaRetryNotice = (notice: string): void => logger.warn(notice);
+
 /** A finished run's delivery metrics from a deployed handler: EMF lines with dimensions app and stage. */
 export function lambdaDeliveryMetrics(): DeliveryMetricsSink {
   return powertoolsDeliveryMetrics(metrics);

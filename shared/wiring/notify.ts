@@ -54,7 +54,12 @@ export function notifyDeps(platform: NotifyPlatform): NotifyDeps {
   return {
     store: platform.store,
     // Notify replies in the thread: the one handler that carries the replies' rendering.
-    chat: slackFromConfig(config.slack, platform.resolveSecret, THREAD_SLACK, eventReply),
+    chat: slackFromConfig(
+      config.slack,
+      platform.resolveSecret,
+      { ...THREAD_SLACK, onRetry: (notice) => platform.reporter.warn(notice) },
+      eventReply,
+    ),
     ...(platform.publishAlert ? { publishAlert: platform.publishAlert } : {}),
     ...threadSettings(config),
     now: platform.now ?? (() => new Date()),

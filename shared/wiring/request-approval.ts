@@ -62,7 +62,10 @@ export function requestApprovalDeps(platform: RequestApprovalPlatform): RequestA
   const { config } = platform;
   return {
     store: platform.store,
-    chat: slackFromConfig(config.slack, platform.resolveSecret, THREAD_SLACK),
+    chat: slackFromConfig(config.slack, platform.resolveSecret, {
+      ...THREAD_SLACK,
+      onRetry: (notice) => platform.reporter.warn(notice),
+    }),
     ...(platform.images ? { images: platform.images } : {}),
     ...threadSettings(config),
     now: platform.now ?? (() => new Date()),

@@ -66,7 +66,11 @@ export interface SlackInteractionPlatform {
 /** Build once per process: the approver groups are looked up right away and cached. */
 export function slackInteractionDeps(platform: SlackInteractionPlatform): InteractionDeps {
   const { config, resolveSecret, reporter } = platform;
-  const chat = slackFromConfig(config.slack, resolveSecret, INTERACTION_SLACK);
+  // No retries here (INTERACTION_SLACK), so no notices; wired all the same should that change.
+  const chat = slackFromConfig(config.slack, resolveSecret, {
+    ...INTERACTION_SLACK,
+    onRetry: (notice) => reporter.warn(notice),
+  });
   return {
     interactions: slackInteractions({ signingSecret: () => resolveSecret(config.slack.signingSecret) }),
     chat,

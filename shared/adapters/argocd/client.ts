@@ -34,6 +34,11 @@ export interface ArgoCdClientOptions {
   readonly backoffMs?: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /**
+   * Told of each failed attempt that will be retried: what failed, which attempt, and the wait before
+   * the next, so an Argo CD that does not answer is never minutes of silence. No token, no credentials.
+   */
+  readonly onRetry?: (notice: string) => void;
 }
 
 interface ErrorBody {
@@ -49,13 +54,22 @@ export function createArgoCdClient(options: ArgoCdClientOptions): ArgoCdClient {
   const backoffMs = options.backoffMs ?? 300;
   const doFetch = options.fetch ?? globalThis.fetch;
   const tokenName = formatSecretRef(options.token);
+  const shownBase = withoutCredentials(base);
 
   /** Sends one logical call, retrying transient failures; returns the final Response (2xx or 4xx). */
   async function send(method: 'GET' | 'POST', path: string, body: unknown, what: string): Promise<Response> {
     const token = await options.resolveSecret(options.token);
     let lastProblem = 'no attempt made';
+    /** After a failed attempt: say so and wait, if another attempt follows. */
+    const afterFailure = async (attempt: number): Promise<void> => {
+      if (attempt >= attempts) return;
+      const waitMs = backoffMs * 2 ** (attempt - 1);
+      options.onRetry?.(
+        `Argo CD at ${shownBase} unreachable for ${what} (attempt ${attempt} of ${attempts}: ${lastProblem}); retrying in ${waitMs / 1000} s`,
+      );
+      await sleep(waitMs);
+    };
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await sleep(backoffMs * 2 ** (attempt - 2));
       let response: Response;
       try {
         response = await doFetch(`${base}${path}`, {
@@ -69,17 +83,20 @@ export function createArgoCdClient(options: ArgoCdClientOptions): ArgoCdClient {
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
-        lastProblem = describeFetchError(error, timeoutMs);
+        // fetch names the whole URL in some errors (one with credentials in it, which it refuses).
+        lastProblem = describeFetchError(error, timeoutMs).split(base).join(shownBase);
+        await afterFailure(attempt);
         continue;
       }
       if (response.status >= 500 || response.status === 429) {
         lastProblem = `HTTP ${response.status}${await errorText(response)}`;
+        await afterFailure(attempt);
         continue;
       }
       return response;
     }
     throw new ArgoCdUnreachableError(
-      `Argo CD at ${base} was unreachable for ${what} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${lastProblem}`,
+      `Argo CD at ${shownBase} was unreachable for ${what} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${lastProblem}`,
     );
   }
 
@@ -212,6 +229,19 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   const cause = err.cause?.code ?? err.cause?.message;
   return cause ? `${err.message ?? 'fetch failed'} (${cause})` : (err.message ?? String(error));
+}
+
+/** The URL as a notice may show it: any user and password in it removed. */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/+$/, '');
+  } catch {
+    return url;
+  }
 }
 
 function sleep(ms: number): Promise<void> {

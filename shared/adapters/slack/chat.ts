@@ -98,18 +98,18 @@ export function slackChat(api: SlackApi, replies?: ThreadReplies): Chat | Notify
 export function slackFromConfig(
   slack: Config['slack'],
   resolveSecret: SecretResolver,
-  tuning?: Pick<SlackWebApiOptions, 'retries' | 'timeoutMs'>,
+  tuning?: Pick<SlackWebApiOptions, 'retries' | 'timeoutMs' | 'onRetry'>,
 ): Chat;
 export function slackFromConfig(
   slack: Config['slack'],
   resolveSecret: SecretResolver,
-  tuning: Pick<SlackWebApiOptions, 'retries' | 'timeoutMs'>,
+  tuning: Pick<SlackWebApiOptions, 'retries' | 'timeoutMs' | 'onRetry'>,
   replies: ThreadReplies,
 ): NotifyChat;
 export function slackFromConfig(
   slack: Config['slack'],
   resolveSecret: SecretResolver,
-  tuning: Pick<SlackWebApiOptions, 'retries' | 'timeoutMs'> = {},
+  tuning: Pick<SlackWebApiOptions, 'retries' | 'timeoutMs' | 'onRetry'> = {},
   replies?: ThreadReplies,
 ): Chat | NotifyChat {
   const api = slackWebApi({ apiUrl: slack.apiUrl, token: () => resolveSecret(slack.botToken), ...tuning });

@@ -3,6 +3,7 @@
  * URL comes from the config (`slack.apiUrl`), so the same code talks to Slack or to the local
  * stand-in. The bot token is read from its secret reference on first use and never logged.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { LogLevel, type RetryOptions, WebClient } from '@slack/web-api';
 import type { SlackBlock } from './approval-message.js';
 
@@ -55,7 +56,15 @@ export interface SlackWebApiOptions {
   readonly retries?: number;
   /** Per-request timeout in milliseconds. @default 5000 */
   readonly timeoutMs?: number;
+  /**
+   * Told of each failed attempt that will be retried: the call, which attempt, why, and the wait
+   * before the next, so a Slack that does not answer is never silence. No token, no credentials.
+   */
+  readonly onRetry?: (notice: string) => void;
 }
+
+/** What p-retry adds to the error of a failed attempt. */
+type FailedAttempt = Error & { readonly attemptNumber: number; readonly retriesLeft: number };
 
 function describe(error: unknown): string {
   if (typeof error !== 'object' || error === null) return 'unknown_error';
@@ -67,15 +76,62 @@ function describe(error: unknown): string {
   return (error as Error).name ?? 'unknown_error';
 }
 
+/** Why one attempt failed, as a notice may say it: the HTTP status, or the transport error and its code. */
+function attemptProblem(error: unknown): string {
+  const e = error as { statusCode?: unknown; original?: Error & { cause?: { code?: unknown } } };
+  if (typeof e.statusCode === 'number') return `HTTP ${e.statusCode}`;
+  const code = e.original?.cause?.code;
+  const message = e.original?.message ?? (error as Error).message ?? String(error);
+  return typeof code === 'string' ? `${message} (${code})` : message;
+}
+
+/** The URL as a notice may show it: any user and password in it removed. */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** Seconds for a notice: `0.2 s`, or `0.2–0.4 s` when the wait is randomized within that range. */
+function formatWait(lowMs: number, highMs: number): string {
+  return lowMs === highMs ? `${lowMs / 1000} s` : `${lowMs / 1000}–${highMs / 1000} s`;
+}
+
 /** The real Slack API over WebClient. */
 export function slackWebApi(options: SlackWebApiOptions): SlackApi {
-  const retryConfig: RetryOptions = {
+  const retryConfig = {
     retries: options.retries ?? 2,
     factor: 2,
     minTimeout: 200,
     maxTimeout: 1_000,
     randomize: true,
-  };
+  } satisfies RetryOptions;
+  const shownUrl = withoutCredentials(options.apiUrl);
+  // The Web API method being called, for the retry notice (WebClient's retries only see the error).
+  const calling = new AsyncLocalStorage<string>();
+  const notifying: RetryOptions & { onFailedAttempt?: (error: FailedAttempt) => void } = options.onRetry
+    ? {
+        ...retryConfig,
+        // p-retry (under WebClient) calls this after every failed attempt, before it waits: the wait
+        // is node-retry's, minTimeout × factor^(retry − 1), times a random 1–2 when randomized, capped.
+        onFailedAttempt: (error) => {
+          if (error.retriesLeft <= 0) return;
+          const base = retryConfig.minTimeout * retryConfig.factor ** (error.attemptNumber - 1);
+          const low = Math.min(base, retryConfig.maxTimeout);
+          const high = Math.min(retryConfig.randomize ? base * 2 : base, retryConfig.maxTimeout);
+          const problem = attemptProblem(error).split(options.apiUrl).join(shownUrl);
+          options.onRetry?.(
+            `Slack at ${shownUrl} unreachable for ${calling.getStore() ?? 'a call'} (attempt ${error.attemptNumber} of ${retryConfig.retries + 1}: ${problem}); retrying in ${formatWait(low, high)}`,
+          );
+        },
+      }
+    : retryConfig;
   let current: { token: string; client: WebClient } | undefined;
   const client = async (): Promise<WebClient> => {
     const token = await options.token();
@@ -85,7 +141,7 @@ export function slackWebApi(options: SlackWebApiOptions): SlackApi {
         token,
         client: new WebClient(token, {
           slackApiUrl: options.apiUrl,
-          retryConfig,
+          retryConfig: notifying,
           timeout: options.timeoutMs ?? 5_000,
           logLevel: LogLevel.ERROR,
           rejectRateLimitedCalls: true,
@@ -97,7 +153,7 @@ export function slackWebApi(options: SlackWebApiOptions): SlackApi {
   const call = async <T>(method: string, run: (web: WebClient) => Promise<T>): Promise<T> => {
     const web = await client();
     try {
-      return await run(web);
+      return await calling.run(method, () => run(web));
     } catch (error) {
       throw new SlackApiError(method, describe(error), { cause: error });
     }

@@ -60,7 +60,9 @@ vi.mock('../../../shared/adapters/slack/chat.js', async (importOriginal) => {
   return {
     ...real,
     slackFromConfig: (...args: Parameters<typeof real.slackFromConfig>) => {
-      record('slack', { ...args[2] });
+      // The retry notice's sink is where things go, not a setting.
+      const { onRetry: _onRetry, ...settings } = args[2] ?? {};
+      record('slack', settings);
       return real.slackFromConfig(...args);
     },
   };
