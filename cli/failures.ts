@@ -171,15 +171,18 @@ function knownAwsFailure(error: unknown, context: FailureContext): Failure | und
       message: `${message} (the stack output StateMachineArn: ${STACK_OUTPUTS})`,
     };
   }
-  if (name === 'ResourceNotFoundException' || name === 'ApprovalsTableNotFoundError') {
-    // DynamoDB says "Requested resource not found" (with the table name in newer messages).
-    const detail =
-      name === 'ResourceNotFoundException'
-        ? `no approvals table${context.table ? ` ${context.table}` : ''}${where}`
-        : message;
+  if (name === 'StackTableNotFoundError') {
+    const { stackOutput } = error as { stackOutput?: string };
     return {
       code: EXIT.notFound,
-      message: `${detail}: pass --table with the stack output ApprovalsTableName (${STACK_OUTPUTS}), or --region if it is in another region`,
+      message: `${message}: the stack output ${stackOutput ?? 'of the table'} names it (${STACK_OUTPUTS}), or pass --region if it is in another region`,
+    };
+  }
+  if (name === 'ResourceNotFoundException') {
+    // DynamoDB says "Requested resource not found" (with the table name in newer messages).
+    return {
+      code: EXIT.notFound,
+      message: `no approvals table${context.table ? ` ${context.table}` : ''}${where}: pass --table with the stack output ApprovalsTableName (${STACK_OUTPUTS}), or --region if it is in another region`,
     };
   }
   if (name === 'ExecutionDoesNotExist') {

@@ -17,12 +17,15 @@ import { TerminalError } from '../../shared/errors.js';
 import type { DecisionOutcome } from '../../shared/steps/approval/decide.js';
 import { reportFailure } from '../failures.js';
 import { type Io, processIo } from '../io.js';
+import { type StackTable, stackTableName } from '../stack-tables.js';
 
 export { ApprovalNotFoundError } from '../../shared/steps/approval/pending.js';
 
-export class ApprovalsTableNotFoundError extends TerminalError {
-  override name = 'ApprovalsTableNotFoundError';
-}
+const APPROVALS_TABLE: StackTable = {
+  needle: 'approvals',
+  envName: 'SHIPLANE_APPROVALS_TABLE',
+  stackOutput: 'ApprovalsTableName',
+};
 
 export interface DecideOptions {
   /** A sandbox URL, or `true` for the sandbox started in this folder. */
@@ -46,30 +49,13 @@ export interface DecideCliDeps {
   readonly cwd?: string;
 }
 
-/** Finds the approvals table: `--table`, the environment, or the single table named like the stack's. */
-export async function approvalsTableName(
+/** Finds the approvals table: `--table`, SHIPLANE_APPROVALS_TABLE, or the single table named like the stack's. */
+export function approvalsTableName(
   options: DecideOptions,
   dynamo: DynamoDBClient,
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
-  if (options.table) return options.table;
-  if (env.SHIPLANE_APPROVALS_TABLE) return env.SHIPLANE_APPROVALS_TABLE;
-  const { ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
-  const matches: string[] = [];
-  let start: string | undefined;
-  do {
-    const page = await dynamo.send(
-      new ListTablesCommand({ ...(start ? { ExclusiveStartTableName: start } : {}) }),
-    );
-    matches.push(...(page.TableNames ?? []).filter((name) => name.toLowerCase().includes('approvals')));
-    start = page.LastEvaluatedTableName;
-  } while (start);
-  if (matches.length === 1 && matches[0]) return matches[0];
-  throw new ApprovalsTableNotFoundError(
-    matches.length === 0
-      ? 'no DynamoDB table whose name contains "approvals" in this account and region; pass --table NAME or set SHIPLANE_APPROVALS_TABLE'
-      : `several tables match "approvals" (${matches.join(', ')}); pass --table NAME or set SHIPLANE_APPROVALS_TABLE`,
-  );
+  return stackTableName(APPROVALS_TABLE, options, dynamo, env);
 }
 
 /** The stages that may hold an approval for the run: `--stage`, or those the config gives an approval. */

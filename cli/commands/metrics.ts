@@ -16,6 +16,7 @@ import type { DeliveryReport, Figure, StageFigures } from '../../shared/domain/d
 import { TerminalError } from '../../shared/errors.js';
 import type { MetricsQuery } from '../../shared/steps/metrics/report.js';
 import { type Io, processIo } from '../io.js';
+import { type StackTable, stackTableName } from '../stack-tables.js';
 import { addSourceOptions, type SourceDeps, type SourceOptions, sandboxUrl as sandboxUrlOf } from './runs.js';
 
 export interface MetricsOptions extends SourceOptions {
@@ -56,30 +57,19 @@ async function configOf(file: string): Promise<Config> {
   }
 }
 
-/** The run records table: `--table`, the environment, or the single table named like the stack's. */
-export async function runRecordsTableName(
+const RUN_RECORDS_TABLE: StackTable = {
+  needle: 'runrecords',
+  envName: 'SHIPLANE_RUN_RECORDS_TABLE',
+  stackOutput: 'RunRecordsTableName',
+};
+
+/** The run records table: `--table`, SHIPLANE_RUN_RECORDS_TABLE, or the single table named like the stack's. */
+export function runRecordsTableName(
   options: Pick<MetricsOptions, 'table'>,
   dynamo: DynamoDBClient,
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
-  if (options.table) return options.table;
-  if (env.SHIPLANE_RUN_RECORDS_TABLE) return env.SHIPLANE_RUN_RECORDS_TABLE;
-  const { ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
-  const matches: string[] = [];
-  let start: string | undefined;
-  do {
-    const page = await dynamo.send(
-      new ListTablesCommand({ ...(start ? { ExclusiveStartTableName: start } : {}) }),
-    );
-    matches.push(...(page.TableNames ?? []).filter((name) => name.toLowerCase().includes('runrecords')));
-    start = page.LastEvaluatedTableName;
-  } while (start);
-  if (matches.length === 1 && matches[0]) return matches[0];
-  throw new TerminalError(
-    matches.length === 0
-      ? 'no DynamoDB table whose name contains "runrecords" in this account and region; pass --table NAME or set SHIPLANE_RUN_RECORDS_TABLE'
-      : `several tables match "runrecords" (${matches.join(', ')}); pass --table NAME or set SHIPLANE_RUN_RECORDS_TABLE`,
-  );
+  return stackTableName(RUN_RECORDS_TABLE, options, dynamo, env);
 }
 
 async function awsReport(
