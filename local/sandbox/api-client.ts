@@ -50,25 +50,8 @@ export function sandboxExecutions(baseUrl: string): ExecutionReader {
   const base = baseUrl.replace(/\/+$/, '');
 
   async function get<T>(path: string): Promise<{ status: number; body: T }> {
-    let response: Response;
-    try {
-      response = await fetch(`${base}${path}`, { headers: { accept: 'application/json' } });
-    } catch (error) {
-      throw new SandboxUnreachableError(
-        `cannot reach the sandbox at ${base}: is \`shiplane sandbox\` running?`,
-        {
-          cause: error,
-        },
-      );
-    }
-    const text = await response.text();
-    try {
-      return { status: response.status, body: JSON.parse(text) as T };
-    } catch {
-      throw new SandboxUnreachableError(
-        `${base}${path} did not answer JSON (HTTP ${response.status}); is it a sandbox?`,
-      );
-    }
+    const { response, body } = await sandboxJson(base, path, { headers: { accept: 'application/json' } });
+    return { status: response.status, body: body as T };
   }
 
   async function detail(nameOrArn: string, history: boolean): Promise<ExecutionDetail> {
@@ -103,23 +86,19 @@ export function sandboxExecutions(baseUrl: string): ExecutionReader {
   };
 }
 
-/** POSTs JSON to the sandbox; answers the parsed body when its `result` is one of `results`. */
-async function postToSandbox<T extends { result: string }>(
-  baseUrl: string,
+/** Fetches a sandbox API path and reads its JSON answer; an unreachable sandbox or a non-JSON answer says so. */
+async function sandboxJson(
+  base: string,
   path: string,
-  payload: unknown,
-  results: readonly T['result'][],
-  what: string,
-): Promise<T> {
-  const base = baseUrl.replace(/\/+$/, '');
+  init: RequestInit,
+): Promise<{
+  response: Response;
+  text: string;
+  body: { result?: unknown; message?: unknown; [key: string]: unknown };
+}> {
   let response: Response;
   try {
-    // A JSON body and type: the sandbox's POST endpoints take nothing else.
-    response = await fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { accept: 'application/json', 'content-type': 'application/json' },
-      body: JSON.stringify(payload),
-    });
+    response = await fetch(`${base}${path}`, init);
   } catch (error) {
     throw new SandboxUnreachableError(
       `cannot reach the sandbox at ${base}: is \`shiplane sandbox\` running?`,
@@ -129,14 +108,30 @@ async function postToSandbox<T extends { result: string }>(
     );
   }
   const text = await response.text();
-  let body: { result?: unknown; message?: unknown };
   try {
-    body = JSON.parse(text) as typeof body;
+    return { response, text, body: JSON.parse(text) as { result?: unknown; message?: unknown } };
   } catch {
     throw new SandboxUnreachableError(
       `${base}${path} did not answer JSON (HTTP ${response.status}); is it a sandbox?`,
     );
   }
+}
+
+/** POSTs JSON to the sandbox; answers the parsed body when its `result` is one of `results`. */
+async function postToSandbox<T extends { result: string }>(
+  baseUrl: string,
+  path: string,
+  payload: unknown,
+  results: readonly T['result'][],
+  what: string,
+): Promise<T> {
+  const base = baseUrl.replace(/\/+$/, '');
+  // A JSON body and type: the sandbox's POST endpoints take nothing else.
+  const { response, text, body } = await sandboxJson(base, path, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
   if ((results as readonly unknown[]).includes(body.result)) return body as T;
   throw new SandboxUnreachableError(
     `the sandbox at ${base} could not ${what} (HTTP ${response.status}): ${typeof body.message === 'string' ? body.message : text.slice(0, 200)}`,
@@ -186,33 +181,16 @@ export async function sandboxMetrics(baseUrl: string, query: MetricsQuery): Prom
   if (query.app !== undefined) params.set('app', query.app);
   if (query.stage !== undefined) params.set('stage', query.stage);
   const path = `/api/metrics?${params}`;
-  let response: Response;
-  try {
-    response = await fetch(`${base}${path}`, { headers: { accept: 'application/json' } });
-  } catch (error) {
-    throw new SandboxUnreachableError(
-      `cannot reach the sandbox at ${base}: is \`shiplane sandbox\` running?`,
-      {
-        cause: error,
-      },
-    );
-  }
-  const text = await response.text();
-  let body: { figures?: unknown; message?: unknown };
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    throw new SandboxUnreachableError(
-      `${base}${path} did not answer JSON (HTTP ${response.status}); is it a sandbox?`,
-    );
-  }
+  const { response, text, body } = await sandboxJson(base, path, {
+    headers: { accept: 'application/json' },
+  });
   if (response.status === 400) throw new MetricsQueryError(String(body.message));
   if (response.status !== 200 || !Array.isArray(body.figures)) {
     throw new SandboxUnreachableError(
       `the sandbox at ${base} could not report metrics (HTTP ${response.status}): ${typeof body.message === 'string' ? body.message : text.slice(0, 200)}`,
     );
   }
-  return body as DeliveryReport;
+  return body as unknown as DeliveryReport;
 }
 
 /** `shiplane push --sandbox`: an ECR push of `app:tag` into the sandbox (`POST /api/push`), as the console's form does. */
