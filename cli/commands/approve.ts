@@ -14,6 +14,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../shared/config/load.js';
 import { TerminalError } from '../../shared/errors.js';
+import { REASON_MAX_LENGTH } from '../../shared/ports/chat.js';
 import type { DecisionOutcome } from '../../shared/steps/approval/decide.js';
 import { reportFailure } from '../failures.js';
 import { type Io, processIo } from '../io.js';
@@ -101,6 +102,19 @@ function explain(outcome: ExplainedOutcome, decision: 'approved' | 'rejected', w
 }
 
 /**
+ * The reason as recorded, trimmed, under the rule the Slack dialog keeps: a rejection says why, and
+ * no reason is longer than REASON_MAX_LENGTH (it goes into the run's error Cause and the messages).
+ */
+function checkedReason(decision: 'approved' | 'rejected', reason: string | undefined): string | undefined {
+  const text = reason?.trim() || undefined;
+  if (decision === 'rejected' && !text) throw new TerminalError('--reason: say why you reject it');
+  if (text && text.length > REASON_MAX_LENGTH) {
+    throw new TerminalError(`--reason: keep it to ${REASON_MAX_LENGTH} characters (it has ${text.length})`);
+  }
+  return text;
+}
+
+/**
  * Approves or rejects a run's pending approval. Returns the exit code: 0 decided, 1 not decided
  * (already decided, expired, no such approval), 3-7 an AWS problem (cli/failures.ts).
  */
@@ -114,8 +128,11 @@ export async function decideFromCli(
   const env = deps.env ?? process.env;
   const command = decision === 'approved' ? 'approve' : 'reject';
   try {
-    if (options.sandbox) return await decideInSandbox(decision, execution, options, deps, io);
-    return await decideInAws(decision, execution, options, deps, io);
+    const { reason: _typed, ...rest } = options;
+    const reason = checkedReason(decision, options.reason);
+    const checked: DecideOptions = { ...rest, ...(reason ? { reason } : {}) };
+    if (options.sandbox) return await decideInSandbox(decision, execution, checked, deps, io);
+    return await decideInAws(decision, execution, checked, deps, io);
   } catch (error) {
     return reportFailure(command, error, io.err, {
       region: options.region,

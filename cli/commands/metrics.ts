@@ -43,6 +43,9 @@ export async function windowSeconds(text: string): Promise<number> {
       `--since ${JSON.stringify(text)} is not a duration; write it like 30d, 12h or 90m`,
     );
   }
+  const { windowRefusal } = await import('../../shared/steps/metrics/report.js');
+  const refusal = windowRefusal(seconds);
+  if (refusal) throw new TerminalError(`--since ${JSON.stringify(text)}: ${refusal}`);
   return seconds;
 }
 

@@ -113,17 +113,22 @@ export function rejectionCause(decision: Decision): string {
   return `Rejected by ${who} via ${decision.via}${decision.reason ? `: ${decision.reason}` : ''}`;
 }
 
-const REJECTION = /^Rejected by (?:(.+) \(([^()\s]+)\)|(\S+)) via (slack|cli)(?:: ([\s\S]*))?$/;
+/**
+ * The reason is free text and comes last, so the parse stops at the first `via slack|cli`: the bare id
+ * is tried first and the name is as short as it can be. Greedy, a reason such as `x (U0EVE) via cli: y`
+ * would be read as the rejecter (U0EVE, via the CLI) instead of as the reason.
+ */
+const REJECTION = /^Rejected by (?:(\S+)|(.+?) \(([^()\s]+)\)) via (slack|cli)(?:: ([\s\S]*))?$/;
 
 /** The decision `rejectionCause` described, read back from a run's error Cause. */
 export function decisionFromRejection(cause: string, at: string): Decision | undefined {
   const match = REJECTION.exec(cause);
-  const by = match?.[2] ?? match?.[3];
+  const by = match?.[1] ?? match?.[3];
   if (!match || !by) return undefined;
   return {
     status: 'rejected',
     by,
-    ...(match[1] ? { byName: match[1] } : {}),
+    ...(match[2] ? { byName: match[2] } : {}),
     at,
     ...(match[5] ? { reason: match[5] } : {}),
     via: match[4] as Decision['via'],

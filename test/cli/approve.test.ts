@@ -187,6 +187,22 @@ describe('shiplane reject', () => {
     expect(out.out[0]).toMatch(/^Rejected backend v1.4.2 for production/);
   });
 
+  it('refuses a blank or over-long reason, as the Slack dialog does, and decides nothing', async () => {
+    for (const reason of ['', '   ', 'x'.repeat(501)]) {
+      const program = new Command().exitOverride();
+      const out = io();
+      registerApprove(program, deps(out));
+      process.exitCode = undefined;
+      await program.parseAsync(
+        ['reject', EXECUTION, '--reason', reason, '--table', 'shiplane-approvals', '--stage', 'production'],
+        { from: 'user' },
+      );
+      expect(process.exitCode, JSON.stringify(reason)).toBe(1);
+      expect(out.err.join('')).toMatch(/--reason: say why you reject it|--reason: keep it to 500 characters/);
+    }
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
   it('requires a reason', async () => {
     const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
     registerApprove(program, deps());

@@ -135,6 +135,17 @@ describe('shiplane metrics (deployed stack)', () => {
     expect(ddbMock.calls()).toHaveLength(0);
   });
 
+  it('a window longer than the records are kept (or than a date can go back): exit 2 before any AWS call', async () => {
+    for (const since of ['401d', '99999999999d']) {
+      const io = capture();
+      expect(await showMetrics({ ...options, since }, io, deps), since).toBe(2);
+      expect(io.errors.join('')).toMatch(/longer than the 400d the run records are kept/);
+      expect(io.lines).toEqual([]);
+    }
+    expect(docMock.calls()).toHaveLength(0);
+    expect(ddbMock.calls()).toHaveLength(0);
+  });
+
   it('no table to be found: says how to name it, exit 1', async () => {
     ddbMock.on(ListTablesCommand).resolves({ TableNames: ['other'] });
     const io = capture();

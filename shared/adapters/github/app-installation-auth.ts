@@ -3,6 +3,8 @@
  * carry an app JWT (RS256, issuer = the app id, issued 60 s in the past against clock drift, 9 min
  * long — GitHub allows 10), every other request an installation token from
  * `POST /app/installations/{installation_id}/access_tokens`, cached until 5 min before it expires.
+ * Routes are read below the base URL (GitHub Enterprise Server's `/api/v3`), and a request to a URL
+ * outside it carries no credential at all.
  *
  * Written here rather than taken from `@octokit/auth-app`, which also carries the OAuth user and
  * device flows Shiplane never uses: about 19 KB of the committer's bundle (see README, performance).
@@ -38,9 +40,19 @@ export function appJwt(app: Pick<AppInstallation, 'appId' | 'privateKey'>, now =
   return `${unsigned}.${signature}`;
 }
 
-/** The path of a request URL (`/app/installations/1/access_tokens`), absolute or not. */
-function pathOf(url: string): string {
-  return url.startsWith('/') ? (url.split('?')[0] ?? url) : new URL(url).pathname;
+/**
+ * The API route of a request URL (`/app/installations/1/access_tokens`): a relative URL as it is, an
+ * absolute one with the base URL's path taken off (GitHub Enterprise Server serves the API under
+ * `/api/v3`). Undefined for an absolute URL outside the base URL: no credential is sent there.
+ */
+function routeOf(url: string, baseUrl: string): string | undefined {
+  if (url.startsWith('/')) return url.split('?')[0] ?? url;
+  const target = new URL(url);
+  const base = new URL(baseUrl);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  if (target.origin !== base.origin) return undefined;
+  if (target.pathname === prefix) return '/';
+  return target.pathname.startsWith(`${prefix}/`) ? target.pathname.slice(prefix.length) : undefined;
 }
 
 /**
@@ -76,7 +88,9 @@ export function authenticateAsInstallation(
   };
 
   octokit.hook.wrap('request', async (request, options) => {
-    if (APP_ROUTE.test(pathOf(options.url))) {
+    const route = routeOf(options.url, options.baseUrl);
+    if (route === undefined) return request(options);
+    if (APP_ROUTE.test(route)) {
       options.headers.authorization = `bearer ${appJwt(app, now())}`;
       return request(options);
     }

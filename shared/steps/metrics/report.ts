@@ -4,6 +4,7 @@
  * from one window's length before the window too, so an incident that began before it and was
  * restored inside it is counted whole.
  */
+import { RUN_RECORD_RETENTION_SECONDS } from '../../contracts/run-records-table.js';
 import type { DeliveryReport } from '../../domain/delivery-metrics.js';
 import { deliveryReport } from '../../domain/delivery-metrics.js';
 import { TerminalError } from '../../errors.js';
@@ -18,6 +19,19 @@ export interface MetricsQuery {
   readonly sinceSeconds: number;
   readonly app?: string;
   readonly stage?: string;
+}
+
+/**
+ * Why a window is refused, or undefined: a window longer than the records are kept would count runs
+ * that are gone (and one long enough has no start date at all), so its figures would be wrong.
+ */
+export function windowRefusal(sinceSeconds: number): string | undefined {
+  if (!(sinceSeconds > 0)) return 'the window must be longer than 0 seconds';
+  const days = RUN_RECORD_RETENTION_SECONDS / 86_400;
+  if (sinceSeconds > RUN_RECORD_RETENTION_SECONDS) {
+    return `the window is longer than the ${days}d the run records are kept; ask for ${days}d or less`;
+  }
+  return undefined;
 }
 
 export interface MetricsSetting {
@@ -35,7 +49,8 @@ export async function metricsReport(query: MetricsQuery, setting: MetricsSetting
   if (query.stage !== undefined && !setting.stages.includes(query.stage)) {
     throw new MetricsQueryError(`unknown stage ${query.stage}; the config has ${setting.stages.join(', ')}`);
   }
-  if (!(query.sinceSeconds > 0)) throw new MetricsQueryError('the window must be longer than 0 seconds');
+  const refusal = windowRefusal(query.sinceSeconds);
+  if (refusal) throw new MetricsQueryError(refusal);
   const until = setting.now();
   const since = new Date(until.getTime() - query.sinceSeconds * 1000);
   const lookback = new Date(since.getTime() - query.sinceSeconds * 1000);

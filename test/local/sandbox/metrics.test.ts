@@ -88,6 +88,16 @@ describe('shiplane metrics --sandbox', () => {
     expect(io.errors.join('')).toContain('unknown stage qa; the config has staging, production');
   });
 
+  it('a window longer than the run records are kept: 400 from GET /api/metrics, saying so', async () => {
+    for (const since of ['401d', '99999999999d']) {
+      const answer = await fetch(`${sandbox.url}/api/metrics?since=${since}`);
+      expect(answer.status, since).toBe(400);
+      expect(((await answer.json()) as { message: string }).message).toContain(
+        'longer than the 400d the run records are kept',
+      );
+    }
+  });
+
   it('push of an app the sandbox does not have: exit 1, nothing started', async () => {
     const io = capture();
     expect(await pushToSandbox('billing', 'v1.0.0', { sandbox: sandbox.url }, io)).toBe(1);

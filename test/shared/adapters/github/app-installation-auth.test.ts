@@ -3,6 +3,8 @@
  * public key and accepts only the installation tokens it issued, as GitHub does.
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Octokit } from '@octokit/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAppJwt } from '../../../../local/stand-ins/github/auth.js';
@@ -120,5 +122,64 @@ describe('authenticateAsInstallation', () => {
 
     await expect(readBranch(octokit)).rejects.toMatchObject({ status: 401 });
     expect(server?.stats.requests.map((r) => r.route)).toEqual([TOKEN_ROUTE]);
+  });
+});
+
+/**
+ * GitHub Enterprise Server serves the API under `/api/v3`. A local server in its place records which
+ * credential each request carried.
+ */
+describe('authenticateAsInstallation on GitHub Enterprise Server', () => {
+  let enterprise: Server | undefined;
+  afterEach(async () => {
+    await new Promise((resolve) => enterprise?.close(resolve));
+    enterprise = undefined;
+  });
+
+  async function enterpriseOctokit() {
+    const seen: { path: string; scheme: string }[] = [];
+    enterprise = createServer((request, response) => {
+      const path = request.url ?? '';
+      seen.push({ path, scheme: (request.headers.authorization ?? 'none').split(' ')[0] ?? '' });
+      const minted = path.endsWith('/access_tokens');
+      response
+        .writeHead(minted ? 201 : 200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(minted ? { token: 'ghs_ghe', expires_at: '2999-01-01T00:00:00Z' } : {}));
+    });
+    await new Promise<void>((resolve) => enterprise?.listen(0, '127.0.0.1', resolve));
+    const { port } = enterprise.address() as AddressInfo;
+    const origin = `http://127.0.0.1:${port}`;
+    const octokit = new Octokit({ baseUrl: `${origin}/api/v3`, request: { retries: 0 } });
+    authenticateAsInstallation(octokit, { ...APP, privateKey: pem });
+    return { octokit, seen, origin };
+  }
+
+  it('sends the app JWT to /api/v3/app… whether the route is a template or an absolute URL', async () => {
+    const { octokit, seen, origin } = await enterpriseOctokit();
+
+    await octokit.request('GET /repos/{owner}/{repo}', { owner: OWNER, repo: REPO });
+    await octokit.request('GET /app');
+    await octokit.request(`GET ${origin}/api/v3/app`);
+    await octokit.request(`GET ${origin}/api/v3/repos/${OWNER}/${REPO}`);
+
+    expect(seen).toEqual([
+      { path: '/api/v3/app/installations/99/access_tokens', scheme: 'bearer' },
+      { path: `/api/v3/repos/${OWNER}/${REPO}`, scheme: 'token' },
+      { path: '/api/v3/app', scheme: 'bearer' },
+      { path: '/api/v3/app', scheme: 'bearer' },
+      { path: `/api/v3/repos/${OWNER}/${REPO}`, scheme: 'token' },
+    ]);
+  });
+
+  it('sends no credential to a URL outside the API base URL', async () => {
+    const { octokit, seen, origin } = await enterpriseOctokit();
+
+    await octokit.request(`GET ${origin}/elsewhere/app`);
+    await octokit.request(`GET ${origin.replace('127.0.0.1', 'localhost')}/api/v3/repos/${OWNER}/${REPO}`);
+
+    expect(seen).toEqual([
+      { path: '/elsewhere/app', scheme: 'none' },
+      { path: `/api/v3/repos/${OWNER}/${REPO}`, scheme: 'none' },
+    ]);
   });
 });

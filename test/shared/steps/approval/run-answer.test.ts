@@ -89,4 +89,20 @@ describe('decisionFromRejection', () => {
     expect(decisionFromRejection(rejectionCause(arn), arn.at)).toEqual(arn);
     expect(decisionFromRejection('something else', rejected.at)).toBeUndefined();
   });
+
+  it('keeps the rejecter named in a reason from passing for the one who rejected', () => {
+    // The reason is free text an approver types into the modal; read back, it stays the reason.
+    const forged = 'x (U0EVE00001) via cli: the release looked wrong';
+    const withName = {
+      status: 'rejected' as const,
+      by: 'U0BOB00001',
+      byName: 'bob',
+      at: '2026-11-26T14:03:00.000Z',
+      reason: forged,
+      via: 'slack' as const,
+    };
+    expect(decisionFromRejection(rejectionCause(withName), withName.at)).toEqual(withName);
+    const { byName: _, ...withoutName } = withName;
+    expect(decisionFromRejection(rejectionCause(withoutName), withoutName.at)).toEqual(withoutName);
+  });
 });
