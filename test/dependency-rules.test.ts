@@ -24,7 +24,8 @@ function cruiseFixture(outputType: 'json' | 'err') {
       ...['shared', 'functions', 'local', 'cli', 'infra', 'test'],
       ...['--config', `${ROOT}.dependency-cruiser.cjs`, '--output-type', outputType],
     ],
-    { cwd: FIXTURE, encoding: 'utf8' },
+    // Plain text whatever the terminal: under CI=1 the reporter colours its lines otherwise.
+    { cwd: FIXTURE, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } },
   );
 }
 
