@@ -21,22 +21,22 @@ import {
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { formatDuration } from '../../shared/config/duration.js';
 import type { Config, StageConfig } from '../../shared/config/schema.js';
 import {
   type ApprovalRequest,
-  type CommitRequest,
   ERRORS,
   type Notification,
   type NotificationEvent,
   type RunOutcome,
 } from '../../shared/contracts/tasks.js';
 import { argoCdCheckTask } from './argocd-check-task.js';
+import { commitTask } from './commit-task.js';
 import { RollbackStates } from './rollback-states.js';
 import { taskInput } from './task-payloads.js';
-import { COMMIT_TIMEOUT_SECONDS, TASK_RETRIES } from './task-retries.js';
+import { TASK_RETRIES } from './task-retries.js';
 
 /** The result of a Pass state that ends a run with this outcome (`$.outcome`, read by the CLI and the sandbox). */
 const outcomeResult = (outcome: RunOutcome) => Result.fromString(outcome);
@@ -401,35 +401,24 @@ export class PromotionDefinition extends Construct {
       },
     );
 
-    const { repository, branch } = this.props.config.gitops;
-    const commit = new SqsSendMessage(this, `${id}-commit`, {
+    const commit = commitTask(this, `${id}-commit`, {
       stateName: names.commit,
-      queue: this.props.commitQueue,
-      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      // One writer per branch: the FIFO group serializes commits to the same branch.
-      messageGroupId: `${repository}#${branch}`,
-      messageBody: taskInput<CommitRequest>({
-        taskToken: JsonPath.taskToken,
-        execution: JsonPath.stringAt('$$.Execution.Name'),
-        repository,
-        branch,
-        change: {
-          kind: 'image',
-          stage: s,
-          file: stage.file,
-          release: JsonPath.objectAt('$.release'),
-          pinDigest: stage.pinDigest,
-          createIfMissing: stage.createIfMissing,
-          valuesPath: stage.valuesPath,
-          digestPath: stage.digestPath,
-          // The committer admits this move back only because the run's input asks for exactly it.
-          manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
-        },
-      }),
-      taskTimeout: Timeout.duration(Duration.seconds(COMMIT_TIMEOUT_SECONDS)),
+      commitQueue: this.props.commitQueue,
+      gitops: this.props.config.gitops,
+      change: {
+        kind: 'image',
+        stage: s,
+        file: stage.file,
+        release: JsonPath.objectAt('$.release'),
+        pinDigest: stage.pinDigest,
+        createIfMissing: stage.createIfMissing,
+        valuesPath: stage.valuesPath,
+        digestPath: stage.digestPath,
+        // The committer admits this move back only because the run's input asks for exactly it.
+        manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
+      },
       resultPath: `${at}.commit`,
     });
-    commit.addRetry(TASK_RETRIES.commitMessage);
     // A newer release already in the stage is not a failure: the run ends Superseded, no alarm.
     const notifySuperseded = this.notifyTask(
       `${id}-notify-superseded`,

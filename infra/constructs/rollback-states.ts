@@ -17,23 +17,19 @@ import {
   Condition,
   Fail,
   type IChainable,
-  IntegrationPattern,
   JsonPath,
   Pass,
   Result,
   type State,
-  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { formatDuration } from '../../shared/config/duration.js';
 import type { Config, StageConfig } from '../../shared/config/schema.js';
-import { type CommitRequest, ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
+import { ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
 import { argoCdCheckTask } from './argocd-check-task.js';
-import { taskInput } from './task-payloads.js';
-import { COMMIT_TIMEOUT_SECONDS, TASK_RETRIES } from './task-retries.js';
+import { commitTask } from './commit-task.js';
 
 /** The terminal state of a rolled-back run. */
 export const ROLLED_BACK_STATE_NAME = 'Rolled back';
@@ -273,40 +269,30 @@ export class RollbackStates {
     startWait.next(check);
 
     // The rollback commit: the same queue and message group as the stage's promotion.
-    const { repository, branch } = props.config.gitops;
-    const commit = new SqsSendMessage(scope, `${s}-commit-rollback`, {
+    const commit = commitTask(scope, `${s}-commit-rollback`, {
       stateName: names.commit,
-      queue: props.commitQueue,
-      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      messageGroupId: `${repository}#${branch}`,
-      messageBody: taskInput<CommitRequest>({
-        taskToken: JsonPath.taskToken,
-        execution: JsonPath.stringAt('$$.Execution.Name'),
-        repository,
-        branch,
-        change: {
-          kind: 'image',
-          stage: s,
-          file: stage.file,
-          // The run's release with the earlier entry's tag (and digest, when it pinned one), merged into
-          // a copy: aws-local-stepfunctions merges into its first argument, which would change $.release.
-          release: rollbackRelease(rb),
-          pinDigest: JsonPath.stringAt(`${rb}.pinDigest`),
-          createIfMissing: false,
-          valuesPath: stage.valuesPath,
-          digestPath: stage.digestPath,
-          rollback: {
-            of: JsonPath.stringAt('$$.Execution.Name'),
-            fromTag: JsonPath.stringAt('$.release.tag'),
-            fromDigest: JsonPath.stringAt('$.release.digest'),
-            reason: JsonPath.stringAt(`${rb}.reason`),
-          },
+      commitQueue: props.commitQueue,
+      gitops: props.config.gitops,
+      change: {
+        kind: 'image',
+        stage: s,
+        file: stage.file,
+        // The run's release with the earlier entry's tag (and digest, when it pinned one), merged into
+        // a copy: aws-local-stepfunctions merges into its first argument, which would change $.release.
+        release: rollbackRelease(rb),
+        pinDigest: JsonPath.stringAt(`${rb}.pinDigest`),
+        createIfMissing: false,
+        valuesPath: stage.valuesPath,
+        digestPath: stage.digestPath,
+        rollback: {
+          of: JsonPath.stringAt('$$.Execution.Name'),
+          fromTag: JsonPath.stringAt('$.release.tag'),
+          fromDigest: JsonPath.stringAt('$.release.digest'),
+          reason: JsonPath.stringAt(`${rb}.reason`),
         },
-      }),
-      taskTimeout: Timeout.duration(Duration.seconds(COMMIT_TIMEOUT_SECONDS)),
+      },
       resultPath: `${rb}.commit`,
     });
-    commit.addRetry(TASK_RETRIES.commitMessage);
     commit.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
     commit.addCatch(failed, { errors: ['States.ALL'], resultPath: `${rb}.failure` });
     commit.next(startWait);
