@@ -22,12 +22,17 @@ const applicationSource = z.looseObject({
   targetRevision: z.optional(z.string()),
 });
 
-const resourceStatus = z.looseObject({
+/** Which Kubernetes object a resource entry is about, as Argo CD names it in status and sync results. */
+const resourceIdentity = {
   group: z.optional(z.string()),
   version: z.optional(z.string()),
   kind: z.optional(z.string()),
   namespace: z.optional(z.string()),
   name: z.optional(z.string()),
+};
+
+const resourceStatus = z.looseObject({
+  ...resourceIdentity,
   /** The resource's sync status: Synced, OutOfSync, Unknown. */
   status: z.optional(z.string()),
   health: z.optional(healthStatus),
@@ -45,11 +50,7 @@ const syncStatus = z.looseObject({
 });
 
 const resourceResult = z.looseObject({
-  group: z.optional(z.string()),
-  version: z.optional(z.string()),
-  kind: z.optional(z.string()),
-  namespace: z.optional(z.string()),
-  name: z.optional(z.string()),
+  ...resourceIdentity,
   /** Synced, SyncFailed, Pruned, PruneSkipped. */
   status: z.optional(z.string()),
   message: z.optional(z.string()),
