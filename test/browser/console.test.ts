@@ -260,6 +260,15 @@ describe('the sandbox console', () => {
         .evaluateAll((bars) => bars.every((b) => Number(b.getAttribute('height')) === 0)),
     ).toBe(true);
 
+    // The longest window the panel offers: thirty days, the runs still on the last.
+    await page.getByTestId('metrics-window').selectOption('30d');
+    await expect.poll(() => stagingChart.locator('g.day').count(), { timeout: 30_000 }).toBe(30);
+    expect(
+      await stagingChart.locator('g.day').last().locator('rect.failures').getAttribute('data-count'),
+    ).toBe('1');
+    await page.getByTestId('metrics-window').selectOption('7d');
+    await expect.poll(() => stagingChart.locator('g.day').count(), { timeout: 30_000 }).toBe(7);
+
     const shot = process.env.UPDATE_SCREENSHOT ? 'docs/metrics-panel.png' : 'test-results/metrics-panel.png';
     await mkdir(shot.split('/')[0] ?? '.', { recursive: true });
     await page.getByTestId('metrics').screenshot({ path: shot });
