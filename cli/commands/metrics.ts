@@ -103,7 +103,7 @@ async function awsReport(
   });
 }
 
-const FIGURES: ReadonlyArray<[keyof Omit<StageFigures, 'app' | 'stage' | 'production'>, string]> = [
+const FIGURES: ReadonlyArray<[keyof Omit<StageFigures, 'app' | 'stage' | 'production' | 'daily'>, string]> = [
   ['deploymentFrequency', 'deployment frequency'],
   ['leadTime', 'lead time'],
   ['changeFailureRate', 'change failure rate'],

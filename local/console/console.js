@@ -810,6 +810,294 @@ function renderAlerts(alerts) {
   );
 }
 
+// ---- delivery metrics -------------------------------------------------------------------------
+
+// The delivery report of `shiplane metrics` (GET /api/metrics), per app and stage: each figure
+// beside its target, and the window's days as a small SVG chart with a text fallback. Fetched when
+// the window changes, when a run ends (its record is sealed then) and every METRICS_MS as the window
+// moves on.
+
+const METRICS_MS = 15_000;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** The four keys, then the operational figures; approval wait stays in `shiplane metrics`. */
+const METRIC_FIGURES = [
+  ['deploymentFrequency', 'Deployment frequency'],
+  ['leadTime', 'Lead time'],
+  ['changeFailureRate', 'Change failure rate'],
+  ['timeToRestore', 'Time to restore'],
+  ['syncSuccessRate', 'Sync success'],
+  ['rollbackSuccessRate', 'Rollback success'],
+];
+
+/** As `shiplane metrics` writes a status. */
+const METRIC_STATUS = { met: 'met', missed: 'MISSED', 'no-data': 'no data', 'no-target': 'no target' };
+
+const metrics = { key: undefined, fetchedAt: 0, loading: false };
+
+/** `1h30m`, `45s`: the CLI's duration format. */
+function duration(seconds) {
+  let rest = Math.round(seconds);
+  if (rest <= 0) return '0s';
+  const parts = [];
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ]) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n}${unit}`);
+    rest -= n * size;
+  }
+  return parts.join('');
+}
+
+function figureValue(figure) {
+  if (figure.value === null || figure.value === undefined) return '—';
+  if (figure.unit === 'ratio') return `${(figure.value * 100).toFixed(1).replace(/\.0$/, '')}%`;
+  if (figure.unit === 'per-day') return `${figure.value.toFixed(2).replace(/\.?0+$/, '')} a day`;
+  return duration(figure.value);
+}
+
+const DAY_FORMAT = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' });
+/** A day of the window by the date it ends on (the last one ends now). */
+const dayLabel = (day) => DAY_FORMAT.format(new Date(Date.parse(day.end) - 1));
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
+  for (const child of children)
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return el;
+}
+
+/**
+ * The daily chart: per day a deployments bar and a failures bar, on one scale. Zero days (a report
+ * without them) say so; a day with nothing draws no bar height but keeps its slot.
+ */
+function dailyChart(figures, id) {
+  const days = figures.daily ?? [];
+  const where = `${figures.app} · ${figures.stage}`;
+  if (days.length === 0) {
+    return h(
+      'div',
+      { class: 'empty', 'data-testid': 'metrics-chart-empty' },
+      'No daily counts in this report.',
+    );
+  }
+  const deployments = days.reduce((n, d) => n + d.deployments, 0);
+  const failures = days.reduce((n, d) => n + d.failures, 0);
+  const changes = days.reduce((n, d) => n + d.changes, 0);
+  const top = Math.max(1, ...days.map((d) => Math.max(d.deployments, d.failures)));
+  const [width, height, bottom, left] = [480, 96, 16, 18];
+  const plot = height - bottom - 4;
+  const slot = (width - left) / days.length;
+  const bar = Math.max(1, Math.min(14, slot * 0.38));
+  const y = (n) => height - bottom - (n / top) * plot;
+  const title = `${where}: deployments and failures a day, ${plural(days.length, 'day')}`;
+  const summary =
+    deployments + changes === 0
+      ? `No deployments or changes in ${plural(days.length, 'day')}.`
+      : `${plural(deployments, 'deployment')}, ${failures} of ${plural(changes, 'change')} failed, from ${dayLabel(days[0])} to ${dayLabel(days.at(-1))}.`;
+  const bars = days.map((day, index) => {
+    const x = left + index * slot + slot / 2;
+    const text = `${dayLabel(day)}: ${plural(day.deployments, 'deployment')}, ${day.failures} of ${plural(day.changes, 'change')} failed`;
+    return svg(
+      'g',
+      { class: 'day', 'data-day': day.end },
+      svg('title', {}, text),
+      svg('rect', {
+        class: 'bar deployments',
+        'data-count': day.deployments,
+        x: (x - bar - 0.5).toFixed(2),
+        y: y(day.deployments).toFixed(2),
+        width: bar.toFixed(2),
+        height: (height - bottom - y(day.deployments)).toFixed(2),
+      }),
+      svg('rect', {
+        class: 'bar failures',
+        'data-count': day.failures,
+        x: (x + 0.5).toFixed(2),
+        y: y(day.failures).toFixed(2),
+        width: bar.toFixed(2),
+        height: (height - bottom - y(day.failures)).toFixed(2),
+      }),
+    );
+  });
+  const chart = svg(
+    'svg',
+    {
+      class: 'chart',
+      viewBox: `0 0 ${width} ${height}`,
+      role: 'img',
+      'aria-labelledby': `${id}-title ${id}-desc`,
+      'data-testid': 'metrics-chart',
+    },
+    svg('title', { id: `${id}-title` }, title),
+    svg('desc', { id: `${id}-desc` }, summary),
+    svg('line', { class: 'axis', x1: left, x2: width, y1: height - bottom, y2: height - bottom }),
+    svg('text', { class: 'tick', x: left - 4, y: y(top) + 4, 'text-anchor': 'end' }, top),
+    svg('text', { class: 'tick', x: left - 4, y: height - bottom, 'text-anchor': 'end' }, 0),
+    svg('text', { class: 'tick', x: left, y: height - 3 }, dayLabel(days[0])),
+    days.length > 1
+      ? svg('text', { class: 'tick', x: width, y: height - 3, 'text-anchor': 'end' }, dayLabel(days.at(-1)))
+      : null,
+    ...bars,
+  );
+  const openKey = `metrics-days|${figures.app}|${figures.stage}`;
+  return h(
+    'figure',
+    { class: 'metrics-chart' },
+    chart,
+    h(
+      'figcaption',
+      {},
+      h('span', { class: 'swatch deployments', 'aria-hidden': 'true' }),
+      ' deployments ',
+      h('span', { class: 'swatch failures', 'aria-hidden': 'true' }),
+      ' failed changes',
+    ),
+    // The same numbers as text: for screen readers, copying, and browsers without SVG.
+    h(
+      'details',
+      {
+        class: 'chart-text',
+        open: ui.open.has(openKey),
+        ontoggle: (event) => (event.target.open ? ui.open.add(openKey) : ui.open.delete(openKey)),
+      },
+      h('summary', { class: 'chart-summary' }, 'Day by day'),
+      h(
+        'table',
+        { class: 'table', 'data-testid': 'metrics-days' },
+        h(
+          'thead',
+          {},
+          h('tr', {}, h('th', {}, 'day'), h('th', {}, 'deployments'), h('th', {}, 'failed changes')),
+        ),
+        h(
+          'tbody',
+          {},
+          days.map((day) =>
+            h(
+              'tr',
+              { 'data-day': day.end },
+              h('td', {}, dayLabel(day)),
+              h('td', {}, day.deployments),
+              h('td', {}, `${day.failures} of ${day.changes}`),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function metricsCard(figures, index) {
+  const stage = `${figures.app} · ${figures.stage}`;
+  return h(
+    'article',
+    {
+      class: `metrics-card${figures.production ? ' production' : ''}`,
+      'data-app': figures.app,
+      'data-stage': figures.stage,
+      'data-testid': `metrics-${figures.app}-${figures.stage}`,
+      'aria-label': `${stage} delivery metrics`,
+    },
+    h('h3', {}, stage, figures.production ? h('span', { class: 'muted' }, ' (production)') : null),
+    h(
+      'table',
+      { class: 'table figures' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', {}, 'figure'),
+          h('th', {}, 'value'),
+          h('th', {}, 'target'),
+          h('th', {}, 'status'),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        METRIC_FIGURES.filter(([key]) => figures[key]).map(([key, label]) => {
+          const figure = figures[key];
+          return h(
+            'tr',
+            { 'data-figure': key, 'data-status': figure.status },
+            h('td', {}, label, h('div', { class: 'muted detail' }, figure.detail)),
+            h('td', { class: 'value' }, figureValue(figure)),
+            h('td', { class: 'target' }, figure.target ? figure.target.text : '—'),
+            h('td', {}, h('span', { class: `badge metric-${figure.status}` }, METRIC_STATUS[figure.status])),
+          );
+        }),
+      ),
+    ),
+    dailyChart(figures, `metrics-chart-${index}`),
+  );
+}
+
+function renderMetrics(report) {
+  const root = document.getElementById('metrics-body');
+  if (report.figures.length === 0) {
+    root.replaceChildren(h('div', { class: 'empty' }, 'No apps to report.'));
+  } else {
+    // A row per app, a column per stage: each app's stages side by side, never merged.
+    root.style.setProperty('--metrics-stages', String(new Set(report.figures.map((f) => f.stage)).size));
+    root.replaceChildren(...report.figures.map((figures, index) => metricsCard(figures, index)));
+  }
+}
+
+/** What the figures count: the window and when it ends. */
+function renderMetricsNote(report) {
+  document
+    .getElementById('metrics-note')
+    .replaceChildren(
+      `${+report.days.toFixed(2)} ${report.days === 1 ? 'day' : 'days'} ending `,
+      clock(report.until),
+      ' · counted from the run records of runs that ended',
+    );
+}
+
+/** Asks for the report when the window changed, a run ended, or it is METRICS_MS old. */
+async function refreshMetrics(runs, force = false) {
+  const since = document.getElementById('metrics-window').value;
+  const ended = runs
+    .filter((run) => run.status !== 'RUNNING')
+    .map((run) => `${run.name}:${run.status}`)
+    .join(' ');
+  const key = `${since}|${ended}`;
+  if (metrics.loading) return;
+  if (!force && key === metrics.key && Date.now() - metrics.fetchedAt < METRICS_MS) return;
+  metrics.loading = true;
+  try {
+    const report = await api(`/api/metrics?since=${encodeURIComponent(since)}`);
+    metrics.key = key;
+    metrics.fetchedAt = Date.now();
+    // The window's end moves with every answer: draw only when a count or a figure changed.
+    if (
+      changed('metrics', {
+        since,
+        figures: report.figures.map((f) => ({
+          ...f,
+          daily: f.daily?.map((d) => [d.deployments, d.changes, d.failures]),
+        })),
+      })
+    ) {
+      renderMetrics(report);
+    }
+    renderMetricsNote(report);
+  } catch (error) {
+    document.getElementById('metrics-note').textContent = `metrics unavailable: ${error.message}`;
+  } finally {
+    metrics.loading = false;
+  }
+}
+
 // ---- push form and polling --------------------------------------------------------------------
 
 function setupPushForm(sandbox) {
@@ -854,6 +1142,10 @@ document.addEventListener('DOMContentLoaded', () => {
     } catch (error) {
       result.textContent = `push failed: ${error.message}`;
     }
+    refresh();
+  });
+  document.getElementById('metrics-window').addEventListener('change', () => {
+    ui.last.metrics = undefined;
     refresh();
   });
   refresh();
@@ -950,6 +1242,7 @@ async function refresh() {
     if (changed('repo', state.repo)) renderRepo(state.repo, sandbox);
     if (changed('argocd', state.argocd)) renderArgo(state.argocd);
     if (changed('alerts', state.alerts)) renderAlerts(state.alerts ?? []);
+    refreshMetrics(state.runs);
   } catch (error) {
     connection.textContent = `console error: ${error.message}`;
     connection.classList.add('down');

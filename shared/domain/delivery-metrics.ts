@@ -15,7 +15,11 @@
  *   healthy, degraded or timed out;
  * - rollback success: rollbacks (automatic and `shiplane rollback`) that got healthy, over those that
  *   ended (a rollback a newer release overtook is neither);
- * - approval wait: from the approval asked to the decision (approved, rejected or expired).
+ * - approval wait: from the approval asked to the decision (approved, rejected or expired);
+ * - daily counts (the console's chart): the window cut into days of 24 hours ending at its end (the
+ *   first one shorter when the window is not whole days); a day counts the deployments Healthy in it
+ *   and the changes committed in it with how many of those failed, so the days add up to the
+ *   deployment frequency's and the change failure rate's counts.
  * Each stage stands alone: staging's failures never enter production's figures.
  */
 
@@ -65,6 +69,17 @@ export interface RestoreFigure extends Figure {
   readonly open: number;
 }
 
+/** One day of a stage's window: what the console's daily chart draws. */
+export interface DayCount {
+  /** The day's start and end (ISO 8601); the last day ends with the window. */
+  readonly start: string;
+  readonly end: string;
+  readonly deployments: number;
+  readonly changes: number;
+  /** Changes committed this day that then failed. */
+  readonly failures: number;
+}
+
 export interface StageFigures {
   readonly app: string;
   readonly stage: string;
@@ -76,6 +91,8 @@ export interface StageFigures {
   readonly syncSuccessRate: Figure;
   readonly rollbackSuccessRate: Figure;
   readonly approvalWait: Figure;
+  /** The window day by day, oldest first. */
+  readonly daily: readonly DayCount[];
 }
 
 export interface DeliveryReport {
@@ -233,6 +250,40 @@ function restoredAt(failed: StageRun, later: readonly StageRun[], from: string):
 
 const inWindow = (at: string | undefined, since: string, until: string): at is string =>
   at !== undefined && at >= since && at < until;
+
+/**
+ * The window's days: 24-hour spans counted back from `until`, the first one starting at `since`
+ * (shorter when the window is not whole days). A millisecond's rounding never adds a day.
+ */
+export function windowDays(since: string, until: string): Array<{ start: string; end: string }> {
+  const from = Date.parse(since);
+  const to = Date.parse(until);
+  const count = Math.max(1, Math.ceil((to - from) / 1000 / DAY - 1e-9));
+  return Array.from({ length: count }, (_, i) => {
+    const end = to - (count - 1 - i) * DAY * 1000;
+    const start = Math.max(from, end - DAY * 1000);
+    return { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+  });
+}
+
+/** Deployments, changes and failed changes per day of the window (a change counts on the day it was committed). */
+function dailyCounts(
+  deployments: readonly StageRun[],
+  changes: readonly StageRun[],
+  since: string,
+  until: string,
+): DayCount[] {
+  return windowDays(since, until).map(({ start, end }) => {
+    const committed = changes.filter((s) => inWindow(s.committed?.at, start, end));
+    return {
+      start,
+      end,
+      deployments: deployments.filter((s) => inWindow(s.healthy?.at, start, end)).length,
+      changes: committed.length,
+      failures: committed.filter((s) => failureSeenAt(s) !== undefined).length,
+    };
+  });
+}
 
 const percent = (ratio: number) => `${(ratio * 100).toFixed(ratio === 0 || ratio === 1 ? 0 : 1)}%`;
 
@@ -394,6 +445,7 @@ export function stageFigures(
       waits.length,
       waits.length === 0 ? 'no approvals decided' : `median of ${waits.length} decided`,
     ),
+    daily: dailyCounts(deployments, changes, since, until),
   };
 }
 

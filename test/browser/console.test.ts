@@ -5,7 +5,8 @@
  * A commit hash opens the sandbox's commit view with the diff; the push form's tag pattern works in
  * Chromium; a -bad push shows its rollback, what to do next and the alert; and once the sandbox
  * stops, the page says so and its buttons are disabled.
- * `UPDATE_SCREENSHOT=1` also writes docs/console.png for the README.
+ * The metrics panel shows that run and the -bad one per stage beside the targets, with its daily chart.
+ * `UPDATE_SCREENSHOT=1` also writes docs/console.png and docs/metrics-panel.png for the README.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -147,6 +148,11 @@ describe('the sandbox console', () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
     await page.goto(sandbox.url);
     await page.getByTestId('push-form').locator('select[name="app"]').selectOption('backend');
+    // The metrics panel before: staging's one change (v2.1.6) did not fail.
+    const stagingFailureRate = page
+      .getByTestId('metrics-backend-staging')
+      .locator('[data-figure="changeFailureRate"]');
+    await expect.poll(() => stagingFailureRate.getAttribute('data-status'), { timeout: 30_000 }).toBe('met');
 
     // Act
     await page.getByTestId('push-form').locator('input[name="tag"]').fill('v2.1.7-bad');
@@ -170,8 +176,104 @@ describe('the sandbox console', () => {
       .poll(() => page.getByTestId('tag-staging-backend').textContent(), { timeout: 10_000 })
       .toBe('v2.1.6');
     expect(await page.getByTestId('tag-production-backend').textContent()).toBe('v2.1.6');
+    // The open page's metrics panel caught up when the run ended, without a reload.
+    await expect
+      .poll(() => stagingFailureRate.getAttribute('data-status'), { timeout: 30_000 })
+      .toBe('missed');
     await page.close();
   }, 400_000);
+
+  it('shows the delivery metrics per stage beside their targets, with a bar a day and no data where nothing ran', async () => {
+    // Prepare: the sandbox has deployed backend v2.1.6 to production (approved above) and rolled
+    // back v2.1.7-bad in staging; frontend has run nothing.
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+    await page.goto(sandbox.url);
+    const card = (app: string, stage: string) => page.getByTestId(`metrics-${app}-${stage}`);
+    const row = (app: string, stage: string, figure: string) =>
+      card(app, stage).locator(`[data-figure="${figure}"]`);
+    await card('backend', 'production').waitFor({ timeout: 30_000 });
+
+    // Act: a one-day window.
+    await page.getByTestId('metrics-window').selectOption('1d');
+
+    // Assess: production counts its one deployment, staging's failure stays in staging.
+    const deployments = row('backend', 'production', 'deploymentFrequency');
+    await expect
+      .poll(() => deployments.textContent(), { timeout: 30_000 })
+      .toContain('1 deployment in 1 day');
+    expect(await deployments.locator('td.value').textContent()).toBe('1 a day');
+    expect(await row('backend', 'production', 'changeFailureRate').getAttribute('data-status')).toBe('met');
+    expect(await row('backend', 'production', 'changeFailureRate').locator('td.value').textContent()).toBe(
+      '0%',
+    );
+    const failureRate = row('backend', 'staging', 'changeFailureRate');
+    expect(await failureRate.locator('td.value').textContent()).toBe('50%');
+    expect(await failureRate.locator('td.target').textContent()).toBe('< 5%');
+    expect(await failureRate.locator('.badge').textContent()).toBe('MISSED');
+    expect(await failureRate.textContent()).toContain('1 of 2 changes failed');
+    expect(await row('backend', 'staging', 'timeToRestore').getAttribute('data-status')).toBe('met');
+    expect(await row('backend', 'staging', 'rollbackSuccessRate').locator('td.value').textContent()).toBe(
+      '100%',
+    );
+    // The chart: one day, its bars counting staging's 2 changes — 1 deployed, 1 failed.
+    const stagingChart = card('backend', 'staging').getByTestId('metrics-chart');
+    expect(await stagingChart.locator('g.day').count()).toBe(1);
+    expect(await stagingChart.locator('rect.deployments').getAttribute('data-count')).toBe('1');
+    expect(await stagingChart.locator('rect.failures').getAttribute('data-count')).toBe('1');
+    expect(await stagingChart.getAttribute('role')).toBe('img');
+    const [titleId, descId] = ((await stagingChart.getAttribute('aria-labelledby')) ?? '').split(' ');
+    expect(await stagingChart.locator(`title#${titleId}`).textContent()).toBe(
+      'backend · staging: deployments and failures a day, 1 day',
+    );
+    expect(await stagingChart.locator(`desc#${descId}`).textContent()).toMatch(
+      /^1 deployment, 1 of 2 changes failed, from /,
+    );
+
+    // Act: the whole week.
+    await page.getByTestId('metrics-window').selectOption('7d');
+
+    // Assess: a bar pair a day, the runs on the last; the text fallback has the same seven days.
+    await expect.poll(() => stagingChart.locator('g.day').count(), { timeout: 30_000 }).toBe(7);
+    expect(await stagingChart.locator('rect.deployments').count()).toBe(7);
+    expect(await stagingChart.locator('rect.failures').count()).toBe(7);
+    expect(
+      await stagingChart
+        .locator('rect.failures')
+        .evaluateAll((bars) => bars.map((b) => b.getAttribute('data-count'))),
+    ).toEqual(['0', '0', '0', '0', '0', '0', '1']);
+    expect(await card('backend', 'staging').getByTestId('metrics-days').locator('tbody tr').count()).toBe(7);
+    expect(await row('backend', 'production', 'deploymentFrequency').textContent()).toContain(
+      '1 deployment in 7 days',
+    );
+    // Frontend ran nothing: an empty window, no data beside each target, the chart flat.
+    for (const figure of ['leadTime', 'changeFailureRate', 'timeToRestore', 'syncSuccessRate']) {
+      const empty = row('frontend', 'production', figure);
+      expect(await empty.getAttribute('data-status'), figure).toBe('no-data');
+      expect(await empty.locator('.badge').textContent(), figure).toBe('no data');
+      expect(await empty.locator('td.value').textContent(), figure).toBe('—');
+    }
+    const flat = card('frontend', 'production').getByTestId('metrics-chart');
+    expect(await flat.locator('desc').textContent()).toBe('No deployments or changes in 7 days.');
+    expect(
+      await flat
+        .locator('rect')
+        .evaluateAll((bars) => bars.every((b) => Number(b.getAttribute('height')) === 0)),
+    ).toBe(true);
+
+    // The longest window the panel offers: thirty days, the runs still on the last.
+    await page.getByTestId('metrics-window').selectOption('30d');
+    await expect.poll(() => stagingChart.locator('g.day').count(), { timeout: 30_000 }).toBe(30);
+    expect(
+      await stagingChart.locator('g.day').last().locator('rect.failures').getAttribute('data-count'),
+    ).toBe('1');
+    await page.getByTestId('metrics-window').selectOption('7d');
+    await expect.poll(() => stagingChart.locator('g.day').count(), { timeout: 30_000 }).toBe(7);
+
+    const shot = process.env.UPDATE_SCREENSHOT ? 'docs/metrics-panel.png' : 'test-results/metrics-panel.png';
+    await mkdir(shot.split('/')[0] ?? '.', { recursive: true });
+    await page.getByTestId('metrics').screenshot({ path: shot });
+    await page.close();
+  }, 120_000);
 
   it('rejects with a reason through the Slack modal and shows the reason', async () => {
     // Prepare: a frontend release waits for production's approval.

@@ -99,6 +99,18 @@ describe('shiplane metrics (deployed stack)', () => {
     });
     expect(of('backend', 'staging').timeToRestore).toMatchObject({ value: 15 * 60, status: 'met' });
     expect(of('frontend', 'staging').deploymentFrequency).toMatchObject({ value: 0, runs: 0 });
+    // Day by day for the console's chart: 7 days ending now; staging's deployment (24.7 hours ago)
+    // falls on the day before the last, the bad change on the last.
+    const daily = of('backend', 'staging').daily;
+    expect(daily).toHaveLength(7);
+    expect(daily.at(-1)).toEqual({
+      start: hoursAgo(24),
+      end: NOW.toISOString(),
+      deployments: 0,
+      changes: 1,
+      failures: 1,
+    });
+    expect(daily.at(-2)).toMatchObject({ deployments: 1, changes: 1, failures: 0 });
 
     const queries = docMock.commandCalls(QueryCommand).map((c) => c.args[0].input);
     expect(queries.map((q) => q.ExpressionAttributeValues?.[':app']).sort()).toEqual(['backend', 'frontend']);

@@ -5,6 +5,7 @@ import {
   median,
   type StageFigures,
   stageRunOf,
+  windowDays,
 } from '../../../shared/domain/delivery-metrics.js';
 import type { RunMilestone, RunRecord } from '../../../shared/domain/run-record.js';
 
@@ -337,6 +338,75 @@ describe('deliveryReport', () => {
   });
 });
 
+describe('daily counts', () => {
+  it('a fixed history over 3 days: deployments on the day Healthy, changes and failures on the day committed', () => {
+    const records = [
+      deployed('v1.0.0', 10), // day 1: staging and production deployed
+      rolledBackInStaging('v1.0.1-bad', DAY + 30), // day 2: a failed change in staging
+      deployed('v1.0.2', DAY + 100), // day 2
+      deployed('v1.0.3', 2 * DAY + 5), // day 3
+    ];
+    const report = deliveryReport(records, window(0, 3 * DAY, { app: 'backend' }));
+    const staging = stage(report.figures, 'staging');
+    const production = stage(report.figures, 'production');
+    expect(staging.daily).toEqual([
+      { start: at(0), end: at(DAY), deployments: 1, changes: 1, failures: 0 },
+      { start: at(DAY), end: at(2 * DAY), deployments: 1, changes: 2, failures: 1 },
+      { start: at(2 * DAY), end: at(3 * DAY), deployments: 1, changes: 1, failures: 0 },
+    ]);
+    expect(production.daily.map((d) => [d.deployments, d.changes, d.failures])).toEqual([
+      [1, 1, 0],
+      [1, 1, 0],
+      [1, 1, 0],
+    ]);
+    // The days add up to the window's counts.
+    const sum = (key: 'deployments' | 'changes' | 'failures') =>
+      staging.daily.reduce((total, day) => total + day[key], 0);
+    expect(sum('deployments')).toBe(staging.deploymentFrequency.runs);
+    expect(sum('changes')).toBe(staging.changeFailureRate.runs);
+    expect(sum('failures')).toBe(1);
+  });
+
+  it('an empty window: every day present, all zero', () => {
+    const report = deliveryReport([], window(0, 7 * DAY, { app: 'backend' }));
+    for (const f of report.figures) {
+      expect(f.daily).toHaveLength(7);
+      expect(f.daily.every((d) => d.deployments === 0 && d.changes === 0 && d.failures === 0)).toBe(true);
+    }
+  });
+
+  it('a window of only failures: failures on their day, no deployments', () => {
+    const records = [rolledBackInStaging('v1-bad', 10), rolledBackInStaging('v2-bad', 20)];
+    const staging = stage(deliveryReport(records, window(0, DAY, { app: 'backend' })).figures, 'staging');
+    expect(staging.daily).toEqual([{ start: at(0), end: at(DAY), deployments: 0, changes: 2, failures: 2 }]);
+  });
+
+  it('a change committed before the window and Healthy in it counts its deployment only', () => {
+    const record = deployed('v1.0.0', DAY - 5); // staging committed at DAY-4, Healthy at DAY-1; production committed at DAY+11
+    const production = stage(
+      deliveryReport([record], window(DAY - 2, 2 * DAY, { app: 'backend' })).figures,
+      'production',
+    );
+    expect(production.daily.at(-1)).toMatchObject({ deployments: 1, changes: 1 });
+    const staging = stage(
+      deliveryReport([record], window(DAY - 2, 2 * DAY, { app: 'backend' })).figures,
+      'staging',
+    );
+    expect(staging.daily.reduce((n, d) => n + d.changes, 0)).toBe(0);
+    expect(staging.daily.reduce((n, d) => n + d.deployments, 0)).toBe(1);
+  });
+
+  it('windowDays: one day, whole days, a part day first, and a window shorter than a day', () => {
+    expect(windowDays(at(0), at(DAY))).toEqual([{ start: at(0), end: at(DAY) }]);
+    expect(windowDays(at(0), at(30 * DAY))).toHaveLength(30);
+    expect(windowDays(at(0), at(DAY + 12 * 60))).toEqual([
+      { start: at(0), end: at(12 * 60) },
+      { start: at(12 * 60), end: at(DAY + 12 * 60) },
+    ]);
+    expect(windowDays(at(0), at(90))).toEqual([{ start: at(0), end: at(90) }]);
+  });
+});
+
 describe('properties', () => {
   const history = fc.array(
     fc.record({
@@ -382,6 +452,9 @@ describe('properties', () => {
           expect(a!.deploymentFrequency.runs + b!.deploymentFrequency.runs).toBe(w!.deploymentFrequency.runs);
           expect(a!.changeFailureRate.runs + b!.changeFailureRate.runs).toBe(w!.changeFailureRate.runs);
           expect(a!.timeToRestore.runs + b!.timeToRestore.runs).toBe(w!.timeToRestore.runs);
+          const days = (key: 'deployments' | 'changes') => w!.daily.reduce((n, d) => n + d[key], 0);
+          expect(days('deployments')).toBe(w!.deploymentFrequency.runs);
+          expect(days('changes')).toBe(w!.changeFailureRate.runs);
         }
       }),
     );
