@@ -1,7 +1,8 @@
 /**
  * request-approval's dependencies, for Lambda and for local runs alike: the release thread
  * (approvals table and Slack), the image's facts, and the task tokens of older runs it supersedes.
- * Only where those live differs (a local run reads no ECR).
+ * Only where those live differs (a local run reads ECR only through a client its platform hands
+ * over: the sandbox's ECR stand-in).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -51,7 +52,7 @@ export interface RequestApprovalPlatform {
   readonly store: ApprovalsStore;
   /** Fails an older run's approval task when a newer release supersedes it. */
   readonly taskTokens: TaskTokens;
-  /** Where the image's facts come from (ECR); a local run has none. */
+  /** Where the image's facts come from (ECR); none when a local run has no ECR to read. */
   readonly images?: ImageFactsSource;
   readonly reporter: Reporter;
   /** @default the system clock */
