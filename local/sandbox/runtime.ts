@@ -9,7 +9,6 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
-import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createArgoCdHealthHandler } from '../../functions/argocd-health/handler.js';
@@ -44,6 +43,7 @@ import { argoCdHealthDeps } from '../../shared/wiring/argocd-health.js';
 import type { AwsAccess } from '../../shared/wiring/aws.js';
 import { committerDeps } from '../../shared/wiring/committer.js';
 import { onceAsync } from '../../shared/wiring/deps.js';
+import { ecrClient } from '../../shared/wiring/ecr.js';
 import { intakeDeps, intakeDynamoDB } from '../../shared/wiring/intake.js';
 import { notifyDeps, notifyDynamoDB } from '../../shared/wiring/notify.js';
 import { requestApprovalDeps, requestApprovalDynamoDB } from '../../shared/wiring/request-approval.js';
@@ -70,11 +70,11 @@ export interface LocalRuntimeOptions {
   /** Secrets Manager for secret sync (the sandbox's stand-in); without it there is no secret sync. */
   readonly secretsManager?: SecretsManagerClient;
   /**
-   * ECR (the sandbox's stand-in), the one client every handler that reads the registry is given:
-   * the image facts in approval messages, and the sweep's listing. Without it nothing reads ECR and
-   * there is no sweep.
+   * Where ECR is (the sandbox's stand-in). One client is built for it by the wiring and given to every
+   * handler that reads the registry: the image facts in approval messages, and the sweep's listing.
+   * Without it nothing reads ECR and there is no sweep.
    */
-  readonly ecr?: ECRClient;
+  readonly ecr?: AwsAccess;
   readonly timing?: LocalTiming;
   /** Where handlers' warnings go (Slack down, a notification that failed). */
   readonly reporter?: Reporter;
@@ -176,6 +176,8 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
   const notifyDynamo = notifyDynamoDB(tables);
   clients.push(notifyDynamo);
   const now = () => new Date();
+  const ecr = options.ecr ? ecrClient(options.ecr) : undefined;
+  if (ecr) clients.push(ecr);
   const publishAlert = options.onAlert
     ? async (alert: Alert) => {
         options.onAlert?.(alert);
@@ -227,7 +229,7 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
         resolveSecret,
         store: tableOf(requestApprovalDynamoDB(tables)),
         taskTokens,
-        ...(options.ecr ? { images: ecrImageFacts(options.ecr, reporter) } : {}),
+        ...(ecr ? { images: ecrImageFacts(ecr, reporter) } : {}),
         reporter,
         now,
       }),
@@ -308,9 +310,9 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
   const intake = createIntakeHandler(intakeDeps({ config, startExecution, releaseClaims }));
   // The sweep starts runs exactly as the intake does (the same deterministic names), so a push the
   // intake started is found, never started twice.
-  const sweep = options.ecr
+  const sweep = ecr
     ? createSweepHandler(
-        sweepDeps({ config, startExecution, releaseClaims, recentImages: ecrRecentImages(options.ecr) }),
+        sweepDeps({ config, startExecution, releaseClaims, recentImages: ecrRecentImages(ecr) }),
       )
     : undefined;
 

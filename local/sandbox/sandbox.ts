@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ECRClient } from '@aws-sdk/client-ecr';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import type { Config } from '../../shared/config/schema.js';
@@ -189,13 +188,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const resolveSecret = createSecretResolver({ env });
     const secretsClient = new SecretsManagerClient(localClientConfig(secretsManager));
     closers.push(async () => secretsClient.destroy());
-    const ecrClient = new ECRClient(ecrClientConfig(ecr));
-    closers.push(async () => ecrClient.destroy());
     const runtime = await createLocalRuntime({
       config,
       resolveSecret,
       secretsManager: secretsClient,
-      ecr: ecrClient,
+      ecr: ecrClientConfig(ecr),
       timing: { waitSeconds: options.pollSeconds ?? 1, retryIntervalMs: 200 },
       // The stand-in has no secondary rate limit to respect.
       githubWriteIntervalMs: 0,

@@ -5,7 +5,6 @@
  * over: the sandbox's ECR stand-in).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECRClient } from '@aws-sdk/client-ecr';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
 import { dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
@@ -25,6 +24,7 @@ import type { RequestApprovalDeps } from '../steps/approval/request.js';
 import { threadSettings } from '../steps/notify/thread.js';
 import type { AwsAccess } from './aws.js';
 import { onceAsync } from './deps.js';
+import { ecrClient } from './ecr.js';
 import { lambdaReporter } from './lambda.js';
 import { THREAD_SLACK } from './slack-thread.js';
 
@@ -90,7 +90,7 @@ export function deployedRequestApproval(
       resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
       store: dynamoApprovalsStore(requestApprovalDynamoDB(), requireEnv(ENV.approvalsTable, env)),
       taskTokens: stepFunctionsTaskTokens(new SFNClient(REQUEST_APPROVAL_SFN)),
-      images: ecrImageFacts(new ECRClient({}), reporter),
+      images: ecrImageFacts(ecrClient(), reporter),
       reporter,
     });
   });
