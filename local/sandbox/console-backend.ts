@@ -14,6 +14,7 @@ import { metricsReport } from '../../shared/steps/metrics/report.js';
 import { type RunRecord, retryRun } from '../../shared/steps/recovery/retry-run.js';
 import { rollbackRun } from '../../shared/steps/recovery/rollback-run.js';
 import { ExecutionAlreadyExistsError, type ExecutionDescription, type LocalEngine } from '../engine/index.js';
+import type { EcrServer } from '../stand-ins/ecr/server.js';
 import type { GitHubServer } from '../stand-ins/github/server.js';
 import type { SlackServer } from '../stand-ins/slack/server.js';
 import { type CommitView, commitView } from './commit-page.js';
@@ -35,6 +36,8 @@ export interface ConsoleBackendOptions {
   readonly github: Pick<GitHubServer, 'commit' | 'url'>;
   /** What the SNS alert topic got so far. */
   readonly alerts: () => readonly SandboxAlert[];
+  /** The ECR stand-in, which records what the push form pushes. */
+  readonly ecr?: Pick<EcrServer, 'push'>;
   /** Status lines for the terminal. */
   readonly write: (line: string) => void;
 }
@@ -128,7 +131,7 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
       const diff = await options.github.commit(sha);
       return diff ? commitView(diff) : undefined;
     },
-    push: (app, tag) => pushImage(runtime, app, tag),
+    push: (app, tag) => pushImage(runtime, app, tag, options.ecr),
     retry: async (name) => {
       const answer = await retryRun(name, { where: 'in the sandbox', find: findRun, start: startRun });
       options.write(

@@ -4,8 +4,8 @@
  * timeouts and retries), against the endpoints a config names (stand-ins in the sandbox; real
  * services for `shiplane run`). The approvals table (approvals, threads, release claims) is the
  * deployed DynamoDB adapter against a local DynamoDB (dynalite on 127.0.0.1). Only what has no local
- * equivalent changes: task tokens and runs go to the engine, the SNS alert topic is a callback, and
- * nothing reads ECR.
+ * equivalent changes: task tokens and runs go to the engine, and the SNS alert topic is a callback.
+ * ECR is read only when the platform hands over a client for it (the sandbox: its ECR stand-in).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
@@ -18,8 +18,11 @@ import { createNotifyHandler } from '../../functions/notify/handler.js';
 import { createRequestApprovalHandler } from '../../functions/request-approval/handler.js';
 import { createSecretSyncHandler } from '../../functions/secret-sync/handler.js';
 import { createSlackInteractionHandler } from '../../functions/slack-interaction/handler.js';
+import { createSweepHandler, type SweepResult } from '../../functions/sweep/handler.js';
 import { synthesizeTemplate } from '../../infra/synth.js';
 import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
+import { ecrImageFacts } from '../../shared/adapters/aws/ecr-image-facts.js';
+import { ecrRecentImages } from '../../shared/adapters/aws/ecr-recent-images.js';
 import { dynamoReleaseClaims } from '../../shared/adapters/aws/release-claims.js';
 import { dynamoRunRecords } from '../../shared/adapters/aws/run-records-table.js';
 import type { SecretResolver } from '../../shared/adapters/aws/secrets.js';
@@ -40,11 +43,13 @@ import { argoCdHealthDeps } from '../../shared/wiring/argocd-health.js';
 import type { AwsAccess } from '../../shared/wiring/aws.js';
 import { committerDeps } from '../../shared/wiring/committer.js';
 import { onceAsync } from '../../shared/wiring/deps.js';
+import { ecrClient } from '../../shared/wiring/ecr.js';
 import { intakeDeps, intakeDynamoDB } from '../../shared/wiring/intake.js';
 import { notifyDeps, notifyDynamoDB } from '../../shared/wiring/notify.js';
 import { requestApprovalDeps, requestApprovalDynamoDB } from '../../shared/wiring/request-approval.js';
 import { secretSyncDeps } from '../../shared/wiring/secret-sync.js';
 import { interactionDynamoDB, slackInteractionDeps } from '../../shared/wiring/slack-interaction.js';
+import { sweepDeps } from '../../shared/wiring/sweep.js';
 import { type LocalDynamo, startLocalDynamo } from '../dynamodb/local-dynamo.js';
 import {
   createLocalEngine,
@@ -56,7 +61,7 @@ import {
   lambdaContext,
   loadDefinition,
 } from '../engine/index.js';
-import { sqsEventOf } from './ecr-push.js';
+import { SANDBOX_ACCOUNT, SANDBOX_REGION, sqsEventOf } from './ecr-push.js';
 
 export interface LocalRuntimeOptions {
   readonly config: Config;
@@ -64,6 +69,12 @@ export interface LocalRuntimeOptions {
   readonly resolveSecret: SecretResolver;
   /** Secrets Manager for secret sync (the sandbox's stand-in); without it there is no secret sync. */
   readonly secretsManager?: SecretsManagerClient;
+  /**
+   * Where ECR is (the sandbox's stand-in). One client is built for it by the wiring and given to every
+   * handler that reads the registry: the image facts in approval messages, and the sweep's listing.
+   * Without it nothing reads ECR and there is no sweep.
+   */
+  readonly ecr?: AwsAccess;
   readonly timing?: LocalTiming;
   /** Where handlers' warnings go (Slack down, a notification that failed). */
   readonly reporter?: Reporter;
@@ -96,6 +107,11 @@ export interface LocalRuntime {
   deliver(event: SQSEvent): Promise<PushOutcome>;
   /** Runs the real secret-sync handler for an EventBridge event (a schedule reconciles everything). */
   syncSecrets(event: unknown): Promise<unknown>;
+  /**
+   * Runs the real sweep handler once, as its schedule would: lists each app's recent pushes in ECR
+   * and starts the runs the intake missed.
+   */
+  sweep(): Promise<SweepResult>;
   /** Resolves when every commit queued outside the engine (secret sync) has been handled. */
   commitsSettled(): Promise<void>;
   stop(): Promise<void>;
@@ -108,6 +124,21 @@ export function callbackReporter(warn: (message: string) => void): Reporter {
     warn: (message) => warn(message),
     error: (message) => warn(message),
     count: () => undefined,
+  };
+}
+
+/** The EventBridge event a schedule rule delivers (secret sync's, the sweep's). */
+export function scheduledEvent(at: Date = new Date()): Record<string, unknown> {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: SANDBOX_ACCOUNT,
+    time: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: SANDBOX_REGION,
+    resources: [],
+    detail: {},
   };
 }
 
@@ -145,6 +176,8 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
   const notifyDynamo = notifyDynamoDB(tables);
   clients.push(notifyDynamo);
   const now = () => new Date();
+  const ecr = options.ecr ? ecrClient(options.ecr) : undefined;
+  if (ecr) clients.push(ecr);
   const publishAlert = options.onAlert
     ? async (alert: Alert) => {
         options.onAlert?.(alert);
@@ -196,6 +229,7 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
         resolveSecret,
         store: tableOf(requestApprovalDynamoDB(tables)),
         taskTokens,
+        ...(ecr ? { images: ecrImageFacts(ecr, reporter) } : {}),
         reporter,
         now,
       }),
@@ -274,6 +308,13 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
     };
   };
   const intake = createIntakeHandler(intakeDeps({ config, startExecution, releaseClaims }));
+  // The sweep starts runs exactly as the intake does (the same deterministic names), so a push the
+  // intake started is found, never started twice.
+  const sweep = ecr
+    ? createSweepHandler(
+        sweepDeps({ config, startExecution, releaseClaims, recentImages: ecrRecentImages(ecr) }),
+      )
+    : undefined;
 
   // Secret sync sends to the commit queue; locally its messages go to the same committer, in order.
   let queue: Promise<void> = Promise.resolve();
@@ -320,6 +361,10 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
     async syncSecrets(event) {
       if (!secretSync) throw new Error('no Secrets Manager: secret sync is off');
       return secretSync(event, contextFor('secret-sync'));
+    },
+    async sweep() {
+      if (!sweep) throw new Error('no ECR: the sweep has nothing to list');
+      return sweep(scheduledEvent(), contextFor('sweep'));
     },
     commitsSettled: () => queue,
     async stop() {

@@ -1,6 +1,6 @@
 /**
  * `shiplane sandbox`: the whole pipeline on one machine. In a work folder it seeds a real GitOps
- * repository with the ITDO ERP layout, starts the GitHub, Argo CD, Slack and Secrets Manager
+ * repository with the ITDO ERP layout, starts the GitHub, Argo CD, Slack, Secrets Manager and ECR
  * stand-ins on 127.0.0.1, writes and validates a config that points at them, runs the real secret
  * sync, builds the local engine with the real handlers, serves the console and the Slack
  * interaction endpoint, and (unless told not to) simulates an ECR push of `itdo-erp/backend:v2.1.6`
@@ -15,6 +15,7 @@ import type { Config } from '../../shared/config/schema.js';
 import { TerminalError } from '../../shared/errors.js';
 import type { ExecutionDescription } from '../engine/index.js';
 import { type ArgoCdServer, type StandInApp, startArgoCdServer } from '../stand-ins/argocd/server.js';
+import { type EcrServer, ecrClientConfig, startEcrServer } from '../stand-ins/ecr/server.js';
 import { type GitHubServer, startGitHubServer } from '../stand-ins/github/server.js';
 import { ITDO_ERP_EXAMPLE_SECRETS } from '../stand-ins/secrets-manager/examples.js';
 import { localClientConfig, startSecretsManagerServer } from '../stand-ins/secrets-manager/server.js';
@@ -23,12 +24,13 @@ import { watchArgoCd } from './argo-view.js';
 import { approveWhenAsked } from './auto-approve.js';
 import { createConsoleBackend } from './console-backend.js';
 import { DEGRADED, deployedAt } from './deployed-images.js';
-import { imageTagProblem } from './ecr-push.js';
+import { imageTagProblem, SANDBOX_ACCOUNT, SANDBOX_REGION } from './ecr-push.js';
+import { everyInterval } from './every-interval.js';
 import { commitLog, ENVIRONMENTS, headOf, seedGitopsRepository } from './gitops-repo.js';
 import { DEFAULT_PORT, DEFAULT_WORKDIR, SANDBOX_STATE_FILE } from './paths.js';
-import { pushImage } from './push.js';
+import { pushImage, SANDBOX_APPS } from './push.js';
 import { type SandboxRunSummary, summarizeSandboxRun } from './run-summary.js';
-import { callbackReporter, createLocalRuntime, type LocalRuntime } from './runtime.js';
+import { callbackReporter, createLocalRuntime, type LocalRuntime, scheduledEvent } from './runtime.js';
 import {
   SANDBOX_CHANNEL,
   SANDBOX_REPOSITORY,
@@ -79,6 +81,8 @@ export interface Sandbox {
   readonly slack: SlackServer;
   readonly argocd: ArgoCdServer;
   readonly github: GitHubServer;
+  /** The ECR stand-in: every image pushed, its scan and its config. */
+  readonly ecr: EcrServer;
   /** What the ECR push of the scenario started, when it ran. */
   readonly scenarioExecution: string | undefined;
   push(app: string, tag: string): Promise<PushAnswer>;
@@ -166,6 +170,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const secretsManager = await startSecretsManagerServer({ secrets: ITDO_ERP_EXAMPLE_SECRETS });
     closers.push(() => secretsManager.close());
 
+    // The sandbox's registry: pushes are recorded here, and the handlers read it with the real ECRClient.
+    const ecr = await startEcrServer({
+      repositories: Object.values(SANDBOX_APPS),
+      accountId: SANDBOX_ACCOUNT,
+      region: SANDBOX_REGION,
+    });
+    closers.push(() => ecr.close());
+
     const config = await writeSandboxConfig(
       configFile,
       { githubApiUrl: github.url, argocdUrl: argocd.url, slackApiUrl: slack.apiUrl },
@@ -180,6 +192,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       config,
       resolveSecret,
       secretsManager: secretsClient,
+      ecr: ecrClientConfig(ecr),
       timing: { waitSeconds: options.pollSeconds ?? 1, retryIntervalMs: 200 },
       // The stand-in has no secondary rate limit to respect.
       githubWriteIntervalMs: 0,
@@ -216,6 +229,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       argocd: argoWatch.apps,
       github,
       alerts: () => alerts,
+      ecr,
       write,
     });
     const server = await listen(options.port ?? DEFAULT_PORT, {
@@ -247,6 +261,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     write(`  Argo CD       ${argocd.url}  (${argoApps.map((app) => app.name).join(', ')})`);
     write(`  Slack API     ${slack.apiUrl}  (#deploys ${SANDBOX_CHANNEL})`);
     write(`  Secrets Mgr   ${secretsManager.endpoint}  (${ITDO_ERP_EXAMPLE_SECRETS.length} example secrets)`);
+    write(`  ECR           ${ecr.endpoint}  (${Object.values(SANDBOX_APPS).join(', ')})`);
     write(`  interactions  ${server.interactionUrl}`);
     write('');
     write(`  Console  →  ${server.url}/`);
@@ -259,7 +274,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       write(`secret sync    ${synced.subject} → ${synced.sha.slice(0, 7)} (${synced.files.join(', ')})`);
     }
 
-    const push = (app: string, tag: string) => pushImage(runtime, app, tag);
+    const push = (app: string, tag: string) => pushImage(runtime, app, tag, ecr);
+    // The sweep on its schedule (intake.sweep), as EventBridge runs it: it finds pushes the intake missed.
+    const sweepPeriod = config.intake.sweep;
+    if (sweepPeriod !== 'off') {
+      const stopSweeping = everyInterval(() => sweepOnce(runtime, write), sweepPeriod * 1000);
+      closers.push(async () => stopSweeping());
+    }
     let scenarioExecution: string | undefined;
     if (options.scenario ?? true) {
       const answer = await push(SCENARIO.app, scenarioTag);
@@ -279,6 +300,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       slack,
       argocd,
       github,
+      ecr,
       scenarioExecution,
       push,
       waitForRun: (execution) => settled(runtime, execution),
@@ -318,18 +340,19 @@ function sandboxArgoApps(): StandInApp[] {
  * Resolves once its commits are in.
  */
 async function syncSecretsAtStart(runtime: LocalRuntime): Promise<void> {
-  await runtime.syncSecrets({
-    version: '0',
-    id: randomBytes(8).toString('hex'),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: '123456789012',
-    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: 'ap-northeast-1',
-    resources: [],
-    detail: {},
-  });
+  await runtime.syncSecrets(scheduledEvent());
   await runtime.commitsSettled();
+}
+
+/** One scheduled sweep; says so when it started a run the intake missed, or failed. */
+async function sweepOnce(runtime: LocalRuntime, write: (line: string) => void): Promise<void> {
+  try {
+    const result = await runtime.sweep();
+    if (result.started > 0)
+      write(`sweep          started ${result.started} run(s) for pushes the intake missed`);
+  } catch (error) {
+    write(`  ! sweep failed: ${(error as Error).message}`);
+  }
 }
 
 export class SandboxAlreadyRunningError extends TerminalError {

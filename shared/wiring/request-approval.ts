@@ -1,10 +1,10 @@
 /**
  * request-approval's dependencies, for Lambda and for local runs alike: the release thread
  * (approvals table and Slack), the image's facts, and the task tokens of older runs it supersedes.
- * Only where those live differs (a local run reads no ECR).
+ * Only where those live differs (a local run reads ECR only through a client its platform hands
+ * over: the sandbox's ECR stand-in).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECRClient } from '@aws-sdk/client-ecr';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
 import { dynamoApprovalsStore } from '../adapters/aws/approvals-table.js';
@@ -24,6 +24,7 @@ import type { RequestApprovalDeps } from '../steps/approval/request.js';
 import { threadSettings } from '../steps/notify/thread.js';
 import type { AwsAccess } from './aws.js';
 import { onceAsync } from './deps.js';
+import { ecrClient } from './ecr.js';
 import { lambdaReporter } from './lambda.js';
 import { THREAD_SLACK } from './slack-thread.js';
 
@@ -51,7 +52,7 @@ export interface RequestApprovalPlatform {
   readonly store: ApprovalsStore;
   /** Fails an older run's approval task when a newer release supersedes it. */
   readonly taskTokens: TaskTokens;
-  /** Where the image's facts come from (ECR); a local run has none. */
+  /** Where the image's facts come from (ECR); none when a local run has no ECR to read. */
   readonly images?: ImageFactsSource;
   readonly reporter: Reporter;
   /** @default the system clock */
@@ -89,7 +90,7 @@ export function deployedRequestApproval(
       resolveSecret: createSecretResolver({ client: new SecretsManagerClient({}) }),
       store: dynamoApprovalsStore(requestApprovalDynamoDB(), requireEnv(ENV.approvalsTable, env)),
       taskTokens: stepFunctionsTaskTokens(new SFNClient(REQUEST_APPROVAL_SFN)),
-      images: ecrImageFacts(new ECRClient({}), reporter),
+      images: ecrImageFacts(ecrClient(), reporter),
       reporter,
     });
   });

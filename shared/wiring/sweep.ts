@@ -4,7 +4,6 @@
  * alone — built by intakeDeps, so the sweep starts runs exactly as the intake does) and where recent
  * pushes are listed (ECR).
  */
-import { ECRClient } from '@aws-sdk/client-ecr';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ecrRecentImages } from '../adapters/aws/ecr-recent-images.js';
 import { dynamoReleaseClaims } from '../adapters/aws/release-claims.js';
@@ -14,6 +13,7 @@ import { parseConfig } from '../config/validate.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
 import type { RecentImages } from '../ports/recent-images.js';
 import type { SweepDeps } from '../steps/sweep/sweep.js';
+import { ecrClient } from './ecr.js';
 import { type IntakePlatform, intakeDeps, intakeDynamoDB } from './intake.js';
 
 /** What the handler needs; the reporter comes from the handler (Powertools in Lambda). */
@@ -40,7 +40,7 @@ export function deployedSweep(env: NodeJS.ProcessEnv = process.env): () => Sweep
       config: runtimeConfig(parseConfig, env),
       startExecution: stepFunctionsStartExecution(new SFNClient({}), requireEnv(ENV.stateMachineArn, env)),
       releaseClaims: () => dynamoReleaseClaims(intakeDynamoDB(), requireEnv(ENV.approvalsTable, env)),
-      recentImages: ecrRecentImages(new ECRClient({})),
+      recentImages: ecrRecentImages(ecrClient()),
     });
     return deployed;
   };

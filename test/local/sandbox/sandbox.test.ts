@@ -14,7 +14,6 @@ import { runSandbox } from '../../../cli/commands/sandbox.js';
 import { showRun } from '../../../cli/commands/show.js';
 import type { Io } from '../../../cli/io.js';
 import { quietHandlers } from '../../../local/quiet-handlers.js';
-import { digestFor } from '../../../local/sandbox/ecr-push.js';
 import { commitLog, currentTags } from '../../../local/sandbox/gitops-repo.js';
 import type { Sandbox } from '../../../local/sandbox/sandbox.js';
 import { SANDBOX_USERS } from '../../../local/sandbox/sandbox-config.js';
@@ -110,7 +109,9 @@ describe('the sandbox scenario', () => {
       cwd: sandbox.repoDir,
       encoding: 'utf8',
     });
-    expect(staging).toContain(`digest: ${digestFor('itdo-erp/backend', 'v2.1.6')}\n`);
+    expect(staging).toContain(
+      `digest: ${sandbox.ecr.registry.image('itdo-erp/backend', 'v2.1.6')?.digest}\n`,
+    );
 
     // Act: someone who may not approve clicks first, then an approver
     const outsider = await click(ts, APPROVE_ACTION, approvalId, SANDBOX_USERS.outsider.id);

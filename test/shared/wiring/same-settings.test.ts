@@ -27,7 +27,7 @@ import {
 import { THREAD_SLACK } from '../../../shared/wiring/slack-thread.js';
 
 interface Built {
-  readonly client: 'slack' | 'github' | 'dynamodb';
+  readonly client: 'slack' | 'github' | 'dynamodb' | 'ecr';
   /**
    * The wiring module that built it (`notify`, `committer`, …), `local DynamoDB` for the local
    * table's own client (it creates the table; no handler uses it), or `outside the wiring`.
@@ -99,6 +99,19 @@ vi.mock('@aws-sdk/client-dynamodb', async (importOriginal) => {
   return { ...real, DynamoDBClient: RecordedDynamoDBClient };
 });
 
+vi.mock('@aws-sdk/client-ecr', async (importOriginal) => {
+  const real = await importOriginal<typeof import('@aws-sdk/client-ecr')>();
+  class RecordedECRClient extends real.ECRClient {
+    constructor(...[config = {}]: ConstructorParameters<typeof real.ECRClient>) {
+      // Where the registry is (the function's own, or the sandbox's stand-in) differs; the rest is settings.
+      const { endpoint: _endpoint, region: _region, credentials: _credentials, ...settings } = config;
+      record('ecr', settings);
+      super(config);
+    }
+  }
+  return { ...real, ECRClient: RecordedECRClient };
+});
+
 // The local runtime's lazily built dependencies, taken from the factories it hands them to.
 const { lazy } = vi.hoisted(() => ({
   lazy: {} as { argocdHealth?: DepsSource<ArgoCdHealthDeps>; committer?: DepsSource<CommitterDeps> },
@@ -161,7 +174,15 @@ beforeAll(async () => {
   building.platform = 'local';
   // Local, as `shiplane run` builds it: everything at start, but argocd-health and the committer's
   // GitHub client on first use, like a cold Lambda.
-  runtime = await createLocalRuntime({ config, resolveSecret: createSecretResolver({ env: {} }) });
+  runtime = await createLocalRuntime({
+    config,
+    resolveSecret: createSecretResolver({ env: {} }),
+    ecr: {
+      endpoint: 'http://127.0.0.1:9',
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    },
+  });
   await resolve(lazy.argocdHealth);
   const local = await resolve(lazy.committer);
   if (typeof local.github === 'function') await local.github();
@@ -187,10 +208,12 @@ describe('the wiring Lambda and local runs share', () => {
     expect(settingsOf('local')).toEqual(settingsOf('lambda'));
   });
 
-  it('sets each handler’s Slack, GitHub and DynamoDB settings in one place', () => {
+  it('sets each handler’s Slack, GitHub, DynamoDB and ECR settings in one place', () => {
     expect(settingsOf('lambda')).toEqual([
       { client: 'github', wiring: 'argocd-health', settings: { retries: 0, rateLimitRetries: 0 } },
       { client: 'github', wiring: 'committer', settings: { ...COMMITTER_GITHUB } },
+      // One ECR client: request-approval's in Lambda, the one a local run gives its handlers.
+      { client: 'ecr', wiring: 'ecr', settings: {} },
       { client: 'dynamodb', wiring: 'notify', settings: {} },
       { client: 'slack', wiring: 'notify', settings: { ...THREAD_SLACK } },
       { client: 'dynamodb', wiring: 'request-approval', settings: {} },
