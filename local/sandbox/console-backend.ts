@@ -4,6 +4,7 @@
  * `response_url`), the GitOps repository, Argo CD, pushes, retries and manual rollbacks.
  */
 
+import { startAnswer } from '../../shared/adapters/aws/step-functions.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { RunInput } from '../../shared/contracts/tasks.js';
 import { gitopsCommitUrl } from '../../shared/domain/repo-url.js';
@@ -62,8 +63,10 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
     };
   };
   const startRun = async (execution: string, input: RunInput): Promise<StartExecutionResult> => {
+    const requestedAt = Date.now();
     try {
-      return { status: 'started', executionArn: runtime.engine.start(input, execution).executionArn };
+      const started = runtime.engine.start(input, execution);
+      return startAnswer(started.executionArn, started.startDate, requestedAt);
     } catch (error) {
       if (error instanceof ExecutionAlreadyExistsError) return { status: 'already-exists' };
       throw error;

@@ -27,6 +27,7 @@ import { dynamoReleaseClaims } from '../../shared/adapters/aws/release-claims.js
 import { dynamoRunRecords } from '../../shared/adapters/aws/run-records-table.js';
 import type { SecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { deduplicationId, messageGroupId } from '../../shared/adapters/aws/sqs-commit-queue.js';
+import { startAnswer } from '../../shared/adapters/aws/step-functions.js';
 import { RECENT_RUN_EVENTS } from '../../shared/adapters/aws/task-tokens.js';
 import type { Config } from '../../shared/config/schema.js';
 import type { HandlerName } from '../../shared/contracts/handlers.js';
@@ -281,10 +282,14 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
   const delivery = new AsyncLocalStorage<{ outcome?: PushOutcome }>();
   const startExecution: StartExecution = async ({ name, input }) => {
     const current = delivery.getStore();
+    const requestedAt = Date.now();
     try {
       const execution = started.start(input, name);
-      if (current) current.outcome = { result: 'started', execution: execution.name };
-      return { status: 'started', executionArn: execution.executionArn };
+      const answer = startAnswer(execution.executionArn, execution.startDate, requestedAt);
+      if (current) {
+        current.outcome = { result: answer.status === 'started' ? 'started' : 'duplicate', execution: name };
+      }
+      return answer;
     } catch (error) {
       if (error instanceof ExecutionAlreadyExistsError) {
         if (current) current.outcome = { result: 'duplicate', execution: name };

@@ -15,9 +15,9 @@ export interface StartExecutionRequest {
 }
 
 /**
- * `started`: a new execution runs, or one with the same name and input is still running (StartExecution
- * is idempotent then and answers with that execution). `already-exists`: an execution with that name ran
- * or runs with a different input — for Shiplane, the same release seen again.
+ * `started`: a new execution runs. `already-exists`: an execution with that name ran, or runs (with a
+ * different input, or with the same one since before this request: StartExecution is idempotent then
+ * and answers with that execution) — for Shiplane, the same release seen again.
  */
 export type StartExecutionResult =
   | { readonly status: 'started'; readonly executionArn: string }

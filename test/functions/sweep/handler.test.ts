@@ -166,6 +166,22 @@ describe('the sweep', () => {
     expect(executions.size).toBe(1);
   });
 
+  it('a run it started still running (StartExecution answers it, idempotent): counted as started before, never again', async () => {
+    registry({ 'itdo-erp/backend': [image(['v1.4.2'], '2025-11-16T01:54:34Z')], 'itdo-erp/frontend': [] });
+    // As Step Functions does for the same name and input while the run waits (for an approval, say):
+    // the running execution again, with the date it started, 15 minutes before the next sweep.
+    const startedAt = new Date(Date.now() - 15 * 60_000);
+    sfn.on(StartExecutionCommand).resolves({
+      executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:backend-v1.4.2-7f5b2640fe6f`,
+      startDate: startedAt,
+    });
+    const { reporter, run } = sweeper();
+
+    expect(await run()).toMatchObject({ started: 0, alreadyStarted: 1, failed: 0 });
+    expect(reporter.counts).not.toContain('MissedPushesStarted');
+    expect(reporter.lines.filter((line) => line.level === 'warn')).toEqual([]);
+  });
+
   it('reads every page of DescribeImages, tagged images only', async () => {
     const older = Array.from({ length: 2500 }, (_, i) =>
       image([`v0.${i}.0`], '2025-11-10T00:00:00Z', digestOf(`old-${i}`)),
