@@ -1,9 +1,11 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Config } from '../shared/config/schema.js';
+import { TARGETS } from '../shared/domain/delivery-metrics.js';
 import { Alerting } from './constructs/alerting.js';
 import { ApprovalsTable } from './constructs/approvals-table.js';
 import { CommitQueue } from './constructs/commit-queue.js';
+import { changeFailureRate, DeliveryDashboard } from './constructs/delivery-dashboard.js';
 import { HandlerFunction } from './constructs/handler-function.js';
 import { ImagePushIntake } from './constructs/image-push-intake.js';
 import { ImageSweep } from './constructs/image-sweep.js';
@@ -29,6 +31,7 @@ export class ShiplaneStack extends Stack {
   readonly slack: SlackInteractionEndpoint;
   readonly alerting: Alerting;
   readonly secretSync: SecretSync | undefined;
+  readonly deliveryDashboard: DeliveryDashboard;
 
   constructor(scope: Construct, id: string, props: ShiplaneStackProps) {
     super(scope, id, {
@@ -78,6 +81,26 @@ export class ShiplaneStack extends Stack {
     this.alerting.alarmOnDeadLetterQueue('commit', this.commitQueue.deadLetterQueue);
     if (this.secretSync) this.alerting.alarmOnDeadLetterQueue('secret-sync', this.secretSync.deadLetterQueue);
     if (this.sweep) this.alerting.alarmOnDeadLetterQueue('sweep', this.sweep.deadLetterQueue);
+    this.deliveryDashboard = new DeliveryDashboard(this, 'delivery-dashboard', {
+      config,
+      publisher: this.promotion.notify,
+    });
+    if (config.metrics.changeFailureAlarm === 'on') {
+      // Production only: the change failure rate DORA means, and the one the target is about.
+      const production = config.stages.at(-1)!.name;
+      for (const app of Object.keys(config.apps)) {
+        this.alerting.alarmOnChangeFailureRate(
+          app,
+          production,
+          changeFailureRate(
+            { app, stage: production, publisher: this.promotion.notify },
+            Duration.days(7),
+            config.metrics.changeFailureAlarmMinChanges,
+          ),
+          TARGETS.changeFailureRate.value * 100,
+        );
+      }
+    }
     for (const fn of this.node.findAll()) {
       if (fn instanceof HandlerFunction) this.alerting.alarmOnFunction(fn.handlerName, fn);
     }
@@ -91,6 +114,10 @@ export class ShiplaneStack extends Stack {
     new CfnOutput(this, 'ApprovalsTableName', {
       description: 'For shiplane approve / reject --table (or SHIPLANE_APPROVALS_TABLE)',
       value: this.approvals.table.tableName,
+    });
+    new CfnOutput(this, 'DeliveryDashboardName', {
+      description: 'The CloudWatch dashboard of the delivery figures',
+      value: this.deliveryDashboard.dashboard.dashboardName,
     });
     new CfnOutput(this, 'RunRecordsTableName', {
       description: 'For shiplane metrics --table (or SHIPLANE_RUN_RECORDS_TABLE)',

@@ -102,12 +102,30 @@ export class Alerting extends Construct {
     );
   }
 
-  private alarm(id: string, metric: IMetric, description: string): void {
+  /**
+   * An app's change failure rate in a stage (a percentage, from delivery-dashboard.ts's
+   * changeFailureRate) above `thresholdPercent`. Weeks with too few changes read 0 and never alarm.
+   */
+  alarmOnChangeFailureRate(app: string, stage: string, rate: IMetric, thresholdPercent: number): void {
+    this.alarm(
+      `${app}-${stage}-change-failure-rate`,
+      rate,
+      `The change failure rate of ${app} in ${stage} over 7 days is above ${thresholdPercent}%`,
+      { threshold: thresholdPercent, comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD },
+    );
+  }
+
+  private alarm(
+    id: string,
+    metric: IMetric,
+    description: string,
+    { threshold = 1, comparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD } = {},
+  ): void {
     const alarm = new Alarm(this, id, {
       metric,
-      threshold: 1,
+      threshold,
       evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      comparisonOperator,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: `Shiplane: ${description}`,
     });

@@ -26,6 +26,15 @@ export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
  */
 const UNRESOLVED_VALUE_BYTES = 256;
 
+/** The CloudWatch namespace of every handler's Powertools metrics (POWERTOOLS_METRICS_NAMESPACE). */
+export const METRICS_NAMESPACE = 'Shiplane';
+
+/**
+ * A handler's Powertools service name (POWERTOOLS_SERVICE_NAME). Powertools adds it to every metric
+ * as the `service` dimension, so a dashboard or an alarm on a handler's metrics must name it.
+ */
+export const powertoolsServiceName = (name: HandlerName): string => `shiplane-${name}`;
+
 /** The runtime every handler runs on: the newest Node.js this aws-cdk-lib knows. */
 export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
 
@@ -200,8 +209,8 @@ export class HandlerFunction extends NodejsFunction {
       },
       environment: {
         [ENV.config]: JSON.stringify(toConfigInput(props.config)),
-        POWERTOOLS_SERVICE_NAME: `shiplane-${props.name}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Shiplane',
+        POWERTOOLS_SERVICE_NAME: powertoolsServiceName(props.name),
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },

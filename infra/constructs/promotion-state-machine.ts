@@ -75,6 +75,16 @@ export class PromotionStateMachine extends Construct {
     props.approvals.grantItemReadWrite(this.notify);
     props.alerting.grantPublish(this.notify);
     this.notify.grantSecretRead(config.slack.botToken);
+    const repositories = Object.values(config.apps).map((app) =>
+      stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: app.ecrRepository }),
+    );
+    // Once per run it reads the image's config blob (its OCI labels), so lead time counts from the build.
+    this.notify.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        resources: repositories,
+      }),
+    );
 
     if (config.stages.some((stage) => stage.approval)) {
       const requestApproval = new HandlerFunction(this, {
@@ -89,9 +99,7 @@ export class PromotionStateMachine extends Construct {
       requestApproval.addToRolePolicy(
         new PolicyStatement({
           actions: ['ecr:DescribeImages', 'ecr:DescribeImageScanFindings'],
-          resources: Object.values(config.apps).map((app) =>
-            stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: app.ecrRepository }),
-          ),
+          resources: repositories,
         }),
       );
       this.requestApproval = requestApproval;

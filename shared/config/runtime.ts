@@ -73,5 +73,6 @@ export function toConfigInput(config: Config): ConfigInput {
     intake: { sweep: config.intake.sweep === 'off' ? 'off' : seconds(config.intake.sweep) },
     observability: config.observability,
     ...(config.aws ? { aws: config.aws } : {}),
+    metrics: config.metrics,
   };
 }

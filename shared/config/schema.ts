@@ -291,6 +291,23 @@ export const configSchema = z
       logExecutionData: false,
     }),
     aws: z.optional(aws),
+    /**
+     * `changeFailureAlarm`: an alarm on the alert topic when an app's production change failure rate
+     * over 7 days is above its target (5 %), judged only in weeks with at least
+     * `changeFailureAlarmMinChanges` production changes. Off by default (README: why).
+     */
+    metrics: z._default(
+      z.strictObject({
+        changeFailureAlarm: z._default(z.enum(['on', 'off'], { error: 'expected on or off' }), 'off'),
+        changeFailureAlarmMinChanges: z._default(
+          z
+            .int('expected a whole number of changes')
+            .check(z.gte(1, 'expected at least 1 change'), z.lte(10_000, 'expected at most 10000 changes')),
+          20,
+        ),
+      }),
+      { changeFailureAlarm: 'off', changeFailureAlarmMinChanges: 20 },
+    ),
   })
   .check(
     // Uniqueness runs even when other fields are wrong, so one run of `shiplane validate` lists every

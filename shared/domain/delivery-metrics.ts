@@ -470,18 +470,23 @@ export function deliveryReport(records: readonly RunRecord[], window: MetricsWin
   return { since, until, days, figures };
 }
 
-/** The metrics a run adds as it ends (EMF, namespace `Shiplane`, dimensions app and stage). */
-export type DeliveryMetricName =
-  | 'Changes'
-  | 'Deployments'
-  | 'LeadTime'
-  | 'ChangeFailures'
-  | 'TimeToRestore'
-  | 'ApprovalWait'
-  | 'SyncSucceeded'
-  | 'SyncFailed'
-  | 'Rollbacks'
-  | 'RollbacksSucceeded';
+/**
+ * The metrics a run adds as it ends (EMF, namespace `Shiplane`, dimensions app and stage). The
+ * stack's dashboard and alarm name them from this list, so they chart exactly what is emitted.
+ */
+export const DELIVERY_METRIC_NAMES = [
+  'Changes',
+  'Deployments',
+  'LeadTime',
+  'ChangeFailures',
+  'TimeToRestore',
+  'ApprovalWait',
+  'SyncSucceeded',
+  'SyncFailed',
+  'Rollbacks',
+  'RollbacksSucceeded',
+] as const;
+export type DeliveryMetricName = (typeof DELIVERY_METRIC_NAMES)[number];
 
 export interface DeliveryPoint {
   readonly name: DeliveryMetricName;

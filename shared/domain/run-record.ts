@@ -107,6 +107,8 @@ export interface RunHeader {
   readonly kind: RunKind;
   readonly rollbackStage?: string;
   readonly retryOf?: string;
+  /** The image's build, when notify read it (on the run's `started` event). */
+  readonly build?: ImageBuild;
 }
 
 export function runHeaderOf(notification: Notification): RunHeader {

@@ -4,13 +4,13 @@
  * point, so one run's stages never share a dimension set.
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { DeliveryMetricsSink } from '../ports/delivery-metrics.js';
+import { type DeliveryMetricsSink, deliveryMetricDimensions } from '../ports/delivery-metrics.js';
 
 export function powertoolsDeliveryMetrics(metrics: Metrics): DeliveryMetricsSink {
   return (points) => {
     for (const point of points) {
       const single = metrics.singleMetric();
-      single.addDimensions({ app: point.app, stage: point.stage });
+      single.addDimensions(deliveryMetricDimensions(point));
       single.addMetric(
         point.name,
         point.unit === 'Seconds' ? MetricUnit.Seconds : MetricUnit.Count,

@@ -371,6 +371,18 @@ describe('the Shiplane stack of the example config', () => {
       expect(resourcesFor('request-approval', 'ecr:DescribeImageScanFindings')).toHaveLength(2);
     });
 
+    it('lets notify read image manifests and config blobs of the configured repositories only, and no other function', () => {
+      for (const action of ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']) {
+        expect(resourcesFor('notify', action)).toEqual([
+          'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/itdo-erp/backend',
+          'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/itdo-erp/frontend',
+        ]);
+        for (const name of HANDLER_NAMES.filter((n) => n !== 'notify')) {
+          expect(actionsOf(name), name).not.toContain(action);
+        }
+      }
+    });
+
     it('lets notify publish to the alert topic, with the key that encrypts it', () => {
       expect(resourcesFor('notify', 'sns:Publish')).toEqual([expect.stringMatching(/^<alertingtopic/)]);
       expect(resourcesFor('notify', 'kms:GenerateDataKey')).toEqual([

@@ -16,6 +16,7 @@ describe('synthesizeTemplate', () => {
     expect(Object.keys(template.Outputs).sort()).toEqual([
       'AlertTopicArn',
       'ApprovalsTableName',
+      'DeliveryDashboardName',
       'RunRecordsTableName',
       'SlackInteractionUrl',
       'StateMachineArn',

@@ -103,6 +103,12 @@ export function dynamoRunRecords(client: DynamoDBClient, tableName: string): Run
         values[`:${key}`] = value;
         sets.push(`#${key} = :${key}`);
       }
+      if (header.build) {
+        // The first reading stays: a retried `started` never moves the build the record counts from.
+        names['#build'] = 'build';
+        values[':build'] = header.build;
+        sets.push('#build = if_not_exists(#build, :build)');
+      }
       if (outcome) {
         names['#outcome'] = 'outcome';
         names['#endedAt'] = RUN_RECORDS_END_KEY;

@@ -18,6 +18,7 @@ import type { AlertPublisher } from '../../ports/alerts.js';
 import type { ApprovalRecord } from '../../ports/approvals-store.js';
 import type { NotifyChat } from '../../ports/chat.js';
 import type { DeliveryMetricsSink } from '../../ports/delivery-metrics.js';
+import type { ImageLabelsSource } from '../../ports/image-labels.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
 import type { RunRecordStore } from '../../ports/run-records.js';
 import { recordRunEvent } from './run-record.js';
@@ -34,6 +35,8 @@ export interface NotifyDeps extends ThreadDeps {
   readonly runs?: RunRecordStore;
   /** Where a finished run's delivery metrics go. */
   readonly deliveryMetrics?: DeliveryMetricsSink;
+  /** Where the image's OCI labels are read (for lead time); absent, lead time counts from the push. */
+  readonly imageLabels?: ImageLabelsSource;
 }
 
 /** The approval message's state for a record, once it is no longer pending. */
@@ -136,6 +139,8 @@ export async function notify(notification: Notification, given: NotifyDeps): Pro
           runs: deps.runs,
           stageOrder: deps.stageOrder,
           ...(deps.deliveryMetrics ? { deliveryMetrics: deps.deliveryMetrics } : {}),
+          ...(deps.imageLabels ? { imageLabels: deps.imageLabels } : {}),
+          reporter: deps.reporter,
         },
         now,
       );

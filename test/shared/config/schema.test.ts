@@ -453,3 +453,32 @@ describe('intake.sweep', () => {
     expect(problemsOf(raw)).toEqual([{ path: 'intake.sweeps', message: 'unknown key' }]);
   });
 });
+
+describe('metrics', () => {
+  it('has the change failure alarm off by default, judged over at least 20 changes', () => {
+    expect(parseConfig(shippedConfig()).metrics).toEqual({
+      changeFailureAlarm: 'off',
+      changeFailureAlarmMinChanges: 20,
+    });
+  });
+
+  it('takes on, a minimum, and survives the round trip through SHIPLANE_CONFIG', () => {
+    const raw = shippedConfig();
+    raw.metrics = { changeFailureAlarm: 'on', changeFailureAlarmMinChanges: 8 };
+    const config = parseConfig(raw);
+    expect(config.metrics).toEqual({ changeFailureAlarm: 'on', changeFailureAlarmMinChanges: 8 });
+    expect(parseConfig(toConfigInput(config))).toEqual(config);
+  });
+
+  it.each([
+    [{ changeFailureAlarm: true }, 'metrics.changeFailureAlarm', /expected on or off/],
+    [{ changeFailureAlarm: 'yes' }, 'metrics.changeFailureAlarm', /expected on or off/],
+    [{ changeFailureAlarmMinChanges: 0 }, 'metrics.changeFailureAlarmMinChanges', /at least 1/],
+    [{ changeFailureAlarmMinChanges: 2.5 }, 'metrics.changeFailureAlarmMinChanges', /whole number/],
+    [{ changeFailureAlarms: 'on' }, 'metrics.changeFailureAlarms', /unknown key/],
+  ])('refuses %j, naming the key', (metrics, path, message) => {
+    const raw = shippedConfig();
+    raw.metrics = metrics;
+    expect(problemsOf(raw)).toEqual([{ path, message: expect.stringMatching(message) }]);
+  });
+});
