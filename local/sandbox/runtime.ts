@@ -22,6 +22,7 @@ import { createSweepHandler, type SweepResult } from '../../functions/sweep/hand
 import { synthesizeTemplate } from '../../infra/synth.js';
 import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { ecrImageFacts } from '../../shared/adapters/aws/ecr-image-facts.js';
+import { ecrImageLabels } from '../../shared/adapters/aws/ecr-image-labels.js';
 import { ecrRecentImages } from '../../shared/adapters/aws/ecr-recent-images.js';
 import { dynamoReleaseClaims } from '../../shared/adapters/aws/release-claims.js';
 import { dynamoRunRecords } from '../../shared/adapters/aws/run-records-table.js';
@@ -241,6 +242,8 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
         resolveSecret,
         store: dynamoApprovalsStore(notifyDynamo, dynamo.tableName),
         runs: dynamoRunRecords(notifyDynamo, dynamo.runRecordsTable),
+        // The image's OCI labels from the ECR stand-in, so lead time counts from the build as deployed.
+        ...(ecr ? { imageLabels: ecrImageLabels(ecr) } : {}),
         ...(publishAlert ? { publishAlert } : {}),
         reporter,
         now,

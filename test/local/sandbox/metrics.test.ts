@@ -66,7 +66,7 @@ describe('shiplane metrics --sandbox', () => {
 
     expect(production.deploymentFrequency).toMatchObject({ value: 1, runs: 1 });
     expect(production.changeFailureRate).toMatchObject({ value: 0, runs: 1, status: 'met' });
-    expect(production.leadTime).toMatchObject({ status: 'met', from: { build: 0, push: 1 } });
+    expect(production.leadTime).toMatchObject({ status: 'met', from: { build: 1, push: 0 } });
     expect(staging.changeFailureRate).toMatchObject({ value: 0.5, runs: 2, status: 'missed' });
     expect(staging.timeToRestore).toMatchObject({ runs: 1, open: 0, status: 'met' });
     expect(staging.timeToRestore.value).toBeGreaterThan(0);
