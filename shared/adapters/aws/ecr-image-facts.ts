@@ -12,14 +12,8 @@ import {
 import type { ImageFacts } from '../../domain/approval.js';
 import type { ImageFactsSource } from '../../ports/image-facts.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
-
-/** Scan states whose finding counts are meaningful (basic scanning: COMPLETE; enhanced: ACTIVE). */
-const SCANNED = new Set(['COMPLETE', 'ACTIVE']);
-
-const countsOf = (counts: Partial<Record<string, number>> | undefined): Record<string, number> =>
-  Object.fromEntries(
-    Object.entries(counts ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number'),
-  );
+// Which scan states have meaningful findings is the scan gate's reading of ECR too: one place.
+import { severityCountsOf as countsOf, SCAN_FINISHED as SCANNED } from './ecr-scan-findings.js';
 
 /** Reads DescribeImages, then DescribeImageScanFindings when the image detail has no summary. */
 export function ecrImageFacts(client: ECRClient, reporter: Reporter): ImageFactsSource {
