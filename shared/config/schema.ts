@@ -12,7 +12,7 @@ export const HISTORY_EVENT_BUDGET = 20_000;
 /** How often a run's scan gate asks for the findings while the scan is not finished. */
 export const SCAN_POLL_SECONDS = 30;
 /** The history events one scan-gate poll writes (check task, choice, wait, counter). */
-export const HISTORY_EVENTS_PER_SCAN_POLL = 10;
+export const HISTORY_EVENTS_PER_SCAN_POLL = 12;
 
 const nonEmpty = z.string().check(z.minLength(1));
 
