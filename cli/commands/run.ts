@@ -5,7 +5,7 @@
  * `http://127.0.0.1:P/slack/interactions` while it waits.
  *
  * Exit codes: 0 deployed, superseded (a newer release is already in the stage: nothing failed) or
- * ignored; 1 failed, rejected or expired; 2 a bad config or event (the
+ * ignored; 1 failed, rejected, expired or blocked (the scan gate); 2 a bad config or event (the
  * message names the problem; nothing has called any service yet).
  */
 import { readFile } from 'node:fs/promises';

@@ -256,7 +256,7 @@ export function registerRuns(program: Command, io: Io = processIo, deps: SourceD
       .option('--app <app>', 'only runs of this app')
       .option(
         '--status <status>',
-        'deployed, rejected, expired, superseded, failed, or RUNNING, SUCCEEDED, FAILED, …',
+        'deployed, rejected, expired, superseded, blocked, failed, or RUNNING, SUCCEEDED, FAILED, …',
       )
       .option('--limit <n>', 'how many runs', positiveInt, 20)
       .option('--json', 'print JSON'),

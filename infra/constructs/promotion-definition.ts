@@ -24,13 +24,15 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { formatDuration } from '../../shared/config/duration.js';
-import type { Config, StageConfig } from '../../shared/config/schema.js';
+import { type Config, SCAN_POLL_SECONDS, type StageConfig } from '../../shared/config/schema.js';
 import {
   type ApprovalRequest,
   ERRORS,
   type Notification,
   type NotificationEvent,
   type RunOutcome,
+  type ScanGateInput,
+  type ScanGateResult,
 } from '../../shared/contracts/tasks.js';
 import { argoCdCheckTask } from './argocd-check-task.js';
 import { commitTask } from './commit-task.js';
@@ -124,7 +126,23 @@ export const RUN_STATE_NAMES = {
   expired: 'Approval expired',
   superseded: 'Superseded',
   failed: 'Failed',
+  /** Only when some app has `scan`: the gate before anything is committed (see scanGateStates). */
+  scanGateFor: 'Scan gate?',
+  scanGate: 'Scan gate',
+  scanVerdict: 'Scan verdict?',
+  waitForScan: 'Wait for the scan',
+  countScanPoll: 'Count scan poll',
+  notifyBlocked: 'Notify blocked',
+  blocked: 'Blocked',
 } as const;
+
+/** `Start scan gate (backend)`: where an app's gate sets its poll limit. */
+export const scanGateStartName = (app: string) => `Start scan gate (${app})`;
+
+/** How many scan polls fit in an app's `scan.timeout`. */
+export function maxScanPollAttempts(timeoutSeconds: number): number {
+  return Math.max(1, Math.ceil(timeoutSeconds / SCAN_POLL_SECONDS));
+}
 
 /** How many Argo CD polls fit in a stage's health timeout. */
 export function maxPollAttempts(stage: StageConfig): number {
@@ -137,6 +155,8 @@ export interface PromotionDefinitionProps {
   readonly argocdHealth: IFunction;
   readonly notify: IFunction;
   readonly requestApproval: IFunction | undefined;
+  /** Only when some app has `scan`. */
+  readonly scanGate?: IFunction | undefined;
 }
 
 /** Which path of a stage a set of states is: its promotion, or its manual rollback. */
@@ -223,6 +243,10 @@ export class PromotionDefinition extends Construct {
       });
     }
 
+    // A release (not a manual rollback, which puts back a release that already ran) of an app with
+    // a scan gate passes it before its first stage.
+    const release = this.scanGateStates(next);
+
     // A run started by `shiplane rollback` takes its stage's manual rollback path and no other stage.
     const unknownStage = new Pass(this, 'unknown-rollback-stage', {
       stateName: RUN_STATE_NAMES.unknownRollbackStage,
@@ -236,7 +260,7 @@ export class PromotionDefinition extends Construct {
     // Rules run in order, so no rule compares a field an earlier one found missing or not a string.
     // `Not IsPresent`, not `IsPresent: false`: aws-local-stepfunctions 3.0.0 never matches the latter.
     const route = new Choice(this, 'release-or-rollback', { stateName: RUN_STATE_NAMES.releaseOrRollback })
-      .when(Condition.not(Condition.isPresent('$.rollback')), next)
+      .when(Condition.not(Condition.isPresent('$.rollback')), release)
       .when(Condition.not(Condition.isPresent('$.rollback.stage')), unknownStage)
       .when(Condition.not(Condition.isString('$.rollback.stage')), unknownStage);
     for (const stage of props.config.stages) {
@@ -536,6 +560,90 @@ export class PromotionDefinition extends Construct {
         onApproved,
       )
       .otherwise(noApprover);
+  }
+
+  /**
+   * The scan gate: a Choice sends apps with `scan` to their start (the poll limit of their timeout),
+   * others straight to `onPass`. `Scan gate` asks scan-gate; `pending` waits SCAN_POLL_SECONDS and
+   * asks again (the function turns the last allowed poll's pending into blocked); `blocked` notifies
+   * and ends the run `Blocked` (SUCCEEDED: a verdict on the image, not a pipeline failure) before
+   * anything is committed. Returns `onPass` unchanged when no app has a gate.
+   */
+  private scanGateStates(onPass: State): State {
+    const apps = Object.entries(this.props.config.apps).flatMap(([name, app]) =>
+      app.scan ? [{ name, timeout: app.scan.timeout }] : [],
+    );
+    if (apps.length === 0) return onPass;
+    const fn = this.props.scanGate;
+    if (!fn) throw new Error('some app has a scan gate but the stack created no scan-gate function');
+    const N = RUN_STATE_NAMES;
+    const poll = '$.scan.poll';
+
+    const blocked = new Pass(this, 'blocked', {
+      stateName: N.blocked,
+      result: outcomeResult('blocked'),
+      resultPath: '$.outcome',
+    });
+    const notifyBlocked = this.notifyTask('notify-blocked', N.notifyBlocked, 'blocked', blocked, {
+      detailPath: '$.scan.result',
+    });
+    const check = new LambdaInvoke(this, 'scan-gate', {
+      stateName: N.scanGate,
+      lambdaFunction: fn,
+      payload: taskInput<ScanGateInput>({
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        release: JsonPath.objectAt('$.release'),
+        attempt: JsonPath.numberAt(`${poll}.attempt`),
+        maxAttempts: JsonPath.numberAt(`${poll}.maxAttempts`),
+      }),
+      resultSelector: {
+        verdict: JsonPath.stringAt('$.Payload.verdict'),
+        reason: JsonPath.stringAt('$.Payload.reason'),
+        findings: JsonPath.objectAt('$.Payload.findings'),
+        total: JsonPath.numberAt('$.Payload.total'),
+        ignored: JsonPath.numberAt('$.Payload.ignored'),
+        checkedAt: JsonPath.stringAt('$.Payload.checkedAt'),
+        attempt: JsonPath.numberAt('$.Payload.attempt'),
+      } satisfies Record<keyof ScanGateResult, unknown>,
+      resultPath: '$.scan.result',
+      retryOnServiceExceptions: false,
+    });
+    check.addRetry(TASK_RETRIES.lambdaTask);
+    check.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const countPoll = new Pass(this, 'count-scan-poll', {
+      stateName: N.countScanPoll,
+      parameters: {
+        attempt: JsonPath.mathAdd(JsonPath.numberAt(`${poll}.attempt`), 1),
+        maxAttempts: JsonPath.numberAt(`${poll}.maxAttempts`),
+      },
+      resultPath: poll,
+    });
+    countPoll.next(check);
+    const waitForScan = new Wait(this, 'wait-for-scan', {
+      stateName: N.waitForScan,
+      time: WaitTime.duration(Duration.seconds(SCAN_POLL_SECONDS)),
+    });
+    waitForScan.next(countPoll);
+    // Only `pass` leads on: an answer that is neither pass nor pending (blocked, or anything else) stops the run.
+    check.next(
+      new Choice(this, 'scan-verdict', { stateName: N.scanVerdict })
+        .when(Condition.stringEquals('$.scan.result.verdict', 'pass'), onPass)
+        .when(Condition.stringEquals('$.scan.result.verdict', 'pending'), waitForScan)
+        .otherwise(notifyBlocked),
+    );
+
+    const route = new Choice(this, 'scan-gate-for', { stateName: N.scanGateFor });
+    for (const app of apps) {
+      const start = new Pass(this, `scan-gate-start-${app.name}`, {
+        stateName: scanGateStartName(app.name),
+        result: Result.fromObject({ poll: { attempt: 1, maxAttempts: maxScanPollAttempts(app.timeout) } }),
+        resultPath: '$.scan',
+      });
+      start.next(check);
+      route.when(Condition.stringEquals('$.release.app', app.name), start);
+    }
+    return route.otherwise(onPass);
   }
 
   /** A notify task: never changes the run's data and never fails it (the Catch goes on to `next`). */

@@ -15,8 +15,10 @@ import { PromotionDefinition } from './promotion-definition.js';
 export {
   manualRollbackStateNames,
   maxPollAttempts,
+  maxScanPollAttempts,
   RUN_STATE_NAMES,
   type StageStateNames,
+  scanGateStartName,
   stageStateNames,
   stageTitle,
 } from './promotion-definition.js';
@@ -46,6 +48,8 @@ export class PromotionStateMachine extends Construct {
   readonly notify: HandlerFunction;
   /** Only when some stage has `approval`. */
   readonly requestApproval: HandlerFunction | undefined;
+  /** Only when some app has `scan`. */
+  readonly scanGate: HandlerFunction | undefined;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: PromotionStateMachineProps) {
@@ -95,16 +99,34 @@ export class PromotionStateMachine extends Construct {
       // It reads the approval it may be retrying and the tag last deployed, and writes the approval.
       props.approvals.grantItemReadWrite(requestApproval);
       requestApproval.grantSecretRead(config.slack.botToken);
-      // The approval message shows the image's digest and scan findings.
+      // The approval message shows the image's size and its scan's finding counts (DescribeImages
+      // carries the summary; the findings themselves are the scan gate's alone).
       requestApproval.addToRolePolicy(
         new PolicyStatement({
-          actions: ['ecr:DescribeImages', 'ecr:DescribeImageScanFindings'],
+          actions: ['ecr:DescribeImages'],
           resources: repositories,
         }),
       );
       this.requestApproval = requestApproval;
     } else {
       this.requestApproval = undefined;
+    }
+
+    const scanned = Object.values(config.apps).filter((app) => app.scan);
+    if (scanned.length > 0) {
+      const scanGate = new HandlerFunction(this, { name: 'scan-gate', config });
+      // The one function that reads scan findings, and only of the repositories whose apps have a gate.
+      scanGate.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ecr:DescribeImageScanFindings'],
+          resources: scanned.map((app) =>
+            stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: app.ecrRepository }),
+          ),
+        }),
+      );
+      this.scanGate = scanGate;
+    } else {
+      this.scanGate = undefined;
     }
 
     this.logGroup = new LogGroup(this, 'logs', {
@@ -119,6 +141,7 @@ export class PromotionStateMachine extends Construct {
       argocdHealth: this.argocdHealth,
       notify: this.notify,
       requestApproval: this.requestApproval,
+      scanGate: this.scanGate,
     });
     this.stateMachine = new StateMachine(this, 'state-machine', {
       stateMachineType: StateMachineType.STANDARD,
@@ -153,7 +176,7 @@ export class PromotionStateMachine extends Construct {
       reason:
         'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) have no resource-level permissions.',
     });
-    for (const fn of [this.argocdHealth, this.notify, this.requestApproval]) {
+    for (const fn of [this.argocdHealth, this.notify, this.requestApproval, this.scanGate]) {
       if (!fn) continue;
       Validations.of(this.stateMachine).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn)}.Arn>:*]`,

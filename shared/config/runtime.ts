@@ -59,7 +59,12 @@ export function toConfigInput(config: Config): ConfigInput {
       signingSecret: ref(config.slack.signingSecret),
     },
     alerts: config.alerts,
-    apps: config.apps,
+    apps: Object.fromEntries(
+      Object.entries(config.apps).map(([name, { scan, ...app }]) => [
+        name,
+        { ...app, ...(scan ? { scan: { ...scan, timeout: seconds(scan.timeout) } } : {}) },
+      ]),
+    ),
     stages: config.stages.map(({ approval, ...stage }) => ({
       ...stage,
       healthTimeout: seconds(stage.healthTimeout),

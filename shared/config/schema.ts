@@ -9,6 +9,10 @@ import { parseSecretRef, type SecretRef } from './secret-ref.js';
  */
 export const HISTORY_EVENTS_PER_POLL = 12;
 export const HISTORY_EVENT_BUDGET = 20_000;
+/** How often a run's scan gate asks for the findings while the scan is not finished. */
+export const SCAN_POLL_SECONDS = 30;
+/** The history events one scan-gate poll writes (check task, choice, wait, counter). */
+export const HISTORY_EVENTS_PER_SCAN_POLL = 12;
 
 const nonEmpty = z.string().check(z.minLength(1));
 
@@ -109,6 +113,30 @@ const alerts = z.strictObject({
   email: z._default(z.array(z.email({ error: 'expected an email address' })), []),
 });
 
+/** The severities a scan gate can stop at, most severe first (domain/scan-verdict ranks ECR's others). */
+export const SCAN_GATE_SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const;
+/** A CVE id as MITRE assigns them: the year and a sequence number of four or more digits. */
+export const CVE_ID = /^CVE-\d{4}-\d{4,}$/;
+
+/**
+ * `apps.<name>.scan`: the image's scan findings at or above `maxSeverity`, less the `ignore`d CVEs,
+ * stop the run before anything is committed; no finished scan within `timeout` stops it too.
+ */
+const scan = z.strictObject({
+  maxSeverity: z.enum(SCAN_GATE_SEVERITIES, { error: 'expected CRITICAL, HIGH, MEDIUM or LOW' }),
+  timeout: duration('30m'),
+  ignore: z._default(
+    z.array(
+      z.string({ error: 'expected a CVE id like CVE-2024-3094' }).check(
+        z.refine((text) => CVE_ID.test(text), {
+          error: (issue) => `expected a CVE id like CVE-2024-3094, got "${String(issue.input)}"`,
+        }),
+      ),
+    ),
+    [],
+  ),
+});
+
 const app = z.strictObject({
   ecrRepository: z
     .string()
@@ -121,6 +149,8 @@ const app = z.strictObject({
   tags: z.optional(z.string({ error: 'expected a tag pattern (RE2 regular expression) as a string' })),
   image: nonEmpty,
   newName: z.optional(nonEmpty),
+  /** Absent: no scan gate for the app. */
+  scan: z.optional(scan),
 });
 
 /**
@@ -379,11 +409,18 @@ export const configSchema = z
         if (entry.rollback === 'auto') rollbackEvents = Math.max(rollbackEvents, waitEvents);
       });
       historyEvents += rollbackEvents;
+      // A run goes through one app's scan gate at most: the longest one counts.
+      historyEvents += Math.max(
+        0,
+        ...Object.values(config.apps).map((app) =>
+          app.scan ? Math.ceil(app.scan.timeout / SCAN_POLL_SECONDS) * HISTORY_EVENTS_PER_SCAN_POLL : 0,
+        ),
+      );
       if (historyEvents > HISTORY_EVENT_BUDGET) {
         ctx.addIssue({
           code: 'custom',
           path: ['stages'],
-          message: `healthTimeout / pollInterval allow about ${historyEvents} history events across stages; Shiplane keeps a run under ${HISTORY_EVENT_BUDGET} (Step Functions stops at 25,000) — raise pollInterval or lower healthTimeout`,
+          message: `healthTimeout / pollInterval (and the longest apps.*.scan.timeout) allow about ${historyEvents} history events in a run; Shiplane keeps a run under ${HISTORY_EVENT_BUDGET} (Step Functions stops at 25,000) — raise pollInterval or lower healthTimeout or scan.timeout`,
         });
       }
     }),
@@ -399,5 +436,6 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type StageConfig = Config['stages'][number];
 export type AppConfig = Config['apps'][string];
+export type ScanGateConfig = NonNullable<AppConfig['scan']>;
 export type SecretSelection = Config['secrets'][number];
 export type { SecretRef };

@@ -12,6 +12,7 @@ export const HANDLER_NAMES = [
   'notify',
   'secret-sync',
   'sweep',
+  'scan-gate',
 ] as const;
 
 export type HandlerName = (typeof HANDLER_NAMES)[number];

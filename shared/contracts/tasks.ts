@@ -247,6 +247,43 @@ export const approvalDecisionSchema = z.strictObject({
 });
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
 
+/** One finding the scan gate lists: what a person needs to act (id, severity, package, fix, link). */
+export const scanFindingSchema = z.strictObject({
+  id: nonEmpty,
+  severity: nonEmpty,
+  package: z.optional(z.string()),
+  installedVersion: z.optional(z.string()),
+  fixedIn: z.optional(z.string()),
+  url: z.optional(z.string()),
+});
+export type ScanFindingView = z.infer<typeof scanFindingSchema>;
+
+/** Input of the scan-gate task, once per poll; the app's gate settings come from the config. */
+export const scanGateInputSchema = z.strictObject({
+  execution: nonEmpty,
+  release: releaseSchema,
+  /** Poll number, starting at 1; at `maxAttempts` a scan still not finished blocks the run. */
+  attempt: positiveInt,
+  maxAttempts: positiveInt,
+});
+export type ScanGateInput = z.infer<typeof scanGateInputSchema>;
+
+/** `pending`: no finished scan yet, the state machine waits and asks again. */
+export const scanGateResultSchema = z.strictObject({
+  verdict: z.enum(['pass', 'blocked', 'pending']),
+  /** One line: `2 critical findings at or above high`, `no finished scan within 30m (scan IN_PROGRESS)`. */
+  reason: nonEmpty,
+  /** The worst blocking findings, worst first, capped; empty unless blocked by findings. */
+  findings: z.array(scanFindingSchema),
+  /** Blocking findings in all. */
+  total: z.int().check(z.nonnegative()),
+  /** Findings at or above the gate that the ignore list let through. */
+  ignored: z.int().check(z.nonnegative()),
+  checkedAt: isoTime,
+  attempt: positiveInt,
+});
+export type ScanGateResult = z.infer<typeof scanGateResultSchema>;
+
 /** The error names a run can end with, as the state machine's Catch sees them. */
 export const ERRORS = {
   rejected: 'Shiplane.Rejected',
@@ -280,6 +317,8 @@ export const notificationEventSchema = z.enum([
   'failed',
   'rolling-back',
   'rolled-back',
+  /** The scan gate stopped the release before anything was committed (detail: the gate's result). */
+  'blocked',
 ]);
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
 
@@ -331,6 +370,8 @@ export const RUN_OUTCOMES = {
   rejected: { ends: 'SUCCEEDED', settled: false },
   expired: { ends: 'SUCCEEDED', settled: false },
   superseded: { ends: 'SUCCEEDED', settled: true },
+  /** A gate (the image scan) stopped the release before anything was committed: a verdict, not a failure. */
+  blocked: { ends: 'SUCCEEDED', settled: false },
   'rolled-back': { ends: 'FAILED', settled: false },
   failed: { ends: 'FAILED', settled: false },
 } as const satisfies Record<string, { readonly ends: 'SUCCEEDED' | 'FAILED'; readonly settled: boolean }>;

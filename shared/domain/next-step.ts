@@ -10,7 +10,7 @@ import { type ExecutionTimeline, parseJson, summarizeRun } from './execution-tim
 export interface RunEnding {
   readonly execution: string;
   readonly app: string;
-  /** `deployed`, `superseded`, `rejected`, `expired`, `rolled-back`, `failed`, … */
+  /** `deployed`, `superseded`, `rejected`, `expired`, `blocked`, `rolled-back`, `failed`, … */
   readonly outcome: string;
   /** The error name the run ended with (`Shiplane.Degraded`, `ArgoCdAuthenticationError`, `States.Timeout`, …). */
   readonly error?: string | undefined;
@@ -93,6 +93,14 @@ export function nextStep(ending: RunEnding): NextStep | undefined {
       kind: 'retry',
       summary: `Nobody approved the promotion to ${where} in time.`,
       advice: `Ask again with \`${retry}\`.`,
+      command: retry,
+    };
+  }
+  if (outcome === 'blocked') {
+    return {
+      kind: 'new-release',
+      summary: 'The scan gate blocked the release before anything was committed.',
+      advice: `Fix the findings and push a new tag; if a finding does not apply, add its CVE to apps.${app}.scan.ignore, deploy, and \`${retry}\`. A scan that did not finish in time: check the repository's scanning, then \`${retry}\`.`,
       command: retry,
     };
   }

@@ -107,6 +107,7 @@ export const OUTCOME_OF: Partial<Record<NotificationEvent, RunOutcome>> = {
   'timed-out': 'failed',
   failed: 'failed',
   'rolled-back': 'rolled-back',
+  blocked: 'blocked',
 };
 
 /** A new thread's state, before any stage has moved. */

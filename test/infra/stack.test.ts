@@ -8,7 +8,7 @@ import type { ShiplaneStack } from '../../infra/stack.js';
 import { createShiplaneApp } from '../../infra/synth.js';
 import { parseConfig } from '../../shared/config/load.js';
 import { HANDLER_NAMES, type HandlerName } from '../../shared/contracts/handlers.js';
-import { configWith, exampleConfig, type Json } from './support.js';
+import { configWith, type Json } from './support.js';
 
 /** A Fn::Join ARN as the template writes it, flattened for comparison. */
 function flatten(value: Json): string {
@@ -22,7 +22,15 @@ function flatten(value: Json): string {
 const secretArn = (name: string) =>
   `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????`;
 
-describe('the Shiplane stack of the example config', () => {
+/** The example config with a scan gate on backend, so the stack has every function, scan-gate included. */
+const gatedExample = configWith((input) => ({
+  ...input,
+  apps: { ...input.apps, backend: { ...input.apps.backend!, scan: { maxSeverity: 'HIGH' } } },
+}));
+/** The functions a stack of the example config (no scan gate) has. */
+const EXAMPLE_HANDLERS = HANDLER_NAMES.filter((name) => name !== 'scan-gate');
+
+describe('the Shiplane stack of the example config (with a scan gate on backend)', () => {
   let app: App;
   let stack: ShiplaneStack;
   let template: Template;
@@ -53,7 +61,7 @@ describe('the Shiplane stack of the example config', () => {
       .sort();
 
   beforeAll(() => {
-    ({ app, stack } = createShiplaneApp(exampleConfig, { nag: true }));
+    ({ app, stack } = createShiplaneApp(gatedExample, { nag: true }));
     template = Template.fromStack(stack);
     json = template.toJSON();
     for (const [id, resource] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
@@ -85,7 +93,7 @@ describe('the Shiplane stack of the example config', () => {
     it('gives every function the validated config (references only) and Powertools settings', () => {
       for (const [name, { props }] of functions) {
         const env = props.Environment.Variables;
-        expect(parseConfig(JSON.parse(env.SHIPLANE_CONFIG))).toEqual(exampleConfig);
+        expect(parseConfig(JSON.parse(env.SHIPLANE_CONFIG))).toEqual(gatedExample);
         expect(env.POWERTOOLS_SERVICE_NAME, name).toBe(`shiplane-${name}`);
         expect(env.POWERTOOLS_METRICS_NAMESPACE, name).toBe('Shiplane');
       }
@@ -368,7 +376,26 @@ describe('the Shiplane stack of the example config', () => {
         'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/itdo-erp/backend',
         'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/itdo-erp/frontend',
       ]);
-      expect(resourcesFor('request-approval', 'ecr:DescribeImageScanFindings')).toHaveLength(2);
+      expect(resourcesFor('request-approval', 'ecr:DescribeImageScanFindings')).toEqual([]);
+    });
+
+    it('lets only scan-gate read scan findings, of the repositories whose apps have a gate', () => {
+      expect(resourcesFor('scan-gate', 'ecr:DescribeImageScanFindings')).toEqual([
+        'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/itdo-erp/backend',
+      ]);
+      expect(actionsOf('scan-gate').filter((a) => a.startsWith('ecr:'))).toEqual([
+        'ecr:DescribeImageScanFindings',
+      ]);
+      for (const name of HANDLER_NAMES.filter((n) => n !== 'scan-gate')) {
+        expect(actionsOf(name), name).not.toContain('ecr:DescribeImageScanFindings');
+      }
+      // Nothing in the stack but the scan-gate role is granted the findings.
+      const grants = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+        JSON.stringify((policy as Json).Properties.PolicyDocument).includes('ecr:DescribeImageScanFindings'),
+      );
+      expect(grants.map(([, policy]) => (policy as Json).Properties.Roles)).toEqual([
+        [{ Ref: expect.stringMatching(/scangaterole/) }],
+      ]);
     });
 
     it('lets notify read image manifests and config blobs of the configured repositories only, and no other function', () => {
@@ -563,7 +590,7 @@ describe('a config without secrets', () => {
       (r) => (r as Json).Metadata['shiplane:handler'],
     );
     expect(handlers).not.toContain('secret-sync');
-    expect(handlers).toHaveLength(HANDLER_NAMES.length - 1);
+    expect(handlers).toHaveLength(EXAMPLE_HANDLERS.length - 1);
     expect(JSON.stringify(template.toJSON())).not.toMatch(/secretsmanager:ListSecrets|aws\.secretsmanager/);
   });
 });
@@ -576,7 +603,7 @@ describe('a config with intake.sweep off', () => {
       (r) => (r as Json).Metadata['shiplane:handler'],
     );
     expect(handlers).not.toContain('sweep');
-    expect(handlers).toHaveLength(HANDLER_NAMES.length - 1);
+    expect(handlers).toHaveLength(EXAMPLE_HANDLERS.length - 1);
     const rules = Object.values(template.findResources('AWS::Events::Rule')).map(
       (r) => (r as Json).Properties.Description as string,
     );

@@ -11,6 +11,7 @@ import {
   type RollbackProgress,
   type RunOutcome,
   rollbackProgressSchema,
+  scanGateResultSchema,
 } from '../../contracts/tasks.js';
 import { nextStep } from '../../domain/next-step.js';
 import {
@@ -34,6 +35,7 @@ import {
   utcDateTime,
   utcTime,
 } from './approval-message.js';
+import { findingLines } from './scan-findings-text.js';
 import { code, escapeSlackText, link, mention, slackDate } from './slack-text.js';
 
 const STATUS_LABEL: Record<StageStatus, string> = {
@@ -57,6 +59,7 @@ const OUTCOME_TITLE: Record<RunOutcome | 'running', string> = {
   rejected: ':no_entry: Rejected',
   expired: ':hourglass: Approval expired for',
   superseded: ':fast_forward: Superseded',
+  blocked: ':no_entry_sign: Blocked by the scan gate:',
   'rolled-back': ':rewind: Rolled back',
   failed: ':red_circle: Failed to release',
 };
@@ -68,6 +71,7 @@ const ROLLBACK_TITLE: Record<RunOutcome | 'running', string> = {
   rejected: ':no_entry: Rollback rejected:',
   expired: ':hourglass: Rollback approval expired:',
   superseded: ':fast_forward: Rollback superseded:',
+  blocked: ':no_entry_sign: Rollback blocked:',
   'rolled-back': ':rewind: Rolled back',
   failed: ':red_circle: Rollback failed:',
 };
@@ -233,6 +237,14 @@ export function eventReply(
       text = rollback
         ? rolledBackReply(where, tag, rollback, commitUrl)
         : `:rewind: ${where} was rolled back from ${tag}. The run ended \`Rolled back\`.`;
+      break;
+    }
+    case 'blocked': {
+      const gate = scanGateResultSchema.safeParse(detail).data;
+      const head = `:no_entry_sign: ${tag} was not released: the scan gate blocked it (${escapeSlackText(clip(gate?.reason ?? 'no reason given', 500))}). Nothing was committed; the run ended \`Blocked\`.`;
+      // What is left of the section once the head and the next-step line (at most ~600) are in.
+      const budget = SLACK_LIMITS.sectionText - head.length - 700;
+      text = [head, ...(gate ? findingLines(gate.findings, gate.total, budget) : [])].join('\n');
       break;
     }
     case 'failed':

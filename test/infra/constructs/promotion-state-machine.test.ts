@@ -940,3 +940,90 @@ describe('a config with rollback: off', () => {
     expect(aslValidator(definition).isValid).toBe(true);
   });
 });
+
+describe('a config with a scan gate on backend', () => {
+  let definition: AslDefinition;
+  let template: CloudFormationTemplate;
+  const state = (name: string) => {
+    const found = definition.States[name];
+    if (!found) throw new Error(`no state ${name}`);
+    return found;
+  };
+
+  beforeAll(() => {
+    const config = configWith((input) => ({
+      ...input,
+      apps: {
+        ...input.apps,
+        backend: { ...input.apps.backend!, scan: { maxSeverity: 'HIGH', timeout: '10m' } },
+      },
+    }));
+    template = synthesizeTemplate(config);
+    definition = definitionOf(template);
+  });
+
+  it('sends a release of a gated app through Scan gate before Staging · Commit new tag, others straight on', () => {
+    expect(state('Release or manual rollback?').Choices?.[0]).toEqual({
+      Not: { Variable: '$.rollback', IsPresent: true },
+      Next: 'Scan gate?',
+    });
+    expect(state('Scan gate?')).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.release.app', StringEquals: 'backend', Next: 'Start scan gate (backend)' }],
+      Default: 'Staging · Commit new tag',
+    });
+    // 10m at one poll every 30 s.
+    expect(state('Start scan gate (backend)')).toEqual({
+      Type: 'Pass',
+      Result: { poll: { attempt: 1, maxAttempts: 20 } },
+      ResultPath: '$.scan',
+      Next: 'Scan gate',
+    });
+    // A manual rollback puts back a release that already ran: no gate.
+    const rollbackTargets = state('Release or manual rollback?')
+      .Choices?.slice(1)
+      .map((choice: Json) => choice.Next);
+    expect(rollbackTargets).not.toContain('Scan gate?');
+  });
+
+  it('asks scan-gate with a typed payload, retries transient errors and fails the run on anything else', () => {
+    const gate = state('Scan gate');
+    expect(gate.Type).toBe('Task');
+    expect(handlerOfArn(template, gate.Parameters?.FunctionName)).toBe('scan-gate');
+    expect(gate.Parameters?.Payload).toEqual({
+      'execution.$': '$$.Execution.Name',
+      'release.$': '$.release',
+      'attempt.$': '$.scan.poll.attempt',
+      'maxAttempts.$': '$.scan.poll.maxAttempts',
+    });
+    expect(gate.ResultPath).toBe('$.scan.result');
+    expect(gate.Retry?.[0]?.ErrorEquals).toEqual(LAMBDA_TRANSIENT_ERRORS);
+    expect(gate.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Notify failed' },
+    ]);
+    expect(gate.Next).toBe('Scan verdict?');
+  });
+
+  it('goes on only on pass, polls while pending, and ends Blocked (succeeded) on anything else', () => {
+    expect(state('Scan verdict?')).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.scan.result.verdict', StringEquals: 'pass', Next: 'Staging · Commit new tag' },
+        { Variable: '$.scan.result.verdict', StringEquals: 'pending', Next: 'Wait for the scan' },
+      ],
+      Default: 'Notify blocked',
+    });
+    expect(state('Wait for the scan')).toMatchObject({ Type: 'Wait', Seconds: 30, Next: 'Count scan poll' });
+    expect(state('Count scan poll').Next).toBe('Scan gate');
+    expect(state('Notify blocked').Parameters?.Payload).toEqual({
+      event: 'blocked',
+      'execution.$': '$$.Execution.Name',
+      'release.$': '$.release',
+      'detail.$': '$.scan.result',
+    });
+    expect(state('Notify blocked').Next).toBe('Blocked');
+    expect(state('Blocked')).toEqual({ Type: 'Pass', Result: 'blocked', ResultPath: '$.outcome', End: true });
+    expect([...reachableStates(definition)]).toEqual(expect.arrayContaining(['Scan gate', 'Blocked']));
+    expect(aslValidator(definition).isValid).toBe(true);
+  });
+});

@@ -454,6 +454,57 @@ describe('intake.sweep', () => {
   });
 });
 
+describe('apps.<name>.scan', () => {
+  it('is absent by default: no gate', () => {
+    expect(parseConfig(shippedConfig()).apps.backend?.scan).toBeUndefined();
+  });
+
+  it('takes a severity, a timeout (30m by default) and CVE ids to ignore', () => {
+    const raw = shippedConfig();
+    raw.apps.backend.scan = { maxSeverity: 'HIGH' };
+    raw.apps.frontend.scan = {
+      maxSeverity: 'CRITICAL',
+      timeout: '1h',
+      ignore: ['CVE-2024-3094', 'CVE-2023-44487'],
+    };
+
+    const config = parseConfig(raw);
+
+    expect(config.apps.backend?.scan).toEqual({ maxSeverity: 'HIGH', timeout: 1800, ignore: [] });
+    expect(config.apps.frontend?.scan).toEqual({
+      maxSeverity: 'CRITICAL',
+      timeout: 3600,
+      ignore: ['CVE-2024-3094', 'CVE-2023-44487'],
+    });
+    expect(parseConfig(toConfigInput(config))).toEqual(config);
+  });
+
+  it.each([
+    [{ maxSeverity: 'SEVERE' }, 'apps.backend.scan.maxSeverity', /expected CRITICAL, HIGH, MEDIUM or LOW/],
+    [{ maxSeverity: 'high' }, 'apps.backend.scan.maxSeverity', /expected CRITICAL, HIGH, MEDIUM or LOW/],
+    [{}, 'apps.backend.scan.maxSeverity', /expected CRITICAL, HIGH, MEDIUM or LOW/],
+    [{ maxSeverity: 'HIGH', timeout: 'soon' }, 'apps.backend.scan.timeout', /got "soon"/],
+    [
+      { maxSeverity: 'HIGH', ignore: ['CVE-2024-3094', 'cve-2024-1'] },
+      'apps.backend.scan.ignore[1]',
+      /expected a CVE id like CVE-2024-3094, got "cve-2024-1"/,
+    ],
+    [{ maxSeverity: 'HIGH', ignore: ['GHSA-xxxx'] }, 'apps.backend.scan.ignore[0]', /got "GHSA-xxxx"/],
+    [{ maxSeverity: 'HIGH', ignore: [2024] }, 'apps.backend.scan.ignore[0]', /expected a CVE id/],
+    [{ maxSeverity: 'HIGH', ignores: [] }, 'apps.backend.scan.ignores', /unknown key/],
+  ])('refuses %j, naming the key', (scan, path, message) => {
+    const raw = shippedConfig();
+    raw.apps.backend.scan = scan;
+    expect(problemsOf(raw)).toEqual([{ path, message: expect.stringMatching(message) }]);
+  });
+
+  it('counts the longest scan wait in the history budget', () => {
+    const raw = shippedConfig();
+    raw.apps.backend.scan = { maxSeverity: 'HIGH', timeout: '7d' };
+    expect(problemsOf(raw)).toEqual([{ path: 'stages', message: expect.stringMatching(/scan\.timeout/) }]);
+  });
+});
+
 describe('metrics', () => {
   it('has the change failure alarm off by default, judged over at least 20 changes', () => {
     expect(parseConfig(shippedConfig()).metrics).toEqual({

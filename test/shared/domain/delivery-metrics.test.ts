@@ -470,3 +470,24 @@ describe('properties', () => {
     );
   });
 });
+
+describe('a run the scan gate blocked', () => {
+  it('is no deployment and no change failure: nothing was changed', () => {
+    const blocked = run(
+      'v2.1.7-vuln',
+      10,
+      [
+        ['started', undefined, 10],
+        ['blocked', undefined, 12],
+      ],
+      { outcome: 'blocked' },
+    );
+    const report = deliveryReport([deployed('v2.1.6', 0), blocked], window(0, DAY, { app: 'backend' }));
+    for (const name of ['staging', 'production']) {
+      const figures = stage(report.figures, name);
+      expect(figures.deploymentFrequency.runs, name).toBe(1);
+      expect(figures.changeFailureRate, name).toMatchObject({ value: 0, runs: 1 });
+      expect(figures.leadTime.runs, name).toBe(1);
+    }
+  });
+});

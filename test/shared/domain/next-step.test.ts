@@ -119,3 +119,12 @@ describe('nextStep', () => {
     expect(nextStep(ending({}))?.advice).toBe(`Fix what the error says, then \`shiplane retry ${RUN}\`.`);
   });
 });
+
+describe('nextStep for a blocked run', () => {
+  it('asks for a fixed image, or an ignore entry and a retry', () => {
+    const step = nextStep(ending({ outcome: 'blocked' }));
+    expect(step).toMatchObject({ kind: 'new-release', command: `shiplane retry ${RUN}` });
+    expect(step?.summary).toBe('The scan gate blocked the release before anything was committed.');
+    expect(step?.advice).toContain('add its CVE to apps.backend.scan.ignore');
+  });
+});

@@ -3,7 +3,6 @@ import {
   DescribeImagesCommand,
   ECRClient,
   ImageNotFoundException,
-  ScanNotFoundException,
 } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -50,18 +49,21 @@ describe('ecrImageFacts', () => {
     expect(ecr.commandCalls(DescribeImageScanFindingsCommand)).toHaveLength(0);
   });
 
-  it('asks DescribeImageScanFindings when the image detail has no summary', async () => {
+  it('reads the enhanced (Inspector) summary from DescribeImages too, and never the findings', async () => {
     ecr.on(DescribeImagesCommand).resolves({
-      imageDetails: [{ imagePushedAt: pushedAt, imageScanStatus: { status: 'ACTIVE' } }],
-    });
-    ecr.on(DescribeImageScanFindingsCommand).resolves({
-      imageScanStatus: { status: 'ACTIVE' },
-      imageScanFindings: { findingSeverityCounts: { CRITICAL: 1 } },
+      imageDetails: [
+        {
+          imagePushedAt: pushedAt,
+          imageScanStatus: { status: 'ACTIVE', description: 'Continuous scan is selected for image.' },
+          imageScanFindingsSummary: { findingSeverityCounts: { CRITICAL: 1 } },
+        },
+      ],
     });
     expect(await facts()(release())).toEqual({
       pushedAt: '2026-11-26T13:40:00.000Z',
       scan: { status: 'ACTIVE', counts: { CRITICAL: 1 } },
     });
+    expect(ecr.commandCalls(DescribeImageScanFindingsCommand)).toHaveLength(0);
   });
 
   it('leaves the scan out while it is in progress', async () => {
@@ -74,14 +76,12 @@ describe('ecrImageFacts', () => {
     expect(ecr.commandCalls(DescribeImageScanFindingsCommand)).toHaveLength(0);
   });
 
-  it('leaves the scan out when ECR has none', async () => {
+  it('leaves the scan out when the image detail has no summary (it never asks for the findings)', async () => {
     ecr
       .on(DescribeImagesCommand)
       .resolves({ imageDetails: [{ imageSizeInBytes: 10, imageScanStatus: { status: 'COMPLETE' } }] });
-    ecr
-      .on(DescribeImageScanFindingsCommand)
-      .rejects(new ScanNotFoundException({ message: 'no scan', $metadata: {} }));
     expect(await facts()(release())).toEqual({ sizeBytes: 10 });
+    expect(ecr.commandCalls(DescribeImageScanFindingsCommand)).toHaveLength(0);
   });
 
   it('gives nothing, and does not fail, when the image is not found or ECR refuses', async () => {
