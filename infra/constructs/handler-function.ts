@@ -149,6 +149,9 @@ export interface HandlerFunctionProps {
   readonly callsGitOpsServers?: boolean;
 }
 
+/** Where the handlers' Powertools metrics go (CloudWatch namespace). */
+export const HANDLER_METRICS_NAMESPACE = 'Shiplane';
+
 /**
  * Every Shiplane Lambda: one esbuild ESM bundle of `functions/<name>/handler.ts` (HANDLER_BUNDLING,
  * the AWS SDK included), Node.js 24 on arm64,
@@ -158,6 +161,8 @@ export interface HandlerFunctionProps {
 export class HandlerFunction extends NodejsFunction {
   /** The handler's name (the folder under functions/). */
   readonly handlerName: HandlerName;
+  /** The Powertools service name: the `service` dimension of the handler's metrics. */
+  readonly serviceName: string;
   /** The execution role; grants land in its default policy. */
   readonly executionRole: Role;
   /** The customer-managed keys of the secrets the config names (`aws.secretsKmsKeyArns`). */
@@ -201,12 +206,13 @@ export class HandlerFunction extends NodejsFunction {
       environment: {
         [ENV.config]: JSON.stringify(toConfigInput(props.config)),
         POWERTOOLS_SERVICE_NAME: `shiplane-${props.name}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Shiplane',
+        POWERTOOLS_METRICS_NAMESPACE: HANDLER_METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
     });
     this.handlerName = props.name;
+    this.serviceName = `shiplane-${props.name}`;
     this.executionRole = role;
     this.secretsKeyArns = props.config.aws?.secretsKmsKeyArns ?? [];
     logGroup.grantWrite(role);
