@@ -267,6 +267,44 @@ describe('committer handler', () => {
     expect(parse((await server.readFile(STAGING))!).images[0].newTag).toBe('v2.1.6');
   });
 
+  it('commits a change that says its edit and one sent before change.edit existed (a run in flight during an upgrade)', async () => {
+    const { server, taskTokens, committer } = await setUp();
+    const before = await server.head();
+    const explicit = imageRequest('frontend', 'v1.9.0', { token: 't-explicit' });
+    const inFlight = imageRequest('backend', 'v2.1.6', { token: 't-in-flight', edit: null });
+    expect(explicit.change).toMatchObject({ edit: 'promotion' });
+    expect(inFlight.change).not.toHaveProperty('edit');
+
+    const response = await committer(sqsEvent([explicit, inFlight]), context);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect((await server.git('rev-list', '--count', `${before}..main`)).trim()).toBe('1');
+    const answers = byToken(taskTokens.answers);
+    expect(answers['t-explicit']?.output).toMatchObject({ status: 'committed' });
+    expect(answers['t-in-flight']?.output).toMatchObject({ status: 'committed' });
+  });
+
+  it('refuses a change whose edit contradicts its fields, naming both: nothing written, its run failed', async () => {
+    const { server, taskTokens, committer } = await setUp();
+    const before = await server.head();
+    const promotion = imageRequest('backend', 'v2.1.6', { token: 't-says-rollback' });
+    if (promotion.change.kind !== 'image') throw new Error('an image change');
+    const saysRollback = { ...promotion, change: { ...promotion.change, edit: 'rollback' as const } };
+
+    const response = await committer(sqsEvent([saysRollback]), context);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(await server.head()).toBe(before);
+    expect(taskTokens.answers).toEqual([
+      {
+        token: 't-says-rollback',
+        error: 'Shiplane.CommitFailed',
+        cause:
+          'the commit request is not valid: change.edit: the change says it is a rollback, but it carries neither `rollback` nor `manualRollback` (a promotion); nothing is written for a change whose edit and fields disagree',
+      },
+    ]);
+  });
+
   it('hands the whole batch back to SQS when GitHub stays down, leaving the branch as it was', async () => {
     const { server, taskTokens, committer } = await setUp({ retries: 1 });
     const before = await server.head();
@@ -805,7 +843,8 @@ describe('committer handler: a manual rollback moves a stage back only for the r
         ...request,
         change: { ...request.change, manualRollback: { ...input.rollback!, reason: 'something else' } },
       },
-      { ...request, change: unmarkedChange },
+      // Without the mark and saying it is a promotion, as a consistent forgery would.
+      { ...request, change: { ...unmarkedChange, edit: 'promotion' } },
     ];
     runs.runs.set(request.execution!, { status: 'RUNNING', input });
     runs.pending.set(request.execution!, { kind: 'rendered', request });
