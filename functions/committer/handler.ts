@@ -4,7 +4,8 @@
  * token. Malformed messages and GitHub outages are reported as batch item failures so SQS
  * redelivers them (then the DLQ); nothing is half-written. An image change is written only for a run
  * that is RUNNING, promotes that release (DescribeExecution) and waits for exactly that change (its
- * pending commit task in GetExecutionHistory, same task token); others are refused and alerted.
+ * pending commit task in GetExecutionHistory, same task token); others are refused and alerted (the
+ * ChangesRefused and CommitRequestsInvalid metrics, which the stack alarms on to the alert topic).
  * Every wait fits in the function's remaining time and the waiting run's task timeout.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -62,7 +63,9 @@ export function createCommitterHandler(source: DepsSource<CommitterDeps>) {
     metrics.addMetric('ChangesUnchanged', MetricUnit.Count, summary.unchanged);
     metrics.addMetric('ChangesFailed', MetricUnit.Count, summary.failed);
     metrics.addMetric('CommitConflicts', MetricUnit.Count, summary.conflicts);
+    // ChangesRefused and CommitRequestsInvalid are alarmed on: they are the alert for a refused change.
     metrics.addMetric('ChangesRefused', MetricUnit.Count, summary.refused);
+    metrics.addMetric('CommitRequestsInvalid', MetricUnit.Count, summary.invalid);
     metrics.addMetric('ChangesExpired', MetricUnit.Count, summary.expired);
     metrics.addMetric('CommitQueueRedeliveries', MetricUnit.Count, summary.batchItemFailures.length);
     return { batchItemFailures: summary.batchItemFailures };
@@ -71,6 +74,6 @@ export function createCommitterHandler(source: DepsSource<CommitterDeps>) {
 
 /**
  * The deployed handler: GitHub settings and credentials from SHIPLANE_CONFIG, answers and run checks
- * via Step Functions, refusals to the SNS alert topic.
+ * via Step Functions, refusals counted in metrics that alarm to the alert topic.
  */
 export const handler = createCommitterHandler(deployedCommitter());

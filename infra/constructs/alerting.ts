@@ -1,5 +1,11 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Grant, type IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -10,6 +16,7 @@ import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
+import { METRICS_NAMESPACE, type HandlerFunction } from './handler-function.js';
 
 export interface AlertingProps {
   /** The validated config: `alerts.email` become subscriptions. */
@@ -91,6 +98,43 @@ export class Alerting extends Construct {
       queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       `Messages are waiting in the ${name} dead-letter queue`,
     );
+  }
+
+  /**
+   * The committer's refusals, its alert for them (functions/committer/handler.ts counts them): a
+   * change its run may not write (ChangesRefused: forged, stale, or not what the run approved) and a
+   * message that is no valid commit request or one the config refuses (CommitRequestsInvalid). Each
+   * refusal is in the committer's log with its reason and SQS message id; a run that waited on a
+   * refused change is also failed with the reason, which notify sends to this topic.
+   */
+  alarmOnCommitterRefusals(committer: HandlerFunction): void {
+    const refusals = [
+      [
+        'committer-changes-refused',
+        'ChangesRefused',
+        'The committer refused a change its run may not write',
+        'a change was refused',
+      ],
+      [
+        'committer-invalid-requests',
+        'CommitRequestsInvalid',
+        'The committer received a commit request that is not valid or that the config refuses',
+        'commit queue message is not',
+      ],
+    ] as const;
+    for (const [id, metricName, description, logLine] of refusals) {
+      this.alarm(
+        id,
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { service: committer.serviceName },
+          statistic: 'Sum',
+          period: Duration.minutes(1),
+        }),
+        `${description}; nothing was written for it. The ${committer.handlerName} log has each one with its reason and SQS message id ("${logLine}…").`,
+      );
+    }
   }
 
   /** Errors of a function (a task that threw, a handler that crashed). */

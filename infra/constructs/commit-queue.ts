@@ -26,7 +26,7 @@ const MAX_RECEIVE_COUNT = 3;
 export interface CommitQueueProps {
   /** The validated config, for the committer's environment and its GitHub credential. */
   readonly config: Config;
-  /** The alert topic the committer publishes refused changes to. */
+  /** Alarms on the committer's refusals (its metrics), to the alert topic. */
   readonly alerting: Alerting;
 }
 
@@ -61,12 +61,12 @@ export class CommitQueue extends Construct {
       // It writes to GitHub (Enterprise), which may be reachable only from the config's aws.vpc.
       callsGitOpsServers: true,
       environment: {
-        [ENV.alertTopicArn]: props.alerting.topic.topicArn,
         // Nothing is written after the waiting run's commit task times out.
         [ENV.commitTaskTimeoutSeconds]: String(COMMIT_TIMEOUT_SECONDS),
       },
     });
-    props.alerting.grantPublish(this.committer);
+    // The committer publishes nothing itself: these alarms are its alert for a refused change.
+    props.alerting.alarmOnCommitterRefusals(this.committer);
     this.committer.addEventSource(
       new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );

@@ -10,7 +10,7 @@ import { IntegrationPattern, JsonPath, Timeout } from 'aws-cdk-lib/aws-stepfunct
 import { SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
-import type { CommitRequest } from '../../shared/contracts/tasks.js';
+import type { CommitRequest, ImageChange, ImageEdit } from '../../shared/contracts/tasks.js';
 import { type RenderedFields, taskInput } from './task-payloads.js';
 import { COMMIT_TIMEOUT_SECONDS, TASK_RETRIES } from './task-retries.js';
 
@@ -18,8 +18,12 @@ export interface CommitTaskProps {
   readonly stateName: string;
   readonly commitQueue: IQueue;
   readonly gitops: Config['gitops'];
-  /** The change the committer writes, exactly as the run check will compare it. */
-  readonly change: RenderedFields<CommitRequest>['change'];
+  /**
+   * The change the committer writes, exactly as the run check will compare it. Its `edit` is
+   * required here (the contract accepts a message without one only from runs started before it
+   * existed), so every commit the state machine sends says which edit it is.
+   */
+  readonly change: RenderedFields<ImageChange & { readonly edit: ImageEdit }>;
   /** Where the commit result goes. */
   readonly resultPath: string;
 }

@@ -167,6 +167,8 @@ export interface HandlerFunctionProps {
 export class HandlerFunction extends NodejsFunction {
   /** The handler's name (the folder under functions/). */
   readonly handlerName: HandlerName;
+  /** The Powertools service name: the `service` dimension of the handler's metrics. */
+  readonly serviceName: string;
   /** The execution role; grants land in its default policy. */
   readonly executionRole: Role;
   /** The customer-managed keys of the secrets the config names (`aws.secretsKmsKeyArns`). */
@@ -216,6 +218,7 @@ export class HandlerFunction extends NodejsFunction {
       },
     });
     this.handlerName = props.name;
+    this.serviceName = `shiplane-${props.name}`;
     this.executionRole = role;
     this.secretsKeyArns = props.config.aws?.secretsKmsKeyArns ?? [];
     logGroup.grantWrite(role);

@@ -431,6 +431,7 @@ export class PromotionDefinition extends Construct {
       gitops: this.props.config.gitops,
       change: {
         kind: 'image',
+        edit: path.manualRollback ? 'manual-rollback' : 'promotion',
         stage: s,
         file: stage.file,
         release: JsonPath.objectAt('$.release'),

@@ -275,6 +275,7 @@ export class RollbackStates {
       gitops: props.config.gitops,
       change: {
         kind: 'image',
+        edit: 'rollback',
         stage: s,
         file: stage.file,
         // The run's release with the earlier entry's tag (and digest, when it pinned one), merged into

@@ -75,7 +75,7 @@ export type RollbackOf = z.infer<typeof rollbackOfSchema>;
  * One image change the committer applies to the GitOps repository. The state machine builds it from
  * the stage's config and the run's release; `{app}` in a Helm key path stands for `release.app`.
  *
- * Three kinds share this shape (see imageChangeKind):
+ * Three kinds share this shape, named by `edit` (see imageChangeKind):
  * - a promotion (neither `rollback` nor `manualRollback`): `release` is the run's own release,
  *   moving the stage forward;
  * - a rollback (`rollback` set): `release` is the entry the stage pinned before the run, and
@@ -85,8 +85,18 @@ export type RollbackOf = z.infer<typeof rollbackOfSchema>;
  *   own release, an earlier one the stage ran healthy, and `manualRollback` is the run's input
  *   `rollback`, which lets the change move the stage back.
  */
+export const IMAGE_EDITS = ['promotion', 'rollback', 'manual-rollback'] as const;
+export type ImageEdit = (typeof IMAGE_EDITS)[number];
+
 export const imageChangeSchema = z.strictObject({
   kind: z.literal('image'),
+  /**
+   * Which of the three edits this is, as the state machine wrote it. Absent in a message from a state
+   * machine deployed before the field existed (a run in flight during an upgrade): the edit is then
+   * inferred from `rollback` and `manualRollback`, as it was. When present it must agree with them
+   * (commitRequestSchema says which way they disagree).
+   */
+  edit: z.optional(z.enum(IMAGE_EDITS)),
   stage: nonEmpty,
   file: nonEmpty,
   release: releaseSchema,
@@ -104,12 +114,32 @@ export type ImageChange = z.infer<typeof imageChangeSchema>;
 export type RollbackChange = ImageChange & { readonly rollback: RollbackOf };
 
 /**
- * Whether an image change moves the stage forward to a run's release, rolls the run's entry back, or
- * puts the stage back on the release a manual rollback run was started with.
+ * The edit an image change's fields make it: no `rollback` nor `manualRollback`, a promotion; one of
+ * them, that rollback; both, none (no change is both).
  */
-export function imageChangeKind(change: ImageChange): 'promotion' | 'rollback' | 'manual-rollback' {
+export function inferredImageEdit(change: ImageChange): ImageEdit | undefined {
+  if (change.rollback && change.manualRollback) return undefined;
   if (change.rollback) return 'rollback';
   return change.manualRollback ? 'manual-rollback' : 'promotion';
+}
+
+/**
+ * Whether an image change moves the stage forward to a run's release, rolls the run's entry back, or
+ * puts the stage back on the release a manual rollback run was started with: its `edit`, or for a
+ * message without one (sent before an upgrade) what its fields make it; undefined for one without
+ * `edit` that carries both rollbacks (applying it refuses it). A parsed request's `edit` always
+ * agrees with its fields (commitRequestSchema refuses one that does not).
+ */
+export function imageChangeKind(change: ImageChange): ImageEdit | undefined {
+  return change.edit ?? inferredImageEdit(change);
+}
+
+/** What a change's fields say, for an error that names both sides. */
+function describeEditFields(change: ImageChange): string {
+  if (change.rollback && change.manualRollback) return 'both `rollback` and `manualRollback`';
+  if (change.rollback) return '`rollback` (a rollback)';
+  if (change.manualRollback) return '`manualRollback` (a manual rollback)';
+  return 'neither `rollback` nor `manualRollback` (a promotion)';
 }
 
 /**
@@ -154,6 +184,14 @@ export const commitRequestSchema = z
   .check(
     z.superRefine((request, ctx) => {
       if (request.change.kind !== 'image') return;
+      const { edit } = request.change;
+      if (edit !== undefined && edit !== inferredImageEdit(request.change)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['change', 'edit'],
+          message: `the change says it is a ${edit}, but it carries ${describeEditFields(request.change)}; nothing is written for a change whose edit and fields disagree`,
+        });
+      }
       for (const field of ['taskToken', 'execution'] as const) {
         if (request[field] === undefined) {
           ctx.addIssue({

@@ -1,15 +1,13 @@
 /**
  * The committer's dependencies, for Lambda and for local runs alike: GitHub (built when a batch
- * first needs it), the runs it answers and checks, the alert topic, and the changes the config
- * allows. Only where the runs, the alerts and the secrets live differs.
+ * first needs it), the runs it answers and checks, and the changes the config allows. Only where the
+ * runs, the alerts and the secrets live differs.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { Octokit } from '@octokit/core';
 import { stepFunctionsRunStatus } from '../adapters/aws/run-status.js';
 import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
-import { snsAlertPublisher } from '../adapters/aws/sns-alert-topic.js';
 import { stepFunctionsTaskTokens } from '../adapters/aws/task-tokens.js';
 import {
   connectGitHub,
@@ -50,7 +48,10 @@ export interface CommitterDeps {
   readonly accept?: AcceptChange;
   /** The promotion runs (Step Functions, or the local engine): an image change needs its run RUNNING. */
   readonly runs: RunStatusReader;
-  /** Publishes refused changes to the alert topic. @default log only */
+  /**
+   * Tells people about a refused change at once (the local runtime's console). @default none: in
+   * Lambda the refusal metrics alarm to the alert topic
+   */
   readonly alert?: (alert: Alert) => Promise<void>;
   /** How long a run waits for its commit (the commit task's timeout), in ms. @default no limit */
   readonly taskTimeoutMs?: number;
@@ -150,15 +151,18 @@ function taskTimeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 }
 
 /**
- * Lambda: the config from SHIPLANE_CONFIG, runs answered and checked through Step Functions, alerts
- * to the SNS topic. Built on the first batch and kept while the environment is warm. The state
- * machine and the topic are read when first used: a missing variable is then a logged, retried
- * failure of that change, not a failed batch.
+ * Lambda: the config from SHIPLANE_CONFIG, runs answered and checked through Step Functions. Built on
+ * the first batch and kept while the environment is warm. The state machine is read when first used:
+ * a missing variable is then a logged, retried failure of that change, not a failed batch.
+ *
+ * No SNS client: a refusal is alerted by the CloudWatch alarms on the handler's ChangesRefused and
+ * CommitRequestsInvalid metrics (to the alert topic, see infra/constructs/alerting.ts), and a run
+ * waiting on a refused change is failed with the reason, which notify sends to the alert topic. The
+ * client and its query protocol were 30 KB of the bundle for that one message.
  */
 export function deployedCommitter(env: NodeJS.ProcessEnv = process.env): () => Promise<CommitterDeps> {
   return onceAsync(() => {
     const sfn = new SFNClient({});
-    const sns = new SNSClient({});
     let runs: RunStatusReader | undefined;
     // Read on first use: a missing variable is then a logged, retried failure, not a crashed cold start.
     const deployedRuns = () => {
@@ -175,7 +179,6 @@ export function deployedCommitter(env: NodeJS.ProcessEnv = process.env): () => P
         describe: (execution) => deployedRuns().describe(execution),
         pendingCommit: (execution) => deployedRuns().pendingCommit(execution),
       },
-      alert: (alert) => snsAlertPublisher(sns, requireEnv(ENV.alertTopicArn, env))(alert),
       ...(taskTimeoutMs !== undefined ? { taskTimeoutMs } : {}),
       githubLog: lambdaGitHubLog,
     });

@@ -492,7 +492,7 @@ describe('the Shiplane stack of the example config (with a scan gate on backend)
       template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     });
 
-    it('alarms on failed and timed-out executions, DLQ messages and errors of every function', () => {
+    it('alarms on failed and timed-out executions, DLQ messages, errors of every function and refused commits', () => {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
         (a) => (a as Json).Properties,
       );
@@ -514,6 +514,8 @@ describe('the Shiplane stack of the example config (with a scan gate on backend)
         .filter((a) => a.MetricName === 'Errors')
         .map((a) => a.Dimensions[0].Value.Ref);
       expect(errorAlarms.sort()).toEqual([...functions.values()].map((f) => f.id).sort());
+      const onHandlerMetrics = alarms.filter((a) => a.Namespace === 'Shiplane').map((a) => a.MetricName);
+      expect(onHandlerMetrics.sort()).toEqual(['ChangesRefused', 'CommitRequestsInvalid']);
     });
   });
 

@@ -82,6 +82,7 @@ const forgedProduction = (taskToken: string): CommitRequest => ({
   branch: config.gitops.branch,
   change: {
     kind: 'image',
+    edit: 'promotion',
     stage: 'production',
     file: PRODUCTION,
     release: input.release,
@@ -180,6 +181,7 @@ describe('the committer on the local engine writes only what a run waits for', (
       branch: config.gitops.branch,
       change: {
         kind: 'image',
+        edit: 'rollback',
         stage: 'staging',
         file: STAGING,
         release: { ...input.release, tag: 'v1.0.0' },

@@ -112,6 +112,7 @@ describe('a manual rollback of staging', () => {
         branch: 'main',
         change: {
           kind: 'image',
+          edit: 'manual-rollback',
           stage: 'staging',
           file: 'environments/staging/kustomization.yaml',
           release: EARLIER,

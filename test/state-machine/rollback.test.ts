@@ -148,6 +148,7 @@ describe('automatic rollback', () => {
         branch: 'main',
         change: {
           kind: 'image',
+          edit: 'rollback',
           stage: 'staging',
           file: 'environments/staging/kustomization.yaml',
           release: { ...input.release, tag: 'v2.1.5', digest: EARLIER_DIGEST },

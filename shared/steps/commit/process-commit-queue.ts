@@ -95,7 +95,12 @@ export interface CommitQueueDeps {
   readonly accept?: AcceptChange;
   /** Looks up the run an image change names and its pending commit (once per run per batch). */
   readonly runs: RunStatusReader;
-  /** Tells people about a refused change (the SNS alert topic). A failure to alert is logged only. */
+  /**
+   * Tells people about a refused change at once (the local runtime's console). The deployed committer
+   * has none: its `refused` and `invalid` counts are metrics a CloudWatch alarm sends to the alert
+   * topic (infra/constructs/alerting.ts), and a waiting run it fails is alerted by notify. A failure
+   * to alert is logged only.
+   */
   readonly alert?: (alert: Alert) => Promise<void>;
   /** @default no deadline */
   readonly time?: TimeBudget;
@@ -111,6 +116,11 @@ export interface CommitQueueSummary {
   readonly conflicts: number;
   /** Changes refused by the run check (not written, not redelivered). */
   readonly refused: number;
+  /**
+   * Messages that are not a valid commit request, or one the config or the secrets-file rule refuses
+   * (not written; redelivered, then the DLQ). Counted at every receive.
+   */
+  readonly invalid: number;
   /** Changes whose run had stopped waiting for them (task timed out): not written, not redelivered. */
   readonly expired: number;
 }
@@ -153,7 +163,16 @@ export async function processCommitQueue(
 ): Promise<CommitQueueSummary> {
   const log = deps.log ?? silent;
   const failures = new Set<string>();
-  const counts = { commits: 0, committed: 0, unchanged: 0, failed: 0, conflicts: 0, refused: 0, expired: 0 };
+  const counts = {
+    commits: 0,
+    committed: 0,
+    unchanged: 0,
+    failed: 0,
+    conflicts: 0,
+    refused: 0,
+    invalid: 0,
+    expired: 0,
+  };
   const now = deps.time?.now ?? Date.now;
   const margin = deps.time?.marginMs ?? DEFAULT_MARGIN_MS;
   const checkRun: CheckRun = runChecker(deps.runs);
@@ -173,6 +192,7 @@ export async function processCommitQueue(
   for (const record of records) {
     const parsed = await parseRecord(record, deps.taskTokens, log, deps.accept, alert);
     if (!parsed) {
+      counts.invalid++;
       failures.add(record.messageId);
       continue;
     }

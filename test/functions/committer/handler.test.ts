@@ -7,20 +7,20 @@ import {
   SendTaskSuccessCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { createCommitterHandler, handler } from '../../../functions/committer/handler.js';
 import type { GitHubServer } from '../../../local/stand-ins/github/index.js';
 import { stepFunctionsRunStatus } from '../../../shared/adapters/aws/run-status.js';
-import { snsAlertPublisher } from '../../../shared/adapters/aws/sns-alert-topic.js';
 import { CONFIG_ENV, serializeConfigInput } from '../../../shared/config/runtime.js';
 import { type CommitRequest, commitResultSchema } from '../../../shared/contracts/tasks.js';
 import { type AcceptChange, configuredChanges } from '../../../shared/domain/allowed-changes.js';
 import { renderExternalSecretsFile } from '../../../shared/domain/external-secret.js';
 import type { Alert } from '../../../shared/domain/release-thread.js';
+import { deployedCommitter } from '../../../shared/wiring/committer.js';
+import { metrics } from '../../../shared/wiring/lambda.js';
 import { RunHistory, serveHistory } from '../../shared/adapters/aws/sfn-history.js';
 import {
   connect,
@@ -42,7 +42,6 @@ const RECORD = JSON.parse(
 ) as SQSRecord;
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:ShiplanePromotion';
-const ALERT_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:shiplane-alerts';
 const EXECUTION_PREFIX = 'arn:aws:states:eu-west-1:123456789012:execution:ShiplanePromotion:';
 
 const context = {
@@ -266,6 +265,44 @@ describe('committer handler', () => {
       cause: expect.stringContaining('the commit request is not valid: branch:'),
     });
     expect(parse((await server.readFile(STAGING))!).images[0].newTag).toBe('v2.1.6');
+  });
+
+  it('commits a change that says its edit and one sent before change.edit existed (a run in flight during an upgrade)', async () => {
+    const { server, taskTokens, committer } = await setUp();
+    const before = await server.head();
+    const explicit = imageRequest('frontend', 'v1.9.0', { token: 't-explicit' });
+    const inFlight = imageRequest('backend', 'v2.1.6', { token: 't-in-flight', edit: null });
+    expect(explicit.change).toMatchObject({ edit: 'promotion' });
+    expect(inFlight.change).not.toHaveProperty('edit');
+
+    const response = await committer(sqsEvent([explicit, inFlight]), context);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect((await server.git('rev-list', '--count', `${before}..main`)).trim()).toBe('1');
+    const answers = byToken(taskTokens.answers);
+    expect(answers['t-explicit']?.output).toMatchObject({ status: 'committed' });
+    expect(answers['t-in-flight']?.output).toMatchObject({ status: 'committed' });
+  });
+
+  it('refuses a change whose edit contradicts its fields, naming both: nothing written, its run failed', async () => {
+    const { server, taskTokens, committer } = await setUp();
+    const before = await server.head();
+    const promotion = imageRequest('backend', 'v2.1.6', { token: 't-says-rollback' });
+    if (promotion.change.kind !== 'image') throw new Error('an image change');
+    const saysRollback = { ...promotion, change: { ...promotion.change, edit: 'rollback' as const } };
+
+    const response = await committer(sqsEvent([saysRollback]), context);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+    expect(await server.head()).toBe(before);
+    expect(taskTokens.answers).toEqual([
+      {
+        token: 't-says-rollback',
+        error: 'Shiplane.CommitFailed',
+        cause:
+          'the commit request is not valid: change.edit: the change says it is a rollback, but it carries neither `rollback` nor `manualRollback` (a promotion); nothing is written for a change whose edit and fields disagree',
+      },
+    ]);
   });
 
   it('hands the whole batch back to SQS when GitHub stays down, leaving the branch as it was', async () => {
@@ -661,37 +698,49 @@ describe('committer handler: only real runs write', () => {
     }
   });
 
-  it('publishes a refusal to the SNS alert topic without the task token', async () => {
+  it('counts every refusal and invalid request in the metrics the stack alarms on; the deployed committer publishes nothing itself', async () => {
     server = await startItdoGitHub();
-    const sns = mockClient(SNSClient);
-    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const before = await server.head();
+    const sfn = mockClient(SFNClient);
     const stale = imageRequest('backend', 'v2.1.6', { token: 'AAAA-secret-task-token' });
-    const stopped = recordingRuns();
-    stopped.runs.set(stale.execution!, {
-      status: 'TIMED_OUT',
-      input: { release: release('backend', 'v2.1.6') },
-    });
-    try {
-      const committer = createCommitterHandler({
-        github: await connect(server),
-        taskTokens: recordingTaskTokens(),
-        runs: stopped,
-        alert: snsAlertPublisher(new SNSClient({}), ALERT_TOPIC_ARN),
-      });
-
-      await committer(sqsEvent([stale]), context);
-
-      const published = sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
-      expect(published).toEqual([
-        {
-          TopicArn: ALERT_TOPIC_ARN,
-          Subject: 'Shiplane refused a commit request',
-          Message: expect.stringContaining(`run ${stale.execution} is TIMED_OUT, no longer RUNNING`),
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ status: 'TIMED_OUT', input: JSON.stringify({ release: release('backend', 'v2.1.6') }) });
+    const env = {
+      STATE_MACHINE_ARN,
+      TEST_COMMITTER_GITHUB_TOKEN: 'ghp_committer_test_token',
+      [CONFIG_ENV]: serializeConfigInput({
+        gitops: {
+          repository: REPOSITORY,
+          branch: 'main',
+          github: { apiUrl: server.url, token: 'env:TEST_COMMITTER_GITHUB_TOKEN' },
         },
-      ]);
-      expect(JSON.stringify(published)).not.toContain('AAAA-secret-task-token');
+        argocd: { url: 'https://argocd.example', token: 'env:TEST_ARGOCD' },
+        slack: {
+          channel: 'C0DEPLOYS1',
+          botToken: 'env:TEST_SLACK_BOT',
+          signingSecret: 'env:TEST_SLACK_SIGNING',
+        },
+        apps: { backend: { ecrRepository: 'itdo-erp/backend', image: 'itdo-erp/backend' } },
+        stages: [{ name: 'staging', file: STAGING, argocdApp: 'itdo-erp-staging' }],
+      }),
+    };
+    const added = vi.spyOn(metrics, 'addMetric');
+    try {
+      const deps = deployedCommitter(env);
+      // No alert callback (and no SNS client in the bundle): the alarms on these metrics are the alert.
+      expect((await deps()).alert).toBeUndefined();
+      const committer = createCommitterHandler(deps);
+
+      const response = await committer(sqsEvent([stale, '{"not": "a commit request"'], Date.now()), context);
+
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-2' }] });
+      expect(await server.head()).toBe(before);
+      const counted = Object.fromEntries(added.mock.calls.map(([name, , value]) => [name, value]));
+      expect(counted).toMatchObject({ ChangesRefused: 1, CommitRequestsInvalid: 1, CommitsWritten: 0 });
     } finally {
-      sns.restore();
+      added.mockRestore();
+      sfn.restore();
     }
   });
 
@@ -794,7 +843,8 @@ describe('committer handler: a manual rollback moves a stage back only for the r
         ...request,
         change: { ...request.change, manualRollback: { ...input.rollback!, reason: 'something else' } },
       },
-      { ...request, change: unmarkedChange },
+      // Without the mark and saying it is a promotion, as a consistent forgery would.
+      { ...request, change: { ...unmarkedChange, edit: 'promotion' } },
     ];
     runs.runs.set(request.execution!, { status: 'RUNNING', input });
     runs.pending.set(request.execution!, { kind: 'rendered', request });

@@ -85,7 +85,7 @@ describe('the commit queue', () => {
     );
   });
 
-  it('lets the committer describe and read the history of executions of the promotion state machine only, and alert', () => {
+  it('lets the committer describe and read the history of executions of the promotion state machine only', () => {
     const machine = idOf(template, 'AWS::StepFunctions::StateMachine', /^promotionstatemachine/);
     const committer = resourcesOf(template, 'AWS::Lambda::Function').find(
       ([, fn]) => fn.Metadata?.['shiplane:handler'] === 'committer',
@@ -116,10 +116,43 @@ describe('the commit queue', () => {
         ],
       ],
     });
-    expect(statements.filter((s) => [s.Action].flat().includes('sns:Publish'))).toHaveLength(1);
+    // It publishes nothing itself: the alarms below are its alert for a refused change.
+    expect(statements.filter((s) => [s.Action].flat().includes('sns:Publish'))).toEqual([]);
     expect(committer?.Properties?.Environment.Variables).toMatchObject({
       STATE_MACHINE_ARN: { Ref: machine },
-      ALERT_TOPIC_ARN: { Ref: expect.stringMatching(/^alertingtopic/) },
     });
+    expect(committer?.Properties?.Environment.Variables).not.toHaveProperty('ALERT_TOPIC_ARN');
+  });
+
+  it('alarms to the alert topic on every change the committer refuses and every invalid request', () => {
+    const committer = resourcesOf(template, 'AWS::Lambda::Function').find(
+      ([, fn]) => fn.Metadata?.['shiplane:handler'] === 'committer',
+    )?.[1];
+    const service = committer?.Properties?.Environment.Variables.POWERTOOLS_SERVICE_NAME;
+    const namespace = committer?.Properties?.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE;
+    expect(service).toBe('shiplane-committer');
+
+    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm')
+      .map(([, alarm]) => alarm.Properties as Json)
+      .filter((alarm) => alarm.Namespace === namespace);
+
+    expect(alarms.map((alarm) => alarm.MetricName).sort()).toEqual([
+      'ChangesRefused',
+      'CommitRequestsInvalid',
+    ]);
+    for (const alarm of alarms) {
+      // The metric the handler's Powertools Metrics writes: its namespace and service dimension.
+      expect(alarm).toMatchObject({
+        Dimensions: [{ Name: 'service', Value: service }],
+        Statistic: 'Sum',
+        Period: 60,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: expect.stringMatching(/^alertingtopic/) }],
+      });
+      expect(alarm.AlarmDescription).toMatch(/^Shiplane: The committer .*nothing was written for it/);
+    }
   });
 });

@@ -158,6 +158,33 @@ describe('the promotion state machine of the example config', () => {
     });
   });
 
+  it('says in every commit which edit it is, agreeing with the fields the committer would infer it from', () => {
+    const commits = Object.entries(states()).filter(
+      ([, s]) => s.Resource === 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+    );
+    // Promotion, rollback and manual rollback, for each of the two stages.
+    expect(commits).toHaveLength(6);
+    const edits = commits.map(([name, s]) => {
+      const change = s.Parameters?.MessageBody.change;
+      const fields = Object.keys(change);
+      const inferred = fields.includes('rollback')
+        ? 'rollback'
+        : fields.includes('manualRollback.$')
+          ? 'manual-rollback'
+          : 'promotion';
+      expect(change.edit, name).toBe(inferred);
+      return `${name}: ${change.edit}`;
+    });
+    expect(edits.sort()).toEqual([
+      'Production · Commit manual rollback: manual-rollback',
+      'Production · Commit new tag: promotion',
+      'Production · Commit rollback: rollback',
+      'Staging · Commit manual rollback: manual-rollback',
+      'Staging · Commit new tag: promotion',
+      'Staging · Commit rollback: rollback',
+    ]);
+  });
+
   it('commits a manual rollback through the same queue, marked with the run input it was asked with', () => {
     const commit = state('Staging · Commit manual rollback');
     expect(commit.Resource).toBe('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
@@ -165,6 +192,7 @@ describe('the promotion state machine of the example config', () => {
     expect(commit.Parameters?.QueueUrl).toEqual(state('Staging · Commit new tag').Parameters?.QueueUrl);
     expect(commit.Parameters?.MessageBody.change).toEqual({
       kind: 'image',
+      edit: 'manual-rollback',
       stage: 'staging',
       file: 'environments/staging/kustomization.yaml',
       'release.$': '$.release',
@@ -342,6 +370,7 @@ describe('the promotion state machine of the example config', () => {
       branch: 'main',
       change: {
         kind: 'image',
+        edit: 'promotion',
         stage: 'staging',
         file: 'environments/staging/kustomization.yaml',
         'release.$': '$.release',
@@ -585,6 +614,7 @@ describe('the promotion state machine of the example config', () => {
       branch: 'main',
       change: {
         kind: 'image',
+        edit: 'rollback',
         stage: 'staging',
         file: 'environments/staging/kustomization.yaml',
         'release.$':
@@ -884,6 +914,7 @@ describe('a config with three stages', () => {
   it('passes the Helm paths and Argo CD options of a stage through literally', () => {
     expect(definition.States['Dev · Commit new tag']?.Parameters?.MessageBody.change).toEqual({
       kind: 'image',
+      edit: 'promotion',
       stage: 'dev',
       file: 'environments/dev/values.yaml',
       'release.$': '$.release',

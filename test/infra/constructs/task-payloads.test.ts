@@ -1,5 +1,6 @@
 import { FieldUtils, JsonPath } from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
+import type { CommitTaskProps } from '../../../infra/constructs/commit-task.js';
 import { taskInput } from '../../../infra/constructs/task-payloads.js';
 import type { CommitRequest, HealthCheckInput, Notification } from '../../../shared/contracts/tasks.js';
 
@@ -9,6 +10,7 @@ const rendered = (input: ReturnType<typeof taskInput>): any => FieldUtils.render
 
 const imageChange = {
   kind: 'image',
+  edit: 'promotion',
   stage: 'staging',
   file: 'environments/staging/kustomization.yaml',
   release: JsonPath.objectAt('$.release'),
@@ -51,6 +53,7 @@ describe('taskInput', () => {
     expect(Object.keys(payload)).toEqual(['taskToken.$', 'repository', 'branch', 'change']);
     expect(Object.keys(payload.change)).toEqual([
       'kind',
+      'edit',
       'stage',
       'file',
       'release.$',
@@ -85,6 +88,9 @@ function _payloadsThatDoNotCompile() {
     // @ts-expect-error a field the contract requires (createIfMissing) is missing
     change: withoutCreateIfMissing,
   });
+  const { edit: _edit, ...withoutEdit } = imageChange;
+  // @ts-expect-error the state machine says which edit a commit is (only older runs' messages have none)
+  const _commitWithoutEdit: CommitTaskProps['change'] = withoutEdit;
   taskInput<HealthCheckInput>({
     execution: 'run-1',
     stage: 'staging',

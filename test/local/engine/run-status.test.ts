@@ -60,6 +60,7 @@ const commitState = (rest: object = {}) => ({
       branch: 'main',
       change: {
         kind: 'image',
+        edit: 'promotion',
         stage: 'staging',
         file: 'environments/staging/kustomization.yaml',
         'release.$': '$.release',

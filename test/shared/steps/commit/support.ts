@@ -16,7 +16,13 @@ import {
   type GitHubConnection,
 } from '../../../../shared/adapters/github/client.js';
 import type { SecretRef } from '../../../../shared/config/schema.js';
-import type { CommitRequest, ManualRollback, Release, RunInput } from '../../../../shared/contracts/tasks.js';
+import type {
+  CommitRequest,
+  ImageEdit,
+  ManualRollback,
+  Release,
+  RunInput,
+} from '../../../../shared/contracts/tasks.js';
 import type { PendingCommit, RunFacts, RunStatusReader } from '../../../../shared/ports/run-status.js';
 import type { TaskTokens } from '../../../../shared/ports/task-tokens.js';
 
@@ -77,7 +83,10 @@ export function release(app: string, tag: string, hex = 'a'): Release {
   };
 }
 
-/** A commit request as the state machine's `Commit new tag` state sends it. */
+/**
+ * A commit request as the state machine's `Commit new tag` state sends it; with `edit: null`, as a
+ * state machine deployed before `change.edit` existed sent it (a run in flight during an upgrade).
+ */
 export function imageRequest(
   app: string,
   tag: string,
@@ -90,9 +99,12 @@ export function imageRequest(
     createIfMissing?: boolean;
     valuesPath?: string;
     digestPath?: string;
+    /** @default 'promotion'; null leaves the field out (the shape before it existed) */
+    edit?: ImageEdit | null;
   } = {},
 ): CommitRequest {
   const stage = options.stage ?? 'staging';
+  const edit = options.edit === undefined ? 'promotion' : options.edit;
   const token = options.token === undefined ? `token-${app}-${tag}` : options.token;
   return {
     ...(token ? { taskToken: token } : {}),
@@ -101,6 +113,7 @@ export function imageRequest(
     branch: 'main',
     change: {
       kind: 'image',
+      ...(edit ? { edit } : {}),
       stage,
       file: options.file ?? `environments/${stage}/kustomization.yaml`,
       release: release(app, tag, options.hex),
@@ -129,6 +142,8 @@ export function rollbackRequest(
     change: {
       ...change,
       release: { ...change.release, tag: to.tag, ...(to.digest ? { digest: to.digest } : {}) },
+      // The rollback state writes its edit; a promotion of the shape before `edit` gets none either.
+      ...(change.edit ? { edit: 'rollback' as const } : {}),
       pinDigest: to.digest !== undefined,
       createIfMissing: false,
       rollback: {
@@ -176,7 +191,12 @@ export function manualRollbackRequest(
       ...promotion,
       taskToken: `token-${execution}`,
       execution,
-      change: { ...promotion.change, createIfMissing: false, manualRollback: rollback },
+      change: {
+        ...promotion.change,
+        edit: 'manual-rollback',
+        createIfMissing: false,
+        manualRollback: rollback,
+      },
     },
     input: { release: promotion.change.release, rollback },
   };
