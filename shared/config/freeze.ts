@@ -149,6 +149,13 @@ export const freezeWindowSchema = z.pipe(
   }),
 );
 
+/** A config's windows by stage name; undefined for a stage the config does not have. */
+export function freezeWindowsOf(config: {
+  readonly stages: ReadonlyArray<{ readonly name: string; readonly freeze: readonly FreezeWindowConfig[] }>;
+}): (stage: string) => readonly FreezeWindowConfig[] | undefined {
+  return (stage) => config.stages.find((entry) => entry.name === stage)?.freeze;
+}
+
 /** A validated window back in the file's form (SHIPLANE_CONFIG is validated again on the other side). */
 export function freezeWindowInput(window: FreezeWindowConfig): z.input<typeof freezeWindowSchema> {
   return window.kind === 'fixed'

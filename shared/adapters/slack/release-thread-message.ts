@@ -3,6 +3,7 @@
  * stage (updated in place) and a reply per event, drawn from the thread's state
  * (shared/domain/release-thread.ts). Every value Shiplane did not write itself is escaped.
  */
+import { freezeStatusSchema } from '../../contracts/freeze.js';
 import {
   approvalDecisionSchema,
   commitResultSchema,
@@ -49,6 +50,7 @@ const STATUS_LABEL: Record<StageStatus, string> = {
   failed: ':red_circle: failed',
   'rolling-back': ':rewind: degraded, rolling back',
   'rolled-back': ':rewind: rolled back',
+  frozen: ':ice_cube: frozen',
 };
 
 const OUTCOME_TITLE: Record<RunOutcome | 'running', string> = {
@@ -188,9 +190,12 @@ export function eventReply(
       const who = decision ?? fromDetail;
       const by = who ? ` by ${who.via === 'slack' ? mention(who.by) : code(who.byName ?? who.by)}` : '';
       const why = who?.reason ? `: ${escapeSlackText(who.reason)}` : '';
+      const glass = who?.breakGlass
+        ? ` :rotating_light: Break glass: approved during the change freeze (${escapeSlackText(who.breakGlass.freeze)})`
+        : '';
       text = rollback
         ? `:+1: Rollback of ${where} to ${tag} approved${by}${why}.`
-        : `:+1: Promotion of ${tag} to ${where} approved${by}${why}.`;
+        : `:+1: Promotion of ${tag} to ${where} approved${by}${why}.${glass}`;
       break;
     }
     case 'rejected': {
@@ -233,6 +238,12 @@ export function eventReply(
       text = rollback
         ? rolledBackReply(where, tag, rollback, commitUrl)
         : `:rewind: ${where} was rolled back from ${tag}. The run ended \`Rolled back\`.`;
+      break;
+    }
+    case 'frozen': {
+      const freeze = freezeStatusSchema.safeParse(detail).data;
+      const notice = freeze?.status === 'frozen' ? freeze.notice : `${stage ?? 'the stage'} is frozen`;
+      text = `:ice_cube: ${escapeSlackText(clip(notice, 2_000))}. The run waits until then, checks again and goes on.`;
       break;
     }
     case 'failed':

@@ -5,6 +5,7 @@
  * logged and counted, and the result says what happened.
  */
 
+import type { FreezeWindowConfig } from '../../config/freeze.js';
 import { approvalDecisionSchema, type Notification, type NotificationResult } from '../../contracts/tasks.js';
 import type { ApprovalState } from '../../domain/approval.js';
 import {
@@ -34,6 +35,8 @@ export interface NotifyDeps extends ThreadDeps {
   readonly runs?: RunRecordStore;
   /** Where a finished run's delivery metrics go. */
   readonly deliveryMetrics?: DeliveryMetricsSink;
+  /** A stage's change-freeze windows (the freeze check); undefined for a stage the config lacks. */
+  readonly freezeWindows?: (stage: string) => readonly FreezeWindowConfig[] | undefined;
 }
 
 /** The approval message's state for a record, once it is no longer pending. */
@@ -91,6 +94,7 @@ export async function notify(notification: Notification, given: NotifyDeps): Pro
           via: fromDetail.via,
           ...(fromDetail.byName ? { byName: fromDetail.byName } : {}),
           ...(fromDetail.reason ? { reason: fromDetail.reason } : {}),
+          ...(fromDetail.breakGlass ? { breakGlass: fromDetail.breakGlass } : {}),
         }
       : undefined);
 
