@@ -95,6 +95,11 @@ export function renderRun(detail: ExecutionDetail, now = new Date()): string[] {
       `started   ${detail.startDate.toISOString()}${detail.stopDate ? `  took ${took}` : `  running for ${took}`}`,
     );
   }
+  if (summary.frozen) {
+    // Waiting out a change freeze: the thread's line, and the end as an instant.
+    const { stage, until, notice } = summary.frozen;
+    lines.push(`frozen    ${notice ?? `${stage} frozen`} (waits until ${until})`);
+  }
   if (detail.error || timeline.error) {
     const error = timeline.error ?? { error: detail.error ?? 'Error', cause: detail.cause ?? '' };
     lines.push(`error     ${error.error}: ${error.cause}`);

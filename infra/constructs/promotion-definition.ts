@@ -36,6 +36,7 @@ import {
 } from '../../shared/contracts/tasks.js';
 import { argoCdCheckTask } from './argocd-check-task.js';
 import { commitTask } from './commit-task.js';
+import { freezeGate } from './freeze-gate.js';
 import { RollbackStates } from './rollback-states.js';
 import { taskInput } from './task-payloads.js';
 import { TASK_RETRIES } from './task-retries.js';
@@ -458,7 +459,7 @@ export class PromotionDefinition extends Construct {
     commit.next(notifyCommitted);
 
     const { approval } = stage;
-    if (!approval) return commit;
+    if (!approval) return this.freezeGateBefore(stage, commit, path);
     const requestApproval = this.props.requestApproval;
     if (!requestApproval) {
       throw new Error(`stage ${s} has an approval but the stack created no request-approval function`);
@@ -516,7 +517,22 @@ export class PromotionDefinition extends Construct {
     awaitApproval.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
     awaitApproval.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     awaitApproval.next(this.approvalCheck(s, notifyApproved, path));
-    return awaitApproval;
+    return this.freezeGateBefore(stage, awaitApproval, path);
+  }
+
+  /**
+   * A stage with `freeze` windows is entered through its freeze gate (freeze-gate.ts). A manual
+   * rollback is not held: recovery must stay possible during a freeze (its approval still applies).
+   */
+  private freezeGateBefore(stage: StageConfig, entry: State, path: StagePath): State {
+    if (stage.freeze.length === 0 || path.manualRollback) return entry;
+    return freezeGate(this, `${path.id}-freeze`, {
+      stage: stage.name,
+      title: stageTitle(stage.name),
+      notify: this.props.notify,
+      next: entry,
+      onError: this.notifyFailed,
+    });
   }
 
   /**

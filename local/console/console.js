@@ -439,6 +439,18 @@ function renderExecution(detail, users) {
       ),
     ),
   );
+  // A run waiting out a change freeze (summarizeRun's `frozen`): the thread's line and the end.
+  const frozen = summary.frozen;
+  if (frozen) {
+    root.append(
+      h(
+        'div',
+        { class: 'muted', 'data-testid': 'run-frozen' },
+        `${frozen.notice ?? `${frozen.stage} frozen`} · waits until `,
+        clock(frozen.until),
+      ),
+    );
+  }
   const error = timeline.error;
   if (error) root.append(h('div', { class: 'error' }, h('strong', {}, error.error), ': ', error.cause));
   if (detail.nextStep) root.append(renderNextStep(detail.name, detail.nextStep));

@@ -2,7 +2,7 @@
 
 /** How long things take in a local run. Leave a field out for AWS's timing. */
 export interface LocalTiming {
-  /** Every Wait state waits this long instead (0 in tests, a second or two in the sandbox). */
+  /** Every Wait state for a duration waits this long instead (0 in tests, a second or two in the sandbox). */
   readonly waitSeconds?: number;
   /** Every Retry waits this long between attempts instead of IntervalSeconds × BackoffRate. */
   readonly retryIntervalMs?: number;
@@ -36,7 +36,9 @@ export function timingOverrides(
   const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of states) {
-    if (state.Type === 'Wait' && timing.waitSeconds !== undefined)
+    // A Wait until an instant (a change freeze's end) keeps it: waiting less would only ask again early.
+    const untilInstant = state.Timestamp !== undefined || state.TimestampPath !== undefined;
+    if (state.Type === 'Wait' && timing.waitSeconds !== undefined && !untilInstant)
       waitTimeOverrides[name] = timing.waitSeconds * 1000;
     if (Array.isArray(state.Retry) && timing.retryIntervalMs !== undefined) {
       retryIntervalOverrides[name] = timing.retryIntervalMs;

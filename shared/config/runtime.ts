@@ -3,6 +3,7 @@
  * references only, never secrets) in the SHIPLANE_CONFIG environment variable.
  */
 import { ConfigError } from '../errors.js';
+import { freezeWindowInput } from './freeze.js';
 import type { Config, ConfigInput } from './schema.js';
 
 export const CONFIG_ENV = 'SHIPLANE_CONFIG';
@@ -65,8 +66,9 @@ export function toConfigInput(config: Config): ConfigInput {
         { ...app, ...(scan ? { scan: { ...scan, timeout: seconds(scan.timeout) } } : {}) },
       ]),
     ),
-    stages: config.stages.map(({ approval, ...stage }) => ({
+    stages: config.stages.map(({ approval, freeze, ...stage }) => ({
       ...stage,
+      freeze: freeze.map(freezeWindowInput),
       healthTimeout: seconds(stage.healthTimeout),
       pollInterval: seconds(stage.pollInterval),
       ...(approval

@@ -1,5 +1,6 @@
 import * as z from '../contracts/zod.js';
 import { parseDuration } from './duration.js';
+import { freezeWindowSchema } from './freeze.js';
 import { parseSecretRef, type SecretRef } from './secret-ref.js';
 
 /**
@@ -198,6 +199,8 @@ const stage = z.strictObject({
   approval: z.optional(approval),
   /** `auto`: a stage that turns Degraded at the run's commit is rolled back to the entry it pinned before. */
   rollback: z._default(z.enum(['auto', 'off'], { error: 'expected auto or off' }), 'auto'),
+  /** Change-freeze windows (config/freeze.ts): a run waits before the stage while one is open. */
+  freeze: z._default(z.array(freezeWindowSchema), []),
 });
 
 /**

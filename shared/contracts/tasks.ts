@@ -282,6 +282,8 @@ export const approvalDecisionSchema = z.strictObject({
   at: isoTime,
   reason: z.optional(z.string()),
   via: z.enum(['slack', 'cli']),
+  /** Approved during a change freeze (break glass): the freeze's end and notice; `reason` says why. */
+  breakGlass: z.optional(z.strictObject({ until: isoTime, freeze: nonEmpty })),
 });
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
 
@@ -357,6 +359,8 @@ export const notificationEventSchema = z.enum([
   'rolled-back',
   /** The scan gate stopped the release before anything was committed (detail: the gate's result). */
   'blocked',
+  /** The stage is in a change freeze; the detail is the freeze check's result (contracts/freeze.ts). */
+  'frozen',
 ]);
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
 

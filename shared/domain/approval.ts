@@ -60,6 +60,16 @@ export interface ApprovalFacts {
    * back to `tag` (from `previousTag`), and says why and who asked.
    */
   readonly rollback?: { readonly reason: string; readonly by?: string };
+  /** The stage has change-freeze windows: the message offers Break glass (approve during a freeze, with a reason). */
+  readonly freezable?: boolean;
+}
+
+/** An approval given while its stage was frozen: the freeze it broke (the reason is the decision's). */
+export interface BreakGlass {
+  /** When the freeze would have ended. */
+  readonly until: string;
+  /** `production frozen until Mon 06:00 JST: release freeze`. */
+  readonly freeze: string;
 }
 
 export type ApprovalState =
@@ -72,6 +82,8 @@ export type ApprovalState =
       readonly at: string;
       readonly reason?: string;
       readonly via: 'slack' | 'cli';
+      /** Approved during a change freeze, with `reason` (required then). */
+      readonly breakGlass?: BreakGlass;
     }
   | { readonly status: 'expired'; readonly at: string }
   /** `by`: the newer tag of the same app that now awaits approval here (another run's request). */

@@ -256,6 +256,32 @@ export interface RunSummary {
   /** The state the run is in now, or the terminal state it ended in. */
   readonly currentState: string | undefined;
   readonly stages: readonly StageSummary[];
+  /** Set while the run waits out a change freeze (`<Stage> · Wait for freeze to end`). */
+  readonly frozen?: FrozenSummary;
+}
+
+/** A run waiting out a stage's change freeze: until when, and the thread's line about it. */
+export interface FrozenSummary {
+  readonly stage: string;
+  /** ISO instant the wait ends (the freeze check's `until`). */
+  readonly until: string;
+  /** `production frozen until Mon 06:00 JST: release freeze`. */
+  readonly notice: string | undefined;
+}
+
+/** The freeze the run waits out now: its current state is a running Wait whose stage's check said frozen. */
+function frozenNow(timeline: ExecutionTimeline): FrozenSummary | undefined {
+  const step = timeline.steps.at(-1);
+  if (!step || step.exitedAt !== undefined || step.type !== 'Wait' || !isObject(step.input)) return undefined;
+  const stages = isObject(step.input.stages) ? step.input.stages : {};
+  for (const [stage, value] of Object.entries(stages)) {
+    const freeze = isObject(value) && isObject(value.freeze) ? value.freeze : undefined;
+    const until = str(freeze?.until);
+    if (freeze?.status !== 'frozen' || !until) continue;
+    if (!step.name.toLowerCase().startsWith(`${stage} · `)) continue;
+    return { stage, until, notice: str(freeze.notice) };
+  }
+  return undefined;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -339,6 +365,7 @@ export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
     };
   });
   const rollback = isObject(timeline.input) ? manualRollbackOf(timeline.input) : undefined;
+  const frozen = frozenNow(timeline);
   return {
     app: str(release.app),
     tag: str(release.tag),
@@ -347,6 +374,7 @@ export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
     outcome,
     currentState: timeline.steps.at(-1)?.name,
     stages,
+    ...(frozen ? { frozen } : {}),
   };
 }
 

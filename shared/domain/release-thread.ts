@@ -5,6 +5,7 @@
  * adapter's business (shared/adapters/slack/release-thread-message.ts for Slack).
  */
 
+import { freezeStatusSchema } from '../contracts/freeze.js';
 import {
   commitResultSchema,
   healthCheckResultSchema,
@@ -30,7 +31,8 @@ export type StageStatus =
   | 'superseded'
   | 'failed'
   | 'rolling-back'
-  | 'rolled-back';
+  | 'rolled-back'
+  | 'frozen';
 
 export interface StageProgress {
   readonly status: StageStatus;
@@ -68,6 +70,8 @@ export interface DecisionView {
   readonly byName?: string;
   readonly via: 'slack' | 'cli';
   readonly reason?: string;
+  /** Approved during a change freeze (break glass): the freeze it broke. */
+  readonly breakGlass?: { readonly until: string; readonly freeze: string };
 }
 
 /**
@@ -95,6 +99,7 @@ const STATUS_OF: Partial<Record<NotificationEvent, StageStatus>> = {
   failed: 'failed',
   'rolling-back': 'rolling-back',
   'rolled-back': 'rolled-back',
+  frozen: 'frozen',
 };
 
 /** The run outcome an event settles, if any. */
@@ -170,7 +175,7 @@ function noteFor(notification: Notification, decision: DecisionView | undefined)
   }
   if (event === 'approved' || event === 'rejected') {
     if (decision)
-      return `by ${decision.byName ?? decision.by}${decision.reason ? `: ${decision.reason}` : ''}`;
+      return `${decision.breakGlass ? 'break glass ' : ''}by ${decision.byName ?? decision.by}${decision.reason ? `: ${decision.reason}` : ''}`;
     return runErrorOf(detail)?.cause;
   }
   if (event === 'superseded') {
@@ -182,6 +187,10 @@ function noteFor(notification: Notification, decision: DecisionView | undefined)
     if (!rollback) return undefined;
     const verb = event === 'rolling-back' ? 'rolling back' : 'rolled back';
     return clip(`${verb} to ${rollback.target.tag}: ${rollback.reason}`, 300);
+  }
+  if (event === 'frozen') {
+    const freeze = freezeStatusSchema.safeParse(detail).data;
+    return freeze?.status === 'frozen' ? clip(freeze.notice, 300) : undefined;
   }
   if (event === 'degraded' || event === 'timed-out' || event === 'failed') {
     const error = runErrorOf(detail);

@@ -38,11 +38,17 @@ export type ChatNotice =
   | { readonly kind: 'recorded'; readonly status: ApprovalStatus }
   | { readonly kind: 'click-failed' }
   /** The reason dialog for a rejection could not be opened (the click came too late, the chat failed). */
-  | { readonly kind: 'reason-dialog-failed' };
+  | { readonly kind: 'reason-dialog-failed' }
+  /** Approve during a change freeze: refused; only Break glass, with a reason, approves now. */
+  | { readonly kind: 'frozen'; readonly notice: string }
+  /** Break glass on a stage that is not frozen: nothing to break, Approve decides. */
+  | { readonly kind: 'not-frozen'; readonly stage: string };
 
 /** Where the dialog asking for a rejection's reason points: which approval, and where it was clicked. */
 export interface ReasonDialogTarget {
   readonly approvalId: string;
+  /** What the reason is for: a rejection (absent), or approving during a change freeze. */
+  readonly purpose?: 'break-glass';
   readonly channel?: string;
   readonly threadTs?: string;
   readonly messageTs?: string;
@@ -92,6 +98,8 @@ export interface Chat {
     readonly trigger: string;
     readonly target: ReasonDialogTarget;
     readonly facts: ApprovalFacts;
+    /** For a break glass: the freeze it breaks (`production frozen until …`). */
+    readonly freeze?: string;
   }): Promise<void>;
   /**
    * The same chat for one piece of work (a notification, a click): after one failure that says the
@@ -128,10 +136,10 @@ export interface InteractionRequest {
   readonly isBase64Encoded: boolean;
 }
 
-/** A person's click on Approve or Reject, as the chat reports it. */
+/** A person's click on Approve, Reject or Break glass (approve during a freeze), as the chat reports it. */
 export interface ApprovalClick {
   readonly approvalId: string;
-  readonly decision: 'approved' | 'rejected';
+  readonly decision: 'approved' | 'rejected' | 'break-glass';
   readonly user: { readonly id: string; readonly name?: string };
   /** Where the click happened: for notices, and the message to redraw when the record has none. */
   readonly channel?: string;
@@ -151,7 +159,7 @@ export interface ReasonSubmission {
 
 /** Why a reason submission was not taken; the dialog stays open with what was typed. */
 export type ReasonRefusal =
-  | { readonly kind: 'empty' }
+  | { readonly kind: 'empty'; readonly purpose?: 'break-glass' }
   | { readonly kind: 'too-long'; readonly max: number }
   /** Nothing was decided and trying again may work (AWS or the chat did not answer). */
   | { readonly kind: 'retry'; readonly notice: ChatNotice };

@@ -12,6 +12,7 @@ import { ecrImageFacts } from '../adapters/aws/ecr-image-facts.js';
 import { createSecretResolver, type SecretResolver } from '../adapters/aws/secrets.js';
 import { stepFunctionsTaskTokens } from '../adapters/aws/task-tokens.js';
 import { slackFromConfig } from '../adapters/slack/chat.js';
+import { freezeWindowsOf } from '../config/freeze.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
@@ -72,6 +73,7 @@ export function requestApprovalDeps(platform: RequestApprovalPlatform): RequestA
     now: platform.now ?? (() => new Date()),
     reporter: platform.reporter,
     taskTokens: platform.taskTokens,
+    freezeWindows: freezeWindowsOf(config),
   };
 }
 

@@ -12,6 +12,7 @@ import { stepFunctionsRecentRunEvents, stepFunctionsTaskTokens } from '../adapte
 import { slackFromConfig } from '../adapters/slack/chat.js';
 import { slackInteractions } from '../adapters/slack/interactions.js';
 import type { SlackWebApiOptions } from '../adapters/slack/web-api.js';
+import { freezeWindowsOf } from '../config/freeze.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
@@ -85,6 +86,7 @@ export function slackInteractionDeps(platform: SlackInteractionPlatform): Intera
     }),
     now: platform.now ?? (() => new Date()),
     reporter,
+    freezeWindows: freezeWindowsOf(config),
   };
 }
 

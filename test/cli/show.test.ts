@@ -348,3 +348,97 @@ function ended(name: string, status: string, groups: Event[][]): Parameters<type
     events,
   };
 }
+
+describe('renderRun of a run waiting out a change freeze', () => {
+  it('says the run is frozen, with the end in the window zone and as an instant', () => {
+    const start = new Date('2026-12-05T03:00:00Z');
+    const at = (s: number) => new Date(start.getTime() + s * 1000);
+    const freeze = {
+      status: 'frozen',
+      until: '2026-12-06T21:00:00.000Z',
+      reason: 'release freeze',
+      timeZone: 'Asia/Tokyo',
+      notice: 'production frozen until Mon 06:00 JST: release freeze',
+      checkedAt: at(60).toISOString(),
+    };
+    const input = JSON.stringify({
+      release: { app: 'backend', tag: 'v2.1.6' },
+      stages: { staging: { health: { status: 'healthy' } }, production: { freeze } },
+    });
+    const lines = renderRun(
+      {
+        name: NAME,
+        arn: ARN,
+        status: 'RUNNING',
+        startDate: start,
+        stopDate: undefined,
+        input: undefined,
+        output: undefined,
+        error: undefined,
+        cause: undefined,
+        events: [
+          {
+            id: 1,
+            type: 'ExecutionStarted',
+            timestamp: at(0),
+            executionStartedEventDetails: { input: '{}' },
+          },
+          {
+            id: 2,
+            type: 'WaitStateEntered',
+            timestamp: at(61),
+            stateEnteredEventDetails: { name: 'Production · Wait for freeze to end', input },
+          },
+        ],
+      },
+      at(120),
+    );
+
+    expect(lines).toContain(
+      'frozen    production frozen until Mon 06:00 JST: release freeze (waits until 2026-12-06T21:00:00.000Z)',
+    );
+  });
+
+  it('says nothing of a freeze once the wait is over', () => {
+    const start = new Date('2026-12-05T03:00:00Z');
+    const input = JSON.stringify({
+      stages: { production: { freeze: { status: 'frozen', until: '2026-12-06T21:00:00Z' } } },
+    });
+    const lines = renderRun(
+      {
+        name: NAME,
+        arn: ARN,
+        status: 'RUNNING',
+        startDate: start,
+        stopDate: undefined,
+        input: undefined,
+        output: undefined,
+        error: undefined,
+        cause: undefined,
+        events: [
+          {
+            id: 1,
+            type: 'ExecutionStarted',
+            timestamp: start,
+            executionStartedEventDetails: { input: '{}' },
+          },
+          {
+            id: 2,
+            type: 'WaitStateEntered',
+            timestamp: start,
+            stateEnteredEventDetails: { name: 'Production · Wait for freeze to end', input },
+          },
+          {
+            id: 3,
+            type: 'WaitStateExited',
+            timestamp: start,
+            stateExitedEventDetails: { name: 'Production · Wait for freeze to end', output: input },
+          },
+        ],
+      },
+      start,
+    );
+
+    expect(lines.some((line) => line.startsWith('frozen'))).toBe(false);
+  });
+});

@@ -7,6 +7,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { LocalEngine } from '../../local/engine/engine.js';
 import type { LocalHandlers } from '../../local/engine/lambda.js';
+import { type FreezeCheck, type FreezeStatus, freezeCheckSchema } from '../../shared/contracts/freeze.js';
 import {
   type ApprovalDecision,
   type ApprovalRequest,
@@ -42,6 +43,8 @@ export interface Script {
   approvalThrows?: Error;
   /** Throw from notify for these events (a notification must never fail the run). */
   notifyThrows?(notification: Notification): Error | undefined;
+  /** Answers each freeze check (`seen` counts from 1 per stage); open when absent. Throw to fail it. */
+  freeze?(check: FreezeCheck, seen: number): FreezeStatus;
 }
 
 export interface Recorded {
@@ -50,6 +53,7 @@ export interface Recorded {
   readonly healthChecks: HealthCheckInput[];
   readonly approvals: Inbox<ApprovalRequest>;
   readonly notifications: Notification[];
+  readonly freezeChecks: FreezeCheck[];
 }
 
 export const sha = (seed: string) => seed.repeat(40).slice(0, 40);
@@ -59,7 +63,13 @@ export function scriptedHandlers(
   script: Script,
   engine: () => LocalEngine,
 ): { handlers: LocalHandlers; recorded: Recorded } {
-  const recorded: Recorded = { commits: [], healthChecks: [], approvals: new Inbox(), notifications: [] };
+  const recorded: Recorded = {
+    commits: [],
+    healthChecks: [],
+    approvals: new Inbox(),
+    notifications: [],
+    freezeChecks: [],
+  };
   const handlers: LocalHandlers = {
     committer: async (event: SQSEvent): Promise<SQSBatchResponse> => {
       const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
@@ -110,6 +120,12 @@ export function scriptedHandlers(
       return { posted: true };
     },
     notify: async (event: unknown) => {
+      if ((event as { check?: unknown } | null)?.check === 'freeze') {
+        const check = freezeCheckSchema.parse(event);
+        recorded.freezeChecks.push(check);
+        const seen = recorded.freezeChecks.filter((c) => c.stage === check.stage).length;
+        return script.freeze?.(check, seen) ?? { status: 'open', checkedAt: new Date().toISOString() };
+      }
       const notification = notificationSchema.parse(event);
       recorded.notifications.push(notification);
       const error = script.notifyThrows?.(notification);

@@ -157,6 +157,8 @@ export function slackLimitViolations(message: SlackMessage): string[] {
 /** `action_id`s of the two buttons; the interaction endpoint accepts nothing else. */
 export const APPROVE_ACTION = 'shiplane_approve';
 export const REJECT_ACTION = 'shiplane_reject';
+/** Approve during a change freeze: opens a dialog that asks why (a stage with `freeze` windows only). */
+export const BREAK_GLASS_ACTION = 'shiplane_break_glass';
 
 const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED'];
 
@@ -226,7 +228,10 @@ function stateLine(facts: ApprovalFacts, state: Exclude<ApprovalState, { status:
       const verb = state.status === 'approved' ? ':white_check_mark: Approved' : ':no_entry: Rejected';
       const time = slackDate(at, '{time}', utcTime(at));
       const reason = state.reason ? `: ${esc(state.reason)}` : '';
-      return `${verb} by ${deciderLabel(state)} at ${time}${reason}`;
+      const glass = state.breakGlass
+        ? ` :rotating_light: break glass during the freeze (${esc(state.breakGlass.freeze)})`
+        : '';
+      return `${verb} by ${deciderLabel(state)} at ${time}${glass}${reason}`;
     }
     case 'expired':
       return facts.rollback
@@ -329,6 +334,17 @@ export function approvalMessage(facts: ApprovalFacts, state: ApprovalState): Sla
           style: 'danger',
           value: clip(facts.approvalId, L.buttonValue),
         },
+        // Approve is refused while the stage is frozen; this asks for the reason that overrides it.
+        ...(facts.freezable
+          ? [
+              {
+                type: 'button' as const,
+                action_id: BREAK_GLASS_ACTION,
+                text: plain('Break glass', L.buttonText),
+                value: clip(facts.approvalId, L.buttonValue),
+              },
+            ]
+          : []),
       ],
     });
   } else {

@@ -45,6 +45,10 @@ export function noticeText(notice: ChatNotice): string {
       return 'Shiplane could not process your click, so nothing was decided. Please try again.';
     case 'reason-dialog-failed':
       return 'Shiplane could not open the dialog that asks for the reason of your rejection, so nothing was decided. Please click Reject again.';
+    case 'frozen':
+      return `${escapeSlackText(notice.notice)}. Approve is refused during a change freeze; nothing was decided. To approve anyway, click *Break glass* and give the reason (it is recorded and shown in the release thread).`;
+    case 'not-frozen':
+      return `${escapeSlackText(notice.stage)} is not frozen: there is no glass to break. Use Approve. Nothing changed.`;
   }
 }
 
@@ -74,8 +78,8 @@ export function slackChat(api: SlackApi, replies?: ThreadReplies): Chat | Notify
     tell: ({ channel, user, threadTs, notice }) =>
       api.postEphemeral({ channel, user, text: noticeText(notice), ...(threadTs ? { threadTs } : {}) }),
     groupMembers: (groupId) => api.userGroupMembers(groupId),
-    askReason: ({ trigger, target, facts }) =>
-      api.openView({ triggerId: trigger, view: reasonModal(target, facts) }),
+    askReason: ({ trigger, target, facts, freeze }) =>
+      api.openView({ triggerId: trigger, view: reasonModal(target, facts, freeze) }),
     session: () => slackChat(withOutageBreaker(api)),
   };
   if (!replies) return chat;

@@ -10,8 +10,13 @@
  * inside the window carries the same approval id (it is signed) and finds it decided.
  */
 import * as z from '../../contracts/zod.js';
-import type { ChatInteractions, InteractionReading, InteractionRequest } from '../../ports/chat.js';
-import { APPROVE_ACTION, REJECT_ACTION } from './approval-message.js';
+import type {
+  ApprovalClick,
+  ChatInteractions,
+  InteractionReading,
+  InteractionRequest,
+} from '../../ports/chat.js';
+import { APPROVE_ACTION, BREAK_GLASS_ACTION, REJECT_ACTION } from './approval-message.js';
 import { noticeText } from './chat.js';
 import {
   REASON_ACTION_ID,
@@ -22,6 +27,13 @@ import {
   reasonRefusalText,
 } from './reason-modal.js';
 import { verifySlackSignature } from './signature.js';
+
+/** The buttons the endpoint reads, and what each asks for; any other `action_id` is ignored. */
+const DECISION_OF_ACTION: Readonly<Record<string, ApprovalClick['decision']>> = {
+  [APPROVE_ACTION]: 'approved',
+  [REJECT_ACTION]: 'rejected',
+  [BREAK_GLASS_ACTION]: 'break-glass',
+};
 
 /** The parts of Slack's `block_actions` payload Shiplane reads; Slack sends more and may add fields. */
 export const blockActionsSchema = z.object({
@@ -125,9 +137,7 @@ export function slackInteractions(options: SlackInteractionsOptions): ChatIntera
         return { kind: 'malformed', error: (error as Error).name };
       }
 
-      const action = payload.actions.find(
-        (a) => a.action_id === APPROVE_ACTION || a.action_id === REJECT_ACTION,
-      );
+      const action = payload.actions.find((a) => Object.hasOwn(DECISION_OF_ACTION, a.action_id));
       if (!action?.value) return { kind: 'ignored' };
       const channel = payload.channel?.id ?? payload.container.channel_id;
       const threadTs = payload.message?.thread_ts ?? payload.container.thread_ts;
@@ -137,7 +147,7 @@ export function slackInteractions(options: SlackInteractionsOptions): ChatIntera
         kind: 'click',
         click: {
           approvalId: action.value,
-          decision: action.action_id === APPROVE_ACTION ? 'approved' : 'rejected',
+          decision: DECISION_OF_ACTION[action.action_id] as ApprovalClick['decision'],
           user: { id: payload.user.id, ...(name ? { name } : {}) },
           ...(channel ? { channel } : {}),
           ...(threadTs ? { threadTs } : {}),
@@ -154,11 +164,12 @@ export function slackInteractions(options: SlackInteractionsOptions): ChatIntera
 function readSubmission(payload: z.infer<typeof viewSubmissionSchema>): InteractionReading {
   const { view } = payload;
   if (view.callback_id !== REASON_CALLBACK_ID) return { kind: 'ignored', type: 'view_submission' };
-  const { approvalId, channel, threadTs, messageTs } = reasonMetadataSchema.parse(
+  const { approvalId, channel, threadTs, messageTs, purpose } = reasonMetadataSchema.parse(
     JSON.parse(view.private_metadata),
   );
   const target = {
     approvalId,
+    ...(purpose ? { purpose } : {}),
     ...(channel ? { channel } : {}),
     ...(threadTs ? { threadTs } : {}),
     ...(messageTs ? { messageTs } : {}),

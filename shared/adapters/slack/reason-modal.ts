@@ -29,12 +29,18 @@ export const reasonMetadataSchema = z.strictObject({
   channel: z.optional(z.string().check(z.regex(/^[CGD][A-Z0-9]+$/, 'expected a Slack channel id'))),
   threadTs: z.optional(z.string().check(z.regex(/^\d+\.\d+$/, 'expected a Slack ts'))),
   messageTs: z.optional(z.string().check(z.regex(/^\d+\.\d+$/, 'expected a Slack ts'))),
+  purpose: z.optional(z.literal('break-glass')),
 });
 
 /** The `view` argument of `views.open` for rejecting the approval `facts` describe. */
-export function reasonModal(target: ReasonDialogTarget, facts: ApprovalFacts): Record<string, unknown> {
+export function reasonModal(
+  target: ReasonDialogTarget,
+  facts: ApprovalFacts,
+  freeze?: string,
+): Record<string, unknown> {
   const metadata = JSON.stringify({
     approvalId: target.approvalId,
+    ...(target.purpose ? { purpose: target.purpose } : {}),
     ...(target.channel ? { channel: target.channel } : {}),
     ...(target.threadTs ? { threadTs: target.threadTs } : {}),
     ...(target.messageTs ? { messageTs: target.messageTs } : {}),
@@ -48,6 +54,7 @@ export function reasonModal(target: ReasonDialogTarget, facts: ApprovalFacts): R
   const what = facts.rollback
     ? `the rollback of *${esc(facts.app)}* in *${esc(facts.stage)}* to \`${esc(facts.tag)}\``
     : `*${esc(facts.app)}* \`${esc(facts.tag)}\` to *${esc(facts.stage)}*`;
+  if (target.purpose === 'break-glass') return breakGlassModal(metadata, what, freeze);
   return {
     type: 'modal',
     callback_id: REASON_CALLBACK_ID,
@@ -82,6 +89,45 @@ export function reasonModal(target: ReasonDialogTarget, facts: ApprovalFacts): R
   };
 }
 
+/** The same dialog for Break glass: approving during a change freeze, which needs a reason. */
+function breakGlassModal(
+  metadata: string,
+  what: string,
+  freeze: string | undefined,
+): Record<string, unknown> {
+  return {
+    type: 'modal',
+    callback_id: REASON_CALLBACK_ID,
+    private_metadata: metadata,
+    title: plain('Break glass', MODAL_LIMITS.title),
+    submit: plain('Approve during freeze', MODAL_LIMITS.button),
+    close: plain('Cancel', MODAL_LIMITS.button),
+    notify_on_close: false,
+    blocks: [
+      {
+        type: 'section',
+        text: mrkdwn(
+          `:rotating_light: ${freeze ? `${escapeSlackText(freeze)}. ` : ''}You are approving ${what} during a change freeze. Your reason is recorded with the approval and shown in the release thread.`,
+          MODAL_LIMITS.sectionText,
+        ),
+      },
+      {
+        type: 'input',
+        block_id: REASON_BLOCK_ID,
+        label: plain('Why it must go out now', MODAL_LIMITS.label),
+        element: {
+          type: 'plain_text_input',
+          action_id: REASON_ACTION_ID,
+          multiline: true,
+          min_length: 1,
+          max_length: REASON_MAX_LENGTH,
+          placeholder: plain('The incident or customer need this release fixes', 150),
+        },
+      },
+    ],
+  };
+}
+
 /** The answer to a `view_submission` that keeps the modal open with `message` under the reason field. */
 export function reasonErrors(message: string): Record<string, unknown> {
   return { response_action: 'errors', errors: { [REASON_BLOCK_ID]: message } };
@@ -91,7 +137,9 @@ export function reasonErrors(message: string): Record<string, unknown> {
 export function reasonRefusalText(refusal: ReasonRefusal, notice: (n: ChatNotice) => string): string {
   switch (refusal.kind) {
     case 'empty':
-      return 'Say why you reject it: the reason is required.';
+      return refusal.purpose === 'break-glass'
+        ? 'Say why this must go out during the freeze: the reason is required.'
+        : 'Say why you reject it: the reason is required.';
     case 'too-long':
       return `Keep the reason to ${refusal.max} characters.`;
     case 'retry':

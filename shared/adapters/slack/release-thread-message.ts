@@ -3,6 +3,7 @@
  * stage (updated in place) and a reply per event, drawn from the thread's state
  * (shared/domain/release-thread.ts). Every value Shiplane did not write itself is escaped.
  */
+import { freezeStatusSchema } from '../../contracts/freeze.js';
 import {
   approvalDecisionSchema,
   commitResultSchema,
@@ -51,6 +52,7 @@ const STATUS_LABEL: Record<StageStatus, string> = {
   failed: ':red_circle: failed',
   'rolling-back': ':rewind: degraded, rolling back',
   'rolled-back': ':rewind: rolled back',
+  frozen: ':ice_cube: frozen',
 };
 
 const OUTCOME_TITLE: Record<RunOutcome | 'running', string> = {
@@ -192,9 +194,12 @@ export function eventReply(
       const who = decision ?? fromDetail;
       const by = who ? ` by ${who.via === 'slack' ? mention(who.by) : code(who.byName ?? who.by)}` : '';
       const why = who?.reason ? `: ${escapeSlackText(who.reason)}` : '';
+      const glass = who?.breakGlass
+        ? ` :rotating_light: Break glass: approved during the change freeze (${escapeSlackText(who.breakGlass.freeze)})`
+        : '';
       text = rollback
         ? `:+1: Rollback of ${where} to ${tag} approved${by}${why}.`
-        : `:+1: Promotion of ${tag} to ${where} approved${by}${why}.`;
+        : `:+1: Promotion of ${tag} to ${where} approved${by}${why}.${glass}`;
       break;
     }
     case 'rejected': {
@@ -245,6 +250,12 @@ export function eventReply(
       // What is left of the section once the head and the next-step line (at most ~600) are in.
       const budget = SLACK_LIMITS.sectionText - head.length - 700;
       text = [head, ...(gate ? findingLines(gate.findings, gate.total, budget) : [])].join('\n');
+      break;
+    }
+    case 'frozen': {
+      const freeze = freezeStatusSchema.safeParse(detail).data;
+      const notice = freeze?.status === 'frozen' ? freeze.notice : `${stage ?? 'the stage'} is frozen`;
+      text = `:ice_cube: ${escapeSlackText(clip(notice, 2_000))}. The run waits until then, checks again and goes on.`;
       break;
     }
     case 'failed':

@@ -13,7 +13,12 @@
  */
 
 import { type ApprovalDecision, ERRORS } from '../../contracts/tasks.js';
-import { type Decision, decisionFromRejection, rejectionCause } from '../../domain/approval.js';
+import {
+  type BreakGlass,
+  type Decision,
+  decisionFromRejection,
+  rejectionCause,
+} from '../../domain/approval.js';
 
 // The rejection's Cause is written and read in the domain (`shiplane show` reads it too).
 export { decisionFromRejection, rejectionCause };
@@ -30,6 +35,8 @@ export interface DecisionRequest {
   readonly byName?: string;
   readonly reason?: string;
   readonly via: 'slack' | 'cli';
+  /** An approval during a change freeze; the caller has checked the reason. */
+  readonly breakGlass?: BreakGlass;
 }
 
 export type DecisionOutcome =
@@ -73,6 +80,7 @@ export function approvalOutput(approvalId: string, decision: Decision): Approval
     at: decision.at,
     ...(decision.reason ? { reason: decision.reason } : {}),
     via: decision.via,
+    ...(decision.breakGlass ? { breakGlass: decision.breakGlass } : {}),
   };
 }
 
@@ -178,6 +186,7 @@ export async function decideApproval(request: DecisionRequest, deps: DecideDeps)
     at: now.toISOString(),
     ...(request.reason ? { reason: request.reason } : {}),
     via: request.via,
+    ...(request.breakGlass && request.decision === 'approved' ? { breakGlass: request.breakGlass } : {}),
   };
   const claim = await deps.store.claimDecision(request.approvalId, decision, nowSeconds);
   if (!claim.claimed) return refusal(claim.record, nowSeconds);

@@ -10,7 +10,13 @@
  * 3 s, so that is the click's first chat call), and the modal's submission comes back here as a
  * `reason`. The modal only points at the approval: the submission re-reads it and authorizes the
  * user again before the same exactly-once decision, now with the reason.
+ *
+ * During a change freeze of the approval's stage, Approve is refused; Break glass opens the same
+ * modal (purpose `break-glass`) and its submission approves with the reason, recorded as a break glass.
  */
+import type { FreezeWindowConfig } from '../../config/freeze.js';
+import type { BreakGlass } from '../../domain/approval.js';
+import { freezeNotice, freezeStateAt } from '../../domain/freeze-window.js';
 import type { ApprovalRecord, ApprovalsStore } from '../../ports/approvals-store.js';
 import {
   type ApprovalClick,
@@ -53,6 +59,20 @@ export interface InteractionDeps {
   readonly replyReserveMs?: number;
   /** A monotonic clock in milliseconds. @default performance.now */
   readonly elapsedClock?: () => number;
+  /** A stage's change-freeze windows (the config's); none, and Approve is never refused for a freeze. */
+  readonly freezeWindows?: (stage: string) => readonly FreezeWindowConfig[] | undefined;
+}
+
+/**
+ * The freeze an approval would break now, if its stage is frozen. A manual rollback is never held by a
+ * freeze (the state machine lets it through), so its approval breaks none.
+ */
+function freezeNow(record: ApprovalRecord, deps: InteractionDeps): BreakGlass | undefined {
+  if (record.facts.rollback) return undefined;
+  const now = deps.now();
+  const state = freezeStateAt(deps.freezeWindows?.(record.stage) ?? [], now);
+  if (state.status === 'open') return undefined;
+  return { until: state.until.toISOString(), freeze: freezeNotice(record.stage, state, now) };
 }
 
 const respond = (statusCode: number): InteractionResponse => ({
@@ -131,6 +151,22 @@ export async function handleInteraction(
     if (click.decision === 'rejected') {
       // Reject asks why first: a modal, whose submission comes back here and decides (handleReason).
       await askReason(click, record, deps, talk);
+      return respond(200);
+    }
+    const frozen = freezeNow(record, deps);
+    if (click.decision === 'break-glass') {
+      // Break glass asks why too; a stage that is not frozen has nothing to break.
+      if (frozen) await askReason(click, record, deps, talk, frozen);
+      else if (!(await toldClosed(record, deps, talk)))
+        await talk.tell({ kind: 'not-frozen', stage: record.stage });
+      return respond(200);
+    }
+    if (frozen && !closedOutcome(record, deps.now())) {
+      deps.reporter.warn('refused an approval during a change freeze without break glass', {
+        ...context,
+        until: frozen.until,
+      });
+      await talk.tell({ kind: 'frozen', notice: frozen.freeze });
       return respond(200);
     }
     await decide(record, where, { decision: 'approved' }, deps, talk, clock, arrived);
@@ -236,18 +272,26 @@ function closedOutcome(
   }
 }
 
-/** Opens the reason modal for a Reject click; when it cannot be opened, nothing is decided and the user is told. */
+/** Says why a closed approval cannot be decided (and redraws it); false while it is open. */
+async function toldClosed(record: ApprovalRecord, deps: InteractionDeps, talk: Talk): Promise<boolean> {
+  const closed = closedOutcome(record, deps.now());
+  if (!closed) return false;
+  await Promise.all([talk.refresh(record), talk.tell(refusal(closed))]);
+  return true;
+}
+
+/**
+ * Opens the reason modal for a Reject or Break glass click (`breaking`: the freeze it breaks); when it
+ * cannot be opened, nothing is decided and the user is told.
+ */
 async function askReason(
   click: ApprovalClick,
   record: ApprovalRecord,
   deps: InteractionDeps,
   talk: Talk,
+  breaking?: BreakGlass,
 ): Promise<void> {
-  const closed = closedOutcome(record, deps.now());
-  if (closed) {
-    await Promise.all([talk.refresh(record), talk.tell(refusal(closed))]);
-    return;
-  }
+  if (await toldClosed(record, deps, talk)) return;
   const context = { approvalId: record.approvalId, user: click.user.id };
   if (!click.trigger) {
     deps.reporter.warn('a Reject click came without a trigger to open the reason dialog', context);
@@ -260,13 +304,18 @@ async function askReason(
       trigger: click.trigger,
       target: {
         approvalId: record.approvalId,
+        ...(breaking ? { purpose: 'break-glass' as const } : {}),
         ...(click.channel ? { channel: click.channel } : {}),
         ...(click.threadTs ? { threadTs: click.threadTs } : {}),
         ...(click.messageTs ? { messageTs: click.messageTs } : {}),
       },
       facts: record.facts,
+      ...(breaking ? { freeze: breaking.freeze } : {}),
     });
-    deps.reporter.info('asked for the reason of a rejection', context);
+    deps.reporter.info(
+      breaking ? 'asked for the reason of a break glass' : 'asked for the reason of a rejection',
+      context,
+    );
   } catch (error) {
     deps.reporter.warn('could not open the reason dialog; nothing was decided', {
       ...context,
@@ -297,7 +346,12 @@ async function handleReason(
   arrived: number,
 ): Promise<InteractionResponse> {
   const reason = submission.reason.trim();
-  if (!reason) return respondJson(deps.interactions.reasonRefused({ kind: 'empty' }));
+  const breakGlass = submission.target.purpose === 'break-glass';
+  if (!reason) {
+    return respondJson(
+      deps.interactions.reasonRefused({ kind: 'empty', ...(breakGlass ? { purpose: 'break-glass' } : {}) }),
+    );
+  }
   if (reason.length > REASON_MAX_LENGTH) {
     return respondJson(deps.interactions.reasonRefused({ kind: 'too-long', max: REASON_MAX_LENGTH }));
   }
@@ -318,12 +372,35 @@ async function handleReason(
       else await chatTalk.tell(notice);
     },
   };
-  const context = { approvalId: target.approvalId, user: user.id, decision: 'rejected' };
+  const context = {
+    approvalId: target.approvalId,
+    user: user.id,
+    decision: breakGlass ? 'break-glass' : 'rejected',
+  };
   try {
     const record = await checkedApproval(target.approvalId, where, deps, talk, context);
-    if (record) await decide(record, where, { decision: 'rejected', reason }, deps, talk, clock, arrived);
+    if (record && breakGlass) {
+      // Frozen or not by now, the approval carries the reason; it is a break glass only while frozen.
+      const frozen = freezeNow(record, deps);
+      if (frozen)
+        deps.reporter.warn('break glass: approving during a change freeze', {
+          ...context,
+          until: frozen.until,
+        });
+      await decide(
+        record,
+        where,
+        { decision: 'approved', reason, ...(frozen ? { breakGlass: frozen } : {}) },
+        deps,
+        talk,
+        clock,
+        arrived,
+      );
+    } else if (record) {
+      await decide(record, where, { decision: 'rejected', reason }, deps, talk, clock, arrived);
+    }
   } catch (error) {
-    deps.reporter.error('a rejection with a reason failed', { ...context, ...errorAttributes(error) });
+    deps.reporter.error('a decision with a reason failed', { ...context, ...errorAttributes(error) });
     deps.reporter.count('ApprovalInteractionFailed');
     told.push({ kind: 'click-failed' });
   }
@@ -337,7 +414,11 @@ async function handleReason(
 async function decide(
   record: ApprovalRecord,
   where: Where,
-  choice: { readonly decision: 'approved' | 'rejected'; readonly reason?: string },
+  choice: {
+    readonly decision: 'approved' | 'rejected';
+    readonly reason?: string;
+    readonly breakGlass?: BreakGlass;
+  },
   deps: InteractionDeps,
   talk: Talk,
   clock: () => number,
@@ -352,6 +433,7 @@ async function decide(
       by: where.user.id,
       ...(byName ? { byName } : {}),
       ...(choice.reason ? { reason: choice.reason } : {}),
+      ...(choice.breakGlass ? { breakGlass: choice.breakGlass } : {}),
       via: 'slack',
     },
     {

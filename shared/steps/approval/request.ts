@@ -13,7 +13,9 @@
  * A manual rollback's approval (`request.rollback`) asks to roll back, names from → to and the
  * reason, and takes no part in superseding.
  */
+
 import { createHash } from 'node:crypto';
+import type { FreezeWindowConfig } from '../../config/freeze.js';
 import { type ApprovalRequest, ERRORS } from '../../contracts/tasks.js';
 import { type ApprovalFacts, stageHistory } from '../../domain/approval.js';
 import { compareReleaseTags } from '../../domain/tag-order.js';
@@ -35,6 +37,8 @@ export interface RequestApprovalDeps extends ThreadDeps {
    */
   readonly taskTokens?: TaskTokens;
   readonly supersedeRetry?: SupersedeRetry;
+  /** A stage's change-freeze windows: with some, the message offers Break glass. */
+  readonly freezeWindows?: (stage: string) => readonly FreezeWindowConfig[] | undefined;
 }
 
 /** Step Functions' answers for a token the run no longer waits on. */
@@ -100,6 +104,8 @@ async function gatherFacts(
     deadline: new Date(now.getTime() + request.timeoutSeconds * 1000).toISOString(),
     history: stageHistory(request.stages, deps.stageOrder, stage, deps.commitUrl),
     ...(image ? { image } : {}),
+    // A manual rollback is never held by a freeze (recovery stays possible), so it needs no break glass.
+    ...(!rollback && (deps.freezeWindows?.(stage)?.length ?? 0) > 0 ? { freezable: true } : {}),
   };
 }
 
