@@ -61,6 +61,16 @@ export function executionName(app: string, tag: string, digest: string): string 
   return `${readable}-${digestPart}_${identityHash(app, tag, hex)}`;
 }
 
+/**
+ * What every run name of `app` begins with — its releases', rollbacks' and their retries' — to narrow
+ * a listing by name before the app is checked in each run's input: `<app>-`, cleaned, and cut to what
+ * the shortest readable part of a name keeps. Runs of other apps may begin so too (`my-app`'s with
+ * `my-`), so it narrows, never decides.
+ */
+export function appNamePrefix(app: string): string {
+  return `${app.replace(UNSAFE, '_')}-`.slice(0, EXECUTION_NAME_MAX - HASHED_TAIL);
+}
+
 /** A retry's name ends `-r<N>`; a release's own name ends in digest hex, which has no `r`. */
 const RETRY_SUFFIX = /-r([1-9]\d*)$/;
 /** The hash a shortened retry name carries of the whole name it retries (40 bits). */

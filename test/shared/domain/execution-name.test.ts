@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  appNamePrefix,
   EXECUTION_NAME_MAX,
   executionName,
   isValidExecutionName,
@@ -377,6 +378,39 @@ describe('rollbackExecutionName', () => {
           expect(rollbackExecutionName(app, stage, `${tag}x`, attempt)).not.toBe(name);
         },
       ),
+    );
+  });
+});
+
+describe('appNamePrefix', () => {
+  it('is `<app>-` for an app name from the config', () => {
+    expect(appNamePrefix('my')).toBe('my-');
+    expect(appNamePrefix('my-app')).toBe('my-app-');
+  });
+
+  it('begins every name of the app: releases, rollbacks and their retries', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(configApp, anyText),
+        fc.oneof(dockerTag, anyText),
+        fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,29}$/), anyText),
+        hex64,
+        fc.integer({ min: 2, max: 99 }),
+        (app, tag, stage, hex, attempt) => {
+          const prefix = appNamePrefix(app);
+          const release = executionName(app, tag, `sha256:${hex}`);
+          const rollback = rollbackExecutionName(app, stage, tag, 1);
+          for (const name of [
+            release,
+            rollback,
+            retryExecutionName(release, attempt),
+            retryExecutionName(rollback, attempt),
+          ]) {
+            expect(name.startsWith(prefix)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });
