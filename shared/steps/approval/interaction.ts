@@ -11,15 +11,15 @@
  * `reason`. The modal only points at the approval: the submission re-reads it and authorizes the
  * user again before the same exactly-once decision, now with the reason.
  */
+import { checkedDecisionReason } from '../../domain/approval.js';
 import type { ApprovalRecord, ApprovalsStore } from '../../ports/approvals-store.js';
-import {
-  type ApprovalClick,
-  type Chat,
-  type ChatInteractions,
-  type ChatNotice,
-  type InteractionRequest,
-  REASON_MAX_LENGTH,
-  type ReasonSubmission,
+import type {
+  ApprovalClick,
+  Chat,
+  ChatInteractions,
+  ChatNotice,
+  InteractionRequest,
+  ReasonSubmission,
 } from '../../ports/chat.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
 import type { RecentRunEvents, TaskTokens } from '../../ports/task-tokens.js';
@@ -296,11 +296,16 @@ async function handleReason(
   clock: () => number,
   arrived: number,
 ): Promise<InteractionResponse> {
-  const reason = submission.reason.trim();
-  if (!reason) return respondJson(deps.interactions.reasonRefused({ kind: 'empty' }));
-  if (reason.length > REASON_MAX_LENGTH) {
-    return respondJson(deps.interactions.reasonRefused({ kind: 'too-long', max: REASON_MAX_LENGTH }));
+  const checked = checkedDecisionReason('rejected', submission.reason);
+  if ('problem' in checked) {
+    const { problem } = checked;
+    return respondJson(
+      deps.interactions.reasonRefused(
+        problem.kind === 'empty' ? { kind: 'empty' } : { kind: 'too-long', max: problem.max },
+      ),
+    );
   }
+  const { reason } = checked;
   const { target, user } = submission;
   const where: Where = {
     user,
