@@ -212,6 +212,23 @@ describe('retryExecutionName', () => {
     expect(retryExecutionName(rollback, 4)).toBe(`${rollback}-r4`);
   });
 
+  it('reads any text back one way: a whole attempt of at least 1, and a base that names the run again', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          anyText,
+          releaseName.map((name) => `${name}-r7`),
+        ),
+        (name) => {
+          const attempt = retryAttemptOf(name);
+          expect(Number.isInteger(attempt) && attempt >= 1).toBe(true);
+          const base = retryBaseName(name);
+          expect(attempt === 1 ? base === name : `${base}-r${attempt}` === name).toBe(true);
+        },
+      ),
+    );
+  });
+
   it('refuses an attempt below 2', () => {
     expect(() => retryExecutionName(ORIGINAL, 1)).toThrow(/attempt 2 or later, got 1/);
   });
