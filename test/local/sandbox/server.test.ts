@@ -406,6 +406,40 @@ describe('the sandbox server refuses what a page from elsewhere may send', () =>
     expect(backend.pushes).toHaveLength(pushes);
   });
 
+  it('refuses an approval or rejection from another origin, a sandboxed page, a form or another host name', async () => {
+    const asked = backend.decisions.length;
+    const path = `/api/executions/${NAME}/decision`;
+    const decision = JSON.stringify({ decision: 'approved' });
+    const json = { host: host(), 'content-type': 'application/json' };
+
+    const answers = await Promise.all([
+      rawRequest(path, {
+        method: 'POST',
+        headers: { ...json, origin: 'https://evil.example' },
+        body: decision,
+      }),
+      rawRequest(path, { method: 'POST', headers: { ...json, origin: 'null' }, body: decision }),
+      rawRequest(path, {
+        method: 'POST',
+        headers: { ...json, 'sec-fetch-site': 'same-site' },
+        body: decision,
+      }),
+      rawRequest(path, {
+        method: 'POST',
+        headers: { host: host(), 'content-type': 'text/plain' },
+        body: decision,
+      }),
+      rawRequest(path, {
+        method: 'POST',
+        headers: { ...json, host: `rebind.example:${new URL(server.url).port}` },
+        body: decision,
+      }),
+    ]);
+
+    expect(answers.map((answer) => answer.status)).toEqual([403, 403, 403, 403, 403]);
+    expect(backend.decisions).toHaveLength(asked);
+  });
+
   it('refuses a request the browser marks cross-site', async () => {
     const answer = await rawRequest('/api/slack/click', {
       method: 'POST',
