@@ -24,7 +24,7 @@ import type {
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
 import type { RecentRunEvents, TaskTokens } from '../../ports/task-tokens.js';
 import { approvalStateOf } from '../notify/notify.js';
-import type { Authorize } from './authorize.js';
+import type { AuthorizationVerdict, Authorize } from './authorize.js';
 import { decideApproval } from './decide.js';
 
 export interface InteractionResponse {
@@ -40,6 +40,13 @@ export interface InteractionDeps {
   readonly store: ApprovalsStore;
   readonly taskTokens: TaskTokens;
   readonly authorize: Authorize;
+  /**
+   * The stage's approvers as the deployed config lists them now (`undefined`: it no longer asks for
+   * approval). A decision needs the user in these and in the approval's own list, so someone dropped
+   * from the config cannot decide a request made before (an approval waits up to its timeout, 24h by
+   * default). Without it, the approval's own list decides alone.
+   */
+  readonly currentApprovers?: (stage: string) => readonly string[] | undefined;
   readonly now: () => Date;
   readonly reporter: Reporter;
   /** The run's newest history events, to see what it did when Step Functions answered ambiguously. */
@@ -204,7 +211,7 @@ async function checkedApproval(
     await talk.tell({ kind: 'not-found' });
     return undefined;
   }
-  const allowed = await deps.authorize(where.user.id, record.approvers);
+  const allowed = await authorizeNow(where.user.id, record, deps);
   if (!allowed.allowed) {
     deps.reporter.warn('refused a click by someone who is not an approver', {
       ...context,
@@ -217,6 +224,17 @@ async function checkedApproval(
     return undefined;
   }
   return record;
+}
+
+/** Whether the user may decide the approval: listed when it was asked, and still listed in the config. */
+async function authorizeNow(
+  userId: string,
+  record: ApprovalRecord,
+  deps: InteractionDeps,
+): Promise<AuthorizationVerdict> {
+  const asked = await deps.authorize(userId, record.approvers);
+  if (!asked.allowed || !deps.currentApprovers) return asked;
+  return deps.authorize(userId, deps.currentApprovers(record.stage) ?? []);
 }
 
 /** Why an approval can no longer be decided, or undefined while it can. */
