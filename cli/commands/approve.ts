@@ -13,8 +13,8 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../shared/config/load.js';
+import { checkedDecisionReason } from '../../shared/domain/approval.js';
 import { TerminalError } from '../../shared/errors.js';
-import { REASON_MAX_LENGTH } from '../../shared/ports/chat.js';
 import type { DecisionOutcome } from '../../shared/steps/approval/decide.js';
 import { reportFailure } from '../failures.js';
 import { type Io, processIo } from '../io.js';
@@ -101,17 +101,11 @@ function explain(outcome: ExplainedOutcome, decision: 'approved' | 'rejected', w
   }
 }
 
-/**
- * The reason as recorded, trimmed, under the rule the Slack dialog keeps: a rejection says why, and
- * no reason is longer than REASON_MAX_LENGTH (it goes into the run's error Cause and the messages).
- */
+/** The reason as recorded, under the rule the Slack dialog and the sandbox keep (checkedDecisionReason). */
 function checkedReason(decision: 'approved' | 'rejected', reason: string | undefined): string | undefined {
-  const text = reason?.trim() || undefined;
-  if (decision === 'rejected' && !text) throw new TerminalError('--reason: say why you reject it');
-  if (text && text.length > REASON_MAX_LENGTH) {
-    throw new TerminalError(`--reason: keep it to ${REASON_MAX_LENGTH} characters (it has ${text.length})`);
-  }
-  return text;
+  const checked = checkedDecisionReason(decision, reason);
+  if ('problem' in checked) throw new TerminalError(`--reason: ${checked.problem.message}`);
+  return checked.reason;
 }
 
 /**

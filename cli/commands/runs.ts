@@ -14,6 +14,7 @@ import {
   RUN_OUTCOMES,
   runOutcomeSchema,
 } from '../../shared/contracts/tasks.js';
+import { appNamePrefix } from '../../shared/domain/execution-name.js';
 import { formatElapsed, manualRollbackOf } from '../../shared/domain/execution-timeline.js';
 import { TerminalError } from '../../shared/errors.js';
 import type { ExecutionDescription, ExecutionReader } from '../../shared/ports/executions.js';
@@ -168,28 +169,37 @@ export async function listRuns(
   try {
     const reader = await openReader(options, deps);
     const limit = options.limit ?? 20;
-    const items = await reader.list({
-      ...(filter.sfnStatus ? { status: filter.sfnStatus } : {}),
-      ...(options.app ? { namePrefix: `${options.app}-` } : {}),
-      // The outcome and app filters need each run's description, so ask for more than we print.
-      max: filter.outcome || options.app ? limit * 5 : limit,
-    });
     const rows: RunRow[] = [];
-    for (const item of items) {
-      if (rows.length >= limit) break;
-      const release = describeRelease(await reader.describe(item.arn));
-      if (options.app && release.app !== options.app) continue;
-      if (filter.outcome && release.outcome !== filter.outcome) continue;
-      rows.push({
-        execution: item.name,
-        app: release.app,
-        tag: release.tag,
-        ...(release.rollback ? { rollback: release.rollback } : {}),
-        status: item.status,
-        outcome: release.outcome,
-        startDate: item.startDate?.toISOString(),
-        stopDate: item.stopDate?.toISOString(),
+    const seen = new Set<string>();
+    // The app and outcome are read from each run's input and output: a name only narrows the list
+    // (`my-app`'s runs begin `my-` too). Ask for more than we print, and for more again while the
+    // filters keep too few, so many runs of a similar app cannot hide the ones asked for.
+    const filtered = Boolean(filter.outcome || options.app);
+    for (let max = filtered ? limit * 5 : limit; ; max *= 4) {
+      const items = await reader.list({
+        ...(filter.sfnStatus ? { status: filter.sfnStatus } : {}),
+        ...(options.app ? { namePrefix: appNamePrefix(options.app) } : {}),
+        max,
       });
+      for (const item of items) {
+        if (rows.length >= limit) break;
+        if (seen.has(item.arn)) continue;
+        seen.add(item.arn);
+        const release = describeRelease(await reader.describe(item.arn));
+        if (options.app && release.app !== options.app) continue;
+        if (filter.outcome && release.outcome !== filter.outcome) continue;
+        rows.push({
+          execution: item.name,
+          app: release.app,
+          tag: release.tag,
+          ...(release.rollback ? { rollback: release.rollback } : {}),
+          status: item.status,
+          outcome: release.outcome,
+          startDate: item.startDate?.toISOString(),
+          stopDate: item.stopDate?.toISOString(),
+        });
+      }
+      if (rows.length >= limit || items.length < max) break;
     }
     if (options.json) {
       io.out(JSON.stringify({ runs: rows }));

@@ -6,7 +6,7 @@ export { DEFAULT_BODY_LIMIT, parseJson, readBody } from './body.js';
 export { BodyTooLargeError, HttpError, InvalidJsonError } from './errors.js';
 export { dropConnection, FaultPlan, matchesRequest, type RequestMatch } from './faults.js';
 export { send, sendJson, sendText } from './reply.js';
-export { pathOf, type Route, type RouteMatch, Router, urlOf } from './router.js';
+export { decodedSegment, pathOf, type Route, type RouteMatch, Router, urlOf } from './router.js';
 export {
   answerJsonError,
   type ErrorHandler,

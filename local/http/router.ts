@@ -4,6 +4,8 @@
  * parameters come back as they appear in the path.
  */
 
+import { HttpError } from './errors.js';
+
 export interface Route<H> {
   readonly method: string;
   /** The template as registered, e.g. `/repos/{owner}/{repo}/contents/{path+}`. */
@@ -73,6 +75,18 @@ export function pathOf(url: URL): string {
     return decodeURIComponent(url.pathname);
   } catch {
     return url.pathname;
+  }
+}
+
+/**
+ * One path segment, percent-decoded. A malformed escape (`%`, `%ZZ`, bytes that are not UTF-8) is the
+ * client's mistake: a 400 that says so, not the URIError's 500.
+ */
+export function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `path segment ${JSON.stringify(segment)} is not valid percent-encoding`);
   }
 }
 

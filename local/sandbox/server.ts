@@ -13,7 +13,8 @@
  *                                      (200 started, 409 refused, 404 no such run)
  * - `POST /api/executions/{name}/decision` `{decision, stage?, reason?}`  `shiplane approve|reject`:
  *                                      decides the run's pending approval (200 decided, 409 not
- *                                      decided: already decided, expired…, 404 no approval)
+ *                                      decided: already decided, expired…, 404 no approval, 400 a
+ *                                      rejection without a reason or one over 500 characters)
  * - `POST /api/rollback` `{app, stage, to?, reason?}`  `shiplane rollback`: starts a manual
  *                                      rollback run (200 started, 409 refused, 400 unknown app or stage)
  * - `GET  /api/commits/{sha}`          a GitOps repository commit with each file's patch
@@ -30,6 +31,8 @@
  * - `POST /slack/interactions`         the interaction endpoint itself
  * - `POST /slack/response/{user}/{ts}` a click's `response_url`, as Slack would take it
  *
+ * A `{name}`, `{sha}`, `{user}` or `{ts}` with a malformed `%` escape is answered 400.
+ *
  * The console can push tags and approve, so a page from anywhere else open in the same browser
  * must not reach it: every console route answers only requests addressed to this machine by name
  * (`Host`, against DNS rebinding), and every POST but the Slack-signed interaction endpoint needs
@@ -41,6 +44,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { parseDuration } from '../../shared/config/duration.js';
+import { checkedDecisionReason } from '../../shared/domain/approval.js';
 import type { DeliveryReport } from '../../shared/domain/delivery-metrics.js';
 import { buildTimeline, summarizeRun } from '../../shared/domain/execution-timeline.js';
 import { nextStep, runEndingOf } from '../../shared/domain/next-step.js';
@@ -50,7 +54,13 @@ import type { DecisionOutcome } from '../../shared/steps/approval/decide.js';
 import { type MetricsQuery, MetricsQueryError } from '../../shared/steps/metrics/report.js';
 import type { RetryResult } from '../../shared/steps/recovery/retry-run.js';
 import type { RollbackRequest, RollbackResult } from '../../shared/steps/recovery/rollback-run.js';
-import { HttpError, readBody, sendJson as sendJsonReply, startHttpServer } from '../http/index.js';
+import {
+  decodedSegment,
+  HttpError,
+  readBody,
+  sendJson as sendJsonReply,
+  startHttpServer,
+} from '../http/index.js';
 import type { OpenedView, SlackServer } from '../stand-ins/slack/server.js';
 import { COMMIT_SHA, type CommitView, commitPageHtml, missingCommitPageHtml } from './commit-page.js';
 import { imageTagProblem } from './ecr-push.js';
@@ -463,9 +473,9 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     if (responseUrl && method === 'POST') {
       // Slack answers a response_url post with a plain "ok".
       const body = await jsonBody(request);
-      const ts = decodeURIComponent(responseUrl[2] ?? '');
+      const ts = decodedSegment(responseUrl[2] ?? '');
       const message = findMessage(await backend.slackMessages(), ts);
-      backend.respond?.(decodeURIComponent(responseUrl[1] ?? ''), message, body);
+      backend.respond?.(decodedSegment(responseUrl[1] ?? ''), message, body);
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
@@ -477,7 +487,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     }
     const commitPage = COMMIT_PAGE_PATH.exec(pathname) ?? COMMIT_API_PATH.exec(pathname);
     if (commitPage && method === 'GET' && backend.commit) {
-      const sha = decodeURIComponent(commitPage[1] ?? '');
+      const sha = decodedSegment(commitPage[1] ?? '');
       return commit(sha, pathname.startsWith('/api/'), response, backend, backend.commit);
     }
     if (pathname === '/api/state' && method === 'GET') {
@@ -519,7 +529,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     }
     const match = EXECUTION_PATH.exec(pathname);
     if (match && method === 'GET') {
-      const name = decodeURIComponent(match[1] ?? '');
+      const name = decodedSegment(match[1] ?? '');
       const detail = await backend.getExecution(name);
       if (!detail) throw new HttpError(404, `no execution ${name}`);
       sendJson(response, 200, executionJson(detail, target.searchParams.get('history') !== 'false'));
@@ -529,12 +539,13 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     if (retry && method === 'POST' && backend.retry) {
       // The body carries nothing, but must be JSON like every POST here.
       await jsonBody(request);
-      const answer = await backend.retry(decodeURIComponent(retry[1] ?? ''));
+      const answer = await backend.retry(decodedSegment(retry[1] ?? ''));
       sendJson(response, RETRY_STATUS[answer.result], answer);
       return;
     }
     const decision = DECISION_PATH.exec(pathname);
     if (decision && method === 'POST' && backend.decide) {
+      const execution = decodedSegment(decision[1] ?? '');
       const body = await jsonBody(request);
       const kind = body.decision;
       if (kind !== 'approved' && kind !== 'rejected') {
@@ -547,9 +558,13 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
         return value;
       };
       const stage = optional('stage');
-      const reason = optional('reason');
-      if (kind === 'rejected' && !reason) throw new HttpError(400, 'a rejection needs a reason');
-      const execution = decodeURIComponent(decision[1] ?? '');
+      if (body.reason !== undefined && typeof body.reason !== 'string') {
+        throw new HttpError(400, 'reason must be a string');
+      }
+      // The rule Slack's dialog and the CLI keep: a rejection says why (not in spaces), ≤ 500 characters.
+      const checked = checkedDecisionReason(kind, body.reason);
+      if ('problem' in checked) throw new HttpError(400, `reason: ${checked.problem.message}`);
+      const { reason } = checked;
       const answer = await backend.decide(execution, {
         decision: kind,
         ...(stage ? { stage } : {}),

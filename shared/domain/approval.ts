@@ -119,6 +119,41 @@ export function stageHistory(
   return history;
 }
 
+/** The most characters a decision's reason may have: it goes into the run's error Cause and the messages. */
+export const REASON_MAX_LENGTH = 500;
+
+/** Why a decision's reason cannot be recorded, with the words to say it in. */
+export type ReasonProblem =
+  | { readonly kind: 'empty'; readonly message: string }
+  | { readonly kind: 'too-long'; readonly max: number; readonly message: string };
+
+/**
+ * The one rule for a decision's reason, kept by the Slack dialog, the CLI and the sandbox alike: a
+ * rejection says why (spaces alone do not), no reason passes REASON_MAX_LENGTH, and what is recorded
+ * is trimmed (`undefined` for an approval given none).
+ */
+export function checkedDecisionReason(
+  decision: 'rejected',
+  reason: string | undefined,
+): { readonly reason: string } | { readonly problem: ReasonProblem };
+export function checkedDecisionReason(
+  decision: 'approved' | 'rejected',
+  reason: string | undefined,
+): { readonly reason: string | undefined } | { readonly problem: ReasonProblem };
+export function checkedDecisionReason(
+  decision: 'approved' | 'rejected',
+  reason: string | undefined,
+): { readonly reason: string | undefined } | { readonly problem: ReasonProblem } {
+  const text = reason?.trim() || undefined;
+  if (decision === 'rejected' && !text)
+    return { problem: { kind: 'empty', message: 'say why you reject it' } };
+  if (text && text.length > REASON_MAX_LENGTH) {
+    const message = `keep it to ${REASON_MAX_LENGTH} characters (it has ${text.length})`;
+    return { problem: { kind: 'too-long', max: REASON_MAX_LENGTH, message } };
+  }
+  return { reason: text };
+}
+
 /** The Cause of a rejection, as the run's history and the `rejected` notification show it. */
 export function rejectionCause(decision: Decision): string {
   const who = decision.byName ? `${decision.byName} (${decision.by})` : decision.by;

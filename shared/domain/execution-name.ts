@@ -22,8 +22,6 @@ const DIGEST_HEX = 12;
 const IDENTITY_HEX = 10;
 /** A hashed name's tail: `-<digest hex>_<identity hash>`. */
 const HASHED_TAIL = 1 + DIGEST_HEX + 1 + IDENTITY_HEX;
-/** The short hash rollback names add (their own scheme, below). */
-const HASH_HEX = 8;
 
 /**
  * Step Functions refuses whitespace, `<>{}[]`, `?*`, `"#%\^|~\`$&,;:/` and control characters, and
@@ -63,13 +61,20 @@ export function executionName(app: string, tag: string, digest: string): string 
   return `${readable}-${digestPart}_${identityHash(app, tag, hex)}`;
 }
 
+/**
+ * What every run name of `app` begins with — its releases', rollbacks' and their retries' — to narrow
+ * a listing by name before the app is checked in each run's input: `<app>-`, cleaned, and cut to what
+ * the shortest readable part of a name keeps. Runs of other apps may begin so too (`my-app`'s with
+ * `my-`), so it narrows, never decides.
+ */
+export function appNamePrefix(app: string): string {
+  return `${app.replace(UNSAFE, '_')}-`.slice(0, EXECUTION_NAME_MAX - HASHED_TAIL);
+}
+
 /** A retry's name ends `-r<N>`; a release's own name ends in digest hex, which has no `r`. */
 const RETRY_SUFFIX = /-r([1-9]\d*)$/;
-/**
- * What a shortened base keeps of its end: a plain name's `-<12 hex>` with room to spare, a hashed name's
- * `-<12 hex>_<hash>` whole, so retries of different releases stay apart.
- */
-const KEPT_TAIL = HASHED_TAIL;
+/** The hash a shortened retry name carries of the whole name it retries (40 bits). */
+const RETRY_HASH_HEX = 10;
 
 /** The name a run's retries share: the name without its `-rN`. */
 export function retryBaseName(name: string): string {
@@ -82,10 +87,17 @@ export function retryAttemptOf(name: string): number {
   return match ? Number(match[1]) : 1;
 }
 
+/** A short hash of a text (hex). */
+function hashOf(text: string, hex: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, hex);
+}
+
 /**
  * The name of attempt `attempt` (2 or more) of the run `name` (itself a retry or not): `<base>-r<attempt>`.
- * When that would pass 80 characters the base is shortened from the middle, keeping its start (app and
- * tag) and its digest part (and identity hash); the suffix is never cut, so the attempt number always reads.
+ * When that would pass 80 characters the name is `<start of base>.<10 hex of a hash of the whole base>-r<attempt>`:
+ * cutting the base alone would lose what tells two long names apart. No release or rollback name ends
+ * in `.` and 10 hex (a release ends in hex after `-` or `_`, a rollback in its attempt), so a shortened
+ * retry never takes the name of one that was not shortened. The suffix is never cut.
  */
 export function retryExecutionName(name: string, attempt: number): string {
   if (!Number.isInteger(attempt) || attempt < 2) {
@@ -94,30 +106,35 @@ export function retryExecutionName(name: string, attempt: number): string {
   const suffix = `-r${attempt}`;
   const base = retryBaseName(name);
   const room = EXECUTION_NAME_MAX - suffix.length;
-  const fitted = base.length <= room ? base : `${base.slice(0, room - KEPT_TAIL)}${base.slice(-KEPT_TAIL)}`;
-  return `${fitted}${suffix}`;
+  if (base.length <= room) return `${base}${suffix}`;
+  return `${base.slice(0, room - 1 - RETRY_HASH_HEX)}.${hashOf(base, RETRY_HASH_HEX)}${suffix}`;
 }
 
 /** The room a rollback name keeps for `-<attempt>` (two digits at most: see MAX_ROLLBACK_ATTEMPT). */
 const ROLLBACK_SUFFIX_MAX = 3;
+/** The hash a hashed rollback name carries of its identity (40 bits). */
+const ROLLBACK_HASH_HEX = 10;
 
 /**
  * The name of a manual rollback run (`shiplane rollback`): `<app>-<stage>-rollback-<tag>-<attempt>`.
  * Deterministic, so the same rollback asked twice finds the run it already started; `attempt`
- * counts rollbacks of the app's stage to that tag (1, 2, …). Like a release's name, an app, stage
- * or tag with characters Step Functions refuses, or too long to fit, is cleaned or shortened and a
- * short hash of the original added; the attempt is never cut.
+ * counts rollbacks of the app's stage to that tag (1, 2, …).
+ *
+ * Like a release's name, the plain form is used only when it reads back one way: app and stage hold
+ * no `-` (so the first two `-` end them), all three hold only characters Step Functions accepts, and
+ * it fits. Otherwise — `(my, app-prod)` and `(my-app, prod)` would both read `my-app-prod-rollback-…`
+ * — the name is `<the plain head, cleaned and cut to fit>_<10 hex of a hash of app, stage and tag>_<attempt>`.
+ * A plain name ends `-<attempt>` and a hashed one `_<attempt>`, so the two forms never meet.
  */
 export function rollbackExecutionName(app: string, stage: string, tag: string, attempt: number): string {
   if (!Number.isInteger(attempt) || attempt < 1 || String(attempt).length > ROLLBACK_SUFFIX_MAX - 1) {
     throw new RangeError(`a rollback attempt is a whole number from 1 to 99, got ${attempt}`);
   }
   const head = `${app}-${stage}-rollback-${tag}`;
-  const clean = head.replace(UNSAFE, '_');
   const room = EXECUTION_NAME_MAX - ROLLBACK_SUFFIX_MAX;
-  const readable =
-    clean === head && clean.length <= room
-      ? clean
-      : `${clean.slice(0, room - 1 - HASH_HEX)}_${createHash('sha256').update(head).digest('hex').slice(0, HASH_HEX)}`;
-  return `${readable}-${attempt}`;
+  if (PLAIN_APP.test(app) && PLAIN_APP.test(stage) && PLAIN_TAG.test(tag) && head.length <= room) {
+    return `${head}-${attempt}`;
+  }
+  const readable = head.replace(UNSAFE, '_').slice(0, room - 1 - ROLLBACK_HASH_HEX);
+  return `${readable}_${hashOf(JSON.stringify([app, stage, tag]), ROLLBACK_HASH_HEX)}_${attempt}`;
 }

@@ -54,8 +54,8 @@ export interface ReasonDialogTarget {
   readonly messageTs?: string;
 }
 
-/** The most characters a rejection's reason may have. */
-export const REASON_MAX_LENGTH = 500;
+/** The most characters a rejection's reason may have (the rule lives with the approval, in the domain). */
+export { REASON_MAX_LENGTH } from '../domain/approval.js';
 
 export interface Chat {
   /** Posts an approval request (in the release thread when `threadTs` is given). */

@@ -54,7 +54,7 @@ export interface ExecutionDetail extends ExecutionDescription {
 export interface ExecutionFilter {
   /** A Step Functions status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED). */
   readonly status?: string;
-  /** Keep executions whose name starts with this (an app's runs start with `<app>-`). */
+  /** Keep executions whose name starts with this (an app's runs start with appNamePrefix(app)). */
   readonly namePrefix?: string;
   /** Stop after this many matches. @default 50 */
   readonly max?: number;

@@ -84,6 +84,8 @@ export function slackInteractionDeps(platform: SlackInteractionPlatform): Intera
       // Looked up while the function reads its secrets, so the first click does not wait for Slack.
       warm: config.stages.flatMap((stage) => stage.approval?.approvers ?? []),
     }),
+    // Someone dropped from a stage's approvers cannot decide what was asked before the change.
+    currentApprovers: (stage) => config.stages.find((s) => s.name === stage)?.approval?.approvers,
     now: platform.now ?? (() => new Date()),
     reporter,
     freezeWindows: freezeWindowsOf(config),

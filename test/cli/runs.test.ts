@@ -15,6 +15,7 @@ import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listRuns, parseStatusFilter, registerRuns } from '../../cli/commands/runs.js';
 import type { Io } from '../../cli/io.js';
+import { executionName, rollbackExecutionName } from '../../shared/domain/execution-name.js';
 
 const MACHINE = 'arn:aws:states:ap-northeast-1:123456789012:stateMachine:ShiplanePromotion';
 const execArn = (name: string) =>
@@ -143,6 +144,67 @@ describe('shiplane runs against a deployed stack', () => {
       'backend-v2.1.7-bad-9c1d2e3f4a5b',
       'backend-v2.1.6-4c1f5e2b8a9d',
     ]);
+  });
+
+  describe('--app my beside an app my-app', () => {
+    const DIGEST = `sha256:${'7f5b2640fe6f'.repeat(5)}abcd`;
+    /** 30 runs of my-app (their names start `my-`), then older ones of my, both kinds of name. */
+    function twoApps(): Array<{ name: string; app: string; tag: string }> {
+      const myApp = Array.from({ length: 30 }, (_, i) => ({
+        name: executionName('my-app', `v1.${29 - i}`, DIGEST),
+        app: 'my-app',
+        tag: `v1.${29 - i}`,
+      }));
+      const my = [
+        { name: executionName('my', 'app-v9', DIGEST), app: 'my', tag: 'app-v9' },
+        { name: rollbackExecutionName('my', 'prod', 'v0.9', 1), app: 'my', tag: 'v0.9' },
+      ];
+      return [...myApp, ...my];
+    }
+
+    beforeEach(() => {
+      const runs = twoApps();
+      sfnMock.on(ListExecutionsCommand).resolves({
+        executions: runs.map((run, i) => ({
+          name: run.name,
+          executionArn: execArn(run.name),
+          stateMachineArn: MACHINE,
+          status: 'SUCCEEDED',
+          startDate: new Date(Date.parse('2026-11-26T14:00:00Z') - i * 60_000),
+        })),
+      });
+      for (const run of runs) {
+        sfnMock
+          .on(DescribeExecutionCommand, { executionArn: execArn(run.name) })
+          .resolves({ status: 'SUCCEEDED', name: run.name, input: release(run.app, run.tag) });
+      }
+    });
+
+    it('lists the runs of my only, however many runs of my-app come first', async () => {
+      const io = capture();
+
+      const code = await listRuns({ stateMachine: MACHINE, app: 'my', limit: 5, json: true }, io, { sfn });
+
+      expect(code).toBe(0);
+      const { runs } = JSON.parse(io.lines[0] ?? '{}') as { runs: Array<{ app: string; tag: string }> };
+      expect(runs).toEqual([
+        expect.objectContaining({ app: 'my', tag: 'app-v9' }),
+        expect.objectContaining({ app: 'my', tag: 'v0.9' }),
+      ]);
+    });
+
+    it('lists the runs of my-app only, and stops at --limit', async () => {
+      const io = capture();
+
+      await listRuns({ stateMachine: MACHINE, app: 'my-app', limit: 3, json: true }, io, { sfn });
+
+      const { runs } = JSON.parse(io.lines[0] ?? '{}') as { runs: Array<{ app: string; tag: string }> };
+      expect(runs.map((run) => `${run.app} ${run.tag}`)).toEqual([
+        'my-app v1.29',
+        'my-app v1.28',
+        'my-app v1.27',
+      ]);
+    });
   });
 
   it('asks Step Functions for SUCCEEDED runs and keeps the deployed ones for --status deployed', async () => {

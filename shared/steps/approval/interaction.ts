@@ -15,22 +15,21 @@
  * modal (purpose `break-glass`) and its submission approves with the reason, recorded as a break glass.
  */
 import type { FreezeWindowConfig } from '../../config/freeze.js';
-import type { BreakGlass } from '../../domain/approval.js';
+import { type BreakGlass, checkedDecisionReason } from '../../domain/approval.js';
 import { freezeNotice, freezeStateAt } from '../../domain/freeze-window.js';
 import type { ApprovalRecord, ApprovalsStore } from '../../ports/approvals-store.js';
-import {
-  type ApprovalClick,
-  type Chat,
-  type ChatInteractions,
-  type ChatNotice,
-  type InteractionRequest,
-  REASON_MAX_LENGTH,
-  type ReasonSubmission,
+import type {
+  ApprovalClick,
+  Chat,
+  ChatInteractions,
+  ChatNotice,
+  InteractionRequest,
+  ReasonSubmission,
 } from '../../ports/chat.js';
 import { errorAttributes, type Reporter } from '../../ports/reporter.js';
 import type { RecentRunEvents, TaskTokens } from '../../ports/task-tokens.js';
 import { approvalStateOf } from '../notify/notify.js';
-import type { Authorize } from './authorize.js';
+import type { AuthorizationVerdict, Authorize } from './authorize.js';
 import { decideApproval } from './decide.js';
 
 export interface InteractionResponse {
@@ -46,6 +45,13 @@ export interface InteractionDeps {
   readonly store: ApprovalsStore;
   readonly taskTokens: TaskTokens;
   readonly authorize: Authorize;
+  /**
+   * The stage's approvers as the deployed config lists them now (`undefined`: it no longer asks for
+   * approval). A decision needs the user in these and in the approval's own list, so someone dropped
+   * from the config cannot decide a request made before (an approval waits up to its timeout, 24h by
+   * default). Without it, the approval's own list decides alone.
+   */
+  readonly currentApprovers?: (stage: string) => readonly string[] | undefined;
   readonly now: () => Date;
   readonly reporter: Reporter;
   /** The run's newest history events, to see what it did when Step Functions answered ambiguously. */
@@ -240,7 +246,7 @@ async function checkedApproval(
     await talk.tell({ kind: 'not-found' });
     return undefined;
   }
-  const allowed = await deps.authorize(where.user.id, record.approvers);
+  const allowed = await authorizeNow(where.user.id, record, deps);
   if (!allowed.allowed) {
     deps.reporter.warn('refused a click by someone who is not an approver', {
       ...context,
@@ -253,6 +259,17 @@ async function checkedApproval(
     return undefined;
   }
   return record;
+}
+
+/** Whether the user may decide the approval: listed when it was asked, and still listed in the config. */
+async function authorizeNow(
+  userId: string,
+  record: ApprovalRecord,
+  deps: InteractionDeps,
+): Promise<AuthorizationVerdict> {
+  const asked = await deps.authorize(userId, record.approvers);
+  if (!asked.allowed || !deps.currentApprovers) return asked;
+  return deps.authorize(userId, deps.currentApprovers(record.stage) ?? []);
 }
 
 /** Why an approval can no longer be decided, or undefined while it can. */
@@ -345,16 +362,20 @@ async function handleReason(
   clock: () => number,
   arrived: number,
 ): Promise<InteractionResponse> {
-  const reason = submission.reason.trim();
   const breakGlass = submission.target.purpose === 'break-glass';
-  if (!reason) {
+  // A break glass needs a reason as much as a rejection does: the same rule.
+  const checked = checkedDecisionReason('rejected', submission.reason);
+  if ('problem' in checked) {
+    const { problem } = checked;
     return respondJson(
-      deps.interactions.reasonRefused({ kind: 'empty', ...(breakGlass ? { purpose: 'break-glass' } : {}) }),
+      deps.interactions.reasonRefused(
+        problem.kind === 'empty'
+          ? { kind: 'empty', ...(breakGlass ? { purpose: 'break-glass' } : {}) }
+          : { kind: 'too-long', max: problem.max },
+      ),
     );
   }
-  if (reason.length > REASON_MAX_LENGTH) {
-    return respondJson(deps.interactions.reasonRefused({ kind: 'too-long', max: REASON_MAX_LENGTH }));
-  }
+  const { reason } = checked;
   const { target, user } = submission;
   const where: Where = {
     user,

@@ -6,7 +6,8 @@
  * `rollback` the committer checks before it moves the stage back. The same function serves a
  * deployed stack and the sandbox; only the `RollbackTarget` differs.
  *
- * The run is named `<app>-<stage>-rollback-<tag>-<n>`: the first `n` no run has taken. While a run
+ * The run is named `<app>-<stage>-rollback-<tag>-<n>` (see rollbackExecutionName for the hashed form
+ * of names that could be read two ways): the first `n` no run has taken. While a run
  * of that name is still going, the same rollback is not started twice.
  */
 

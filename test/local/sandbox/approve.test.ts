@@ -3,47 +3,17 @@
  * production's approval; the CLI decides it through the sandbox's JSON API, on the same
  * exactly-once path as a Slack click, and the run ends as the decision says.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decideFromCli } from '../../../cli/commands/approve.js';
-import type { Io } from '../../../cli/io.js';
-import { quietHandlers } from '../../../local/quiet-handlers.js';
-import type { Sandbox } from '../../../local/sandbox/sandbox.js';
+import { capture, useSandbox } from './sandbox-fixture.js';
 
-function capture(): Io & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (text) => lines.push(text), err: (text) => errors.push(text) };
-}
-
-let workdir: string;
-let sandbox: Sandbox;
-
-beforeAll(async () => {
-  quietHandlers();
-  const { startSandbox } = await import('../../../local/sandbox/sandbox.js');
-  workdir = await mkdtemp(join(tmpdir(), 'shiplane-sandbox-approve-'));
-  sandbox = await startSandbox({
-    workdir,
-    port: 0,
-    pollSeconds: 0,
-    argoTickMs: 60_000,
-    write: () => undefined,
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await sandbox?.stop();
-  await rm(workdir, { recursive: true, force: true });
-});
+const fixture = useSandbox('approve');
 
 /** Waits until the run asks for production's approval. */
 async function awaitApproval(execution: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const id = await sandbox.runtime.store.approvalIdFor(execution, 'production');
-    if (id && (await sandbox.runtime.store.getApproval(id))?.status === 'pending') return;
+    const id = await fixture.sandbox.runtime.store.approvalIdFor(execution, 'production');
+    if (id && (await fixture.sandbox.runtime.store.getApproval(id))?.status === 'pending') return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${execution} never asked for approval`);
@@ -51,7 +21,7 @@ async function awaitApproval(execution: string): Promise<void> {
 
 describe('shiplane reject --sandbox', () => {
   it('rejects the waiting run with the reason; a second decision changes nothing', async () => {
-    const execution = sandbox.scenarioExecution;
+    const execution = fixture.sandbox.scenarioExecution;
     if (!execution) throw new Error('the scenario started no run');
     await awaitApproval(execution);
     const io = capture();
@@ -59,7 +29,7 @@ describe('shiplane reject --sandbox', () => {
     const code = await decideFromCli(
       'rejected',
       execution,
-      { sandbox: sandbox.url, reason: 'not today' },
+      { sandbox: fixture.sandbox.url, reason: 'not today' },
       { io },
     );
 
@@ -68,16 +38,18 @@ describe('shiplane reject --sandbox', () => {
     expect(io.lines).toEqual([
       `Rejected backend v2.1.6 for production (run ${execution}) as the sandbox (shiplane approve --sandbox).`,
     ]);
-    await sandbox.waitForRun(execution);
-    const summary = await sandbox.summary(execution);
+    await fixture.sandbox.waitForRun(execution);
+    const summary = await fixture.sandbox.summary(execution);
     expect(summary.outcome).toBe('rejected');
-    const record = await sandbox.runtime.store.getApproval(
-      (await sandbox.runtime.store.approvalIdFor(execution, 'production')) ?? '',
+    const record = await fixture.sandbox.runtime.store.getApproval(
+      (await fixture.sandbox.runtime.store.approvalIdFor(execution, 'production')) ?? '',
     );
     expect(record).toMatchObject({ status: 'rejected', decision: { via: 'cli', reason: 'not today' } });
 
     const again = capture();
-    expect(await decideFromCli('approved', execution, { sandbox: sandbox.url }, { io: again })).toBe(1);
+    expect(await decideFromCli('approved', execution, { sandbox: fixture.sandbox.url }, { io: again })).toBe(
+      1,
+    );
     expect(again.errors).toHaveLength(1);
     expect(again.errors[0]).toMatch(/^shiplane approve: already rejected by the sandbox .* nothing changed$/);
   }, 120_000);
@@ -85,7 +57,12 @@ describe('shiplane reject --sandbox', () => {
   it('says so when the run has no approval, exit 1', async () => {
     const io = capture();
 
-    const code = await decideFromCli('approved', 'backend-v9-000000000000', { sandbox: sandbox.url }, { io });
+    const code = await decideFromCli(
+      'approved',
+      'backend-v9-000000000000',
+      { sandbox: fixture.sandbox.url },
+      { io },
+    );
 
     expect(code).toBe(1);
     expect(io.errors).toHaveLength(1);
@@ -101,7 +78,7 @@ describe('shiplane reject --sandbox', () => {
       'approved',
       'backend-v9-000000000000',
       { sandbox: true },
-      { io, cwd: workdir },
+      { io, cwd: fixture.workdir },
     );
 
     // No sandbox state file in that folder: says how to start one.

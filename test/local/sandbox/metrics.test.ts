@@ -4,62 +4,33 @@
  * rolled back; the report, read from the sandbox's run records, shows the production deployment,
  * the staging change failure and the time to restore once the rollback landed.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { showMetrics } from '../../../cli/commands/metrics.js';
 import { pushToSandbox } from '../../../cli/commands/push.js';
-import type { Io } from '../../../cli/io.js';
-import { quietHandlers } from '../../../local/quiet-handlers.js';
-import type { Sandbox } from '../../../local/sandbox/sandbox.js';
 import type { DeliveryReport } from '../../../shared/domain/delivery-metrics.js';
+import { capture, outcomeOf, useSandbox } from './sandbox-fixture.js';
 
-function capture(): Io & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (text) => lines.push(text), err: (text) => errors.push(text) };
-}
-
-let workdir: string;
-let sandbox: Sandbox;
-
-async function outcomeOf(execution: string): Promise<unknown> {
-  const description = await sandbox.waitForRun(execution);
-  return description.output ? JSON.parse(description.output).outcome : description.error;
-}
-
-beforeAll(async () => {
-  quietHandlers();
-  const { startSandbox } = await import('../../../local/sandbox/sandbox.js');
-  workdir = await mkdtemp(join(tmpdir(), 'shiplane-sandbox-metrics-'));
-  sandbox = await startSandbox({
-    workdir,
-    port: 0,
-    pollSeconds: 0,
-    argoTickMs: 60_000,
-    approve: 'auto',
-    write: () => undefined,
-  });
-  expect(await outcomeOf(sandbox.scenarioExecution ?? '')).toBe('deployed');
-}, 300_000);
-
-afterAll(async () => {
-  await sandbox?.stop();
-  await rm(workdir, { recursive: true, force: true });
+const fixture = useSandbox('metrics', {
+  approve: 'auto',
+  timeoutMs: 300_000,
+  ready: async ({ sandbox }) => {
+    expect(await outcomeOf(sandbox, sandbox.scenarioExecution ?? '')).toBe('deployed');
+  },
 });
 
 describe('shiplane metrics --sandbox', () => {
   it('reports 1 production deployment, the staging change failure and its time to restore', async () => {
     const pushed = capture();
-    expect(await pushToSandbox('backend', 'v2.1.7-bad', { sandbox: sandbox.url, json: true }, pushed)).toBe(
-      0,
-    );
+    expect(
+      await pushToSandbox('backend', 'v2.1.7-bad', { sandbox: fixture.sandbox.url, json: true }, pushed),
+    ).toBe(0);
     const { execution } = JSON.parse(pushed.lines.join('')) as { execution: string };
-    expect(await outcomeOf(execution)).toBe('Shiplane.RolledBack');
+    expect(await outcomeOf(fixture.sandbox, execution)).toBe('Shiplane.RolledBack');
 
     const io = capture();
-    expect(await showMetrics({ since: '1d', app: 'backend', json: true, sandbox: sandbox.url }, io)).toBe(0);
+    expect(
+      await showMetrics({ since: '1d', app: 'backend', json: true, sandbox: fixture.sandbox.url }, io),
+    ).toBe(0);
     const report = JSON.parse(io.lines.join('')) as DeliveryReport;
     const production = report.figures.find((f) => f.stage === 'production')!;
     const staging = report.figures.find((f) => f.stage === 'staging')!;
@@ -75,7 +46,10 @@ describe('shiplane metrics --sandbox', () => {
     // The same report, as people read it.
     const human = capture();
     expect(
-      await showMetrics({ since: '1d', app: 'backend', stage: 'staging', sandbox: sandbox.url }, human),
+      await showMetrics(
+        { since: '1d', app: 'backend', stage: 'staging', sandbox: fixture.sandbox.url },
+        human,
+      ),
     ).toBe(0);
     expect(human.lines.join('\n')).toMatch(
       /change failure rate\s+50%\s+target < 5%\s+MISSED\s+1 of 2 changes failed/,
@@ -84,13 +58,13 @@ describe('shiplane metrics --sandbox', () => {
 
   it('an unknown stage: exit 2 with what the config has', async () => {
     const io = capture();
-    expect(await showMetrics({ since: '1d', stage: 'qa', sandbox: sandbox.url }, io)).toBe(2);
+    expect(await showMetrics({ since: '1d', stage: 'qa', sandbox: fixture.sandbox.url }, io)).toBe(2);
     expect(io.errors.join('')).toContain('unknown stage qa; the config has staging, production');
   });
 
   it('a window longer than the run records are kept: 400 from GET /api/metrics, saying so', async () => {
     for (const since of ['401d', '99999999999d']) {
-      const answer = await fetch(`${sandbox.url}/api/metrics?since=${since}`);
+      const answer = await fetch(`${fixture.sandbox.url}/api/metrics?since=${since}`);
       expect(answer.status, since).toBe(400);
       expect(((await answer.json()) as { message: string }).message).toContain(
         'longer than the 400d the run records are kept',
@@ -100,7 +74,7 @@ describe('shiplane metrics --sandbox', () => {
 
   it('push of an app the sandbox does not have: exit 1, nothing started', async () => {
     const io = capture();
-    expect(await pushToSandbox('billing', 'v1.0.0', { sandbox: sandbox.url }, io)).toBe(1);
+    expect(await pushToSandbox('billing', 'v1.0.0', { sandbox: fixture.sandbox.url }, io)).toBe(1);
     expect(io.errors.join('')).toContain('no app billing');
   });
 });

@@ -3,57 +3,25 @@
  * backend v2.1.7, a rejection, a retry through the sandbox's JSON API that runs as `-r2` and deploys,
  * and the advice the thread, the JSON API and `shiplane show` give after the rejection.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { retryExecution } from '../../../cli/commands/retry.js';
 import { showRun } from '../../../cli/commands/show.js';
-import type { Io } from '../../../cli/io.js';
-import { quietHandlers } from '../../../local/quiet-handlers.js';
 import { currentTags } from '../../../local/sandbox/gitops-repo.js';
-import type { Sandbox } from '../../../local/sandbox/sandbox.js';
 import { SANDBOX_USERS } from '../../../local/sandbox/sandbox-config.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../../shared/adapters/slack/approval-message.js';
+import { capture, threadOf, useSandbox } from './sandbox-fixture.js';
 
-function capture(): Io & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (text) => lines.push(text), err: (text) => errors.push(text) };
-}
-
-let workdir: string;
-let sandbox: Sandbox;
-const terminal: string[] = [];
-
-beforeAll(async () => {
-  quietHandlers();
-  const { startSandbox } = await import('../../../local/sandbox/sandbox.js');
-  workdir = await mkdtemp(join(tmpdir(), 'shiplane-sandbox-retry-'));
-  sandbox = await startSandbox({
-    workdir,
-    port: 0,
-    pollSeconds: 0,
-    argoTickMs: 60_000,
-    tag: 'v2.1.7',
-    write: (line) => terminal.push(line),
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await sandbox?.stop();
-  await rm(workdir, { recursive: true, force: true });
-});
+const fixture = useSandbox('retry', { tag: 'v2.1.7' });
 
 /** Clicks the run's production approval button as the approver, through the signed Slack path. */
 async function decide(execution: string, actionId: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    const approvalId = await sandbox.runtime.store.approvalIdFor(execution, 'production');
-    const message = sandbox.slack
+    const approvalId = await fixture.sandbox.runtime.store.approvalIdFor(execution, 'production');
+    const message = fixture.sandbox.slack
       .messages()
       .find((m) => approvalId && JSON.stringify(m.blocks ?? []).includes(`"value":"${approvalId}"`));
     if (message && approvalId) {
-      const response = await fetch(`${sandbox.url}/api/slack/click`, {
+      const response = await fetch(`${fixture.sandbox.url}/api/slack/click`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -70,7 +38,7 @@ async function decide(execution: string, actionId: string): Promise<void> {
       if (actionId === REJECT_ACTION) {
         // Reject opened the reason modal; submit it as the approver.
         expect(answer.view).toBeDefined();
-        const submitted = await fetch(`${sandbox.url}/api/slack/view`, {
+        const submitted = await fetch(`${fixture.sandbox.url}/api/slack/view`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
@@ -88,32 +56,27 @@ async function decide(execution: string, actionId: string): Promise<void> {
   throw new Error(`no approval message for ${execution}`);
 }
 
-/** The thread replies of a run, as text. */
-const threadOf = (execution: string) => {
-  const messages = sandbox.slack.messages();
-  const parent = messages.find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(execution));
-  return messages.filter((m) => parent && m.thread_ts === parent.ts && m.ts !== parent.ts).map((m) => m.text);
-};
-
 describe('shiplane sandbox --tag', () => {
   it('pushes itdo-erp/backend at the given tag instead of v2.1.6', async () => {
-    expect(sandbox.scenarioExecution).toMatch(/^backend-v2\.1\.7-[0-9a-f]{12}$/);
-    expect(terminal.join('\n')).toContain('ECR push itdo-erp/backend:v2.1.7: started backend-v2.1.7-');
+    expect(fixture.sandbox.scenarioExecution).toMatch(/^backend-v2\.1\.7-[0-9a-f]{12}$/);
+    expect(fixture.terminal.join('\n')).toContain(
+      'ECR push itdo-erp/backend:v2.1.7: started backend-v2.1.7-',
+    );
   });
 });
 
 describe('shiplane retry --sandbox', () => {
   it('retries a rejected run as -r2, which the approver then deploys', async () => {
     // Prepare: the scenario run is rejected at production.
-    const original = sandbox.scenarioExecution ?? '';
+    const original = fixture.sandbox.scenarioExecution ?? '';
     await decide(original, REJECT_ACTION);
-    expect(JSON.parse((await sandbox.waitForRun(original)).output ?? '{}')).toMatchObject({
+    expect(JSON.parse((await fixture.sandbox.waitForRun(original)).output ?? '{}')).toMatchObject({
       outcome: 'rejected',
     });
     const io = capture();
 
     // Act
-    const code = await retryExecution(original, { sandbox: sandbox.url }, io);
+    const code = await retryExecution(original, { sandbox: fixture.sandbox.url }, io);
 
     // Assess
     expect(io.errors).toEqual([]);
@@ -121,39 +84,41 @@ describe('shiplane retry --sandbox', () => {
     const retry = `${original}-r2`;
     expect(io.lines).toEqual([
       `started ${retry}, a retry of ${original} (attempt 2)`,
-      `follow it: shiplane show ${retry} --sandbox ${sandbox.url}`,
+      `follow it: shiplane show ${retry} --sandbox ${fixture.sandbox.url}`,
     ]);
-    expect(JSON.parse(sandbox.runtime.engine.describeExecution(retry).input ?? '{}')).toMatchObject({
+    expect(JSON.parse(fixture.sandbox.runtime.engine.describeExecution(retry).input ?? '{}')).toMatchObject({
       retryOf: original,
       release: { app: 'backend', tag: 'v2.1.7' },
     });
     await decide(retry, APPROVE_ACTION);
-    const description = await sandbox.waitForRun(retry);
+    const description = await fixture.sandbox.waitForRun(retry);
     expect(JSON.parse(description.output ?? '{}')).toMatchObject({ outcome: 'deployed' });
-    expect((await currentTags(sandbox.repoDir)).production?.backend).toBe('v2.1.7');
-    expect(threadOf(retry)).toContain(`:repeat: This run is a retry of \`${original}\`.`);
+    expect((await currentTags(fixture.sandbox.repoDir)).production?.backend).toBe('v2.1.7');
+    expect(threadOf(fixture.sandbox, retry).replies).toContain(
+      `:repeat: This run is a retry of \`${original}\`.`,
+    );
   }, 120_000);
 
   it('refuses to retry once a retry of the release deployed it, and says so (exit 1)', async () => {
-    const original = sandbox.scenarioExecution ?? '';
+    const original = fixture.sandbox.scenarioExecution ?? '';
     const io = capture();
 
-    const again = await retryExecution(original, { sandbox: sandbox.url }, io);
-    const deployed = await retryExecution(`${original}-r2`, { sandbox: sandbox.url }, io);
+    const again = await retryExecution(original, { sandbox: fixture.sandbox.url }, io);
+    const deployed = await retryExecution(`${original}-r2`, { sandbox: fixture.sandbox.url }, io);
 
     expect([again, deployed]).toEqual([1, 1]);
     expect(io.errors).toEqual([
       `shiplane retry: ${original}-r2, a retry of the same release, deployed its release; push a new tag to release again`,
       `shiplane retry: ${original}-r2 deployed its release; push a new tag to release again`,
     ]);
-    expect(sandbox.runtime.engine.listExecutions()).toHaveLength(2);
+    expect(fixture.sandbox.runtime.engine.listExecutions()).toHaveLength(2);
   });
 
   it('says which execution the sandbox does not have (exit 1), and answers 404 on its API', async () => {
     const io = capture();
 
-    const code = await retryExecution('backend-v9.9.9-000000000000', { sandbox: sandbox.url }, io);
-    const response = await fetch(`${sandbox.url}/api/executions/backend-v9.9.9-000000000000/retry`, {
+    const code = await retryExecution('backend-v9.9.9-000000000000', { sandbox: fixture.sandbox.url }, io);
+    const response = await fetch(`${fixture.sandbox.url}/api/executions/backend-v9.9.9-000000000000/retry`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
@@ -165,18 +130,22 @@ describe('shiplane retry --sandbox', () => {
   });
 
   it('tells what to do next after the rejection: in the thread, the JSON API and shiplane show', async () => {
-    const original = sandbox.scenarioExecution ?? '';
+    const original = fixture.sandbox.scenarioExecution ?? '';
     const advice = `If it should go ahead after all, ask again with \`shiplane retry ${original}\`; otherwise fix and push a new tag.`;
     const show = capture();
 
-    await showRun(original, { sandbox: sandbox.url }, show);
+    await showRun(original, { sandbox: fixture.sandbox.url }, show);
     const detail = (await (
-      await fetch(`${sandbox.url}/api/executions/${original}?history=false`)
+      await fetch(`${fixture.sandbox.url}/api/executions/${original}?history=false`)
     ).json()) as {
       nextStep: { kind: string; advice: string };
     };
 
-    expect(threadOf(original).some((text) => text?.endsWith(`:point_right: Next: ${advice}`))).toBe(true);
+    expect(
+      threadOf(fixture.sandbox, original).replies.some((text) =>
+        text?.endsWith(`:point_right: Next: ${advice}`),
+      ),
+    ).toBe(true);
     expect(detail.nextStep).toMatchObject({ kind: 'retry', advice });
     expect(show.lines).toContain(`next      The promotion was rejected at production's approval. ${advice}`);
   });

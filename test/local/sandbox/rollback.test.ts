@@ -3,67 +3,22 @@
  * (approvals clicked through the signed Slack path), a rollback of staging that leaves production
  * alone, a production rollback through its approval, and the refusals that start nothing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rollbackStage } from '../../../cli/commands/rollback.js';
 import { showRun } from '../../../cli/commands/show.js';
-import type { Io } from '../../../cli/io.js';
-import { quietHandlers } from '../../../local/quiet-handlers.js';
 import { currentTags } from '../../../local/sandbox/gitops-repo.js';
-import type { Sandbox } from '../../../local/sandbox/sandbox.js';
+import { capture, outcomeOf, threadOf, useSandbox } from './sandbox-fixture.js';
 
-function capture(): Io & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (text) => lines.push(text), err: (text) => errors.push(text) };
-}
-
-let workdir: string;
-let sandbox: Sandbox;
-const terminal: string[] = [];
-
-/** Waits for a run and returns its outcome. */
-async function outcomeOf(execution: string): Promise<unknown> {
-  const description = await sandbox.waitForRun(execution);
-  return description.output ? JSON.parse(description.output).outcome : description.error;
-}
-
-beforeAll(async () => {
-  quietHandlers();
-  const { startSandbox } = await import('../../../local/sandbox/sandbox.js');
-  workdir = await mkdtemp(join(tmpdir(), 'shiplane-sandbox-rollback-'));
-  sandbox = await startSandbox({
-    workdir,
-    port: 0,
-    pollSeconds: 0,
-    argoTickMs: 60_000,
-    approve: 'auto',
-    write: (line) => terminal.push(line),
-  });
+const fixture = useSandbox('rollback', {
+  approve: 'auto',
+  timeoutMs: 300_000,
   // Two releases, both deployed to staging and production: staging has v2.1.6 and v2.1.7 on record.
-  expect(await outcomeOf(sandbox.scenarioExecution ?? '')).toBe('deployed');
-  const second = await sandbox.push('backend', 'v2.1.7');
-  expect(await outcomeOf(second.execution ?? '')).toBe('deployed');
-}, 300_000);
-
-afterAll(async () => {
-  await sandbox?.stop();
-  await rm(workdir, { recursive: true, force: true });
+  ready: async ({ sandbox }) => {
+    expect(await outcomeOf(sandbox, sandbox.scenarioExecution ?? '')).toBe('deployed');
+    const second = await fixture.sandbox.push('backend', 'v2.1.7');
+    expect(await outcomeOf(sandbox, second.execution ?? '')).toBe('deployed');
+  },
 });
-
-/** The thread replies of a run, as text. */
-const threadOf = (execution: string) => {
-  const messages = sandbox.slack.messages();
-  const parent = messages.find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(execution));
-  return {
-    parent: parent?.text,
-    replies: messages
-      .filter((m) => parent && m.thread_ts === parent.ts && m.ts !== parent.ts)
-      .map((m) => m.text),
-  };
-};
 
 describe('shiplane rollback --sandbox', () => {
   it('puts staging back on the previous healthy tag and leaves production alone', async () => {
@@ -73,7 +28,7 @@ describe('shiplane rollback --sandbox', () => {
     // Act
     const code = await rollbackStage(
       'backend',
-      { stage: 'staging', reason: 'checkout errors', sandbox: sandbox.url },
+      { stage: 'staging', reason: 'checkout errors', sandbox: fixture.sandbox.url },
       io,
     );
 
@@ -83,25 +38,24 @@ describe('shiplane rollback --sandbox', () => {
     const execution = 'backend-staging-rollback-v2.1.6-1';
     expect(io.lines).toEqual([
       `started ${execution}: roll back backend in staging v2.1.7 → v2.1.6`,
-      `follow it: shiplane show ${execution} --sandbox ${sandbox.url}`,
+      `follow it: shiplane show ${execution} --sandbox ${fixture.sandbox.url}`,
     ]);
-    expect(await outcomeOf(execution)).toBe('deployed');
-    const tags = await currentTags(sandbox.repoDir);
+    expect(await outcomeOf(fixture.sandbox, execution)).toBe('deployed');
+    const tags = await currentTags(fixture.sandbox.repoDir);
     expect(tags.staging?.backend).toBe('v2.1.6');
     expect(tags.production?.backend).toBe('v2.1.7');
-    const thread = threadOf(execution);
+    const thread = threadOf(fixture.sandbox, execution);
     expect(thread.parent).toBe('Rolled back backend in staging: v2.1.7 → v2.1.6');
     expect(thread.replies[0]).toContain(':rewind: Manual rollback of *staging* from `v2.1.7` to `v2.1.6`');
     expect(thread.replies.at(-1)).toBe(
       ':rewind: *staging* is rolled back to `v2.1.6`, Synced and Healthy. Nothing else changed.',
     );
     // The rollback is the stage's newest healthy tag now; the commit says who and why.
-    expect((await sandbox.runtime.store.stageTags('backend', 'staging'))?.healthy.map((e) => e.tag)).toEqual([
-      'v2.1.7',
-      'v2.1.6',
-    ]);
+    expect(
+      (await fixture.sandbox.runtime.store.stageTags('backend', 'staging'))?.healthy.map((e) => e.tag),
+    ).toEqual(['v2.1.7', 'v2.1.6']);
     const show = capture();
-    await showRun(execution, { sandbox: sandbox.url }, show);
+    await showRun(execution, { sandbox: fixture.sandbox.url }, show);
     expect(show.lines).toContain(
       'rollback  manual rollback of staging: v2.1.7 → v2.1.6, asked by the sandbox (shiplane rollback --sandbox): checkout errors',
     );
@@ -112,7 +66,7 @@ describe('shiplane rollback --sandbox', () => {
 
     const code = await rollbackStage(
       'backend',
-      { stage: 'production', to: 'v2.1.6', sandbox: sandbox.url },
+      { stage: 'production', to: 'v2.1.6', sandbox: fixture.sandbox.url },
       io,
     );
 
@@ -120,25 +74,25 @@ describe('shiplane rollback --sandbox', () => {
     expect(code).toBe(0);
     const execution = 'backend-production-rollback-v2.1.6-1';
     expect(io.lines[1]).toBe('production asks for approval in Slack before the rollback is committed');
-    expect(await outcomeOf(execution)).toBe('deployed');
-    expect((await currentTags(sandbox.repoDir)).production?.backend).toBe('v2.1.6');
-    const approval = sandbox.slack
+    expect(await outcomeOf(fixture.sandbox, execution)).toBe('deployed');
+    expect((await currentTags(fixture.sandbox.repoDir)).production?.backend).toBe('v2.1.6');
+    const approval = fixture.sandbox.slack
       .messages()
       .find((m) => m.text.startsWith('Approved: roll back backend in production'));
     expect(approval?.text).toBe('Approved: roll back backend in production v2.1.7 → v2.1.6');
   }, 240_000);
 
   it('refuses --to a tag the stage never ran, an unknown app and an unknown stage, and starts nothing', async () => {
-    const before = (await sandbox.runtime.engine.listExecutions()).length;
+    const before = (await fixture.sandbox.runtime.engine.listExecutions()).length;
     const io = capture();
 
     const never = await rollbackStage(
       'backend',
-      { stage: 'staging', to: 'v9.9.9', sandbox: sandbox.url },
+      { stage: 'staging', to: 'v9.9.9', sandbox: fixture.sandbox.url },
       io,
     );
-    const app = await rollbackStage('billing', { stage: 'staging', sandbox: sandbox.url }, io);
-    const stage = await rollbackStage('backend', { stage: 'qa', sandbox: sandbox.url }, io);
+    const app = await rollbackStage('billing', { stage: 'staging', sandbox: fixture.sandbox.url }, io);
+    const stage = await rollbackStage('backend', { stage: 'qa', sandbox: fixture.sandbox.url }, io);
 
     expect([never, app, stage]).toEqual([1, 2, 2]);
     expect(io.errors).toEqual([
@@ -146,13 +100,13 @@ describe('shiplane rollback --sandbox', () => {
       'shiplane rollback: unknown app billing; the config has backend, frontend; nothing was started',
       'shiplane rollback: unknown stage qa; the config has staging, production; nothing was started',
     ]);
-    expect((await sandbox.runtime.engine.listExecutions()).length).toBe(before);
+    expect((await fixture.sandbox.runtime.engine.listExecutions()).length).toBe(before);
   });
 
   it('says there is nothing to roll back to for a stage with no record', async () => {
     const io = capture();
 
-    const code = await rollbackStage('frontend', { stage: 'staging', sandbox: sandbox.url }, io);
+    const code = await rollbackStage('frontend', { stage: 'staging', sandbox: fixture.sandbox.url }, io);
 
     expect(code).toBe(1);
     expect(io.errors).toEqual([

@@ -7,6 +7,7 @@ import { sandboxExecutions, sandboxRetry, sandboxRollback } from '../../../local
 import {
   type ConsoleBackend,
   type ConsoleMessage,
+  type SandboxDecisionRequest,
   type SandboxServer,
   startSandboxServer,
 } from '../../../local/sandbox/server.js';
@@ -56,8 +57,14 @@ const detail: ExecutionDetail = {
   events,
 };
 
-const backend: ConsoleBackend & { pushes: string[]; responses: unknown[]; rollbacks: unknown[] } = {
+const backend: ConsoleBackend & {
+  pushes: string[];
+  responses: unknown[];
+  rollbacks: unknown[];
+  decisions: Array<{ execution: string; request: SandboxDecisionRequest }>;
+} = {
   pushes: [],
+  decisions: [],
   responses: [],
   rollbacks: [],
   info: () => ({
@@ -84,6 +91,7 @@ const backend: ConsoleBackend & { pushes: string[]; responses: unknown[]; rollba
     log: [],
   }),
   argocd: async () => [],
+  commit: async () => undefined,
   alerts: () => [
     {
       at: '2026-11-26T13:45:10.000Z',
@@ -107,6 +115,11 @@ const backend: ConsoleBackend & { pushes: string[]; responses: unknown[]; rollba
       };
     }
     return { result: 'not-found', message: `no execution ${name} in the sandbox` };
+  },
+  async decide(execution, request) {
+    this.decisions.push({ execution, request });
+    if (execution !== NAME) return undefined;
+    return { result: 'decided', by: 'the sandbox', outcome: { kind: 'not-found' } };
   },
   async rollback(request) {
     this.rollbacks.push(request);
@@ -393,6 +406,40 @@ describe('the sandbox server refuses what a page from elsewhere may send', () =>
     expect(backend.pushes).toHaveLength(pushes);
   });
 
+  it('refuses an approval or rejection from another origin, a sandboxed page, a form or another host name', async () => {
+    const asked = backend.decisions.length;
+    const path = `/api/executions/${NAME}/decision`;
+    const decision = JSON.stringify({ decision: 'approved' });
+    const json = { host: host(), 'content-type': 'application/json' };
+
+    const answers = await Promise.all([
+      rawRequest(path, {
+        method: 'POST',
+        headers: { ...json, origin: 'https://evil.example' },
+        body: decision,
+      }),
+      rawRequest(path, { method: 'POST', headers: { ...json, origin: 'null' }, body: decision }),
+      rawRequest(path, {
+        method: 'POST',
+        headers: { ...json, 'sec-fetch-site': 'same-site' },
+        body: decision,
+      }),
+      rawRequest(path, {
+        method: 'POST',
+        headers: { host: host(), 'content-type': 'text/plain' },
+        body: decision,
+      }),
+      rawRequest(path, {
+        method: 'POST',
+        headers: { ...json, host: `rebind.example:${new URL(server.url).port}` },
+        body: decision,
+      }),
+    ]);
+
+    expect(answers.map((answer) => answer.status)).toEqual([403, 403, 403, 403, 403]);
+    expect(backend.decisions).toHaveLength(asked);
+  });
+
   it('refuses a request the browser marks cross-site', async () => {
     const answer = await rawRequest('/api/slack/click', {
       method: 'POST',
@@ -510,6 +557,69 @@ describe('the retry endpoint', () => {
     >;
 
     expect(run.nextStep).toBeNull();
+  });
+});
+
+describe('the decision endpoint', () => {
+  const path = `/api/executions/${NAME}/decision`;
+
+  it('refuses a rejection whose reason is empty or only spaces, naming the field, and decides nothing', async () => {
+    const asked = backend.decisions.length;
+
+    const answers = await Promise.all(
+      ['', '   ', '\n\t '].map((reason) => post(path, { decision: 'rejected', reason })),
+    );
+    const missing = await post(path, { decision: 'rejected' });
+
+    for (const answer of [...answers, missing]) {
+      expect(answer).toEqual({ status: 400, body: { message: 'reason: say why you reject it' } });
+    }
+    expect(backend.decisions).toHaveLength(asked);
+  });
+
+  it('refuses a reason over 500 characters, and records one trimmed', async () => {
+    const asked = backend.decisions.length;
+
+    const long = await post(path, { decision: 'rejected', reason: 'x'.repeat(501) });
+    expect(long).toEqual({
+      status: 400,
+      body: { message: 'reason: keep it to 500 characters (it has 501)' },
+    });
+    expect(backend.decisions).toHaveLength(asked);
+
+    expect((await post(path, { decision: 'rejected', reason: '  checkout errors \n' })).status).toBe(200);
+    expect((await post(path, { decision: 'approved', reason: '   ' })).status).toBe(200);
+    expect(backend.decisions.slice(asked).map((d) => d.request)).toEqual([
+      { decision: 'rejected', reason: 'checkout errors' },
+      { decision: 'approved' },
+    ]);
+  });
+});
+
+describe('a path with a malformed % escape', () => {
+  it.each([
+    ['GET', '/api/executions/backend%E0%A4%A'],
+    ['POST', '/api/executions/backend%ZZ/decision'],
+    ['POST', '/api/executions/%/retry'],
+    ['GET', '/api/commits/%E0'],
+    ['GET', '/commits/abc%'],
+    ['POST', '/slack/response/U0PLATFORM1/%FF'],
+  ])('answers %s %s 400, saying what is wrong, and does nothing', async (method, target) => {
+    const asked = backend.decisions.length;
+    const responded = backend.responses.length;
+
+    const response = await fetch(`${server.url}${target}`, {
+      method,
+      ...(method === 'POST'
+        ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ decision: 'approved' }) }
+        : {}),
+    });
+
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { message: string };
+    expect(body.message).toMatch(/not valid percent-encoding/);
+    expect(backend.decisions).toHaveLength(asked);
+    expect(backend.responses).toHaveLength(responded);
   });
 });
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  appNamePrefix,
   EXECUTION_NAME_MAX,
   executionName,
   isValidExecutionName,
@@ -16,6 +17,8 @@ const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
 const anyText = fc.string({ unit: 'binary', minLength: 1, maxLength: 200 });
 /** What Docker allows as a tag. */
 const dockerTag = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/);
+/** App names as the config allows them (dashes included). */
+const configApp = fc.stringMatching(/^[a-z][a-z0-9-]{0,39}$/);
 
 describe('executionName', () => {
   it('joins app, tag and the first 12 hex of the digest', () => {
@@ -93,8 +96,6 @@ describe('executionName', () => {
     );
   });
 
-  /** Release identities as the config and ECR produce them: app names (dashes included) and ECR tags. */
-  const configApp = fc.stringMatching(/^[a-z][a-z0-9-]{0,39}$/);
   const identity = fc.tuple(fc.oneof(configApp, anyText), fc.oneof(dockerTag, anyText), hex64);
 
   it('gives distinct releases distinct names, and the same release the same valid name', () => {
@@ -159,15 +160,73 @@ describe('retryExecutionName', () => {
     expect(retryAttemptOf(ORIGINAL)).toBe(1);
   });
 
-  it('shortens an 80-character name from the middle, keeping app, tag start, digest and suffix', () => {
+  it('shortens an 80-character name to its start and a hash of the whole name, keeping the suffix', () => {
     const long = executionName('backend', `release-${'x'.repeat(120)}`, `sha256:${'a'.repeat(64)}`);
     expect(long).toHaveLength(EXECUTION_NAME_MAX);
 
     const retry = retryExecutionName(long, 10);
 
     expect(retry).toHaveLength(EXECUTION_NAME_MAX);
-    expect(retry.startsWith('backend-release-xxx')).toBe(true);
-    expect(retry).toMatch(new RegExp(`-${'a'.repeat(12)}_[0-9a-f]{10}-r10$`));
+    expect(retry.startsWith(long.slice(0, EXECUTION_NAME_MAX - '.0123456789-r10'.length))).toBe(true);
+    expect(retry).toMatch(/^backend-release-x+[-a]*\.[0-9a-f]{10}-r10$/);
+    expect(retryAttemptOf(retry)).toBe(10);
+  });
+
+  /**
+   * A plain release name of `length` characters whose tag has `middle` at character 53 of the name: the
+   * middle a retry's `-rN` pushes out of a name of 78 to 80 characters.
+   */
+  const plainOfLength = (length: number, middle: string) => {
+    const tagLength = length - 'backend-'.length - 13;
+    const tag = `${'t'.repeat(45)}${middle}${'t'.repeat(tagLength - 45 - middle.length)}`;
+    return executionName('backend', tag, DIGEST);
+  };
+
+  it.each([78, 79, 80])(
+    'keeps apart the retries of %i-character names that differ only in the middle',
+    (length) => {
+      const a = plainOfLength(length, 'a');
+      const b = plainOfLength(length, 'b');
+      expect(a).toHaveLength(length);
+      expect(a).not.toBe(b);
+      for (const attempt of [2, 10, 99]) {
+        expect(retryExecutionName(a, attempt)).not.toBe(retryExecutionName(b, attempt));
+      }
+    },
+  );
+
+  it("never gives a shortened retry the name of another release's retry that was not shortened", () => {
+    const long = plainOfLength(78, 'ab');
+    // The same name with one character of the middle less: 77 characters, so `-r2` fits without cutting.
+    const shorter = plainOfLength(77, 'b');
+    expect(shorter).toHaveLength(77);
+    expect(retryExecutionName(shorter, 2)).toBe(`${shorter}-r2`);
+    expect(retryExecutionName(long, 2)).not.toBe(retryExecutionName(shorter, 2));
+  });
+
+  it('keeps the names of runs that are not shortened as they were', () => {
+    const fits = plainOfLength(77, 'a');
+    expect(retryExecutionName(fits, 2)).toBe(`${fits}-r2`);
+    expect(retryExecutionName(`${fits}-r2`, 3)).toBe(`${fits}-r3`);
+    const rollback = rollbackExecutionName('backend', 'production', 'v2.1.5', 1);
+    expect(retryExecutionName(rollback, 4)).toBe(`${rollback}-r4`);
+  });
+
+  it('reads any text back one way: a whole attempt of at least 1, and a base that names the run again', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          anyText,
+          releaseName.map((name) => `${name}-r7`),
+        ),
+        (name) => {
+          const attempt = retryAttemptOf(name);
+          expect(Number.isInteger(attempt) && attempt >= 1).toBe(true);
+          const base = retryBaseName(name);
+          expect(attempt === 1 ? base === name : `${base}-r${attempt}` === name).toBe(true);
+        },
+      ),
+    );
   });
 
   it('refuses an attempt below 2', () => {
@@ -208,6 +267,51 @@ describe('retryExecutionName', () => {
     );
   });
 
+  /** Release and rollback names, long ones often, some pairs differing in one character of the middle. */
+  const stageName = fc.stringMatching(/^[a-z][a-z0-9-]{0,29}$/);
+  const rollbackName = fc
+    .tuple(
+      fc.oneof(configApp, anyText),
+      stageName,
+      fc.oneof(dockerTag, anyText),
+      fc.integer({ min: 1, max: 99 }),
+    )
+    .map(([app, stage, tag, attempt]) => rollbackExecutionName(app, stage, tag, attempt));
+  const runName = fc.oneof(releaseName, rollbackName);
+  const middleTwins = fc
+    .tuple(
+      fc.integer({ min: 74, max: 80 }),
+      fc.integer({ min: 0, max: 1000 }),
+      fc.constantFrom('a', 'b', 'c', '-', '_', '.', 'ab', ''),
+    )
+    .map(([length, at, change]) => {
+      const base = plainOfLength(length, 'x');
+      // Mostly in the middle a shortened retry leaves out, sometimes anywhere in the tag.
+      const cut = at % 2 === 0 ? 48 + (at % 10) : 8 + (at % (length - 21));
+      return [base, executionNameOrSame(`${base.slice(0, cut)}${change}${base.slice(cut + 1)}`)] as const;
+    });
+  /** A string shaped like a release name stands for one; not every edit is one a release could have. */
+  function executionNameOrSame(name: string): string {
+    return isValidExecutionName(name) ? name : 'backend-v1-7f5b2640fe6f';
+  }
+
+  it('gives distinct runs and attempts distinct retry names (and never a name a release or rollback has)', () => {
+    const attempt = fc.integer({ min: 2, max: 99 });
+    const pair = fc.oneof(fc.tuple(runName, runName), middleTwins);
+    fc.assert(
+      fc.property(pair, attempt, attempt, ([a, b], attemptA, attemptB) => {
+        const retryA = retryExecutionName(a, attemptA);
+        const retryB = retryExecutionName(b, attemptB);
+        expect(isValidExecutionName(retryA)).toBe(true);
+        expect(retryA.length).toBeLessThanOrEqual(EXECUTION_NAME_MAX);
+        expect(retryA).not.toBe(a);
+        expect(retryA).not.toBe(b);
+        if (a !== b || attemptA !== attemptB) expect(retryA).not.toBe(retryB);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('keeps the retries of two different releases apart', () => {
     fc.assert(
       fc.property(releaseName, releaseName, fc.integer({ min: 2, max: 10_000 }), (a, b, attempt) => {
@@ -234,6 +338,43 @@ describe('rollbackExecutionName', () => {
     expect(retryExecutionName(name, 2)).toBe(`${name}-r2`);
   });
 
+  it('tells apart an app with a dash from a stage with one: (my, app-prod) and (my-app, prod)', () => {
+    const mine = rollbackExecutionName('my', 'app-prod', 'v1', 1);
+    const myApp = rollbackExecutionName('my-app', 'prod', 'v1', 1);
+    expect(mine).not.toBe(myApp);
+    expect(isValidExecutionName(mine) && isValidExecutionName(myApp)).toBe(true);
+  });
+
+  it('never gives a plain name the shape of a shortened one, even with a tag written to look like it', () => {
+    const long = `v1-${'x'.repeat(100)}`;
+    const shortened = rollbackExecutionName('backend', 'production', long, 1);
+    expect(shortened.length).toBeLessThanOrEqual(EXECUTION_NAME_MAX);
+    // The tag that would spell the shortened name out in the plain form.
+    const head = shortened.replace(/[-_]1$/, '');
+    const lookalike = head.slice('backend-production-rollback-'.length);
+    expect(rollbackExecutionName('backend', 'production', lookalike, 1)).not.toBe(shortened);
+  });
+
+  it('gives distinct rollbacks distinct names', () => {
+    const stage = fc.stringMatching(/^[a-z][a-z0-9-]{0,29}$/);
+    const rollback = fc.tuple(
+      fc.oneof(configApp, anyText),
+      fc.oneof(stage, anyText),
+      fc.oneof(dockerTag, fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{60,127}$/)),
+      fc.integer({ min: 1, max: 99 }),
+    );
+    fc.assert(
+      fc.property(rollback, rollback, ([appA, stageA, tagA, nA], [appB, stageB, tagB, nB]) => {
+        const a = rollbackExecutionName(appA, stageA, tagA, nA);
+        expect(isValidExecutionName(a)).toBe(true);
+        if (appA !== appB || stageA !== stageB || tagA !== tagB || nA !== nB) {
+          expect(a).not.toBe(rollbackExecutionName(appB, stageB, tagB, nB));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('refuses an attempt outside 1 to 99', () => {
     expect(() => rollbackExecutionName('backend', 'staging', 'v2.1.5', 0)).toThrow(/1 to 99, got 0/);
     expect(() => rollbackExecutionName('backend', 'staging', 'v2.1.5', 100)).toThrow(/1 to 99, got 100/);
@@ -249,10 +390,44 @@ describe('rollbackExecutionName', () => {
         (app, stage, tag, attempt) => {
           const name = rollbackExecutionName(app, stage, tag, attempt);
           expect(isValidExecutionName(name)).toBe(true);
-          expect(name.endsWith(`-${attempt}`)).toBe(true);
+          // After `-` in the plain form, `_` in the hashed one.
+          expect(name).toMatch(new RegExp(`[-_]${attempt}$`));
           expect(rollbackExecutionName(app, stage, `${tag}x`, attempt)).not.toBe(name);
         },
       ),
+    );
+  });
+});
+
+describe('appNamePrefix', () => {
+  it('is `<app>-` for an app name from the config', () => {
+    expect(appNamePrefix('my')).toBe('my-');
+    expect(appNamePrefix('my-app')).toBe('my-app-');
+  });
+
+  it('begins every name of the app: releases, rollbacks and their retries', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(configApp, anyText),
+        fc.oneof(dockerTag, anyText),
+        fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,29}$/), anyText),
+        hex64,
+        fc.integer({ min: 2, max: 99 }),
+        (app, tag, stage, hex, attempt) => {
+          const prefix = appNamePrefix(app);
+          const release = executionName(app, tag, `sha256:${hex}`);
+          const rollback = rollbackExecutionName(app, stage, tag, 1);
+          for (const name of [
+            release,
+            rollback,
+            retryExecutionName(release, attempt),
+            retryExecutionName(rollback, attempt),
+          ]) {
+            expect(name.startsWith(prefix)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });

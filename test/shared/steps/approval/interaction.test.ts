@@ -233,6 +233,40 @@ describe('handleInteraction: a click on Approve or Reject', () => {
     expect(hasButtons(run.approvalMessage())).toBe(true);
   });
 
+  it('refuses an approver the config no longer lists, though the request listed them, by click or by reason', async () => {
+    const run = await waitingRun();
+    // Since the request, the deployed config dropped Alice: production lists the group (Bob) only.
+    const deps: InteractionDeps = {
+      ...run.deps,
+      currentApprovers: (stage) => (stage === 'production' ? [GROUP] : undefined),
+    };
+
+    const clicked = await handleInteraction(run.click(ALICE), deps);
+    const rejected = await handleInteraction(run.click(ALICE, REJECT_ACTION), deps);
+
+    expect([clicked.statusCode, rejected.statusCode]).toEqual([200, 200]);
+    expect(slack.views()).toEqual([]);
+    expect(ephemeralTexts()).toEqual([
+      `${ALICE.id}: You are not an approver for production. Nothing changed.`,
+      `${ALICE.id}: You are not an approver for production. Nothing changed.`,
+    ]);
+    expect(sfn.calls()).toHaveLength(0);
+    expect((await run.store.getApproval(run.approvalId))?.status).toBe('pending');
+    // Bob, in both lists, still decides.
+    expect((await handleInteraction(run.click(BOB), deps)).statusCode).toBe(200);
+    expect((await run.store.getApproval(run.approvalId))?.status).toBe('approved');
+  });
+
+  it('refuses everyone for a stage the config no longer asks approval for', async () => {
+    const run = await waitingRun();
+    const deps: InteractionDeps = { ...run.deps, currentApprovers: () => undefined };
+
+    await handleInteraction(run.click(ALICE), deps);
+
+    expect(sfn.calls()).toHaveLength(0);
+    expect((await run.store.getApproval(run.approvalId))?.status).toBe('pending');
+  });
+
   it('escapes the stage name in what it tells someone who is not an approver', async () => {
     const run = await waitingRun();
     const store = {
