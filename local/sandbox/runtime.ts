@@ -16,6 +16,7 @@ import { createCommitterHandler } from '../../functions/committer/handler.js';
 import { createIntakeHandler } from '../../functions/intake/handler.js';
 import { createNotifyHandler } from '../../functions/notify/handler.js';
 import { createRequestApprovalHandler } from '../../functions/request-approval/handler.js';
+import { createScanGateHandler } from '../../functions/scan-gate/handler.js';
 import { createSecretSyncHandler } from '../../functions/secret-sync/handler.js';
 import { createSlackInteractionHandler } from '../../functions/slack-interaction/handler.js';
 import { createSweepHandler, type SweepResult } from '../../functions/sweep/handler.js';
@@ -49,6 +50,7 @@ import { ecrClient } from '../../shared/wiring/ecr.js';
 import { intakeDeps, intakeDynamoDB } from '../../shared/wiring/intake.js';
 import { notifyDeps, notifyDynamoDB } from '../../shared/wiring/notify.js';
 import { requestApprovalDeps, requestApprovalDynamoDB } from '../../shared/wiring/request-approval.js';
+import { scanGateDeps } from '../../shared/wiring/scan-gate.js';
 import { secretSyncDeps } from '../../shared/wiring/secret-sync.js';
 import { interactionDynamoDB, slackInteractionDeps } from '../../shared/wiring/slack-interaction.js';
 import { sweepDeps } from '../../shared/wiring/sweep.js';
@@ -249,7 +251,19 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
         now,
       }),
     ) as LocalHandler,
+    // The scan gate reads findings from the ECR stand-in through the deployed adapter.
+    ...(ecr
+      ? { 'scan-gate': createScanGateHandler(scanGateDeps({ config, ecr, reporter, now })) as LocalHandler }
+      : {}),
   };
+  const gated = Object.entries(config.apps)
+    .filter(([, app]) => app.scan)
+    .map(([name]) => name);
+  if (gated.length > 0 && !ecr) {
+    throw new Error(
+      `apps ${gated.join(', ')} have a scan gate (apps.<name>.scan), which reads ECR: start the local runtime with an ECR endpoint`,
+    );
+  }
 
   const template = synthesizeTemplate(config);
   engine = createLocalEngine({

@@ -66,6 +66,8 @@ apps:
     ecrRepository: itdo-erp/backend
     tags: '^v\\d+\\.\\d+\\.\\d+(-[a-z0-9.]+)?$'
     image: itdo-erp/backend
+    scan:
+      maxSeverity: HIGH
   frontend:
     ecrRepository: itdo-erp/frontend
     tags: '^v\\d+\\.\\d+\\.\\d+(-[a-z0-9.]+)?$'

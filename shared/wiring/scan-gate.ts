@@ -3,13 +3,14 @@
  * where the findings are read. Both read ECR through the same adapter; only the ECRClient differs
  * (AWS in Lambda, the sandbox's ECR stand-in locally), so the platform passes it in.
  */
-import { ECRClient } from '@aws-sdk/client-ecr';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import { ecrScanFindings } from '../adapters/aws/ecr-scan-findings.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
 import type { Reporter } from '../ports/reporter.js';
 import type { ScanGateDeps } from '../steps/scan-gate/check-scan.js';
+import { ecrClient } from './ecr.js';
 import { lambdaReporter } from './lambda.js';
 
 /** What differs between Lambda and a local run. */
@@ -37,7 +38,7 @@ export function deployedScanGate(env: NodeJS.ProcessEnv = process.env): () => Sc
   return () => {
     deployed ??= scanGateDeps({
       config: runtimeConfig(parseConfigShape, env),
-      ecr: new ECRClient({}),
+      ecr: ecrClient(),
       reporter: lambdaReporter(),
     });
     return deployed;
