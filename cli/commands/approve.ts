@@ -33,6 +33,8 @@ export interface DecideOptions {
   readonly sandbox?: string | boolean;
   readonly stage?: string;
   readonly reason?: string;
+  /** Approve during a change freeze (`--break-glass`, with a reason). */
+  readonly breakGlass?: boolean;
   readonly table?: string;
   readonly region?: string;
   readonly config?: string;
@@ -155,6 +157,7 @@ async function decideInAws(
   const { stepFunctionsTaskTokens } = await import('../../shared/adapters/aws/task-tokens.js');
   const { decideApproval } = await import('../../shared/steps/approval/decide.js');
   const { pendingApproval } = await import('../../shared/steps/approval/pending.js');
+  const { freezeRuleFor } = await import('../../shared/steps/approval/freeze-rule.js');
 
   const dynamo = deps.dynamo ?? new DynamoDBClient(region);
   const sts = deps.sts ?? new STSClient(region);
@@ -165,12 +168,18 @@ async function decideInAws(
   if (!identity.Arn)
     throw new TerminalError('AWS did not say who you are (GetCallerIdentity returned no Arn)');
 
+  // The change-freeze rule, with the windows the run stored on its approval (the CLI reads no config).
+  const rule = freezeRuleFor({ decision, ...options }, record, undefined, (deps.now ?? (() => new Date()))());
+  if ('problem' in rule)
+    throw new TerminalError(`${rule.problem} (--break-glass --reason "why"); nothing decided`);
+
   const outcome = await decideApproval(
     {
       approvalId: record.approvalId,
       decision,
       by: identity.Arn,
       ...(options.reason ? { reason: options.reason } : {}),
+      ...(rule.breakGlass ? { breakGlass: rule.breakGlass } : {}),
       via: 'cli',
     },
     {
@@ -198,6 +207,7 @@ async function decideInSandbox(
     decision,
     ...(options.stage ? { stage: options.stage } : {}),
     ...(options.reason ? { reason: options.reason } : {}),
+    ...(options.breakGlass ? { breakGlass: true } : {}),
   });
   return report(answer.outcome, decision, answer.by, io);
 }
@@ -233,7 +243,11 @@ export function registerApprove(program: Command, deps: DecideCliDeps = {}): voi
       .command('approve')
       .description('approve a run waiting for approval, as your AWS identity (when Slack is unavailable)')
       .argument('<execution>', 'the execution name (see shiplane runs)')
-      .option('-r, --reason <text>', 'why, recorded with the decision'),
+      .option('-r, --reason <text>', 'why, recorded with the decision')
+      .option(
+        '--break-glass',
+        'approve while the stage is in a change freeze (needs --reason; recorded as a break glass)',
+      ),
   ).action(async (execution: string, options: DecideOptions) => {
     process.exitCode = await decideFromCli('approved', execution, options, deps);
   });

@@ -10,11 +10,13 @@ import type { RunInput } from '../../shared/contracts/tasks.js';
 import { gitopsCommitUrl } from '../../shared/domain/repo-url.js';
 import type { StartExecutionResult } from '../../shared/ports/executions.js';
 import { decideApproval } from '../../shared/steps/approval/decide.js';
+import { freezeRuleFor } from '../../shared/steps/approval/freeze-rule.js';
 import { ApprovalNotFoundError, pendingApproval } from '../../shared/steps/approval/pending.js';
 import { metricsReport } from '../../shared/steps/metrics/report.js';
 import { type RunRecord, retryRun } from '../../shared/steps/recovery/retry-run.js';
 import { rollbackRun } from '../../shared/steps/recovery/rollback-run.js';
 import { ExecutionAlreadyExistsError, type ExecutionDescription, type LocalEngine } from '../engine/index.js';
+import { HttpError } from '../http/errors.js';
 import type { EcrServer } from '../stand-ins/ecr/server.js';
 import type { GitHubServer } from '../stand-ins/github/server.js';
 import type { SlackServer } from '../stand-ins/slack/server.js';
@@ -162,6 +164,10 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
         if (error instanceof ApprovalNotFoundError) return undefined;
         throw error;
       }
+      // The change-freeze rule, with the config's windows for the stage (as the Slack path has them).
+      const windows = config.stages.find((stage) => stage.name === record.stage)?.freeze;
+      const rule = freezeRuleFor(request, record, windows, new Date());
+      if ('problem' in rule) throw new HttpError(409, `${rule.problem}; nothing decided`);
       // The same exactly-once path as a click: claim in the table, then answer the run's task token.
       const by = 'the sandbox (shiplane approve --sandbox)';
       const outcome = await decideApproval(
@@ -170,6 +176,7 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
           decision: request.decision,
           by,
           ...(request.reason ? { reason: request.reason } : {}),
+          ...(rule.breakGlass ? { breakGlass: rule.breakGlass } : {}),
           via: 'cli',
         },
         {

@@ -132,6 +132,8 @@ export interface SandboxDecisionRequest {
   readonly decision: 'approved' | 'rejected';
   readonly stage?: string;
   readonly reason?: string;
+  /** Approve during a change freeze (with a reason): the freeze rule of steps/approval/freeze-rule.ts. */
+  readonly breakGlass?: boolean;
 }
 
 /** The sandbox's answer: what the decision came to, and who it was recorded as. */
@@ -565,10 +567,14 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       const checked = checkedDecisionReason(kind, body.reason);
       if ('problem' in checked) throw new HttpError(400, `reason: ${checked.problem.message}`);
       const { reason } = checked;
+      if (body.breakGlass !== undefined && typeof body.breakGlass !== 'boolean') {
+        throw new HttpError(400, 'breakGlass must be true or false');
+      }
       const answer = await backend.decide(execution, {
         decision: kind,
         ...(stage ? { stage } : {}),
         ...(reason ? { reason } : {}),
+        ...(body.breakGlass === true ? { breakGlass: true } : {}),
       });
       if (!answer) throw new HttpError(404, `no approval for ${execution}${stage ? ` in ${stage}` : ''}`);
       sendJson(response, answer.result === 'decided' ? 200 : 409, answer);

@@ -4,6 +4,7 @@
  * (shared/adapters/aws/approvals-table.ts), whose conditional writes make a decision exactly-once.
  */
 
+import type { FreezeWindowConfig } from '../config/freeze.js';
 import type { ApprovalFacts, Decision } from '../domain/approval.js';
 import type { ThreadState } from '../domain/release-thread.js';
 import type { DeployedTag, PinnedTag, StageTags } from '../domain/stage-tags.js';
@@ -38,6 +39,11 @@ export interface ApprovalRecord {
    * retried request finishes the job if the first attempt could not.
    */
   readonly supersedes?: string;
+  /**
+   * The stage's change-freeze windows when the run asked (none: no freeze), so a decision made without
+   * the config (`shiplane approve`) still keeps the freeze rule (steps/approval/freeze-rule.ts).
+   */
+  readonly freeze?: readonly FreezeWindowConfig[];
 }
 
 export interface ThreadRecord {

@@ -124,6 +124,74 @@ describe('shiplane approve', () => {
     expect(ddb.commandCalls(GetCommand)[0]?.args[0].input.TableName).toBe('shiplane-approvals');
   });
 
+  describe('during a change freeze stored on the approval (the CLI reads no config)', () => {
+    const frozen = () => {
+      const item = items.get('approval#a1')!;
+      items.set('approval#a1', {
+        ...item,
+        freeze: [
+          {
+            kind: 'fixed',
+            from: '2026-11-26T13:00:00Z',
+            to: '2026-11-26T18:00:00Z',
+            reason: 'release freeze',
+          },
+        ],
+      });
+    };
+
+    it('refuses a plain approve, saying until when and how to break glass; nothing decided', async () => {
+      frozen();
+      const out = io();
+      expect(await decideFromCli('approved', EXECUTION, options, deps(out))).toBe(1);
+      expect(out.err.join('\n')).toMatch(
+        /production frozen until .*release freeze; approving during a change freeze needs break glass with a reason \(--break-glass --reason "why"\); nothing decided/,
+      );
+      expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+      expect(items.get('approval#a1')).toMatchObject({ status: 'pending' });
+    });
+
+    it('refuses --break-glass without a reason; nothing decided', async () => {
+      frozen();
+      const out = io();
+      expect(await decideFromCli('approved', EXECUTION, { ...options, breakGlass: true }, deps(out))).toBe(1);
+      expect(out.err.join('\n')).toMatch(/break glass needs a reason/);
+      expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    });
+
+    it('approves with --break-glass and a reason, recorded as a break glass', async () => {
+      frozen();
+      const out = io();
+      expect(
+        await decideFromCli(
+          'approved',
+          EXECUTION,
+          { ...options, breakGlass: true, reason: 'fix for the outage' },
+          deps(out),
+        ),
+      ).toBe(0);
+      const sent = JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output ?? '');
+      expect(sent).toMatchObject({
+        decision: 'approved',
+        reason: 'fix for the outage',
+        breakGlass: { until: '2026-11-26T18:00:00.000Z', freeze: expect.stringContaining('release freeze') },
+      });
+      expect(items.get('approval#a1')).toMatchObject({
+        status: 'approved',
+        decision: { breakGlass: { until: '2026-11-26T18:00:00.000Z' } },
+      });
+    });
+
+    it('refuses --break-glass when nothing is frozen', async () => {
+      const out = io();
+      expect(
+        await decideFromCli('approved', EXECUTION, { ...options, breakGlass: true, reason: 'x' }, deps(out)),
+      ).toBe(1);
+      expect(out.err.join('\n')).toMatch(/production is not frozen now/);
+      expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    });
+  });
+
   it('refuses a second decision and says who decided first', async () => {
     table('approved');
     const out = io();

@@ -16,7 +16,6 @@
  */
 import type { FreezeWindowConfig } from '../../config/freeze.js';
 import { type BreakGlass, checkedDecisionReason } from '../../domain/approval.js';
-import { freezeNotice, freezeStateAt } from '../../domain/freeze-window.js';
 import type { ApprovalRecord, ApprovalsStore } from '../../ports/approvals-store.js';
 import type {
   ApprovalClick,
@@ -31,6 +30,7 @@ import type { RecentRunEvents, TaskTokens } from '../../ports/task-tokens.js';
 import { approvalStateOf } from '../notify/notify.js';
 import type { AuthorizationVerdict, Authorize } from './authorize.js';
 import { decideApproval } from './decide.js';
+import { freezeToBreak } from './freeze-rule.js';
 
 export interface InteractionResponse {
   readonly statusCode: number;
@@ -69,16 +69,9 @@ export interface InteractionDeps {
   readonly freezeWindows?: (stage: string) => readonly FreezeWindowConfig[] | undefined;
 }
 
-/**
- * The freeze an approval would break now, if its stage is frozen. A manual rollback is never held by a
- * freeze (the state machine lets it through), so its approval breaks none.
- */
+/** The freeze an approval would break now (freeze-rule.ts), with the deployed config's windows. */
 function freezeNow(record: ApprovalRecord, deps: InteractionDeps): BreakGlass | undefined {
-  if (record.facts.rollback) return undefined;
-  const now = deps.now();
-  const state = freezeStateAt(deps.freezeWindows?.(record.stage) ?? [], now);
-  if (state.status === 'open') return undefined;
-  return { until: state.until.toISOString(), freeze: freezeNotice(record.stage, state, now) };
+  return freezeToBreak(record, deps.freezeWindows?.(record.stage), deps.now());
 }
 
 const respond = (statusCode: number): InteractionResponse => ({

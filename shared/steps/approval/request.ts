@@ -283,6 +283,7 @@ export async function requestApproval(
       createdAt: facts.requestedAt,
       deadline,
       expiresAt: deadline + APPROVAL_RETENTION_SECONDS,
+      ...(facts.freezable ? { freeze: deps.freezeWindows?.(request.stage) ?? [] } : {}),
     };
     // A concurrent retry may have created it first; either way one record exists now.
     if ((await deps.store.createApproval(created)) === 'exists') {

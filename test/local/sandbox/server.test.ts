@@ -596,6 +596,25 @@ describe('the decision endpoint', () => {
   });
 });
 
+describe('the decision endpoint and break glass', () => {
+  const path = `/api/executions/${NAME}/decision`;
+
+  it('passes breakGlass: true on to the backend, and refuses one that is not a boolean', async () => {
+    const asked = backend.decisions.length;
+    expect(await post(path, { decision: 'approved', breakGlass: 'yes', reason: 'x' })).toEqual({
+      status: 400,
+      body: { message: 'breakGlass must be true or false' },
+    });
+    expect(backend.decisions).toHaveLength(asked);
+    expect((await post(path, { decision: 'approved', breakGlass: true, reason: 'outage fix' })).status).toBe(
+      200,
+    );
+    expect(backend.decisions.slice(asked).map((d) => d.request)).toEqual([
+      { decision: 'approved', reason: 'outage fix', breakGlass: true },
+    ]);
+  });
+});
+
 describe('a path with a malformed % escape', () => {
   it.each([
     ['GET', '/api/executions/backend%E0%A4%A'],
