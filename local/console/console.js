@@ -9,8 +9,17 @@ import { formatTime } from '/time.js';
 
 const POLL_MS = 1000;
 
+/** The run named by the address's `#<execution>`; a malformed escape (`#%`) names none, never throws. */
+function hashRun() {
+  try {
+    return decodeURIComponent(location.hash.replace(/^#/, ''));
+  } catch {
+    return '';
+  }
+}
+
 const ui = {
-  selected: decodeURIComponent(location.hash.replace(/^#/, '')) || undefined,
+  selected: hashRun() || undefined,
   follow: !location.hash,
   open: new Set(),
   last: {},
@@ -1127,7 +1136,7 @@ function setupPushForm(sandbox) {
 
 // A link to `#<execution>` (or the back button) selects that run.
 window.addEventListener('hashchange', () => {
-  const name = decodeURIComponent(location.hash.replace(/^#/, ''));
+  const name = hashRun();
   if (!name || name === ui.selected) return;
   ui.selected = name;
   ui.follow = false;
