@@ -5,43 +5,20 @@
  * (ecr-recent-images.ts) and starts a push the intake never heard of, once.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quietHandlers } from '../../../local/quiet-handlers.js';
+import { describe, expect, it } from 'vitest';
 import { ecrPushEvent, sqsEventOf } from '../../../local/sandbox/ecr-push.js';
-import type { Sandbox } from '../../../local/sandbox/sandbox.js';
 import { formatBytes } from '../../../shared/adapters/slack/approval-message.js';
+import { useSandbox } from './sandbox-fixture.js';
 
-let workdir: string;
-let sandbox: Sandbox;
-const terminal: string[] = [];
-
-beforeAll(async () => {
-  quietHandlers();
-  const { startSandbox } = await import('../../../local/sandbox/sandbox.js');
-  workdir = await mkdtemp(join(tmpdir(), 'shiplane-sandbox-ecr-'));
-  sandbox = await startSandbox({
-    workdir,
-    port: 0,
-    pollSeconds: 0,
-    argoTickMs: 60_000,
-    write: (line) => terminal.push(line),
-  });
-}, 240_000);
-
-afterAll(async () => {
-  await sandbox?.stop();
-  await rm(workdir, { recursive: true, force: true });
-});
+const fixture = useSandbox('ecr', { timeoutMs: 240_000 });
+const { terminal } = fixture;
 
 /** The run's pending approval for production, once request-approval has posted it. */
 async function approvalOf(execution: string) {
   for (let i = 0; i < 600; i++) {
-    const id = await sandbox.runtime.store.approvalIdFor(execution, 'production');
-    const approval = id ? await sandbox.runtime.store.getApproval(id) : undefined;
-    const message = sandbox.slack
+    const id = await fixture.sandbox.runtime.store.approvalIdFor(execution, 'production');
+    const approval = id ? await fixture.sandbox.runtime.store.getApproval(id) : undefined;
+    const message = fixture.sandbox.slack
       .messages()
       .find((m) => id && JSON.stringify(m.blocks ?? []).includes(`"value":"${id}"`));
     if (approval && message) return { approval, text: JSON.stringify(message.blocks) };
@@ -52,21 +29,21 @@ async function approvalOf(execution: string) {
 
 describe('the sandbox reads its ECR stand-in', () => {
   it('lists the stand-in with the other stand-ins', () => {
-    expect(sandbox.ecr.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(fixture.sandbox.ecr.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(terminal).toContain(
-      `  ECR           ${sandbox.ecr.endpoint}  (itdo-erp/backend, itdo-erp/frontend)`,
+      `  ECR           ${fixture.sandbox.ecr.endpoint}  (itdo-erp/backend, itdo-erp/frontend)`,
     );
   });
 
   it("stages the digest ECR gave the push; the approval message shows the image's facts, no findings", async () => {
-    const execution = sandbox.scenarioExecution ?? '';
-    const image = sandbox.ecr.registry.image('itdo-erp/backend', 'v2.1.6');
+    const execution = fixture.sandbox.scenarioExecution ?? '';
+    const image = fixture.sandbox.ecr.registry.image('itdo-erp/backend', 'v2.1.6');
     expect(image?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     const { approval, text } = await approvalOf(execution);
 
     const staging = execFileSync('git', ['show', 'main:environments/staging/kustomization.yaml'], {
-      cwd: sandbox.repoDir,
+      cwd: fixture.sandbox.repoDir,
       encoding: 'utf8',
     });
     expect(staging).toContain(`digest: ${image?.digest}\n`);
@@ -79,7 +56,7 @@ describe('the sandbox reads its ECR stand-in', () => {
   });
 
   it('a -vuln tag reaches the approval with its CRITICAL finding counted', async () => {
-    const answer = await sandbox.push('frontend', 'v1.9.0-vuln');
+    const answer = await fixture.sandbox.push('frontend', 'v1.9.0-vuln');
     expect(answer.result).toBe('started');
 
     const { approval, text } = await approvalOf(answer.execution ?? '');
@@ -91,17 +68,17 @@ describe('the sandbox reads its ECR stand-in', () => {
   it('the sweep starts a push the intake missed, once; a push the intake started is not started again', async () => {
     const fiveMinutesAgo = new Date(Date.now() - 5 * 60_000);
     // A push whose event never reached the intake, and one whose event did.
-    const missed = sandbox.ecr.push({
+    const missed = fixture.sandbox.ecr.push({
       repository: 'itdo-erp/backend',
       tag: 'v2.1.8',
       pushedAt: fiveMinutesAgo,
     });
-    const delivered = sandbox.ecr.push({
+    const delivered = fixture.sandbox.ecr.push({
       repository: 'itdo-erp/frontend',
       tag: 'v1.9.1',
       pushedAt: fiveMinutesAgo,
     });
-    const intake = await sandbox.runtime.deliver(
+    const intake = await fixture.sandbox.runtime.deliver(
       sqsEventOf(
         ecrPushEvent({
           repository: 'itdo-erp/frontend',
@@ -112,20 +89,20 @@ describe('the sandbox reads its ECR stand-in', () => {
       ),
     );
     expect(intake.result).toBe('started');
-    const before = sandbox.runtime.engine.listExecutions().length;
+    const before = fixture.sandbox.runtime.engine.listExecutions().length;
 
-    const first = await sandbox.runtime.sweep();
-    const afterFirst = sandbox.runtime.engine.listExecutions();
-    const second = await sandbox.runtime.sweep();
+    const first = await fixture.sandbox.runtime.sweep();
+    const afterFirst = fixture.sandbox.runtime.engine.listExecutions();
+    const second = await fixture.sandbox.runtime.sweep();
 
     expect(first.started).toBe(1);
     expect(first.alreadyStarted).toBeGreaterThanOrEqual(1);
     expect(first.failed).toBe(0);
     expect(second.failed).toBe(0);
     expect(afterFirst).toHaveLength(before + 1);
-    expect(sandbox.runtime.engine.listExecutions()).toHaveLength(before + 1);
+    expect(fixture.sandbox.runtime.engine.listExecutions()).toHaveLength(before + 1);
     const swept = afterFirst.find((run) => run.name?.startsWith('backend-v2.1.8-'));
-    const input = sandbox.runtime.engine.describeExecution(swept?.name ?? '').input ?? '';
+    const input = fixture.sandbox.runtime.engine.describeExecution(swept?.name ?? '').input ?? '';
     expect(input).toContain(missed.digest);
   });
 });
