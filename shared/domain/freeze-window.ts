@@ -24,8 +24,13 @@ export type FreezeState =
   | { readonly status: 'open' }
   | {
       readonly status: 'frozen';
-      /** When the stage opens again: no window covers this instant. */
+      /**
+       * When the stage opens again: no window covers this instant — unless `endless`, when the
+       * windows leave no gap within FREEZE_HORIZON_MS and this is only when to look again.
+       */
       readonly until: Date;
+      /** The windows chain past the horizon without a gap: still frozen at `until`. */
+      readonly endless?: true;
       /** The reasons of the windows in the chain, in order, each once. */
       readonly reasons: readonly string[];
       /** The zone of the window that ends the freeze: the end is shown in it. */
@@ -69,11 +74,15 @@ export function freezeStateAt(windows: readonly FreezeWindowConfig[], at: Date):
   let cursor = at.getTime();
   const reasons: string[] = [];
   let timeZone = 'UTC';
+  let gap = false;
   for (let step = 0; step < MAX_CHAIN && cursor - at.getTime() < FREEZE_HORIZON_MS; step++) {
     const covering = windows
       .map((window) => occurrenceAt(window, new Date(cursor)))
       .filter((occurrence): occurrence is FreezeOccurrence => occurrence !== undefined);
-    if (covering.length === 0) break;
+    if (covering.length === 0) {
+      gap = true;
+      break;
+    }
     // The one lasting longest decides where the chain goes next.
     const last = covering.reduce((a, b) => (b.end.getTime() > a.end.getTime() ? b : a));
     for (const occurrence of covering) {
@@ -84,7 +93,13 @@ export function freezeStateAt(windows: readonly FreezeWindowConfig[], at: Date):
   }
   return reasons.length === 0
     ? { status: 'open' }
-    : { status: 'frozen', until: new Date(cursor), reasons, timeZone };
+    : {
+        status: 'frozen',
+        until: new Date(cursor),
+        reasons,
+        timeZone,
+        ...(gap ? {} : { endless: true as const }),
+      };
 }
 
 /** The next occurrence starting after `after` (for summaries), or undefined when none will. */
@@ -172,8 +187,15 @@ export function formatFreezeEnd(until: Date, timeZone: string, now: Date): strin
 /** The thread's line for a frozen stage: `production frozen until Mon 06:00 JST: release freeze`. */
 export function freezeNotice(
   stage: string,
-  state: { readonly until: Date; readonly reasons: readonly string[]; readonly timeZone: string },
+  state: {
+    readonly until: Date;
+    readonly reasons: readonly string[];
+    readonly timeZone: string;
+    readonly endless?: true;
+  },
   now: Date,
 ): string {
-  return `${stage} frozen until ${formatFreezeEnd(state.until, state.timeZone, now)}: ${state.reasons.join('; ')}`;
+  // Windows without a gap never end: say the end is only when it is looked at again.
+  const until = `${state.endless ? 'at least ' : ''}${formatFreezeEnd(state.until, state.timeZone, now)}`;
+  return `${stage} frozen until ${until}: ${state.reasons.join('; ')}`;
 }

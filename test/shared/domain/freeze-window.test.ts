@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FreezeWindowConfig } from '../../../shared/config/freeze.js';
 import {
+  FREEZE_HORIZON_MS,
   formatFreezeEnd,
   freezeNotice,
   freezeStateAt,
@@ -242,6 +243,34 @@ describe('freeze properties', () => {
     .integer({ min: 0, max: 60 * 24 * 60 })
     .map((minutes) => new Date(at('2026-03-01T00:00:00Z').getTime() + minutes * 60_000 + 17_000));
 
+  it('windows that leave no gap (New York 04:00–19:00 and Berlin 00:00–10:00, daily): frozen past the horizon, marked endless', () => {
+    const windows: FreezeWindowConfig[] = [
+      {
+        kind: 'recurring',
+        cron: '0 4 * * *',
+        duration: 54_000,
+        timezone: 'America/New_York',
+        reason: 'US day',
+      },
+      {
+        kind: 'recurring',
+        cron: '0 0 * * *',
+        duration: 36_000,
+        timezone: 'Europe/Berlin',
+        reason: 'EU night',
+      },
+    ];
+    const now = at('2026-03-01T00:00:17Z');
+    const state = freezeStateAt(windows, now);
+    expect(state).toMatchObject({ status: 'frozen', endless: true, reasons: ['EU night', 'US day'] });
+    if (state.status !== 'frozen') return;
+    expect(state.until.getTime() - now.getTime()).toBeGreaterThanOrEqual(FREEZE_HORIZON_MS);
+    expect(freezeStateAt(windows, state.until).status).toBe('frozen');
+    expect(freezeNotice('production', state, now)).toMatch(
+      /^production frozen until at least .*: EU night; US day$/,
+    );
+  });
+
   it('the end returned is inside no window, every instant before it is frozen, and it is after now', () => {
     fc.assert(
       fc.property(fc.array(windowArb, { minLength: 1, maxLength: 3 }), instantArb, (windows, now) => {
@@ -251,6 +280,12 @@ describe('freeze properties', () => {
           return;
         }
         expect(state.until.getTime()).toBeGreaterThan(now.getTime());
+        if (state.endless) {
+          // Windows that leave no gap (e.g. two daily ones covering the whole day between them):
+          // the chain stops at the horizon, still frozen there, and the run looks again then.
+          expect(freezeStateAt(windows, state.until).status).toBe('frozen');
+          return;
+        }
         expect(windows.every((window) => occurrenceAt(window, state.until) === undefined)).toBe(true);
         expect(freezeStateAt(windows, state.until)).toEqual({ status: 'open' });
         // now + ε and the last instant before the end are still frozen, with the same end.
