@@ -33,7 +33,7 @@ import {
   type RunOutcome,
 } from '../../shared/contracts/tasks.js';
 import { argoCdCheckTask } from './argocd-check-task.js';
-import { commitTask } from './commit-task.js';
+import { stageCommit } from './commit-task.js';
 import { RollbackStates } from './rollback-states.js';
 import { taskInput } from './task-payloads.js';
 import { TASK_RETRIES } from './task-retries.js';
@@ -332,6 +332,7 @@ export class PromotionDefinition extends Construct {
     timedOut.next(rollback?.afterTimeout(notifyTimedOut) ?? notifyTimedOut);
 
     const check = argoCdCheckTask(this, `${id}-wait-for-argocd`, {
+      config: this.props.config,
       stage,
       stateName: names.waitForArgo,
       argocdHealth: this.props.argocdHealth,
@@ -401,22 +402,23 @@ export class PromotionDefinition extends Construct {
       },
     );
 
-    const commit = commitTask(this, `${id}-commit`, {
+    const commit = stageCommit(this, `${id}-commit`, {
       stateName: names.commit,
       commitQueue: this.props.commitQueue,
-      gitops: this.props.config.gitops,
-      change: {
+      config: this.props.config,
+      stage: s,
+      change: (location) => ({
         kind: 'image',
         stage: s,
-        file: stage.file,
+        file: location.file,
         release: JsonPath.objectAt('$.release'),
-        pinDigest: stage.pinDigest,
-        createIfMissing: stage.createIfMissing,
-        valuesPath: stage.valuesPath,
-        digestPath: stage.digestPath,
+        pinDigest: location.pinDigest,
+        createIfMissing: location.createIfMissing,
+        valuesPath: location.valuesPath,
+        digestPath: location.digestPath,
         // The committer admits this move back only because the run's input asks for exactly it.
         manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
-      },
+      }),
       resultPath: `${at}.commit`,
     });
     // A newer release already in the stage is not a failure: the run ends Superseded, no alarm.
@@ -433,7 +435,7 @@ export class PromotionDefinition extends Construct {
     commit.next(notifyCommitted);
 
     const { approval } = stage;
-    if (!approval) return commit;
+    if (!approval) return commit.start;
     const requestApproval = this.props.requestApproval;
     if (!requestApproval) {
       throw new Error(`stage ${s} has an approval but the stack created no request-approval function`);
@@ -442,7 +444,7 @@ export class PromotionDefinition extends Construct {
       `${id}-notify-approved`,
       names.notifyApproved,
       'approved',
-      commit,
+      commit.start,
       {
         stage: s,
         detailPath: `${at}.approval`,
