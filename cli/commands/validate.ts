@@ -28,7 +28,7 @@ export async function validate(file: string, io: Io = processIo): Promise<number
 /**
  * The repositories and branches the config writes, with what writes each, and what the credentials
  * need: contents write on every one; a GitHub App installation covers one owner (user or
- * organization), so repositories of several owners need the app installed on each.
+ * organization), and Shiplane uses the one configured installation, so other owners are warned of.
  */
 export function repositoryReport(config: Config): string[] {
   const repositories = configRepositories(config);
@@ -44,7 +44,7 @@ export function repositoryReport(config: Config): string[] {
   const { app } = config.gitops.github;
   if (app && others.length > 0) {
     lines.push(
-      `GitHub App ${app.appId}: installation ${app.installationId} serves ${primary}; install the app on ${others.join(', ')} too (Shiplane finds those installations by repository owner)`,
+      `warning: GitHub App ${app.appId} installation ${app.installationId} serves ${primary} only; its token cannot reach ${others.join(', ')}, and Shiplane uses that one installation: keep every repository under ${primary}, or use a token that reaches them all`,
     );
   }
   return lines;

@@ -73,7 +73,7 @@ describe('shiplane validate', () => {
       '  itdo-erp/itdo-erp-infrastructure main: stage staging (backend, frontend); secrets environments/production/external-secrets.yaml',
       '  itdo-erp/itdo-erp-production main: stage production (frontend)',
       '  itdo-charts/charts main: stage production (backend)',
-      'GitHub App 1001: installation 2002 serves itdo-erp; install the app on itdo-charts too (Shiplane finds those installations by repository owner)',
+      'warning: GitHub App 1001 installation 2002 serves itdo-erp only; its token cannot reach itdo-charts, and Shiplane uses that one installation: keep every repository under itdo-erp, or use a token that reaches them all',
       '',
     ]);
   });
