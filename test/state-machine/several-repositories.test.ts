@@ -9,47 +9,33 @@
 import { readFileSync } from 'node:fs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { createCommitterHandler } from '../../functions/committer/handler.js';
 import { synthesizeTemplate } from '../../infra/synth.js';
 import type { CfnTemplate } from '../../local/engine/definition.js';
 import { createLocalEngine, type LocalEngine } from '../../local/engine/engine.js';
 import type { LocalHandler } from '../../local/engine/lambda.js';
 import { engineRunStatus } from '../../local/engine/run-status.js';
-import { type GitHubServer, startGitHubServer } from '../../local/stand-ins/github/index.js';
-import { parseConfigText } from '../../shared/config/load.js';
+import type { GitHubServer } from '../../local/stand-ins/github/index.js';
 import type { Config } from '../../shared/config/schema.js';
 import { type RunInput, runInputSchema } from '../../shared/contracts/tasks.js';
 import { configuredChanges } from '../../shared/domain/allowed-changes.js';
 import type { Alert } from '../../shared/domain/release-thread.js';
-import { type GitHubFront, startGitHubFront } from '../shared/steps/commit/github-front.js';
-import { connect, PRODUCTION, STAGING, startItdoGitHub, TOKEN } from '../shared/steps/commit/support.js';
+import {
+  BACKEND_VALUES,
+  backendValues,
+  CHARTS,
+  FRONTEND_VALUES,
+  frontendValues,
+  INFRA,
+  PROD_REPO,
+  productionKustomization,
+  type SeveralRepositories,
+  severalRepositoriesConfig,
+  startSeveralRepositories,
+} from '../shared/steps/commit/several-repositories.js';
+import { connect, PRODUCTION, STAGING } from '../shared/steps/commit/support.js';
 import { approval, scriptedHandlers } from './scripted-handlers.js';
-
-const INFRA = 'itdo-erp/itdo-erp-infrastructure';
-const PROD_REPO = 'itdo-erp/itdo-erp-production';
-const CHARTS = 'itdo-erp/itdo-erp-charts';
-const BACKEND_VALUES = 'charts/backend/values-production.yaml';
-const FRONTEND_VALUES = 'charts/frontend/values-production.yaml';
-
-const backendValues = `# Backend in production (Helm values; Shiplane writes image.tag and image.digest).
-replicaCount: 4
-image:
-  repository: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/itdo-erp/backend
-  tag: v2.1.4 # promoted by Shiplane
-  digest: sha256:${'1'.repeat(64)}
-  pullPolicy: IfNotPresent
-resources:
-  limits: { cpu: "2", memory: 2Gi }
-`;
-const frontendValues = `image:
-  repository: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/itdo-erp/frontend
-  tag: v1.8.1
-`;
-const productionKustomization = readFileSync(
-  new URL(`../fixtures/gitops/itdo-erp-infrastructure/${PRODUCTION}`, import.meta.url),
-  'utf8',
-);
 
 const backend = runInputSchema.parse(
   JSON.parse(readFileSync(new URL('./fixtures/run-input.json', import.meta.url), 'utf8')),
@@ -65,56 +51,24 @@ const frontend: RunInput = {
   },
 };
 
-/** The shipped config with production in its own repository and backend's production tag in charts. */
-function severalRepositories(): Config {
-  const raw = parse(readFileSync('shiplane.config.yaml', 'utf8'));
-  raw.stages[1].repository = PROD_REPO;
-  raw.apps.backend.stages = {
-    production: {
-      repository: CHARTS,
-      file: BACKEND_VALUES,
-      valuesPath: 'image.tag',
-      digestPath: 'image.digest',
-    },
-  };
-  return parseConfigText(stringify(raw));
-}
-
 let config: Config;
 let template: CfnTemplate;
 beforeAll(async () => {
-  config = severalRepositories();
+  config = severalRepositoriesConfig();
   template = synthesizeTemplate(config) as CfnTemplate;
 }, 120_000);
 
-const servers: GitHubServer[] = [];
-let front: GitHubFront | undefined;
+let repositories: SeveralRepositories | undefined;
 const engines: LocalEngine[] = [];
 afterEach(async () => {
   await Promise.all(engines.splice(0).map((engine) => engine.stop()));
-  await front?.close();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
+  await repositories?.close();
+  repositories = undefined;
 });
 
-async function repositories() {
-  const start = (repo: string, seed: Record<string, string>) =>
-    startGitHubServer({ owner: 'itdo-erp', repo, token: TOKEN, seed });
-  const infra = await startItdoGitHub();
-  const production = await start('itdo-erp-production', {
-    [PRODUCTION]: productionKustomization,
-    'README.md': '# Production\n',
-  });
-  const charts = await start('itdo-erp-charts', {
-    [BACKEND_VALUES]: backendValues,
-    [FRONTEND_VALUES]: frontendValues,
-  });
-  servers.push(infra, production, charts);
-  front = await startGitHubFront(servers);
-  return { infra, production, charts, front };
-}
-
 async function engineWithCommitter() {
-  const { infra, production, charts, front } = await repositories();
+  repositories = await startSeveralRepositories();
+  const { infra, production, charts, front } = repositories;
   const github = await connect(infra, { apiUrl: front.url });
   let engine: LocalEngine | undefined;
   const running = () => engine as LocalEngine;
