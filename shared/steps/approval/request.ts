@@ -98,7 +98,9 @@ async function gatherFacts(
     approvers: request.approvers,
     requestedAt: now.toISOString(),
     deadline: new Date(now.getTime() + request.timeoutSeconds * 1000).toISOString(),
-    history: stageHistory(request.stages, deps.stageOrder, stage, deps.commitUrl),
+    history: stageHistory(request.stages, deps.stageOrder, stage, (sha, name) =>
+      deps.commitUrl(sha, { app: request.release.app, stage: name }),
+    ),
     ...(image ? { image } : {}),
   };
 }
