@@ -16,6 +16,7 @@ import { rollbackRun } from '../../shared/steps/recovery/rollback-run.js';
 import { ExecutionAlreadyExistsError, type ExecutionDescription, type LocalEngine } from '../engine/index.js';
 import type { GitHubServer } from '../stand-ins/github/server.js';
 import type { SlackServer } from '../stand-ins/slack/server.js';
+import { stageCommitUrlPrefixes } from './commit-links.js';
 import { type CommitView, commitView } from './commit-page.js';
 import { commitLog, currentTags, headOf } from './gitops-repo.js';
 import { pushImage, SANDBOX_APPS } from './push.js';
@@ -79,6 +80,7 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
       users,
       startedAt,
       commitUrlPrefix: gitopsCommitUrl(config.gitops.github.apiUrl, config.gitops.repository, ''),
+      stageCommitUrlPrefixes: stageCommitUrlPrefixes(config),
     }),
     listExecutions: async () =>
       runtime.engine.listExecutions().map((item) => ({
