@@ -7,12 +7,14 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { JsonPath } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { StageConfig } from '../../shared/config/schema.js';
+import type { Config, StageConfig } from '../../shared/config/schema.js';
+import { stageTagLocations } from '../../shared/config/tag-location.js';
 import type { HealthCheckInput, HealthCheckResult, Release } from '../../shared/contracts/tasks.js';
 import { type Rendered, taskInput } from './task-payloads.js';
 import { TASK_RETRIES } from './task-retries.js';
 
 export interface ArgoCdCheckTaskProps {
+  readonly config: Config;
   readonly stage: StageConfig;
   readonly stateName: string;
   readonly argocdHealth: IFunction;
@@ -32,6 +34,9 @@ export interface ArgoCdCheckTaskProps {
 /** The argocd-health invoke with its payload, result selector and retry; Catch and Next are the caller's. */
 export function argoCdCheckTask(scope: Construct, id: string, props: ArgoCdCheckTaskProps): LambdaInvoke {
   const { stage } = props;
+  // Where the stage's tags live, when that is one place; otherwise argocd-health asks per app.
+  const places = stageTagLocations(props.config, stage.name);
+  const only = places.length === 1 ? places[0]?.location : undefined;
   const task = new LambdaInvoke(scope, id, {
     stateName: props.stateName,
     lambdaFunction: props.argocdHealth,
@@ -44,10 +49,10 @@ export function argoCdCheckTask(scope: Construct, id: string, props: ArgoCdCheck
       sync: stage.sync,
       commit: JsonPath.stringAt(`${props.commitPath}.commit`),
       release: props.release,
-      file: stage.file,
+      file: only?.file,
       pinDigest: typeof props.pinDigest === 'string' ? JsonPath.stringAt(props.pinDigest) : props.pinDigest,
-      valuesPath: stage.valuesPath,
-      digestPath: stage.digestPath,
+      valuesPath: only?.valuesPath,
+      digestPath: only?.digestPath,
       attempt: JsonPath.numberAt(`${props.pollPath}.attempt`),
       maxAttempts: props.maxAttempts,
     }),

@@ -35,7 +35,7 @@ import {
   type ScanGateResult,
 } from '../../shared/contracts/tasks.js';
 import { argoCdCheckTask } from './argocd-check-task.js';
-import { commitTask } from './commit-task.js';
+import { stageCommit } from './commit-task.js';
 import { freezeGate } from './freeze-gate.js';
 import { RollbackStates } from './rollback-states.js';
 import { taskInput } from './task-payloads.js';
@@ -357,6 +357,7 @@ export class PromotionDefinition extends Construct {
     timedOut.next(rollback?.afterTimeout(notifyTimedOut) ?? notifyTimedOut);
 
     const check = argoCdCheckTask(this, `${id}-wait-for-argocd`, {
+      config: this.props.config,
       stage,
       stateName: names.waitForArgo,
       argocdHealth: this.props.argocdHealth,
@@ -426,23 +427,24 @@ export class PromotionDefinition extends Construct {
       },
     );
 
-    const commit = commitTask(this, `${id}-commit`, {
+    const commit = stageCommit(this, `${id}-commit`, {
       stateName: names.commit,
       commitQueue: this.props.commitQueue,
-      gitops: this.props.config.gitops,
-      change: {
+      config: this.props.config,
+      stage: s,
+      change: (location) => ({
         kind: 'image',
         edit: path.manualRollback ? 'manual-rollback' : 'promotion',
         stage: s,
-        file: stage.file,
+        file: location.file,
         release: JsonPath.objectAt('$.release'),
-        pinDigest: stage.pinDigest,
-        createIfMissing: stage.createIfMissing,
-        valuesPath: stage.valuesPath,
-        digestPath: stage.digestPath,
+        pinDigest: location.pinDigest,
+        createIfMissing: location.createIfMissing,
+        valuesPath: location.valuesPath,
+        digestPath: location.digestPath,
         // The committer admits this move back only because the run's input asks for exactly it.
         manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
-      },
+      }),
       resultPath: `${at}.commit`,
     });
     // A newer release already in the stage is not a failure: the run ends Superseded, no alarm.
@@ -459,7 +461,7 @@ export class PromotionDefinition extends Construct {
     commit.next(notifyCommitted);
 
     const { approval } = stage;
-    if (!approval) return this.freezeGateBefore(stage, commit, path);
+    if (!approval) return this.freezeGateBefore(stage, commit.start, path);
     const requestApproval = this.props.requestApproval;
     if (!requestApproval) {
       throw new Error(`stage ${s} has an approval but the stack created no request-approval function`);
@@ -468,7 +470,7 @@ export class PromotionDefinition extends Construct {
       `${id}-notify-approved`,
       names.notifyApproved,
       'approved',
-      commit,
+      commit.start,
       {
         stage: s,
         detailPath: `${at}.approval`,

@@ -29,7 +29,7 @@ import { formatDuration } from '../../shared/config/duration.js';
 import type { Config, StageConfig } from '../../shared/config/schema.js';
 import { ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
 import { argoCdCheckTask } from './argocd-check-task.js';
-import { commitTask } from './commit-task.js';
+import { stageCommit } from './commit-task.js';
 
 /** The terminal state of a rolled-back run. */
 export const ROLLED_BACK_STATE_NAME = 'Rolled back';
@@ -202,6 +202,7 @@ export class RollbackStates {
     rollbackTimedOut.next(failed);
 
     const check = argoCdCheckTask(scope, `${s}-wait-for-rollback`, {
+      config: props.config,
       stage,
       stateName: names.waitForArgo,
       argocdHealth: props.argocdHealth,
@@ -269,29 +270,30 @@ export class RollbackStates {
     startWait.next(check);
 
     // The rollback commit: the same queue and message group as the stage's promotion.
-    const commit = commitTask(scope, `${s}-commit-rollback`, {
+    const commit = stageCommit(scope, `${s}-commit-rollback`, {
       stateName: names.commit,
       commitQueue: props.commitQueue,
-      gitops: props.config.gitops,
-      change: {
+      config: props.config,
+      stage: s,
+      change: (location) => ({
         kind: 'image',
         edit: 'rollback',
         stage: s,
-        file: stage.file,
+        file: location.file,
         // The run's release with the earlier entry's tag (and digest, when it pinned one), merged into
         // a copy: aws-local-stepfunctions merges into its first argument, which would change $.release.
         release: rollbackRelease(rb),
         pinDigest: JsonPath.stringAt(`${rb}.pinDigest`),
         createIfMissing: false,
-        valuesPath: stage.valuesPath,
-        digestPath: stage.digestPath,
+        valuesPath: location.valuesPath,
+        digestPath: location.digestPath,
         rollback: {
           of: JsonPath.stringAt('$$.Execution.Name'),
           fromTag: JsonPath.stringAt('$.release.tag'),
           fromDigest: JsonPath.stringAt('$.release.digest'),
           reason: JsonPath.stringAt(`${rb}.reason`),
         },
-      },
+      }),
       resultPath: `${rb}.commit`,
     });
     commit.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
@@ -302,7 +304,7 @@ export class RollbackStates {
       `${s}-notify-rolling-back`,
       names.notifyRollingBack,
       'rolling-back',
-      commit,
+      commit.start,
       { stage: s, detailPath: rb },
     );
     const plan = (id: string, stateName: string, withDigest: boolean) => {

@@ -27,6 +27,7 @@ const ui = {
   clicking: false,
   /** How the stand-in's web URL of a commit begins; Slack links starting so open the commit view. */
   commitUrlPrefix: undefined,
+  stageCommitUrlPrefixes: undefined,
   /** The sandbox that answered last (its start time): another one means a restart. */
   startedAt: undefined,
   stopped: false,
@@ -95,6 +96,19 @@ const commitLink = (sha) =>
         short(sha),
       )
     : '';
+/**
+ * A stage's commit for an app: the commit view when it is in the repository the sandbox serves, else
+ * a link to the repository config/tag-location.ts puts that stage's commits in (another repository).
+ */
+const stageCommitLink = (sha, app, stage) => {
+  const prefix = ui.stageCommitUrlPrefixes?.[app]?.[stage];
+  if (!sha || !prefix || prefix === ui.commitUrlPrefix) return commitLink(sha);
+  return h(
+    'a',
+    { class: 'sha mono', href: `${prefix}${sha}`, target: '_blank', rel: 'noopener', title: `commit ${sha}` },
+    short(sha),
+  );
+};
 const json = (value) => (value === undefined ? '—' : JSON.stringify(value, null, 2));
 const badge = (text, kind = text) => h('span', { class: `badge ${kind}` }, text);
 
@@ -312,13 +326,13 @@ function renderStep(row, start, executionName) {
   return h('li', { class: `step ${row.status}`, 'data-state': row.name, 'data-status': row.status }, details);
 }
 
-function renderStage(stage, users) {
+function renderStage(stage, users, app) {
   const items = [];
   if (stage.commit) {
     items.push([
       'commit',
       [
-        commitLink(stage.commit),
+        stageCommitLink(stage.commit, app, stage.name),
         ` (${stage.commitStatus ?? ''}${stage.previousTag ? `, was ${stage.previousTag}` : ''})`,
       ],
     ]);
@@ -331,7 +345,9 @@ function renderStage(stage, users) {
       'rollback',
       [
         `to ${rollback.tag ?? '?'}`,
-        rollback.commit ? [' at ', commitLink(rollback.commit), ` (${rollback.commitStatus ?? ''})`] : null,
+        rollback.commit
+          ? [' at ', stageCommitLink(rollback.commit, app, stage.name), ` (${rollback.commitStatus ?? ''})`]
+          : null,
         rollback.health
           ? ` — ${rollback.health}${rollback.healthMessage ? `: ${rollback.healthMessage}` : ''}`
           : '',
@@ -468,7 +484,7 @@ function renderExecution(detail, users) {
       h(
         'div',
         { class: 'stages' },
-        summary.stages.map((stage) => renderStage(stage, users)),
+        summary.stages.map((stage) => renderStage(stage, users, summary.app)),
       ),
     );
   }
@@ -1237,6 +1253,7 @@ async function refresh() {
     ui.startedAt = sandbox.startedAt;
     ui.lastAnswer = Date.now();
     ui.commitUrlPrefix = sandbox.commitUrlPrefix;
+    ui.stageCommitUrlPrefixes = sandbox.stageCommitUrlPrefixes;
     connection.replaceChildren('live · ', clock(ui.lastAnswer));
     connection.classList.remove('down');
     if (changed('facts', sandbox)) {

@@ -20,6 +20,7 @@ import { HttpError } from '../http/errors.js';
 import type { EcrServer } from '../stand-ins/ecr/server.js';
 import type { GitHubServer } from '../stand-ins/github/server.js';
 import type { SlackServer } from '../stand-ins/slack/server.js';
+import { stageCommitUrlPrefixes } from './commit-links.js';
 import { type CommitView, commitView } from './commit-page.js';
 import { commitLog, currentTags, headOf } from './gitops-repo.js';
 import { pushImage, SANDBOX_APPS } from './push.js';
@@ -87,6 +88,7 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
       users,
       startedAt,
       commitUrlPrefix: gitopsCommitUrl(config.gitops.github.apiUrl, config.gitops.repository, ''),
+      stageCommitUrlPrefixes: stageCommitUrlPrefixes(config),
     }),
     listExecutions: async () =>
       runtime.engine.listExecutions().map((item) => ({

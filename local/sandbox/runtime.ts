@@ -342,7 +342,7 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
   let queue: Promise<void> = Promise.resolve();
   const commitQueue: CommitQueue = {
     async send(request: CommitRequest) {
-      const id = deduplicationId(request.change);
+      const id = deduplicationId(request.change, request);
       const body = JSON.stringify(request);
       const event = sqsEventOf(request, 'shiplane-commits.fifo');
       const record = event.Records[0];

@@ -108,6 +108,11 @@ export interface SandboxInfo {
    * the sha): the console opens them in its own commit view instead.
    */
   readonly commitUrlPrefix?: string | undefined;
+  /**
+   * Per app and stage, how the web URL of a commit there begins (config/tag-location.ts): a stage
+   * whose commits go to a repository other than the one behind `commitUrlPrefix` links there.
+   */
+  readonly stageCommitUrlPrefixes?: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined;
 }
 
 export interface RepoView {

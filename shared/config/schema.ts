@@ -2,6 +2,7 @@ import * as z from '../contracts/zod.js';
 import { parseDuration } from './duration.js';
 import { freezeWindowSchema } from './freeze.js';
 import { parseSecretRef, type SecretRef } from './secret-ref.js';
+import { tagLocationProblems } from './tag-location.js';
 
 /**
  * Step Functions keeps at most 25,000 events in an execution's history. One Argo CD poll
@@ -92,8 +93,13 @@ const github = z
     }),
   );
 
+/** A GitHub repository as `owner/name`. */
+const repositoryName = z
+  .string({ error: 'expected a GitHub repository as owner/name' })
+  .check(z.regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected owner/name'));
+
 const gitops = z.strictObject({
-  repository: z.string().check(z.regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected owner/name')),
+  repository: repositoryName,
   branch: z._default(nonEmpty, 'main'),
   github,
 });
@@ -138,6 +144,23 @@ const scan = z.strictObject({
   ),
 });
 
+/** `apps.<name>.stages.<stage>`: each field replaces the stage's own (or the gitops default). */
+const appStageOverride = z
+  .strictObject({
+    repository: z.optional(repositoryName),
+    branch: z.optional(nonEmpty),
+    file: z.optional(nonEmpty),
+    valuesPath: z.optional(nonEmpty),
+    digestPath: z.optional(nonEmpty),
+  })
+  .check(
+    z.refine(
+      (value) =>
+        [value.repository, value.branch, value.file, value.valuesPath, value.digestPath].some(Boolean),
+      'set at least one of repository, branch, file, valuesPath, digestPath (or leave the stage out)',
+    ),
+  );
+
 const app = z.strictObject({
   ecrRepository: z
     .string()
@@ -152,6 +175,8 @@ const app = z.strictObject({
   newName: z.optional(nonEmpty),
   /** Absent: no scan gate for the app. */
   scan: z.optional(scan),
+  /** Where this app's tag lives in a stage, when not where the stage says (see config/tag-location.ts). */
+  stages: z.optional(z.record(z.string(), appStageOverride)),
 });
 
 /**
@@ -183,6 +208,9 @@ const STAGE_NAME = /^[a-z][a-z0-9-]{0,29}$/;
 
 const stage = z.strictObject({
   name: z.string().check(z.regex(STAGE_NAME, 'expected a lower-case name like staging')),
+  /** Where this stage's file lives, when not in `gitops.repository` / `gitops.branch`. */
+  repository: z.optional(repositoryName),
+  branch: z.optional(nonEmpty),
   file: nonEmpty,
   /** Helm values files: the key path of the tag; `{app}` stands for the app's name. */
   valuesPath: z.optional(nonEmpty),
@@ -236,6 +264,9 @@ const secretSelection = z
         namespace: z.optional(nonEmpty),
       }),
     ),
+    /** The repository and branch the file is written to. @default gitops.repository / gitops.branch */
+    repository: z.optional(repositoryName),
+    branch: z.optional(nonEmpty),
     file: nonEmpty,
     secretStore,
     refreshInterval: z._default(
@@ -419,6 +450,7 @@ export const configSchema = z
           app.scan ? Math.ceil(app.scan.timeout / SCAN_POLL_SECONDS) * HISTORY_EVENTS_PER_SCAN_POLL : 0,
         ),
       );
+      for (const problem of tagLocationProblems(config)) ctx.addIssue({ code: 'custom', ...problem });
       if (historyEvents > HISTORY_EVENT_BUDGET) {
         ctx.addIssue({
           code: 'custom',

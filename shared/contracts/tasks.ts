@@ -229,7 +229,11 @@ export const healthCheckInputSchema = z.strictObject({
   commit: sha,
   /** What the stage's file must still pin at the revision Argo CD reports (the commit's settings). */
   release: releaseSchema,
-  file: nonEmpty,
+  /**
+   * Where the app's tag lives (config/tag-location.ts decides; the check asks it again). Absent on a
+   * stage whose apps' tags live in several places: one check task serves them all.
+   */
+  file: z.optional(nonEmpty),
   pinDigest: z.boolean(),
   valuesPath: z.optional(nonEmpty),
   digestPath: z.optional(nonEmpty),

@@ -97,7 +97,8 @@ export function stageHistory(
   stages: Readonly<Record<string, unknown>>,
   order: readonly string[],
   stage: string,
-  commitUrl: (sha: string) => string | undefined,
+  /** The link of a commit made for stage `stage` (each stage's commit may be in another repository). */
+  commitUrl: (sha: string, stage: string) => string | undefined,
 ): StageHistory[] {
   const before = order.includes(stage) ? order.slice(0, order.indexOf(stage)) : order;
   const history: StageHistory[] = [];
@@ -108,7 +109,7 @@ export function stageHistory(
     const commit: CommitResult | undefined = commitResultSchema.safeParse(rawCommit).data;
     const health: HealthCheckResult | undefined = healthCheckResultSchema.safeParse(rawHealth).data;
     if (!commit && !health) continue;
-    const url = commit ? commitUrl(commit.commit) : undefined;
+    const url = commit ? commitUrl(commit.commit, name) : undefined;
     history.push({
       stage: name,
       ...(commit ? { commit: commit.commit, previousTag: commit.previousTag } : {}),

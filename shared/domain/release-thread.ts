@@ -263,8 +263,18 @@ export function applyNotification(
   };
 }
 
-/** Makes a link to a commit in the GitOps repository; undefined when there is no web URL for it. */
-export type CommitLink = (sha: string) => string | undefined;
+/** Which stage of which app a commit was made for: it names the repository the commit is in. */
+export interface CommitPlace {
+  readonly app: string;
+  readonly stage: string;
+}
+
+/**
+ * Makes a link to a commit made for `at` (an app's tag in a stage, or the Argo CD revision of that
+ * stage): the repository is where config/tag-location.ts puts that tag, which need not be
+ * `gitops.repository`. Undefined when there is no web URL for it.
+ */
+export type CommitLink = (sha: string, at: CommitPlace) => string | undefined;
 
 /** An SNS message: Subject is ASCII, one line, at most 100 characters. */
 export interface Alert {

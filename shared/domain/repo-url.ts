@@ -40,7 +40,10 @@ export function isRepositoryUrl(repoURL: string, repository: string): boolean {
   return repositoryOfUrl(repoURL) === repository.replace(/\.git$/i, '').toLowerCase();
 }
 
-/** The web URL of a commit in the GitOps repository (github.com or GitHub Enterprise). */
+/**
+ * The web URL of a commit in `repository` (github.com or GitHub Enterprise). Which repository a
+ * commit went to is config/tag-location.ts's answer, not always `gitops.repository`.
+ */
 export function gitopsCommitUrl(apiUrl: string, repository: string, sha: string): string | undefined {
   let url: URL;
   try {

@@ -5,6 +5,7 @@
  */
 import { posix } from 'node:path';
 import type { SecretSelection, StageConfig } from '../config/schema.js';
+import { messageGroupOf, type RepositoryBranch, secretsTarget } from '../config/tag-location.js';
 
 /** The tags a `secrets` entry can select on. */
 export const SECRET_TAGS = {
@@ -27,6 +28,9 @@ export interface SecretMetadata {
 
 /** One ExternalSecret file and the entries that feed it, in config order (the first match wins). */
 export interface SyncTarget {
+  /** Where the file is written: the entries' repository and branch, or the gitops ones. */
+  readonly repository: string;
+  readonly branch: string;
   readonly file: string;
   readonly stage: string;
   readonly selections: readonly SecretSelection[];
@@ -86,18 +90,22 @@ export function stageForFile(
   return base && base !== '.' && base !== '/' ? base : posix.basename(file, posix.extname(file));
 }
 
-/** Groups the config's `secrets` entries by file, in the order the files first appear. */
+/** Groups the config's `secrets` entries by repository, branch and file, in the order the files first appear. */
 export function syncTargets(config: {
+  readonly gitops: { readonly repository: string; readonly branch: string };
   readonly stages: ReadonlyArray<Pick<StageConfig, 'name' | 'file'>>;
   readonly secrets: readonly SecretSelection[];
 }): SyncTarget[] {
-  const byFile = new Map<string, SecretSelection[]>();
+  const byFile = new Map<string, { target: RepositoryBranch; file: string; selections: SecretSelection[] }>();
   for (const selection of config.secrets) {
-    const list = byFile.get(selection.file) ?? [];
-    list.push(selection);
-    byFile.set(selection.file, list);
+    const target = secretsTarget(config, selection);
+    const key = `${messageGroupOf(target)}\0${selection.file}`;
+    const entry = byFile.get(key) ?? { target, file: selection.file, selections: [] };
+    entry.selections.push(selection);
+    byFile.set(key, entry);
   }
-  return [...byFile].map(([file, selections]) => ({
+  return [...byFile.values()].map(({ target, file, selections }) => ({
+    ...target,
     file,
     stage: stageForFile(file, config.stages),
     selections,

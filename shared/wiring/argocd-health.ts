@@ -15,7 +15,8 @@ import { githubRepository } from '../adapters/github/repository.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
-import type { ArgoCdHealthDeps } from '../steps/argocd-health/check-health.js';
+import { tagLocation } from '../config/tag-location.js';
+import type { ArgoCdHealthDeps, CheckedRepository } from '../steps/argocd-health/check-health.js';
 import { cachedRevisionFiles } from '../steps/argocd-health/revision-files.js';
 import { onceAsync } from './deps.js';
 import { lambdaRetryNotice } from './lambda.js';
@@ -42,6 +43,25 @@ export async function argoCdHealthDeps(platform: ArgoCdHealthPlatform): Promise<
   const { config, resolveSecret } = platform;
   const { github } = config.gitops;
   const octokit = await createGitHubOctokit(github, { resolveSecret, ...ARGOCD_HEALTH_GITHUB });
+  // One reader per repository, kept across polls with its revision cache.
+  const readers = new Map<string, CheckedRepository>();
+  const sources = (repository: string): CheckedRepository => {
+    let reader = readers.get(repository);
+    if (!reader) {
+      reader = {
+        ancestry: createGitHubAncestry({ octokit, repository }),
+        files: cachedRevisionFiles(
+          githubRepository(octokit, repository, {
+            credentials: describeCredentials(github),
+            apiUrl: github.apiUrl,
+          }),
+        ),
+      };
+      readers.set(repository, reader);
+    }
+    return reader;
+  };
+  const gitops = sources(config.gitops.repository);
   return {
     argocd: createArgoCdClient({
       url: config.argocd.url,
@@ -49,14 +69,11 @@ export async function argoCdHealthDeps(platform: ArgoCdHealthPlatform): Promise<
       resolveSecret,
       ...(platform.argocdRetryNotice ? { onRetry: platform.argocdRetryNotice } : {}),
     }),
-    ancestry: createGitHubAncestry({ octokit, repository: config.gitops.repository }),
-    files: cachedRevisionFiles(
-      githubRepository(octokit, config.gitops.repository, {
-        credentials: describeCredentials(github),
-        apiUrl: github.apiUrl,
-      }),
-    ),
+    ancestry: gitops.ancestry,
+    files: gitops.files,
     repository: config.gitops.repository,
+    locate: (app, stage) => tagLocation(config, app, stage),
+    sources,
   };
 }
 

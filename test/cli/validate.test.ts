@@ -4,6 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, runCli } from './run-cli.js';
 
+/** What validate says about the shipped config's one repository. */
+const SHIPPED_REPOSITORIES = [
+  'repositories (the GitHub credentials need contents: write on each):',
+  '  itdo-erp/itdo-erp-infrastructure main: stage staging (backend, frontend); stage production (backend, frontend); secrets environments/production/external-secrets.yaml',
+  '',
+].join('\n');
+
 let dir: string;
 let shipped: string;
 
@@ -25,7 +32,50 @@ describe('shiplane validate', () => {
   it('prints ok and exits 0 for the shipped config', async () => {
     const result = await runCli(['validate']);
 
-    expect(result).toEqual({ code: 0, stdout: 'ok\n', stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: `ok\n${SHIPPED_REPOSITORIES}`, stderr: '' });
+  });
+
+  it('names every repository and branch a config with several writes, and the App installations it needs', async () => {
+    const file = await configFile(
+      'repositories.yaml',
+      shipped
+        .replace('github:\n    apiUrl: https://api.github.com\n    token: secret:shiplane/github-token', () =>
+          [
+            'github:',
+            '    app: {appId: 1001, installationId: 2002, privateKey: secret:shiplane/github-app-key}',
+          ].join('\n'),
+        )
+        .replace(
+          '    file: environments/production/kustomization.yaml\n',
+          '    repository: itdo-erp/itdo-erp-production\n    file: environments/production/kustomization.yaml\n',
+        )
+        .replace(
+          '    image: itdo-erp/backend\n',
+          [
+            '    image: itdo-erp/backend',
+            '    stages:',
+            '      production:',
+            '        repository: itdo-charts/charts',
+            '        file: charts/backend/values-production.yaml',
+            '        valuesPath: image.tag',
+            '        digestPath: image.digest',
+            '',
+          ].join('\n'),
+        ),
+    );
+
+    const result = await runCli(['validate', '--config', file]);
+
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n')).toEqual([
+      'ok',
+      'repositories (the GitHub credentials need contents: write on each):',
+      '  itdo-erp/itdo-erp-infrastructure main: stage staging (backend, frontend); secrets environments/production/external-secrets.yaml',
+      '  itdo-erp/itdo-erp-production main: stage production (frontend)',
+      '  itdo-charts/charts main: stage production (backend)',
+      'warning: GitHub App 1001 installation 2002 serves itdo-erp only; its token cannot reach itdo-charts, and Shiplane uses that one installation: keep every repository under itdo-erp, or use a token that reaches them all',
+      '',
+    ]);
   });
 
   it('reads the file --config names', async () => {
@@ -34,7 +84,7 @@ describe('shiplane validate', () => {
 
     const result = await runCli(['validate', '--config', file]);
 
-    expect(result).toEqual({ code: 0, stdout: 'ok\n', stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: `ok\n${SHIPPED_REPOSITORIES}`, stderr: '' });
   });
 
   it('reads shiplane.config.yaml from the current directory by default', async () => {

@@ -97,7 +97,7 @@ export function releaseParentMessage(
     if (!progress) return `*${escapeSlackText(name)}*  :white_circle: not started`;
     const at = new Date(progress.at);
     const commit = progress.commit
-      ? ` at ${link(commitUrl(progress.commit), code(shortSha(progress.commit)))}`
+      ? ` at ${link(commitUrl(progress.commit, { app: release.app, stage: name }), code(shortSha(progress.commit)))}`
       : '';
     const note = progress.note ? ` (${escapeSlackText(clip(progress.note, 300))})` : '';
     return `*${escapeSlackText(name)}*  ${STATUS_LABEL[progress.status]}${commit}${note} · ${slackDate(at, '{time}', utcTime(at))}`;
@@ -141,6 +141,8 @@ export function eventReply(
   const { release, rollback } = state;
   const stage = stageOfEvent(state, notification, order) ?? rollback?.stage;
   const where = stage ? `*${escapeSlackText(stage)}*` : 'the release';
+  // Links into the repository this stage's commit for the app went to; none without a stage.
+  const linkOf = (sha: string) => (stage ? commitUrl(sha, { app: release.app, stage }) : undefined);
   const tag = code(release.tag);
   const detail = notification.detail;
   const error = runErrorOf(detail);
@@ -167,7 +169,7 @@ export function eventReply(
       if (!commit) {
         text = `:memo: Committed ${tag} to ${where}.`;
       } else {
-        const at = link(commitUrl(commit.commit), code(shortSha(commit.commit)));
+        const at = link(linkOf(commit.commit), code(shortSha(commit.commit)));
         text =
           commit.status === 'unchanged'
             ? `:memo: ${where} already pins ${tag} (${at}); nothing to commit.`
@@ -178,7 +180,7 @@ export function eventReply(
     case 'healthy': {
       const health = healthCheckResultSchema.safeParse(detail).data;
       const at = health?.revision
-        ? ` at ${link(commitUrl(health.revision), code(shortSha(health.revision)))}`
+        ? ` at ${link(linkOf(health.revision), code(shortSha(health.revision)))}`
         : '';
       const checks = health ? ` after ${health.attempt} check${health.attempt === 1 ? '' : 's'}` : '';
       text = `:white_check_mark: ${where} is Synced and Healthy${at}${checks}.`;
@@ -240,7 +242,7 @@ export function eventReply(
     case 'rolled-back': {
       const rollback = rollbackProgressSchema.safeParse(detail).data;
       text = rollback
-        ? rolledBackReply(where, tag, rollback, commitUrl)
+        ? rolledBackReply(where, tag, rollback, linkOf)
         : `:rewind: ${where} was rolled back from ${tag}. The run ended \`Rolled back\`.`;
       break;
     }
@@ -283,10 +285,10 @@ function rolledBackReply(
   where: string,
   tag: string,
   rollback: RollbackProgress,
-  commitUrl: CommitLink,
+  linkOf: (sha: string) => string | undefined,
 ): string {
   const sha = rollback.commit?.commit;
-  const at = sha ? ` at ${link(commitUrl(sha), code(shortSha(sha)))}` : '';
+  const at = sha ? ` at ${link(linkOf(sha), code(shortSha(sha)))}` : '';
   const why = escapeSlackText(clip(rollback.reason || 'no reason given', 2_000));
   return `:rewind: ${where} rolled back to ${code(rollback.target.tag)}${at}, Synced and Healthy again. ${tag} was taken out: ${why}. The run ended \`Rolled back\`.`;
 }

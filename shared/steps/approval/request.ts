@@ -102,7 +102,9 @@ async function gatherFacts(
     approvers: request.approvers,
     requestedAt: now.toISOString(),
     deadline: new Date(now.getTime() + request.timeoutSeconds * 1000).toISOString(),
-    history: stageHistory(request.stages, deps.stageOrder, stage, deps.commitUrl),
+    history: stageHistory(request.stages, deps.stageOrder, stage, (sha, name) =>
+      deps.commitUrl(sha, { app: request.release.app, stage: name }),
+    ),
     ...(image ? { image } : {}),
     // A manual rollback is never held by a freeze (recovery stays possible), so it needs no break glass.
     ...(!rollback && (deps.freezeWindows?.(stage)?.length ?? 0) > 0 ? { freezable: true } : {}),

@@ -5,6 +5,7 @@
  */
 
 import type { Config } from '../../config/schema.js';
+import { tagLocation, UnknownTagLocationError } from '../../config/tag-location.js';
 import type { Notification, Release } from '../../contracts/tasks.js';
 import {
   applyNotification,
@@ -31,13 +32,26 @@ export interface ThreadDeps {
   readonly now: () => Date;
 }
 
-/** The thread settings a config gives: channel, stage order, commit links into the GitOps repository. */
+/**
+ * The thread settings a config gives: channel, stage order, and commit links into the repository each
+ * stage's commit for the app went to (config/tag-location.ts), not always `gitops.repository`.
+ */
 export function threadSettings(config: Config): Pick<ThreadDeps, 'channel' | 'stageOrder' | 'commitUrl'> {
   const { apiUrl } = config.gitops.github;
   return {
     channel: config.slack.channel,
     stageOrder: config.stages.map((stage) => stage.name),
-    commitUrl: (sha) => gitopsCommitUrl(apiUrl, config.gitops.repository, sha),
+    commitUrl: (sha, { app, stage }) => {
+      let repository: string;
+      try {
+        repository = tagLocation(config, app, stage).repository;
+      } catch (error) {
+        // A stage or app the config no longer has (a thread from before a change): no link beats a wrong one.
+        if (error instanceof UnknownTagLocationError) return undefined;
+        throw error;
+      }
+      return gitopsCommitUrl(apiUrl, repository, sha);
+    },
   };
 }
 

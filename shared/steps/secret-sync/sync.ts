@@ -287,8 +287,8 @@ export async function syncSecrets(trigger: SyncTrigger, deps: SecretSyncDeps): P
     const changed = changedCount(trigger, deps.config.secretSync.interval, selected, deleted);
     const summary = syncSummary(target.stage, changed);
     const queued = await deps.queue.send({
-      repository: deps.config.gitops.repository,
-      branch: deps.config.gitops.branch,
+      repository: target.repository,
+      branch: target.branch,
       change: {
         kind: 'file',
         stage: target.stage,

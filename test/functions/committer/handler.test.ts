@@ -374,7 +374,8 @@ describe('committer handler', () => {
     const { server, taskTokens, committer } = await setUp({
       accept: configuredChanges({
         gitops: { repository: REPOSITORY, branch: 'main' },
-        stages: [{ name: 'staging', file: `./${STAGING}` }],
+        apps: { backend: {} },
+        stages: [{ name: 'staging', file: `./${STAGING}`, pinDigest: true, createIfMissing: false }],
         secrets: [{ file: 'environments/production/external-secrets.yaml' }],
       }),
     });
@@ -410,7 +411,9 @@ describe('committer handler', () => {
     const answers = byToken(taskTokens.answers);
     expect(answers['t-workflow']).toMatchObject({
       error: 'Shiplane.CommitFailed',
-      cause: expect.stringContaining(".github/workflows/deploy.yaml is not a file the config's secrets name"),
+      cause: expect.stringContaining(
+        ".github/workflows/deploy.yaml in itdo-erp/itdo-erp-infrastructure@main is not a file the config's secrets name",
+      ),
     });
     expect(answers['t-other-file']).toMatchObject({
       error: 'Shiplane.CommitFailed',

@@ -401,6 +401,65 @@ describe('judgeApplication: sources', () => {
     );
   });
 
+  /**
+   * The charts-repository case (issue 13): a Helm chart from a chart repository, its values file from
+   * our Git repository through a `ref: values` source (`$values/…`), ours second. Argo CD reports one
+   * revision per source in spec.sources order: the chart version, then our commit.
+   */
+  function helmWithValuesRef(revisions: string[]): Application {
+    const app = loadApplication('multi-source-ours-second');
+    app.spec!.sources = [
+      {
+        repoURL: 'https://charts.itdo-erp.com',
+        chart: 'backend',
+        targetRevision: '3.2.0',
+        helm: { valueFiles: ['$values/charts/backend/values-production.yaml'] },
+      },
+      { repoURL: 'https://github.com/itdo-erp/itdo-erp-charts.git', targetRevision: 'main', ref: 'values' },
+    ];
+    app.status!.sync!.revisions = revisions;
+    app.status!.operationState!.syncResult!.revisions = revisions;
+    app.status!.operationState!.operation!.sync!.revisions = revisions;
+    return app;
+  }
+
+  it('judges a chart whose values come from our repository through a ref source on that source', () => {
+    const app = helmWithValuesRef(['3.2.0', OURS]);
+
+    expect(judge(app, nothingElse, 'itdo-erp/itdo-erp-charts')).toMatchObject({
+      status: 'healthy',
+      revision: OURS,
+      message: 'Synced and Healthy at 9f8e7d6',
+    });
+    expect(revisionsToCheck(app, OURS, 'itdo-erp/itdo-erp-charts')).toEqual([]);
+    // The chart version is never taken for a commit, and the infrastructure repository is not a source.
+    expect(() => judge(app, nothingElse, GITOPS_REPOSITORY)).toThrow(
+      'Argo CD application itdo-erp-staging has no source in the GitOps repository itdo-erp/itdo-erp-infrastructure (its sources: https://charts.itdo-erp.com, https://github.com/itdo-erp/itdo-erp-charts.git)',
+    );
+  });
+
+  it('keeps waiting while the ref source is still at the previous commit', () => {
+    const verdict = judge(helmWithValuesRef(['3.2.0', PREVIOUS]), nothingElse, 'itdo-erp/itdo-erp-charts');
+
+    expect(verdict).toMatchObject({ status: 'progressing', revision: PREVIOUS });
+    expect(verdict.message).toContain('waiting for Argo CD to pick up 9f8e7d6');
+  });
+
+  it('keeps waiting, without taking another source’s revision, when Argo CD reports fewer revisions than sources', () => {
+    // Just after a source was added, status.sync.revisions may still list the old sources only.
+    const app = loadApplication('multi-source-ours-second');
+    app.status!.sync!.revisions = ['19.6.1'];
+    app.status!.operationState!.syncResult!.revisions = ['19.6.1'];
+    app.status!.operationState!.operation!.sync!.revisions = ['19.6.1'];
+
+    const verdict = judge(app);
+
+    expect(verdict.status).toBe('progressing');
+    expect(verdict.revision).toBeNull();
+    expect(verdict.message).toBe('itdo-erp-staging has not been compared to a Git revision yet');
+    expect(revisionsToCheck(app, OURS, GITOPS_REPOSITORY)).toEqual([]);
+  });
+
   it('fails with a terminal error for a multi-source app when no GitOps repository is known', () => {
     const app = loadApplication('multi-source');
 

@@ -124,6 +124,7 @@ describe('refuseSecretsFile', () => {
 describe('configuredChanges for secrets files', () => {
   const accept = configuredChanges({
     gitops: { repository: 'itdo-erp/itdo-erp-infrastructure', branch: 'main' },
+    apps: {},
     stages: [],
     secrets: [{ file: FILE, secretStore: STORE }],
   });

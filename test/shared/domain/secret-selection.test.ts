@@ -106,6 +106,8 @@ describe('stageForFile', () => {
 });
 
 describe('syncTargets', () => {
+  const gitops = { repository: 'itdo-erp/itdo-erp-infrastructure', branch: 'main' };
+
   it('groups entries by file, keeping config order', () => {
     const secrets = [
       entry({ match: 'itdo-erp/production/*' }),
@@ -113,22 +115,55 @@ describe('syncTargets', () => {
       entry({ tags: { environment: 'production' } }),
     ];
 
-    const targets = syncTargets({ stages, secrets });
+    const targets = syncTargets({ gitops, stages, secrets });
 
     expect(targets).toEqual([
       {
+        ...gitops,
         file: 'environments/production/external-secrets.yaml',
         stage: 'production',
         selections: [secrets[0], secrets[2]],
       },
-      { file: 'environments/staging/external-secrets.yaml', stage: 'staging', selections: [secrets[1]] },
+      {
+        ...gitops,
+        file: 'environments/staging/external-secrets.yaml',
+        stage: 'staging',
+        selections: [secrets[1]],
+      },
+    ]);
+  });
+
+  it('writes a file to the repository and branch its entries name, apart from the same path elsewhere', () => {
+    const production = { repository: 'itdo-erp/itdo-erp-production', branch: 'release' };
+    const secrets = [
+      entry({ match: 'itdo-erp/production/*', ...production }),
+      entry({ match: 'itdo-erp/shared/*' }),
+    ];
+
+    const targets = syncTargets({ gitops, stages, secrets });
+
+    expect(
+      targets.map(({ repository, branch, file, selections }) => [repository, branch, file, selections]),
+    ).toEqual([
+      [
+        'itdo-erp/itdo-erp-production',
+        'release',
+        'environments/production/external-secrets.yaml',
+        [secrets[0]],
+      ],
+      [
+        'itdo-erp/itdo-erp-infrastructure',
+        'main',
+        'environments/production/external-secrets.yaml',
+        [secrets[1]],
+      ],
     ]);
   });
 
   it('lets the first matching entry of a file own a secret', () => {
     const first = entry({ match: 'itdo-erp/*', refreshInterval: '5m' });
     const second = entry({ tags: { environment: 'production' }, refreshInterval: '1h' });
-    const [target] = syncTargets({ stages, secrets: [first, second] });
+    const [target] = syncTargets({ gitops, stages, secrets: [first, second] });
 
     expect(
       selectionFor(target!, { name: 'itdo-erp/db', tags: { 'shiplane:environment': 'production' } }),

@@ -46,7 +46,7 @@ describe('sqsCommitQueue', () => {
       QueueUrl: QUEUE_URL,
       MessageBody: JSON.stringify(request('# header\n')),
       MessageGroupId: 'itdo-erp/itdo-erp-infrastructure#main',
-      MessageDeduplicationId: deduplicationId(request('# header\n').change),
+      MessageDeduplicationId: deduplicationId(request('# header\n').change, request('# header\n')),
     });
     expect(input?.MessageBody).not.toContain('taskToken');
     expect(queued).toEqual({
@@ -96,6 +96,17 @@ describe('deduplicationId', () => {
     ]);
 
     expect(ids.size).toBe(5);
+  });
+
+  it('differs for the same file and content in another repository or branch', () => {
+    const { change, repository, branch } = request('content');
+    const ids = new Set([
+      deduplicationId(change, { repository, branch }),
+      deduplicationId(change, { repository: 'itdo-erp/itdo-erp-production', branch }),
+      deduplicationId(change, { repository, branch: 'release' }),
+    ]);
+
+    expect(ids.size).toBe(3);
   });
 });
 
