@@ -261,7 +261,7 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
     .map(([name]) => name);
   if (gated.length > 0 && !ecr) {
     throw new Error(
-      `apps ${gated.join(', ')} have a scan gate (apps.<name>.scan), which reads ECR: start the local runtime with an ECR endpoint`,
+      `apps ${gated.join(', ')} have a scan gate (apps.<name>.scan), which reads ECR, and this local run has no ECR to read (the sandbox has its stand-in): leave the gate out of a local run's config`,
     );
   }
 

@@ -29,6 +29,11 @@ export interface SandboxEndpoints {
   readonly githubApiUrl: string;
   readonly argocdUrl: string;
   readonly slackApiUrl: string;
+  /**
+   * The ECR stand-in's address, when the run has one: backend then gets its scan gate (`HIGH`). A
+   * local runtime without ECR (some engine tests, `shiplane run`) has nothing for the gate to read.
+   */
+  readonly ecrUrl?: string;
 }
 
 export interface SandboxTimingOptions {
@@ -39,6 +44,11 @@ export interface SandboxTimingOptions {
   /** How long the production approval waits. @default 3600 */
   readonly approvalTimeout?: number;
 }
+
+/** backend's scan gate in the sandbox: the ECR stand-in gives a `-vuln` tag a CRITICAL finding. */
+const SCAN_GATE = `    scan:
+      maxSeverity: HIGH
+`;
 
 /** Renders the sandbox config file's text. */
 export function sandboxConfigText(endpoints: SandboxEndpoints, timing: SandboxTimingOptions = {}): string {
@@ -66,9 +76,7 @@ apps:
     ecrRepository: itdo-erp/backend
     tags: '^v\\d+\\.\\d+\\.\\d+(-[a-z0-9.]+)?$'
     image: itdo-erp/backend
-    scan:
-      maxSeverity: HIGH
-  frontend:
+${endpoints.ecrUrl ? SCAN_GATE : ''}  frontend:
     ecrRepository: itdo-erp/frontend
     tags: '^v\\d+\\.\\d+\\.\\d+(-[a-z0-9.]+)?$'
     image: itdo-erp/frontend

@@ -180,7 +180,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     const config = await writeSandboxConfig(
       configFile,
-      { githubApiUrl: github.url, argocdUrl: argocd.url, slackApiUrl: slack.apiUrl },
+      { githubApiUrl: github.url, argocdUrl: argocd.url, slackApiUrl: slack.apiUrl, ecrUrl: ecr.endpoint },
       options.approvalTimeoutSeconds === undefined ? {} : { approvalTimeout: options.approvalTimeoutSeconds },
     );
 
