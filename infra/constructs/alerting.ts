@@ -16,7 +16,7 @@ import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
-import { METRICS_NAMESPACE, type HandlerFunction } from './handler-function.js';
+import { type HandlerFunction, METRICS_NAMESPACE } from './handler-function.js';
 
 export interface AlertingProps {
   /** The validated config: `alerts.email` become subscriptions. */
