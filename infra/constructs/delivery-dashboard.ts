@@ -96,6 +96,10 @@ const successRate = (ok: Metric, other: Metric, total: string, label: string): M
     period: DAY,
   });
 
+/** A duration's daily median (p50 of seconds), in `unit` seconds (an hour, a minute); `id` names it in the math. */
+const dailyMedian = (metric: Metric, id: string, unit: number, label: string): MathExpression =>
+  new MathExpression({ expression: `${id} / ${unit}`, usingMetrics: { [id]: metric }, label, period: DAY });
+
 /** The four keys, then the two operational figures Shiplane holds to a target, a row each. */
 export const DASHBOARD_KEYS: readonly KeyChart[] = [
   {
@@ -116,13 +120,7 @@ export const DASHBOARD_KEYS: readonly KeyChart[] = [
     title: 'Lead time (median)',
     unit: 'hours',
     scale: 1 / HOUR,
-    series: (of) =>
-      new MathExpression({
-        expression: `lead / ${HOUR}`,
-        usingMetrics: { lead: deliveryMetric(of, 'LeadTime', 'p50', DAY) },
-        label: 'lead time (h)',
-        period: DAY,
-      }),
+    series: (of) => dailyMedian(deliveryMetric(of, 'LeadTime', 'p50', DAY), 'lead', HOUR, 'lead time (h)'),
   },
   {
     figure: 'changeFailureRate',
@@ -138,12 +136,12 @@ export const DASHBOARD_KEYS: readonly KeyChart[] = [
     unit: 'minutes',
     scale: 1 / MINUTE,
     series: (of) =>
-      new MathExpression({
-        expression: `restore / ${MINUTE}`,
-        usingMetrics: { restore: deliveryMetric(of, 'TimeToRestore', 'p50', DAY) },
-        label: 'time to restore (min)',
-        period: DAY,
-      }),
+      dailyMedian(
+        deliveryMetric(of, 'TimeToRestore', 'p50', DAY),
+        'restore',
+        MINUTE,
+        'time to restore (min)',
+      ),
   },
   {
     figure: 'syncSuccessRate',
