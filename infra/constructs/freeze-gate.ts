@@ -1,8 +1,8 @@
 /**
  * A stage's change-freeze gate, in front of its approval (or its commit, without one): ask whether
- * the stage is frozen (the notify function answers and says so in the thread), and while it is, wait
- * until the freeze's end and ask again — a window that opened meanwhile is seen, so the run goes on
- * only when the stage is open. Built only for stages with `freeze` windows.
+ * the stage is frozen (the freeze-check function answers), and while it is, say so in the thread,
+ * wait until the freeze's end and ask again — a window that opened meanwhile is seen, so the run goes
+ * on only when the stage is open. Built only for stages with `freeze` windows.
  */
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Choice, Condition, JsonPath, type State, Wait, WaitTime } from 'aws-cdk-lib/aws-stepfunctions';
@@ -17,6 +17,7 @@ export function freezeStateNames(title: string) {
   return {
     checkFreeze: `${title} · Check freeze`,
     frozen: `${title} · Frozen?`,
+    notifyFrozen: `${title} · Notify frozen`,
     waitForFreeze: `${title} · Wait for freeze to end`,
   } as const;
 }
@@ -26,8 +27,13 @@ export interface FreezeGateProps {
   readonly stage: string;
   /** `Production`: the prefix of the state names. */
   readonly title: string;
-  /** The notify function (it answers the check). */
-  readonly notify: IFunction;
+  /** The freeze-check function (it answers the check). */
+  readonly freezeCheck: IFunction;
+  /**
+   * The notify task that posts the answer (at `$.stages.<stage>.freeze`) in the thread, then goes on
+   * to `next` — whatever Slack says.
+   */
+  readonly notifyFrozen: (stateName: string, detailPath: string, next: State) => State;
   /** Where the stage opens onto: its approval, or its commit. */
   readonly next: State;
   /** Where a check that cannot answer goes (the run fails closed, alerted). */
@@ -40,7 +46,7 @@ export function freezeGate(scope: Construct, id: string, props: FreezeGateProps)
   const at = `$.stages.${props.stage}.freeze`;
   const check = new LambdaInvoke(scope, `${id}-check-freeze`, {
     stateName: names.checkFreeze,
-    lambdaFunction: props.notify,
+    lambdaFunction: props.freezeCheck,
     payload: taskInput<FreezeCheck>({
       check: 'freeze',
       execution: JsonPath.stringAt('$$.Execution.Name'),
@@ -62,7 +68,7 @@ export function freezeGate(scope: Construct, id: string, props: FreezeGateProps)
   // Only `open` goes on: any other answer waits (or, without an end to wait for, fails at the Wait).
   const frozen = new Choice(scope, `${id}-frozen`, { stateName: names.frozen })
     .when(Condition.stringEquals(`${at}.status`, 'open'), props.next)
-    .otherwise(wait);
+    .otherwise(props.notifyFrozen(names.notifyFrozen, at, wait));
   check.next(frozen);
   return check;
 }

@@ -158,6 +158,8 @@ export interface PromotionDefinitionProps {
   readonly requestApproval: IFunction | undefined;
   /** Only when some app has `scan`. */
   readonly scanGate?: IFunction | undefined;
+  /** Only when some stage has `freeze` windows. */
+  readonly freezeCheck?: IFunction | undefined;
 }
 
 /** Which path of a stage a set of states is: its promotion, or its manual rollback. */
@@ -528,10 +530,17 @@ export class PromotionDefinition extends Construct {
    */
   private freezeGateBefore(stage: StageConfig, entry: State, path: StagePath): State {
     if (stage.freeze.length === 0 || path.manualRollback) return entry;
+    const { freezeCheck } = this.props;
+    if (!freezeCheck) throw new Error(`stage ${stage.name} has freeze windows but no freeze-check function`);
     return freezeGate(this, `${path.id}-freeze`, {
       stage: stage.name,
       title: stageTitle(stage.name),
-      notify: this.props.notify,
+      freezeCheck,
+      notifyFrozen: (stateName, detailPath, next) =>
+        this.notifyTask(`${path.id}-notify-frozen`, stateName, 'frozen', next, {
+          stage: stage.name,
+          detailPath,
+        }),
       next: entry,
       onError: this.notifyFailed,
     });

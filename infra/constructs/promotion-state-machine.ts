@@ -50,6 +50,8 @@ export class PromotionStateMachine extends Construct {
   readonly requestApproval: HandlerFunction | undefined;
   /** Only when some app has `scan`. */
   readonly scanGate: HandlerFunction | undefined;
+  /** Only when some stage has `freeze` windows; it needs no AWS permission. */
+  readonly freezeCheck: HandlerFunction | undefined;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: PromotionStateMachineProps) {
@@ -129,6 +131,10 @@ export class PromotionStateMachine extends Construct {
       this.scanGate = undefined;
     }
 
+    this.freezeCheck = config.stages.some((stage) => stage.freeze.length > 0)
+      ? new HandlerFunction(this, { name: 'freeze-check', config })
+      : undefined;
+
     this.logGroup = new LogGroup(this, 'logs', {
       // Under /aws/vendedlogs/: Step Functions then needs no log resource policy of its own, whose
       // 5,120-character limit an account with many log deliveries reaches, failing the deployment.
@@ -142,6 +148,7 @@ export class PromotionStateMachine extends Construct {
       notify: this.notify,
       requestApproval: this.requestApproval,
       scanGate: this.scanGate,
+      freezeCheck: this.freezeCheck,
     });
     this.stateMachine = new StateMachine(this, 'state-machine', {
       stateMachineType: StateMachineType.STANDARD,
@@ -176,7 +183,13 @@ export class PromotionStateMachine extends Construct {
       reason:
         'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) have no resource-level permissions.',
     });
-    for (const fn of [this.argocdHealth, this.notify, this.requestApproval, this.scanGate]) {
+    for (const fn of [
+      this.argocdHealth,
+      this.notify,
+      this.requestApproval,
+      this.scanGate,
+      this.freezeCheck,
+    ]) {
       if (!fn) continue;
       Validations.of(this.stateMachine).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn)}.Arn>:*]`,

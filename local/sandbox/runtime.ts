@@ -13,6 +13,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createArgoCdHealthHandler } from '../../functions/argocd-health/handler.js';
 import { createCommitterHandler } from '../../functions/committer/handler.js';
+import { createFreezeCheckHandler } from '../../functions/freeze-check/handler.js';
 import { createIntakeHandler } from '../../functions/intake/handler.js';
 import { createNotifyHandler } from '../../functions/notify/handler.js';
 import { createRequestApprovalHandler } from '../../functions/request-approval/handler.js';
@@ -47,6 +48,7 @@ import type { AwsAccess } from '../../shared/wiring/aws.js';
 import { committerDeps } from '../../shared/wiring/committer.js';
 import { onceAsync } from '../../shared/wiring/deps.js';
 import { ecrClient } from '../../shared/wiring/ecr.js';
+import { freezeCheckDeps } from '../../shared/wiring/freeze-check.js';
 import { intakeDeps, intakeDynamoDB } from '../../shared/wiring/intake.js';
 import { notifyDeps, notifyDynamoDB } from '../../shared/wiring/notify.js';
 import { requestApprovalDeps, requestApprovalDynamoDB } from '../../shared/wiring/request-approval.js';
@@ -251,6 +253,7 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
         now,
       }),
     ) as LocalHandler,
+    'freeze-check': createFreezeCheckHandler(freezeCheckDeps({ config, reporter, now })) as LocalHandler,
     // The scan gate reads findings from the ECR stand-in through the deployed adapter.
     ...(ecr
       ? { 'scan-gate': createScanGateHandler(scanGateDeps({ config, ecr, reporter, now })) as LocalHandler }

@@ -1,9 +1,9 @@
 /**
  * `stages[].freeze`: change-freeze windows. An entry is either a fixed window (`from`, `to`: ISO 8601
- * date-times with an offset) or a recurring one (`cron` in `timezone`, lasting `duration`). Cron
- * patterns and zones are checked by croner and the runtime's IANA zone data (Intl), not by hand.
+ * date-times with an offset) or a recurring one (`cron` in `timezone`, lasting `duration`). Zones are
+ * checked with the runtime's IANA zone data (Intl), not by hand; cron patterns by croner, in
+ * freeze-cron.ts, which only the full check (load.ts) and the window computations import.
  */
-import { Cron } from 'croner';
 import * as z from '../contracts/zod.js';
 import { parseDuration } from './duration.js';
 
@@ -39,23 +39,6 @@ export function isTimeZone(zone: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** croner, as every freeze computation uses it: five fields, paused (it never schedules anything). */
-export function freezeCron(pattern: string, timezone: string): Cron {
-  return new Cron(pattern, { timezone, paused: true, mode: '5-part' });
-}
-
-/** Why the pattern is not a usable cron pattern, or undefined when it is. */
-export function cronProblem(pattern: string, timezone: string): string | undefined {
-  try {
-    const cron = freezeCron(pattern, timezone);
-    if (!cron.nextRun()) return `cron "${pattern}" never starts a window`;
-    return undefined;
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    return `expected a cron pattern with five fields (minute hour day month weekday), got "${pattern}": ${detail}`;
   }
 }
 
@@ -118,10 +101,7 @@ function entryProblems(value: Entry): Array<{ path: string[]; message: string }>
       message: `expected a duration like 90m, 12h or 2d12h, got "${value.duration}"`,
     });
   }
-  if (value.cron !== undefined) {
-    const problem = cronProblem(value.cron, zoneKnown ? (value.timezone as string) : 'UTC');
-    if (problem) problems.push({ path: ['cron'], message: problem });
-  }
+  // Whether croner can use the pattern is freeze-cron.ts's check (kept out of the handlers' bundles).
   return problems;
 }
 

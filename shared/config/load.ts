@@ -1,10 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { freezeCronProblems } from './freeze-cron.js';
 import type { Config } from './schema.js';
-import { parseConfig } from './validate.js';
+import { parseConfigWithTagPatterns } from './validate.js';
 
-export { formatPath, parseConfig } from './validate.js';
+export { formatPath } from './validate.js';
+
+/**
+ * Validates an already-parsed config in full: the schema, tag patterns (RE2) and the freeze
+ * windows' cron patterns (croner). Throws ConfigError listing every problem.
+ */
+export function parseConfig(raw: unknown, source = 'config'): Config {
+  return parseConfigWithTagPatterns(raw, source, [freezeCronProblems]);
+}
 
 export const DEFAULT_CONFIG_FILE = 'shiplane.config.yaml';
 

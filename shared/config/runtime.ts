@@ -9,9 +9,10 @@ import type { Config, ConfigInput } from './schema.js';
 export const CONFIG_ENV = 'SHIPLANE_CONFIG';
 
 /**
- * How a handler validates SHIPLANE_CONFIG: validate.ts's parseConfig in full (what reads tag
- * patterns: the intake), or shape.ts's parseConfigShape (what never does). The caller picks, so a
- * bundle carries RE2 only where it is chosen.
+ * How a handler validates SHIPLANE_CONFIG: validate.ts's parseConfigWithTagPatterns (what reads tag
+ * patterns: the intake and the sweep), or shape.ts's parseConfigShape (what never does). The caller
+ * picks, so a bundle carries RE2 only where it is chosen. Neither checks freeze windows' cron
+ * patterns (croner): that config was checked in full at synth (load.ts).
  */
 export type ConfigParser = (raw: unknown, source: string) => Config;
 

@@ -1,6 +1,6 @@
 /**
- * The config checked against its schema — everything but the RE2 check of tag patterns, and without
- * the YAML reader. Handlers that never read `apps.*.tags` validate SHIPLANE_CONFIG with this, so
+ * The config checked against its schema — everything but the RE2 check of tag patterns and croner's
+ * check of freeze cron patterns (freeze-cron.ts), and without the YAML reader. Handlers that never read `apps.*.tags` validate SHIPLANE_CONFIG with this, so
  * re2js stays out of their bundles; that config was checked in full (tag patterns included) at synth,
  * and the intake and the sweep, the handlers that match tags, check them again (validate.ts).
  */

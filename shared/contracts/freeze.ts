@@ -1,7 +1,7 @@
 /**
  * The freeze check task: before a stage with `freeze` windows, the run asks whether the stage is
- * frozen now (the notify function answers, and says so in the release thread). Frozen, it waits until
- * `until` (a Wait state's TimestampPath) and asks again.
+ * frozen now (the freeze-check function answers). Frozen, it says so in the release thread (notify,
+ * with this answer as its detail), waits until `until` (a Wait state's TimestampPath) and asks again.
  */
 import { releaseSchema } from './tasks.js';
 import * as z from './zod.js';

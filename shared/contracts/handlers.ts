@@ -13,6 +13,7 @@ export const HANDLER_NAMES = [
   'secret-sync',
   'sweep',
   'scan-gate',
+  'freeze-check',
 ] as const;
 
 export type HandlerName = (typeof HANDLER_NAMES)[number];

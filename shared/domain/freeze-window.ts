@@ -7,7 +7,8 @@
  * window's starts are its cron pattern's runs in its zone (croner keeps DST right: a 02:30 start
  * skipped by a spring-forward runs at 03:00, a repeated 01:30 starts once).
  */
-import { type FreezeWindowConfig, freezeCron } from '../config/freeze.js';
+import type { FreezeWindowConfig } from '../config/freeze.js';
+import { freezeCron } from '../config/freeze-cron.js';
 
 export type { FreezeWindowConfig };
 

@@ -9,7 +9,7 @@ import { dynamoReleaseClaims } from '../adapters/aws/release-claims.js';
 import { stepFunctionsStartExecution } from '../adapters/aws/step-functions.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
-import { parseConfig } from '../config/validate.js';
+import { parseConfigWithTagPatterns } from '../config/validate.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
 import { tagOnlyStages } from '../domain/release.js';
 import type { StartExecution } from '../ports/executions.js';
@@ -24,7 +24,7 @@ export function intakeDynamoDB(access: AwsAccess = {}): DynamoDBClient {
 
 /** What differs between Lambda and a local run. */
 export interface IntakePlatform {
-  /** Validated in full, tag patterns included (validate.ts's parseConfig). */
+  /** Validated in full, tag patterns included (validate.ts's parseConfigWithTagPatterns). */
   readonly config: Config;
   readonly startExecution: StartExecution;
   /** Asked for only when some stage deploys by tag alone. */
@@ -49,7 +49,7 @@ export function deployedIntake(env: NodeJS.ProcessEnv = process.env): () => Inta
   let deployed: IntakeDeps | undefined;
   return () => {
     deployed ??= intakeDeps({
-      config: runtimeConfig(parseConfig, env),
+      config: runtimeConfig(parseConfigWithTagPatterns, env),
       startExecution: stepFunctionsStartExecution(new SFNClient({}), requireEnv(ENV.stateMachineArn, env)),
       releaseClaims: () => dynamoReleaseClaims(intakeDynamoDB(), requireEnv(ENV.approvalsTable, env)),
     });

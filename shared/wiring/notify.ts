@@ -13,7 +13,6 @@ import { createSecretResolver, type SecretResolver } from '../adapters/aws/secre
 import { snsAlertPublisher } from '../adapters/aws/sns-alert-topic.js';
 import { slackFromConfig } from '../adapters/slack/chat.js';
 import { eventReply } from '../adapters/slack/release-thread-message.js';
-import { freezeWindowsOf } from '../config/freeze.js';
 import { runtimeConfig } from '../config/runtime.js';
 import type { Config } from '../config/schema.js';
 import { parseConfigShape } from '../config/shape.js';
@@ -79,7 +78,6 @@ export function notifyDeps(platform: NotifyPlatform): NotifyDeps {
     ...threadSettings(config),
     now: platform.now ?? (() => new Date()),
     reporter: platform.reporter,
-    freezeWindows: freezeWindowsOf(config),
     ...(platform.runs ? { runs: platform.runs } : {}),
     ...(platform.deliveryMetrics ? { deliveryMetrics: platform.deliveryMetrics } : {}),
     ...(platform.imageLabels ? { imageLabels: platform.imageLabels } : {}),

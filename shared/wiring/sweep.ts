@@ -9,7 +9,7 @@ import { ecrRecentImages } from '../adapters/aws/ecr-recent-images.js';
 import { dynamoReleaseClaims } from '../adapters/aws/release-claims.js';
 import { stepFunctionsStartExecution } from '../adapters/aws/step-functions.js';
 import { runtimeConfig } from '../config/runtime.js';
-import { parseConfig } from '../config/validate.js';
+import { parseConfigWithTagPatterns } from '../config/validate.js';
 import { ENV, requireEnv } from '../contracts/environment.js';
 import type { RecentImages } from '../ports/recent-images.js';
 import type { SweepDeps } from '../steps/sweep/sweep.js';
@@ -37,7 +37,7 @@ export function deployedSweep(env: NodeJS.ProcessEnv = process.env): () => Sweep
   let deployed: SweepHandlerDeps | undefined;
   return () => {
     deployed ??= sweepDeps({
-      config: runtimeConfig(parseConfig, env),
+      config: runtimeConfig(parseConfigWithTagPatterns, env),
       startExecution: stepFunctionsStartExecution(new SFNClient({}), requireEnv(ENV.stateMachineArn, env)),
       releaseClaims: () => dynamoReleaseClaims(intakeDynamoDB(), requireEnv(ENV.approvalsTable, env)),
       recentImages: ecrRecentImages(ecrClient()),

@@ -22,13 +22,26 @@ function flatten(value: Json): string {
 const secretArn = (name: string) =>
   `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????`;
 
-/** The example config with a scan gate on backend, so the stack has every function, scan-gate included. */
+/**
+ * The example config with a scan gate on backend and a freeze on production, so the stack has every
+ * function, scan-gate and freeze-check included.
+ */
 const gatedExample = configWith((input) => ({
   ...input,
   apps: { ...input.apps, backend: { ...input.apps.backend!, scan: { maxSeverity: 'HIGH' } } },
+  stages: input.stages.map((stage) =>
+    stage.name === 'production'
+      ? {
+          ...stage,
+          freeze: [
+            { from: '2026-12-28T00:00:00+09:00', to: '2027-01-04T09:00:00+09:00', reason: 'year end' },
+          ],
+        }
+      : stage,
+  ),
 }));
 /** The functions a stack of the example config (no scan gate) has. */
-const EXAMPLE_HANDLERS = HANDLER_NAMES.filter((name) => name !== 'scan-gate');
+const EXAMPLE_HANDLERS = HANDLER_NAMES.filter((name) => name !== 'scan-gate' && name !== 'freeze-check');
 
 describe('the Shiplane stack of the example config (with a scan gate on backend)', () => {
   let app: App;

@@ -79,7 +79,13 @@ describe('the freeze gate', () => {
           Next: 'Production · Await approval',
         },
       ],
-      Default: 'Production · Wait for freeze to end',
+      Default: 'Production · Notify frozen',
+    });
+    // Frozen, the thread hears it (the answer is the notification's detail), and the Wait follows whatever Slack says.
+    expect(definition['Production · Notify frozen']).toMatchObject({
+      Type: 'Task',
+      Next: 'Production · Wait for freeze to end',
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Production · Wait for freeze to end' }],
     });
     // Staging has no approval: its gate opens onto its commit.
     expect(definition['Staging · Frozen?']).toMatchObject({
@@ -122,10 +128,14 @@ describe('the freeze gate', () => {
     ).toEqual([
       'Production · Check freeze',
       'Production · Frozen?',
+      'Production · Notify frozen',
       'Production · Wait for freeze to end',
       'Production · Check freeze',
       'Production · Frozen?',
       'Production · Await approval',
+    ]);
+    expect(recorded.notifications.filter((n) => n.event === 'frozen')).toEqual([
+      expect.objectContaining({ stage: 'production', detail: expect.objectContaining({ status: 'frozen' }) }),
     ]);
     expect(states.indexOf('Staging · Check freeze')).toBeLessThan(states.indexOf('Staging · Commit new tag'));
     expect(recorded.freezeChecks.map((c) => [c.stage, c.execution])).toEqual([

@@ -119,13 +119,13 @@ export function scriptedHandlers(
       if (script.approvalThrows) throw script.approvalThrows;
       return { posted: true };
     },
+    'freeze-check': async (event: unknown) => {
+      const check = freezeCheckSchema.parse(event);
+      recorded.freezeChecks.push(check);
+      const seen = recorded.freezeChecks.filter((c) => c.stage === check.stage).length;
+      return script.freeze?.(check, seen) ?? { status: 'open', checkedAt: new Date().toISOString() };
+    },
     notify: async (event: unknown) => {
-      if ((event as { check?: unknown } | null)?.check === 'freeze') {
-        const check = freezeCheckSchema.parse(event);
-        recorded.freezeChecks.push(check);
-        const seen = recorded.freezeChecks.filter((c) => c.stage === check.stage).length;
-        return script.freeze?.(check, seen) ?? { status: 'open', checkedAt: new Date().toISOString() };
-      }
       const notification = notificationSchema.parse(event);
       recorded.notifications.push(notification);
       const error = script.notifyThrows?.(notification);

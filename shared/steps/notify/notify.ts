@@ -5,7 +5,6 @@
  * logged and counted, and the result says what happened.
  */
 
-import type { FreezeWindowConfig } from '../../config/freeze.js';
 import { approvalDecisionSchema, type Notification, type NotificationResult } from '../../contracts/tasks.js';
 import type { ApprovalState } from '../../domain/approval.js';
 import {
@@ -38,8 +37,6 @@ export interface NotifyDeps extends ThreadDeps {
   readonly deliveryMetrics?: DeliveryMetricsSink;
   /** Where the image's OCI labels are read (for lead time); absent, lead time counts from the push. */
   readonly imageLabels?: ImageLabelsSource;
-  /** A stage's change-freeze windows (the freeze check); undefined for a stage the config lacks. */
-  readonly freezeWindows?: (stage: string) => readonly FreezeWindowConfig[] | undefined;
 }
 
 /** The approval message's state for a record, once it is no longer pending. */

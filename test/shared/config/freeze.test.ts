@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../shared/config/load.js';
 import { toConfigInput } from '../../../shared/config/runtime.js';
+import { parseConfigShape } from '../../../shared/config/shape.js';
+import { parseConfigWithTagPatterns } from '../../../shared/config/validate.js';
 import { problemsOf, shippedConfig } from './helpers.js';
 
 const weekend = {
@@ -138,5 +140,27 @@ describe('stages[].freeze', () => {
       'stages[1].freeze[1].timezone',
       'stages[1].freeze[2].to',
     ]);
+  });
+
+  it("reports a bad cron beside the schema's problems (after them)", () => {
+    const raw = withFreeze({ ...weekend, cron: '0 18 * * 9' }, { ...weekend, duration: 'soon' });
+
+    expect(problemsOf(raw).map((problem) => problem.path)).toEqual([
+      'stages[1].freeze[1].duration',
+      'stages[1].freeze[0].cron',
+    ]);
+  });
+
+  it('leaves cron patterns to the full check: the handlers read a config synth already checked, without croner', () => {
+    const raw = withFreeze({ ...weekend, cron: '0 18 * * 9' });
+
+    expect(problemsOf(raw)).toEqual([
+      { path: 'stages[1].freeze[0].cron', message: expect.stringMatching(/five fields/) },
+    ]);
+    expect(parseConfigShape(raw).stages[1]?.freeze[0]).toMatchObject({
+      kind: 'recurring',
+      cron: '0 18 * * 9',
+    });
+    expect(parseConfigWithTagPatterns(raw).stages[1]?.freeze).toHaveLength(1);
   });
 });
