@@ -2,6 +2,7 @@
  * The GitHub stand-in: a local HTTP server speaking GitHub's REST API over a real git repository.
  * Tests, benchmarks and the sandbox point Octokit at `url` (or `enterpriseUrl`) instead of api.github.com.
  */
+export { type GitHubFront, startGitHubFront } from './front.js';
 export { type CommitInfo, type GitIdentity, GitStore, seedFromDirectory } from './git-store.js';
 export {
   type Fault,

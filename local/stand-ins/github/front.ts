@@ -5,8 +5,8 @@
  * repository, as it does against api.github.com, so a test of several repositories needs one address.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { readBody, sendJson, startHttpServer } from '../../../../local/http/index.js';
-import type { GitHubServer } from '../../../../local/stand-ins/github/index.js';
+import { readBody, sendJson, startHttpServer } from '../../http/index.js';
+import type { GitHubServer } from './server.js';
 
 export interface GitHubFront {
   readonly url: string;
