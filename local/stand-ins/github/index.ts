@@ -4,6 +4,7 @@
  */
 export { type GitHubFront, startGitHubFront } from './front.js';
 export { type CommitInfo, type GitIdentity, GitStore, seedFromDirectory } from './git-store.js';
+export { GitHubApp, type GitHubAppInstallation, type GitHubAppSpec } from './github-app.js';
 export {
   type Fault,
   type FaultKind,
