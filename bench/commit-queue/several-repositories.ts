@@ -10,9 +10,10 @@
  *
  * Goals: 0 lost updates, ≤ 6 commits per repository, ≤ 1.5 API calls per promoted change.
  */
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { parse } from 'yaml';
 import {
+  GitHubApp,
   type GitHubServer,
   startGitHubFront,
   startGitHubServer,
@@ -25,6 +26,9 @@ import { SimulatedFifoQueue } from './fifo-queue.js';
 
 const APPS = 50;
 const OWNER = 'itdo-erp';
+/** With a GitHub App: the Asian regions' repositories belong to another organization. */
+const APAC_OWNER = 'itdo-erp-apac';
+const APP_ID = 4242;
 const REGIONS = ['eu', 'us', 'ap', 'sa'] as const;
 const FILE = 'environments/production/kustomization.yaml';
 const TOKEN = 'ghp_bench';
@@ -39,7 +43,11 @@ const MAX_RECEIVE_COUNT = 3;
 export const SEVERAL_GOALS = { lostUpdates: 0, commitsPerRepository: 6, callsPerChange: 1.5 };
 
 const apps = Array.from({ length: APPS }, (_, index) => `app-${String(index + 1).padStart(2, '0')}`);
-const repositoryOf = (region: string) => `${OWNER}/gitops-${region}`;
+/** The credential: a token reaching every repository, or one GitHub App installed on two owners. */
+export type SeveralAuth = 'token' | 'app';
+const ownerOf = (region: string, auth: SeveralAuth) =>
+  auth === 'app' && (region === 'ap' || region === 'sa') ? APAC_OWNER : OWNER;
+const repositoryOf = (region: string, auth: SeveralAuth) => `${ownerOf(region, auth)}/gitops-${region}`;
 
 function kustomization(region: string): string {
   const entries = apps
@@ -106,6 +114,10 @@ export interface SeveralFigures {
   readonly deadLettered: number;
   readonly concurrency: number;
   readonly wallMs: number;
+  readonly auth: SeveralAuth;
+  /** Installation lookups and installation token requests among the API calls (a GitHub App). */
+  readonly installationLookups: number;
+  readonly tokenRequests: number;
 }
 
 const clientOptions: GitHubClientOptions = {
@@ -117,19 +129,30 @@ const clientOptions: GitHubClientOptions = {
   log: { debug() {}, info() {}, warn() {}, error() {} },
 };
 
-export async function severalRepositories(): Promise<SeveralFigures> {
+export async function severalRepositories(auth: SeveralAuth = 'token'): Promise<SeveralFigures> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
   const { createCommitterHandler } = await import('../../functions/committer/handler.js');
+  const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs1', format: 'pem' })
+    .toString();
+  const app = new GitHubApp({
+    appId: APP_ID,
+    privateKey,
+    installations: [
+      { id: 11, owner: OWNER },
+      { id: 22, owner: APAC_OWNER },
+    ],
+  });
   const servers = new Map<string, GitHubServer>();
   for (const region of REGIONS) {
     servers.set(
       region,
       await startGitHubServer({
-        owner: OWNER,
+        owner: ownerOf(region, auth),
         repo: `gitops-${region}`,
-        token: TOKEN,
+        ...(auth === 'app' ? { app } : { token: TOKEN }),
         seed: { [FILE]: kustomization(region), 'README.md': `# ${region}\n` },
       }),
     );
@@ -158,7 +181,7 @@ export async function severalRepositories(): Promise<SeveralFigures> {
       const request: CommitRequest = {
         taskToken: `${region}/${app}|${randomUUID()}`,
         execution: `${app}-${TO}-${region}-${index.toString(16).padStart(8, '0')}`,
-        repository: repositoryOf(region),
+        repository: repositoryOf(region, auth),
         branch: 'main',
         change: {
           kind: 'image',
@@ -177,10 +200,23 @@ export async function severalRepositories(): Promise<SeveralFigures> {
     // Each concurrent invocation is its own Lambda environment: its own handler and GitHub client.
     const handlers = await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
-        const octokit = await createGitHubOctokit(
-          { apiUrl: front.url, token: { source: 'env', name: 'BENCH' } },
-          clientOptions,
-        );
+        const octokit =
+          auth === 'app'
+            ? await createGitHubOctokit(
+                {
+                  apiUrl: front.url,
+                  app: { appId: String(APP_ID), privateKey: { source: 'env', name: 'BENCH_KEY' } },
+                },
+                {
+                  ...clientOptions,
+                  resolveSecret: async () => privateKey,
+                  homeRepository: repositoryOf('eu', auth),
+                },
+              )
+            : await createGitHubOctokit(
+                { apiUrl: front.url, token: { source: 'env', name: 'BENCH' } },
+                clientOptions,
+              );
         const committer = createCommitterHandler({
           github: octokit,
           taskTokens: tokens,
@@ -217,7 +253,7 @@ export async function severalRepositories(): Promise<SeveralFigures> {
       const tagOf = new Map(images.map((image) => [image.name, String(image.newTag)]));
       const answered = apps.filter((app) => done.has(`${region}/${app}`));
       repositories.push({
-        repository: repositoryOf(region),
+        repository: repositoryOf(region, auth),
         promotions: APPS,
         commits,
         apiCalls: server.stats.total,
@@ -230,7 +266,15 @@ export async function severalRepositories(): Promise<SeveralFigures> {
     const sum = (pick: (figures: RepositoryFigures) => number) =>
       repositories.reduce((total, figures) => total + pick(figures), 0);
     const apiCalls = sum((figures) => figures.apiCalls);
+    const routed = (route: string) =>
+      [...servers.values()].reduce(
+        (total, server) => total + server.stats.requests.filter((request) => request.route === route).length,
+        0,
+      );
     return {
+      auth,
+      installationLookups: routed('GET /repos/{owner}/{repo}/installation'),
+      tokenRequests: routed('POST /app/installations/{installation_id}/access_tokens'),
       promotions: promotions.length,
       repositories,
       commits: sum((figures) => figures.commits),
