@@ -10,6 +10,7 @@ import { type Command, Option } from 'commander';
 import { quietHandlers } from '../../local/quiet-handlers.js';
 import { imageTagProblem } from '../../local/sandbox/ecr-push.js';
 import { DEFAULT_PORT, DEFAULT_WORKDIR } from '../../local/sandbox/paths.js';
+import { productionRepositoryProblem } from '../../local/sandbox/sandbox-config.js';
 import { TerminalError } from '../../shared/errors.js';
 import { parsePort, parseSeconds } from '../arguments.js';
 import { type Io, processIo } from '../io.js';
@@ -24,6 +25,8 @@ export interface SandboxCommandOptions {
   readonly poll: number;
   /** The tag the scenario pushes instead of v2.1.6. */
   readonly tag?: string;
+  /** Production's overlay in its own GitOps repository (owner/name). */
+  readonly productionRepository?: string;
 }
 
 export interface SandboxCommandDeps {
@@ -53,6 +56,13 @@ export async function runSandbox(
       return 2;
     }
   }
+  if (options.productionRepository !== undefined) {
+    const problem = productionRepositoryProblem(options.productionRepository);
+    if (problem) {
+      io.err(`shiplane sandbox: --production-repository: ${problem}`);
+      return 2;
+    }
+  }
   quietHandlers();
   // Loaded here: CDK synthesis and the engine are heavy, and other commands must stay quick.
   const { startSandbox } = await import('../../local/sandbox/sandbox.js');
@@ -67,6 +77,9 @@ export async function runSandbox(
       approve: options.approve,
       scenario: options.scenario,
       ...(options.tag === undefined ? {} : { tag: options.tag }),
+      ...(options.productionRepository === undefined
+        ? {}
+        : { productionRepository: options.productionRepository }),
       pollSeconds: options.poll,
       write,
       color: deps.color ?? false,
@@ -137,6 +150,10 @@ export function registerSandbox(program: Command, io: Io = processIo): void {
     .option('--no-scenario', 'do not push itdo-erp/backend:v2.1.6 at start')
     .option('--tag <tag>', 'push itdo-erp/backend:<tag> at start instead of v2.1.6 (e.g. v2.1.7-bad)')
     .option('--poll <seconds>', 'seconds between Argo CD checks', parseSeconds, 1)
+    .option(
+      '--production-repository <owner/name>',
+      'keep production in its own GitOps repository (a second GitHub stand-in); its commit links point there',
+    )
     .action(async (options: SandboxCommandOptions) => {
       const signals = stopOnSignals(io);
       try {

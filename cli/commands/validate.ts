@@ -27,8 +27,10 @@ export async function validate(file: string, io: Io = processIo): Promise<number
 
 /**
  * The repositories and branches the config writes, with what writes each, and what the credentials
- * need: contents write on every one; a GitHub App installation covers one owner (user or
- * organization), and Shiplane uses the one configured installation, so other owners are warned of.
+ * need: contents write on every one. A GitHub App installation covers one owner (user or
+ * organization); Shiplane looks up the installation on each owner, so the report names the owners
+ * the app must be installed on. A fine-grained token has one resource owner: several owners are
+ * warned of with a token.
  */
 export function repositoryReport(config: Config): string[] {
   const repositories = configRepositories(config);
@@ -36,15 +38,25 @@ export function repositoryReport(config: Config): string[] {
   for (const { repository, branches } of repositories) {
     for (const { branch, uses } of branches) lines.push(`  ${repository} ${branch}: ${uses.join('; ')}`);
   }
-  const ownerOf = (repository: string) => repository.split('/')[0]?.toLowerCase() ?? repository;
-  const primary = ownerOf(config.gitops.repository);
-  const others = [...new Set(repositories.map(({ repository }) => ownerOf(repository)))].filter(
-    (owner) => owner !== primary,
-  );
+  const ownerOf = (repository: string) => repository.split('/')[0] ?? repository;
+  const owners: string[] = [];
+  for (const owner of [config.gitops.repository, ...repositories.map(({ repository }) => repository)].map(
+    ownerOf,
+  )) {
+    if (!owners.some((known) => known.toLowerCase() === owner.toLowerCase())) owners.push(owner);
+  }
   const { app } = config.gitops.github;
-  if (app && others.length > 0) {
+  if (app) {
+    const pinned =
+      app.installationId === undefined ? '' : ` (installation ${app.installationId} on ${owners[0]})`;
     lines.push(
-      `warning: GitHub App ${app.appId} installation ${app.installationId} serves ${primary} only; its token cannot reach ${others.join(', ')}, and Shiplane uses that one installation: keep every repository under ${primary}, or use a token that reaches them all`,
+      owners.length === 1
+        ? `GitHub App ${app.appId}: install it on ${owners[0]}${pinned}`
+        : `GitHub App ${app.appId}: install it on each of ${owners.join(', ')}${pinned}; Shiplane looks up the installation on each owner`,
+    );
+  } else if (owners.length > 1) {
+    lines.push(
+      `warning: the repositories have ${owners.length} owners (${owners.join(', ')}); a fine-grained token has one resource owner and reaches only its repositories: use a token that reaches them all (a classic token with repo scope), or a GitHub App installed on each owner`,
     );
   }
   return lines;

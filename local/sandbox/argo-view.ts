@@ -30,6 +30,8 @@ export async function watchArgoCd(options: {
   readonly apps: readonly StandInApp[];
   readonly token: string;
   readonly repoDir: string;
+  /** The repository an app's path lives in, when not `repoDir` (production in its own repository). */
+  readonly repoDirOf?: (path: string) => string;
   readonly intervalMs: number;
 }): Promise<ArgoWatch> {
   const view = new Map<string, ArgoAppView>();
@@ -40,7 +42,7 @@ export async function watchArgoCd(options: {
     const key = `${revision}:${path}`;
     let images = imageCache.get(key);
     if (!images) {
-      images = await imagesAt(options.repoDir, revision, path);
+      images = await imagesAt(options.repoDirOf?.(path) ?? options.repoDir, revision, path);
       imageCache.set(key, images);
     }
     return images;

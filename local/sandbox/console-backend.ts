@@ -34,6 +34,8 @@ export interface ConsoleBackendOptions {
   readonly configFile: string;
   readonly slack: SlackServer;
   readonly repoDir: string;
+  /** The repository an environment's overlay lives in, when not `repoDir`. */
+  readonly repoDirOf?: (environment: string) => string;
   readonly branch: string;
   readonly argocd: () => ArgoAppView[];
   /** The GitOps repository as the GitHub stand-in serves it: the commit view reads its git store. */
@@ -129,7 +131,7 @@ export function createConsoleBackend(options: ConsoleBackendOptions): ConsoleBac
     repo: async () => ({
       branch,
       head: await headOf(repoDir, branch),
-      tags: await currentTags(repoDir, branch, SANDBOX_APPS),
+      tags: await currentTags(repoDir, branch, SANDBOX_APPS, options.repoDirOf),
       log: await commitLog(repoDir, branch, 25),
     }),
     argocd: async () => options.argocd(),

@@ -194,12 +194,17 @@ export async function currentTags(
   dir: string,
   branch = 'main',
   images: Record<string, string> = { backend: 'itdo-erp/backend', frontend: 'itdo-erp/frontend' },
+  /** An environment whose overlay lives in another repository (the sandbox's --production-repository). */
+  dirOf: (environment: string) => string = () => dir,
 ): Promise<Record<string, Record<string, string | null>>> {
   const result: Record<string, Record<string, string | null>> = {};
   for (const environment of ENVIRONMENTS) {
     let entries: Array<{ name?: unknown; newTag?: unknown }> = [];
     try {
-      const text = await git(dir, ['show', `${branch}:environments/${environment}/kustomization.yaml`]);
+      const text = await git(dirOf(environment), [
+        'show',
+        `${branch}:environments/${environment}/kustomization.yaml`,
+      ]);
       const doc = parse(text) as { images?: typeof entries } | null;
       entries = doc?.images ?? [];
     } catch {
@@ -213,6 +218,12 @@ export async function currentTags(
     );
   }
   return result;
+}
+
+/** The seed's files under one environment, for a repository that holds only that environment. */
+export function environmentSeed(environment: (typeof ENVIRONMENTS)[number]): Record<string, string> {
+  const prefix = `environments/${environment}/`;
+  return Object.fromEntries(Object.entries(SEED_FILES).filter(([path]) => path.startsWith(prefix)));
 }
 
 /** The branch head's commit SHA. */

@@ -37,6 +37,8 @@ export async function summarizeSandboxRun(
     readonly runtime: LocalRuntime;
     readonly config: Config;
     readonly repoDir: string;
+    /** The repository an environment's overlay lives in, when not `repoDir`. */
+    readonly repoDirOf?: (environment: string) => string;
     readonly branch: string;
     readonly consoleUrl: string;
     readonly workdir: string;
@@ -57,7 +59,7 @@ export async function summarizeSandboxRun(
       commit: summary.stages.find((s) => s.name === stage.name)?.commit ?? null,
     })),
     approval: approval ? { decision: approval.decision, by: approval.byName ?? approval.by } : null,
-    tags: await currentTags(repoDir, branch, SANDBOX_APPS),
+    tags: await currentTags(repoDir, branch, SANDBOX_APPS, where.repoDirOf),
     commits: (await commitLog(repoDir, branch, 10)).map(({ sha, subject }) => ({ sha, subject })),
     consoleUrl: where.consoleUrl,
     workdir: where.workdir,

@@ -43,12 +43,25 @@ export interface SandboxTimingOptions {
   readonly healthTimeout?: number;
   /** How long the production approval waits. @default 3600 */
   readonly approvalTimeout?: number;
+  /** Production's own GitOps repository (`owner/name`; issue 13). @default the GitOps repository */
+  readonly productionRepository?: string;
 }
 
 /** backend's scan gate in the sandbox: the ECR stand-in gives a `-vuln` tag a CRITICAL finding. */
 const SCAN_GATE = `    scan:
       maxSeverity: HIGH
 `;
+
+/** What is wrong with a name for production's own repository, or undefined when it will do. */
+export function productionRepositoryProblem(repository: string): string | undefined {
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository)) {
+    return `expected a GitHub repository as owner/name, got "${repository}"`;
+  }
+  if (repository.toLowerCase() === SANDBOX_REPOSITORY.toLowerCase()) {
+    return `${repository} is the sandbox's GitOps repository already; name another one`;
+  }
+  return undefined;
+}
 
 /** Renders the sandbox config file's text. */
 export function sandboxConfigText(endpoints: SandboxEndpoints, timing: SandboxTimingOptions = {}): string {
@@ -87,7 +100,7 @@ stages:
     healthTimeout: ${health}s
     pollInterval: ${poll}s
   - name: production
-    file: environments/production/kustomization.yaml
+${timing.productionRepository ? `    repository: ${timing.productionRepository}\n` : ''}    file: environments/production/kustomization.yaml
     argocdApp: itdo-erp-production
     healthTimeout: ${health}s
     pollInterval: ${poll}s

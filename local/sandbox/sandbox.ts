@@ -16,6 +16,7 @@ import { TerminalError } from '../../shared/errors.js';
 import type { ExecutionDescription } from '../engine/index.js';
 import { type ArgoCdServer, type StandInApp, startArgoCdServer } from '../stand-ins/argocd/server.js';
 import { type EcrServer, ecrClientConfig, startEcrServer } from '../stand-ins/ecr/server.js';
+import { startGitHubFront } from '../stand-ins/github/front.js';
 import { type GitHubServer, startGitHubServer } from '../stand-ins/github/server.js';
 import { ITDO_ERP_EXAMPLE_SECRETS } from '../stand-ins/secrets-manager/examples.js';
 import { localClientConfig, startSecretsManagerServer } from '../stand-ins/secrets-manager/server.js';
@@ -26,12 +27,13 @@ import { createConsoleBackend } from './console-backend.js';
 import { DEGRADED, deployedAt } from './deployed-images.js';
 import { imageTagProblem, SANDBOX_ACCOUNT, SANDBOX_REGION } from './ecr-push.js';
 import { everyInterval } from './every-interval.js';
-import { commitLog, ENVIRONMENTS, headOf, seedGitopsRepository } from './gitops-repo.js';
+import { commitLog, ENVIRONMENTS, environmentSeed, headOf, seedGitopsRepository } from './gitops-repo.js';
 import { DEFAULT_PORT, DEFAULT_WORKDIR, SANDBOX_STATE_FILE } from './paths.js';
 import { pushImage, SANDBOX_APPS } from './push.js';
 import { type SandboxRunSummary, summarizeSandboxRun } from './run-summary.js';
 import { callbackReporter, createLocalRuntime, type LocalRuntime, scheduledEvent } from './runtime.js';
 import {
+  productionRepositoryProblem,
   SANDBOX_CHANNEL,
   SANDBOX_REPOSITORY,
   SANDBOX_SECRET_ENV,
@@ -66,6 +68,12 @@ export interface SandboxOptions {
   readonly approvalTimeoutSeconds?: number;
   /** Argo CD stand-in: ms between controller steps (each step moves a sync or rollout on). @default 700 */
   readonly argoTickMs?: number;
+  /**
+   * Production's overlay in its own GitOps repository (`owner/name`, issue 13): a second GitHub
+   * stand-in behind the same API address serves it, production's Argo CD app follows it, and the
+   * config's production stage names it. @default production in the GitOps repository
+   */
+  readonly productionRepository?: string;
   /** Lines of the live timeline and status messages. */
   readonly write?: (line: string) => void;
   readonly color?: boolean;
@@ -81,6 +89,8 @@ export interface Sandbox {
   readonly slack: SlackServer;
   readonly argocd: ArgoCdServer;
   readonly github: GitHubServer;
+  /** The stand-in serving `productionRepository`, when given. */
+  readonly productionGitHub: GitHubServer | undefined;
   /** The ECR stand-in: every image pushed, its scan and its config. */
   readonly ecr: EcrServer;
   /** What the ECR push of the scenario started, when it ran. */
@@ -110,6 +120,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const scenarioTag = options.tag ?? SCENARIO.tag;
   const tagProblem = imageTagProblem(scenarioTag);
   if (tagProblem) throw new InvalidScenarioTagError(`--tag: ${tagProblem}`);
+  const repositoryProblem =
+    options.productionRepository === undefined
+      ? undefined
+      : productionRepositoryProblem(options.productionRepository);
+  if (repositoryProblem) throw new InvalidSandboxOptionError(`production repository: ${repositoryProblem}`);
 
   // Starting over under a running sandbox would re-seed the repository it is serving.
   const running = await runningSandbox(stateFile);
@@ -147,13 +162,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       identity: { name: 'Shiplane', email: 'shiplane@itdo-erp.com' },
     });
     closers.push(() => github.close());
+    const production = options.productionRepository
+      ? await startProductionGitHub(options.productionRepository, seeded.branch, {
+          token: secret(SANDBOX_SECRET_ENV.githubToken),
+          identity: { name: 'Shiplane', email: 'shiplane@itdo-erp.com' },
+        })
+      : undefined;
+    if (production) closers.push(() => production.close());
+    // One API address for both repositories, as api.github.com is.
+    const front = production ? await startGitHubFront([github, production]) : undefined;
+    if (front) closers.push(() => front.close());
+    /** The repository an Argo CD app's path (an environment's overlay) lives in. */
+    const repoDirOf = (path: string) =>
+      production && path === 'environments/production' ? production.repoDir : repoDir;
 
-    const argoApps = sandboxArgoApps();
+    const argoApps = sandboxArgoApps(options.productionRepository);
     const argocd = await startArgoCdServer({
       token: secret(SANDBOX_SECRET_ENV.argocdToken),
       apps: argoApps,
-      resolveHead: () => headOf(repoDir, seeded.branch),
-      readTag: (revision, app) => deployedAt(repoDir, revision, app.path),
+      resolveHead: (app) => headOf(repoDirOf(app.path), seeded.branch),
+      readTag: (revision, app) => deployedAt(repoDirOf(app.path), revision, app.path),
       degradedTags: DEGRADED,
       reconciliationSeconds: 30,
     });
@@ -180,8 +208,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     const config = await writeSandboxConfig(
       configFile,
-      { githubApiUrl: github.url, argocdUrl: argocd.url, slackApiUrl: slack.apiUrl, ecrUrl: ecr.endpoint },
-      options.approvalTimeoutSeconds === undefined ? {} : { approvalTimeout: options.approvalTimeoutSeconds },
+      {
+        githubApiUrl: front?.url ?? github.url,
+        argocdUrl: argocd.url,
+        slackApiUrl: slack.apiUrl,
+        ecrUrl: ecr.endpoint,
+      },
+      {
+        ...(options.approvalTimeoutSeconds === undefined
+          ? {}
+          : { approvalTimeout: options.approvalTimeoutSeconds }),
+        ...(options.productionRepository ? { productionRepository: options.productionRepository } : {}),
+      },
     );
 
     const alerts: SandboxAlert[] = [];
@@ -213,6 +251,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       apps: argoApps,
       token: secret(SANDBOX_SECRET_ENV.argocdToken),
       repoDir,
+      repoDirOf,
       intervalMs: options.argoTickMs ?? 700,
     });
     closers.push(async () => argoWatch.stop());
@@ -225,6 +264,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       configFile,
       slack,
       repoDir,
+      repoDirOf: (environment) => repoDirOf(`environments/${environment}`),
       branch: seeded.branch,
       argocd: argoWatch.apps,
       github,
@@ -257,6 +297,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     write(`  work folder   ${workdir}`);
     write(`  config        ${configFile}`);
     write(`  GitOps repo   ${repoDir}  (${SANDBOX_REPOSITORY}, ${seeded.branch})`);
+    if (production) {
+      write(`  production    ${production.repoDir}  (${options.productionRepository}, ${seeded.branch})`);
+    }
     write(`  GitHub API    ${github.url}`);
     write(`  Argo CD       ${argocd.url}  (${argoApps.map((app) => app.name).join(', ')})`);
     write(`  Slack API     ${slack.apiUrl}  (#deploys ${SANDBOX_CHANNEL})`);
@@ -300,6 +343,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       slack,
       argocd,
       github,
+      productionGitHub: production,
       ecr,
       scenarioExecution,
       push,
@@ -309,6 +353,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           runtime,
           config,
           repoDir,
+          repoDirOf: (environment) => repoDirOf(`environments/${environment}`),
           branch: seeded.branch,
           consoleUrl: `${server.url}/`,
           workdir,
@@ -321,12 +366,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 }
 
+/** The second repository's stand-in: production's overlay as the seed has it. */
+async function startProductionGitHub(
+  repository: string,
+  branch: string,
+  access: { token: string; identity: { name: string; email: string } },
+): Promise<GitHubServer> {
+  const [owner = '', repo = ''] = repository.split('/');
+  return startGitHubServer({ owner, repo, branch, seed: environmentSeed('production'), ...access });
+}
+
 /** One Argo CD Application per environment, as the ITDO ERP ApplicationSet generates them. */
-function sandboxArgoApps(): StandInApp[] {
+function sandboxArgoApps(productionRepository?: string): StandInApp[] {
   return ENVIRONMENTS.map((environment) => ({
     name: `itdo-erp-${environment}`,
     path: `environments/${environment}`,
-    repoURL: `https://github.com/${SANDBOX_REPOSITORY}.git`,
+    repoURL: `https://github.com/${
+      environment === 'production' && productionRepository ? productionRepository : SANDBOX_REPOSITORY
+    }.git`,
     destinationNamespace: `itdo-erp-${environment}`,
     automated: true,
     workload: 'backend',
@@ -357,6 +414,11 @@ async function sweepOnce(runtime: LocalRuntime, write: (line: string) => void): 
 
 export class SandboxAlreadyRunningError extends TerminalError {
   override name = 'SandboxAlreadyRunningError';
+}
+
+/** A sandbox option names something the sandbox cannot set up. */
+export class InvalidSandboxOptionError extends TerminalError {
+  override name = 'InvalidSandboxOptionError';
 }
 
 /** The scenario's tag is not one ECR would accept. */

@@ -75,7 +75,8 @@ const numericId = (what: string) =>
 
 const githubApp = z.strictObject({
   appId: numericId('GitHub App id'),
-  installationId: numericId('installation id'),
+  /** The installation on gitops.repository's owner; other owners' installations are looked up. */
+  installationId: z.optional(numericId('installation id')),
   privateKey: secretRef,
 });
 

@@ -42,7 +42,11 @@ export interface ArgoCdHealthPlatform {
 export async function argoCdHealthDeps(platform: ArgoCdHealthPlatform): Promise<ArgoCdHealthDeps> {
   const { config, resolveSecret } = platform;
   const { github } = config.gitops;
-  const octokit = await createGitHubOctokit(github, { resolveSecret, ...ARGOCD_HEALTH_GITHUB });
+  const octokit = await createGitHubOctokit(github, {
+    resolveSecret,
+    homeRepository: config.gitops.repository,
+    ...ARGOCD_HEALTH_GITHUB,
+  });
   // One reader per repository, kept across polls with its revision cache.
   const readers = new Map<string, CheckedRepository>();
   const sources = (repository: string): CheckedRepository => {

@@ -106,6 +106,7 @@ export function committerDeps(platform: CommitterPlatform): CommitterDeps {
     github: onceAsync(() =>
       connectGitHub(config.gitops.github, {
         resolveSecret,
+        homeRepository: config.gitops.repository,
         ...COMMITTER_GITHUB,
         ...(platform.githubWriteIntervalMs !== undefined
           ? { minWriteIntervalMs: platform.githubWriteIntervalMs }

@@ -116,6 +116,34 @@ describe('shiplane sandbox options', () => {
     expect(existsSync('/nonexistent/never-created')).toBe(false);
   });
 
+  it('refuses a --production-repository that is not another owner/name (exit 2), before starting anything', async () => {
+    for (const [productionRepository, problem] of [
+      ['itdo-erp-production', 'expected a GitHub repository as owner/name, got "itdo-erp-production"'],
+      [
+        'ITDO-ERP/itdo-erp-infrastructure',
+        "ITDO-ERP/itdo-erp-infrastructure is the sandbox's GitOps repository already; name another one",
+      ],
+    ] as const) {
+      const io = capture();
+
+      const code = await runSandbox(
+        {
+          workdir: '/nonexistent/never-created',
+          port: 0,
+          approve: 'manual',
+          scenario: true,
+          poll: 1,
+          productionRepository,
+        },
+        io,
+      );
+
+      expect(code).toBe(2);
+      expect(io.errors).toEqual([`shiplane sandbox: --production-repository: ${problem}`]);
+      expect(existsSync('/nonexistent/never-created')).toBe(false);
+    }
+  });
+
   it('refuses --tag with --no-scenario: there is no push to tag (exit 2)', async () => {
     const io = capture();
 
@@ -179,6 +207,7 @@ describe('shiplane sandbox options', () => {
       '--no-scenario',
       '--tag',
       '--poll',
+      '--production-repository',
     ]) {
       expect(result.stdout).toContain(option);
     }

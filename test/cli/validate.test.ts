@@ -73,7 +73,29 @@ describe('shiplane validate', () => {
       '  itdo-erp/itdo-erp-infrastructure main: stage staging (backend, frontend); secrets environments/production/external-secrets.yaml',
       '  itdo-erp/itdo-erp-production main: stage production (frontend)',
       '  itdo-charts/charts main: stage production (backend)',
-      'warning: GitHub App 1001 installation 2002 serves itdo-erp only; its token cannot reach itdo-charts, and Shiplane uses that one installation: keep every repository under itdo-erp, or use a token that reaches them all',
+      'GitHub App 1001: install it on each of itdo-erp, itdo-charts (installation 2002 on itdo-erp); Shiplane looks up the installation on each owner',
+      '',
+    ]);
+  });
+
+  it('warns that a fine-grained token reaches one owner when the repositories have several', async () => {
+    const file = await configFile(
+      'token-owners.yaml',
+      shipped.replace(
+        '    file: environments/production/kustomization.yaml\n',
+        '    repository: itdo-prod/gitops\n    file: environments/production/kustomization.yaml\n',
+      ),
+    );
+
+    const result = await runCli(['validate', '--config', file]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')).toEqual([
+      'ok',
+      'repositories (the GitHub credentials need contents: write on each):',
+      '  itdo-erp/itdo-erp-infrastructure main: stage staging (backend, frontend); secrets environments/production/external-secrets.yaml',
+      '  itdo-prod/gitops main: stage production (backend, frontend)',
+      'warning: the repositories have 2 owners (itdo-erp, itdo-prod); a fine-grained token has one resource owner and reaches only its repositories: use a token that reaches them all (a classic token with repo scope), or a GitHub App installed on each owner',
       '',
     ]);
   });

@@ -1,13 +1,18 @@
 /**
- * Who may call the GitHub stand-in: a personal access token, an installation token it issued, or —
- * on `/app/…` routes — a GitHub App JWT it verifies with the app's public key (RS256, issuer = app id,
- * not expired, at most ten minutes long), as GitHub does.
+ * Who may call the GitHub stand-in: a personal access token, or a GitHub App — its JWT (verified with
+ * the app's public key) on the app's own routes (`/app/…` and the installation lookups), and an
+ * installation token it issued everywhere else. An installation token reaches its owner's
+ * repositories only: on another owner's repository GitHub answers 404, as for a private repository
+ * the credential cannot see.
  */
-import { createPublicKey, type KeyObject, randomBytes, verify } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { GitHubApiError } from './errors.js';
 import type { GitIdentity } from './git-store.js';
+import { GitHubApp } from './github-app.js';
 
+export { verifyAppJwt } from './github-app.js';
+
+/** One app installed on the served repository's owner (a shared GitHubApp can be installed on several). */
 export interface GitHubAppOptions {
   readonly appId: string | number;
   readonly installationId: string | number;
@@ -17,80 +22,51 @@ export interface GitHubAppOptions {
 
 /** Commits made with an installation token are the app's bot's. */
 const APP_BOT: GitIdentity = { name: 'shiplane[bot]', email: 'shiplane[bot]@users.noreply.github.com' };
-const TOKEN_LIFETIME_MS = 3_600_000;
+
+/** Routes GitHub authenticates with the app JWT rather than a token. */
+const APP_JWT_ROUTE = /^\/(app(\/|$)|repos\/[^/]+\/[^/]+\/installation$|(orgs|users)\/[^/]+\/installation$)/;
 
 export class Credentials {
-  private readonly appPublicKey: KeyObject | undefined;
-  /** Installation tokens issued, with when they expire (epoch ms). */
-  private readonly installationTokens = new Map<string, number>();
+  /** The app whose JWTs and installation tokens are accepted, if any. */
+  readonly app: GitHubApp | undefined;
 
   constructor(
     private readonly options: {
       readonly token?: string | undefined;
-      readonly app?: GitHubAppOptions | undefined;
+      readonly app?: GitHubAppOptions | GitHubApp | undefined;
+      /** The served repository's owner: installation tokens of other owners do not reach it. */
+      readonly owner: string;
       /** Whose commits API calls with the token make. */
       readonly identity: GitIdentity;
     },
   ) {
-    this.appPublicKey = options.app ? createPublicKey(options.app.privateKey) : undefined;
+    const { app, owner } = options;
+    this.app =
+      app === undefined || app instanceof GitHubApp
+        ? app
+        : new GitHubApp({
+            appId: app.appId,
+            privateKey: app.privateKey,
+            installations: [{ id: app.installationId, owner }],
+          });
   }
 
   /** The identity a request acts as; 401 when its credentials are wrong. Without a token or app, anyone. */
   authenticate(path: string, headers: IncomingMessage['headers']): GitIdentity {
-    const { token, app, identity } = this.options;
+    const { token, identity, owner } = this.options;
+    const { app } = this;
     if (!token && !app) return identity;
     const credential = (headers.authorization ?? '').replace(/^(token|bearer)\s+/i, '').trim();
-    if (/^\/app(\/|$)/.test(path)) {
-      if (!app || !this.appPublicKey || !verifyAppJwt(credential, app.appId, this.appPublicKey)) {
+    if (APP_JWT_ROUTE.test(path)) {
+      if (!app?.verifies(credential)) {
         throw new GitHubApiError(401, 'A JSON web token could not be decoded');
       }
       return identity;
     }
     if (token && credential === token) return identity;
-    const expiry = this.installationTokens.get(credential);
-    if (expiry !== undefined && expiry > Date.now()) return APP_BOT;
-    throw new GitHubApiError(401, 'Bad credentials');
-  }
-
-  /** A new installation token for the app's installation, or undefined for another installation. */
-  issueInstallationToken(installationId: string): { token: string; expiresAt: number } | undefined {
-    const { app } = this.options;
-    if (!app || String(app.installationId) !== installationId) return undefined;
-    const token = `ghs_${randomBytes(18).toString('base64url')}`;
-    const expiresAt = Date.now() + TOKEN_LIFETIME_MS;
-    this.installationTokens.set(token, expiresAt);
-    return { token, expiresAt };
-  }
-}
-
-/** Verifies an app JWT (RS256, issuer = app id, not expired) as GitHub does. */
-export function verifyAppJwt(token: string, appId: string | number, key: KeyObject): boolean {
-  const parts = token.split('.');
-  if (parts.length !== 3) return false;
-  const [header, payload, signature] = parts as [string, string, string];
-  try {
-    const head = JSON.parse(Buffer.from(header, 'base64url').toString()) as { alg?: string };
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as {
-      iss?: unknown;
-      exp?: number;
-      iat?: number;
-    };
-    if (head.alg !== 'RS256') return false;
-    const valid = verify(
-      'RSA-SHA256',
-      Buffer.from(`${header}.${payload}`),
-      key,
-      Buffer.from(signature, 'base64url'),
-    );
-    const now = Math.floor(Date.now() / 1000);
-    return (
-      valid &&
-      String(claims.iss) === String(appId) &&
-      typeof claims.exp === 'number' &&
-      claims.exp > now &&
-      claims.exp - (claims.iat ?? now) <= 600 + 60
-    );
-  } catch {
-    return false;
+    const tokenOwner = app?.tokenOwner(credential);
+    if (tokenOwner === undefined) throw new GitHubApiError(401, 'Bad credentials');
+    if (tokenOwner.toLowerCase() !== owner.toLowerCase()) throw new GitHubApiError(404, 'Not Found');
+    return APP_BOT;
   }
 }

@@ -33,6 +33,7 @@ import type { Reply, RequestContext, RouteHandler } from './context.js';
 import { errorBody, GitHubApiError } from './errors.js';
 import { type Fault, faultReply } from './faults.js';
 import { type CommitDiff, type CommitInfo, type GitIdentity, GitStore } from './git-store.js';
+import type { GitHubApp } from './github-app.js';
 import { addAppRoutes } from './routes/app.js';
 import { addCommitRoutes } from './routes/commits.js';
 import { addContentsRoutes } from './routes/contents.js';
@@ -58,7 +59,8 @@ export interface GitHubServerOptions {
   readonly branch?: string | undefined;
   /** When set, requests must carry this token (or an installation token of `app`). */
   readonly token?: string | undefined;
-  readonly app?: GitHubAppOptions | undefined;
+  /** The app installed on this owner, or a GitHubApp shared with other stand-ins (installed on several owners). */
+  readonly app?: GitHubAppOptions | GitHubApp | undefined;
   /** Who API commits are by when the request names no author. */
   readonly identity?: GitIdentity | undefined;
   /** @default '127.0.0.1' */
@@ -125,7 +127,12 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
     ? await GitStore.open(options.repoDir)
     : await GitStore.create({ branch, files: options.seed ?? {}, author: identity });
   const repo = new ServedRepository(store, options.owner, options.repo, branch);
-  const credentials = new Credentials({ token: options.token, app: options.app, identity });
+  const credentials = new Credentials({
+    token: options.token,
+    app: options.app,
+    owner: options.owner,
+    identity,
+  });
   const faults = new FaultPlan<Fault>();
   const hooks = new FaultPlan<Hook>();
   const stats = emptyStats();
@@ -262,7 +269,7 @@ function routesFor(repo: ServedRepository, credentials: Credentials): Router<Rou
   addGitObjectRoutes(route, repo);
   addContentsRoutes(route, repo);
   addCommitRoutes(route, repo);
-  addAppRoutes(route, credentials);
+  addAppRoutes(route, credentials, repo);
   return router;
 }
 

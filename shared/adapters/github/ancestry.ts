@@ -43,6 +43,8 @@ export function createGitHubAncestry(options: GitHubAncestryOptions): Ancestry {
         });
         status = data.status;
       } catch (error) {
+        // Already says what to fix (a GitHub App not installed on the repository's owner).
+        if (error instanceof TerminalError) throw error;
         const httpStatus = (error as { status?: number }).status;
         // 404: GitHub does not know one of the commits (not pushed, or another repository). Not cached:
         // replication may still be catching up.

@@ -125,6 +125,12 @@ export interface GitHubClientOptions {
   /** Least time between two content-creating requests of this client, in ms. @default 1000 */
   readonly minWriteIntervalMs?: number;
   readonly log?: GitHubLog;
+  /**
+   * The GitOps repository (`gitops.repository`): with a GitHub App, the owner `app.installationId` is
+   * installed on; every other owner's installation is looked up. Without it a configured installation
+   * id serves every request.
+   */
+  readonly homeRepository?: string;
   /** @default 'shiplane' */
   readonly userAgent?: string;
 }
@@ -139,7 +145,11 @@ const quietLog: GitHubLog = {
 /** Says which credential is in use, for error messages (never the secret itself). */
 export function describeCredentials(settings: GitHubSettings): string {
   if (settings.app) {
-    return `GitHub App ${settings.app.appId} (installation ${settings.app.installationId}, private key ${formatSecretRef(settings.app.privateKey)})`;
+    const installation =
+      settings.app.installationId === undefined
+        ? 'installation looked up per owner'
+        : `installation ${settings.app.installationId}`;
+    return `GitHub App ${settings.app.appId} (${installation}, private key ${formatSecretRef(settings.app.privateKey)})`;
   }
   return settings.token ? `the token in ${formatSecretRef(settings.token)}` : 'no credentials';
 }
@@ -198,7 +208,12 @@ export async function createGitHubOctokit(
   if (settings.app) {
     const privateKey = await options.resolveSecret(settings.app.privateKey);
     const octokit = new ShiplaneOctokit(common);
-    authenticateAsInstallation(octokit, { ...settings.app, privateKey });
+    const home = options.homeRepository;
+    authenticateAsInstallation(octokit, {
+      ...settings.app,
+      privateKey,
+      ...(home ? { homeRepository: home, installationOwner: home.split('/')[0] } : {}),
+    });
     return carryDeadline(octokit);
   }
   const tokenRef = settings.token;

@@ -56,6 +56,8 @@ export function githubRepository(
 
   /** Turns an Octokit error into one of the kinds above, saying what to check. */
   const translate = (error: unknown, action: string): Error => {
+    // Already says what to fix (a GitHub App not installed on the repository's owner).
+    if (error instanceof TerminalError) return error;
     const { status, message } = error as HttpLikeError;
     const detail = (error as HttpLikeError).response?.data?.message ?? message ?? String(error);
     if (status === 401) {

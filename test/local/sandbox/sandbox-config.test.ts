@@ -18,6 +18,18 @@ const endpoints = {
 };
 
 describe('the sandbox config', () => {
+  it('puts production in its own repository when asked, and only production', () => {
+    const config = parseConfigText(
+      sandboxConfigText(endpoints, { productionRepository: 'itdo-erp/itdo-erp-production' }),
+    );
+
+    expect(config.stages.map((stage) => [stage.name, stage.repository])).toEqual([
+      ['staging', undefined],
+      ['production', 'itdo-erp/itdo-erp-production'],
+    ]);
+    expect(config.gitops.repository).toBe('itdo-erp/itdo-erp-infrastructure');
+  });
+
   it('is a valid shiplane.config.yaml pointing at the stand-ins, with env: secret references', async () => {
     // Prepare
     const dir = await mkdtemp(join(tmpdir(), 'shiplane-config-'));

@@ -96,6 +96,17 @@ describe('config defaults', () => {
     });
   });
 
+  it('accepts a GitHub App without an installation id (looked up per owner)', () => {
+    const raw = shippedConfig();
+    delete raw.gitops.github.token;
+    raw.gitops.github.app = { appId: 123456, privateKey: 'secret:shiplane/github-app' };
+
+    expect(parseConfig(raw).gitops.github.app).toEqual({
+      appId: '123456',
+      privateKey: { source: 'secret', name: 'shiplane/github-app' },
+    });
+  });
+
   it('accepts env: references for local runs and combined durations', () => {
     const raw = shippedConfig();
     raw.argocd.token = 'env:ARGOCD_TOKEN';

@@ -210,8 +210,17 @@ describe('the wiring Lambda and local runs share', () => {
 
   it('sets each handler’s Slack, GitHub, DynamoDB and ECR settings in one place', () => {
     expect(settingsOf('lambda')).toEqual([
-      { client: 'github', wiring: 'argocd-health', settings: { retries: 0, rateLimitRetries: 0 } },
-      { client: 'github', wiring: 'committer', settings: { ...COMMITTER_GITHUB } },
+      // homeRepository: the owner a configured GitHub App installation id belongs to.
+      {
+        client: 'github',
+        wiring: 'argocd-health',
+        settings: { retries: 0, rateLimitRetries: 0, homeRepository: 'itdo-erp/itdo-erp-infrastructure' },
+      },
+      {
+        client: 'github',
+        wiring: 'committer',
+        settings: { ...COMMITTER_GITHUB, homeRepository: 'itdo-erp/itdo-erp-infrastructure' },
+      },
       // One ECR client: request-approval's in Lambda, the one a local run gives its handlers.
       { client: 'ecr', wiring: 'ecr', settings: {} },
       { client: 'dynamodb', wiring: 'notify', settings: {} },

@@ -5,10 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { type GitHubServer, startGitHubServer } from '../../../../local/stand-ins/github/index.js';
+import {
+  type GitHubFront,
+  type GitHubServer,
+  startGitHubFront,
+  startGitHubServer,
+} from '../../../../local/stand-ins/github/index.js';
 import { parseConfigText } from '../../../../shared/config/load.js';
 import type { Config } from '../../../../shared/config/schema.js';
-import { type GitHubFront, startGitHubFront } from './github-front.js';
 import { PRODUCTION, startItdoGitHub, TOKEN } from './support.js';
 
 export const INFRA = 'itdo-erp/itdo-erp-infrastructure';

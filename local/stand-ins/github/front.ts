@@ -1,12 +1,15 @@
 /**
  * One GitHub API address in front of several GitHub stand-ins, one repository each: a request for
  * `/repos/{owner}/{repo}/…` goes to the stand-in serving that repository (GitHub's paths are
- * case-insensitive), anything else is GitHub's 404. The committer holds one client for every
- * repository, as it does against api.github.com, so a test of several repositories needs one address.
+ * case-insensitive); any other request (a GitHub App's `/app/…`, `/orgs/{org}/installation`,
+ * `/users/{username}/installation`) goes to each stand-in in turn until one answers other than 404,
+ * since stand-ins that share one GitHubApp all know its installations. The committer holds one client
+ * for every repository, as it does against api.github.com, so a test of several repositories needs
+ * one address.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { readBody, sendJson, startHttpServer } from '../../../../local/http/index.js';
-import type { GitHubServer } from '../../../../local/stand-ins/github/index.js';
+import { readBody, sendJson, startHttpServer } from '../../http/index.js';
+import type { GitHubServer } from './server.js';
 
 export interface GitHubFront {
   readonly url: string;
@@ -28,17 +31,23 @@ export async function startGitHubFront(servers: readonly GitHubServer[]): Promis
     handle: async (request, response) => {
       const url = request.url ?? '/';
       const [, owner, repo] = /^\/repos\/([^/]+)\/([^/?]+)/.exec(url) ?? [];
-      const target = owner && repo ? byName.get(`${owner}/${repo}`.toLowerCase()) : undefined;
-      if (!target) {
+      const targets = owner && repo ? [byName.get(`${owner}/${repo}`.toLowerCase())] : servers;
+      const body = await readBody(request, 10 * 1024 * 1024);
+      let answer: Response | undefined;
+      for (const target of targets) {
+        if (!target) continue;
+        await answer?.arrayBuffer(); // a 404 passed over
+        answer = await fetch(`${target.url}${url}`, {
+          method: request.method ?? 'GET',
+          headers: forwardable(request.headers),
+          ...(body.length > 0 ? { body } : {}),
+        });
+        if (answer.status !== 404) break;
+      }
+      if (!answer) {
         sendJson(response, 404, { message: 'Not Found' });
         return;
       }
-      const body = await readBody(request, 10 * 1024 * 1024);
-      const answer = await fetch(`${target.url}${url}`, {
-        method: request.method ?? 'GET',
-        headers: forwardable(request.headers),
-        ...(body.length > 0 ? { body } : {}),
-      });
       const headers: Record<string, string> = {};
       answer.headers.forEach((value, name) => {
         if (!HOP_BY_HOP.has(name)) headers[name] = value;
