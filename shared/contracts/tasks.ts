@@ -215,6 +215,8 @@ export const commitResultSchema = z.strictObject({
    * The committer always sets it; results written before it existed (older runs' history) lack it.
    */
   previousDigest: z.optional(z.nullable(digest)),
+  /** Set when the change reached the branch through a pull request: its number (the commit is its merge). */
+  pullRequest: z.optional(positiveInt),
 });
 export type CommitResult = z.infer<typeof commitResultSchema>;
 
@@ -327,6 +329,78 @@ export const scanGateResultSchema = z.strictObject({
   attempt: positiveInt,
 });
 export type ScanGateResult = z.infer<typeof scanGateResultSchema>;
+
+/**
+ * Where a stage's pull request stands (`stages[].pullRequest`), as the pull-request task answers and
+ * the run keeps it (`$.stages.<stage>.pullRequest`): `open` waits `waitSeconds` and looks again;
+ * `merged` and `unchanged` (the base already carries the release, nothing to propose) carry the
+ * commit result the Argo CD wait reads; the others end the run with that outcome.
+ */
+export const PULL_REQUEST_STATES = [
+  'open',
+  'merged',
+  'unchanged',
+  'rejected',
+  'expired',
+  'superseded',
+] as const;
+export const pullRequestAnswerSchema = z.strictObject({
+  state: z.enum(PULL_REQUEST_STATES),
+  /** One line for the thread and the run's error: `#12 merged by alice`, `#12 closed by bob without merging`. */
+  message: nonEmpty,
+  /** Absent only for `unchanged` (and a `superseded` found before anything was opened). */
+  number: z.optional(positiveInt),
+  url: z.optional(nonEmpty),
+  repository: nonEmpty,
+  /** The head branch, `shiplane/<app>/<stage>/<tag>`. */
+  branch: z.optional(nonEmpty),
+  /** The commit the head branch carries (what `auto` merges, only if still there). */
+  headCommit: z.optional(sha),
+  /** The branch it merges into (the stage's branch). */
+  base: nonEmpty,
+  openedAt: z.optional(isoTime),
+  /** After this instant an open pull request is closed and the run ends `expired`. */
+  deadline: z.optional(isoTime),
+  /** `open`: seconds before the next look (the poll schedule in config/pull-request-poll.ts). */
+  waitSeconds: positiveInt,
+  /** Who merged it (`merged`) or closed it (`rejected`), when GitHub says. */
+  by: z.optional(z.nullable(z.string())),
+  /** What the entry pinned before the change (for the commit result and a rollback). */
+  previousTag: z.nullable(z.string()),
+  previousDigest: z.nullable(digest),
+  /** `merged` and `unchanged`: the commit result, copied to `$.stages.<stage>.commit`. */
+  commit: z.optional(commitResultSchema),
+  checkedAt: isoTime,
+});
+export type PullRequestAnswer = z.infer<typeof pullRequestAnswerSchema>;
+
+const pullRequestTaskFields = {
+  execution: nonEmpty,
+  stage: nonEmpty,
+  release: releaseSchema,
+  /** A promotion, or a manual rollback (`manualRollback`: the run's input `rollback`). */
+  edit: z.enum(['promotion', 'manual-rollback']),
+  manualRollback: z.optional(manualRollbackSchema),
+};
+
+/** Input of the pull-request task: `open` proposes the run's change; `check` looks at it again. */
+export const pullRequestInputSchema = z.discriminatedUnion('action', [
+  z.strictObject({
+    action: z.literal('open'),
+    ...pullRequestTaskFields,
+    /** The stage's approval, when it has one: approval comes first, and the body names the approver. */
+    approval: z.optional(approvalDecisionSchema),
+    /** The run's stages so far (`$.stages`): the earlier stages' commit and health, for the body. */
+    evidence: z.optional(z.record(z.string(), z.unknown())),
+  }),
+  z.strictObject({
+    action: z.literal('check'),
+    ...pullRequestTaskFields,
+    /** The previous answer (open's, or the last check's). */
+    pullRequest: pullRequestAnswerSchema,
+  }),
+]);
+export type PullRequestInput = z.infer<typeof pullRequestInputSchema>;
 
 /** The error names a run can end with, as the state machine's Catch sees them. */
 export const ERRORS = {
