@@ -180,8 +180,9 @@ export async function createGitHubOctokit(
     userAgent: options.userAgent ?? 'shiplane',
     log,
     retry: {
-      // Rate limits (403/429) belong to the throttling plugin; 409/422 are answers, not outages.
-      doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451],
+      // Rate limits (403/429) belong to the throttling plugin; 405 (a merge GitHub will not make
+      // yet), 409 and 422 are answers, not outages.
+      doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 429, 451],
       retries: options.retries ?? 3,
       retryAfterBaseValue: options.retryBaseMs ?? 1000,
     },
