@@ -30,6 +30,7 @@ import {
   ERRORS,
   type Notification,
   type NotificationEvent,
+  type PullRequestInput,
   type RunOutcome,
   type ScanGateInput,
   type ScanGateResult,
@@ -75,7 +76,24 @@ export function stageStateNames(stage: string) {
     notifyHealthy: `${t} · Notify healthy`,
     newerRelease: `${t} · Newer release there`,
     replaced: `${t} · Release replaced`,
+    ...pullRequestStateNames(t, ''),
   } as const;
+}
+
+/** The states of a stage's pull request (`stages[].pullRequest`); `what` tells a manual rollback's apart. */
+function pullRequestStateNames(t: string, what: '' | 'manual rollback ') {
+  const lead = what ? `${what.charAt(0).toUpperCase()}${what.slice(1)}pull request` : 'Pull request';
+  return {
+    openPullRequest: `${t} · Open ${what}pull request`,
+    checkPullRequest: `${t} · Check ${what}pull request`,
+    pullRequestMerged: `${t} · ${lead} merged?`,
+    waitForPullRequest: `${t} · Wait for ${what}pull request`,
+    pullRequestCommit: `${t} · ${lead} commit`,
+    pullRequestClosed: `${t} · ${lead} closed`,
+    pullRequestExpired: `${t} · ${lead} expired`,
+    pullRequestSuperseded: `${t} · ${lead} superseded`,
+    pullRequestInvalid: `${t} · ${lead} answer invalid`,
+  };
 }
 
 /** A stage's state names, for its promotion or for its manual rollback. */
@@ -111,6 +129,7 @@ export function manualRollbackStateNames(stage: string): StageStateNames {
     notifyHealthy: `${t} · Notify manual rollback healthy`,
     newerRelease: `${t} · Newer release over manual rollback`,
     replaced: `${t} · Manual rollback replaced`,
+    ...pullRequestStateNames(t, 'manual rollback '),
   };
 }
 
@@ -158,6 +177,8 @@ export interface PromotionDefinitionProps {
   readonly requestApproval: IFunction | undefined;
   /** Only when some app has `scan`. */
   readonly scanGate?: IFunction | undefined;
+  /** Only when some stage has `pullRequest`. */
+  readonly pullRequest?: IFunction | undefined;
 }
 
 /** Which path of a stage a set of states is: its promotion, or its manual rollback. */
@@ -427,6 +448,29 @@ export class PromotionDefinition extends Construct {
       },
     );
 
+    // A rejection or expiry (of the approval, or of the pull request) notifies once per stage path.
+    let notifyRejected: State | undefined;
+    let notifyExpired: State | undefined;
+    const rejected = () =>
+      (notifyRejected ??= this.notifyTask(
+        `${id}-notify-rejected`,
+        names.notifyRejected,
+        'rejected',
+        this.rejectedState(),
+        { stage: s, detailPath: '$.error' },
+      ));
+    const expired = () =>
+      (notifyExpired ??= this.notifyTask(
+        `${id}-notify-expired`,
+        names.notifyExpired,
+        'expired',
+        this.expiredState(),
+        {
+          stage: s,
+          detailPath: '$.error',
+        },
+      ));
+
     const commit = stageCommit(this, `${id}-commit`, {
       stateName: names.commit,
       commitQueue: this.props.commitQueue,
@@ -460,8 +504,19 @@ export class PromotionDefinition extends Construct {
     commit.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     commit.next(notifyCommitted);
 
+    // A stage with `pullRequest` proposes the change instead of committing it (the queue's commit
+    // task is then never entered, but is built all the same, so a stage without it keeps its states).
+    const change = stage.pullRequest
+      ? this.pullRequestStates(stage, path, {
+          onCommitted: notifyCommitted,
+          onSuperseded: notifySuperseded,
+          onRejected: rejected,
+          onExpired: expired,
+        })
+      : commit.start;
+
     const { approval } = stage;
-    if (!approval) return this.freezeGateBefore(stage, commit.start, path);
+    if (!approval) return this.freezeGateBefore(stage, change, path);
     const requestApproval = this.props.requestApproval;
     if (!requestApproval) {
       throw new Error(`stage ${s} has an approval but the stack created no request-approval function`);
@@ -470,27 +525,10 @@ export class PromotionDefinition extends Construct {
       `${id}-notify-approved`,
       names.notifyApproved,
       'approved',
-      commit.start,
+      change,
       {
         stage: s,
         detailPath: `${at}.approval`,
-      },
-    );
-    const notifyRejected = this.notifyTask(
-      `${id}-notify-rejected`,
-      names.notifyRejected,
-      'rejected',
-      this.rejectedState(),
-      { stage: s, detailPath: '$.error' },
-    );
-    const notifyExpired = this.notifyTask(
-      `${id}-notify-expired`,
-      names.notifyExpired,
-      'expired',
-      this.expiredState(),
-      {
-        stage: s,
-        detailPath: '$.error',
       },
     );
     const awaitApproval = new LambdaInvoke(this, `${id}-await-approval`, {
@@ -513,13 +551,130 @@ export class PromotionDefinition extends Construct {
       retryOnServiceExceptions: false,
     });
     awaitApproval.addRetry(TASK_RETRIES.lambdaTask);
-    awaitApproval.addCatch(notifyRejected, { errors: [ERRORS.rejected], resultPath: '$.error' });
-    awaitApproval.addCatch(notifyExpired, { errors: ['States.Timeout'], resultPath: '$.error' });
+    awaitApproval.addCatch(rejected(), { errors: [ERRORS.rejected], resultPath: '$.error' });
+    awaitApproval.addCatch(expired(), { errors: ['States.Timeout'], resultPath: '$.error' });
     // request-approval of a newer release of the app fails this older run's approval task.
     awaitApproval.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
     awaitApproval.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     awaitApproval.next(this.approvalCheck(s, notifyApproved, path));
     return this.freezeGateBefore(stage, awaitApproval, path);
+  }
+
+  /**
+   * A stage's pull request (`stages[].pullRequest`): `Open pull request` proposes the change, `Check
+   * pull request` looks at it, and the Choice reads the answer's `state`: `open` waits the answer's
+   * `waitSeconds` (the backing-off schedule of config/pull-request-poll.ts) and looks again; `merged`
+   * (or `unchanged`: the branch already carried it) copies the answer's commit result to
+   * `$.stages.<stage>.commit`, exactly where the committer's lands, and goes on to `Notify committed`
+   * and the Argo CD wait at that commit; rejected, expired and superseded end the run through the
+   * stage's own notifications of those outcomes. Returns the first state.
+   */
+  private pullRequestStates(
+    stage: StageConfig,
+    path: StagePath,
+    next: {
+      readonly onCommitted: State;
+      readonly onSuperseded: State;
+      readonly onRejected: () => State;
+      readonly onExpired: () => State;
+    },
+  ): State {
+    const fn = this.props.pullRequest;
+    if (!fn)
+      throw new Error(`stage ${stage.name} has a pullRequest but the stack created no pull-request function`);
+    const s = stage.name;
+    const { names, id } = path;
+    const at = `$.stages.${s}`;
+    const answer = `${at}.pullRequest`;
+    const fields = {
+      execution: JsonPath.stringAt('$$.Execution.Name'),
+      stage: s,
+      release: JsonPath.objectAt('$.release'),
+      edit: path.manualRollback ? ('manual-rollback' as const) : ('promotion' as const),
+      manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
+    };
+    const open = new LambdaInvoke(this, `${id}-open-pull-request`, {
+      stateName: names.openPullRequest,
+      lambdaFunction: fn,
+      payload: taskInput<Extract<PullRequestInput, { action: 'open' }>>({
+        action: 'open',
+        ...fields,
+        // Approval comes first: the pull request's body names the approver.
+        approval: stage.approval ? JsonPath.objectAt(`${at}.approval`) : undefined,
+        evidence: JsonPath.objectAt('$.stages'),
+      }),
+      payloadResponseOnly: true,
+      resultPath: answer,
+      retryOnServiceExceptions: false,
+    });
+    open.addRetry(TASK_RETRIES.pullRequest);
+    open.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    const check = new LambdaInvoke(this, `${id}-check-pull-request`, {
+      stateName: names.checkPullRequest,
+      lambdaFunction: fn,
+      payload: taskInput<Extract<PullRequestInput, { action: 'check' }>>({
+        action: 'check',
+        ...fields,
+        pullRequest: JsonPath.objectAt(answer),
+      }),
+      payloadResponseOnly: true,
+      resultPath: answer,
+      retryOnServiceExceptions: false,
+    });
+    check.addRetry(TASK_RETRIES.pullRequest);
+    check.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    open.next(check);
+
+    const wait = new Wait(this, `${id}-wait-for-pull-request`, {
+      stateName: names.waitForPullRequest,
+      time: WaitTime.secondsPath(`${answer}.waitSeconds`),
+    });
+    wait.next(check);
+    const committed = new Pass(this, `${id}-pull-request-commit`, {
+      stateName: names.pullRequestCommit,
+      inputPath: `${answer}.commit`,
+      resultPath: `${at}.commit`,
+    });
+    committed.next(next.onCommitted);
+    const ending = (endId: string, stateName: string, error: string, then: State) =>
+      new Pass(this, `${id}-${endId}`, {
+        stateName,
+        parameters: { Error: error, Cause: JsonPath.stringAt(`${answer}.message`) },
+        resultPath: '$.error',
+      }).next(then);
+    const state = `${answer}.state`;
+    check.next(
+      new Choice(this, `${id}-pull-request-merged`, { stateName: names.pullRequestMerged })
+        .when(Condition.stringEquals(state, 'merged'), committed)
+        .when(Condition.stringEquals(state, 'unchanged'), committed)
+        .when(Condition.stringEquals(state, 'open'), wait)
+        .when(
+          Condition.stringEquals(state, 'rejected'),
+          ending('pull-request-closed', names.pullRequestClosed, ERRORS.pullRequestClosed, next.onRejected()),
+        )
+        .when(
+          Condition.stringEquals(state, 'expired'),
+          ending(
+            'pull-request-expired',
+            names.pullRequestExpired,
+            ERRORS.pullRequestExpired,
+            next.onExpired(),
+          ),
+        )
+        .when(
+          Condition.stringEquals(state, 'superseded'),
+          ending(
+            'pull-request-superseded',
+            names.pullRequestSuperseded,
+            ERRORS.superseded,
+            next.onSuperseded,
+          ),
+        )
+        .otherwise(
+          ending('pull-request-invalid', names.pullRequestInvalid, ERRORS.commitFailed, this.notifyFailed),
+        ),
+    );
+    return open;
   }
 
   /**

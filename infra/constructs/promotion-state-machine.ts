@@ -1,4 +1,4 @@
-import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -50,6 +50,8 @@ export class PromotionStateMachine extends Construct {
   readonly requestApproval: HandlerFunction | undefined;
   /** Only when some app has `scan`. */
   readonly scanGate: HandlerFunction | undefined;
+  /** Only when some stage has `pullRequest`. */
+  readonly pullRequest: HandlerFunction | undefined;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: PromotionStateMachineProps) {
@@ -129,6 +131,20 @@ export class PromotionStateMachine extends Construct {
       this.scanGate = undefined;
     }
 
+    if (config.stages.some((stage) => stage.pullRequest)) {
+      // It writes the release's branch and pull request on GitHub, which may be reachable only from aws.vpc.
+      const pullRequest = new HandlerFunction(this, {
+        name: 'pull-request',
+        config,
+        timeout: Duration.seconds(60),
+        callsGitOpsServers: true,
+      });
+      pullRequest.grantSecretRead(github.token, github.app?.privateKey);
+      this.pullRequest = pullRequest;
+    } else {
+      this.pullRequest = undefined;
+    }
+
     this.logGroup = new LogGroup(this, 'logs', {
       // Under /aws/vendedlogs/: Step Functions then needs no log resource policy of its own, whose
       // 5,120-character limit an account with many log deliveries reaches, failing the deployment.
@@ -142,6 +158,7 @@ export class PromotionStateMachine extends Construct {
       notify: this.notify,
       requestApproval: this.requestApproval,
       scanGate: this.scanGate,
+      pullRequest: this.pullRequest,
     });
     this.stateMachine = new StateMachine(this, 'state-machine', {
       stateMachineType: StateMachineType.STANDARD,
@@ -176,7 +193,13 @@ export class PromotionStateMachine extends Construct {
       reason:
         'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) have no resource-level permissions.',
     });
-    for (const fn of [this.argocdHealth, this.notify, this.requestApproval, this.scanGate]) {
+    for (const fn of [
+      this.argocdHealth,
+      this.notify,
+      this.requestApproval,
+      this.scanGate,
+      this.pullRequest,
+    ]) {
       if (!fn) continue;
       Validations.of(this.stateMachine).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn)}.Arn>:*]`,

@@ -13,6 +13,7 @@ export const HANDLER_NAMES = [
   'secret-sync',
   'sweep',
   'scan-gate',
+  'pull-request',
 ] as const;
 
 export type HandlerName = (typeof HANDLER_NAMES)[number];

@@ -418,6 +418,10 @@ export const ERRORS = {
   rolledBack: 'Shiplane.RolledBack',
   /** A manual rollback run names a stage the state machine does not have: nothing was changed. */
   rollbackInvalid: 'Shiplane.RollbackInvalid',
+  /** The stage's pull request was closed without merging (by a person): the run ends `rejected`. */
+  pullRequestClosed: 'Shiplane.PullRequestClosed',
+  /** Nobody merged the stage's pull request within `pullRequest.timeout`: the run ends `expired`. */
+  pullRequestExpired: 'Shiplane.PullRequestExpired',
 } as const;
 
 export const notificationEventSchema = z.enum([

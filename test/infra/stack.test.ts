@@ -22,13 +22,19 @@ function flatten(value: Json): string {
 const secretArn = (name: string) =>
   `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????`;
 
-/** The example config with a scan gate on backend, so the stack has every function, scan-gate included. */
+/**
+ * The example config with a scan gate on backend and production through pull requests, so the stack
+ * has every function, scan-gate and pull-request included.
+ */
 const gatedExample = configWith((input) => ({
   ...input,
   apps: { ...input.apps, backend: { ...input.apps.backend!, scan: { maxSeverity: 'HIGH' } } },
+  stages: input.stages.map((stage) =>
+    stage.name === 'production' ? { ...stage, pullRequest: { merge: 'manual' as const } } : stage,
+  ),
 }));
-/** The functions a stack of the example config (no scan gate) has. */
-const EXAMPLE_HANDLERS = HANDLER_NAMES.filter((name) => name !== 'scan-gate');
+/** The functions a stack of the example config (no scan gate, no pull requests) has. */
+const EXAMPLE_HANDLERS = HANDLER_NAMES.filter((name) => name !== 'scan-gate' && name !== 'pull-request');
 
 describe('the Shiplane stack of the example config (with a scan gate on backend)', () => {
   let app: App;
@@ -338,6 +344,7 @@ describe('the Shiplane stack of the example config (with a scan gate on backend)
       ]);
       expect(read('intake')).toEqual([]);
       expect(read('secret-sync')).toEqual([secretArn('itdo-erp/production/*')]);
+      expect(read('pull-request')).toEqual([secretArn('shiplane/github-token')]);
     });
 
     it('grants no service-wide action and no Resource * beyond X-Ray, log delivery and ListSecrets', () => {
