@@ -85,6 +85,7 @@ function pullRequestStateNames(t: string, what: '' | 'manual rollback ') {
   const lead = what ? `${what.charAt(0).toUpperCase()}${what.slice(1)}pull request` : 'Pull request';
   return {
     openPullRequest: `${t} · Open ${what}pull request`,
+    notifyPullRequest: `${t} · Notify ${what}pull request opened`,
     checkPullRequest: `${t} · Check ${what}pull request`,
     pullRequestMerged: `${t} · ${lead} merged?`,
     waitForPullRequest: `${t} · Wait for ${what}pull request`,
@@ -623,7 +624,13 @@ export class PromotionDefinition extends Construct {
     });
     check.addRetry(TASK_RETRIES.pullRequest);
     check.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    open.next(check);
+    // The thread gets the pull request's link (an answer with nothing opened posts nothing).
+    open.next(
+      this.notifyTask(`${id}-notify-pull-request`, names.notifyPullRequest, 'pull-request', check, {
+        stage: s,
+        detailPath: answer,
+      }),
+    );
 
     const wait = new Wait(this, `${id}-wait-for-pull-request`, {
       stateName: names.waitForPullRequest,

@@ -217,6 +217,9 @@ export const commitResultSchema = z.strictObject({
   previousDigest: z.optional(z.nullable(digest)),
   /** Set when the change reached the branch through a pull request: its number (the commit is its merge). */
   pullRequest: z.optional(positiveInt),
+  /** That pull request's page, and who merged it when GitHub says (Shiplane's own merge: absent). */
+  pullRequestUrl: z.optional(nonEmpty),
+  mergedBy: z.optional(nonEmpty),
 });
 export type CommitResult = z.infer<typeof commitResultSchema>;
 
@@ -358,6 +361,8 @@ export const pullRequestAnswerSchema = z.strictObject({
   headCommit: z.optional(sha),
   /** The branch it merges into (the stage's branch). */
   base: nonEmpty,
+  /** The stage's `pullRequest.merge`: who merges it. */
+  merge: z.optional(z.enum(['auto', 'manual'])),
   openedAt: z.optional(isoTime),
   /** After this instant an open pull request is closed and the run ends `expired`. */
   deadline: z.optional(isoTime),
@@ -443,6 +448,8 @@ export const notificationEventSchema = z.enum([
   'blocked',
   /** The stage is in a change freeze; the detail is the freeze check's result (contracts/freeze.ts). */
   'frozen',
+  /** The stage's pull request was opened (detail: the pull-request task's answer). */
+  'pull-request',
 ]);
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
 

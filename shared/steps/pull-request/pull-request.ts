@@ -117,6 +117,7 @@ async function openPullRequest(
   const base = {
     repository: location.repository,
     base: location.branch,
+    merge: settings.merge,
     checkedAt: now.toISOString(),
     waitSeconds: 1,
   };
@@ -322,7 +323,14 @@ async function checkPullRequest(
       ...settled('merged'),
       by,
       message: `#${number} merged${by ? ` by ${by}` : ''} as ${commit.slice(0, 7)}`,
-      commit: { commit, status: 'committed', ...previousTags, pullRequest: number! },
+      commit: {
+        commit,
+        status: 'committed',
+        ...previousTags,
+        pullRequest: number!,
+        ...(previous.url ? { pullRequestUrl: previous.url } : {}),
+        ...(by ? { mergedBy: by } : {}),
+      },
     };
   }
 
