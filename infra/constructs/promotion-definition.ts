@@ -472,26 +472,6 @@ export class PromotionDefinition extends Construct {
         },
       ));
 
-    const commit = stageCommit(this, `${id}-commit`, {
-      stateName: names.commit,
-      commitQueue: this.props.commitQueue,
-      config: this.props.config,
-      stage: s,
-      change: (location) => ({
-        kind: 'image',
-        edit: path.manualRollback ? 'manual-rollback' : 'promotion',
-        stage: s,
-        file: location.file,
-        release: JsonPath.objectAt('$.release'),
-        pinDigest: location.pinDigest,
-        createIfMissing: location.createIfMissing,
-        valuesPath: location.valuesPath,
-        digestPath: location.digestPath,
-        // The committer admits this move back only because the run's input asks for exactly it.
-        manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
-      }),
-      resultPath: `${at}.commit`,
-    });
     // A newer release already in the stage is not a failure: the run ends Superseded, no alarm.
     const notifySuperseded = this.notifyTask(
       `${id}-notify-superseded`,
@@ -500,13 +480,10 @@ export class PromotionDefinition extends Construct {
       this.supersededState(),
       { stage: s, detailPath: '$.error' },
     );
-    commit.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
     newerRelease.next(notifySuperseded);
-    commit.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    commit.next(notifyCommitted);
 
-    // A stage with `pullRequest` proposes the change instead of committing it (the queue's commit
-    // task is then never entered, but is built all the same, so a stage without it keeps its states).
+    // A stage with `pullRequest` proposes the change through a pull request; any other commits it
+    // through the commit queue.
     const change = stage.pullRequest
       ? this.pullRequestStates(stage, path, {
           onCommitted: notifyCommitted,
@@ -514,7 +491,7 @@ export class PromotionDefinition extends Construct {
           onRejected: rejected,
           onExpired: expired,
         })
-      : commit.start;
+      : this.commitStates(stage, path, { onCommitted: notifyCommitted, onSuperseded: notifySuperseded });
 
     const { approval } = stage;
     if (!approval) return this.freezeGateBefore(stage, change, path);
@@ -559,6 +536,39 @@ export class PromotionDefinition extends Construct {
     awaitApproval.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     awaitApproval.next(this.approvalCheck(s, notifyApproved, path));
     return this.freezeGateBefore(stage, awaitApproval, path);
+  }
+
+  /** The stage's commit through the commit queue (stageCommit); returns its first state. */
+  private commitStates(
+    stage: StageConfig,
+    path: StagePath,
+    next: { readonly onCommitted: State; readonly onSuperseded: State },
+  ): State {
+    const s = stage.name;
+    const commit = stageCommit(this, `${path.id}-commit`, {
+      stateName: path.names.commit,
+      commitQueue: this.props.commitQueue,
+      config: this.props.config,
+      stage: s,
+      change: (location) => ({
+        kind: 'image',
+        edit: path.manualRollback ? 'manual-rollback' : 'promotion',
+        stage: s,
+        file: location.file,
+        release: JsonPath.objectAt('$.release'),
+        pinDigest: location.pinDigest,
+        createIfMissing: location.createIfMissing,
+        valuesPath: location.valuesPath,
+        digestPath: location.digestPath,
+        // The committer admits this move back only because the run's input asks for exactly it.
+        manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
+      }),
+      resultPath: `$.stages.${s}.commit`,
+    });
+    commit.addCatch(next.onSuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
+    commit.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    commit.next(next.onCommitted);
+    return commit.start;
   }
 
   /**

@@ -1,0 +1,162 @@
+/**
+ * A pull-request stage's states in the synthesized state machine, run by the local engine with the
+ * real pull-request handler over both ports in memory (the path tests run the GitHub adapter against
+ * the stand-in); Argo CD, notify and approval are scripted. The subject is the state machine: what
+ * the Choice does with each answer, where the merge commit lands, and that approval comes first.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createPullRequestHandler } from '../../functions/pull-request/handler.js';
+import { synthesizeTemplate } from '../../infra/synth.js';
+import { type CfnTemplate, createLocalEngine, type LocalEngine } from '../../local/engine/index.js';
+import type { Config } from '../../shared/config/schema.js';
+import type { RunInput } from '../../shared/contracts/tasks.js';
+import { readKustomizeImage } from '../../shared/domain/kustomize-image.js';
+import { recordingReporter } from '../fixtures/slack/context.js';
+import { configWith } from '../infra/support.js';
+import { InMemoryGitHub } from '../shared/steps/pull-request/in-memory-github.js';
+import { approval, scriptedHandlers } from './scripted-handlers.js';
+
+const REPOSITORY = 'itdo-erp/itdo-erp-infrastructure';
+const STAGING = 'environments/staging/kustomization.yaml';
+const PRODUCTION = 'environments/production/kustomization.yaml';
+const fixture = (path: string) =>
+  readFileSync(new URL(`../fixtures/gitops/itdo-erp-infrastructure/${path}`, import.meta.url), 'utf8');
+
+/** The example config (staging direct, production with approval) with production through a pull request. */
+const configFor = (merge: 'auto' | 'manual'): Config =>
+  configWith((input) => ({
+    ...input,
+    stages: input.stages.map((stage) =>
+      stage.name === 'production' ? { ...stage, rollback: 'off' as const, pullRequest: { merge } } : stage,
+    ),
+  }));
+
+const templates = new Map<string, CfnTemplate>();
+beforeAll(() => {
+  for (const merge of ['auto', 'manual'] as const) {
+    templates.set(merge, synthesizeTemplate(configFor(merge)) as CfnTemplate);
+  }
+}, 60_000);
+
+let engine: LocalEngine | undefined;
+afterEach(async () => {
+  await engine?.stop();
+  engine = undefined;
+});
+
+const input: RunInput = {
+  release: {
+    app: 'backend',
+    ecrRepository: 'itdo-erp/backend',
+    image: 'itdo-erp/backend',
+    tag: 'v2.1.6',
+    digest: `sha256:${'b'.repeat(64)}`,
+    registryId: '123456789012',
+    region: 'eu-west-1',
+    pushedAt: '2026-12-02T09:00:00Z',
+  },
+};
+
+function setUp(merge: 'auto' | 'manual', person?: (github: InMemoryGitHub) => void) {
+  const github = new InMemoryGitHub(REPOSITORY, {
+    [STAGING]: fixture(STAGING),
+    [PRODUCTION]: fixture(PRODUCTION),
+  });
+  const pullRequest = createPullRequestHandler({
+    config: configFor(merge),
+    github: async () => ({ repository: github.repository(), pullRequests: github.pullRequests() }),
+    reporter: recordingReporter(),
+    now: () => new Date(),
+  });
+  let checks = 0;
+  const { handlers, recorded } = scriptedHandlers({}, () => running);
+  const running: LocalEngine = createLocalEngine({
+    template: templates.get(merge)!,
+    timing: { waitSeconds: 0, retryIntervalMs: 0 },
+    handlers: {
+      ...handlers,
+      // Approve at once; a person acts on the pull request after the second look.
+      'request-approval': async (event: { taskToken: string }) => {
+        await handlers['request-approval']!(event as never, {} as never);
+        await running.sendTaskSuccess(event.taskToken, approval('U0ALICE01'));
+        return { posted: true };
+      },
+      'pull-request': async (event: { action: string }) => {
+        if (event.action === 'check' && ++checks === 2) person?.(github);
+        return pullRequest(event, {} as never);
+      },
+    },
+  });
+  engine = running;
+  return { engine: running, github, recorded };
+}
+
+const outputOf = (output: string | undefined) =>
+  JSON.parse(output ?? '{}') as {
+    outcome?: string;
+    error?: { Error?: string; Cause?: string };
+    stages?: Record<string, { commit?: Record<string, unknown>; pullRequest?: Record<string, unknown> }>;
+  };
+
+describe('a stage with pullRequest in the local engine', () => {
+  it('merge: auto — approval first, then the pull request (naming the approver), merged, Argo CD at the merge commit', async () => {
+    const { engine, github, recorded } = setUp('auto');
+
+    const done = await engine.start(input, 'backend-v2-1-6-auto').done;
+
+    expect(done.status).toBe('SUCCEEDED');
+    const output = outputOf(done.output);
+    expect(output.outcome).toBe('deployed');
+    const head = github.head('main');
+    expect(output.stages?.production?.commit).toMatchObject({
+      commit: head,
+      status: 'committed',
+      pullRequest: 1,
+    });
+    expect(
+      recorded.healthChecks.filter((check) => check.stage === 'production').map((check) => check.commit),
+    ).toEqual([head]);
+    expect(github.pull(1).body).toContain('Approved by Aiko Tanaka (U0ALICE01)');
+    expect(readKustomizeImage(PRODUCTION, github.file(PRODUCTION) ?? '', 'itdo-erp/backend')?.newTag).toBe(
+      'v2.1.6',
+    );
+    // Staging still commits directly through the queue; production never does.
+    expect(recorded.commits.map((commit) => commit.request.change.stage)).toEqual(['staging']);
+    const events = recorded.notifications.filter((n) => n.stage === 'production').map((n) => n.event);
+    expect(events).toEqual(['approved', 'pull-request', 'committed', 'healthy']);
+  });
+
+  it('merge: manual — looks again until a person merges, then goes on at their merge commit', async () => {
+    let merged = '';
+    const { engine, github } = setUp('manual', (gh) => {
+      merged = gh.mergeBy(1, 'erp-lead');
+    });
+
+    const done = await engine.start(input, 'backend-v2-1-6-manual').done;
+
+    const output = outputOf(done.output);
+    expect(output.outcome).toBe('deployed');
+    expect(output.stages?.production?.commit).toMatchObject({
+      commit: merged,
+      mergedBy: 'erp-lead',
+      pullRequest: 1,
+    });
+    expect(github.branches.has('shiplane/backend/production/v2.1.6')).toBe(false);
+  });
+
+  it('closed without merging → Notify rejected, outcome rejected, naming who closed it', async () => {
+    const { engine, github, recorded } = setUp('manual', (gh) => gh.closeBy(1, 'erp-lead'));
+    const base = github.head('main');
+
+    const done = await engine.start(input, 'backend-v2-1-6-closed').done;
+
+    expect(done.status).toBe('SUCCEEDED');
+    const output = outputOf(done.output);
+    expect(output.outcome).toBe('rejected');
+    expect(output.error).toMatchObject({ Error: 'Shiplane.PullRequestClosed' });
+    expect(output.error?.Cause).toMatch(/closed without merging by erp-lead/);
+    expect(recorded.notifications.at(-1)).toMatchObject({ event: 'rejected', stage: 'production' });
+    expect(github.head('main')).toBe(base);
+  });
+});
