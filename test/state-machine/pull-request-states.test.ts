@@ -159,4 +159,34 @@ describe('a stage with pullRequest in the local engine', () => {
     expect(recorded.notifications.at(-1)).toMatchObject({ event: 'rejected', stage: 'production' });
     expect(github.head('main')).toBe(base);
   });
+
+  it('a manual rollback of the stage goes through a pull request too, titled as a rollback', async () => {
+    let merged = '';
+    const { engine, github, recorded } = setUp('manual', (gh) => {
+      merged = gh.mergeBy(1, 'erp-lead');
+    });
+    const rollback: RunInput = {
+      release: { ...input.release, tag: 'v2.1.3', digest: `sha256:${'3'.repeat(64)}` },
+      rollback: {
+        stage: 'production',
+        from: { tag: 'v2.1.4' },
+        reason: 'v2.1.4 leaks connections',
+        by: 'alice',
+      },
+    };
+
+    const done = await engine.start(rollback, 'backend-v2-1-3-rollback').done;
+
+    expect(outputOf(done.output).outcome).toBe('deployed');
+    expect(github.pull(1).title).toBe('Roll back backend v2.1.4 → v2.1.3 in production');
+    expect(github.pull(1).body).toContain('Manual rollback asked by alice: v2.1.4 leaks connections');
+    expect(outputOf(done.output).stages?.production?.commit).toMatchObject({
+      commit: merged,
+      pullRequest: 1,
+    });
+    expect(readKustomizeImage(PRODUCTION, github.file(PRODUCTION) ?? '', 'itdo-erp/backend')?.newTag).toBe(
+      'v2.1.3',
+    );
+    expect(recorded.commits).toEqual([]);
+  });
 });
