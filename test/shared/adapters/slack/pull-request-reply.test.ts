@@ -92,9 +92,9 @@ describe('the thread of a pull-request stage', () => {
       },
     });
 
-    expect(eventReply(state, expired, order, commitUrl)).toMatch(
-      /^:hourglass: #12 was not merged within 24h; Shiplane closed it/,
-    );
+    const reply = eventReply(state, expired, order, commitUrl);
+    expect(reply).toMatch(/^:hourglass: #12 was not merged within 24h; Shiplane closed it/);
+    expect(reply).toMatch(/:point_right: Next: `shiplane retry .*` opens a new one/);
     const alert = alertFor(state, expired, order);
     expect(alert?.subject).toBe('Shiplane: backend v1.4.2 pull request expired in production');
     expect(alert?.message).not.toContain('Nobody approved');
