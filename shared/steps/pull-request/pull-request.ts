@@ -340,6 +340,9 @@ async function checkPullRequest(
       number!,
       `Not merged within ${timeout} (the stage's pullRequest.timeout): Shiplane closed it, and run \`${input.execution}\` ended expired.`,
     );
+    // A person may have merged it between the look and the close: then it is merged, not expired.
+    const after = await pullRequests.get(number!);
+    if (after.status.state === 'merged') return merged(after.status.mergeCommit, after.status.mergedBy);
     await deleteBranch();
     return {
       ...settled('expired'),

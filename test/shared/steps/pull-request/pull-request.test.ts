@@ -349,6 +349,31 @@ describe('check', () => {
     expect(github.branches.has('shiplane/backend/production/v2.1.6')).toBe(false);
   });
 
+  it('answers merged, not expired, when a person merged it just before Shiplane closed it', async () => {
+    const { github, deps, later } = setup({ merge: 'manual', timeout: '1h' });
+    const opened = await pullRequestTask(openInput('v2.1.6'), deps);
+    later(3_600);
+    const pullRequests = github.pullRequests();
+    let commit = '';
+    const racing: PullRequestDeps = {
+      ...deps,
+      github: async () => ({
+        repository: github.repository(),
+        pullRequests: {
+          ...pullRequests,
+          close: async (number, comment) => {
+            commit = github.mergeBy(number, 'erp-lead');
+            await pullRequests.close(number, comment);
+          },
+        },
+      }),
+    };
+
+    const answer = await pullRequestTask(checkInput('v2.1.6', opened), racing);
+
+    expect(answer).toMatchObject({ state: 'merged', by: 'erp-lead', commit: { commit, pullRequest: 1 } });
+  });
+
   it('closed by Shiplane for a newer release → superseded, naming the newer tag', async () => {
     const { deps } = setup({ merge: 'manual' });
     const older = await pullRequestTask(openInput('v2.1.6'), deps);
