@@ -30,7 +30,6 @@ import {
   ERRORS,
   type Notification,
   type NotificationEvent,
-  type PullRequestInput,
   type RunOutcome,
   type ScanGateInput,
   type ScanGateResult,
@@ -38,6 +37,7 @@ import {
 import { argoCdCheckTask } from './argocd-check-task.js';
 import { stageCommit } from './commit-task.js';
 import { freezeGate } from './freeze-gate.js';
+import { pullRequestStateNames, pullRequestStates } from './pull-request-states.js';
 import { RollbackStates } from './rollback-states.js';
 import { taskInput } from './task-payloads.js';
 import { TASK_RETRIES } from './task-retries.js';
@@ -78,23 +78,6 @@ export function stageStateNames(stage: string) {
     replaced: `${t} · Release replaced`,
     ...pullRequestStateNames(t, ''),
   } as const;
-}
-
-/** The states of a stage's pull request (`stages[].pullRequest`); `what` tells a manual rollback's apart. */
-function pullRequestStateNames(t: string, what: '' | 'manual rollback ') {
-  const lead = what ? `${what.charAt(0).toUpperCase()}${what.slice(1)}pull request` : 'Pull request';
-  return {
-    openPullRequest: `${t} · Open ${what}pull request`,
-    notifyPullRequest: `${t} · Notify ${what}pull request opened`,
-    checkPullRequest: `${t} · Check ${what}pull request`,
-    pullRequestMerged: `${t} · ${lead} merged?`,
-    waitForPullRequest: `${t} · Wait for ${what}pull request`,
-    pullRequestCommit: `${t} · ${lead} commit`,
-    pullRequestClosed: `${t} · ${lead} closed`,
-    pullRequestExpired: `${t} · ${lead} expired`,
-    pullRequestSuperseded: `${t} · ${lead} superseded`,
-    pullRequestInvalid: `${t} · ${lead} answer invalid`,
-  };
 }
 
 /** A stage's state names, for its promotion or for its manual rollback. */
@@ -572,13 +555,9 @@ export class PromotionDefinition extends Construct {
   }
 
   /**
-   * A stage's pull request (`stages[].pullRequest`): `Open pull request` proposes the change, `Check
-   * pull request` looks at it, and the Choice reads the answer's `state`: `open` waits the answer's
-   * `waitSeconds` (the backing-off schedule of config/pull-request-poll.ts) and looks again; `merged`
-   * (or `unchanged`: the branch already carried it) copies the answer's commit result to
-   * `$.stages.<stage>.commit`, exactly where the committer's lands, and goes on to `Notify committed`
-   * and the Argo CD wait at that commit; rejected, expired and superseded end the run through the
-   * stage's own notifications of those outcomes. Returns the first state.
+   * A stage's pull request (`stages[].pullRequest`, see pull-request-states.ts): merged goes on to
+   * `Notify committed` and the Argo CD wait at the merge commit as a direct commit does; closed,
+   * expired and superseded end the run through the stage's own notifications of those outcomes.
    */
   private pullRequestStates(
     stage: StageConfig,
@@ -594,104 +573,34 @@ export class PromotionDefinition extends Construct {
     if (!fn)
       throw new Error(`stage ${stage.name} has a pullRequest but the stack created no pull-request function`);
     const s = stage.name;
-    const { names, id } = path;
     const at = `$.stages.${s}`;
-    const answer = `${at}.pullRequest`;
-    const fields = {
-      execution: JsonPath.stringAt('$$.Execution.Name'),
+    return pullRequestStates(this, {
+      id: path.id,
+      names: path.names,
+      pullRequest: fn,
       stage: s,
-      release: JsonPath.objectAt('$.release'),
-      edit: path.manualRollback ? ('manual-rollback' as const) : ('promotion' as const),
-      manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
-    };
-    const open = new LambdaInvoke(this, `${id}-open-pull-request`, {
-      stateName: names.openPullRequest,
-      lambdaFunction: fn,
-      payload: taskInput<Extract<PullRequestInput, { action: 'open' }>>({
-        action: 'open',
-        ...fields,
+      fields: {
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        stage: s,
+        release: JsonPath.objectAt('$.release'),
+        edit: path.manualRollback ? 'manual-rollback' : 'promotion',
+        manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
+      },
+      openFields: {
         // Approval comes first: the pull request's body names the approver.
         approval: stage.approval ? JsonPath.objectAt(`${at}.approval`) : undefined,
         evidence: JsonPath.objectAt('$.stages'),
-      }),
-      payloadResponseOnly: true,
-      resultPath: answer,
-      retryOnServiceExceptions: false,
+      },
+      answerPath: `${at}.pullRequest`,
+      commitPath: `${at}.commit`,
+      notify: (id, stateName, detailPath, then) =>
+        this.notifyTask(id, stateName, 'pull-request', then, { stage: s, detailPath }),
+      onCommitted: next.onCommitted,
+      onSuperseded: { state: next.onSuperseded },
+      onRejected: { state: next.onRejected() },
+      onExpired: { state: next.onExpired() },
+      onFailed: { state: this.notifyFailed },
     });
-    open.addRetry(TASK_RETRIES.pullRequest);
-    open.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    const check = new LambdaInvoke(this, `${id}-check-pull-request`, {
-      stateName: names.checkPullRequest,
-      lambdaFunction: fn,
-      payload: taskInput<Extract<PullRequestInput, { action: 'check' }>>({
-        action: 'check',
-        ...fields,
-        pullRequest: JsonPath.objectAt(answer),
-      }),
-      payloadResponseOnly: true,
-      resultPath: answer,
-      retryOnServiceExceptions: false,
-    });
-    check.addRetry(TASK_RETRIES.pullRequest);
-    check.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    // The thread gets the pull request's link (an answer with nothing opened posts nothing).
-    open.next(
-      this.notifyTask(`${id}-notify-pull-request`, names.notifyPullRequest, 'pull-request', check, {
-        stage: s,
-        detailPath: answer,
-      }),
-    );
-
-    const wait = new Wait(this, `${id}-wait-for-pull-request`, {
-      stateName: names.waitForPullRequest,
-      time: WaitTime.secondsPath(`${answer}.waitSeconds`),
-    });
-    wait.next(check);
-    const committed = new Pass(this, `${id}-pull-request-commit`, {
-      stateName: names.pullRequestCommit,
-      inputPath: `${answer}.commit`,
-      resultPath: `${at}.commit`,
-    });
-    committed.next(next.onCommitted);
-    const ending = (endId: string, stateName: string, error: string, then: State) =>
-      new Pass(this, `${id}-${endId}`, {
-        stateName,
-        parameters: { Error: error, Cause: JsonPath.stringAt(`${answer}.message`) },
-        resultPath: '$.error',
-      }).next(then);
-    const state = `${answer}.state`;
-    check.next(
-      new Choice(this, `${id}-pull-request-merged`, { stateName: names.pullRequestMerged })
-        .when(Condition.stringEquals(state, 'merged'), committed)
-        .when(Condition.stringEquals(state, 'unchanged'), committed)
-        .when(Condition.stringEquals(state, 'open'), wait)
-        .when(
-          Condition.stringEquals(state, 'rejected'),
-          ending('pull-request-closed', names.pullRequestClosed, ERRORS.pullRequestClosed, next.onRejected()),
-        )
-        .when(
-          Condition.stringEquals(state, 'expired'),
-          ending(
-            'pull-request-expired',
-            names.pullRequestExpired,
-            ERRORS.pullRequestExpired,
-            next.onExpired(),
-          ),
-        )
-        .when(
-          Condition.stringEquals(state, 'superseded'),
-          ending(
-            'pull-request-superseded',
-            names.pullRequestSuperseded,
-            ERRORS.superseded,
-            next.onSuperseded,
-          ),
-        )
-        .otherwise(
-          ending('pull-request-invalid', names.pullRequestInvalid, ERRORS.commitFailed, this.notifyFailed),
-        ),
-    );
-    return open;
   }
 
   /**

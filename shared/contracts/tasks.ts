@@ -383,9 +383,15 @@ const pullRequestTaskFields = {
   execution: nonEmpty,
   stage: nonEmpty,
   release: releaseSchema,
-  /** A promotion, or a manual rollback (`manualRollback`: the run's input `rollback`). */
-  edit: z.enum(['promotion', 'manual-rollback']),
+  /**
+   * A promotion, a manual rollback (`manualRollback`: the run's input `rollback`), or the automatic
+   * rollback of a Degraded stage (`rollback`; `release` is then the entry put back).
+   */
+  edit: z.enum(IMAGE_EDITS),
   manualRollback: z.optional(manualRollbackSchema),
+  rollback: z.optional(rollbackOfSchema),
+  /** The automatic rollback's: whether the entry put back pins a digest. @default the stage's pinDigest */
+  pinDigest: z.optional(z.boolean()),
 };
 
 /** Input of the pull-request task: `open` proposes the run's change; `check` looks at it again. */

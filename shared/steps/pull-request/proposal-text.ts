@@ -17,6 +17,11 @@ export function pullRequestBranch(app: string, stage: string, tag: string): stri
   return `${pullRequestBranchPrefix(app, stage)}${tag}`;
 }
 
+/** `shiplane/backend/production/rollback/v2.1.5`: a rollback's branch, which no release's supersedes. */
+export function rollbackBranch(app: string, stage: string, tag: string): string {
+  return `${pullRequestBranchPrefix(app, stage)}rollback/${tag}`;
+}
+
 /** The tag a branch of `pullRequestBranch` names, or undefined when it is not one under the prefix. */
 export function tagOfBranch(branch: string, app: string, stage: string): string | undefined {
   const prefix = pullRequestBranchPrefix(app, stage);
@@ -83,6 +88,11 @@ export function pullRequestBody(facts: BodyFacts): string {
     `- Pushed: ${release.pushedAt}`,
     ...(rollback
       ? [`- Manual rollback${rollback.by ? ` asked by ${rollback.by}` : ''}: ${rollback.reason}`]
+      : []),
+    ...(change.rollback
+      ? [
+          `- Automatic rollback of ${change.rollback.fromTag} (\`${change.rollback.fromDigest}\`), which run \`${change.rollback.of}\` found bad: ${change.rollback.reason}`,
+        ]
       : []),
     ...(who
       ? [

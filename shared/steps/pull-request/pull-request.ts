@@ -31,6 +31,7 @@ import {
   pullRequestBranch,
   pullRequestBranchPrefix,
   pullRequestTitle,
+  rollbackBranch,
   supersededComment,
   supersededNote,
   tagOfBranch,
@@ -62,6 +63,9 @@ function stageOf(input: PullRequestInput, config: Config): Stage {
   if (input.edit === 'manual-rollback' && !input.manualRollback) {
     throw new TerminalError('a manual rollback needs the run input’s rollback (manualRollback)');
   }
+  if (input.edit === 'rollback' && !input.rollback) {
+    throw new TerminalError('a rollback needs what it rolls back (rollback)');
+  }
   const location = tagLocation(config, input.release.app, input.stage);
   return {
     settings: stage.pullRequest,
@@ -72,11 +76,13 @@ function stageOf(input: PullRequestInput, config: Config): Stage {
       stage: input.stage,
       file: location.file,
       release: input.release,
-      pinDigest: location.pinDigest,
-      createIfMissing: stage.createIfMissing,
+      pinDigest: input.edit === 'rollback' ? (input.pinDigest ?? location.pinDigest) : location.pinDigest,
+      // A rollback puts back an entry that was there: it never adds one.
+      createIfMissing: input.edit === 'rollback' ? false : stage.createIfMissing,
       ...(location.valuesPath ? { valuesPath: location.valuesPath } : {}),
       ...(location.digestPath ? { digestPath: location.digestPath } : {}),
       ...(input.manualRollback ? { manualRollback: input.manualRollback } : {}),
+      ...(input.edit === 'rollback' && input.rollback ? { rollback: input.rollback } : {}),
     },
   };
 }
@@ -113,7 +119,9 @@ async function openPullRequest(
 ): Promise<PullRequestAnswer> {
   const { app, tag } = input.release;
   const now = deps.now();
-  const branch = pullRequestBranch(app, input.stage, tag);
+  // A rollback has a branch of its own, apart from the releases' (which never close it, nor it them).
+  const promotion = input.edit === 'promotion';
+  const branch = promotion ? pullRequestBranch(app, input.stage, tag) : rollbackBranch(app, input.stage, tag);
   const base = {
     repository: location.repository,
     base: location.branch,
@@ -123,9 +131,11 @@ async function openPullRequest(
   };
 
   // A newer release's pull request already open: proposing ours would only close it.
-  const others = (
-    await pullRequests.listOpen(location.branch, pullRequestBranchPrefix(app, input.stage))
-  ).filter((other) => other.head !== branch);
+  const others = promotion
+    ? (await pullRequests.listOpen(location.branch, pullRequestBranchPrefix(app, input.stage))).filter(
+        (other) => other.head !== branch && tagOfBranch(other.head, app, input.stage) !== undefined,
+      )
+    : [];
   const newer = others.find(
     (other) => (compareReleaseTags(tagOfBranch(other.head, app, input.stage) ?? '', tag) ?? 0) > 0,
   );
