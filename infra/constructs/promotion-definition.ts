@@ -224,6 +224,7 @@ export class PromotionDefinition extends Construct {
       superseded: () => this.supersededState(),
       title: stageTitle,
       maxPollAttempts,
+      pullRequest: props.pullRequest,
     });
 
     const deployed = new Pass(this, 'deployed', {

@@ -24,18 +24,24 @@ const fixture = (path: string) =>
   readFileSync(new URL(`../fixtures/gitops/itdo-erp-infrastructure/${path}`, import.meta.url), 'utf8');
 
 /** The example config (staging direct, production with approval) with production through a pull request. */
-const configFor = (merge: 'auto' | 'manual'): Config =>
+const configFor = (merge: 'auto' | 'manual', rollback: 'auto' | 'off' = 'off'): Config =>
   configWith((input) => ({
     ...input,
     stages: input.stages.map((stage) =>
-      stage.name === 'production' ? { ...stage, rollback: 'off' as const, pullRequest: { merge } } : stage,
+      stage.name === 'production' ? { ...stage, rollback, pullRequest: { merge } } : stage,
     ),
   }));
+type Variant = 'auto' | 'manual' | 'auto-rollback';
+const variants: Record<Variant, Config> = {
+  auto: configFor('auto'),
+  manual: configFor('manual'),
+  'auto-rollback': configFor('auto', 'auto'),
+};
 
 const templates = new Map<string, CfnTemplate>();
 beforeAll(() => {
-  for (const merge of ['auto', 'manual'] as const) {
-    templates.set(merge, synthesizeTemplate(configFor(merge)) as CfnTemplate);
+  for (const [variant, config] of Object.entries(variants)) {
+    templates.set(variant, synthesizeTemplate(config) as CfnTemplate);
   }
 }, 60_000);
 
@@ -58,19 +64,23 @@ const input: RunInput = {
   },
 };
 
-function setUp(merge: 'auto' | 'manual', person?: (github: InMemoryGitHub) => void) {
+function setUp(
+  merge: Variant,
+  person?: (github: InMemoryGitHub) => void,
+  script: Parameters<typeof scriptedHandlers>[0] = {},
+) {
   const github = new InMemoryGitHub(REPOSITORY, {
     [STAGING]: fixture(STAGING),
     [PRODUCTION]: fixture(PRODUCTION),
   });
   const pullRequest = createPullRequestHandler({
-    config: configFor(merge),
+    config: variants[merge],
     github: async () => ({ repository: github.repository(), pullRequests: github.pullRequests() }),
     reporter: recordingReporter(),
     now: () => new Date(),
   });
   let checks = 0;
-  const { handlers, recorded } = scriptedHandlers({}, () => running);
+  const { handlers, recorded } = scriptedHandlers(script, () => running);
   const running: LocalEngine = createLocalEngine({
     template: templates.get(merge)!,
     timing: { waitSeconds: 0, retryIntervalMs: 0 },
@@ -188,5 +198,40 @@ describe('a stage with pullRequest in the local engine', () => {
       'v2.1.3',
     );
     expect(recorded.commits).toEqual([]);
+  });
+
+  it('rolls a Degraded pull-request stage back through a pull request too, then ends Rolled back', async () => {
+    const degraded = {
+      status: 'degraded' as const,
+      message: 'Deployment backend 0/3 ready',
+      revision: 'e'.repeat(40),
+      syncStatus: 'Synced',
+      healthStatus: 'Degraded',
+    };
+    const { engine, github, recorded } = setUp('auto-rollback', undefined, {
+      health: {
+        production: [degraded, { ...degraded, status: 'healthy', healthStatus: 'Healthy', message: 'ok' }],
+      },
+    });
+
+    const done = await engine.start(input, 'backend-v2-1-6-rolled-back').done;
+
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toBe('Shiplane.RolledBack');
+    expect(github.pulls.map((pull) => [pull.title, pull.head, pull.status.state])).toEqual([
+      ['Promote backend v2.1.6 to production', 'shiplane/backend/production/v2.1.6', 'merged'],
+      [
+        'Roll back backend v2.1.6 → v2.1.4 in production',
+        'shiplane/backend/production/rollback/v2.1.4',
+        'merged',
+      ],
+    ]);
+    expect(github.pull(2).body).toContain('Automatic rollback of v2.1.6');
+    const entry = readKustomizeImage(PRODUCTION, github.file(PRODUCTION) ?? '', 'itdo-erp/backend');
+    expect(entry).toMatchObject({ newTag: 'v2.1.4', digest: `sha256:${'1'.repeat(64)}` });
+    expect(recorded.healthChecks.filter((c) => c.stage === 'production').at(-1)?.commit).toBe(
+      github.head('main'),
+    );
+    expect(recorded.commits.map((commit) => commit.request.change.stage)).toEqual(['staging']);
   });
 });

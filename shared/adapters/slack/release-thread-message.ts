@@ -273,10 +273,16 @@ export function eventReply(
       const answer = pullRequestAnswerSchema.safeParse(detail).data;
       if (answer?.state !== 'open' || !answer.number) return undefined;
       const pull = link(answer.url, `#${answer.number}`);
-      const what = rollback ? `roll back ${where} to ${tag}` : `promote ${tag} to ${where}`;
+      // The automatic rollback of a Degraded stage proposes on a branch of its own.
+      const automatic = answer.branch?.includes('/rollback/') === true;
+      const what = rollback
+        ? `roll back ${where} to ${tag}`
+        : automatic
+          ? `roll back ${where} from ${tag}`
+          : `promote ${tag} to ${where}`;
       const who =
         answer.merge === 'manual'
-          ? rollback
+          ? rollback || automatic
             ? ' The recovery waits for a person to merge it.'
             : ' It waits for a person to merge it.'
           : ' Shiplane merges it once GitHub allows (required reviews and checks).';

@@ -48,6 +48,20 @@ describe('the thread of a pull-request stage', () => {
     expect(manual).toMatch(/It waits for a person to merge it\.$/);
   });
 
+  it('says that the recovery waits for a merge when the rollback of a manual-merge stage is a pull request', () => {
+    const rollingBack = { ...opened('manual'), branch: 'shiplane/backend/production/rollback/v1.4.1' };
+    const text = eventReply(
+      state,
+      notification('pull-request', { stage: 'production', detail: rollingBack }),
+      order,
+      commitUrl,
+    );
+
+    expect(text).toMatch(
+      /opened to roll back \*production\* from `v1\.4\.2`\. The recovery waits for a person to merge it\.$/,
+    );
+  });
+
   it('posts nothing for an answer that opened no pull request', () => {
     const unchanged = { ...opened('auto'), state: 'unchanged' as const, number: undefined };
     expect(
