@@ -91,6 +91,8 @@ export class PullRequestStore {
   private nextComment = 1;
   /** The required check held pending, if any. */
   private heldCheck: string | undefined;
+  /** Reads left that answer `mergeable: null`. */
+  private pendingReads = 0;
   /** The merged tree (null: a conflict) of each base and head commit pair computed so far. */
   private readonly merges = new Map<string, string | null>();
 
@@ -197,8 +199,15 @@ export class PullRequestStore {
     return chosen;
   }
 
-  /** Mergeability of an open pull request, computed from the git store now. */
-  async mergeability(pull: PullRecord): Promise<Mergeability> {
+  /**
+   * Mergeability of an open pull request, computed from the git store now; null while GitHub is
+   * "still computing" it (see computeLater).
+   */
+  async mergeability(pull: PullRecord): Promise<Mergeability | null> {
+    if (this.pendingReads > 0) {
+      this.pendingReads--;
+      return null;
+    }
     const tree = await this.mergedTree(pull);
     if (!tree) return { mergeable: false, state: 'dirty' };
     return this.heldCheck ? { mergeable: true, state: 'blocked' } : { mergeable: true, state: 'clean' };
@@ -320,6 +329,11 @@ export class PullRequestStore {
       const message = `Conflicting edit on ${pull.base}\n`;
       return this.repo.commitFiles(pull.base, pull.baseSha, files, message, author, author);
     });
+  }
+
+  /** The next `reads` reads of an open pull request answer `mergeable: null` (GitHub still computing). */
+  computeLater(reads: number): void {
+    this.pendingReads = reads;
   }
 
   /** Required status check `context` stays pending (merges blocked) until release is called. */

@@ -126,6 +126,11 @@ export interface GitHubServer {
    * and merging them is 405 until the returned function releases it.
    */
   holdChecks(context?: string): () => void;
+  /**
+   * The next `reads` reads of an open pull request answer `mergeable: null`, `mergeable_state:
+   * unknown`, as GitHub does while it computes mergeability after a push.
+   */
+  mergeabilityPending(reads?: number): void;
   /** Another writer commits to the pull request's base an edit that conflicts with every file it changes. */
   pushConflict(number: number): Promise<string>;
   /** Pull request `number` as the stand-in holds it (head and base read now), for assertions. */
@@ -278,6 +283,7 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
       await pulls.close(number, by);
     },
     holdChecks: (context = 'ci') => pulls.holdChecks(context),
+    mergeabilityPending: (reads = 1) => pulls.computeLater(reads),
     pushConflict: (number) => pulls.pushConflict(number, ANOTHER_WRITER),
     async pullRequest(number) {
       const pull = await pulls.find(number);

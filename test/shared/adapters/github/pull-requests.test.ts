@@ -150,10 +150,12 @@ describe('githubPullRequests', () => {
     ).toEqual([201, 422]);
   });
 
-  it('reads an open pull request: mergeable and clean, blocked while checks are pending, dirty on a conflict', async () => {
+  it('reads an open pull request: still computing, mergeable and clean, blocked while checks are pending, dirty on a conflict', async () => {
     const { server, pulls, openRelease } = await setUp();
     const { number } = await openRelease();
 
+    server.mergeabilityPending(1);
+    const computing = await pulls.get(number);
     const clean = await pulls.get(number);
     const release = server.holdChecks('build');
     const blocked = await pulls.get(number);
@@ -165,6 +167,7 @@ describe('githubPullRequests', () => {
       title: 'Promote backend v2.1.6 to production',
       status: { state: 'open', mergeable: true, mergeableState: 'clean' },
     });
+    expect(computing.status).toEqual({ state: 'open', mergeable: null, mergeableState: 'unknown' });
     expect(blocked.status).toEqual({ state: 'open', mergeable: true, mergeableState: 'blocked' });
     expect(dirty.status).toEqual({ state: 'open', mergeable: false, mergeableState: 'dirty' });
   });
