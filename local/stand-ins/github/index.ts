@@ -4,11 +4,14 @@
  */
 export { type CommitInfo, type GitIdentity, GitStore, seedFromDirectory } from './git-store.js';
 export {
+  type CommentRecord,
   type Fault,
   type FaultKind,
   type GitHubAppOptions,
   type GitHubServer,
   type GitHubServerOptions,
+  type MergeMethod,
+  type PullRecord,
   type RequestMatch,
   type RequestRecord,
   type RequestStats,

@@ -124,6 +124,11 @@ export interface GitHubClientOptions {
   readonly rateLimitSecondMs?: number;
   /** Least time between two content-creating requests of this client, in ms. @default 1000 */
   readonly minWriteIntervalMs?: number;
+  /**
+   * Least time between two requests that notify people (opening or merging a pull request, a
+   * comment, a review request), in ms; the throttling plugin's own default. @default 3000
+   */
+  readonly minNotificationIntervalMs?: number;
   readonly log?: GitHubLog;
   /** @default 'shiplane' */
   readonly userAgent?: string;
@@ -193,6 +198,10 @@ export async function createGitHubOctokit(
       // One group per client: writes are spaced per client, not across every Octokit in the process.
       id: `shiplane-${Math.random().toString(36).slice(2)}`,
       write: new Bottleneck.Group({ maxConcurrent: 1, minTime: options.minWriteIntervalMs ?? 1000 }),
+      notifications: new Bottleneck.Group({
+        maxConcurrent: 1,
+        minTime: options.minNotificationIntervalMs ?? 3000,
+      }),
     },
   };
 
