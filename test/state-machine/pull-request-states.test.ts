@@ -127,7 +127,7 @@ describe('a stage with pullRequest in the local engine', () => {
     expect(
       recorded.healthChecks.filter((check) => check.stage === 'production').map((check) => check.commit),
     ).toEqual([head]);
-    expect(github.pull(1).body).toContain('Approved by Aiko Tanaka (U0ALICE01)');
+    expect(github.pull(1).body).toContain('Approved by Aiko Tanaka (`U0ALICE01`)');
     expect(readKustomizeImage(PRODUCTION, github.file(PRODUCTION) ?? '', 'itdo-erp/backend')?.newTag).toBe(
       'v2.1.6',
     );
@@ -188,8 +188,9 @@ describe('a stage with pullRequest in the local engine', () => {
     const done = await engine.start(rollback, 'backend-v2-1-3-rollback').done;
 
     expect(outputOf(done.output).outcome).toBe('deployed');
-    expect(github.pull(1).title).toBe('Roll back backend v2.1.4 → v2.1.3 in production');
-    expect(github.pull(1).body).toContain('Manual rollback asked by alice: v2.1.4 leaks connections');
+    expect(github.pull(1).title).toBe('Roll back backend to v2.1.3 in production');
+    expect(github.pull(1).body).toContain('Reason: v2.1.4 leaks connections\nAsked by: alice');
+    expect(github.pull(1).body).toContain('> Recovery waits for this pull request to be merged.');
     expect(outputOf(done.output).stages?.production?.commit).toMatchObject({
       commit: merged,
       pullRequest: 1,
@@ -220,13 +221,10 @@ describe('a stage with pullRequest in the local engine', () => {
     expect(done.error).toBe('Shiplane.RolledBack');
     expect(github.pulls.map((pull) => [pull.title, pull.head, pull.status.state])).toEqual([
       ['Promote backend v2.1.6 to production', 'shiplane/backend/production/v2.1.6', 'merged'],
-      [
-        'Roll back backend v2.1.6 → v2.1.4 in production',
-        'shiplane/backend/production/rollback/v2.1.4',
-        'merged',
-      ],
+      ['Roll back backend to v2.1.4 in production', 'shiplane/backend/production/rollback/v2.1.4', 'merged'],
     ]);
-    expect(github.pull(2).body).toContain('Automatic rollback of v2.1.6');
+    expect(github.pull(2).body).toContain('(from `v2.1.6`)');
+    expect(github.pull(2).body).toContain('automatic rollback by run backend-v2-1-6-rolled-back');
     const entry = readKustomizeImage(PRODUCTION, github.file(PRODUCTION) ?? '', 'itdo-erp/backend');
     expect(entry).toMatchObject({ newTag: 'v2.1.4', digest: `sha256:${'1'.repeat(64)}` });
     expect(recorded.healthChecks.filter((c) => c.stage === 'production').at(-1)?.commit).toBe(

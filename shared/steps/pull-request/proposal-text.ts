@@ -1,36 +1,52 @@
 /**
- * What a release's pull request is called and says: its branch `shiplane/<app>/<stage>/<tag>`, its
- * title (the commit's own line: `Promote backend v2.1.6 to production`) and a body with the release
- * facts a reviewer checks: the image and digest, what the earlier stages ran healthy, who approved,
- * and the run.
+ * The pull-request step's view of a release's pull request: its branch, title and body from
+ * domain/pull-request.ts, filled from the task's input (the change, the approval, the earlier stages'
+ * results); and what only the step needs — a rollback's branch, the tag a branch names, and the
+ * comment Shiplane closes a superseded pull request with (and reads back).
  */
 import type { ApprovalDecision, ImageChange } from '../../contracts/tasks.js';
-import { describeChange } from '../../domain/commit-message.js';
+import {
+  pullRequestBody as domainBody,
+  pullRequestBranch as domainBranch,
+  pullRequestTitle as domainTitle,
+  pullRequestBranchPrefix,
+  refComponent,
+  type StageEvidence,
+} from '../../domain/pull-request.js';
 
-/** The branch prefix of one app's pull requests in one stage (how older ones are found). */
-export function pullRequestBranchPrefix(app: string, stage: string): string {
-  return `shiplane/${app}/${stage}/`;
-}
+export { pullRequestBranchPrefix };
 
 /** `shiplane/backend/production/v2.1.6`. */
 export function pullRequestBranch(app: string, stage: string, tag: string): string {
-  return `${pullRequestBranchPrefix(app, stage)}${tag}`;
+  return domainBranch(app, stage, tag);
 }
 
 /** `shiplane/backend/production/rollback/v2.1.5`: a rollback's branch, which no release's supersedes. */
 export function rollbackBranch(app: string, stage: string, tag: string): string {
-  return `${pullRequestBranchPrefix(app, stage)}rollback/${tag}`;
+  return `${pullRequestBranchPrefix(app, stage)}rollback/${refComponent(tag)}`;
 }
 
-/** The tag a branch of `pullRequestBranch` names, or undefined when it is not one under the prefix. */
+/** The tag a release's branch names, or undefined when it is not one (a rollback's, a cut-short one). */
 export function tagOfBranch(branch: string, app: string, stage: string): string | undefined {
   const prefix = pullRequestBranchPrefix(app, stage);
-  const tag = branch.startsWith(prefix) ? branch.slice(prefix.length) : '';
-  return tag === '' || tag.includes('/') ? undefined : tag;
+  const component = branch.startsWith(prefix) ? branch.slice(prefix.length) : '';
+  if (component === '' || component.includes('/') || component.includes('%h') || component.includes('%u')) {
+    return undefined;
+  }
+  try {
+    return decodeURIComponent(component);
+  } catch {
+    return undefined;
+  }
 }
 
 export function pullRequestTitle(change: ImageChange): string {
-  return describeChange(change);
+  return domainTitle({
+    app: change.release.app,
+    tag: change.release.tag,
+    stage: change.stage,
+    rollback: change.rollback !== undefined || change.manualRollback !== undefined,
+  });
 }
 
 /** The comment Shiplane closes an older pull request with; `supersededNote` reads it back. */
@@ -57,54 +73,59 @@ export interface BodyFacts {
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
-/** One line per earlier stage that ran the release healthy: `staging: Healthy at 1a2b3c4 (Deployment backend 3/3 ready)`. */
-function evidenceLines(evidence: Readonly<Record<string, unknown>> | undefined, stage: string): string[] {
-  const lines: string[] = [];
-  for (const [name, value] of Object.entries(evidence ?? {})) {
-    if (name === stage || !isObject(value) || !isObject(value.health)) continue;
-    const { status, message, revision } = value.health;
-    if (status !== 'healthy') continue;
-    const at = typeof revision === 'string' ? ` at ${revision.slice(0, 7)}` : '';
-    lines.push(`- ${name}: healthy${at}${typeof message === 'string' && message ? ` (${message})` : ''}`);
+/** The earlier stages that ran the release healthy, from the run's `$.stages`. */
+function evidenceOf(stages: Readonly<Record<string, unknown>> | undefined, stage: string): StageEvidence[] {
+  const seen: StageEvidence[] = [];
+  for (const [name, value] of Object.entries(stages ?? {})) {
+    if (name === stage || !isObject(value) || !isObject(value.health) || !isObject(value.commit)) continue;
+    const commit = str(value.commit.commit);
+    if (value.health.status !== 'healthy' || !commit) continue;
+    seen.push({
+      stage: name,
+      commit,
+      syncRevision: str(value.health.revision),
+      healthyAt: str(value.health.checkedAt),
+    });
   }
-  return lines;
+  return seen;
 }
 
 export function pullRequestBody(facts: BodyFacts): string {
   const { change, approval } = facts;
   const { release } = change;
-  const evidence = evidenceLines(facts.evidence, change.stage);
-  const who = approval
-    ? `${approval.byName ? `${approval.byName} (${approval.by})` : approval.by}`
-    : undefined;
-  const rollback = change.manualRollback;
-  return [
-    `${describeChange(change)}.`,
-    '',
-    `- Image: \`${release.newName ?? release.image}:${release.tag}\``,
-    `- Digest: \`${release.digest}\`${change.pinDigest ? ' (pinned)' : ' (tag only)'}`,
-    `- File: \`${change.file}\``,
-    `- Pushed: ${release.pushedAt}`,
-    ...(rollback
-      ? [`- Manual rollback${rollback.by ? ` asked by ${rollback.by}` : ''}: ${rollback.reason}`]
-      : []),
-    ...(change.rollback
-      ? [
-          `- Automatic rollback of ${change.rollback.fromTag} (\`${change.rollback.fromDigest}\`), which run \`${change.rollback.of}\` found bad: ${change.rollback.reason}`,
-        ]
-      : []),
-    ...(who
-      ? [
-          `- Approved by ${who} via ${approval?.via} at ${approval?.at}${approval?.reason ? `: ${approval.reason}` : ''}`,
-        ]
-      : []),
-    ...(evidence.length > 0 ? ['', 'Earlier stages:', ...evidence] : []),
-    '',
-    facts.merge === 'auto'
-      ? 'Shiplane merges this pull request itself once GitHub reports it mergeable (required reviews and checks passed).'
-      : 'Shiplane waits for a person to merge this pull request; closing it without merging rejects the release.',
-    '',
-    `Shiplane run: \`${facts.execution}\``,
-  ].join('\n');
+  const manual = change.manualRollback;
+  const automatic = change.rollback;
+  return domainBody({
+    app: release.app,
+    stage: change.stage,
+    tag: release.tag,
+    digest: release.digest,
+    image: release.newName ?? release.image,
+    evidence: evidenceOf(facts.evidence, change.stage),
+    ...(approval
+      ? {
+          approval: {
+            by: approval.by,
+            byName: approval.byName,
+            at: approval.at,
+            reason: approval.reason,
+            via: approval.via,
+            breakGlass: approval.breakGlass,
+          },
+        }
+      : {}),
+    run: { execution: facts.execution },
+    ...(manual ? { rollback: { fromTag: manual.from?.tag, reason: manual.reason, by: manual.by } } : {}),
+    ...(automatic
+      ? {
+          rollback: {
+            fromTag: automatic.fromTag,
+            reason: `${automatic.reason} (automatic rollback by run ${automatic.of})`,
+          },
+        }
+      : {}),
+    manualMerge: facts.merge === 'manual',
+  });
 }

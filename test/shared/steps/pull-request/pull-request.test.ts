@@ -128,7 +128,7 @@ describe('open', () => {
     const pull = github.pull(1);
     expect(pull.title).toBe('Promote backend v2.1.6 to production');
     expect(pull.body).toContain(`sha256:${'b'.repeat(64)}`);
-    expect(pull.body).toContain('Approved by Alice (U0ALICE01) via slack');
+    expect(pull.body).toContain('Approved by Alice (`U0ALICE01`) at 2026-12-02T09:59:00Z via slack');
     expect(pull.body).toContain('backend-v2.1.6-run');
     expect(pull.reviewers).toEqual(['erp-lead']);
     // Only the stage's file changed, byte for byte elsewhere.
