@@ -140,6 +140,7 @@ function renderStages(summary: RunSummary): string[] {
         }${stage.approval.reason ? `: "${stage.approval.reason}"` : ''}`,
       );
     }
+    if (stage.pullRequest !== undefined) parts.push(`pull request #${stage.pullRequest}`);
     if (stage.commit) {
       const was = stage.previousTag ? `, was ${stage.previousTag}` : '';
       parts.push(`commit ${short(stage.commit)} (${stage.commitStatus ?? '?'}${was})`);

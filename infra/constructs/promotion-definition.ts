@@ -37,6 +37,7 @@ import {
 import { argoCdCheckTask } from './argocd-check-task.js';
 import { stageCommit } from './commit-task.js';
 import { freezeGate } from './freeze-gate.js';
+import { pullRequestStateNames, pullRequestStates } from './pull-request-states.js';
 import { RollbackStates } from './rollback-states.js';
 import { taskInput } from './task-payloads.js';
 import { TASK_RETRIES } from './task-retries.js';
@@ -75,6 +76,7 @@ export function stageStateNames(stage: string) {
     notifyHealthy: `${t} · Notify healthy`,
     newerRelease: `${t} · Newer release there`,
     replaced: `${t} · Release replaced`,
+    ...pullRequestStateNames(t, ''),
   } as const;
 }
 
@@ -111,6 +113,7 @@ export function manualRollbackStateNames(stage: string): StageStateNames {
     notifyHealthy: `${t} · Notify manual rollback healthy`,
     newerRelease: `${t} · Newer release over manual rollback`,
     replaced: `${t} · Manual rollback replaced`,
+    ...pullRequestStateNames(t, 'manual rollback '),
   };
 }
 
@@ -160,6 +163,8 @@ export interface PromotionDefinitionProps {
   readonly scanGate?: IFunction | undefined;
   /** Only when some stage has `freeze` windows. */
   readonly freezeCheck?: IFunction | undefined;
+  /** Only when some stage has `pullRequest`. */
+  readonly pullRequest?: IFunction | undefined;
 }
 
 /** Which path of a stage a set of states is: its promotion, or its manual rollback. */
@@ -221,6 +226,7 @@ export class PromotionDefinition extends Construct {
       superseded: () => this.supersededState(),
       title: stageTitle,
       maxPollAttempts,
+      pullRequest: props.pullRequest,
     });
 
     const deployed = new Pass(this, 'deployed', {
@@ -429,26 +435,29 @@ export class PromotionDefinition extends Construct {
       },
     );
 
-    const commit = stageCommit(this, `${id}-commit`, {
-      stateName: names.commit,
-      commitQueue: this.props.commitQueue,
-      config: this.props.config,
-      stage: s,
-      change: (location) => ({
-        kind: 'image',
-        edit: path.manualRollback ? 'manual-rollback' : 'promotion',
-        stage: s,
-        file: location.file,
-        release: JsonPath.objectAt('$.release'),
-        pinDigest: location.pinDigest,
-        createIfMissing: location.createIfMissing,
-        valuesPath: location.valuesPath,
-        digestPath: location.digestPath,
-        // The committer admits this move back only because the run's input asks for exactly it.
-        manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
-      }),
-      resultPath: `${at}.commit`,
-    });
+    // A rejection or expiry (of the approval, or of the pull request) notifies once per stage path.
+    let notifyRejected: State | undefined;
+    let notifyExpired: State | undefined;
+    const rejected = () =>
+      (notifyRejected ??= this.notifyTask(
+        `${id}-notify-rejected`,
+        names.notifyRejected,
+        'rejected',
+        this.rejectedState(),
+        { stage: s, detailPath: '$.error' },
+      ));
+    const expired = () =>
+      (notifyExpired ??= this.notifyTask(
+        `${id}-notify-expired`,
+        names.notifyExpired,
+        'expired',
+        this.expiredState(),
+        {
+          stage: s,
+          detailPath: '$.error',
+        },
+      ));
+
     // A newer release already in the stage is not a failure: the run ends Superseded, no alarm.
     const notifySuperseded = this.notifyTask(
       `${id}-notify-superseded`,
@@ -457,13 +466,21 @@ export class PromotionDefinition extends Construct {
       this.supersededState(),
       { stage: s, detailPath: '$.error' },
     );
-    commit.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
     newerRelease.next(notifySuperseded);
-    commit.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    commit.next(notifyCommitted);
+
+    // A stage with `pullRequest` proposes the change through a pull request; any other commits it
+    // through the commit queue.
+    const change = stage.pullRequest
+      ? this.pullRequestStates(stage, path, {
+          onCommitted: notifyCommitted,
+          onSuperseded: notifySuperseded,
+          onRejected: rejected,
+          onExpired: expired,
+        })
+      : this.commitStates(stage, path, { onCommitted: notifyCommitted, onSuperseded: notifySuperseded });
 
     const { approval } = stage;
-    if (!approval) return this.freezeGateBefore(stage, commit.start, path);
+    if (!approval) return this.freezeGateBefore(stage, change, path);
     const requestApproval = this.props.requestApproval;
     if (!requestApproval) {
       throw new Error(`stage ${s} has an approval but the stack created no request-approval function`);
@@ -472,27 +489,10 @@ export class PromotionDefinition extends Construct {
       `${id}-notify-approved`,
       names.notifyApproved,
       'approved',
-      commit.start,
+      change,
       {
         stage: s,
         detailPath: `${at}.approval`,
-      },
-    );
-    const notifyRejected = this.notifyTask(
-      `${id}-notify-rejected`,
-      names.notifyRejected,
-      'rejected',
-      this.rejectedState(),
-      { stage: s, detailPath: '$.error' },
-    );
-    const notifyExpired = this.notifyTask(
-      `${id}-notify-expired`,
-      names.notifyExpired,
-      'expired',
-      this.expiredState(),
-      {
-        stage: s,
-        detailPath: '$.error',
       },
     );
     const awaitApproval = new LambdaInvoke(this, `${id}-await-approval`, {
@@ -515,13 +515,95 @@ export class PromotionDefinition extends Construct {
       retryOnServiceExceptions: false,
     });
     awaitApproval.addRetry(TASK_RETRIES.lambdaTask);
-    awaitApproval.addCatch(notifyRejected, { errors: [ERRORS.rejected], resultPath: '$.error' });
-    awaitApproval.addCatch(notifyExpired, { errors: ['States.Timeout'], resultPath: '$.error' });
+    awaitApproval.addCatch(rejected(), { errors: [ERRORS.rejected], resultPath: '$.error' });
+    awaitApproval.addCatch(expired(), { errors: ['States.Timeout'], resultPath: '$.error' });
     // request-approval of a newer release of the app fails this older run's approval task.
     awaitApproval.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
     awaitApproval.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     awaitApproval.next(this.approvalCheck(s, notifyApproved, path));
     return this.freezeGateBefore(stage, awaitApproval, path);
+  }
+
+  /** The stage's commit through the commit queue (stageCommit); returns its first state. */
+  private commitStates(
+    stage: StageConfig,
+    path: StagePath,
+    next: { readonly onCommitted: State; readonly onSuperseded: State },
+  ): State {
+    const s = stage.name;
+    const commit = stageCommit(this, `${path.id}-commit`, {
+      stateName: path.names.commit,
+      commitQueue: this.props.commitQueue,
+      config: this.props.config,
+      stage: s,
+      change: (location) => ({
+        kind: 'image',
+        edit: path.manualRollback ? 'manual-rollback' : 'promotion',
+        stage: s,
+        file: location.file,
+        release: JsonPath.objectAt('$.release'),
+        pinDigest: location.pinDigest,
+        createIfMissing: location.createIfMissing,
+        valuesPath: location.valuesPath,
+        digestPath: location.digestPath,
+        // The committer admits this move back only because the run's input asks for exactly it.
+        manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
+      }),
+      resultPath: `$.stages.${s}.commit`,
+    });
+    commit.addCatch(next.onSuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
+    commit.addCatch(this.notifyFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    commit.next(next.onCommitted);
+    return commit.start;
+  }
+
+  /**
+   * A stage's pull request (`stages[].pullRequest`, see pull-request-states.ts): merged goes on to
+   * `Notify committed` and the Argo CD wait at the merge commit as a direct commit does; closed,
+   * expired and superseded end the run through the stage's own notifications of those outcomes.
+   */
+  private pullRequestStates(
+    stage: StageConfig,
+    path: StagePath,
+    next: {
+      readonly onCommitted: State;
+      readonly onSuperseded: State;
+      readonly onRejected: () => State;
+      readonly onExpired: () => State;
+    },
+  ): State {
+    const fn = this.props.pullRequest;
+    if (!fn)
+      throw new Error(`stage ${stage.name} has a pullRequest but the stack created no pull-request function`);
+    const s = stage.name;
+    const at = `$.stages.${s}`;
+    return pullRequestStates(this, {
+      id: path.id,
+      names: path.names,
+      pullRequest: fn,
+      stage: s,
+      fields: {
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        stage: s,
+        release: JsonPath.objectAt('$.release'),
+        edit: path.manualRollback ? 'manual-rollback' : 'promotion',
+        manualRollback: path.manualRollback ? JsonPath.objectAt('$.rollback') : undefined,
+      },
+      openFields: {
+        // Approval comes first: the pull request's body names the approver.
+        approval: stage.approval ? JsonPath.objectAt(`${at}.approval`) : undefined,
+        evidence: JsonPath.objectAt('$.stages'),
+      },
+      answerPath: `${at}.pullRequest`,
+      commitPath: `${at}.commit`,
+      notify: (id, stateName, detailPath, then) =>
+        this.notifyTask(id, stateName, 'pull-request', then, { stage: s, detailPath }),
+      onCommitted: next.onCommitted,
+      onSuperseded: { state: next.onSuperseded },
+      onRejected: { state: next.onRejected() },
+      onExpired: { state: next.onExpired() },
+      onFailed: { state: this.notifyFailed },
+    });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -52,6 +52,8 @@ export class PromotionStateMachine extends Construct {
   readonly scanGate: HandlerFunction | undefined;
   /** Only when some stage has `freeze` windows; it needs no AWS permission. */
   readonly freezeCheck: HandlerFunction | undefined;
+  /** Only when some stage has `pullRequest`. */
+  readonly pullRequest: HandlerFunction | undefined;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: PromotionStateMachineProps) {
@@ -134,6 +136,19 @@ export class PromotionStateMachine extends Construct {
     this.freezeCheck = config.stages.some((stage) => stage.freeze.length > 0)
       ? new HandlerFunction(this, { name: 'freeze-check', config })
       : undefined;
+    if (config.stages.some((stage) => stage.pullRequest)) {
+      // It writes the release's branch and pull request on GitHub, which may be reachable only from aws.vpc.
+      const pullRequest = new HandlerFunction(this, {
+        name: 'pull-request',
+        config,
+        timeout: Duration.seconds(60),
+        callsGitOpsServers: true,
+      });
+      pullRequest.grantSecretRead(github.token, github.app?.privateKey);
+      this.pullRequest = pullRequest;
+    } else {
+      this.pullRequest = undefined;
+    }
 
     this.logGroup = new LogGroup(this, 'logs', {
       // Under /aws/vendedlogs/: Step Functions then needs no log resource policy of its own, whose
@@ -149,6 +164,7 @@ export class PromotionStateMachine extends Construct {
       requestApproval: this.requestApproval,
       scanGate: this.scanGate,
       freezeCheck: this.freezeCheck,
+      pullRequest: this.pullRequest,
     });
     this.stateMachine = new StateMachine(this, 'state-machine', {
       stateMachineType: StateMachineType.STANDARD,
@@ -189,6 +205,7 @@ export class PromotionStateMachine extends Construct {
       this.requestApproval,
       this.scanGate,
       this.freezeCheck,
+      this.pullRequest,
     ]) {
       if (!fn) continue;
       Validations.of(this.stateMachine).acknowledge({

@@ -30,6 +30,7 @@ import type { Config, StageConfig } from '../../shared/config/schema.js';
 import { ERRORS, type NotificationEvent } from '../../shared/contracts/tasks.js';
 import { argoCdCheckTask } from './argocd-check-task.js';
 import { stageCommit } from './commit-task.js';
+import { pullRequestStateNames, pullRequestStates } from './pull-request-states.js';
 
 /** The terminal state of a rolled-back run. */
 export const ROLLED_BACK_STATE_NAME = 'Rolled back';
@@ -83,6 +84,8 @@ export interface RollbackStatesProps {
   readonly title: (stage: string) => string;
   /** How many Argo CD polls fit in the stage's health timeout. */
   readonly maxPollAttempts: (stage: StageConfig) => number;
+  /** Only when some stage has `pullRequest`: such a stage's rollback goes through a pull request too. */
+  readonly pullRequest?: IFunction | undefined;
 }
 
 /** What the promotion definition wires to: where `Degraded` and `Timed out` lead. */
@@ -269,42 +272,77 @@ export class RollbackStates {
     });
     startWait.next(check);
 
-    // The rollback commit: the same queue and message group as the stage's promotion.
-    const commit = stageCommit(scope, `${s}-commit-rollback`, {
-      stateName: names.commit,
-      commitQueue: props.commitQueue,
-      config: props.config,
-      stage: s,
-      change: (location) => ({
-        kind: 'image',
-        edit: 'rollback',
+    // A stage with `pullRequest` proposes its rollback as a pull request too (the stage's merge mode:
+    // with `manual`, the recovery waits for a person's merge); its commit lands where the queue's would.
+    const rollbackChange = {
+      of: JsonPath.stringAt('$$.Execution.Name'),
+      fromTag: JsonPath.stringAt('$.release.tag'),
+      fromDigest: JsonPath.stringAt('$.release.digest'),
+      reason: JsonPath.stringAt(`${rb}.reason`),
+    };
+    let change: State;
+    if (stage.pullRequest) {
+      if (!props.pullRequest) {
+        throw new Error(`stage ${s} has a pullRequest but the stack created no pull-request function`);
+      }
+      const failure = { state: failed, resultPath: `${rb}.failure` };
+      change = pullRequestStates(scope, {
+        id: `${s}-rollback`,
+        names: pullRequestStateNames(props.title(s), 'rollback '),
+        pullRequest: props.pullRequest,
         stage: s,
-        file: location.file,
-        // The run's release with the earlier entry's tag (and digest, when it pinned one), merged into
-        // a copy: aws-local-stepfunctions merges into its first argument, which would change $.release.
-        release: rollbackRelease(rb),
-        pinDigest: JsonPath.stringAt(`${rb}.pinDigest`),
-        createIfMissing: false,
-        valuesPath: location.valuesPath,
-        digestPath: location.digestPath,
-        rollback: {
-          of: JsonPath.stringAt('$$.Execution.Name'),
-          fromTag: JsonPath.stringAt('$.release.tag'),
-          fromDigest: JsonPath.stringAt('$.release.digest'),
-          reason: JsonPath.stringAt(`${rb}.reason`),
+        fields: {
+          execution: JsonPath.stringAt('$$.Execution.Name'),
+          stage: s,
+          release: rollbackRelease(rb),
+          edit: 'rollback',
+          rollback: rollbackChange,
+          pinDigest: JsonPath.stringAt(`${rb}.pinDigest`),
         },
-      }),
-      resultPath: `${rb}.commit`,
-    });
-    commit.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
-    commit.addCatch(failed, { errors: ['States.ALL'], resultPath: `${rb}.failure` });
-    commit.next(startWait);
+        answerPath: `${rb}.pullRequest`,
+        commitPath: `${rb}.commit`,
+        notify: (id, stateName, detailPath, then) =>
+          props.notifyTask(id, stateName, 'pull-request', then, { stage: s, detailPath }),
+        onCommitted: startWait,
+        onSuperseded: { state: notifySuperseded },
+        onRejected: failure,
+        onExpired: failure,
+        onFailed: failure,
+      });
+    } else {
+      // The rollback commit: the same queue and message group as the stage's promotion.
+      const commit = stageCommit(scope, `${s}-commit-rollback`, {
+        stateName: names.commit,
+        commitQueue: props.commitQueue,
+        config: props.config,
+        stage: s,
+        change: (location) => ({
+          kind: 'image',
+          edit: 'rollback',
+          stage: s,
+          file: location.file,
+          // The run's release with the earlier entry's tag (and digest, when it pinned one), merged into
+          // a copy: aws-local-stepfunctions merges into its first argument, which would change $.release.
+          release: rollbackRelease(rb),
+          pinDigest: JsonPath.stringAt(`${rb}.pinDigest`),
+          createIfMissing: false,
+          valuesPath: location.valuesPath,
+          digestPath: location.digestPath,
+          rollback: rollbackChange,
+        }),
+        resultPath: `${rb}.commit`,
+      });
+      commit.addCatch(notifySuperseded, { errors: [ERRORS.superseded], resultPath: '$.error' });
+      commit.addCatch(failed, { errors: ['States.ALL'], resultPath: `${rb}.failure` });
+      commit.next(startWait);
+      change = commit.start;
+    }
 
     const notifyRollingBack = props.notifyTask(
       `${s}-notify-rolling-back`,
       names.notifyRollingBack,
       'rolling-back',
-      commit.start,
+      change,
       { stage: s, detailPath: rb },
     );
     const plan = (id: string, stateName: string, withDigest: boolean) => {

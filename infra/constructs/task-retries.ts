@@ -20,6 +20,7 @@ export const COMMIT_TIMEOUT_SECONDS = 900;
 /**
  * - `lambdaTask`: a Lambda task whose answer the run needs (the Argo CD check, the approval request);
  * - `notify`: a notification, which never fails a run, so it gives up sooner;
+ * - `pullRequest`: the pull-request task, which also retries a GitHub that did not answer;
  * - `commitMessage`: the commit request on the FIFO queue; `States.Timeout` (no answer within
  *   COMMIT_TIMEOUT_SECONDS) sends it again (a change already written comes back `unchanged`).
  */
@@ -31,6 +32,13 @@ export const TASK_RETRIES = {
     maxAttempts: 4,
   },
   notify: { errors: LAMBDA_TRANSIENT_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 2 },
+  /** The pull-request task: also GitHub outages the client's own retries did not outlast. */
+  pullRequest: {
+    errors: [...LAMBDA_TRANSIENT_ERRORS, 'GitHubUnavailableError'],
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 4,
+  },
   commitMessage: {
     errors: ['States.Timeout', 'SQS.SdkClientException', 'SQS.AmazonSQSException'],
     interval: Duration.seconds(5),

@@ -16,6 +16,7 @@ import { createCommitterHandler } from '../../functions/committer/handler.js';
 import { createFreezeCheckHandler } from '../../functions/freeze-check/handler.js';
 import { createIntakeHandler } from '../../functions/intake/handler.js';
 import { createNotifyHandler } from '../../functions/notify/handler.js';
+import { createPullRequestHandler } from '../../functions/pull-request/handler.js';
 import { createRequestApprovalHandler } from '../../functions/request-approval/handler.js';
 import { createScanGateHandler } from '../../functions/scan-gate/handler.js';
 import { createSecretSyncHandler } from '../../functions/secret-sync/handler.js';
@@ -51,6 +52,7 @@ import { ecrClient } from '../../shared/wiring/ecr.js';
 import { freezeCheckDeps } from '../../shared/wiring/freeze-check.js';
 import { intakeDeps, intakeDynamoDB } from '../../shared/wiring/intake.js';
 import { notifyDeps, notifyDynamoDB } from '../../shared/wiring/notify.js';
+import { pullRequestDeps } from '../../shared/wiring/pull-request.js';
 import { requestApprovalDeps, requestApprovalDynamoDB } from '../../shared/wiring/request-approval.js';
 import { scanGateDeps } from '../../shared/wiring/scan-gate.js';
 import { secretSyncDeps } from '../../shared/wiring/secret-sync.js';
@@ -254,6 +256,25 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
       }),
     ) as LocalHandler,
     'freeze-check': createFreezeCheckHandler(freezeCheckDeps({ config, reporter, now })) as LocalHandler,
+    // Pull requests through the deployed GitHub adapters, against the config's GitHub (a stand-in in the sandbox).
+    ...(config.stages.some((stage) => stage.pullRequest)
+      ? {
+          'pull-request': createPullRequestHandler(
+            pullRequestDeps({
+              config,
+              resolveSecret,
+              reporter,
+              now,
+              githubLog: {
+                debug: () => undefined,
+                info: () => undefined,
+                warn: (m) => reporter.warn(m),
+                error: () => undefined,
+              },
+            }),
+          ) as LocalHandler,
+        }
+      : {}),
     // The scan gate reads findings from the ECR stand-in through the deployed adapter.
     ...(ecr
       ? { 'scan-gate': createScanGateHandler(scanGateDeps({ config, ecr, reporter, now })) as LocalHandler }

@@ -67,8 +67,9 @@ export function toConfigInput(config: Config): ConfigInput {
         { ...app, ...(scan ? { scan: { ...scan, timeout: seconds(scan.timeout) } } : {}) },
       ]),
     ),
-    stages: config.stages.map(({ approval, freeze, ...stage }) => ({
+    stages: config.stages.map(({ approval, freeze, pullRequest, ...stage }) => ({
       ...stage,
+      ...(pullRequest ? { pullRequest: { ...pullRequest, timeout: seconds(pullRequest.timeout) } } : {}),
       freeze: freeze.map(freezeWindowInput),
       healthTimeout: seconds(stage.healthTimeout),
       pollInterval: seconds(stage.pollInterval),

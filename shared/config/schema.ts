@@ -1,6 +1,7 @@
 import * as z from '../contracts/zod.js';
 import { parseDuration } from './duration.js';
 import { freezeWindowSchema } from './freeze.js';
+import { HISTORY_EVENTS_PER_PULL_REQUEST_POLL, maxPullRequestPolls } from './pull-request-poll.js';
 import { parseSecretRef, type SecretRef } from './secret-ref.js';
 import { tagLocationProblems } from './tag-location.js';
 
@@ -205,6 +206,31 @@ const approval = z.strictObject({
   timeout: duration('24h'),
 });
 
+/** A GitHub login: letters, digits and single hyphens, at most 39 characters. */
+const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+
+/**
+ * `stages[].pullRequest`: the stage's change goes through a pull request against its branch instead
+ * of a direct commit; `auto` merges it once GitHub allows, `manual` waits for a person to.
+ */
+const pullRequest = z.strictObject({
+  merge: z.enum(['auto', 'manual'], { error: 'expected auto or manual' }),
+  method: z._default(
+    z.enum(['merge', 'squash', 'rebase'], { error: 'expected merge, squash or rebase' }),
+    'squash',
+  ),
+  reviewers: z.optional(
+    z.array(
+      z.string({ error: 'expected a GitHub login' }).check(
+        z.refine((text) => GITHUB_LOGIN.test(text), {
+          error: (issue) => `expected a GitHub login like octocat, got "${String(issue.input)}"`,
+        }),
+      ),
+    ),
+  ),
+  timeout: duration('24h'),
+});
+
 const STAGE_NAME = /^[a-z][a-z0-9-]{0,29}$/;
 
 const stage = z.strictObject({
@@ -230,6 +256,8 @@ const stage = z.strictObject({
   rollback: z._default(z.enum(['auto', 'off'], { error: 'expected auto or off' }), 'auto'),
   /** Change-freeze windows (config/freeze.ts): a run waits before the stage while one is open. */
   freeze: z._default(z.array(freezeWindowSchema), []),
+  /** Absent: the stage commits directly. */
+  pullRequest: z.optional(pullRequest),
 });
 
 /**
@@ -442,6 +470,10 @@ export const configSchema = z
         const waitEvents = Math.ceil(entry.healthTimeout / entry.pollInterval) * HISTORY_EVENTS_PER_POLL;
         historyEvents += waitEvents;
         if (entry.rollback === 'auto') rollbackEvents = Math.max(rollbackEvents, waitEvents);
+        if (entry.pullRequest) {
+          historyEvents +=
+            maxPullRequestPolls(entry.pullRequest.timeout) * HISTORY_EVENTS_PER_PULL_REQUEST_POLL;
+        }
       });
       historyEvents += rollbackEvents;
       // A run goes through one app's scan gate at most: the longest one counts.
@@ -456,7 +488,7 @@ export const configSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['stages'],
-          message: `healthTimeout / pollInterval (and the longest apps.*.scan.timeout) allow about ${historyEvents} history events in a run; Shiplane keeps a run under ${HISTORY_EVENT_BUDGET} (Step Functions stops at 25,000) — raise pollInterval or lower healthTimeout or scan.timeout`,
+          message: `healthTimeout / pollInterval (and the longest apps.*.scan.timeout, and pullRequest.timeout) allow about ${historyEvents} history events in a run; Shiplane keeps a run under ${HISTORY_EVENT_BUDGET} (Step Functions stops at 25,000) — raise pollInterval or lower healthTimeout, scan.timeout or pullRequest.timeout`,
         });
       }
     }),
@@ -473,5 +505,6 @@ export type Config = z.output<typeof configSchema>;
 export type StageConfig = Config['stages'][number];
 export type AppConfig = Config['apps'][string];
 export type ScanGateConfig = NonNullable<AppConfig['scan']>;
+export type PullRequestConfig = NonNullable<StageConfig['pullRequest']>;
 export type SecretSelection = Config['secrets'][number];
 export type { SecretRef };

@@ -14,6 +14,7 @@ export const HANDLER_NAMES = [
   'sweep',
   'scan-gate',
   'freeze-check',
+  'pull-request',
 ] as const;
 
 export type HandlerName = (typeof HANDLER_NAMES)[number];

@@ -215,6 +215,11 @@ export const commitResultSchema = z.strictObject({
    * The committer always sets it; results written before it existed (older runs' history) lack it.
    */
   previousDigest: z.optional(z.nullable(digest)),
+  /** Set when the change reached the branch through a pull request: its number (the commit is its merge). */
+  pullRequest: z.optional(positiveInt),
+  /** That pull request's page, and who merged it when GitHub says (Shiplane's own merge: absent). */
+  pullRequestUrl: z.optional(nonEmpty),
+  mergedBy: z.optional(nonEmpty),
 });
 export type CommitResult = z.infer<typeof commitResultSchema>;
 
@@ -328,6 +333,86 @@ export const scanGateResultSchema = z.strictObject({
 });
 export type ScanGateResult = z.infer<typeof scanGateResultSchema>;
 
+/**
+ * Where a stage's pull request stands (`stages[].pullRequest`), as the pull-request task answers and
+ * the run keeps it (`$.stages.<stage>.pullRequest`): `open` waits `waitSeconds` and looks again;
+ * `merged` and `unchanged` (the base already carries the release, nothing to propose) carry the
+ * commit result the Argo CD wait reads; the others end the run with that outcome.
+ */
+export const PULL_REQUEST_STATES = [
+  'open',
+  'merged',
+  'unchanged',
+  'rejected',
+  'expired',
+  'superseded',
+] as const;
+export const pullRequestAnswerSchema = z.strictObject({
+  state: z.enum(PULL_REQUEST_STATES),
+  /** One line for the thread and the run's error: `#12 merged by alice`, `#12 closed by bob without merging`. */
+  message: nonEmpty,
+  /** Absent only for `unchanged` (and a `superseded` found before anything was opened). */
+  number: z.optional(positiveInt),
+  url: z.optional(nonEmpty),
+  repository: nonEmpty,
+  /** The head branch, `shiplane/<app>/<stage>/<tag>`. */
+  branch: z.optional(nonEmpty),
+  /** The commit the head branch carries (what `auto` merges, only if still there). */
+  headCommit: z.optional(sha),
+  /** The branch it merges into (the stage's branch). */
+  base: nonEmpty,
+  /** The stage's `pullRequest.merge`: who merges it. */
+  merge: z.optional(z.enum(['auto', 'manual'])),
+  openedAt: z.optional(isoTime),
+  /** After this instant an open pull request is closed and the run ends `expired`. */
+  deadline: z.optional(isoTime),
+  /** `open`: seconds before the next look (the poll schedule in config/pull-request-poll.ts). */
+  waitSeconds: positiveInt,
+  /** Who merged it (`merged`) or closed it (`rejected`), when GitHub says. */
+  by: z.optional(z.nullable(z.string())),
+  /** What the entry pinned before the change (for the commit result and a rollback). */
+  previousTag: z.nullable(z.string()),
+  previousDigest: z.nullable(digest),
+  /** `merged` and `unchanged`: the commit result, copied to `$.stages.<stage>.commit`. */
+  commit: z.optional(commitResultSchema),
+  checkedAt: isoTime,
+});
+export type PullRequestAnswer = z.infer<typeof pullRequestAnswerSchema>;
+
+const pullRequestTaskFields = {
+  execution: nonEmpty,
+  stage: nonEmpty,
+  release: releaseSchema,
+  /**
+   * A promotion, a manual rollback (`manualRollback`: the run's input `rollback`), or the automatic
+   * rollback of a Degraded stage (`rollback`; `release` is then the entry put back).
+   */
+  edit: z.enum(IMAGE_EDITS),
+  manualRollback: z.optional(manualRollbackSchema),
+  rollback: z.optional(rollbackOfSchema),
+  /** The automatic rollback's: whether the entry put back pins a digest. @default the stage's pinDigest */
+  pinDigest: z.optional(z.boolean()),
+};
+
+/** Input of the pull-request task: `open` proposes the run's change; `check` looks at it again. */
+export const pullRequestInputSchema = z.discriminatedUnion('action', [
+  z.strictObject({
+    action: z.literal('open'),
+    ...pullRequestTaskFields,
+    /** The stage's approval, when it has one: approval comes first, and the body names the approver. */
+    approval: z.optional(approvalDecisionSchema),
+    /** The run's stages so far (`$.stages`): the earlier stages' commit and health, for the body. */
+    evidence: z.optional(z.record(z.string(), z.unknown())),
+  }),
+  z.strictObject({
+    action: z.literal('check'),
+    ...pullRequestTaskFields,
+    /** The previous answer (open's, or the last check's). */
+    pullRequest: pullRequestAnswerSchema,
+  }),
+]);
+export type PullRequestInput = z.infer<typeof pullRequestInputSchema>;
+
 /** The error names a run can end with, as the state machine's Catch sees them. */
 export const ERRORS = {
   rejected: 'Shiplane.Rejected',
@@ -344,6 +429,10 @@ export const ERRORS = {
   rolledBack: 'Shiplane.RolledBack',
   /** A manual rollback run names a stage the state machine does not have: nothing was changed. */
   rollbackInvalid: 'Shiplane.RollbackInvalid',
+  /** The stage's pull request was closed without merging (by a person): the run ends `rejected`. */
+  pullRequestClosed: 'Shiplane.PullRequestClosed',
+  /** Nobody merged the stage's pull request within `pullRequest.timeout`: the run ends `expired`. */
+  pullRequestExpired: 'Shiplane.PullRequestExpired',
 } as const;
 
 export const notificationEventSchema = z.enum([
@@ -365,6 +454,8 @@ export const notificationEventSchema = z.enum([
   'blocked',
   /** The stage is in a change freeze; the detail is the freeze check's result (contracts/freeze.ts). */
   'frozen',
+  /** The stage's pull request was opened (detail: the pull-request task's answer). */
+  'pull-request',
 ]);
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
 

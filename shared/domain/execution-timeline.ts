@@ -213,6 +213,9 @@ export interface StageSummary {
   readonly commit: string | undefined;
   readonly commitStatus: string | undefined;
   readonly previousTag: string | null | undefined;
+  /** The stage's pull request (`stages[].pullRequest`), when it went through one: its number and page. */
+  readonly pullRequest?: number;
+  readonly pullRequestUrl?: string;
   readonly health: string | undefined;
   readonly healthMessage: string | undefined;
   readonly approval:
@@ -347,8 +350,11 @@ export function summarizeRun(timeline: ExecutionTimeline): RunSummary {
     const rollback = isObject(data.rollback) ? data.rollback : undefined;
     const rollbackCommit = isObject(rollback?.commit) ? rollback.commit : {};
     const rollbackHealth = isObject(rollback?.health) ? rollback.health : {};
+    const pull = isObject(data.pullRequest) ? data.pullRequest : {};
     return {
       name,
+      ...(typeof pull.number === 'number' ? { pullRequest: pull.number } : {}),
+      ...(typeof pull.url === 'string' ? { pullRequestUrl: pull.url } : {}),
       rollback: rollback && {
         tag: isObject(rollback.target) ? str(rollback.target.tag) : undefined,
         commit: str(rollbackCommit.commit),

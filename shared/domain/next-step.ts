@@ -3,7 +3,7 @@
  * ended with, so the Slack thread, the console and `shiplane show` give the same advice. Pure: the
  * callers read outcome, error and stage from wherever they have them.
  */
-import { isSettledOutcome } from '../contracts/tasks.js';
+import { ERRORS, isSettledOutcome } from '../contracts/tasks.js';
 import { type ExecutionTimeline, parseJson, summarizeRun } from './execution-timeline.js';
 
 /** How a run ended, as far as the advice needs it. */
@@ -80,6 +80,22 @@ export function nextStep(ending: RunEnding): NextStep | undefined {
   const rollbackCommand = `shiplane rollback ${app} --stage ${ending.stage ?? '<stage>'}`;
   const error = effectiveErrorName(ending.error, ending.cause);
 
+  if (outcome === 'rejected' && error === ERRORS.pullRequestClosed) {
+    return {
+      kind: 'retry',
+      summary: `The pull request to ${where} was closed without merging.`,
+      advice: `If it should go ahead after all, \`${retry}\` opens a new one; otherwise fix and push a new tag.`,
+      command: retry,
+    };
+  }
+  if (outcome === 'expired' && error === ERRORS.pullRequestExpired) {
+    return {
+      kind: 'retry',
+      summary: `Nobody merged the pull request to ${where} in time; Shiplane closed it.`,
+      advice: `\`${retry}\` opens a new one (stages[].pullRequest.timeout says how long it may stay open).`,
+      command: retry,
+    };
+  }
   if (outcome === 'rejected') {
     return {
       kind: 'retry',

@@ -8,6 +8,7 @@
 import { freezeStatusSchema } from '../contracts/freeze.js';
 import {
   commitResultSchema,
+  ERRORS,
   healthCheckResultSchema,
   manualRollbackSchema,
   type Notification,
@@ -299,7 +300,7 @@ export function alertFor(
     failed: 'failed',
     degraded: 'degraded',
     'timed-out': 'not healthy in time',
-    expired: 'approval expired',
+    expired: error?.error === ERRORS.pullRequestExpired ? 'pull request expired' : 'approval expired',
     'rolled-back': 'rolled back',
   };
   const rollback =
@@ -326,7 +327,7 @@ export function alertFor(
           `Reason: ${rollback.reason}`,
         ]
       : []),
-    ...(notification.event === 'expired'
+    ...(notification.event === 'expired' && error?.error !== ERRORS.pullRequestExpired
       ? ['Nobody approved the promotion before the approval timeout; the run ended "Approval expired".']
       : []),
     `Execution: ${notification.execution}`,

@@ -23,8 +23,8 @@ const secretArn = (name: string) =>
   `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????`;
 
 /**
- * The example config with a scan gate on backend and a freeze on production, so the stack has every
- * function, scan-gate and freeze-check included.
+ * The example config with a scan gate on backend, a freeze on production and production through
+ * pull requests, so the stack has every function, scan-gate, freeze-check and pull-request included.
  */
 const gatedExample = configWith((input) => ({
   ...input,
@@ -33,6 +33,7 @@ const gatedExample = configWith((input) => ({
     stage.name === 'production'
       ? {
           ...stage,
+          pullRequest: { merge: 'manual' as const },
           freeze: [
             { from: '2026-12-28T00:00:00+09:00', to: '2027-01-04T09:00:00+09:00', reason: 'year end' },
           ],
@@ -40,8 +41,10 @@ const gatedExample = configWith((input) => ({
       : stage,
   ),
 }));
-/** The functions a stack of the example config (no scan gate) has. */
-const EXAMPLE_HANDLERS = HANDLER_NAMES.filter((name) => name !== 'scan-gate' && name !== 'freeze-check');
+/** The functions a stack of the example config (no scan gate, no freeze, no pull requests) has. */
+const EXAMPLE_HANDLERS = HANDLER_NAMES.filter(
+  (name) => name !== 'scan-gate' && name !== 'freeze-check' && name !== 'pull-request',
+);
 
 describe('the Shiplane stack of the example config (with a scan gate on backend)', () => {
   let app: App;
@@ -351,6 +354,7 @@ describe('the Shiplane stack of the example config (with a scan gate on backend)
       ]);
       expect(read('intake')).toEqual([]);
       expect(read('secret-sync')).toEqual([secretArn('itdo-erp/production/*')]);
+      expect(read('pull-request')).toEqual([secretArn('shiplane/github-token')]);
     });
 
     it('grants no service-wide action and no Resource * beyond X-Ray, log delivery and ListSecrets', () => {

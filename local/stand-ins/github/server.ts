@@ -34,10 +34,19 @@ import { errorBody, GitHubApiError } from './errors.js';
 import { type Fault, faultReply } from './faults.js';
 import { type CommitDiff, type CommitInfo, type GitIdentity, GitStore } from './git-store.js';
 import type { GitHubApp } from './github-app.js';
+import {
+  identityOf,
+  loginOf,
+  type MergeMethod,
+  type PullRecord,
+  PullRequestStore,
+} from './pull-request-store.js';
 import { addAppRoutes } from './routes/app.js';
 import { addCommitRoutes } from './routes/commits.js';
 import { addContentsRoutes } from './routes/contents.js';
 import { addGitObjectRoutes } from './routes/git-objects.js';
+import { addIssueRoutes } from './routes/issues.js';
+import { addPullRoutes } from './routes/pulls.js';
 import { addRefRoutes } from './routes/refs.js';
 import { addRepositoryRoutes } from './routes/repository.js';
 import { ServedRepository } from './served-repository.js';
@@ -45,6 +54,7 @@ import { countAnswer, countArrival, emptyStats, type RequestStats, resetStats } 
 
 export type { GitHubAppOptions } from './auth.js';
 export type { Fault, FaultKind } from './faults.js';
+export type { CommentRecord, MergeMethod, PullRecord } from './pull-request-store.js';
 export type { RequestRecord, RequestStats } from './stats.js';
 export type { RequestMatch };
 
@@ -63,6 +73,8 @@ export interface GitHubServerOptions {
   readonly app?: GitHubAppOptions | GitHubApp | undefined;
   /** Who API commits are by when the request names no author. */
   readonly identity?: GitIdentity | undefined;
+  /** Logins reviews may be requested from; a request naming anyone else is 422. @default none */
+  readonly collaborators?: readonly string[] | undefined;
   /** @default '127.0.0.1' */
   readonly host?: string | undefined;
   /** @default 0 (any free port) */
@@ -104,6 +116,27 @@ export interface GitHubServer {
   git(...args: string[]): Promise<string>;
   /** A commit (full or abbreviated sha, or a ref) with each changed file's patch; null when none. */
   commit(revision: string): Promise<CommitDiff | null>;
+  /**
+   * A person merges pull request `number` on its page (`method` default `merge`), under the same rules
+   * as the API (a conflict or held checks refuse it); returns the commit the base now points at.
+   */
+  mergePullRequest(number: number, options: { by: string; method?: MergeMethod }): Promise<string>;
+  /** A person closes pull request `number` without merging it. */
+  closePullRequest(number: number, options: { by: string }): Promise<void>;
+  /**
+   * Required status check `context` stays pending: open pull requests are `mergeable_state: blocked`
+   * and merging them is 405 until the returned function releases it.
+   */
+  holdChecks(context?: string): () => void;
+  /**
+   * The next `reads` reads of an open pull request answer `mergeable: null`, `mergeable_state:
+   * unknown`, as GitHub does while it computes mergeability after a push.
+   */
+  mergeabilityPending(reads?: number): void;
+  /** Another writer commits to the pull request's base an edit that conflicts with every file it changes. */
+  pushConflict(number: number): Promise<string>;
+  /** Pull request `number` as the stand-in holds it (head and base read now), for assertions. */
+  pullRequest(number: number): Promise<Readonly<PullRecord>>;
   close(): Promise<void>;
 }
 
@@ -136,7 +169,8 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
   const faults = new FaultPlan<Fault>();
   const hooks = new FaultPlan<Hook>();
   const stats = emptyStats();
-  const router = routesFor(repo, credentials);
+  const pulls = new PullRequestStore(repo, new Set(options.collaborators ?? []));
+  const router = routesFor(repo, credentials, pulls);
   let requestCounter = 0;
 
   /** The route a request takes: a template of the served repository, or none (another repository too). */
@@ -249,6 +283,19 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
       return (await store.run(args)).toString();
     },
     commit: (revision) => store.commitDiff(revision),
+    async mergePullRequest(number, { by, method = 'merge' }) {
+      return pulls.merge(number, { method, by: identityOf(by) });
+    },
+    async closePullRequest(number, { by }) {
+      await pulls.close(number, by);
+    },
+    holdChecks: (context = 'ci') => pulls.holdChecks(context),
+    mergeabilityPending: (reads = 1) => pulls.computeLater(reads),
+    pushConflict: (number) => pulls.pushConflict(number, ANOTHER_WRITER),
+    async pullRequest(number) {
+      const pull = await pulls.find(number);
+      return { ...pull, reviewers: [...pull.reviewers], comments: [...pull.comments] };
+    },
     async close() {
       await http.close();
       await repo.writesSettled();
@@ -258,17 +305,23 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
 }
 
 /** Every route of the API, in GitHub's URL templates (the stats count by them). */
-function routesFor(repo: ServedRepository, credentials: Credentials): Router<RouteHandler> {
+function routesFor(
+  repo: ServedRepository,
+  credentials: Credentials,
+  pulls: PullRequestStore,
+): Router<RouteHandler> {
   // GitHub's paths are case-insensitive (`/repos/ITDO-ERP/…` is the same repository).
   const router = new Router<RouteHandler>({ caseInsensitive: true });
   const route = (method: string, template: string, handler: RouteHandler) => {
     router.add(method, template, handler);
   };
   addRepositoryRoutes(route, repo);
-  addRefRoutes(route, repo);
+  addRefRoutes(route, repo, (branch, by) => pulls.headDeleted(branch, loginOf(by)));
   addGitObjectRoutes(route, repo);
   addContentsRoutes(route, repo);
   addCommitRoutes(route, repo);
+  addPullRoutes(route, pulls);
+  addIssueRoutes(route, pulls);
   addAppRoutes(route, credentials, repo);
   return router;
 }

@@ -124,6 +124,11 @@ export interface GitHubClientOptions {
   readonly rateLimitSecondMs?: number;
   /** Least time between two content-creating requests of this client, in ms. @default 1000 */
   readonly minWriteIntervalMs?: number;
+  /**
+   * Least time between two requests that notify people (opening or merging a pull request, a
+   * comment, a review request), in ms; the throttling plugin's own default. @default 3000
+   */
+  readonly minNotificationIntervalMs?: number;
   readonly log?: GitHubLog;
   /**
    * The GitOps repository (`gitops.repository`): with a GitHub App, the owner `app.installationId` is
@@ -190,8 +195,9 @@ export async function createGitHubOctokit(
     userAgent: options.userAgent ?? 'shiplane',
     log,
     retry: {
-      // Rate limits (403/429) belong to the throttling plugin; 409/422 are answers, not outages.
-      doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451],
+      // Rate limits (403/429) belong to the throttling plugin; 405 (a merge GitHub will not make
+      // yet), 409 and 422 are answers, not outages.
+      doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 429, 451],
       retries: options.retries ?? 3,
       retryAfterBaseValue: options.retryBaseMs ?? 1000,
     },
@@ -202,6 +208,10 @@ export async function createGitHubOctokit(
       // One group per client: writes are spaced per client, not across every Octokit in the process.
       id: `shiplane-${Math.random().toString(36).slice(2)}`,
       write: new Bottleneck.Group({ maxConcurrent: 1, minTime: options.minWriteIntervalMs ?? 1000 }),
+      notifications: new Bottleneck.Group({
+        maxConcurrent: 1,
+        minTime: options.minNotificationIntervalMs ?? 3000,
+      }),
     },
   };
 

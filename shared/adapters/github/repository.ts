@@ -9,39 +9,17 @@
  */
 
 import type { Octokit } from '@octokit/core';
-import { TerminalError } from '../../errors.js';
-import {
-  GitHubUnavailableError,
-  type GitOpsRepository,
-  NonFastForwardError,
-} from '../../ports/gitops-repository.js';
+import { type GitOpsRepository, NonFastForwardError } from '../../ports/gitops-repository.js';
+import { detailOf, GitHubRequestError, statusOf, translateGitHubError } from './errors.js';
 
-/** GitHub refused the credentials (401) or their permissions (403): fix the token or the app installation. */
-export class GitHubAuthError extends TerminalError {
-  override name = 'GitHubAuthError';
-}
-
-/** The repository, branch or path is not there, or the credentials cannot see it. */
-export class GitHubNotFoundError extends TerminalError {
-  override name = 'GitHubNotFoundError';
-}
-
-/** GitHub refused the request as invalid (4xx other than the above). */
-export class GitHubRequestError extends TerminalError {
-  override name = 'GitHubRequestError';
-}
+// The error kinds moved to errors.ts (the pull-request adapter shares them); importers keep this path.
+export { GitHubAuthError, GitHubNotFoundError, GitHubRequestError } from './errors.js';
 
 export interface GitHubRepositoryOptions {
   /** Says which credentials are used, for auth errors (see describeCredentials). */
   readonly credentials?: string;
   /** Shown in errors. @default 'GitHub' */
   readonly apiUrl?: string;
-}
-
-interface HttpLikeError {
-  status?: number;
-  message?: string;
-  response?: { data?: { message?: string } };
 }
 
 /** A GitOpsRepository over GitHub's REST API. */
@@ -54,48 +32,12 @@ export function githubRepository(
   const [owner, repo] = fullName.split('/') as [string, string];
   const where = options.apiUrl ? `${fullName} at ${options.apiUrl}` : fullName;
 
-  /** Turns an Octokit error into one of the kinds above, saying what to check. */
-  const translate = (error: unknown, action: string): Error => {
-    // Already says what to fix (a GitHub App not installed on the repository's owner).
-    if (error instanceof TerminalError) return error;
-    const { status, message } = error as HttpLikeError;
-    const detail = (error as HttpLikeError).response?.data?.message ?? message ?? String(error);
-    if (status === 401) {
-      return new GitHubAuthError(
-        `GitHub rejected the credentials while trying to ${action} in ${where} (401 ${detail}): check ${options.credentials ?? 'the GitHub token'}`,
-        { cause: error },
-      );
-    }
-    if ((status === 403 || status === 429) && /rate limit/i.test(detail)) {
-      return new GitHubUnavailableError(
-        `GitHub rate limit while trying to ${action} in ${where}: ${detail}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    if (status === 403) {
-      return new GitHubAuthError(
-        `GitHub refused to ${action} in ${where} (403 ${detail}): ${options.credentials ?? 'the credentials'} need contents: write on the repository`,
-        { cause: error },
-      );
-    }
-    if (status === 404) {
-      return new GitHubNotFoundError(
-        `GitHub found nothing to ${action} in ${where} (404): check the repository and branch names, and that ${options.credentials ?? 'the credentials'} can see the repository`,
-        { cause: error },
-      );
-    }
-    if (status !== undefined && status >= 400 && status < 500) {
-      return new GitHubRequestError(`GitHub refused to ${action} in ${where} (${status} ${detail})`, {
-        cause: error,
-      });
-    }
-    return new GitHubUnavailableError(
-      `GitHub is unavailable: could not ${action} in ${where}${status ? ` (${status})` : ''}: ${detail}`,
-      { cause: error },
-    );
-  };
+  const translate = (error: unknown, action: string): Error =>
+    translateGitHubError(error, action, {
+      where,
+      credentials: options.credentials,
+      permission: 'contents: write',
+    });
 
   return {
     fullName,
@@ -123,7 +65,7 @@ export function githubRepository(
           ref: commit,
         }));
       } catch (error) {
-        if ((error as HttpLikeError).status === 404) return null;
+        if (statusOf(error) === 404) return null;
         throw translate(error, `read ${path}`);
       }
       if (Array.isArray(data) || (data as { type?: string }).type !== 'file') {
@@ -181,9 +123,7 @@ export function githubRepository(
           force: false,
         });
       } catch (error) {
-        const { status } = error as HttpLikeError;
-        const detail = (error as HttpLikeError).response?.data?.message ?? (error as Error).message;
-        if (status === 422 && /fast.forward/i.test(detail)) {
+        if (statusOf(error) === 422 && /fast.forward/i.test(detailOf(error))) {
           throw new NonFastForwardError(`${branch} of ${fullName} moved since it was read`, { cause: error });
         }
         throw translate(error, `move branch ${branch}`);

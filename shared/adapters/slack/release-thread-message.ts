@@ -7,8 +7,10 @@ import { freezeStatusSchema } from '../../contracts/freeze.js';
 import {
   approvalDecisionSchema,
   commitResultSchema,
+  ERRORS,
   healthCheckResultSchema,
   type Notification,
+  pullRequestAnswerSchema,
   type RollbackProgress,
   type RunOutcome,
   rollbackProgressSchema,
@@ -170,10 +172,14 @@ export function eventReply(
         text = `:memo: Committed ${tag} to ${where}.`;
       } else {
         const at = link(linkOf(commit.commit), code(shortSha(commit.commit)));
+        const was = commit.previousTag ? ` (was ${code(commit.previousTag)})` : '';
+        const pull = commit.pullRequest ? link(commit.pullRequestUrl, `#${commit.pullRequest}`) : undefined;
         text =
           commit.status === 'unchanged'
             ? `:memo: ${where} already pins ${tag} (${at}); nothing to commit.`
-            : `:memo: Committed ${tag} to ${where}: ${at}${commit.previousTag ? ` (was ${code(commit.previousTag)})` : ''}.`;
+            : pull
+              ? `:memo: Pull request ${pull} merged${commit.mergedBy ? ` by ${code(commit.mergedBy)}` : ' by Shiplane'}: ${tag} is in ${where} at ${at}${was}.`
+              : `:memo: Committed ${tag} to ${where}: ${at}${was}.`;
       }
       break;
     }
@@ -213,9 +219,12 @@ export function eventReply(
       break;
     }
     case 'expired':
-      text = rollback
-        ? `:hourglass: Nobody approved the rollback of ${where} to ${tag} in time; the approval expired and the run ended \`Approval expired\`.`
-        : `:hourglass: Nobody approved ${tag} for ${where} in time; the approval expired and the run ended \`Approval expired\`.`;
+      text =
+        error?.error === ERRORS.pullRequestExpired
+          ? `:hourglass: ${reason('the pull request was not merged in time')}. The run ended \`expired\`.`
+          : rollback
+            ? `:hourglass: Nobody approved the rollback of ${where} to ${tag} in time; the approval expired and the run ended \`Approval expired\`.`
+            : `:hourglass: Nobody approved ${tag} for ${where} in time; the approval expired and the run ended \`Approval expired\`.`;
       break;
     case 'superseded': {
       const newer = supersededBy(error?.cause ?? '');
@@ -258,6 +267,26 @@ export function eventReply(
       const freeze = freezeStatusSchema.safeParse(detail).data;
       const notice = freeze?.status === 'frozen' ? freeze.notice : `${stage ?? 'the stage'} is frozen`;
       text = `:ice_cube: ${escapeSlackText(clip(notice, 2_000))}. The run waits until then, checks again and goes on.`;
+      break;
+    }
+    case 'pull-request': {
+      const answer = pullRequestAnswerSchema.safeParse(detail).data;
+      if (answer?.state !== 'open' || !answer.number) return undefined;
+      const pull = link(answer.url, `#${answer.number}`);
+      // The automatic rollback of a Degraded stage proposes on a branch of its own.
+      const automatic = answer.branch?.includes('/rollback/') === true;
+      const what = rollback
+        ? `roll back ${where} to ${tag}`
+        : automatic
+          ? `roll back ${where} from ${tag}`
+          : `promote ${tag} to ${where}`;
+      const who =
+        answer.merge === 'manual'
+          ? rollback || automatic
+            ? ' The recovery waits for a person to merge it.'
+            : ' It waits for a person to merge it.'
+          : ' Shiplane merges it once GitHub allows (required reviews and checks).';
+      text = `:twisted_rightwards_arrows: Pull request ${pull} opened to ${what}.${who}`;
       break;
     }
     case 'failed':

@@ -135,7 +135,7 @@ const paths = (items: readonly CommitItem[]) => new Map(items.map((item) => [ite
  * only when something was unchanged). If that lookup fails the head stays: it contains the change,
  * and the batch's own commit must not be reported as failed after it landed.
  */
-async function pointUnchangedAtLastChange(
+export async function pointUnchangedAtLastChange(
   repository: GitOpsRepository,
   outcomes: ItemOutcome[],
   files: ReadonlyMap<string, string>,
@@ -200,7 +200,7 @@ function foreignRollback(item: CommitItem): RollbackRefusedError | undefined {
   );
 }
 
-interface Round {
+export interface Round {
   /** Files whose text differs from the head's. */
   readonly writes: FileWrite[];
   /** Items whose change altered a file, in order. */
@@ -208,8 +208,11 @@ interface Round {
   outcomes(commit: string): ItemOutcome[];
 }
 
-/** Reads each file once at the head and applies every item to the working copies, in order. */
-async function applyAll(
+/**
+ * Reads each file once at the head and applies every item to the working copies, in order. The
+ * pull-request step applies a release's edit with it too, so both write modes edit alike.
+ */
+export async function applyAll(
   repository: GitOpsRepository,
   head: BranchHead,
   items: readonly CommitItem[],

@@ -5,13 +5,19 @@
  * logged and counted, and the result says what happened.
  */
 
-import { approvalDecisionSchema, type Notification, type NotificationResult } from '../../contracts/tasks.js';
+import {
+  approvalDecisionSchema,
+  ERRORS,
+  type Notification,
+  type NotificationResult,
+} from '../../contracts/tasks.js';
 import type { ApprovalState } from '../../domain/approval.js';
 import {
   ALERT_EVENTS,
   alertFor,
   type DecisionView,
   newThreadState,
+  runErrorOf,
   type ThreadState,
 } from '../../domain/release-thread.js';
 import type { AlertPublisher } from '../../ports/alerts.js';
@@ -51,6 +57,10 @@ export function approvalStateOf(record: ApprovalRecord): ApprovalState | undefin
 }
 
 const DECISION_EVENTS = new Set(['approved', 'rejected', 'expired']);
+const PULL_REQUEST_ERRORS: ReadonlySet<string> = new Set([
+  ERRORS.pullRequestClosed,
+  ERRORS.pullRequestExpired,
+]);
 
 export async function notify(notification: Notification, given: NotifyDeps): Promise<NotificationResult> {
   // Once the chat is found down, the remaining calls of this notification fail at once.
@@ -67,7 +77,9 @@ export async function notify(notification: Notification, given: NotifyDeps): Pro
 
   // The approval behind a decision event: the table knows who decided and where the message is.
   let approval: ApprovalRecord | undefined;
-  if (stage && DECISION_EVENTS.has(event)) {
+  // A pull request closed or expired is not the approval's decision (which may well have been yes).
+  const pullRequestEnd = PULL_REQUEST_ERRORS.has(runErrorOf(notification.detail)?.error ?? '');
+  if (stage && DECISION_EVENTS.has(event) && !pullRequestEnd) {
     try {
       const id = await deps.store.approvalIdFor(execution, stage);
       approval = id ? await deps.store.getApproval(id) : undefined;

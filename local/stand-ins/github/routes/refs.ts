@@ -7,7 +7,12 @@ import { type AddRoute, field, type RequestContext, SHA } from '../context.js';
 import { GitHubApiError } from '../errors.js';
 import type { ServedRepository } from '../served-repository.js';
 
-export function addRefRoutes(route: AddRoute, repo: ServedRepository): void {
+export function addRefRoutes(
+  route: AddRoute,
+  repo: ServedRepository,
+  /** Told of a deleted branch and who deleted it (GitHub closes the pull requests it heads). */
+  onBranchDeleted: (branch: string, by: RequestContext['identity']) => void = () => undefined,
+): void {
   const { store } = repo;
 
   const refsUnder = async (ctx: RequestContext, prefix: string) => {
@@ -77,11 +82,12 @@ export function addRefRoutes(route: AddRoute, repo: ServedRepository): void {
     }),
   );
 
-  route('DELETE', '/repos/{owner}/{repo}/git/refs/{ref+}', (_ctx, { ref }) =>
+  route('DELETE', '/repos/{owner}/{repo}/git/refs/{ref+}', (ctx, { ref }) =>
     repo.serialise(async () => {
       const current = await store.refTarget(`refs/${ref}`);
       if (!current) throw new GitHubApiError(422, 'Reference does not exist');
       await store.deleteRef(`refs/${ref}`, current);
+      if (ref!.startsWith('heads/')) onBranchDeleted(ref!.slice('heads/'.length), ctx.identity);
       return { status: 204 };
     }),
   );

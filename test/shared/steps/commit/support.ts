@@ -64,6 +64,7 @@ export function connect(
       retryBaseMs: 1,
       rateLimitSecondMs: 1,
       minWriteIntervalMs: 0,
+      minNotificationIntervalMs: 0,
       log: { debug() {}, info() {}, warn() {}, error() {} },
       ...rest,
     },
