@@ -213,6 +213,7 @@ export function githubPullRequests(
           if (statusOf(error) !== 422) {
             throw translate(error, `request reviews on pull request #${pull.number}`);
           }
+          return { ...refOf(pull), reviewersNotRequested: detailOf(error) };
         }
       }
       return refOf(pull);

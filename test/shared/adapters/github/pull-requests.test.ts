@@ -144,6 +144,8 @@ describe('githubPullRequests', () => {
 
     expect((await server.pullRequest(known.number)).reviewers).toEqual(['alice', 'bob']);
     expect(unknown.number).toBe(2);
+    expect(known.reviewersNotRequested).toBeUndefined();
+    expect(unknown.reviewersNotRequested).toMatch(/^Reviews may only be requested from collaborators/);
     expect((await server.pullRequest(2)).state).toBe('open');
     expect(
       server.stats.requests.filter((r) => r.route.endsWith('requested_reviewers')).map((r) => r.status),
