@@ -59,6 +59,12 @@ export interface OpenPullRequest {
   readonly reviewers?: readonly string[];
 }
 
+/** What open answers: the pull request, and why reviews were not requested when the host refused them. */
+export type OpenedPullRequest = PullRequestRef & {
+  /** The host's reason (e.g. a login that is not a collaborator); the pull request is open regardless. */
+  readonly reviewersNotRequested?: string;
+};
+
 export type MergeMethod = 'merge' | 'squash' | 'rebase';
 
 /** What a merge attempt answered. */
@@ -80,7 +86,7 @@ export interface PullRequests {
    * Opens a pull request. When one is already open for the same head (GitHub's 422 "A pull request
    * already exists"), answers that one instead, so a retried step opens nothing twice.
    */
-  open(request: OpenPullRequest): Promise<PullRequestRef>;
+  open(request: OpenPullRequest): Promise<OpenedPullRequest>;
   get(number: number): Promise<PullRequest>;
   /** The open pull requests against `base` whose head branch starts with `headPrefix`. */
   listOpen(base: string, headPrefix: string): Promise<PullRequestRef[]>;

@@ -1,6 +1,6 @@
 /** GitHub's JSON for pull requests, the issues they are, their comments and the users on them. */
 import { createHash } from 'node:crypto';
-import type { CommentRecord, Mergeability, PullRecord } from './pull-request-store.js';
+import type { CommentRecord, Mergeability, PullRecord } from './pull-records.js';
 import { nodeId, type ServedRepository } from './served-repository.js';
 
 /** A stable numeric id for a login (GitHub's ids are numbers). */

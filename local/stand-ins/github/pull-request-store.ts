@@ -7,49 +7,16 @@
  */
 import { GitHubApiError } from './errors.js';
 import type { GitIdentity } from './git-store.js';
+import { conflictingEdits, writeMerge } from './merge-commits.js';
 import { mergeTrees } from './merge-trees.js';
+import {
+  type CommentRecord,
+  loginOf,
+  type Mergeability,
+  type MergeMethod,
+  type PullRecord,
+} from './pull-records.js';
 import type { ServedRepository } from './served-repository.js';
-
-export type MergeMethod = 'merge' | 'squash' | 'rebase';
-
-export interface CommentRecord {
-  readonly id: number;
-  readonly author: string;
-  readonly body: string;
-  readonly createdAt: string;
-}
-
-export interface PullRecord {
-  readonly number: number;
-  title: string;
-  body: string | null;
-  readonly head: string;
-  readonly base: string;
-  /** Login of who opened it. */
-  readonly author: string;
-  state: 'open' | 'closed';
-  merged: boolean;
-  mergedBy: string | null;
-  mergedAt: string | null;
-  mergeCommit: string | null;
-  closedBy: string | null;
-  closedAt: string | null;
-  readonly createdAt: string;
-  updatedAt: string;
-  /** The head commit last seen: kept once it is closed, since the branch may be deleted. */
-  headSha: string;
-  /** The base commit last seen. */
-  baseSha: string;
-  readonly reviewers: string[];
-  readonly comments: CommentRecord[];
-}
-
-/** Where an open pull request stands now (computed on every read, as GitHub recomputes it). */
-export interface Mergeability {
-  readonly mergeable: boolean;
-  /** clean, blocked (required checks pending) or dirty (conflict). */
-  readonly state: 'clean' | 'blocked' | 'dirty';
-}
 
 /** GitHub's 422 "Validation Failed", saying in `errors` what failed (as the pulls endpoints do). */
 class ValidationFailed extends GitHubApiError {
@@ -57,19 +24,6 @@ class ValidationFailed extends GitHubApiError {
     super(422, 'Validation Failed', 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request', errors);
   }
 }
-
-/** The login an identity acts as: `api-user` for api-user@users.noreply.github.com, else its name. */
-export function loginOf(identity: GitIdentity): string {
-  return identity.email.match(/^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$/)?.[1] ?? identity.name;
-}
-
-/** A person acting on the web page, as a git identity (for the merge commits they make). */
-export function identityOf(login: string): GitIdentity {
-  return { name: login, email: `${login}@users.noreply.github.com` };
-}
-
-/** Who commits what GitHub writes for a merge (its web-flow identity). */
-const GITHUB: GitIdentity = { name: 'GitHub', email: 'noreply@github.com' };
 
 /** GitHub's limit on a pull request's body and on a comment, in characters. */
 export const BODY_LIMIT = 65_536;
@@ -228,7 +182,7 @@ export class PullRequestStore {
       if (!tree) throw new GitHubApiError(405, 'Pull Request is not mergeable');
       if (this.heldCheck)
         throw new GitHubApiError(405, `Required status check "${this.heldCheck}" is expected.`);
-      const commit = await this.writeMerge(pull, options.method, tree, options.by);
+      const commit = await writeMerge(this.repo, pull, options.method, tree, options.by);
       if (!(await this.repo.store.updateRef(`refs/heads/${pull.base}`, commit, pull.baseSha))) {
         throw new GitHubApiError(405, 'Base branch was modified. Review and try the merge again.');
       }
@@ -314,17 +268,7 @@ export class PullRequestStore {
   pushConflict(number: number, author: GitIdentity): Promise<string> {
     return this.repo.serialise(async () => {
       const pull = await this.find(number);
-      const { store } = this.repo;
-      const mergeBase = await store.mergeBase(pull.baseSha, pull.headSha);
-      const files: Record<string, string> = {};
-      for (const file of await store.changedFiles(mergeBase, pull.headSha)) {
-        const entry = mergeBase ? await store.entryAt(mergeBase, file.filename) : null;
-        const before = entry?.type === 'blob' ? (await store.readBlob(entry.sha)).toString('utf8') : '';
-        files[file.filename] = `${before
-          .split('\n')
-          .map((line) => `${line} # edited on ${pull.base}`)
-          .join('\n')}\n`;
-      }
+      const files = await conflictingEdits(this.repo, pull);
       if (Object.keys(files).length === 0) throw new Error(`pull request #${number} changes no file`);
       const message = `Conflicting edit on ${pull.base}\n`;
       return this.repo.commitFiles(pull.base, pull.baseSha, files, message, author, author);
@@ -375,55 +319,5 @@ export class PullRequestStore {
     );
     this.merges.set(key, tree);
     return tree;
-  }
-
-  /** Writes the commit(s) a merge makes; returns the one the base will point at. */
-  private async writeMerge(
-    pull: PullRecord,
-    method: MergeMethod,
-    tree: string,
-    by: GitIdentity,
-  ): Promise<string> {
-    const { store, owner } = this.repo;
-    if (method === 'merge') {
-      return store.commitTree({
-        tree,
-        parents: [pull.baseSha, pull.headSha],
-        message: `Merge pull request #${pull.number} from ${owner}/${pull.head}\n\n${pull.title}\n`,
-        author: by,
-        committer: GITHUB,
-      });
-    }
-    const mergeBase = await store.mergeBase(pull.baseSha, pull.headSha);
-    const commits = await store.commitsBetween(mergeBase, pull.headSha);
-    const infos = await Promise.all(commits.map((sha) => store.commitInfo(sha)));
-    if (method === 'squash') {
-      const lines =
-        infos.length > 1
-          ? `\n${infos.map((info) => `* ${info.message}`).join('\n\n')}\n`
-          : (infos[0]?.message.split('\n').slice(1).join('\n') ?? '');
-      return store.commitTree({
-        tree,
-        parents: [pull.baseSha],
-        message: `${pull.title} (#${pull.number})\n${lines.trim() ? `\n${lines.trim()}\n` : ''}`,
-        author: identityOf(pull.author),
-        committer: GITHUB,
-      });
-    }
-    // rebase: every head commit replayed on the base, each with its own parent as the merge base.
-    let tip = pull.baseSha;
-    for (const info of infos) {
-      if (info.parents.length !== 1) throw new GitHubApiError(405, "This branch can't be rebased");
-      const replayed = await mergeTrees(store, info.parents[0]!, tip, info.sha);
-      if (!replayed) throw new GitHubApiError(405, "This branch can't be rebased");
-      tip = await store.commitTree({
-        tree: replayed,
-        parents: [tip],
-        message: `${info.message}\n`,
-        author: info.author,
-        committer: GITHUB,
-      });
-    }
-    return tip;
   }
 }

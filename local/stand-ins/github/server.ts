@@ -34,13 +34,8 @@ import { errorBody, GitHubApiError } from './errors.js';
 import { type Fault, faultReply } from './faults.js';
 import { type CommitDiff, type CommitInfo, type GitIdentity, GitStore } from './git-store.js';
 import type { GitHubApp } from './github-app.js';
-import {
-  identityOf,
-  loginOf,
-  type MergeMethod,
-  type PullRecord,
-  PullRequestStore,
-} from './pull-request-store.js';
+import { identityOf, loginOf, type MergeMethod, type PullRecord } from './pull-records.js';
+import { PullRequestStore } from './pull-request-store.js';
 import { addAppRoutes } from './routes/app.js';
 import { addCommitRoutes } from './routes/commits.js';
 import { addContentsRoutes } from './routes/contents.js';
@@ -54,7 +49,7 @@ import { countAnswer, countArrival, emptyStats, type RequestStats, resetStats } 
 
 export type { GitHubAppOptions } from './auth.js';
 export type { Fault, FaultKind } from './faults.js';
-export type { CommentRecord, MergeMethod, PullRecord } from './pull-request-store.js';
+export type { CommentRecord, MergeMethod, PullRecord } from './pull-records.js';
 export type { RequestRecord, RequestStats } from './stats.js';
 export type { RequestMatch };
 

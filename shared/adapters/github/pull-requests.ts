@@ -38,9 +38,19 @@ interface PullJson {
 /** GitHub's largest page. */
 const PER_PAGE = 100;
 
-/** The URL of the next page in a `Link` header, if there is one. */
-export function nextPageUrl(link: string | undefined): string | undefined {
-  return link?.match(/<([^>]+)>;\s*rel="next"/)?.[1];
+/**
+ * The URL of the next page in a `Link` header, if there is one. It must be on the API's own origin:
+ * the client sends the credentials with it.
+ */
+export function nextPageUrl(link: string | undefined, apiBaseUrl: string): string | undefined {
+  const next = link?.match(/<([^>]+)>;\s*rel="next"/)?.[1];
+  if (next === undefined) return undefined;
+  if (new URL(next, apiBaseUrl).origin !== new URL(apiBaseUrl).origin) {
+    throw new GitHubRequestError(
+      `GitHub's next page ${next} is not on ${new URL(apiBaseUrl).origin}; not following it`,
+    );
+  }
+  return next;
 }
 
 /** A PullRequests over GitHub for the repository `fullName` (`owner/name`). */
@@ -53,7 +63,10 @@ export function githubPullRequests(
   const [owner, repo] = fullName.split('/') as [string, string];
   const where = options.apiUrl ? `${fullName} at ${options.apiUrl}` : fullName;
   const translate = (error: unknown, action: string, permission = 'pull requests: write'): Error =>
-    translateGitHubError(error, action, { where, credentials: options.credentials, permission });
+    // An error this adapter raised itself already says what it is.
+    error instanceof GitHubRequestError
+      ? error
+      : translateGitHubError(error, action, { where, credentials: options.credentials, permission });
 
   const refOf = (pull: PullJson): PullRequestRef => ({
     number: pull.number,
@@ -66,9 +79,11 @@ export function githubPullRequests(
   /** Every page of a list endpoint, following GitHub's `Link: <…>; rel="next"`. */
   const everyPage = async <T>(route: string, parameters: Record<string, unknown>): Promise<T[]> => {
     const items: T[] = [];
+    const apiBaseUrl = String(octokit.request.endpoint.DEFAULTS.baseUrl);
+    const nextOf = (link: string | undefined) => nextPageUrl(link, apiBaseUrl);
     let response = await octokit.request(route, { owner, repo, ...parameters, per_page: PER_PAGE });
     items.push(...(response.data as T[]));
-    for (let next = nextPageUrl(response.headers.link); next; next = nextPageUrl(response.headers.link)) {
+    for (let next = nextOf(response.headers.link); next; next = nextOf(response.headers.link)) {
       response = await octokit.request({ method: 'GET', url: next });
       items.push(...(response.data as T[]));
     }
@@ -213,6 +228,7 @@ export function githubPullRequests(
           if (statusOf(error) !== 422) {
             throw translate(error, `request reviews on pull request #${pull.number}`);
           }
+          return { ...refOf(pull), reviewersNotRequested: detailOf(error) };
         }
       }
       return refOf(pull);
@@ -223,7 +239,6 @@ export function githubPullRequests(
         const pull = await readPull(number);
         return { ...refOf(pull), title: pull.title, status: await statusOfPull(pull) };
       } catch (error) {
-        if (error instanceof GitHubRequestError) throw error;
         throw translate(error, `read pull request #${number}`, 'pull requests: read');
       }
     },

@@ -5,7 +5,8 @@
 import { type AddRoute, field } from '../context.js';
 import { GitHubApiError } from '../errors.js';
 import { commentJson, issueJson, paged } from '../pull-json.js';
-import { loginOf, type PullRequestStore } from '../pull-request-store.js';
+import { loginOf } from '../pull-records.js';
+import type { PullRequestStore } from '../pull-request-store.js';
 
 export function addIssueRoutes(route: AddRoute, pulls: PullRequestStore): void {
   const { repo } = pulls;

@@ -6,7 +6,8 @@
 import { type AddRoute, field } from '../context.js';
 import { GitHubApiError } from '../errors.js';
 import { paged, pullJson } from '../pull-json.js';
-import { loginOf, type MergeMethod, type PullRequestStore } from '../pull-request-store.js';
+import { loginOf, type MergeMethod } from '../pull-records.js';
+import type { PullRequestStore } from '../pull-request-store.js';
 
 const METHODS: readonly string[] = ['merge', 'squash', 'rebase'];
 

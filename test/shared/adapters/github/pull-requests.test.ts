@@ -1,7 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GitHubServer } from '../../../../local/stand-ins/github/index.js';
-import { GitHubAuthError } from '../../../../shared/adapters/github/errors.js';
-import { githubPullRequests } from '../../../../shared/adapters/github/pull-requests.js';
+import { connectGitHub } from '../../../../shared/adapters/github/client.js';
+import { GitHubAuthError, GitHubRequestError } from '../../../../shared/adapters/github/errors.js';
+import { githubPullRequests, nextPageUrl } from '../../../../shared/adapters/github/pull-requests.js';
 import { githubRepository } from '../../../../shared/adapters/github/repository.js';
 import { TerminalError } from '../../../../shared/errors.js';
 import { GitHubUnavailableError } from '../../../../shared/ports/gitops-repository.js';
@@ -144,6 +147,8 @@ describe('githubPullRequests', () => {
 
     expect((await server.pullRequest(known.number)).reviewers).toEqual(['alice', 'bob']);
     expect(unknown.number).toBe(2);
+    expect(known.reviewersNotRequested).toBeUndefined();
+    expect(unknown.reviewersNotRequested).toMatch(/^Reviews may only be requested from collaborators/);
     expect((await server.pullRequest(2)).state).toBe('open');
     expect(
       server.stats.requests.filter((r) => r.route.endsWith('requested_reviewers')).map((r) => r.status),
@@ -371,5 +376,53 @@ describe('githubPullRequests', () => {
 
     expect(error).toBeInstanceOf(TerminalError);
     expect(error.message).toContain(`No commits between main and ${BRANCH}`);
+  });
+});
+
+describe('nextPageUrl', () => {
+  const api = 'https://ghe.example.com/api/v3';
+
+  it('reads rel="next" from a Link header, and nothing when there is none', () => {
+    const link = `<${api}/repos/o/r/pulls?page=2>; rel="next", <${api}/repos/o/r/pulls?page=5>; rel="last"`;
+
+    expect(nextPageUrl(link, api)).toBe(`${api}/repos/o/r/pulls?page=2`);
+    expect(nextPageUrl(`<${api}/repos/o/r/pulls?page=1>; rel="prev"`, api)).toBeUndefined();
+    expect(nextPageUrl(undefined, api)).toBeUndefined();
+  });
+
+  it('makes listOpen fail as a terminal error when GitHub points the next page elsewhere', async () => {
+    // A server whose Link header sends the client (and its token) to another host.
+    const seen: string[] = [];
+    const evil = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        link: '<http://127.0.0.2:9/repos/o/r/pulls?page=2>; rel="next"',
+      });
+      res.end('[]');
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = evil.address() as AddressInfo;
+      const github = await connectGitHub(
+        { apiUrl: `http://127.0.0.1:${port}`, token: { source: 'secret', name: 't' } },
+        { resolveSecret: async () => 'ghp_x', retries: 0, minWriteIntervalMs: 0 },
+      );
+
+      const error = await githubPullRequests(github.octokit, 'o/r')
+        .listOpen('main', 'shiplane/')
+        .catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(GitHubRequestError);
+      expect(seen).toEqual(['/repos/o/r/pulls?state=open&base=main&per_page=100']);
+    } finally {
+      await new Promise((resolve) => evil.close(resolve));
+    }
+  });
+
+  it('refuses a next page on another origin (the credentials go with it)', () => {
+    expect(() => nextPageUrl('<https://elsewhere.example/steal?page=2>; rel="next"', api)).toThrow(
+      "GitHub's next page https://elsewhere.example/steal?page=2 is not on https://ghe.example.com; not following it",
+    );
   });
 });
