@@ -10,6 +10,7 @@ import type { Alerting } from './alerting.js';
 import type { ApprovalsTable } from './approvals-table.js';
 import { HandlerFunction } from './handler-function.js';
 import { PromotionDefinition } from './promotion-definition.js';
+import { ScanWakeUp } from './scan-wake-up.js';
 
 // The state names are the definition's; the sandbox and the tests read them from here too.
 export {
@@ -50,6 +51,8 @@ export class PromotionStateMachine extends Construct {
   readonly requestApproval: HandlerFunction | undefined;
   /** Only when some app has `scan`. */
   readonly scanGate: HandlerFunction | undefined;
+  /** Only when some app has `scan`: the events that wake runs waiting at the gate. */
+  readonly scanWakeUp: ScanWakeUp | undefined;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: PromotionStateMachineProps) {
@@ -125,8 +128,10 @@ export class PromotionStateMachine extends Construct {
         }),
       );
       this.scanGate = scanGate;
+      this.scanWakeUp = new ScanWakeUp(this, 'scan-wake-up', { config, approvals: props.approvals });
     } else {
       this.scanGate = undefined;
+      this.scanWakeUp = undefined;
     }
 
     this.logGroup = new LogGroup(this, 'logs', {
@@ -142,6 +147,7 @@ export class PromotionStateMachine extends Construct {
       notify: this.notify,
       requestApproval: this.requestApproval,
       scanGate: this.scanGate,
+      scanEvents: this.scanWakeUp?.handler,
     });
     this.stateMachine = new StateMachine(this, 'state-machine', {
       stateMachineType: StateMachineType.STANDARD,
@@ -156,6 +162,7 @@ export class PromotionStateMachine extends Construct {
       tracingEnabled: true,
     });
 
+    this.scanWakeUp?.allowWaking(this.stateMachine);
     if (this.requestApproval) {
       // A newer release's request fails an older run's approval task (Shiplane.Superseded). A
       // separate policy, not the role's default one: the function depends on its default policy and
@@ -176,7 +183,13 @@ export class PromotionStateMachine extends Construct {
       reason:
         'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) have no resource-level permissions.',
     });
-    for (const fn of [this.argocdHealth, this.notify, this.requestApproval, this.scanGate]) {
+    for (const fn of [
+      this.argocdHealth,
+      this.notify,
+      this.requestApproval,
+      this.scanGate,
+      this.scanWakeUp?.handler,
+    ]) {
       if (!fn) continue;
       Validations.of(this.stateMachine).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn)}.Arn>:*]`,

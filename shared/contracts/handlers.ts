@@ -13,6 +13,7 @@ export const HANDLER_NAMES = [
   'secret-sync',
   'sweep',
   'scan-gate',
+  'scan-events',
 ] as const;
 
 export type HandlerName = (typeof HANDLER_NAMES)[number];
