@@ -34,5 +34,5 @@ export function createScanEventsHandler(deps: DepsSource<ScanWakeDeps>) {
   });
 }
 
-/** The deployed handler: the config from SHIPLANE_CONFIG, the approvals table, Step Functions. */
+/** The deployed handler: the config from SHIPLANE_CONFIG, the scan waits table, Step Functions. */
 export const handler = createScanEventsHandler(deployedScanEvents());

@@ -1,7 +1,6 @@
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { SCAN_WAIT_KEY_PREFIX } from '../../shared/adapters/aws/scan-waits-table.js';
 import { APPROVALS_PARTITION_KEY, APPROVALS_TTL_ATTRIBUTE } from '../../shared/contracts/approvals-table.js';
 
 /**
@@ -39,21 +38,6 @@ export class ApprovalsTable extends Construct {
         actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [this.table.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['approval#*'] } },
-      }),
-    );
-  }
-
-  /**
-   * What scan-events needs for the runs waiting at a scan gate: read and update `scanwait#…` items
-   * only (their task tokens); approvals, threads and claims stay out of its reach, and no other
-   * function gets these items.
-   */
-  grantScanWaits(grantee: IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-        resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SCAN_WAIT_KEY_PREFIX}*`] } },
       }),
     );
   }

@@ -128,7 +128,7 @@ export class PromotionStateMachine extends Construct {
         }),
       );
       this.scanGate = scanGate;
-      this.scanWakeUp = new ScanWakeUp(this, 'scan-wake-up', { config, approvals: props.approvals });
+      this.scanWakeUp = new ScanWakeUp(this, 'scan-wake-up', { config });
     } else {
       this.scanGate = undefined;
       this.scanWakeUp = undefined;

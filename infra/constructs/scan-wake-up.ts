@@ -1,9 +1,9 @@
 /**
  * The scan gate's wake-up: the scan-events function, which keeps the task tokens of runs waiting for
- * an image's scan (`scanwait#…` items of the approvals table) and answers them when the scan ends,
+ * an image's scan (in its own scan waits table) and answers them when the scan ends,
  * and the EventBridge rules that bring it the `ECR Image Scan` (basic scanning) and `Inspector2 Scan`
  * (enhanced scanning, Amazon Inspector) events of the gated repositories. Only this function may
- * read those items, and it may only SendTaskSuccess to the promotion state machine.
+ * reach that table, and it may only SendTaskSuccess to the promotion state machine.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
@@ -13,12 +13,11 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config/schema.js';
-import { ENV } from '../../shared/contracts/environment.js';
 import { ECR_SCAN_DONE, INSPECTOR_SCAN_DONE } from '../../shared/contracts/scan-events.js';
 import { gatedRepositories } from '../../shared/steps/scan-gate/wake.js';
-import type { ApprovalsTable } from './approvals-table.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { HandlerFunction } from './handler-function.js';
+import { ScanWaitsTable } from './scan-waits-table.js';
 
 /** `ECR Image Scan` of a gated repository that ended (`repository-name` is the repository's name). */
 export function ecrImageScanEventPattern(config: Config) {
@@ -46,11 +45,11 @@ export function inspector2ScanEventPattern(config: Config, stack: Stack) {
 export interface ScanWakeUpProps {
   /** The validated config: some app has `scan`. */
   readonly config: Config;
-  readonly approvals: ApprovalsTable;
 }
 
 export class ScanWakeUp extends Construct {
   readonly handler: HandlerFunction;
+  readonly waits: ScanWaitsTable;
   readonly ecrRule: Rule;
   readonly inspectorRule: Rule;
   /** Events the function kept failing on (its poll still wakes the run). */
@@ -70,9 +69,9 @@ export class ScanWakeUp extends Construct {
       config,
       timeout: Duration.seconds(20),
       deadLetterQueue: this.deadLetterQueue,
-      environment: { [ENV.approvalsTable]: props.approvals.table.tableName },
     });
-    props.approvals.grantScanWaits(this.handler);
+    this.waits = new ScanWaitsTable(this, 'waits');
+    this.waits.grantWaits(this.handler);
 
     // A late wake-up is worth nothing (the run's next poll is at most one interval away): few retries, short age.
     const target = () =>

@@ -233,7 +233,7 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
   const scanEventsLambda = createScanEventsHandler(
     scanEventsDeps({
       config,
-      waits: dynamoScanWaits(scanEventsClient, dynamo.tableName),
+      waits: dynamoScanWaits(scanEventsClient, dynamo.scanWaitsTable),
       taskTokens,
       reporter,
       now,

@@ -1,8 +1,8 @@
 /**
  * Runs waiting at a scan gate, by image: the `Wait for the scan` task records its task token here,
  * and the scan-events function finds the tokens to answer when the image's scan ends. In AWS this is
- * the approvals table (`scanwait#…` items, shared/adapters/aws/scan-waits-table.ts); locally the same
- * adapter against the local DynamoDB.
+ * the scan waits table (shared/adapters/aws/scan-waits-table.ts); locally the same adapter against the
+ * local DynamoDB.
  */
 
 /** One image: a repository's digest. */

@@ -1,6 +1,6 @@
 /**
  * scan-events' dependencies, for Lambda and for local runs alike: the config (which apps have a
- * gate), the wait records (the approvals table, `scanwait#…` items) and the task tokens it answers.
+ * gate), the wait records (the scan waits table) and the task tokens it answers.
  * Locally the table is the local DynamoDB and the tokens are the engine's.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
@@ -51,13 +51,13 @@ export function scanEventsDeps(platform: ScanEventsPlatform): ScanWakeDeps {
   };
 }
 
-/** Lambda: the config from SHIPLANE_CONFIG, the table from APPROVALS_TABLE, Step Functions in the function's account. */
+/** Lambda: the config from SHIPLANE_CONFIG, the table from SCAN_WAITS_TABLE, Step Functions in the function's account. */
 export function deployedScanEvents(env: NodeJS.ProcessEnv = process.env): () => ScanWakeDeps {
   let deployed: ScanWakeDeps | undefined;
   return () => {
     deployed ??= scanEventsDeps({
       config: runtimeConfig(parseConfigShape, env),
-      waits: dynamoScanWaits(scanEventsDynamoDB(), requireEnv(ENV.approvalsTable, env)),
+      waits: dynamoScanWaits(scanEventsDynamoDB(), requireEnv(ENV.scanWaitsTable, env)),
       taskTokens: stepFunctionsTaskTokens(new SFNClient(SCAN_EVENTS_AWS_CLIENT)),
       reporter: lambdaReporter(),
     });

@@ -22,8 +22,8 @@ describe('synthesizeTemplate', () => {
       'StateMachineArn',
     ]);
     // Bundling is skipped: the functions point at an asset that was never built.
-    // Every function but scan-gate, which only a config with some apps.<name>.scan has.
-    expect(resourcesOf(template, 'AWS::Lambda::Function')).toHaveLength(HANDLER_NAMES.length - 1);
+    // Every function but scan-gate and scan-events, which only a config with some apps.<name>.scan has.
+    expect(resourcesOf(template, 'AWS::Lambda::Function')).toHaveLength(HANDLER_NAMES.length - 2);
   });
 
   it('stays nag clean for GitHub App credentials, env: references and secret selections by tag', () => {

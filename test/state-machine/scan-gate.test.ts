@@ -35,10 +35,10 @@ import { scanGateDeps } from '../../shared/wiring/scan-gate.js';
 import { ecrImageScanEvent, inspector2ScanEvent } from '../fixtures/ecr/scan-events.js';
 import { basicComplete, DIGEST, enhancedActive, REPOSITORY } from '../fixtures/ecr/scan-findings.js';
 import { recordingReporter } from '../fixtures/slack/context.js';
-import { useLocalApprovalsTable } from '../support/local-dynamo.js';
+import { useLocalScanWaitsTable } from '../support/local-dynamo.js';
 
 const ecr = mockClient(ECRClient);
-const approvalsTable = useLocalApprovalsTable();
+const scanWaitsTable = useLocalScanWaitsTable();
 /** `Wait for the scan` times out after this long unless a test says otherwise (30 s in AWS). */
 const POLL_MS = 50;
 
@@ -104,7 +104,7 @@ afterEach(async () => {
 function setUp(options: { pollMs?: number } = {}) {
   const notifications: Notification[] = [];
   const commits: CommitRequest[] = [];
-  const waits = dynamoScanWaits(approvalsTable.client, approvalsTable.tableName);
+  const waits = dynamoScanWaits(scanWaitsTable.client, scanWaitsTable.tableName);
   const scanEvents = createScanEventsHandler(
     scanEventsDeps({
       config,

@@ -1,10 +1,10 @@
 /**
- * Runs waiting at a scan gate, in the approvals table: one item per image,
- * `scanwait#<repository>@<digest>`, with one attribute per waiting run, `run:<execution>` = the run's
- * newest task token, and the item's TTL (`expiresAt`, epoch seconds). One UpdateItem records a wait
- * (no read, no race between two runs of the same image); one consistent GetItem finds the waiters; a
- * conditional REMOVE forgets a token only while it is still the recorded one. The tokens never leave
- * AWS: the scan-events function alone may read these items (IAM: `dynamodb:LeadingKeys` `scanwait#*`).
+ * Runs waiting at a scan gate, in the scan waits table: one item per image, `<repository>@<digest>`,
+ * with one attribute per waiting run, `run:<execution>` = the run's newest task token, and the item's
+ * TTL (`expiresAt`, epoch seconds). One UpdateItem records a wait (no read, no race between two runs
+ * of the same image); one consistent GetItem finds the waiters; a conditional REMOVE forgets a token
+ * only while it is still the recorded one. The tokens never leave AWS, and only the scan-events
+ * function may reach the table.
  */
 import {
   type AttributeValue,
@@ -13,13 +13,11 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { APPROVALS_PARTITION_KEY, APPROVALS_TTL_ATTRIBUTE } from '../../contracts/approvals-table.js';
+import { SCAN_WAITS_PARTITION_KEY, SCAN_WAITS_TTL_ATTRIBUTE } from '../../contracts/scan-waits-table.js';
 import type { ScannedImageKey, ScanWaiter, ScanWaits } from '../../ports/scan-waits.js';
 
-/** The key prefix of these items; the grants in infra/constructs/approvals-table.ts name it. */
-export const SCAN_WAIT_KEY_PREFIX = 'scanwait#';
-export const scanWaitKey = (image: ScannedImageKey) =>
-  `${SCAN_WAIT_KEY_PREFIX}${image.repository}@${image.digest}`;
+/** An image's item. */
+export const scanWaitKey = (image: ScannedImageKey) => `${image.repository}@${image.digest}`;
 const RUN_ATTRIBUTE_PREFIX = 'run:';
 
 const isConditionFailure = (error: unknown) =>
@@ -28,7 +26,7 @@ const isConditionFailure = (error: unknown) =>
 
 export function dynamoScanWaits(client: DynamoDBClient, tableName: string): ScanWaits {
   const key = (image: ScannedImageKey): Record<string, AttributeValue> => ({
-    [APPROVALS_PARTITION_KEY]: { S: scanWaitKey(image) },
+    [SCAN_WAITS_PARTITION_KEY]: { S: scanWaitKey(image) },
   });
   return {
     async add(image, waiter, expiresAt) {
@@ -36,18 +34,15 @@ export function dynamoScanWaits(client: DynamoDBClient, tableName: string): Scan
         new UpdateItemCommand({
           TableName: tableName,
           Key: key(image),
-          UpdateExpression:
-            'SET #run = :token, #kind = :kind, #repository = :repository, #digest = :digest, #ttl = :ttl',
+          UpdateExpression: 'SET #run = :token, #repository = :repository, #digest = :digest, #ttl = :ttl',
           ExpressionAttributeNames: {
             '#run': `${RUN_ATTRIBUTE_PREFIX}${waiter.execution}`,
-            '#kind': 'kind',
             '#repository': 'repository',
             '#digest': 'digest',
-            '#ttl': APPROVALS_TTL_ATTRIBUTE,
+            '#ttl': SCAN_WAITS_TTL_ATTRIBUTE,
           },
           ExpressionAttributeValues: {
             ':token': { S: waiter.token },
-            ':kind': { S: 'scanwait' },
             ':repository': { S: image.repository },
             ':digest': { S: image.digest },
             ':ttl': { N: String(Math.ceil(expiresAt.getTime() / 1000)) },
