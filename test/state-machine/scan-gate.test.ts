@@ -20,6 +20,7 @@ import { synthesizeTemplate } from '../../infra/synth.js';
 import { type CfnTemplate, createLocalEngine, type LocalEngine } from '../../local/engine/index.js';
 import { dynamoScanWaits } from '../../shared/adapters/aws/scan-waits-table.js';
 import { parseConfig } from '../../shared/config/load.js';
+import { HISTORY_EVENTS_PER_SCAN_POLL } from '../../shared/config/schema.js';
 import {
   type CommitRequest,
   commitRequestSchema,
@@ -271,7 +272,15 @@ describe('the scan gate in the local engine', () => {
     expect(ecr.commandCalls(DescribeImageScanFindingsCommand)).toHaveLength(3);
     expect(commits).toHaveLength(1);
     // Each wait timed out after one poll interval and the run asked again.
-    expect(engine.history(name).filter((e) => e.type === 'TaskTimedOut')).toHaveLength(2);
+    const history = engine.history(name);
+    expect(history.filter((e) => e.type === 'TaskTimedOut')).toHaveLength(2);
+    // One poll (check, choice, wait on the token, counter) writes what the config's history budget counts.
+    const checks = history.flatMap((e, index) =>
+      e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Scan gate' ? [index] : [],
+    );
+    expect(checks).toHaveLength(3);
+    expect(checks[1]! - checks[0]!).toBe(15);
+    expect(checks[1]! - checks[0]!).toBeLessThanOrEqual(HISTORY_EVENTS_PER_SCAN_POLL);
   });
 
   it('ends Blocked with the timeout as the reason when no scan finishes in time', async () => {
