@@ -197,8 +197,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       timing: {
         waitSeconds: options.pollSeconds ?? 1,
         retryIntervalMs: 200,
-        // A pending scan waits for its `ECR Image Scan` event, or one poll at most.
-        taskTimeoutsMs: { [RUN_STATE_NAMES.waitForScan]: (options.pollSeconds ?? 1) * 5_000 },
+        // A pending scan waits for the stand-in's `ECR Image Scan` event (its scans take 3 s), or
+        // 5 s at most before it asks again, as AWS's 30 s poll would.
+        taskTimeoutsMs: { [RUN_STATE_NAMES.waitForScan]: Math.max(1, options.pollSeconds ?? 1) * 5_000 },
       },
       // The stand-in has no secondary rate limit to respect.
       githubWriteIntervalMs: 0,
