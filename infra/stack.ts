@@ -81,6 +81,8 @@ export class ShiplaneStack extends Stack {
     this.alerting.alarmOnDeadLetterQueue('commit', this.commitQueue.deadLetterQueue);
     if (this.secretSync) this.alerting.alarmOnDeadLetterQueue('secret-sync', this.secretSync.deadLetterQueue);
     if (this.sweep) this.alerting.alarmOnDeadLetterQueue('sweep', this.sweep.deadLetterQueue);
+    const scanWakeUp = this.promotion.scanWakeUp;
+    if (scanWakeUp) this.alerting.alarmOnDeadLetterQueue('scan-events', scanWakeUp.deadLetterQueue);
     this.deliveryDashboard = new DeliveryDashboard(this, 'delivery-dashboard', {
       config,
       publisher: this.promotion.notify,

@@ -25,6 +25,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { formatDuration } from '../../shared/config/duration.js';
 import { type Config, SCAN_POLL_SECONDS, type StageConfig } from '../../shared/config/schema.js';
+import type { ScanWaitInput } from '../../shared/contracts/scan-events.js';
 import {
   type ApprovalRequest,
   ERRORS,
@@ -135,6 +136,8 @@ export const RUN_STATE_NAMES = {
   scanGate: 'Scan gate',
   scanVerdict: 'Scan verdict?',
   waitForScan: 'Wait for the scan',
+  /** Only when recording the wait failed: a plain wait of one poll interval instead. */
+  waitForScanPoll: 'Wait for the next scan poll',
   countScanPoll: 'Count scan poll',
   notifyBlocked: 'Notify blocked',
   blocked: 'Blocked',
@@ -165,6 +168,8 @@ export interface PromotionDefinitionProps {
   readonly freezeCheck?: IFunction | undefined;
   /** Only when some stage has `pullRequest`. */
   readonly pullRequest?: IFunction | undefined;
+  /** Only when some app has `scan`: records a waiting run's token, woken by the scan events. */
+  readonly scanEvents?: IFunction | undefined;
 }
 
 /** Which path of a stage a set of states is: its promotion, or its manual rollback. */
@@ -730,10 +735,36 @@ export class PromotionDefinition extends Construct {
       resultPath: poll,
     });
     countPoll.next(check);
-    const waitForScan = new Wait(this, 'wait-for-scan', {
-      stateName: N.waitForScan,
+    // While the scan is pending the run waits on a task token that scan-events keeps by image: an
+    // `ECR Image Scan` / `Inspector2 Scan` event answers it early; otherwise it times out after one
+    // poll interval and the run asks again (the poll is the fallback). The answer is discarded: the
+    // verdict always comes from the check's DescribeImageScanFindings, never from an event.
+    const events = this.props.scanEvents;
+    if (!events) throw new Error('some app has a scan gate but the stack created no scan-events function');
+    const pollWait = new Wait(this, 'wait-for-scan', {
+      stateName: N.waitForScanPoll,
       time: WaitTime.duration(Duration.seconds(SCAN_POLL_SECONDS)),
     });
+    pollWait.next(countPoll);
+    const waitForScan = new LambdaInvoke(this, 'wait-for-scan-event', {
+      stateName: N.waitForScan,
+      lambdaFunction: events,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: taskInput<ScanWaitInput>({
+        action: 'wait-for-scan',
+        taskToken: JsonPath.taskToken,
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        app: JsonPath.stringAt('$.release.app'),
+        ecrRepository: JsonPath.stringAt('$.release.ecrRepository'),
+        digest: JsonPath.stringAt('$.release.digest'),
+      }),
+      taskTimeout: Timeout.duration(Duration.seconds(SCAN_POLL_SECONDS)),
+      resultPath: JsonPath.DISCARD,
+      retryOnServiceExceptions: false,
+    });
+    waitForScan.addCatch(countPoll, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
+    // The wait could not be recorded (the table, the function): wait the interval without a wake-up.
+    waitForScan.addCatch(pollWait, { errors: ['States.ALL'], resultPath: JsonPath.DISCARD });
     waitForScan.next(countPoll);
     // Only `pass` leads on: an answer that is neither pass nor pending (blocked, or anything else) stops the run.
     check.next(

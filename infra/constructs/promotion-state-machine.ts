@@ -10,6 +10,7 @@ import type { Alerting } from './alerting.js';
 import type { ApprovalsTable } from './approvals-table.js';
 import { HandlerFunction } from './handler-function.js';
 import { PromotionDefinition } from './promotion-definition.js';
+import { ScanWakeUp } from './scan-wake-up.js';
 
 // The state names are the definition's; the sandbox and the tests read them from here too.
 export {
@@ -54,6 +55,8 @@ export class PromotionStateMachine extends Construct {
   readonly freezeCheck: HandlerFunction | undefined;
   /** Only when some stage has `pullRequest`. */
   readonly pullRequest: HandlerFunction | undefined;
+  /** Only when some app has `scan`: the events that wake runs waiting at the gate. */
+  readonly scanWakeUp: ScanWakeUp | undefined;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: PromotionStateMachineProps) {
@@ -129,8 +132,10 @@ export class PromotionStateMachine extends Construct {
         }),
       );
       this.scanGate = scanGate;
+      this.scanWakeUp = new ScanWakeUp(this, 'scan-wake-up', { config });
     } else {
       this.scanGate = undefined;
+      this.scanWakeUp = undefined;
     }
 
     this.freezeCheck = config.stages.some((stage) => stage.freeze.length > 0)
@@ -165,6 +170,7 @@ export class PromotionStateMachine extends Construct {
       scanGate: this.scanGate,
       freezeCheck: this.freezeCheck,
       pullRequest: this.pullRequest,
+      scanEvents: this.scanWakeUp?.handler,
     });
     this.stateMachine = new StateMachine(this, 'state-machine', {
       stateMachineType: StateMachineType.STANDARD,
@@ -179,6 +185,7 @@ export class PromotionStateMachine extends Construct {
       tracingEnabled: true,
     });
 
+    this.scanWakeUp?.allowWaking(this.stateMachine);
     if (this.requestApproval) {
       // A newer release's request fails an older run's approval task (Shiplane.Superseded). A
       // separate policy, not the role's default one: the function depends on its default policy and
@@ -206,6 +213,7 @@ export class PromotionStateMachine extends Construct {
       this.scanGate,
       this.freezeCheck,
       this.pullRequest,
+      this.scanWakeUp?.handler,
     ]) {
       if (!fn) continue;
       Validations.of(this.stateMachine).acknowledge({

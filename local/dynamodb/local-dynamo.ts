@@ -1,6 +1,6 @@
 /**
- * The approvals table on this machine: dynalite (DynamoDB's JSON API implemented in Node, kept in
- * memory) on 127.0.0.1, with a real `DynamoDBClient` pointed at it. The sandbox, `shiplane run` and
+ * The approvals table (and the run records and scan waits tables) on this machine: dynalite
+ * (DynamoDB's JSON API implemented in Node, kept in memory) on 127.0.0.1, with a real `DynamoDBClient` pointed at it. The sandbox, `shiplane run` and
  * the tests use it so the deployed DynamoDB adapters run unchanged: their conditional writes decide
  * racing clicks, expiry, supersession and release claims, as they do in AWS.
  *
@@ -18,11 +18,27 @@ import {
   RUN_RECORDS_PARTITION_KEY,
   RUN_RECORDS_SORT_KEY,
 } from '../../shared/contracts/run-records-table.js';
+import { SCAN_WAITS_PARTITION_KEY } from '../../shared/contracts/scan-waits-table.js';
 
 /** The table the sandbox and `shiplane run` use (in AWS the stack names it). */
 export const LOCAL_APPROVALS_TABLE = 'shiplane-approvals';
 /** The run records table beside it (metrics read it). */
 export const LOCAL_RUN_RECORDS_TABLE = 'shiplane-run-records';
+
+/** The scan waits table beside them (runs waiting at a scan gate). */
+export const LOCAL_SCAN_WAITS_TABLE = 'shiplane-scan-waits';
+
+/** Creates an empty scan waits table (the sandbox's at start; the tests a fresh one each). */
+export async function createScanWaitsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: SCAN_WAITS_PARTITION_KEY, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: SCAN_WAITS_PARTITION_KEY, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
 
 /** Its region is only a label: dynalite serves one store whatever the request says. */
 const LOCAL_REGION = 'eu-west-1';
@@ -40,6 +56,8 @@ export interface LocalDynamo {
   readonly runRecordsTable: string;
   /** Creates another, empty run records table. */
   createRunRecordsTable(tableName: string): Promise<void>;
+  /** The scan waits table created at start. */
+  readonly scanWaitsTable: string;
   /** Closes the client and the server; the data goes with them. */
   close(): Promise<void>;
 }
@@ -105,6 +123,7 @@ export async function startLocalDynamo(
   try {
     await createApprovalsTable(tableName);
     await createRunRecordsTable(runRecordsTable);
+    await createScanWaitsTable(client, LOCAL_SCAN_WAITS_TABLE);
   } catch (error) {
     await close();
     throw error;
@@ -116,6 +135,7 @@ export async function startLocalDynamo(
     createApprovalsTable,
     runRecordsTable,
     createRunRecordsTable,
+    scanWaitsTable: LOCAL_SCAN_WAITS_TABLE,
     close,
   };
 }

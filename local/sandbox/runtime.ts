@@ -18,6 +18,7 @@ import { createIntakeHandler } from '../../functions/intake/handler.js';
 import { createNotifyHandler } from '../../functions/notify/handler.js';
 import { createPullRequestHandler } from '../../functions/pull-request/handler.js';
 import { createRequestApprovalHandler } from '../../functions/request-approval/handler.js';
+import { createScanEventsHandler } from '../../functions/scan-events/handler.js';
 import { createScanGateHandler } from '../../functions/scan-gate/handler.js';
 import { createSecretSyncHandler } from '../../functions/secret-sync/handler.js';
 import { createSlackInteractionHandler } from '../../functions/slack-interaction/handler.js';
@@ -29,6 +30,7 @@ import { ecrImageLabels } from '../../shared/adapters/aws/ecr-image-labels.js';
 import { ecrRecentImages } from '../../shared/adapters/aws/ecr-recent-images.js';
 import { dynamoReleaseClaims } from '../../shared/adapters/aws/release-claims.js';
 import { dynamoRunRecords } from '../../shared/adapters/aws/run-records-table.js';
+import { dynamoScanWaits } from '../../shared/adapters/aws/scan-waits-table.js';
 import type { SecretResolver } from '../../shared/adapters/aws/secrets.js';
 import { deduplicationId, messageGroupId } from '../../shared/adapters/aws/sqs-commit-queue.js';
 import { startAnswer } from '../../shared/adapters/aws/step-functions.js';
@@ -44,6 +46,7 @@ import type { ReleaseClaims } from '../../shared/ports/release-claims.js';
 import type { Reporter } from '../../shared/ports/reporter.js';
 import type { RunRecordStore } from '../../shared/ports/run-records.js';
 import type { TaskTokens } from '../../shared/ports/task-tokens.js';
+import type { ScanWakeResult } from '../../shared/steps/scan-gate/wake.js';
 import { argoCdHealthDeps } from '../../shared/wiring/argocd-health.js';
 import type { AwsAccess } from '../../shared/wiring/aws.js';
 import { committerDeps } from '../../shared/wiring/committer.js';
@@ -54,6 +57,7 @@ import { intakeDeps, intakeDynamoDB } from '../../shared/wiring/intake.js';
 import { notifyDeps, notifyDynamoDB } from '../../shared/wiring/notify.js';
 import { pullRequestDeps } from '../../shared/wiring/pull-request.js';
 import { requestApprovalDeps, requestApprovalDynamoDB } from '../../shared/wiring/request-approval.js';
+import { scanEventsDeps, scanEventsDynamoDB } from '../../shared/wiring/scan-events.js';
 import { scanGateDeps } from '../../shared/wiring/scan-gate.js';
 import { secretSyncDeps } from '../../shared/wiring/secret-sync.js';
 import { interactionDynamoDB, slackInteractionDeps } from '../../shared/wiring/slack-interaction.js';
@@ -120,6 +124,11 @@ export interface LocalRuntime {
    * and starts the runs the intake missed.
    */
   sweep(): Promise<SweepResult>;
+  /**
+   * Delivers an EventBridge event to the real scan-events handler, as the `ECR Image Scan` and
+   * `Inspector2 Scan` rules would: it wakes the runs waiting for that image's scan.
+   */
+  scanEvent(event: unknown): Promise<ScanWakeResult>;
   /** Resolves when every commit queued outside the engine (secret sync) has been handled. */
   commitsSettled(): Promise<void>;
   stop(): Promise<void>;
@@ -223,6 +232,18 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
     }),
   );
 
+  const scanEventsClient = scanEventsDynamoDB(tables);
+  clients.push(scanEventsClient);
+  const scanEventsLambda = createScanEventsHandler(
+    scanEventsDeps({
+      config,
+      waits: dynamoScanWaits(scanEventsClient, dynamo.scanWaitsTable),
+      taskTokens,
+      reporter,
+      now,
+    }),
+  );
+
   const handlers = {
     committer: committer as LocalHandler,
     // Built on the first poll, then kept like a warm Lambda's: the per-revision caches last across polls.
@@ -275,9 +296,13 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
           ) as LocalHandler,
         }
       : {}),
-    // The scan gate reads findings from the ECR stand-in through the deployed adapter.
+    // The scan gate reads findings from the ECR stand-in through the deployed adapter; its waits are
+    // kept in the local table and answered through the engine's tokens.
     ...(ecr
-      ? { 'scan-gate': createScanGateHandler(scanGateDeps({ config, ecr, reporter, now })) as LocalHandler }
+      ? {
+          'scan-gate': createScanGateHandler(scanGateDeps({ config, ecr, reporter, now })) as LocalHandler,
+          'scan-events': scanEventsLambda as LocalHandler,
+        }
       : {}),
   };
   const gated = Object.entries(config.apps)
@@ -411,6 +436,10 @@ function localRuntime(options: LocalRuntimeOptions, dynamo: LocalDynamo): LocalR
     async sweep() {
       if (!sweep) throw new Error('no ECR: the sweep has nothing to list');
       return sweep(scheduledEvent(), contextFor('sweep'));
+    },
+    async scanEvent(event) {
+      if (!ecr) throw new Error('no ECR: nothing is scanned, so no scan events');
+      return (await scanEventsLambda(event, contextFor('scan-events'))) as ScanWakeResult;
     },
     commitsSettled: () => queue,
     async stop() {

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { RUN_STATE_NAMES } from '../../infra/constructs/promotion-state-machine.js';
 import { createSecretResolver } from '../../shared/adapters/aws/secrets.js';
 import type { Config } from '../../shared/config/schema.js';
 import { TerminalError } from '../../shared/errors.js';
@@ -231,7 +232,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       resolveSecret,
       secretsManager: secretsClient,
       ecr: ecrClientConfig(ecr),
-      timing: { waitSeconds: options.pollSeconds ?? 1, retryIntervalMs: 200 },
+      timing: {
+        waitSeconds: options.pollSeconds ?? 1,
+        retryIntervalMs: 200,
+        // A pending scan waits for the stand-in's `ECR Image Scan` event (its scans take 3 s), or
+        // 5 s at most before it asks again, as AWS's 30 s poll would.
+        taskTimeoutsMs: { [RUN_STATE_NAMES.waitForScan]: Math.max(1, options.pollSeconds ?? 1) * 5_000 },
+      },
       // The stand-in has no secondary rate limit to respect.
       githubWriteIntervalMs: 0,
       reporter: callbackReporter((message) => write(`  ! ${message}`)),
@@ -241,6 +248,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
     });
     closers.push(() => runtime.stop());
+    // The stand-in's `ECR Image Scan` events reach scan-events as the EventBridge rule's would.
+    const stopScanEvents = ecr.onScanEvent((event) => {
+      runtime
+        .scanEvent(event)
+        .catch((error: unknown) => write(`  ! scan event: ${(error as Error).message}`));
+    });
+    closers.push(async () => stopScanEvents());
     const printTimeline = createTimelinePrinter(write, { color: options.color ?? false });
     const unsubscribe = runtime.engine.on('event', printTimeline);
     closers.push(async () => unsubscribe());

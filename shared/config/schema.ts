@@ -14,8 +14,12 @@ export const HISTORY_EVENTS_PER_POLL = 12;
 export const HISTORY_EVENT_BUDGET = 20_000;
 /** How often a run's scan gate asks for the findings while the scan is not finished. */
 export const SCAN_POLL_SECONDS = 30;
-/** The history events one scan-gate poll writes (check task, choice, wait, counter). */
-export const HISTORY_EVENTS_PER_SCAN_POLL = 12;
+/**
+ * The history events one scan-gate poll writes: check task (5), choice (2), `Wait for the scan` on a
+ * task token (entered, scheduled, started, submitted, timed out or succeeded, exited: 6), counter (2);
+ * 15, with one to spare.
+ */
+export const HISTORY_EVENTS_PER_SCAN_POLL = 16;
 
 const nonEmpty = z.string().check(z.minLength(1));
 

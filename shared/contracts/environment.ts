@@ -14,6 +14,8 @@ export const ENV = {
   approvalsTable: 'APPROVALS_TABLE',
   /** notify: the run records table (partition key `app`, sort key `execution`); optional. */
   runRecordsTable: 'RUN_RECORDS_TABLE',
+  /** scan-events: runs waiting at a scan gate (partition key `image`, TTL `expiresAt`). */
+  scanWaitsTable: 'SCAN_WAITS_TABLE',
   /** notify, committer: the SNS alert topic. */
   alertTopicArn: 'ALERT_TOPIC_ARN',
   /** secret-sync: the FIFO commit queue. */

@@ -15,6 +15,7 @@ export const HANDLER_NAMES = [
   'scan-gate',
   'freeze-check',
   'pull-request',
+  'scan-events',
 ] as const;
 
 export type HandlerName = (typeof HANDLER_NAMES)[number];

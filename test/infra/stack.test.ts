@@ -43,7 +43,7 @@ const gatedExample = configWith((input) => ({
 }));
 /** The functions a stack of the example config (no scan gate, no freeze, no pull requests) has. */
 const EXAMPLE_HANDLERS = HANDLER_NAMES.filter(
-  (name) => name !== 'scan-gate' && name !== 'freeze-check' && name !== 'pull-request',
+  (name) => !['scan-gate', 'scan-events', 'freeze-check', 'pull-request'].includes(name),
 );
 
 describe('the Shiplane stack of the example config (with a scan gate on backend)', () => {
@@ -184,6 +184,87 @@ describe('the Shiplane stack of the example config (with a scan gate on backend)
       expect(states[0]?.actions).toEqual(['states:StartExecution']);
       expect(states[0]?.resources).toEqual([expect.stringMatching(/^<promotionstatemachine/)]);
       expect(actionsOf('intake').filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    });
+  });
+
+  describe('scan gate wake-up', () => {
+    const scanEventsTarget = () =>
+      Match.objectLike({
+        Arn: { 'Fn::GetAtt': [functions.get('scan-events')?.id, 'Arn'] },
+        DeadLetterConfig: {
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^promotionscanwakeupdlq'), 'Arn'] },
+        },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+      });
+
+    it('brings ECR Image Scan events that ended, of the gated repositories only, to scan-events', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.ecr'],
+          'detail-type': ['ECR Image Scan'],
+          detail: { 'scan-status': ['COMPLETE', 'FAILED'], 'repository-name': ['itdo-erp/backend'] },
+        },
+        State: 'ENABLED',
+        Targets: [scanEventsTarget()],
+      });
+    });
+
+    it('brings Inspector2 Scan events of the gated repositories (by ARN, as Inspector names them) to scan-events', () => {
+      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
+        (rule) => (rule as Json).Properties.EventPattern?.source?.[0] === 'aws.inspector2',
+      );
+      expect(rules).toHaveLength(1);
+      const { EventPattern, Targets } = (rules[0] as Json).Properties;
+      expect(EventPattern['detail-type']).toEqual(['Inspector2 Scan']);
+      expect(EventPattern.detail['scan-status']).toEqual(['INITIAL_SCAN_COMPLETE']);
+      expect(EventPattern.detail['repository-name'].map(flatten)).toEqual([
+        'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/itdo-erp/backend',
+      ]);
+      expect(Targets).toHaveLength(1);
+      expect(Targets[0].Arn).toEqual({ 'Fn::GetAtt': [functions.get('scan-events')?.id, 'Arn'] });
+      expect(Targets[0].DeadLetterConfig.Arn['Fn::GetAtt'][0]).toMatch(/^promotionscanwakeupdlq/);
+    });
+
+    it('keeps the waiting tokens in a table of its own that only scan-events reaches, item by item', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: 'image', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        BillingMode: 'PAY_PER_REQUEST',
+      });
+      const onWaits = (name: HandlerName) =>
+        statementsOf(name).filter((s) => s.resources.some((r) => r.startsWith('<promotionscanwakeupwaits')));
+      expect(
+        onWaits('scan-events')
+          .flatMap((s) => s.actions)
+          .sort(),
+      ).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      expect(
+        actionsOf('scan-events')
+          .filter((a) => a.startsWith('dynamodb:'))
+          .sort(),
+      ).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      for (const name of HANDLER_NAMES.filter((n) => n !== 'scan-events')) {
+        expect(onWaits(name), name).toEqual([]);
+      }
+      expect(functions.get('scan-events')?.props.Environment.Variables.SCAN_WAITS_TABLE).toEqual({
+        Ref: expect.stringMatching(/^promotionscanwakeupwaits/),
+      });
+      // It reads no findings: the woken run's check does.
+      expect(actionsOf('scan-events').filter((a) => a.startsWith('ecr:'))).toEqual([]);
+    });
+
+    it('lets scan-events succeed task tokens of the promotion state machine only, and the state machine invoke it', () => {
+      expect(resourcesFor('scan-events', 'states:SendTaskSuccess')).toEqual([
+        expect.stringMatching(/^<promotionstatemachine/),
+      ]);
+      expect(actionsOf('scan-events').filter((a) => a.startsWith('states:'))).toEqual([
+        'states:SendTaskSuccess',
+      ]);
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [functions.get('scan-events')?.id, 'Arn'] },
+        Principal: 'events.amazonaws.com',
+      });
     });
   });
 
@@ -435,11 +516,12 @@ describe('the Shiplane stack of the example config (with a scan gate on backend)
       expect(actionsOf('request-approval').some((a) => a.startsWith('sns:'))).toBe(false);
     });
 
-    it('lets only the committer and slack-interaction answer task tokens, and request-approval fail them', () => {
+    it('lets only the committer and slack-interaction answer task tokens, request-approval fail them, and scan-events succeed them', () => {
       for (const name of HANDLER_NAMES) {
         const answers = actionsOf(name).filter((a) => a.startsWith('states:SendTask'));
         if (name === 'committer' || name === 'slack-interaction') expect(answers, name).toHaveLength(2);
         else if (name === 'request-approval') expect(answers, name).toEqual(['states:SendTaskFailure']);
+        else if (name === 'scan-events') expect(answers, name).toEqual(['states:SendTaskSuccess']);
         else expect(answers, name).toEqual([]);
       }
       // slack-interaction reads the history of this state machine's executions only, to see whether an
@@ -524,8 +606,8 @@ describe('the Shiplane stack of the example config (with a scan gate on backend)
         .filter(([id]) => /dlq/.test(id))
         .map(([id]) => id)
         .sort();
-      // alerts, intake, commit, secret-sync, sweep
-      expect(dlqs).toHaveLength(5);
+      // alerts, intake, commit, secret-sync, sweep, scan-events
+      expect(dlqs).toHaveLength(6);
       expect(queueAlarms.map((a) => a.Dimensions[0].Value['Fn::GetAtt'][0]).sort()).toEqual(dlqs);
       const errorAlarms = alarms
         .filter((a) => a.MetricName === 'Errors')

@@ -22,9 +22,9 @@ describe('synthesizeTemplate', () => {
       'StateMachineArn',
     ]);
     // Bundling is skipped: the functions point at an asset that was never built.
-    // Every function but scan-gate, freeze-check and pull-request, which only a config with some
-    // apps.<name>.scan, stages[].freeze or stages[].pullRequest has.
-    expect(resourcesOf(template, 'AWS::Lambda::Function')).toHaveLength(HANDLER_NAMES.length - 3);
+    // Every function but scan-gate, scan-events, freeze-check and pull-request, which only a config
+    // with some apps.<name>.scan, stages[].freeze or stages[].pullRequest has.
+    expect(resourcesOf(template, 'AWS::Lambda::Function')).toHaveLength(HANDLER_NAMES.length - 4);
   });
 
   it('stays nag clean for GitHub App credentials, env: references and secret selections by tag', () => {

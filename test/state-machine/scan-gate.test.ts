@@ -1,7 +1,9 @@
 /**
  * The scan gate of the synthesized state machine, run by the local engine with the real scan-gate
- * handler and ECR adapter (the ECR API mocked with aws-sdk-client-mock, real-shaped answers). The
- * committer, Argo CD check and notify are scripted: the subject is what happens before a commit.
+ * handler and ECR adapter (the ECR API mocked with aws-sdk-client-mock, real-shaped answers), and the
+ * real scan-events handler keeping waits in a local DynamoDB (dynalite) and answering the engine's
+ * task tokens. The committer, Argo CD check and notify are scripted: the subject is what happens
+ * before a commit.
  */
 import {
   DescribeImageScanFindingsCommand,
@@ -12,10 +14,13 @@ import {
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createScanEventsHandler } from '../../functions/scan-events/handler.js';
 import { createScanGateHandler } from '../../functions/scan-gate/handler.js';
 import { synthesizeTemplate } from '../../infra/synth.js';
 import { type CfnTemplate, createLocalEngine, type LocalEngine } from '../../local/engine/index.js';
+import { dynamoScanWaits } from '../../shared/adapters/aws/scan-waits-table.js';
 import { parseConfig } from '../../shared/config/load.js';
+import { HISTORY_EVENTS_PER_SCAN_POLL } from '../../shared/config/schema.js';
 import {
   type CommitRequest,
   commitRequestSchema,
@@ -25,11 +30,18 @@ import {
   type RunInput,
   scanGateResultSchema,
 } from '../../shared/contracts/tasks.js';
+import type { ScanWakeResult } from '../../shared/steps/scan-gate/wake.js';
+import { scanEventsDeps } from '../../shared/wiring/scan-events.js';
 import { scanGateDeps } from '../../shared/wiring/scan-gate.js';
-import { basicComplete, DIGEST, enhancedActive } from '../fixtures/ecr/scan-findings.js';
+import { ecrImageScanEvent, inspector2ScanEvent } from '../fixtures/ecr/scan-events.js';
+import { basicComplete, DIGEST, enhancedActive, REPOSITORY } from '../fixtures/ecr/scan-findings.js';
 import { recordingReporter } from '../fixtures/slack/context.js';
+import { useLocalScanWaitsTable } from '../support/local-dynamo.js';
 
 const ecr = mockClient(ECRClient);
+const scanWaitsTable = useLocalScanWaitsTable();
+/** `Wait for the scan` times out after this long unless a test says otherwise (30 s in AWS). */
+const POLL_MS = 50;
 
 // scan.timeout 2m: at most 4 polls (Wait states take 0 s locally).
 const config = parseConfig(
@@ -90,13 +102,30 @@ afterEach(async () => {
   engine = undefined;
 });
 
-function setUp() {
+function setUp(options: { pollMs?: number } = {}) {
   const notifications: Notification[] = [];
   const commits: CommitRequest[] = [];
+  const waits = dynamoScanWaits(scanWaitsTable.client, scanWaitsTable.tableName);
+  const scanEvents = createScanEventsHandler(
+    scanEventsDeps({
+      config,
+      waits,
+      taskTokens: {
+        succeed: (token, output) => running.taskTokens.succeed(token, output),
+        fail: (token, error, cause) => running.taskTokens.fail(token, error, cause),
+      },
+      reporter: recordingReporter(),
+    }),
+  );
   const running: LocalEngine = createLocalEngine({
     template,
-    timing: { waitSeconds: 0, retryIntervalMs: 0 },
+    timing: {
+      waitSeconds: 0,
+      retryIntervalMs: 0,
+      taskTimeoutsMs: { 'Wait for the scan': options.pollMs ?? POLL_MS },
+    },
     handlers: {
+      'scan-events': scanEvents,
       'scan-gate': createScanGateHandler(
         scanGateDeps({ config, ecr: new ECRClient({}), reporter: recordingReporter() }),
       ),
@@ -128,7 +157,19 @@ function setUp() {
     },
   });
   engine = running;
-  return { engine: running, notifications, commits };
+  /** Delivers an EventBridge event to scan-events, as the rules do. */
+  const deliver = async (event: unknown) => (await scanEvents(event, {} as never)) as ScanWakeResult;
+  return { engine: running, notifications, commits, waits, deliver };
+}
+
+/** Resolves once `execution`'s wait for the image's scan is recorded. */
+async function recordedWait(waits: ReturnType<typeof setUp>['waits'], execution: string) {
+  for (let i = 0; i < 400; i += 1) {
+    const waiting = await waits.waiting({ repository: REPOSITORY, digest: DIGEST });
+    if (waiting.some((waiter) => waiter.execution === execution)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`${execution} never recorded its wait for the scan`);
 }
 
 const outputOf = (output: string | undefined) =>
@@ -189,6 +230,57 @@ describe('the scan gate in the local engine', () => {
     expect(ecr.commandCalls(DescribeImageScanFindingsCommand)).toHaveLength(3);
     expect(commits).toHaveLength(1);
     expect(notifications.map((n) => n.event)).toEqual(['started', 'committed', 'healthy', 'deployed']);
+  });
+
+  it.each([
+    ['ECR Image Scan', ecrImageScanEvent],
+    ['Inspector2 Scan', inspector2ScanEvent],
+  ])('wakes the waiting run at once on an %s event, long before its poll would', async (_kind, event) => {
+    ecr.on(DescribeImageScanFindingsCommand).resolvesOnce(pending).resolves(lowOnly());
+    // The poll would fire only after 10 minutes: the test passing in seconds shows the event woke it.
+    const { engine, commits, waits, deliver } = setUp({ pollMs: 600_000 });
+    const name = 'backend-v1-4-5-4f2c9d1e8a7b';
+    const started = Date.now();
+
+    const run = engine.start(runInput('backend', 'v1.4.5'), name);
+    await recordedWait(waits, name);
+    expect(engine.waitingTasks(name).map((task) => task.state)).toEqual(['Wait for the scan']);
+    const woken = await deliver(event());
+    const done = await run.done;
+
+    expect(woken).toEqual({ outcome: 'woken', woken: [name], gone: [], failed: [] });
+    expect(done.status).toBe('SUCCEEDED');
+    expect(outputOf(done.output).outcome).toBe('deployed');
+    expect(Date.now() - started).toBeLessThan(60_000);
+    // The verdict came from the API after the wake-up, not from the event's counts.
+    expect(ecr.commandCalls(DescribeImageScanFindingsCommand)).toHaveLength(2);
+    expect(commits).toHaveLength(1);
+    expect(await waits.waiting({ repository: REPOSITORY, digest: DIGEST })).toEqual([]);
+    const history = engine.history(name);
+    expect(history.some((e) => e.type === 'TaskTimedOut')).toBe(false);
+  });
+
+  it('finishes by polling when no scan event ever comes', async () => {
+    ecr.on(DescribeImageScanFindingsCommand).resolvesOnce(pending).resolvesOnce(pending).resolves(lowOnly());
+    const { engine, commits } = setUp();
+    const name = 'backend-v1-4-6-4f2c9d1e8a7b';
+
+    const done = await engine.start(runInput('backend', 'v1.4.6'), name).done;
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(outputOf(done.output).outcome).toBe('deployed');
+    expect(ecr.commandCalls(DescribeImageScanFindingsCommand)).toHaveLength(3);
+    expect(commits).toHaveLength(1);
+    // Each wait timed out after one poll interval and the run asked again.
+    const history = engine.history(name);
+    expect(history.filter((e) => e.type === 'TaskTimedOut')).toHaveLength(2);
+    // One poll (check, choice, wait on the token, counter) writes what the config's history budget counts.
+    const checks = history.flatMap((e, index) =>
+      e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Scan gate' ? [index] : [],
+    );
+    expect(checks).toHaveLength(3);
+    expect(checks[1]! - checks[0]!).toBe(15);
+    expect(checks[1]! - checks[0]!).toBeLessThanOrEqual(HISTORY_EVENTS_PER_SCAN_POLL);
   });
 
   it('ends Blocked with the timeout as the reason when no scan finishes in time', async () => {

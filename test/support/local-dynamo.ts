@@ -8,7 +8,11 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from '../../local/dynamodb/local-dynamo.js';
+import {
+  createScanWaitsTable,
+  type LocalDynamo,
+  startLocalDynamo,
+} from '../../local/dynamodb/local-dynamo.js';
 import { dynamoApprovalsStore } from '../../shared/adapters/aws/approvals-table.js';
 import { dynamoReleaseClaims } from '../../shared/adapters/aws/release-claims.js';
 import type { ApprovalsStore } from '../../shared/ports/approvals-store.js';
@@ -68,5 +72,35 @@ export function useLocalApprovalsTable(): LocalApprovalsTable {
     store: (tableName = table()) => dynamoApprovalsStore(running().client, tableName),
     claims: (tableName = table()) => dynamoReleaseClaims(running().client, tableName),
     newTable,
+  };
+}
+
+/** The same for the scan waits table: a fresh, empty table for every test of the file. */
+export function useLocalScanWaitsTable(): { readonly client: DynamoDBClient; readonly tableName: string } {
+  let dynamo: LocalDynamo | undefined;
+  let current: string | undefined;
+  let tables = 0;
+  beforeAll(async () => {
+    dynamo = await startLocalDynamo({ tableName: 'approvals-0' });
+  });
+  beforeEach(async () => {
+    tables += 1;
+    current = `scan-waits-${tables}`;
+    if (!dynamo) throw new Error('the local DynamoDB is not running');
+    await createScanWaitsTable(dynamo.client, current);
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+    dynamo = undefined;
+  });
+  return {
+    get client() {
+      if (!dynamo) throw new Error('the local DynamoDB is not running: use it inside a test or hook');
+      return dynamo.client;
+    },
+    get tableName() {
+      if (!current) throw new Error('no scan waits table yet: use it inside a test or a beforeEach hook');
+      return current;
+    },
   };
 }

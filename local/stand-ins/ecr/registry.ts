@@ -83,6 +83,7 @@ interface ImageId {
 export const BUILD_LEAD_MS = 4 * 60_000;
 /** How long a scan on push takes. */
 const SCAN_MS = 3_000;
+const SCAN_IN_PROGRESS = { status: 'IN_PROGRESS', description: 'The scan is in progress.' } as const;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const seconds = (date: Date) => date.getTime() / 1000;
 
@@ -207,6 +208,15 @@ export class EcrRegistry {
         `Image scan does not exist for the image with '${describeId(imageId)}' in the repository with name '${repository.name}' in the registry with id '${this.accountId}'`,
       );
     }
+    // A scan on push takes SCAN_MS: until then ECR answers the status alone (what the gate waits on).
+    if (this.now() < image.scannedAt) {
+      return {
+        registryId: this.accountId,
+        repositoryName: repository.name,
+        imageId: { imageDigest: image.digest, ...(imageId.imageTag ? { imageTag: imageId.imageTag } : {}) },
+        imageScanStatus: SCAN_IN_PROGRESS,
+      };
+    }
     const scanned = this.scanned(image, image.scannedAt);
     const findings = basicFindings(scanned);
     const enhanced = enhancedFindings(scanned);
@@ -309,7 +319,8 @@ export class EcrRegistry {
       imageManifestMediaType: OCI_MANIFEST,
       artifactMediaType: OCI_CONFIG,
       imageStatus: 'ACTIVE',
-      ...(image.scannedAt
+      ...(image.scannedAt && this.now() < image.scannedAt ? { imageScanStatus: SCAN_IN_PROGRESS } : {}),
+      ...(image.scannedAt && this.now() >= image.scannedAt
         ? {
             imageScanStatus: { status: 'COMPLETE', description: 'The scan was completed successfully.' },
             imageScanFindingsSummary: {

@@ -24,6 +24,7 @@ import {
   type ImagePushRecord,
   type StoredImage,
 } from './registry.js';
+import { ecrImageScanEvent } from './scan-event.js';
 
 export { EcrError, type EcrRegistryOptions, type ImagePushRecord, type StoredImage } from './registry.js';
 
@@ -46,6 +47,11 @@ export interface EcrServer {
   readonly registry: EcrRegistry;
   /** Records a push (see EcrRegistry.push): the image `repository:tag` now names. */
   push(record: ImagePushRecord): StoredImage;
+  /**
+   * Calls `listener` with the `ECR Image Scan` event of each scan on push when it completes, as
+   * EventBridge would deliver it. Returns the unsubscribe.
+   */
+  onScanEvent(listener: (event: Json) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -151,13 +157,46 @@ export async function startEcrServer(options: EcrServerOptions): Promise<EcrServ
   const http = await startHttpServer({ handle, port: options.port });
   endpoint = http.url;
 
+  // A scan on push ends at the image's scannedAt; its event goes out then (once per image).
+  const listeners = new Set<(event: Json) => void>();
+  const scans = new Map<string, NodeJS.Timeout>();
+  const push = (record: ImagePushRecord) => {
+    const image = registry.push(record);
+    const key = `${image.repository}@${image.digest}`;
+    const { scannedAt } = image;
+    if (scannedAt && !scans.has(key)) {
+      const timer = setTimeout(
+        () => {
+          const event = ecrImageScanEvent(image, {
+            accountId: registry.accountId,
+            region: registry.region,
+            at: scannedAt,
+          });
+          for (const listener of listeners) listener(event);
+        },
+        Math.max(0, scannedAt.getTime() - Date.now()),
+      );
+      timer.unref();
+      scans.set(key, timer);
+    }
+    return image;
+  };
+
   return {
     endpoint: http.url,
     region: registry.region,
     registryId: registry.accountId,
     registry,
-    push: (record) => registry.push(record),
-    close: () => http.close(),
+    push,
+    onScanEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close: () => {
+      for (const timer of scans.values()) clearTimeout(timer);
+      listeners.clear();
+      return http.close();
+    },
   };
 }
 

@@ -1044,7 +1044,6 @@ describe('a config with a scan gate on backend', () => {
       ],
       Default: 'Notify blocked',
     });
-    expect(state('Wait for the scan')).toMatchObject({ Type: 'Wait', Seconds: 30, Next: 'Count scan poll' });
     expect(state('Count scan poll').Next).toBe('Scan gate');
     expect(state('Notify blocked').Parameters?.Payload).toEqual({
       event: 'blocked',
@@ -1056,5 +1055,34 @@ describe('a config with a scan gate on backend', () => {
     expect(state('Blocked')).toEqual({ Type: 'Pass', Result: 'blocked', ResultPath: '$.outcome', End: true });
     expect([...reachableStates(definition)]).toEqual(expect.arrayContaining(['Scan gate', 'Blocked']));
     expect(aslValidator(definition).isValid).toBe(true);
+  });
+
+  it('waits for the scan on a task token of scan-events for one poll interval, then polls again', () => {
+    const wait = state('Wait for the scan');
+    expect(wait.Type).toBe('Task');
+    expect(wait.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(handlerOfArn(template, wait.Parameters?.FunctionName)).toBe('scan-events');
+    expect(wait.Parameters?.Payload).toEqual({
+      action: 'wait-for-scan',
+      'taskToken.$': '$$.Task.Token',
+      'execution.$': '$$.Execution.Name',
+      'app.$': '$.release.app',
+      'ecrRepository.$': '$.release.ecrRepository',
+      'digest.$': '$.release.digest',
+    });
+    expect(wait.TimeoutSeconds).toBe(30);
+    // The wake-up's answer is never read: the next check reads the findings from ECR.
+    expect(wait.ResultPath).toBeNull();
+    expect(wait.Next).toBe('Count scan poll');
+    expect(wait.Catch).toEqual([
+      { ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'Count scan poll' },
+      { ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'Wait for the next scan poll' },
+    ]);
+    // No wait recorded (the function or the table failed): a plain wait keeps the poll's pace.
+    expect(state('Wait for the next scan poll')).toMatchObject({
+      Type: 'Wait',
+      Seconds: 30,
+      Next: 'Count scan poll',
+    });
   });
 });

@@ -56,6 +56,13 @@ describe('the sandbox reads its ECR stand-in', () => {
   });
 
   it('a -vuln tag reaches the approval with its CRITICAL finding counted', async () => {
+    // Pushed (and scanned on push) a minute ago: a scan takes the stand-in 3 s, and frontend has no
+    // gate to wait for it, so a fresh push could reach its approval with the scan still in progress.
+    fixture.sandbox.ecr.push({
+      repository: 'itdo-erp/frontend',
+      tag: 'v1.9.0-vuln',
+      pushedAt: new Date(Date.now() - 60_000),
+    });
     const answer = await fixture.sandbox.push('frontend', 'v1.9.0-vuln');
     expect(answer.result).toBe('started');
 

@@ -38,4 +38,34 @@ describe('the scan gate in the sandbox', () => {
     expect(await outcomeOf(sandbox, execution)).toBe('deployed');
     expect((await currentTags(sandbox.repoDir)).staging?.backend).toBe('v2.1.8');
   }, 240_000);
+
+  it("wakes a run waiting for its scan with the ECR stand-in's ECR Image Scan event, before the poll", async () => {
+    const { sandbox } = fixture;
+    const pushed = await sandbox.push('backend', 'v2.1.9');
+    const execution = pushed.execution ?? '';
+    expect(await outcomeOf(sandbox, execution)).toBe('deployed');
+
+    // Between entering `Wait for the scan` and leaving it: answered (TaskSucceeded), never timed out.
+    const history = sandbox.runtime.engine.history(execution);
+    const entered = history.findIndex(
+      (e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Wait for the scan',
+    );
+    expect(
+      entered,
+      JSON.stringify(history.map((e) => [e.type, e.stateEnteredEventDetails?.name])),
+    ).toBeGreaterThanOrEqual(0);
+    const exited = history.findIndex((e, index) => index > entered && e.type === 'TaskStateExited');
+    const during = history.slice(entered, exited).map((e) => e.type);
+    expect(during).toContain('TaskSucceeded');
+    expect(during).not.toContain('TaskTimedOut');
+    expect(
+      JSON.parse(
+        history.slice(entered, exited).find((e) => e.type === 'TaskSucceeded')?.taskSucceededEventDetails
+          ?.output ?? '{}',
+      ),
+    ).toMatchObject({
+      wokenBy: 'ECR Image Scan',
+      scanStatus: 'COMPLETE',
+    });
+  }, 240_000);
 });

@@ -514,6 +514,17 @@ describe('apps.<name>.scan', () => {
     raw.apps.backend.scan = { maxSeverity: 'HIGH', timeout: '7d' };
     expect(problemsOf(raw)).toEqual([{ path: 'stages', message: expect.stringMatching(/scan\.timeout/) }]);
   });
+
+  it('counts each scan poll at 16 history events: the wait is a task on a token, not a Wait state', () => {
+    const reported = (timeout: string) => {
+      const raw = shippedConfig();
+      raw.apps.backend.scan = { maxSeverity: 'HIGH', timeout };
+      const message = problemsOf(raw)[0]?.message ?? '';
+      return Number(/about (\d+) history events/.exec(message)?.[1]);
+    };
+    // 10 hours more of scan timeout: 1200 more polls of 30 s.
+    expect(reported('20h') - reported('10h')).toBe(1200 * 16);
+  });
 });
 
 describe('metrics', () => {

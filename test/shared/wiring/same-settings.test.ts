@@ -19,6 +19,7 @@ import { COMMITTER_GITHUB, deployedCommitter } from '../../../shared/wiring/comm
 import type { DepsSource } from '../../../shared/wiring/deps.js';
 import { deployedNotify } from '../../../shared/wiring/notify.js';
 import { deployedRequestApproval } from '../../../shared/wiring/request-approval.js';
+import { deployedScanEvents, SCAN_EVENTS_AWS_CLIENT } from '../../../shared/wiring/scan-events.js';
 import {
   deployedSlackInteraction,
   INTERACTION_AWS_CLIENT,
@@ -151,6 +152,7 @@ const config = parseConfigText(
 const env: NodeJS.ProcessEnv = {
   [ENV.config]: serializeConfigInput(toConfigInput(config)),
   [ENV.approvalsTable]: 'shiplane-approvals',
+  [ENV.scanWaitsTable]: 'shiplane-scan-waits',
   [ENV.stateMachineArn]: 'arn:aws:states:eu-west-1:123456789012:stateMachine:ShiplanePromotion',
   [ENV.alertTopicArn]: 'arn:aws:sns:eu-west-1:123456789012:shiplane-alerts',
 };
@@ -168,6 +170,7 @@ beforeAll(async () => {
   await deployedRequestApproval(env)();
   await deployedSlackInteraction(env)();
   await deployedArgoCdHealth(env)();
+  deployedScanEvents(env)();
   const committer = await deployedCommitter(env)();
   if (typeof committer.github === 'function') await committer.github();
 
@@ -227,6 +230,7 @@ describe('the wiring Lambda and local runs share', () => {
       { client: 'slack', wiring: 'notify', settings: { ...THREAD_SLACK } },
       { client: 'dynamodb', wiring: 'request-approval', settings: {} },
       { client: 'slack', wiring: 'request-approval', settings: { ...THREAD_SLACK } },
+      { client: 'dynamodb', wiring: 'scan-events', settings: { ...SCAN_EVENTS_AWS_CLIENT } },
       { client: 'dynamodb', wiring: 'slack-interaction', settings: { ...INTERACTION_AWS_CLIENT } },
       { client: 'slack', wiring: 'slack-interaction', settings: { ...INTERACTION_SLACK } },
     ]);

@@ -21,6 +21,7 @@ import {
   ecrClientConfig,
   startEcrServer,
 } from '../../../../local/stand-ins/ecr/server.js';
+import { scanEventMeaning } from '../../../../shared/domain/scan-event.js';
 
 const BACKEND = 'itdo-erp/backend';
 const UNSCANNED = 'itdo-erp/unscanned';
@@ -90,7 +91,7 @@ describe('the ECR stand-in: DescribeImages', () => {
   });
 
   it('counts one critical finding for a -vuln tag in the summary', async () => {
-    server.push({ repository: BACKEND, tag: 'v2.1.7-vuln' });
+    server.push({ repository: BACKEND, tag: 'v2.1.7-vuln', pushedAt: PUSHED_AT });
 
     const output = await client.send(
       new DescribeImagesCommand({ repositoryName: BACKEND, imageIds: [{ imageTag: 'v2.1.7-vuln' }] }),
@@ -262,8 +263,30 @@ describe('the ECR stand-in: DescribeImageScanFindings', () => {
     );
   });
 
+  it('answers IN_PROGRESS, without findings, until the scan on push has completed (3 s)', async () => {
+    const pushed = server.push({ repository: BACKEND, tag: 'v2.1.7-vuln' });
+
+    const findings = await client.send(
+      new DescribeImageScanFindingsCommand({
+        repositoryName: BACKEND,
+        imageId: { imageDigest: pushed.digest },
+      }),
+    );
+    const described = await client.send(
+      new DescribeImagesCommand({ repositoryName: BACKEND, imageIds: [{ imageDigest: pushed.digest }] }),
+    );
+
+    expect(findings.imageScanStatus).toEqual({
+      status: 'IN_PROGRESS',
+      description: 'The scan is in progress.',
+    });
+    expect(findings.imageScanFindings).toBeUndefined();
+    expect(described.imageDetails?.[0]?.imageScanStatus?.status).toBe('IN_PROGRESS');
+    expect(described.imageDetails?.[0]?.imageScanFindingsSummary).toBeUndefined();
+  });
+
   it('any other tag is scanned COMPLETE with no findings', async () => {
-    const pushed = server.push({ repository: BACKEND, tag: 'v2.1.6' });
+    const pushed = server.push({ repository: BACKEND, tag: 'v2.1.6', pushedAt: PUSHED_AT });
 
     const output = await client.send(
       new DescribeImageScanFindingsCommand({
@@ -281,7 +304,7 @@ describe('the ECR stand-in: DescribeImageScanFindings', () => {
   });
 
   it('pages findings with maxResults', async () => {
-    server.push({ repository: BACKEND, tag: 'v2.1.7-vuln' });
+    server.push({ repository: BACKEND, tag: 'v2.1.7-vuln', pushedAt: PUSHED_AT });
 
     const output = await client.send(
       new DescribeImageScanFindingsCommand({
@@ -464,5 +487,60 @@ describe('the ECR stand-in: the protocol', () => {
       "'-bad tag' is not an image tag",
     );
     expect(server.registry.images()).toEqual([]);
+  });
+});
+
+describe('ECR Image Scan events', () => {
+  it('sends the ECR Image Scan event of a scan on push when it completes, once per image, in the shape scan-events reads', async () => {
+    const events: Array<Record<string, unknown>> = [];
+    const stop = server.onScanEvent((event) => events.push(event));
+    // Pushed a minute ago: its scan has completed, so its event goes out at once.
+    const pushedAt = new Date(Date.now() - 60_000);
+    const image = server.push({ repository: BACKEND, tag: 'v2.1.7-vuln', pushedAt });
+    server.push({ repository: BACKEND, tag: 'v2.1.7-vuln', pushedAt });
+    server.push({ repository: UNSCANNED, tag: 'v1.0.0', pushedAt });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stop();
+
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      source: 'aws.ecr',
+      'detail-type': 'ECR Image Scan',
+      account: '123456789012',
+      region: 'ap-northeast-1',
+      resources: [`arn:aws:ecr:ap-northeast-1:123456789012:repository/${BACKEND}`],
+      detail: {
+        'scan-status': 'COMPLETE',
+        'repository-name': BACKEND,
+        'image-digest': image.digest,
+        'image-tags': ['v2.1.7-vuln'],
+        'finding-severity-counts': { CRITICAL: 1 },
+      },
+    });
+    expect(scanEventMeaning(events[0], [BACKEND])).toMatchObject({
+      kind: 'wake',
+      repository: BACKEND,
+      digest: image.digest,
+    });
+  });
+
+  it('sends nothing to a listener that left', async () => {
+    const events: unknown[] = [];
+    const stop = server.onScanEvent((event) => events.push(event));
+    stop();
+    server.push({ repository: BACKEND, tag: 'v2.1.8', pushedAt: new Date(Date.now() - 60_000) });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(events).toEqual([]);
+  });
+
+  it('cancels the events of scans still running when the server closes', async () => {
+    const events: unknown[] = [];
+    server.onScanEvent((event) => events.push(event));
+    // Pushed now: its scan completes in 3 s, after the close.
+    server.push({ repository: BACKEND, tag: 'v2.1.9' });
+    await server.close();
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(events).toEqual([]);
+    server = await startEcrServer({ repositories: [BACKEND] });
   });
 });
