@@ -48,13 +48,22 @@ describe('the deployed handler bundles', () => {
     ]);
   });
 
+  it('carry croner only where freeze windows are computed (the config schema leaves cron to synth)', () => {
+    expect(
+      [...bundles]
+        .filter(([, packages]) => packages.has('croner'))
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['freeze-check', 'slack-interaction']);
+  });
+
   it('carry yaml only where YAML is read or written', () => {
     expect(
       [...bundles]
         .filter(([, packages]) => packages.has('yaml'))
         .map(([name]) => name)
         .sort(),
-    ).toEqual(['argocd-health', 'committer', 'secret-sync']);
+    ).toEqual(['argocd-health', 'committer', 'pull-request', 'secret-sync']);
   });
 
   it('carry zod/mini, never classic zod, and no X-Ray SDK', () => {

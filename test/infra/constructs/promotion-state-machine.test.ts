@@ -48,10 +48,15 @@ const PRODUCTION_APPROVAL = [
   'Production · Not approved',
   'Production · No approver',
 ];
-/** A stage's manual rollback path (`shiplane rollback`): all its states, or those without the approval. */
+/**
+ * A stage's manual rollback path (`shiplane rollback`): all its states, or those without the approval;
+ * never the pull-request loop's (the names exist for every stage, the states only where a stage has
+ * `pullRequest`, which the example config has not).
+ */
 const manualRollback = (stage: string, approval: boolean) =>
   Object.entries(manualRollbackStateNames(stage))
     .filter(([key]) => approval || !/approv|rejected|expired/i.test(key))
+    .filter(([, name]) => !/pull request/i.test(name))
     .map(([, name]) => name);
 const RUN = [
   'Prepare',
