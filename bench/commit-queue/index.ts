@@ -16,6 +16,9 @@
  * Then several repositories (several-repositories.ts): 200 promotions of 50 apps across four GitOps
  * repositories at once, through a simulated FIFO queue and concurrent committers; once with a token, once
  * with a GitHub App installed on the two owners the repositories then belong to.
+ *
+ * Then pull-request mode (pull-requests.ts): API calls per promoted change with `merge: auto`, through
+ * the real pull-request step, against the naive branch-and-pull-request way.
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
@@ -26,6 +29,7 @@ import type { CommitRequest, Release } from '../../shared/contracts/tasks.js';
 import { setKustomizeImage } from '../../shared/domain/kustomize-image.js';
 import type { TaskTokens } from '../../shared/ports/task-tokens.js';
 import { type BenchReport, formatTable, writeResults } from '../report.js';
+import { PULL_REQUEST_GOALS, pullRequestCalls, pullRequestChecks, pullRequestRows } from './pull-requests.js';
 import { SEVERAL_GOALS, severalChecks, severalRepositories, severalRows } from './several-repositories.js';
 
 const APPS = Number(process.env.BENCH_APPS ?? 50);
@@ -289,6 +293,10 @@ export async function run(): Promise<BenchReport> {
     ...severalChecks(several),
     ...severalChecks(withApp).map((check) => ({ ...check, goal: `with a GitHub App: ${check.goal}` })),
   ];
+  const pullRequests = await pullRequestCalls();
+  const [viaStep, naivePulls] = pullRequests;
+  const pullRequestMet = pullRequestChecks(viaStep);
+  const allChecks = [...checks, ...severalMet, ...pullRequestMet];
   await writeResults('commit-queue', {
     measuredAt: new Date().toISOString(),
     node: process.version,
@@ -298,7 +306,8 @@ export async function run(): Promise<BenchReport> {
     contentCreatingFactor: factor,
     severalRepositories: { goals: SEVERAL_GOALS, ...several },
     severalRepositoriesWithApp: { goals: SEVERAL_GOALS, ...withApp },
-    goalsMet: [...checks, ...severalMet].every((check) => check.met),
+    pullRequests: { goals: PULL_REQUEST_GOALS, results: pullRequests },
+    goalsMet: allChecks.every((check) => check.met),
   });
   const rows = results.map((figures) => ({
     way: figures.way,
@@ -327,7 +336,14 @@ export async function run(): Promise<BenchReport> {
       ...severalMet.map((check) => `${check.met ? 'met   ' : 'MISSED'} ${check.goal}`),
       `${several.invocations} committer invocations, ${several.mixedBatches} with more than one message group, ${several.deadLettered} message(s) dead-lettered; ${several.wallMs} ms.`,
       `With a GitHub App installed on two owners (eu, us under itdo-erp; ap, sa under itdo-erp-apac): ${withApp.commits} commits (at most ${withApp.maxCommitsPerRepository} per repository), ${withApp.apiCalls} API calls = ${withApp.callsPerChange} per change, of which ${withApp.installationLookups} installation lookups and ${withApp.tokenRequests} token requests (${several.concurrency} committers, each with its own client and cache); ${withApp.lostUpdates} lost updates.`,
+      '',
+      `commit-queue, pull-request mode (merge: auto): ${viaStep.changes} releases of backend to staging, one after another, each opened, checked until merged (local GitHub stand-in); API calls per change by endpoint`,
+      '',
+      formatTable(pullRequestRows(pullRequests)),
+      '',
+      ...pullRequestMet.map((check) => `${check.met ? 'met   ' : 'MISSED'} ${check.goal}`),
+      `shiplane: the real pull-request step (open, then check ${viaStep.checksPerChange} time(s) per change; the step merges and deletes the branch), ${viaStep.merged}/${viaStep.changes} merged, ${viaStep.contentCreating} content-creating calls, ${viaStep.wallMs} ms. naive: measured, not computed — the same REST calls a clone-edit-push tool makes, run with Octokit: ${naivePulls.merged}/${naivePulls.changes} merged, ${naivePulls.contentCreating} content-creating calls, ${naivePulls.wallMs} ms.`,
     ],
-    failed: ![...checks, ...severalMet].every((check) => check.met),
+    failed: !allChecks.every((check) => check.met),
   };
 }
