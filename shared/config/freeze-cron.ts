@@ -8,6 +8,7 @@
 import { Cron } from 'croner';
 import type { ConfigProblem } from '../errors.js';
 import { isTimeZone } from './freeze.js';
+import { isObject } from './schema.js';
 import { formatPath } from './shape.js';
 
 /** croner, as every freeze computation uses it: five fields, paused (it never schedules anything). */
@@ -26,9 +27,6 @@ export function cronProblem(pattern: string, timezone: string): string | undefin
     return `expected a cron pattern with five fields (minute hour day month weekday), got "${pattern}": ${detail}`;
   }
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * A problem for each `stages[].freeze[].cron` croner cannot use. Reads the raw input, so it reports

@@ -498,7 +498,8 @@ export const configSchema = z
     }),
   );
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** Whether a raw config value is a plain object (the raw-input checks beside the schema read it too). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -5,11 +5,9 @@
  */
 
 import type { ConfigProblem } from '../errors.js';
+import { isObject } from './schema.js';
 import { formatPath } from './shape.js';
 import { tagPatternProblem } from './tag-pattern.js';
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * A problem for each tag pattern RE2 cannot compile. Reads the raw input, so it reports alongside
